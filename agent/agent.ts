@@ -1,0 +1,128 @@
+import { createLogger, type Logger } from '../shared/logger.js';
+import type { HostFacts } from '../shared/model.js';
+import { droverVersion } from '../shared/version.js';
+import { CommandExecutor } from './commands/executor.js';
+import { CommandJournal } from './commands/journal.js';
+import type { AgentConfig } from './config.js';
+import type { HypervisorDriver } from './hypervisor/driver.js';
+import { LibvirtDriver } from './hypervisor/libvirt/driver.js';
+import { loadHostId } from './identity.js';
+import { ControllerLink } from './link/controller-link.js';
+import { StateWatcher } from './watch/state-watcher.js';
+
+export interface AgentDependencies {
+  driver?: HypervisorDriver;
+  logger?: Logger;
+}
+
+interface Running {
+  journal: CommandJournal;
+  executor: CommandExecutor;
+  watcher: StateWatcher;
+  link: ControllerLink;
+  facts: HostFacts;
+}
+
+/**
+ * A Drover host agent: drives the local hypervisor on the controller's behalf
+ * and reports the host's domains to it.
+ */
+export class Agent {
+  readonly driver: HypervisorDriver;
+  private readonly logger: Logger;
+  private running?: Running;
+
+  constructor(
+    readonly config: AgentConfig,
+    dependencies: AgentDependencies = {},
+  ) {
+    this.driver = dependencies.driver ?? new LibvirtDriver({ uri: config.libvirtUri, dataDir: config.dataDir });
+    this.logger = dependencies.logger ?? createLogger('drover-agent');
+  }
+
+  get hostFacts(): HostFacts | undefined {
+    return this.running?.facts;
+  }
+
+  get connected(): boolean {
+    return this.running?.link.connected ?? false;
+  }
+
+  /** Resolves once a session with the controller is welcomed and its Inventory sent. */
+  waitUntilConnected(timeoutMs = 10_000): Promise<void> {
+    const link = this.running?.link;
+    if (!link) return Promise.reject(new Error('the agent is not started'));
+    if (link.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        link.off('ready', onReady);
+        reject(new Error(`no controller session within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      link.once('ready', onReady);
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const { config, driver, logger } = this;
+    const hostId = await loadHostId(config.dataDir);
+    await driver.open();
+    const journal = await CommandJournal.open(config.dataDir);
+    const node = await driver.nodeFacts();
+    const facts: HostFacts = {
+      hostId,
+      hostname: config.hostname,
+      cpuCount: node.cpuCount,
+      cpuModel: node.cpuModel,
+      memoryBytes: node.memoryBytes,
+      libvirtVersion: node.libvirtVersion,
+      hypervisorType: node.hypervisorType,
+      hypervisorVersion: node.hypervisorVersion,
+      libvirtUri: node.uri,
+      agentVersion: droverVersion,
+      cluster: config.cluster,
+    };
+    let link: ControllerLink | undefined;
+    const watcher = new StateWatcher({
+      driver,
+      pollIntervalMs: config.pollIntervalMs,
+      onChange: (change) => link?.reportChange(change),
+      onError: (error) => logger.error({ err: error }, 'listing domains failed'),
+    });
+    const executor = new CommandExecutor({
+      driver,
+      journal,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      afterCommand: () => watcher.pollNow(),
+      logger,
+    });
+    await watcher.start();
+    link = new ControllerLink({
+      address: config.controllerAddress,
+      hello: () => facts,
+      inventory: () => watcher.snapshot(),
+      execute: (command) => executor.execute(command),
+      logger,
+    });
+    link.start();
+    this.running = { journal, executor, watcher, link, facts };
+    logger.info({ hostId, uri: facts.libvirtUri, controller: config.controllerAddress, libvirtVersion: facts.libvirtVersion }, 'agent started');
+  }
+
+  /** Stops reporting and executing; guests are left as they are. */
+  async stop(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    this.running = undefined;
+    running.executor.close();
+    await running.link.stop();
+    await running.watcher.stop();
+    await running.journal.close();
+    await this.driver.close();
+    this.logger.info('agent stopped');
+  }
+}

@@ -1,0 +1,31 @@
+import os from 'node:os';
+
+export interface AgentConfig {
+  controllerAddress: string;
+  libvirtUri: string;
+  dataDir: string;
+  hostname: string;
+  cluster: string;
+  pollIntervalMs: number;
+  shutdownTimeoutMs: number;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, not ${raw}`);
+  return value;
+}
+
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  return {
+    controllerAddress: env.DROVER_CONTROLLER || '127.0.0.1:8081',
+    libvirtUri: env.DROVER_LIBVIRT_URI || 'test:///default',
+    dataDir: env.DROVER_AGENT_DATA_DIR || './data/agent',
+    hostname: env.DROVER_HOST_NAME || os.hostname(),
+    cluster: env.DROVER_CLUSTER ?? '',
+    pollIntervalMs: positiveInteger(env, 'DROVER_POLL_INTERVAL_MS', 200),
+    shutdownTimeoutMs: positiveInteger(env, 'DROVER_SHUTDOWN_TIMEOUT_MS', 60_000),
+  };
+}

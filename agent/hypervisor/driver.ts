@@ -1,0 +1,170 @@
+import type { CommandErrorKind, DomainStatus, VmSpec } from '../../shared/model.js';
+
+/**
+ * The facts a hypervisor driver reports about the node it drives.
+ */
+export interface NodeFacts {
+  /** The node's hostname as the hypervisor reports it. */
+  hostname: string;
+  /** The number of logical CPUs of the node. */
+  cpuCount: number;
+  /** The CPU model, for example "x86_64". */
+  cpuModel: string;
+  /** The node's physical memory in bytes. */
+  memoryBytes: number;
+  /** The version of the libvirt library in use as "major.minor.micro", or empty when it cannot be told. */
+  libvirtVersion: string;
+  /** The hypervisor driver's name, for example "QEMU" or "TEST". */
+  hypervisorType: string;
+  /** The hypervisor's version, or empty when it cannot be told. */
+  hypervisorVersion: string;
+  /** The connection URI the driver uses. */
+  uri: string;
+}
+
+/**
+ * A failed driver operation. Every method of a HypervisorDriver reports failure
+ * by rejecting with a DriverError, whose kind tells the controller why the
+ * operation failed.
+ */
+export class DriverError extends Error {
+  constructor(
+    readonly kind: CommandErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DriverError';
+  }
+
+  /** Returns the error itself when it is a DriverError, otherwise a `hypervisor_failure` carrying its message. */
+  static from(error: unknown): DriverError {
+    if (error instanceof DriverError) return error;
+    return new DriverError('hypervisor_failure', error instanceof Error ? error.message : String(error));
+  }
+}
+
+/**
+ * The names of the HypervisorDriver methods that act on a domain. Tests and
+ * diagnostics use them to address one of these methods.
+ */
+export type DriverOperation =
+  | 'define'
+  | 'start'
+  | 'shutdown'
+  | 'destroy'
+  | 'pause'
+  | 'resume'
+  | 'suspend'
+  | 'reboot'
+  | 'undefine';
+
+/**
+ * HypervisorDriver is the agent's only view of the hypervisor. The agent's
+ * command executor and state watcher talk to it and to nothing else, so a host
+ * can be driven by libvirt in production and by an in-memory fake in tests.
+ *
+ * Domains are addressed by UUID. For domains Drover manages, the UUID equals
+ * the Drover VM id. A domain is managed when it carries Drover metadata, which
+ * `define` writes.
+ *
+ * Power states follow shared/model.ts. The state `suspended` is the driver's
+ * own: a domain is suspended when it is not running and the driver holds a
+ * memory image it saved with `suspend`. If a domain with such an image is seen
+ * running (someone started it from scratch), the image is stale and the driver
+ * discards it.
+ *
+ * Operations check the domain's state before acting and reject with kind
+ * `invalid_state` when the state does not allow the operation, with
+ * `domain_not_found` when no domain has the UUID, with `timed_out` when an
+ * operation that waits for the guest did not finish in time, and with
+ * `hypervisor_failure` when the hypervisor refused or failed the operation.
+ * Operations do not "converge": starting a running domain is `invalid_state`.
+ * Making repeated commands succeed is the command executor's job.
+ *
+ * Every method may be called concurrently with any other, including
+ * `listDomains` while an operation runs.
+ */
+export interface HypervisorDriver {
+  /** Connects to the hypervisor. It must be called once before any other method. */
+  open(): Promise<void>;
+
+  /** Disconnects from the hypervisor. Domains keep running. Calling it twice is harmless. */
+  close(): Promise<void>;
+
+  /** Reports facts about the node. */
+  nodeFacts(): Promise<NodeFacts>;
+
+  /**
+   * Lists every domain defined on the host, managed or not, with its current
+   * power state. It is called several times a second, so it must stay cheap
+   * with a thousand domains: implementations must not query each domain on
+   * every call.
+   */
+  listDomains(): Promise<DomainStatus[]>;
+
+  /** Reports one domain, or undefined when no domain has the UUID. */
+  getDomain(uuid: string): Promise<DomainStatus | undefined>;
+
+  /**
+   * Creates the persistent definition of the domain for a VM, or replaces it
+   * when the domain exists, in any state. The domain's UUID is spec.id and it
+   * carries Drover metadata. A changed definition of a running domain takes
+   * effect at its next start.
+   */
+  define(spec: VmSpec): Promise<DomainStatus>;
+
+  /**
+   * Starts a domain that is shut off. A suspended domain is restored from its
+   * saved memory instead, and the memory image is then deleted. Any other
+   * state is `invalid_state`.
+   */
+  start(uuid: string): Promise<void>;
+
+  /**
+   * Asks the guest of a running domain to power off and waits until the domain
+   * is shut off. When the domain is still active after timeoutMs it rejects
+   * with `timed_out`; the domain is then left as it is. A domain that is
+   * already shutting down is only waited for. Any other state is
+   * `invalid_state`.
+   */
+  shutdown(uuid: string, timeoutMs: number): Promise<void>;
+
+  /**
+   * Powers off an active domain at once. For a suspended domain it discards
+   * the saved memory, which leaves the domain shut off. A shut off domain is
+   * `invalid_state`.
+   */
+  destroy(uuid: string): Promise<void>;
+
+  /** Stops the CPUs of a running domain, keeping its memory. Any other state is `invalid_state`. */
+  pause(uuid: string): Promise<void>;
+
+  /**
+   * Continues a paused domain, wakes a domain that suspended itself through
+   * power management, and restores a suspended domain from its saved memory.
+   * Any other state is `invalid_state`.
+   */
+  resume(uuid: string): Promise<void>;
+
+  /**
+   * Saves the memory of a running or paused domain to a file in the agent's
+   * data directory and stops it; the domain is then `suspended`. Any other
+   * state is `invalid_state`.
+   */
+  suspend(uuid: string): Promise<void>;
+
+  /**
+   * Restarts a running domain. An implementation that lacks a native reboot
+   * shuts the guest down gracefully, waiting up to timeoutMs, powers it off
+   * when it did not stop in time, and starts it again. A domain that is not
+   * running is `invalid_state`.
+   */
+  reboot(uuid: string, timeoutMs: number): Promise<void>;
+
+  /**
+   * Removes the definition of a domain that is not active, together with any
+   * memory image saved for it. An active (running, paused, shutting down)
+   * domain is `invalid_state`.
+   */
+  undefine(uuid: string): Promise<void>;
+}

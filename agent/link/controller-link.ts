@@ -1,0 +1,177 @@
+import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../../shared/logger.js';
+import type { CommandOutcome, DomainChange, DomainStatus, HostCommand, HostFacts } from '../../shared/model.js';
+import { decodeCommand, encodeDomain, encodeHello, encodeOutcome } from '../../shared/proto/codec.js';
+import {
+  loadAgentProtocol,
+  type AgentGatewayClient,
+  type AgentMessage,
+  type Command__Output,
+  type ControllerMessage__Output,
+} from '../../shared/proto/load.js';
+
+export interface ControllerLinkOptions {
+  address: string;
+  hello: () => HostFacts;
+  inventory: () => DomainStatus[];
+  execute: (command: HostCommand) => Promise<CommandOutcome>;
+  logger: Logger;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  welcomeTimeoutMs?: number;
+}
+
+interface Session {
+  client: AgentGatewayClient;
+  call: grpc.ClientDuplexStream<AgentMessage, ControllerMessage__Output>;
+  welcomed: boolean;
+  closed: boolean;
+  heartbeatSequence: number;
+  heartbeatTimer?: NodeJS.Timeout;
+  welcomeTimer?: NodeJS.Timeout;
+}
+
+const channelOptions: grpc.ChannelOptions = {
+  'grpc.use_local_subchannel_pool': 1,
+  'grpc.keepalive_time_ms': 20_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 5_000,
+};
+
+const defaultHeartbeatIntervalMs = 5_000;
+
+/**
+ * Keeps one AgentGateway session with the controller open, reconnecting with
+ * exponential backoff and jitter whenever it breaks. It emits `ready` once a
+ * session is welcomed and its Inventory is sent, and `disconnected` when a
+ * session ends.
+ */
+export class ControllerLink extends EventEmitter {
+  private session?: Session;
+  private stopped = true;
+  private failedAttempts = 0;
+  private reconnectTimer?: NodeJS.Timeout;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly welcomeTimeoutMs: number;
+
+  constructor(private readonly options: ControllerLinkOptions) {
+    super();
+    this.initialBackoffMs = options.initialBackoffMs ?? 100;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.welcomeTimeoutMs = options.welcomeTimeoutMs ?? 10_000;
+  }
+
+  get connected(): boolean {
+    return this.session?.welcomed ?? false;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    const session = this.session;
+    if (!session) return;
+    const ended = new Promise<void>((resolve) => {
+      session.call.once('status', () => resolve());
+      setTimeout(resolve, 1_000).unref();
+    });
+    session.call.end();
+    await ended;
+    this.close(session);
+  }
+
+  reportChange(change: DomainChange): void {
+    const session = this.session;
+    if (!session?.welcomed) return;
+    this.send(session, { state_change: { domain: encodeDomain(change.domain), removed: change.removed } });
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const { AgentGateway } = loadAgentProtocol().drover.agent.v1;
+    const client = new AgentGateway(this.options.address, grpc.credentials.createInsecure(), channelOptions);
+    const call = client.Session();
+    const session: Session = { client, call, welcomed: false, closed: false, heartbeatSequence: 0 };
+    this.session = session;
+    call.on('data', (message: ControllerMessage__Output) => this.receive(session, message));
+    call.on('error', (error: grpc.ServiceError) => this.broken(session, error.details || error.message));
+    call.on('end', () => this.broken(session, 'the controller ended the session'));
+    session.welcomeTimer = setTimeout(() => this.broken(session, 'no Welcome in time'), this.welcomeTimeoutMs);
+    this.send(session, { hello: encodeHello(this.options.hello()) });
+  }
+
+  private receive(session: Session, message: ControllerMessage__Output): void {
+    if (session.closed) return;
+    if (message.welcome) this.welcomed(session, message.welcome.heartbeat_interval_ms);
+    else if (message.command) void this.answer(session, message.command);
+  }
+
+  private welcomed(session: Session, heartbeatIntervalMs: number): void {
+    if (session.welcomed) return;
+    clearTimeout(session.welcomeTimer);
+    this.send(session, { inventory: { domains: this.options.inventory().map(encodeDomain) } });
+    session.welcomed = true;
+    this.failedAttempts = 0;
+    const interval = heartbeatIntervalMs > 0 ? heartbeatIntervalMs : defaultHeartbeatIntervalMs;
+    session.heartbeatTimer = setInterval(() => this.send(session, { heartbeat: { sequence: ++session.heartbeatSequence } }), interval);
+    this.options.logger.info({ address: this.options.address, heartbeatIntervalMs: interval }, 'connected to the controller');
+    this.emit('ready');
+  }
+
+  private async answer(session: Session, received: Command__Output): Promise<void> {
+    let command: HostCommand;
+    try {
+      command = decodeCommand(received);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.send(session, { command_result: encodeOutcome(received.command_id, { ok: false, error: 'invalid_command', message }) });
+      return;
+    }
+    try {
+      const outcome = await this.options.execute(command);
+      this.send(session, { command_result: encodeOutcome(command.commandId, outcome) });
+    } catch (error) {
+      this.options.logger.error({ err: error, commandId: command.commandId }, 'command execution threw');
+    }
+  }
+
+  private send(session: Session, message: AgentMessage): void {
+    if (session.closed) return;
+    session.call.write(message);
+  }
+
+  private broken(session: Session, reason: string): void {
+    if (session.closed) return;
+    const wasWelcomed = session.welcomed;
+    this.close(session);
+    if (this.stopped) return;
+    const delay = this.nextBackoff();
+    const firstFailure = wasWelcomed || this.failedAttempts === 1;
+    this.options.logger[firstFailure ? 'warn' : 'debug']({ reason, retryInMs: delay, address: this.options.address }, 'no controller session');
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private close(session: Session): void {
+    if (session.closed) return;
+    session.closed = true;
+    clearTimeout(session.welcomeTimer);
+    clearInterval(session.heartbeatTimer);
+    session.call.cancel();
+    session.client.close();
+    if (this.session === session) this.session = undefined;
+    if (session.welcomed) this.emit('disconnected');
+  }
+
+  private nextBackoff(): number {
+    const ceiling = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** this.failedAttempts);
+    this.failedAttempts++;
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+}

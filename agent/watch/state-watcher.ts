@@ -1,0 +1,103 @@
+import type { DomainChange, DomainStatus } from '../../shared/model.js';
+import type { HypervisorDriver } from '../hypervisor/driver.js';
+
+export interface StateWatcherOptions {
+  driver: HypervisorDriver;
+  pollIntervalMs?: number;
+  onChange: (change: DomainChange) => void;
+  onError?: (error: unknown) => void;
+}
+
+function differs(a: DomainStatus, b: DomainStatus): boolean {
+  return a.state !== b.state || a.name !== b.name || a.managed !== b.managed;
+}
+
+/**
+ * Polls the driver's domain list and reports every difference to the previous
+ * poll as a DomainChange, in the order the domains were listed.
+ */
+export class StateWatcher {
+  private known = new Map<string, DomainStatus>();
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private current?: Promise<void>;
+  private queued?: Promise<void>;
+  private readonly pollIntervalMs: number;
+
+  constructor(private readonly options: StateWatcherOptions) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 200;
+  }
+
+  /** Takes the first snapshot, then polls every pollIntervalMs until stopped. */
+  async start(): Promise<void> {
+    this.running = true;
+    await this.pollNow();
+    this.scheduleNext();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.queued;
+    await this.current;
+  }
+
+  /** The domains as of the last poll. */
+  snapshot(): DomainStatus[] {
+    return [...this.known.values()];
+  }
+
+  /**
+   * Polls as soon as possible. A call during a poll queues one more poll after
+   * it, so the result always reflects the domains after the call was made.
+   */
+  pollNow(): Promise<void> {
+    if (this.queued) return this.queued;
+    if (this.current) {
+      this.queued = this.current.then(() => {
+        this.queued = undefined;
+        return this.pollNow();
+      });
+      return this.queued;
+    }
+    this.current = this.pollOnce().finally(() => {
+      this.current = undefined;
+    });
+    return this.current;
+  }
+
+  private scheduleNext(): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      void this.pollNow().then(() => this.scheduleNext());
+    }, this.pollIntervalMs);
+  }
+
+  private async pollOnce(): Promise<void> {
+    let listed: DomainStatus[];
+    try {
+      listed = await this.options.driver.listDomains();
+    } catch (error) {
+      this.options.onError?.(error);
+      return;
+    }
+    const previous = this.known;
+    const next = new Map(listed.map((domain) => [domain.uuid, domain]));
+    this.known = next;
+    for (const domain of listed) {
+      const before = previous.get(domain.uuid);
+      if (!before || differs(before, domain)) this.emit({ domain, removed: false });
+    }
+    for (const [uuid, domain] of previous) {
+      if (!next.has(uuid)) this.emit({ domain, removed: true });
+    }
+  }
+
+  private emit(change: DomainChange): void {
+    try {
+      this.options.onChange(change);
+    } catch (error) {
+      this.options.onError?.(error);
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import type { ErrorKind } from '../services/errors.js';
+
+/** The one mapping from service error kinds to HTTP status codes. */
+export const httpStatusOf: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unsupported_media: 415,
+  failed: 502,
+  unavailable: 503,
+  timeout: 504,
+};

@@ -1,0 +1,92 @@
+import type { IncomingMessage } from 'node:http';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { ServiceError, invalid } from '../../services/errors.js';
+
+/** The largest request body the API accepts. */
+export const maxBodyBytes = 1024 * 1024;
+
+/** A parsed request document: element (or JSON member) names to text or nested documents. */
+export type Doc = { [name: string]: string | Doc | Doc[] | string[] };
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  processEntities: false,
+  ignoreDeclaration: true,
+});
+
+export async function readBody(request: IncomingMessage, limit = maxBodyBytes): Promise<Buffer> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw tooLarge(limit);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(limit: number): ServiceError {
+  return new ServiceError('too_large', 'Request Entity Too Large', `the request body is larger than the limit of ${limit} bytes`);
+}
+
+/** Parses an XML or JSON body whose document element must be `root` (JSON bodies have no root element). */
+export function parseDocument(raw: Buffer, contentType: string | undefined, root: string): Doc {
+  const text = raw.toString('utf8');
+  if (!text.trim()) throw invalid(`the request needs a <${root}> document`);
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const looksJson = type.endsWith('json') || (!type.endsWith('xml') && /^\s*[{[]/.test(text));
+  if (looksJson) return parseJson(text, root);
+  if (type && !type.endsWith('xml') && type !== 'text/plain' && type !== 'application/x-www-form-urlencoded') {
+    throw new ServiceError('unsupported_media', 'Unsupported Media Type', `content type ${type} is not supported; send application/xml or application/json`);
+  }
+  return parseXml(text, root);
+}
+
+function parseJson(text: string, root: string): Doc {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw invalid(`the JSON body is malformed: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`the JSON body must be an object describing a ${root}`);
+  return normalizeJson(value as Record<string, unknown>, root);
+}
+
+function normalizeJson(value: Record<string, unknown>, path: string): Doc {
+  const doc: Doc = {};
+  for (const [key, member] of Object.entries(value)) {
+    if (member === null || member === undefined) continue;
+    if (Array.isArray(member)) {
+      doc[key] = member.map((item) => (typeof item === 'object' && item !== null ? normalizeJson(item as Record<string, unknown>, `${path}.${key}`) : scalarText(item, `${path}.${key}`))) as Doc[] | string[];
+    } else if (typeof member === 'object') {
+      doc[key] = normalizeJson(member as Record<string, unknown>, `${path}.${key}`);
+    } else {
+      doc[key] = scalarText(member, `${path}.${key}`);
+    }
+  }
+  return doc;
+}
+
+function scalarText(value: unknown, path: string): string {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw invalid(`${path} has an unsupported JSON value`);
+}
+
+function parseXml(text: string, root: string): Doc {
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw invalid('XML documents with a DOCTYPE or entity declarations are refused');
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) throw invalid(`the XML body is malformed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+  const parsed = parser.parse(text) as Record<string, unknown>;
+  const roots = Object.keys(parsed).filter((key) => !key.startsWith('?'));
+  if (roots.length !== 1 || roots[0] !== root) throw invalid(`the document element must be <${root}>, not <${roots.join('>, <')}>`);
+  const body = parsed[root];
+  if (typeof body === 'string') return {};
+  return (body ?? {}) as Doc;
+}

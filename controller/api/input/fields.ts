@@ -1,0 +1,79 @@
+import { invalid } from '../../services/errors.js';
+import type { Doc } from './body.js';
+
+/** Reads typed, validated values out of a parsed request document. */
+export class Fields {
+  constructor(
+    private readonly doc: Doc,
+    private readonly path: string,
+  ) {}
+
+  private raw(name: string): string | Doc | Doc[] | string[] | undefined {
+    return this.doc[name];
+  }
+
+  text(name: string, options: { required?: boolean; max?: number; pattern?: RegExp; patternHint?: string } = {}): string | undefined {
+    const value = this.raw(name);
+    const where = `${this.path}.${name}`;
+    if (value === undefined) {
+      if (options.required) throw invalid(`${where} is required`);
+      return undefined;
+    }
+    if (typeof value !== 'string') throw invalid(`${where} must be text`);
+    if (options.max !== undefined && value.length > options.max) throw invalid(`${where} is longer than ${options.max} characters`);
+    if (options.pattern && !options.pattern.test(value)) throw invalid(`${where} ${options.patternHint ?? `must match ${options.pattern}`}`);
+    return value;
+  }
+
+  integer(name: string, options: { required?: boolean; min: number; max: number; multipleOf?: number }): number | undefined {
+    const value = this.text(name, { required: options.required });
+    if (value === undefined) return undefined;
+    const where = `${this.path}.${name}`;
+    if (!/^-?\d+$/.test(value.trim())) throw invalid(`${where} must be a whole number, not "${value}"`);
+    const number = Number(value);
+    if (!Number.isSafeInteger(number) || number < options.min || number > options.max) {
+      throw invalid(`${where} must be between ${options.min} and ${options.max}`);
+    }
+    if (options.multipleOf && number % options.multipleOf !== 0) throw invalid(`${where} must be a multiple of ${options.multipleOf}`);
+    return number;
+  }
+
+  boolean(name: string): boolean | undefined {
+    const value = this.text(name);
+    if (value === undefined) return undefined;
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    throw invalid(`${this.path}.${name} must be true or false`);
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], options: { required?: boolean } = {}): T | undefined {
+    const value = this.text(name, options);
+    if (value === undefined) return undefined;
+    if (!allowed.includes(value as T)) throw invalid(`${this.path}.${name} must be one of ${allowed.join(', ')}, not "${value}"`);
+    return value as T;
+  }
+
+  nested(name: string, options: { required?: boolean } = {}): Fields | undefined {
+    const value = this.raw(name);
+    const where = `${this.path}.${name}`;
+    if (value === undefined || value === '') {
+      if (options.required) throw invalid(`${where} is required`);
+      return value === '' ? new Fields({}, where) : undefined;
+    }
+    if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${where} must be a single element`);
+    return new Fields(value, where);
+  }
+
+  /** A reference to another object by `id` (attribute or element) or `name`. */
+  reference(name: string, options: { required?: boolean } = {}): { id?: string; name?: string } | undefined {
+    const nested = this.nested(name, options);
+    if (!nested) return undefined;
+    const id = nested.text('id', { max: 64 });
+    const refName = nested.text('name', { max: 255 });
+    if (!id && !refName) throw invalid(`${this.path}.${name} needs an id or a name`);
+    return id ? { id } : { name: refName };
+  }
+}
+
+export const namePattern = /^[\p{L}\p{N}._-]{1,255}$/u;
+export const nameHint = 'may contain only letters, digits, ".", "_" and "-" (1 to 255 characters)';

@@ -1,0 +1,24 @@
+import type { Next } from 'koa';
+import type { AuthService } from '../../services/auth.js';
+import { unauthorized } from '../../services/auth.js';
+import type { ApiContext } from '../context.js';
+
+/** Requires HTTP Basic credentials or a bearer token on every API request. */
+export function authenticate(auth: AuthService) {
+  return async (ctx: ApiContext, next: Next) => {
+    const header = ctx.get('Authorization');
+    const [scheme, credentials] = header.split(/\s+/, 2);
+    if (!scheme || !credentials) throw unauthorized('this request needs HTTP Basic credentials or a bearer token');
+    if (scheme.toLowerCase() === 'bearer') {
+      ctx.state.principal = await auth.authenticateToken(credentials);
+    } else if (scheme.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) throw unauthorized('the Basic credentials are malformed');
+      ctx.state.principal = await auth.authenticatePassword(decoded.slice(0, colon), decoded.slice(colon + 1));
+    } else {
+      throw unauthorized(`the ${scheme} authentication scheme is not supported`);
+    }
+    await next();
+  };
+}

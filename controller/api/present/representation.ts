@@ -1,0 +1,48 @@
+import { XMLBuilder } from 'fast-xml-parser';
+
+/**
+ * The neutral form of an API document: element names map to text, nested
+ * documents, or lists of them; `$` holds an element's XML attributes (`id`,
+ * `href`, `rel`). Undefined members are left out. The same tree renders as
+ * oVirt XML and as oVirt JSON.
+ */
+export type Scalar = string | number | boolean;
+export interface Rep {
+  $?: Record<string, string>;
+  [element: string]: Scalar | Rep | Rep[] | Record<string, string> | undefined;
+}
+
+export type MediaType = 'xml' | 'json';
+
+const builder = new XMLBuilder({
+  attributesGroupName: '$',
+  attributeNamePrefix: '',
+  ignoreAttributes: false,
+  suppressEmptyNode: true,
+  format: false,
+});
+
+/** Renders a document whose outermost element is `root` (for example `vm`, or `vms` around a list). */
+export function render(root: string, body: Rep, type: MediaType): string {
+  if (type === 'json') return JSON.stringify(toJson(body));
+  return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n${builder.build({ [root]: body })}`;
+}
+
+function toJson(value: Rep): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (value.$) Object.assign(out, value.$);
+  for (const [key, member] of Object.entries(value)) {
+    if (key === '$' || member === undefined) continue;
+    out[key] = jsonMember(member as Scalar | Rep | Rep[]);
+  }
+  return out;
+}
+
+function jsonMember(member: Scalar | Rep | Rep[]): unknown {
+  if (Array.isArray(member)) return member.map((item) => (typeof item === 'object' ? toJson(item) : String(item)));
+  if (typeof member === 'object') return toJson(member);
+  return String(member);
+}
+
+export const link = (href: string, rel: string): Rep => ({ $: { href, rel } });
+export const ref = (href: string, id: string): Rep => ({ $: { href, id } });

@@ -1,0 +1,39 @@
+import Router from '@koa/router';
+import type { ClusterService } from '../../services/clusters.js';
+import { respond, respondList, type ApiState } from '../context.js';
+import { documentOf } from '../input/request.js';
+import { nameHint, namePattern, type Fields } from '../input/fields.js';
+
+function clusterInput(fields: Fields, creating: boolean) {
+  return {
+    name: fields.text('name', { required: creating, pattern: namePattern, patternHint: nameHint }),
+    description: fields.text('description', { max: 4000 }),
+    dataCenter: fields.reference('data_center', { required: creating }),
+    cpuArchitecture: fields.nested('cpu')?.oneOf('architecture', ['x86_64', 'aarch64', 'ppc64', 's390x']),
+  };
+}
+
+export function clusterRoutes(clusters: ClusterService): Router<ApiState> {
+  const router = new Router<ApiState>();
+  router.get('/clusters', async (ctx) => {
+    respondList(ctx, 'clusters', 'cluster', (await clusters.list()).map((cluster) => ctx.state.present.cluster(cluster)));
+  });
+  router.post('/clusters', async (ctx) => {
+    const input = clusterInput(await documentOf(ctx, 'cluster'), true);
+    const cluster = await clusters.create({ ...input, name: input.name!, dataCenter: input.dataCenter! });
+    ctx.set('Location', ctx.state.present.href('clusters', cluster.id));
+    respond(ctx, 201, 'cluster', ctx.state.present.cluster(cluster));
+  });
+  router.get('/clusters/:id', async (ctx) => {
+    respond(ctx, 200, 'cluster', ctx.state.present.cluster(await clusters.get(ctx.params.id!)));
+  });
+  router.put('/clusters/:id', async (ctx) => {
+    const input = clusterInput(await documentOf(ctx, 'cluster'), false);
+    respond(ctx, 200, 'cluster', ctx.state.present.cluster(await clusters.update(ctx.params.id!, input)));
+  });
+  router.delete('/clusters/:id', async (ctx) => {
+    await clusters.remove(ctx.params.id!);
+    respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
+  });
+  return router;
+}

@@ -1,0 +1,17 @@
+import Router from '@koa/router';
+import type { HostService } from '../../services/hosts.js';
+import type { VmService } from '../../services/vms.js';
+import { respond, type ApiState } from '../context.js';
+
+export function rootRoutes(hosts: HostService, vms: VmService): Router<ApiState> {
+  const router = new Router<ApiState>();
+  router.get('/', async (ctx) => {
+    const [allHosts, vmCounts] = await Promise.all([hosts.list(), vms.count()]);
+    const summary = {
+      hosts: { active: allHosts.filter((host) => host.status === 'up').length, total: allHosts.length },
+      vms: vmCounts,
+    };
+    respond(ctx, 200, 'api', ctx.state.present.api(summary));
+  });
+  return router;
+}

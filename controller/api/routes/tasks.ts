@@ -1,0 +1,40 @@
+import Router from '@koa/router';
+import type { Task } from '../../db/entities.js';
+import type { TaskService } from '../../services/tasks.js';
+import { httpStatusOf } from '../errors.js';
+import { respond, respondList, type ApiContext, type ApiState } from '../context.js';
+import { queryInteger } from '../input/request.js';
+import type { ErrorKind } from '../../services/errors.js';
+
+/** How long a synchronous action waits for its task before answering 202 pending. */
+export const syncActionWaitMs = 5 * 60 * 1000;
+
+export async function answerWithTask(ctx: ApiContext, tasks: TaskService, task: Task, asynchronous: boolean): Promise<void> {
+  const present = ctx.state.present;
+  const ended = asynchronous ? undefined : await tasks.waitForEnd(task.id, syncActionWaitMs);
+  if (!ended) {
+    respond(ctx, 202, 'action', present.action(task, 'pending'));
+  } else if (ended.state === 'finished') {
+    respond(ctx, 200, 'action', present.action(ended, 'complete'));
+  } else {
+    const kind = (ended.errorKind ?? 'conflict') as ErrorKind;
+    const fault = { reason: ended.errorReason ?? 'Operation Failed', detail: ended.errorDetail ?? `the task was ${ended.state}` };
+    respond(ctx, httpStatusOf[kind] ?? 409, 'action', present.action(ended, 'failed', fault));
+  }
+}
+
+export function taskRoutes(tasks: TaskService): Router<ApiState> {
+  const router = new Router<ApiState>();
+  router.get('/tasks', async (ctx) => {
+    respondList(ctx, 'tasks', 'task', (await tasks.list()).map((task) => ctx.state.present.task(task)));
+  });
+  router.get('/tasks/:id', async (ctx) => {
+    const wait = queryInteger(ctx, 'wait', 0, 3600) ?? 0;
+    respond(ctx, 200, 'task', ctx.state.present.task(await tasks.get(ctx.params.id!, wait)));
+  });
+  router.delete('/tasks/:id', async (ctx) => {
+    const task = await tasks.cancel(ctx.params.id!);
+    respond(ctx, 200, 'task', ctx.state.present.task(task));
+  });
+  return router;
+}

@@ -1,0 +1,39 @@
+import path from 'node:path';
+
+export interface ControllerConfig {
+  /** host:port of the HTTP API. */
+  listen: string;
+  /** host:port of the agent gRPC endpoint. */
+  grpcListen: string;
+  dataDir: string;
+  /** A postgres:// URL; undefined means a SQLite file in dataDir. */
+  databaseUrl?: string;
+  adminPassword?: string;
+  heartbeatIntervalMs: number;
+  tokenLifetimeMs: number;
+}
+
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
+  return {
+    listen: env.DROVER_LISTEN || '127.0.0.1:8080',
+    grpcListen: env.DROVER_GRPC_LISTEN || '127.0.0.1:8081',
+    dataDir: path.resolve(env.DROVER_DATA_DIR || './data'),
+    databaseUrl: env.DROVER_DATABASE_URL || undefined,
+    adminPassword: env.DROVER_ADMIN_PASSWORD || undefined,
+    heartbeatIntervalMs: positive(env.DROVER_HEARTBEAT_INTERVAL_MS, 5000, 'DROVER_HEARTBEAT_INTERVAL_MS'),
+    tokenLifetimeMs: positive(env.DROVER_TOKEN_LIFETIME_SECONDS, 36_000, 'DROVER_TOKEN_LIFETIME_SECONDS') * 1000,
+  };
+}
+
+function positive(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new Error(`${name} must be a positive number, not ${value}`);
+  return number;
+}
+
+export function splitHostPort(address: string): { host: string; port: number } {
+  const match = /^(.*):(\d+)$/.exec(address);
+  if (!match) throw new Error(`${address} is not host:port`);
+  return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) };
+}

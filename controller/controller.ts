@@ -1,0 +1,70 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { openDatabase, type Orm } from './db/orm.js';
+import { AgentHub } from './agents/agent-hub.js';
+import { AgentGatewayServer } from './agents/grpc-server.js';
+import { createServices, type Services } from './services/index.js';
+import { createApi } from './api/server.js';
+import { splitHostPort, type ControllerConfig } from './config.js';
+
+export interface RunningController {
+  apiUrl: string;
+  grpcAddress: string;
+  services: Services;
+  orm: Orm;
+  /** The admin password generated at first start, if one was. */
+  generatedAdminPassword?: string;
+  stop(): Promise<void>;
+}
+
+/** Opens the database, then serves agents over gRPC and clients over HTTP. */
+export async function startController(config: ControllerConfig, log: Logger): Promise<RunningController> {
+  const orm = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const hub = new AgentHub();
+  const services = createServices(orm, hub, log, config);
+  const generatedAdminPassword = await services.auth.ensureAdmin(config.adminPassword);
+  await services.scheduler.recover();
+
+  const gateway = new AgentGatewayServer(hub, services.hosts, log.child({ component: 'agents' }));
+  const grpcPort = await gateway.listen(config.grpcListen);
+  const grpcAddress = `${splitHostPort(config.grpcListen).host}:${grpcPort}`;
+
+  const api = createApi(services, log.child({ component: 'api' }));
+  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000 }, api.callback());
+  const { host, port } = splitHostPort(config.listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const apiPort = (server.address() as AddressInfo).port;
+  const apiUrl = `http://${host.includes(':') ? `[${host}]` : host}:${apiPort}/ovirt-engine/api`;
+
+  let checking = false;
+  const liveness = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    services.hosts
+      .checkLiveness()
+      .catch((error) => log.error({ err: error }, 'host liveness check failed'))
+      .finally(() => (checking = false));
+  }, Math.max(100, Math.floor(config.heartbeatIntervalMs / 2)));
+
+  log.info({ apiUrl, grpcAddress }, 'controller started');
+  return {
+    apiUrl,
+    grpcAddress,
+    services,
+    orm,
+    generatedAdminPassword,
+    async stop() {
+      clearInterval(liveness);
+      await services.scheduler.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      hub.closeAll();
+      await gateway.close();
+      await orm.close();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import path from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { MikroORM, type Options } from '@mikro-orm/core';
+import { SqliteDriver } from '@mikro-orm/sqlite';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { entitySchemas } from './entities.js';
+import { Migration20261122000000_initial } from './migrations/Migration20261122000000_initial.js';
+
+export const migrationsList = [{ name: 'Migration20261122000000_initial', class: Migration20261122000000_initial }];
+
+export interface DatabaseConfig {
+  /** A postgres:// URL, or undefined for a SQLite file in dataDir. */
+  url?: string;
+  dataDir: string;
+  debug?: boolean;
+}
+
+export type Orm = MikroORM;
+
+export async function openDatabase(config: DatabaseConfig): Promise<Orm> {
+  const common: Partial<Options> = {
+    entities: entitySchemas,
+    extensions: [Migrator],
+    migrations: { migrationsList, transactional: true, allOrNothing: true, snapshot: false, silent: true },
+    allowGlobalContext: false,
+    debug: config.debug ?? false,
+    discovery: { warnWhenNoEntities: false },
+  };
+  let orm: Orm;
+  if (config.url && /^postgres(ql)?:\/\//.test(config.url)) {
+    orm = await MikroORM.init({ ...common, driver: PostgreSqlDriver, clientUrl: config.url, pool: { min: 1, max: 10 } } as Options);
+  } else if (config.url) {
+    throw new Error(`DROVER_DATABASE_URL must be a postgres:// URL (or unset for SQLite); got ${config.url}`);
+  } else {
+    mkdirSync(config.dataDir, { recursive: true });
+    orm = await MikroORM.init({ ...common, driver: SqliteDriver, dbName: path.join(config.dataDir, 'drover.sqlite') } as Options);
+    const connection = orm.em.getConnection();
+    await connection.execute('pragma journal_mode = wal');
+    await connection.execute('pragma synchronous = normal');
+    await connection.execute('pragma busy_timeout = 5000');
+  }
+  await orm.getMigrator().up();
+  return orm;
+}

@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../shared/logger.js';
+import { configFromEnvironment } from './config.js';
+import { startController } from './controller.js';
+import { adminUserName } from './services/auth.js';
+
+const log = createLogger('drover-controller');
+
+function startEmbeddedAgent(controllerAddress: string, dataDir: string): ChildProcess {
+  const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../agent/main.js');
+  return spawn(process.execPath, [entry], {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      DROVER_CONTROLLER: controllerAddress,
+      DROVER_AGENT_DATA_DIR: process.env.DROVER_AGENT_DATA_DIR || path.join(dataDir, 'agent'),
+      DROVER_LIBVIRT_URI: process.env.DROVER_LIBVIRT_URI || 'test:///default',
+    },
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { 'embedded-agent': { type: 'boolean', default: false } } });
+  const config = configFromEnvironment();
+  const controller = await startController(config, log);
+  const agent = values['embedded-agent'] ? startEmbeddedAgent(controller.grpcAddress, config.dataDir) : undefined;
+
+  const login = controller.generatedAdminPassword
+    ? `user ${adminUserName}, password ${controller.generatedAdminPassword} (generated now and shown only once; set DROVER_ADMIN_PASSWORD to choose one)`
+    : `user ${adminUserName} with the password set by DROVER_ADMIN_PASSWORD or generated at first start`;
+  process.stdout.write(`\nDrover API: ${controller.apiUrl}\nLog in as ${login}\nExample: curl -u '${adminUserName}:PASSWORD' ${controller.apiUrl}/vms\n${agent ? 'An embedded agent drives the libvirt test driver.\n' : ''}Stop with Ctrl-C.\n\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    if (agent && agent.exitCode === null) {
+      const exited = new Promise((resolve) => agent.once('exit', resolve));
+      agent.kill('SIGTERM');
+      await exited;
+    }
+    await controller.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  agent?.on('exit', (code, signal) => {
+    if (!stopping) log.error({ code, signal }, 'the embedded agent exited');
+  });
+}
+
+main().catch((error: unknown) => {
+  log.fatal({ err: error }, 'the controller could not start');
+  process.exit(1);
+});

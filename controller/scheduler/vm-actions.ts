@@ -1,0 +1,68 @@
+import type { CommandKind, PowerState } from '../../shared/model.js';
+import type { DesiredState, HostStatus } from '../db/entities.js';
+import { conflict, unavailable } from '../services/errors.js';
+
+/** The operations a task can perform on a VM. */
+export type VmAction = 'start' | 'stop' | 'shutdown' | 'suspend' | 'resume' | 'reboot' | 'remove';
+
+export const vmActions: readonly VmAction[] = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot', 'remove'];
+
+/** The actions the API offers as `POST /vms/{id}/<action>`. */
+export const apiVmActions: readonly VmAction[] = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot'];
+
+export const desiredStateAfter: Record<VmAction, DesiredState | undefined> = {
+  start: 'up',
+  resume: 'up',
+  reboot: 'up',
+  stop: 'down',
+  shutdown: 'down',
+  suspend: 'suspended',
+  remove: undefined,
+};
+
+export interface ActionPlan {
+  /** The command to send, or null when the action needs no host. */
+  command: CommandKind | null;
+  /** True when the VM has no host yet and one must be chosen. */
+  needsPlacement: boolean;
+}
+
+interface VmFacts {
+  name: string;
+  hostId: string | null;
+  powerState: PowerState | null;
+}
+
+const active: ReadonlySet<PowerState> = new Set(['running', 'paused', 'shutting_down', 'pm_suspended']);
+
+/** Decides how an action is carried out from the VM's reported state, or refuses it. */
+export function planAction(action: VmAction, vm: VmFacts, hostStatus: HostStatus | undefined): ActionPlan {
+  if (vm.hostId && hostStatus !== 'up') throw unavailable(`VM ${vm.name} is on host ${vm.hostId}, which is not responding`);
+  const state = vm.hostId ? vm.powerState : null;
+  const refuse = (why: string) => conflict(`cannot ${action} VM ${vm.name}: ${why}`);
+  const describe = state ?? 'down';
+  switch (action) {
+    case 'start':
+      if (state === 'paused' || state === 'pm_suspended') return { command: 'resume', needsPlacement: false };
+      if (state === 'running' || state === 'shutting_down') throw refuse('it is already running');
+      return { command: 'start', needsPlacement: !vm.hostId };
+    case 'resume':
+      if (state === 'paused' || state === 'pm_suspended' || state === 'suspended') return { command: 'resume', needsPlacement: false };
+      throw refuse(`it is ${describe}, not paused or suspended`);
+    case 'stop':
+      if (state !== null && active.has(state)) return { command: 'destroy', needsPlacement: false };
+      throw refuse(`it is ${describe}`);
+    case 'shutdown':
+      if (state === 'running') return { command: 'shutdown', needsPlacement: false };
+      throw refuse(`it is ${describe}, not running`);
+    case 'suspend':
+      if (state === 'running' || state === 'paused') return { command: 'suspend', needsPlacement: false };
+      throw refuse(`it is ${describe}, not running`);
+    case 'reboot':
+      if (state === 'running') return { command: 'reboot', needsPlacement: false };
+      throw refuse(`it is ${describe}, not running`);
+    case 'remove':
+      if (state !== null && active.has(state)) throw refuse('it is running; stop it first');
+      return { command: vm.hostId ? 'undefine' : null, needsPlacement: false };
+  }
+}

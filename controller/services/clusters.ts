@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import type { Orm } from '../db/orm.js';
+import { Cluster, DataCenter, Host, Vm } from '../db/entities.js';
+import { conflict, notFound } from './errors.js';
+import { inTransaction, reader } from './store.js';
+import { defined } from './datacenters.js';
+
+export interface ClusterInput {
+  name?: string;
+  description?: string;
+  dataCenter?: { id?: string; name?: string };
+  cpuArchitecture?: string;
+}
+
+export class ClusterService {
+  constructor(private readonly orm: Orm) {}
+
+  list(): Promise<Cluster[]> {
+    return reader(this.orm).find(Cluster, {}, { orderBy: { name: 'asc' } });
+  }
+
+  async get(id: string): Promise<Cluster> {
+    const found = await reader(this.orm).findOne(Cluster, { id });
+    if (!found) throw notFound('cluster', id);
+    return found;
+  }
+
+  async findByIdOrName(ref: { id?: string; name?: string }): Promise<Cluster> {
+    const found = await reader(this.orm).findOne(Cluster, ref.id ? { id: ref.id } : { name: ref.name ?? '' });
+    if (!found) throw notFound('cluster', ref.id ?? ref.name ?? '');
+    return found;
+  }
+
+  create(input: ClusterInput & { name: string; dataCenter: { id?: string; name?: string } }): Promise<Cluster> {
+    return inTransaction(this.orm, async (em) => {
+      const dataCenter = await findDataCenter(em, input.dataCenter);
+      const now = Date.now();
+      return em.create(Cluster, {
+        id: randomUUID(),
+        name: input.name,
+        description: input.description ?? '',
+        dataCenterId: dataCenter.id,
+        cpuArchitecture: input.cpuArchitecture ?? 'x86_64',
+        createdAt: now,
+        updatedAt: now,
+      });
+    });
+  }
+
+  update(id: string, input: ClusterInput): Promise<Cluster> {
+    return inTransaction(this.orm, async (em) => {
+      const cluster = await em.findOne(Cluster, { id });
+      if (!cluster) throw notFound('cluster', id);
+      const { dataCenter, ...fields } = input;
+      if (dataCenter) {
+        const target = await findDataCenter(em, dataCenter);
+        if (target.id !== cluster.dataCenterId) throw conflict('a cluster cannot move to another data center');
+      }
+      em.assign(cluster, { ...defined(fields), updatedAt: Date.now() });
+      return cluster;
+    });
+  }
+
+  remove(id: string): Promise<Cluster> {
+    return inTransaction(this.orm, async (em) => {
+      const cluster = await em.findOne(Cluster, { id });
+      if (!cluster) throw notFound('cluster', id);
+      const [hosts, vms] = await Promise.all([em.count(Host, { clusterId: id }), em.count(Vm, { clusterId: id })]);
+      if (hosts + vms > 0) throw conflict(`cluster ${cluster.name} still has ${hosts} host(s) and ${vms} VM(s)`);
+      em.remove(cluster);
+      return cluster;
+    });
+  }
+}
+
+async function findDataCenter(em: import('@mikro-orm/core').EntityManager, ref: { id?: string; name?: string }): Promise<DataCenter> {
+  const found = await em.findOne(DataCenter, ref.id ? { id: ref.id } : { name: ref.name ?? '' });
+  if (!found) throw notFound('data center', ref.id ?? ref.name ?? '');
+  return found;
+}

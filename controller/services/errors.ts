@@ -1,0 +1,40 @@
+/**
+ * The one error type services raise. `kind` says what went wrong in domain
+ * terms; the HTTP layer (api/errors.ts) and the gRPC layer (agents/grpc-status.ts)
+ * each map kinds to their status codes in one place.
+ *
+ * - `invalid`: the request is malformed or breaks a rule about its values.
+ * - `not_found`: the object does not exist.
+ * - `conflict`: the object's current state does not allow the operation.
+ * - `unavailable`: a host needed for the operation cannot be reached.
+ * - `unauthorized`: no or bad credentials.
+ * - `too_large`: the request body is larger than the documented limit.
+ * - `unsupported_media`: the body's content type is not XML or JSON.
+ * - `failed`: the hypervisor failed the operation.
+ * - `timeout`: the operation did not end in time.
+ */
+export type ErrorKind =
+  | 'invalid'
+  | 'not_found'
+  | 'conflict'
+  | 'unavailable'
+  | 'unauthorized'
+  | 'too_large'
+  | 'unsupported_media'
+  | 'failed'
+  | 'timeout';
+
+export class ServiceError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly reason: string,
+    readonly detail: string,
+  ) {
+    super(`${reason}: ${detail}`);
+  }
+}
+
+export const invalid = (detail: string) => new ServiceError('invalid', 'Invalid request', detail);
+export const notFound = (what: string, id: string) => new ServiceError('not_found', 'Not Found', `${what} ${id} does not exist`);
+export const conflict = (detail: string) => new ServiceError('conflict', 'Operation Failed', detail);
+export const unavailable = (detail: string) => new ServiceError('unavailable', 'Host Unavailable', detail);

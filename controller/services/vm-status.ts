@@ -1,0 +1,53 @@
+import type { PowerState } from '../../shared/model.js';
+import type { HostStatus } from '../db/entities.js';
+import type { VmAction } from '../scheduler/vm-actions.js';
+
+/** A VM's status in oVirt's words. */
+export type VmStatus =
+  | 'down'
+  | 'powering_up'
+  | 'up'
+  | 'paused'
+  | 'suspended'
+  | 'powering_down'
+  | 'saving_state'
+  | 'restoring_state'
+  | 'reboot_in_progress'
+  | 'not_responding'
+  | 'unknown';
+
+const fromPower: Record<PowerState, VmStatus> = {
+  running: 'up',
+  paused: 'paused',
+  shutoff: 'down',
+  suspended: 'suspended',
+  shutting_down: 'powering_down',
+  crashed: 'down',
+  pm_suspended: 'suspended',
+};
+
+const whileRunning: Partial<Record<VmAction, VmStatus>> = {
+  start: 'powering_up',
+  resume: 'powering_up',
+  stop: 'powering_down',
+  shutdown: 'powering_down',
+  suspend: 'saving_state',
+  reboot: 'reboot_in_progress',
+};
+
+/**
+ * Derives the status shown to API clients from what the host last reported,
+ * whether that host still responds, and the task in flight on the VM.
+ */
+export function vmStatus(powerState: PowerState | null, hostId: string | null, hostStatus: HostStatus | undefined, runningAction: VmAction | undefined): VmStatus {
+  if (hostId && hostStatus !== 'up') {
+    return powerState === 'running' || powerState === 'paused' || powerState === 'shutting_down' ? 'not_responding' : 'unknown';
+  }
+  const reported = hostId && powerState ? fromPower[powerState] : 'down';
+  const transitional = runningAction && whileRunning[runningAction];
+  if (!transitional) return reported;
+  if (runningAction === 'start' && powerState === 'suspended') return 'restoring_state';
+  if (transitional === 'powering_up' && reported === 'up') return reported;
+  if (transitional === 'powering_down' && reported === 'down') return reported;
+  return transitional;
+}

@@ -1,0 +1,44 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { AgentGatewayClient as _drover_agent_v1_AgentGatewayClient, AgentGatewayDefinition as _drover_agent_v1_AgentGatewayDefinition } from './drover/agent/v1/AgentGateway';
+import type { AgentMessage as _drover_agent_v1_AgentMessage, AgentMessage__Output as _drover_agent_v1_AgentMessage__Output } from './drover/agent/v1/AgentMessage';
+import type { Command as _drover_agent_v1_Command, Command__Output as _drover_agent_v1_Command__Output } from './drover/agent/v1/Command';
+import type { CommandResult as _drover_agent_v1_CommandResult, CommandResult__Output as _drover_agent_v1_CommandResult__Output } from './drover/agent/v1/CommandResult';
+import type { ControllerMessage as _drover_agent_v1_ControllerMessage, ControllerMessage__Output as _drover_agent_v1_ControllerMessage__Output } from './drover/agent/v1/ControllerMessage';
+import type { DomainState as _drover_agent_v1_DomainState, DomainState__Output as _drover_agent_v1_DomainState__Output } from './drover/agent/v1/DomainState';
+import type { Heartbeat as _drover_agent_v1_Heartbeat, Heartbeat__Output as _drover_agent_v1_Heartbeat__Output } from './drover/agent/v1/Heartbeat';
+import type { Hello as _drover_agent_v1_Hello, Hello__Output as _drover_agent_v1_Hello__Output } from './drover/agent/v1/Hello';
+import type { Inventory as _drover_agent_v1_Inventory, Inventory__Output as _drover_agent_v1_Inventory__Output } from './drover/agent/v1/Inventory';
+import type { StateChange as _drover_agent_v1_StateChange, StateChange__Output as _drover_agent_v1_StateChange__Output } from './drover/agent/v1/StateChange';
+import type { VmSpec as _drover_agent_v1_VmSpec, VmSpec__Output as _drover_agent_v1_VmSpec__Output } from './drover/agent/v1/VmSpec';
+import type { Welcome as _drover_agent_v1_Welcome, Welcome__Output as _drover_agent_v1_Welcome__Output } from './drover/agent/v1/Welcome';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  drover: {
+    agent: {
+      v1: {
+        AgentGateway: SubtypeConstructor<typeof grpc.Client, _drover_agent_v1_AgentGatewayClient> & { service: _drover_agent_v1_AgentGatewayDefinition }
+        AgentMessage: MessageTypeDefinition<_drover_agent_v1_AgentMessage, _drover_agent_v1_AgentMessage__Output>
+        Command: MessageTypeDefinition<_drover_agent_v1_Command, _drover_agent_v1_Command__Output>
+        CommandError: EnumTypeDefinition
+        CommandKind: EnumTypeDefinition
+        CommandResult: MessageTypeDefinition<_drover_agent_v1_CommandResult, _drover_agent_v1_CommandResult__Output>
+        ControllerMessage: MessageTypeDefinition<_drover_agent_v1_ControllerMessage, _drover_agent_v1_ControllerMessage__Output>
+        DomainState: MessageTypeDefinition<_drover_agent_v1_DomainState, _drover_agent_v1_DomainState__Output>
+        Heartbeat: MessageTypeDefinition<_drover_agent_v1_Heartbeat, _drover_agent_v1_Heartbeat__Output>
+        Hello: MessageTypeDefinition<_drover_agent_v1_Hello, _drover_agent_v1_Hello__Output>
+        Inventory: MessageTypeDefinition<_drover_agent_v1_Inventory, _drover_agent_v1_Inventory__Output>
+        PowerState: EnumTypeDefinition
+        StateChange: MessageTypeDefinition<_drover_agent_v1_StateChange, _drover_agent_v1_StateChange__Output>
+        VmSpec: MessageTypeDefinition<_drover_agent_v1_VmSpec, _drover_agent_v1_VmSpec__Output>
+        Welcome: MessageTypeDefinition<_drover_agent_v1_Welcome, _drover_agent_v1_Welcome__Output>
+      }
+    }
+  }
+}
+

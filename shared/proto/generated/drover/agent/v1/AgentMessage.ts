@@ -1,0 +1,25 @@
+// Original file: proto/drover/agent/v1/agent.proto
+
+import type { Hello as _drover_agent_v1_Hello, Hello__Output as _drover_agent_v1_Hello__Output } from '../../../drover/agent/v1/Hello';
+import type { Heartbeat as _drover_agent_v1_Heartbeat, Heartbeat__Output as _drover_agent_v1_Heartbeat__Output } from '../../../drover/agent/v1/Heartbeat';
+import type { Inventory as _drover_agent_v1_Inventory, Inventory__Output as _drover_agent_v1_Inventory__Output } from '../../../drover/agent/v1/Inventory';
+import type { StateChange as _drover_agent_v1_StateChange, StateChange__Output as _drover_agent_v1_StateChange__Output } from '../../../drover/agent/v1/StateChange';
+import type { CommandResult as _drover_agent_v1_CommandResult, CommandResult__Output as _drover_agent_v1_CommandResult__Output } from '../../../drover/agent/v1/CommandResult';
+
+export interface AgentMessage {
+  'hello'?: (_drover_agent_v1_Hello | null);
+  'heartbeat'?: (_drover_agent_v1_Heartbeat | null);
+  'inventory'?: (_drover_agent_v1_Inventory | null);
+  'state_change'?: (_drover_agent_v1_StateChange | null);
+  'command_result'?: (_drover_agent_v1_CommandResult | null);
+  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result";
+}
+
+export interface AgentMessage__Output {
+  'hello'?: (_drover_agent_v1_Hello__Output | null);
+  'heartbeat'?: (_drover_agent_v1_Heartbeat__Output | null);
+  'inventory'?: (_drover_agent_v1_Inventory__Output | null);
+  'state_change'?: (_drover_agent_v1_StateChange__Output | null);
+  'command_result'?: (_drover_agent_v1_CommandResult__Output | null);
+  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result";
+}

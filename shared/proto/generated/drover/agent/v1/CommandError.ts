@@ -1,0 +1,26 @@
+// Original file: proto/drover/agent/v1/agent.proto
+
+export const CommandError = {
+  COMMAND_ERROR_UNSPECIFIED: 'COMMAND_ERROR_UNSPECIFIED',
+  INVALID_STATE: 'INVALID_STATE',
+  DOMAIN_NOT_FOUND: 'DOMAIN_NOT_FOUND',
+  INVALID_COMMAND: 'INVALID_COMMAND',
+  HYPERVISOR_FAILURE: 'HYPERVISOR_FAILURE',
+  TIMED_OUT: 'TIMED_OUT',
+} as const;
+
+export type CommandError =
+  | 'COMMAND_ERROR_UNSPECIFIED'
+  | 0
+  | 'INVALID_STATE'
+  | 1
+  | 'DOMAIN_NOT_FOUND'
+  | 2
+  | 'INVALID_COMMAND'
+  | 3
+  | 'HYPERVISOR_FAILURE'
+  | 4
+  | 'TIMED_OUT'
+  | 5
+
+export type CommandError__Output = typeof CommandError[keyof typeof CommandError]

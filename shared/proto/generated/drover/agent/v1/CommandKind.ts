@@ -1,0 +1,38 @@
+// Original file: proto/drover/agent/v1/agent.proto
+
+export const CommandKind = {
+  COMMAND_KIND_UNSPECIFIED: 'COMMAND_KIND_UNSPECIFIED',
+  DEFINE: 'DEFINE',
+  START: 'START',
+  SHUTDOWN: 'SHUTDOWN',
+  DESTROY: 'DESTROY',
+  SUSPEND: 'SUSPEND',
+  RESUME: 'RESUME',
+  REBOOT: 'REBOOT',
+  UNDEFINE: 'UNDEFINE',
+  PAUSE: 'PAUSE',
+} as const;
+
+export type CommandKind =
+  | 'COMMAND_KIND_UNSPECIFIED'
+  | 0
+  | 'DEFINE'
+  | 1
+  | 'START'
+  | 2
+  | 'SHUTDOWN'
+  | 3
+  | 'DESTROY'
+  | 4
+  | 'SUSPEND'
+  | 5
+  | 'RESUME'
+  | 6
+  | 'REBOOT'
+  | 7
+  | 'UNDEFINE'
+  | 8
+  | 'PAUSE'
+  | 9
+
+export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]

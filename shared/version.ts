@@ -1,0 +1,1 @@
+export const droverVersion = '0.1.0';

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import test from 'ava';
+import * as grpc from '@grpc/grpc-js';
+import { Agent } from '../../../agent/agent.js';
+import type { AgentConfig } from '../../../agent/config.js';
+import { FakeDriver } from '../../../agent/hypervisor/fake/driver.js';
+import { decodeHello, decodeOutcome, encodeCommand } from '../../../shared/proto/codec.js';
+import { loadAgentProtocol, type AgentMessage__Output, type ControllerMessage } from '../../../shared/proto/load.js';
+import type { HostCommand } from '../../../shared/model.js';
+import { eventually, hostCommand, silentLogger, temporaryDirectory, vmSpec } from './helpers.js';
+
+class FakeController {
+  readonly received: AgentMessage__Output[] = [];
+  sessions = 0;
+  port = 0;
+  private server?: grpc.Server;
+  private call?: grpc.ServerDuplexStream<AgentMessage__Output, ControllerMessage>;
+
+  constructor(private readonly heartbeatIntervalMs = 50) {}
+
+  async listen(port = 0): Promise<number> {
+    const server = new grpc.Server();
+    server.addService(loadAgentProtocol().drover.agent.v1.AgentGateway.service, {
+      Session: (call: grpc.ServerDuplexStream<AgentMessage__Output, ControllerMessage>) => {
+        this.sessions++;
+        this.call = call;
+        call.on('data', (message: AgentMessage__Output) => {
+          this.received.push(message);
+          if (message.hello) call.write({ welcome: { heartbeat_interval_ms: this.heartbeatIntervalMs } });
+        });
+        call.on('end', () => call.end());
+        call.on('error', () => undefined);
+      },
+    });
+    this.port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    this.server = server;
+    return this.port;
+  }
+
+  send(command: HostCommand): void {
+    this.call?.write({ command: encodeCommand(command) });
+  }
+
+  stop(): void {
+    this.server?.forceShutdown();
+    this.server = undefined;
+  }
+
+  ofKind(body: AgentMessage__Output['body']): AgentMessage__Output[] {
+    return this.received.filter((message) => message.body === body);
+  }
+
+  resultsFor(commandId: string): AgentMessage__Output[] {
+    return this.received.filter((message) => message.command_result?.command_id === commandId);
+  }
+}
+
+async function startAgent(t: { teardown: (fn: () => Promise<void>) => void }, controller: FakeController, driver: FakeDriver) {
+  const directory = await temporaryDirectory('link');
+  const config: AgentConfig = {
+    controllerAddress: `127.0.0.1:${controller.port}`,
+    libvirtUri: 'fake:///',
+    dataDir: directory.path,
+    hostname: 'host-under-test',
+    cluster: 'lab',
+    pollIntervalMs: 50,
+    shutdownTimeoutMs: 1_000,
+  };
+  const agent = new Agent(config, { driver, logger: silentLogger });
+  await agent.start();
+  t.teardown(async () => {
+    await agent.stop();
+    controller.stop();
+    await directory.remove();
+  });
+  return agent;
+}
+
+test('the agent says Hello, sends its Inventory, heartbeats, and answers commands once', async (t) => {
+  const controller = new FakeController();
+  await controller.listen();
+  const driver = new FakeDriver();
+  const existing = vmSpec();
+  await driver.define(existing);
+  const agent = await startAgent(t, controller, driver);
+  await agent.waitUntilConnected();
+
+  await eventually(() => controller.received.length >= 2, 3_000, 'hello and inventory');
+  t.is(controller.received[0].body, 'hello');
+  const hello = decodeHello(controller.received[0].hello!);
+  t.like(hello, { hostname: 'host-under-test', cluster: 'lab', cpuCount: 8, libvirtVersion: '9.0.0', hypervisorType: 'FAKE', libvirtUri: 'fake:///' });
+  t.regex(hello.hostId, /^[0-9a-f-]{36}$/);
+  t.is(controller.received[1].body, 'inventory');
+  t.deepEqual(controller.received[1].inventory?.domains, [{ uuid: existing.id, name: `drover-${existing.id}`, state: 'SHUTOFF', managed: true }]);
+
+  const heartbeats = await eventually(() => (controller.ofKind('heartbeat').length >= 2 ? controller.ofKind('heartbeat') : undefined), 3_000, 'heartbeats');
+  t.deepEqual(heartbeats.slice(0, 2).map((message) => Number(message.heartbeat?.sequence)), [1, 2]);
+
+  const spec = vmSpec();
+  const start = hostCommand('start', spec.id, spec);
+  controller.send(start);
+  const [result] = await eventually(() => (controller.resultsFor(start.commandId).length ? controller.resultsFor(start.commandId) : undefined), 3_000, 'the command result');
+  t.like(decodeOutcome(result.command_result!), { ok: true, domain: { uuid: spec.id, state: 'running', managed: true } });
+  const change = controller.received.find((message) => message.state_change?.domain?.uuid === spec.id && message.state_change.domain.state === 'RUNNING');
+  t.truthy(change);
+  t.true(controller.received.indexOf(change!) < controller.received.indexOf(result), 'the state change precedes the result');
+
+  driver.setState(spec.id, 'shutoff');
+  controller.send(start);
+  await eventually(() => controller.resultsFor(start.commandId).length === 2, 3_000, 'the repeated result');
+  t.deepEqual(controller.resultsFor(start.commandId)[1].command_result, result.command_result);
+  t.is(driver.calls.start, 1);
+
+  const bad = { ...hostCommand('start', spec.id), commandId: randomUUID() };
+  controller.send({ ...bad, kind: 'start', vmId: 'nope' });
+  const [refused] = await eventually(() => (controller.resultsFor(bad.commandId).length ? controller.resultsFor(bad.commandId) : undefined), 3_000, 'the refusal');
+  t.like(decodeOutcome(refused.command_result!), { ok: false, error: 'invalid_command' });
+});
+
+test('state changes behind the agent reach the controller', async (t) => {
+  const controller = new FakeController(1_000);
+  await controller.listen();
+  const driver = new FakeDriver();
+  const spec = vmSpec();
+  await driver.define(spec);
+  const agent = await startAgent(t, controller, driver);
+  await agent.waitUntilConnected();
+  driver.setState(spec.id, 'paused');
+  const change = await eventually(() => controller.ofKind('state_change').find((message) => message.state_change?.domain?.state === 'PAUSED'), 2_000, 'the paused change');
+  t.false(change.state_change?.removed);
+  driver.removeDomain(spec.id);
+  const removal = await eventually(() => controller.ofKind('state_change').find((message) => message.state_change?.removed), 2_000, 'the removal');
+  t.is(removal.state_change?.domain?.uuid, spec.id);
+});
+
+test('the agent reconnects after the controller restarts on the same port, without touching guests', async (t) => {
+  const first = new FakeController();
+  const port = await first.listen();
+  const driver = new FakeDriver();
+  const spec = vmSpec();
+  await driver.define(spec);
+  await driver.start(spec.id);
+  const agent = await startAgent(t, first, driver);
+  await agent.waitUntilConnected();
+  const hostId = decodeHello(first.received[0].hello!).hostId;
+
+  first.stop();
+  await eventually(() => !agent.connected || undefined, 3_000, 'the disconnect');
+  const callsBefore = { ...driver.calls };
+
+  const second = new FakeController();
+  await second.listen(port);
+  t.teardown(() => second.stop());
+  await agent.waitUntilConnected(8_000);
+  await eventually(() => second.ofKind('inventory').length === 1, 3_000, 'the new inventory');
+  t.is(second.received[0].body, 'hello');
+  t.is(decodeHello(second.received[0].hello!).hostId, hostId);
+  t.deepEqual(second.ofKind('inventory')[0].inventory?.domains.map((domain) => domain.state), ['RUNNING']);
+  t.deepEqual(driver.calls, callsBefore);
+});

@@ -1,0 +1,62 @@
+import test from 'ava';
+import { designDomain, domainNameFor, hypervisorKindOf } from '../../../agent/hypervisor/libvirt/designer.js';
+import { droverNamespace, readDroverMetadata, serializeDomainXml } from '../../../agent/hypervisor/libvirt/domain-xml.js';
+import { hypervisorTypeOf, libvirtVersionFromMaps } from '../../../agent/hypervisor/libvirt/node-facts.js';
+import { vmSpec } from './helpers.js';
+
+test('the designer picks the domain type from the URI and lays out the VM', (t) => {
+  const spec = vmSpec({ memoryBytes: 3 * 2 ** 30, cpu: { sockets: 2, cores: 3, threads: 2 }, displayType: 'spice' });
+  t.is(hypervisorKindOf('test:///default'), 'test');
+  t.is(hypervisorKindOf('qemu:///system'), 'kvm');
+  const config = designDomain(spec, 'kvm');
+  t.is(config.type, 'kvm');
+  t.is(config.name, domainNameFor(spec.id));
+  t.is(config.uuid, spec.id);
+  t.is(config.memoryKiB, 3 * 2 ** 20);
+  t.is(config.vcpus, 12);
+  t.deepEqual({ sockets: config.cpu.sockets, cores: config.cpu.cores, threads: config.cpu.threads }, spec.cpu);
+  t.is(config.graphics.type, 'spice');
+  t.is(config.video.model, 'qxl');
+  t.is(config.channels[0]?.type, 'spicevmc');
+});
+
+test('windows guests get a local clock and Hyper-V enlightenments on KVM', (t) => {
+  const config = designDomain(vmSpec({ osType: 'windows_2022' }), 'kvm');
+  t.is(config.clock, 'localtime');
+  t.truthy(config.hyperv);
+  t.is(designDomain(vmSpec({ osType: 'windows_2022' }), 'test').hyperv, undefined);
+});
+
+test('domain XML carries escaped Drover metadata that reads back', (t) => {
+  const spec = vmSpec({ name: 'a <b> & "c"', description: 'x & y' });
+  const xml = serializeDomainXml(designDomain(spec, 'test'));
+  t.true(xml.includes(`xmlns:drover="${droverNamespace}"`));
+  t.true(xml.includes('&lt;b&gt; &amp;'));
+  t.regex(xml, /<topology sockets="1" cores="2" threads="1"\/>/);
+  t.regex(xml, /<graphics type="vnc" autoport="yes">/);
+  t.deepEqual(readDroverMetadata(xml), { id: spec.id, name: spec.name, description: spec.description, clusterId: spec.clusterId, osType: spec.osType });
+});
+
+test('metadata is found under any prefix and absent metadata reads as undefined', (t) => {
+  const xml = `<domain><name>x</name><metadata><other:thing xmlns:other="urn:x"/><d:vm xmlns:d="${droverNamespace}"><d:id>42</d:id><d:name>n</d:name></d:vm></metadata></domain>`;
+  t.is(readDroverMetadata(xml)?.id, '42');
+  t.is(readDroverMetadata(xml)?.name, 'n');
+  t.is(readDroverMetadata('<domain><name>x</name></domain>'), undefined);
+  t.is(readDroverMetadata('<domain><metadata><vm xmlns="urn:other"><id>1</id></vm></metadata></domain>'), undefined);
+});
+
+test('the libvirt version is derived from the loaded library file name', (t) => {
+  const maps = [
+    '7f00-7f01 r--p 00000000 08:01 1 /usr/lib/x86_64-linux-gnu/libvirt-lxc.so.0.9000.0',
+    '7f02-7f03 r-xp 00000000 08:01 2 /usr/lib/x86_64-linux-gnu/libvirt.so.0.10010.2',
+  ].join('\n');
+  t.is(libvirtVersionFromMaps(maps), '10.10.2');
+  t.is(libvirtVersionFromMaps('7f02-7f03 r-xp 00000000 08:01 2 /lib/libvirt.so.0.9000.0\n'), '9.0.0');
+  t.is(libvirtVersionFromMaps('7f02-7f03 r-xp 00000000 08:01 2 /lib/libc.so.6'), '');
+});
+
+test('the hypervisor type comes from the URI scheme', (t) => {
+  t.is(hypervisorTypeOf('test:///default'), 'TEST');
+  t.is(hypervisorTypeOf('qemu+ssh://root@h/system'), 'QEMU');
+  t.is(hypervisorTypeOf('qemu:///system'), 'QEMU');
+});

@@ -1,0 +1,186 @@
+import { appendFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import test from 'ava';
+import { CommandExecutor } from '../../../agent/commands/executor.js';
+import { CommandJournal } from '../../../agent/commands/journal.js';
+import { FakeDriver } from '../../../agent/hypervisor/fake/driver.js';
+import { hostCommand, temporaryDirectory, vmSpec } from './helpers.js';
+
+async function setUp(t: { teardown: (fn: () => Promise<void>) => void }, driver = new FakeDriver()) {
+  const directory = await temporaryDirectory('executor');
+  const journal = await CommandJournal.open(directory.path);
+  const refreshes: number[] = [];
+  const executor = new CommandExecutor({
+    driver,
+    journal,
+    shutdownTimeoutMs: 1_000,
+    afterCommand: async () => {
+      refreshes.push(Date.now());
+    },
+  });
+  t.teardown(async () => {
+    await journal.close().catch(() => undefined);
+    await directory.remove();
+  });
+  return { driver, journal, executor, refreshes, dataDir: directory.path };
+}
+
+test('start defines the domain from its spec, starts it, and reports the state after', async (t) => {
+  const { driver, executor, refreshes } = await setUp(t);
+  const spec = vmSpec();
+  const outcome = await executor.execute(hostCommand('start', spec.id, spec));
+  t.deepEqual(outcome, { ok: true, domain: { uuid: spec.id, name: `drover-${spec.id}`, state: 'running', managed: true } });
+  t.deepEqual(driver.specOf(spec.id), spec);
+  t.is(driver.calls.define, 1);
+  t.is(driver.calls.start, 1);
+  t.is(refreshes.length, 1);
+});
+
+test('a repeated command id is executed once and answered with the first outcome', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const spec = vmSpec();
+  const start = hostCommand('start', spec.id, spec);
+  const first = await executor.execute(start);
+  driver.setState(spec.id, 'shutoff');
+  const second = await executor.execute(start);
+  t.deepEqual(second, first);
+  t.is(driver.calls.start, 1);
+  t.is((await driver.getDomain(spec.id))?.state, 'shutoff');
+});
+
+test('concurrent duplicates share one execution', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const spec = vmSpec();
+  driver.delay('start', 50);
+  const start = hostCommand('start', spec.id, spec);
+  const outcomes = await Promise.all([executor.execute(start), executor.execute({ ...start }), executor.execute({ ...start })]);
+  t.is(driver.calls.start, 1);
+  t.is(driver.calls.define, 1);
+  t.deepEqual(outcomes[1], outcomes[0]);
+  t.deepEqual(outcomes[2], outcomes[0]);
+  t.true(outcomes[0].ok);
+});
+
+test('outcomes survive re-creating the executor from the same data directory', async (t) => {
+  const { driver, journal, executor, dataDir } = await setUp(t);
+  const spec = vmSpec();
+  const start = hostCommand('start', spec.id, spec);
+  driver.failNext('start', 'hypervisor_failure', 'no capacity');
+  const first = await executor.execute(start);
+  t.false(first.ok);
+  await journal.close();
+
+  const freshDriver = new FakeDriver();
+  const reopened = await CommandJournal.open(dataDir);
+  t.teardown(() => reopened.close());
+  const restarted = new CommandExecutor({ driver: freshDriver, journal: reopened, shutdownTimeoutMs: 1_000 });
+  t.deepEqual(await restarted.execute(start), first);
+  t.is(freshDriver.calls.start, 0);
+  t.is(freshDriver.calls.define, 0);
+});
+
+test('driver failures become failed outcomes carrying the domain state', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const spec = vmSpec();
+  driver.failNext('start', 'hypervisor_failure', 'boom');
+  const failed = await executor.execute(hostCommand('start', spec.id, spec));
+  t.deepEqual(failed, {
+    ok: false,
+    error: 'hypervisor_failure',
+    message: 'boom',
+    domain: { uuid: spec.id, name: `drover-${spec.id}`, state: 'shutoff', managed: true },
+  });
+  const retried = await executor.execute(hostCommand('start', spec.id));
+  t.true(retried.ok);
+  t.is(retried.domain?.state, 'running');
+});
+
+test('a failure predicate fails the matching operations only', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const [a, b] = [vmSpec(), vmSpec()];
+  driver.failWhen((operation, uuid) => (operation === 'start' && uuid === b.id ? { kind: 'timed_out', message: 'slow host' } : undefined));
+  t.true((await executor.execute(hostCommand('start', a.id, a))).ok);
+  const failed = await executor.execute(hostCommand('start', b.id, b));
+  t.false(failed.ok);
+  t.is(failed.ok ? undefined : failed.error, 'timed_out');
+  driver.failWhen(undefined);
+  t.true((await executor.execute(hostCommand('start', b.id))).ok);
+});
+
+test('commands converge when the domain is already where they lead', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const spec = vmSpec();
+  await executor.execute(hostCommand('start', spec.id, spec));
+  t.true((await executor.execute(hostCommand('start', spec.id))).ok);
+  t.true((await executor.execute(hostCommand('resume', spec.id))).ok);
+  t.is(driver.calls.start, 1);
+  t.is(driver.calls.resume, 0);
+
+  t.true((await executor.execute(hostCommand('destroy', spec.id))).ok);
+  t.true((await executor.execute(hostCommand('destroy', spec.id))).ok);
+  t.true((await executor.execute(hostCommand('shutdown', spec.id))).ok);
+  t.is(driver.calls.destroy, 1);
+  t.is(driver.calls.shutdown, 0);
+
+  t.true((await executor.execute(hostCommand('undefine', spec.id))).ok);
+  const again = await executor.execute(hostCommand('undefine', spec.id));
+  t.deepEqual(again, { ok: true, domain: undefined });
+  t.is(driver.calls.undefine, 1);
+});
+
+test('start of a paused domain resumes it; state errors and missing domains are reported', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const spec = vmSpec();
+  await executor.execute(hostCommand('start', spec.id, spec));
+  driver.setState(spec.id, 'paused');
+  const started = await executor.execute(hostCommand('start', spec.id));
+  t.is(started.domain?.state, 'running');
+  t.is(driver.calls.resume, 1);
+
+  await executor.execute(hostCommand('destroy', spec.id));
+  const pause = await executor.execute(hostCommand('pause', spec.id));
+  t.like(pause, { ok: false, error: 'invalid_state' });
+  const missing = await executor.execute(hostCommand('reboot', '6f1c2a3b-0000-4000-8000-000000000000'));
+  t.like(missing, { ok: false, error: 'domain_not_found', domain: undefined });
+});
+
+test('a guest ignoring shutdown gives timed_out', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const spec = vmSpec();
+  await executor.execute(hostCommand('start', spec.id, spec));
+  driver.ignoreShutdown();
+  const outcome = await executor.execute(hostCommand('shutdown', spec.id));
+  t.like(outcome, { ok: false, error: 'timed_out', domain: { state: 'running' } });
+});
+
+test('malformed commands are refused as invalid_command without touching the driver', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const spec = vmSpec();
+  t.like(await executor.execute(hostCommand('define', spec.id)), { ok: false, error: 'invalid_command' });
+  t.like(await executor.execute(hostCommand('start', 'not-a-uuid')), { ok: false, error: 'invalid_command' });
+  t.like(await executor.execute(hostCommand('define', spec.id, { ...spec, id: vmSpec().id })), { ok: false, error: 'invalid_command' });
+  t.like(await executor.execute(hostCommand('define', spec.id, { ...spec, cpu: { sockets: 0, cores: 1, threads: 1 } })), { ok: false, error: 'invalid_command' });
+  t.is(driver.calls.define + driver.calls.start, 0);
+});
+
+test('the journal keeps the newest outcomes within its capacity and tolerates a torn last line', async (t) => {
+  const directory = await temporaryDirectory('journal');
+  t.teardown(directory.remove);
+  const journal = await CommandJournal.open(directory.path, { capacity: 3 });
+  for (let index = 0; index < 8; index++) await journal.record(`c${index}`, { ok: true });
+  t.is(journal.size, 3);
+  t.is(journal.get('c4'), undefined);
+  t.deepEqual(journal.get('c7'), { ok: true });
+  await journal.close();
+  const file = path.join(directory.path, 'command-journal.jsonl');
+  const lines = (await readFile(file, 'utf8')).trim().split('\n');
+  t.true(lines.length <= 6, `the journal file has ${lines.length} lines`);
+  await appendFile(file, '{"commandId":"torn","outc');
+
+  const reopened = await CommandJournal.open(directory.path, { capacity: 3 });
+  t.teardown(() => reopened.close());
+  t.deepEqual(['c5', 'c6', 'c7'].map((id) => reopened.get(id)), [{ ok: true }, { ok: true }, { ok: true }]);
+  t.is(reopened.get('torn'), undefined);
+  await reopened.record('c8', { ok: false, error: 'timed_out', message: 'slow' });
+  t.deepEqual(reopened.get('c8'), { ok: false, error: 'timed_out', message: 'slow' });
+});

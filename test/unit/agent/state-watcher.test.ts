@@ -1,0 +1,70 @@
+import test from 'ava';
+import { FakeDriver } from '../../../agent/hypervisor/fake/driver.js';
+import { StateWatcher } from '../../../agent/watch/state-watcher.js';
+import type { DomainChange } from '../../../shared/model.js';
+import { eventually, vmSpec } from './helpers.js';
+
+async function watch(t: { teardown: (fn: () => Promise<void>) => void }, driver: FakeDriver, pollIntervalMs = 20) {
+  const changes: DomainChange[] = [];
+  const watcher = new StateWatcher({ driver, pollIntervalMs, onChange: (change) => changes.push(change) });
+  await watcher.start();
+  t.teardown(() => watcher.stop());
+  return { watcher, changes };
+}
+
+test('the first poll reports every domain and the snapshot holds them', async (t) => {
+  const driver = new FakeDriver();
+  const spec = vmSpec();
+  await driver.define(spec);
+  driver.addDomain({ uuid: '11111111-0000-4000-8000-000000000001', name: 'outsider', state: 'running', managed: false });
+  const { watcher, changes } = await watch(t, driver);
+  t.is(changes.length, 2);
+  t.true(changes.every((change) => !change.removed));
+  t.deepEqual(watcher.snapshot().map((domain) => domain.uuid).sort(), [spec.id, '11111111-0000-4000-8000-000000000001'].sort());
+});
+
+test('changes made behind the agent are emitted once each', async (t) => {
+  const driver = new FakeDriver();
+  const spec = vmSpec();
+  await driver.define(spec);
+  const { changes } = await watch(t, driver);
+  changes.length = 0;
+  driver.setState(spec.id, 'running');
+  await eventually(() => changes.length === 1, 2_000, 'the running change');
+  t.deepEqual(changes[0], { domain: { uuid: spec.id, name: `drover-${spec.id}`, state: 'running', managed: true }, removed: false });
+  driver.setState(spec.id, 'crashed');
+  await eventually(() => changes.length === 2, 2_000, 'the crashed change');
+  t.is(changes[1].domain.state, 'crashed');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.is(changes.length, 2);
+});
+
+test('removals and new domains are emitted', async (t) => {
+  const driver = new FakeDriver();
+  const [kept, removed] = [vmSpec(), vmSpec()];
+  await driver.define(kept);
+  await driver.define(removed);
+  const { changes, watcher } = await watch(t, driver);
+  changes.length = 0;
+  driver.removeDomain(removed.id);
+  const added = vmSpec();
+  await driver.define(added);
+  await eventually(() => changes.length === 2, 2_000, 'two changes');
+  t.deepEqual(changes.find((change) => change.removed)?.domain.uuid, removed.id);
+  t.deepEqual(changes.find((change) => !change.removed)?.domain.uuid, added.id);
+  t.false(watcher.snapshot().some((domain) => domain.uuid === removed.id));
+});
+
+test('pollNow reflects a change made before the call even while a poll runs', async (t) => {
+  const driver = new FakeDriver();
+  const spec = vmSpec();
+  await driver.define(spec);
+  const { watcher, changes } = await watch(t, driver, 60_000);
+  changes.length = 0;
+  const listsBefore = driver.listCalls;
+  const during = watcher.pollNow();
+  driver.setState(spec.id, 'paused');
+  await Promise.all([watcher.pollNow(), watcher.pollNow(), during]);
+  t.deepEqual(changes.map((change) => change.domain.state), ['paused']);
+  t.is(driver.listCalls - listsBefore, 2);
+});
