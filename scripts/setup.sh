@@ -18,7 +18,7 @@ for arg in "$@"; do
   esac
 done
 
-packages=(libvirt-dev pkg-config python3-gi gir1.2-govirt-1.0 systemd)
+packages=(libvirt-dev pkg-config python3-gi gir1.2-govirt-1.0 systemd libvirt-daemon)
 if (( with_postgres )); then packages+=(postgresql); fi
 
 missing=()

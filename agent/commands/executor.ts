@@ -80,6 +80,7 @@ export class CommandExecutor {
   }
 
   private async executeOnce(command: HostCommand): Promise<CommandOutcome> {
+    this.options.logger?.info({ commandId: command.commandId, kind: command.kind, vmId: command.vmId }, 'executing command');
     const outcome = await this.outcomeOf(command);
     if (this.closed) return outcome;
     this.options.logger?.info({ command, outcome }, 'command executed');

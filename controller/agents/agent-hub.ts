@@ -77,6 +77,11 @@ export class AgentHub {
   /** Fails every command waiting for the host and refuses new ones until it reconnects. */
   markUnreachable(hostId: string): void {
     this.unreachable.add(hostId);
+    const session = this.sessions.get(hostId);
+    if (session) {
+      this.sessions.delete(hostId);
+      session.close('the agent missed its heartbeats');
+    }
     for (const [commandId, pending] of this.pending) {
       if (pending.hostId !== hostId) continue;
       this.pending.delete(commandId);

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { lifecycleSuite } from './lifecycle.js';
+
+lifecycleSuite(test, 'sqlite');
