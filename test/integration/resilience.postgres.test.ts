@@ -1,0 +1,4 @@
+import test from 'ava';
+import { resilienceSuite } from './resilience.js';
+
+resilienceSuite(test, 'postgres');
