@@ -22,7 +22,7 @@ export interface RunningController {
 export async function startController(config: ControllerConfig, log: Logger): Promise<RunningController> {
   const orm = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const hub = new AgentHub();
-  const services = createServices(orm, hub, log, config);
+  const services = await createServices(orm, hub, log, config);
   const generatedAdminPassword = await services.auth.ensureAdmin(config.adminPassword);
   await services.scheduler.recover();
 

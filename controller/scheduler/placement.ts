@@ -1,10 +1,10 @@
-import type { Orm } from '../db/orm.js';
-import { Host, Vm } from '../db/entities.js';
+import type { Host, Vm } from '../db/entities.js';
+import type { PowerState } from '../../shared/model.js';
 import type { AgentHub } from '../agents/agent-hub.js';
+import type { Records } from '../services/records.js';
 import { conflict, unavailable } from '../services/errors.js';
-import { reader } from '../services/store.js';
 
-const memoryHoldingStates = ['running', 'paused', 'shutting_down', 'pm_suspended'];
+const memoryHoldingStates: ReadonlySet<PowerState> = new Set(['running', 'paused', 'shutting_down', 'pm_suspended']);
 
 interface Reservation {
   hostId: string;
@@ -14,28 +14,27 @@ interface Reservation {
 /**
  * Chooses the host a VM starts on. A VM already defined on a host starts
  * there; one without a host goes to the responding host of its cluster with
- * the most free memory. Memory promised to starts still in flight counts as
- * used until the start ends.
+ * the most free memory. Free memory is the host's memory less what Drover's
+ * running VMs on it hold, less memory promised to starts still in flight.
  */
 export class Placement {
   private readonly reservations = new Map<string, Reservation>();
 
   constructor(
-    private readonly orm: Orm,
+    private readonly records: Records,
     private readonly hub: AgentHub,
   ) {}
 
-  async reserve(taskId: string, vm: Vm): Promise<string> {
-    const em = reader(this.orm);
+  reserve(taskId: string, vm: Vm): string {
     const candidates = vm.hostId
-      ? await em.find(Host, { id: vm.hostId })
-      : await em.find(Host, { clusterId: vm.clusterId, status: 'up' });
+      ? [this.records.host(vm.hostId)].filter((host): host is Host => host !== undefined)
+      : [...this.records.hosts.values()].filter((host) => host.clusterId === vm.clusterId);
     const reachable = candidates.filter((host) => host.status === 'up' && this.hub.isConnected(host.id));
     if (vm.hostId && reachable.length === 0) throw unavailable(`host ${vm.hostId} of VM ${vm.name} is not connected`);
-    const used = await this.committedMemory(reachable.map((host) => host.id));
+    const used = this.committedMemory();
     let best: { host: Host; free: number } | undefined;
     for (const host of reachable) {
-      const free = host.memoryBytes - (used.get(host.id) ?? 0) - this.reservedOn(host.id);
+      const free = host.memoryBytes - (used.get(host.id) ?? 0);
       if (free >= vm.memoryBytes && (!best || free > best.free)) best = { host, free };
     }
     if (!best) {
@@ -50,20 +49,13 @@ export class Placement {
     this.reservations.delete(taskId);
   }
 
-  private reservedOn(hostId: string): number {
-    let total = 0;
-    for (const reservation of this.reservations.values()) if (reservation.hostId === hostId) total += reservation.bytes;
-    return total;
-  }
-
-  private async committedMemory(hostIds: string[]): Promise<Map<string, number>> {
-    if (hostIds.length === 0) return new Map();
-    const rows: Array<{ host_id: string; used: string | number }> = await reader(this.orm)
-      .getConnection()
-      .execute(
-        `select host_id, sum(memory_bytes) as used from vms where host_id in (${hostIds.map(() => '?').join(',')}) and power_state in (${memoryHoldingStates.map(() => '?').join(',')}) group by host_id`,
-        [...hostIds, ...memoryHoldingStates],
-      );
-    return new Map(rows.map((row) => [row.host_id, Number(row.used)]));
+  private committedMemory(): Map<string, number> {
+    const used = new Map<string, number>();
+    const add = (hostId: string, bytes: number) => used.set(hostId, (used.get(hostId) ?? 0) + bytes);
+    for (const vm of this.records.vms.values()) {
+      if (vm.hostId && vm.powerState && memoryHoldingStates.has(vm.powerState)) add(vm.hostId, vm.memoryBytes);
+    }
+    for (const reservation of this.reservations.values()) add(reservation.hostId, reservation.bytes);
+    return used;
   }
 }

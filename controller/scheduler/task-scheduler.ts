@@ -2,11 +2,12 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
-import { Host, Task, Vm, type TaskState } from '../db/entities.js';
+import { Task, Vm, type TaskState } from '../db/entities.js';
 import type { CommandErrorKind, CommandOutcome, VmSpec } from '../../shared/model.js';
 import type { AgentHub } from '../agents/agent-hub.js';
 import { ServiceError, conflict, notFound } from '../services/errors.js';
-import { inTransaction, reader } from '../services/store.js';
+import { insertRow, reader, updateRow } from '../services/store.js';
+import type { Records } from '../services/records.js';
 import { Placement } from './placement.js';
 import { desiredStateAfter, planAction, type VmAction } from './vm-actions.js';
 
@@ -53,10 +54,11 @@ export class TaskScheduler {
 
   constructor(
     private readonly orm: Orm,
+    private readonly records: Records,
     private readonly hub: AgentHub,
     private readonly log: Logger,
   ) {
-    this.placement = new Placement(orm, hub);
+    this.placement = new Placement(records, hub);
     this.ended.setMaxListeners(0);
   }
 
@@ -71,18 +73,13 @@ export class TaskScheduler {
 
   async submit(vmId: string, action: VmAction, correlationId: string | null): Promise<Task> {
     if (this.stopping) throw new ServiceError('unavailable', 'Shutting Down', 'the controller is shutting down');
-    const em = reader(this.orm);
-    const vm = await em.findOne(Vm, { id: vmId });
+    const vm = this.records.vm(vmId);
     if (!vm) throw notFound('VM', vmId);
-    if (!this.queues.get(vmId)?.length) {
-      const host = vm.hostId ? await em.findOne(Host, { id: vm.hostId }) : null;
-      planAction(action, vm, host?.status);
-    }
+    if (!this.queues.get(vmId)?.length) planAction(action, vm, this.records.host(vm.hostId)?.status);
+    const task = Object.assign(new Task(), { id: randomUUID(), seq: ++this.lastSeq, vmId, action, correlationId, createdAt: Date.now(), state: 'queued' as const });
+    await insertRow(this.orm, 'tasks', task);
     const desired = desiredStateAfter[action];
-    const task = await inTransaction(this.orm, async (tx) => {
-      if (desired) await tx.nativeUpdate(Vm, { id: vmId }, { desiredState: desired });
-      return tx.create(Task, { id: randomUUID(), seq: ++this.lastSeq, vmId, action, correlationId, createdAt: Date.now(), state: 'queued' });
-    });
+    if (desired && vm.desiredState !== desired) await this.records.updateVm(vmId, { desiredState: desired });
     this.enqueue(task);
     return task;
   }
@@ -105,7 +102,7 @@ export class TaskScheduler {
 
   /** Resolves with the task once it has ended, or undefined after timeoutMs. */
   async waitForEnd(taskId: string, timeoutMs: number): Promise<Task | undefined> {
-    const task = await reader(this.orm).findOne(Task, { id: taskId });
+    const task = this.openTask(taskId) ?? (await reader(this.orm).findOne(Task, { id: taskId }));
     if (!task) throw notFound('task', taskId);
     if (isTerminal(task)) return task;
     return new Promise((resolve) => {
@@ -119,6 +116,14 @@ export class TaskScheduler {
       }, timeoutMs);
       this.ended.once(taskId, onEnd);
     });
+  }
+
+  private openTask(taskId: string): Task | undefined {
+    for (const queue of this.queues.values()) {
+      const found = queue.find((task) => task.id === taskId);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   async stop(): Promise<void> {
@@ -150,19 +155,18 @@ export class TaskScheduler {
     const resumed = task.state === 'running' && task.hostId !== null && task.commandKind !== null;
     task.state = 'running';
     try {
-      const vm = task.vmId ? await reader(this.orm).findOne(Vm, { id: task.vmId }) : null;
+      const vm = task.vmId ? this.records.vm(task.vmId) : undefined;
       if (!vm) throw notFound('VM', task.vmId ?? '');
       let hostId = task.hostId;
       let command = task.commandKind;
       if (!resumed) {
-        const host = vm.hostId ? await reader(this.orm).findOne(Host, { id: vm.hostId }) : null;
-        const plan = planAction(task.action as VmAction, vm, host?.status);
+        const plan = planAction(task.action as VmAction, vm, this.records.host(vm.hostId)?.status);
         command = plan.command;
-        hostId = plan.command === 'start' ? await this.placement.reserve(task.id, vm) : vm.hostId;
+        hostId = plan.command === 'start' ? this.placement.reserve(task.id, vm) : vm.hostId;
         task.startedAt = Date.now();
         task.hostId = hostId;
         task.commandKind = command;
-        await reader(this.orm).nativeUpdate(Task, { id: task.id }, { state: 'running', startedAt: task.startedAt, hostId, commandKind: command });
+        await updateRow(this.orm, 'tasks', 'id', task.id, { state: 'running', startedAt: task.startedAt, hostId, commandKind: command });
       }
       if (command && hostId) {
         const outcome = await this.hub.dispatch(hostId, {
@@ -175,7 +179,10 @@ export class TaskScheduler {
         await this.recordOutcome(vm, hostId, command, outcome);
         if (!outcome.ok) throw outcomeErrors[outcome.error](outcome.message);
       }
-      if (task.action === 'remove') await reader(this.orm).nativeDelete(Vm, { id: vm.id });
+      if (task.action === 'remove') {
+        await reader(this.orm).nativeDelete(Vm, { id: vm.id });
+        this.records.dropVm(vm.id);
+      }
       await this.finish(task, 'finished');
     } catch (error) {
       if (this.stopping) return;
@@ -190,9 +197,9 @@ export class TaskScheduler {
   private async recordOutcome(vm: Vm, hostId: string, command: string, outcome: CommandOutcome): Promise<void> {
     const now = Date.now();
     if (outcome.domain) {
-      await reader(this.orm).nativeUpdate(Vm, { id: vm.id }, { hostId, powerState: outcome.domain.state, powerStateAt: now });
+      if (vm.hostId !== hostId || vm.powerState !== outcome.domain.state) await this.records.updateVm(vm.id, { hostId, powerState: outcome.domain.state, powerStateAt: now });
     } else if (outcome.ok && command === 'undefine') {
-      await reader(this.orm).nativeUpdate(Vm, { id: vm.id }, { hostId: null, powerState: null, powerStateAt: now });
+      await this.records.updateVm(vm.id, { hostId: null, powerState: null, powerStateAt: now });
     }
   }
 
@@ -202,7 +209,7 @@ export class TaskScheduler {
     task.errorKind = error?.kind ?? null;
     task.errorReason = error?.reason ?? null;
     task.errorDetail = error?.detail ?? null;
-    await reader(this.orm).nativeUpdate(Task, { id: task.id }, {
+    await updateRow(this.orm, 'tasks', 'id', task.id, {
       state,
       endedAt: task.endedAt,
       errorKind: task.errorKind,

@@ -4,7 +4,8 @@ import { Cluster, Host, Vm } from '../db/entities.js';
 import type { DomainChange, DomainStatus, HostFacts } from '../../shared/model.js';
 import type { AgentHub } from '../agents/agent-hub.js';
 import { conflict, invalid, notFound } from './errors.js';
-import { inTransaction, reader } from './store.js';
+import type { Records } from './records.js';
+import { inTransaction } from './store.js';
 
 export const missedHeartbeatsBeforeNonResponsive = 3;
 
@@ -13,22 +14,23 @@ export class HostService {
 
   constructor(
     private readonly orm: Orm,
+    private readonly records: Records,
     private readonly hub: AgentHub,
     readonly heartbeatIntervalMs: number,
   ) {}
 
-  list(): Promise<Host[]> {
-    return reader(this.orm).find(Host, {}, { orderBy: { name: 'asc' } });
+  list(): Host[] {
+    return [...this.records.hosts.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async get(id: string): Promise<Host> {
-    const found = await reader(this.orm).findOne(Host, { id });
+  get(id: string): Host {
+    const found = this.records.host(id);
     if (!found) throw notFound('host', id);
     return found;
   }
 
-  register(facts: HostFacts): Promise<Host> {
-    return inTransaction(this.orm, async (em) => {
+  async register(facts: HostFacts): Promise<Host> {
+    const host = await inTransaction(this.orm, async (em) => {
       const now = Date.now();
       const known = await em.findOne(Host, { id: facts.hostId });
       const reported = {
@@ -50,63 +52,63 @@ export class HostService {
       const name = (await em.count(Host, { name: facts.hostname })) ? `${facts.hostname}-${facts.hostId.slice(0, 8)}` : facts.hostname;
       return em.create(Host, { id: facts.hostId, name, clusterId: cluster.id, registeredAt: now, ...reported });
     });
+    this.records.putHost(host);
+    return host;
   }
 
   async applyInventory(hostId: string, domains: DomainStatus[]): Promise<void> {
     const managed = new Map(domains.filter((domain) => domain.managed).map((domain) => [domain.uuid, domain]));
-    await inTransaction(this.orm, async (em) => {
-      const now = Date.now();
-      const vms = await em.find(Vm, { $or: [{ hostId }, { id: { $in: [...managed.keys()] } }] });
-      for (const vm of vms) {
-        const domain = managed.get(vm.id);
-        if (domain) {
-          if (vm.hostId !== hostId || vm.powerState !== domain.state) em.assign(vm, { hostId, powerState: domain.state, powerStateAt: now });
-        } else if (vm.hostId === hostId) {
-          em.assign(vm, { hostId: null, powerState: null, powerStateAt: now });
-        }
+    const now = Date.now();
+    const changes: Array<[string, Partial<Vm>]> = [];
+    for (const vm of this.records.vms.values()) {
+      const domain = managed.get(vm.id);
+      if (domain) {
+        if (vm.hostId !== hostId || vm.powerState !== domain.state) changes.push([vm.id, { hostId, powerState: domain.state, powerStateAt: now }]);
+      } else if (vm.hostId === hostId) {
+        changes.push([vm.id, { hostId: null, powerState: null, powerStateAt: now }]);
       }
-    });
+    }
+    for (const [id, patch] of changes) await this.records.updateVm(id, patch);
   }
 
   async applyChange(hostId: string, change: DomainChange): Promise<void> {
     if (!change.domain.managed) return;
-    const em = reader(this.orm);
     const now = Date.now();
     if (change.removed) {
-      await em.nativeUpdate(Vm, { id: change.domain.uuid, hostId }, { hostId: null, powerState: null, powerStateAt: now });
+      await this.records.updateVm(change.domain.uuid, { hostId: null, powerState: null, powerStateAt: now }, { hostId });
     } else {
-      await em.nativeUpdate(Vm, { id: change.domain.uuid }, { hostId, powerState: change.domain.state, powerStateAt: now });
+      await this.records.updateVm(change.domain.uuid, { hostId, powerState: change.domain.state, powerStateAt: now });
     }
   }
 
   async checkLiveness(): Promise<void> {
     const now = Date.now();
     const deadline = this.heartbeatIntervalMs * missedHeartbeatsBeforeNonResponsive;
-    const hosts = await reader(this.orm).find(Host, {});
-    for (const host of hosts) {
+    for (const host of [...this.records.hosts.values()]) {
       const lastSeen = Math.max(this.hub.lastSeenAt(host.id) ?? 0, this.startedAt);
       const silent = now - lastSeen > deadline;
-      if (silent && host.status === 'up') {
+      if (silent) {
         this.hub.markUnreachable(host.id);
-        await reader(this.orm).nativeUpdate(Host, { id: host.id }, { status: 'non_responsive', updatedAt: now });
-      } else if (!silent && this.hub.isConnected(host.id)) {
-        await reader(this.orm).nativeUpdate(Host, { id: host.id }, { lastSeenAt: lastSeen, ...(host.status === 'up' ? {} : { status: 'up', updatedAt: now }) });
-      } else if (silent) {
-        this.hub.markUnreachable(host.id);
+        if (host.status === 'up') await this.records.updateHost(host.id, { status: 'non_responsive', updatedAt: now });
+      } else if (this.hub.isConnected(host.id)) {
+        if (host.status !== 'up') await this.records.updateHost(host.id, { status: 'up', lastSeenAt: lastSeen, updatedAt: now });
+        else if (now - host.lastSeenAt > deadline) await this.records.updateHost(host.id, { lastSeenAt: lastSeen });
       }
     }
   }
 
-  remove(id: string): Promise<Host> {
-    return inTransaction(this.orm, async (em) => {
-      const host = await em.findOne(Host, { id });
-      if (!host) throw notFound('host', id);
+  async remove(id: string): Promise<Host> {
+    const host = await inTransaction(this.orm, async (em) => {
+      const found = await em.findOne(Host, { id });
+      if (!found) throw notFound('host', id);
       const vms = await em.count(Vm, { hostId: id });
-      if (vms > 0) throw conflict(`host ${host.name} still has ${vms} VM(s) defined on it`);
-      if (this.hub.isConnected(id)) throw conflict(`host ${host.name} is connected; stop its agent before removing it, or it registers again`);
-      em.remove(host);
-      return host;
+      if (vms > 0) throw conflict(`host ${found.name} still has ${vms} VM(s) defined on it`);
+      if (this.hub.isConnected(id)) throw conflict(`host ${found.name} is connected; stop its agent before removing it, or it registers again`);
+      em.remove(found);
+      return found;
     });
+    this.records.dropHost(id);
+    return host;
   }
 }
 

@@ -8,6 +8,7 @@ import { DataCenterService } from './datacenters.js';
 import { HostService } from './hosts.js';
 import { TaskService } from './tasks.js';
 import { VmService } from './vms.js';
+import { Records } from './records.js';
 
 export interface Services {
   auth: AuthService;
@@ -19,14 +20,16 @@ export interface Services {
   scheduler: TaskScheduler;
 }
 
-export function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { heartbeatIntervalMs: number; tokenLifetimeMs: number }): Services {
-  const scheduler = new TaskScheduler(orm, hub, log.child({ component: 'scheduler' }));
+export async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { heartbeatIntervalMs: number; tokenLifetimeMs: number }): Promise<Services> {
+  const records = new Records(orm);
+  await records.load();
+  const scheduler = new TaskScheduler(orm, records, hub, log.child({ component: 'scheduler' }));
   return {
     auth: new AuthService(orm, options.tokenLifetimeMs),
     dataCenters: new DataCenterService(orm),
     clusters: new ClusterService(orm),
-    hosts: new HostService(orm, hub, options.heartbeatIntervalMs),
-    vms: new VmService(orm, scheduler),
+    hosts: new HostService(orm, records, hub, options.heartbeatIntervalMs),
+    vms: new VmService(orm, records, scheduler),
     tasks: new TaskService(orm, scheduler),
     scheduler,
   };

@@ -15,3 +15,22 @@ export async function inTransaction<T>(orm: Orm, work: (em: EntityManager) => Pr
 export function reader(orm: Orm): EntityManager {
   return orm.em.fork();
 }
+
+const snake = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+
+/** Updates one row with a parameterized statement, skipping the unit of work; keys are entity property names. */
+export async function updateRow(orm: Orm, table: string, keyColumn: string, key: string, patch: object): Promise<void> {
+  const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
+  if (entries.length === 0) return;
+  await orm.em
+    .getConnection()
+    .execute(`update ${table} set ${entries.map(([name]) => `${snake(name)} = ?`).join(', ')} where ${keyColumn} = ?`, [...entries.map(([, value]) => value), key]);
+}
+
+/** Inserts one row with a parameterized statement; keys are entity property names. */
+export async function insertRow(orm: Orm, table: string, row: object): Promise<void> {
+  const entries = Object.entries(row).filter(([, value]) => value !== undefined);
+  await orm.em
+    .getConnection()
+    .execute(`insert into ${table} (${entries.map(([name]) => snake(name)).join(', ')}) values (${entries.map(() => '?').join(', ')})`, entries.map(([, value]) => value));
+}

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
-import { Cluster, Host, Task, Vm } from '../db/entities.js';
+import { Cluster, Task, Vm } from '../db/entities.js';
 import type { DisplayType } from '../../shared/model.js';
 import type { TaskScheduler } from '../scheduler/task-scheduler.js';
 import type { VmAction } from '../scheduler/vm-actions.js';
 import { conflict, notFound } from './errors.js';
 import { inTransaction, reader } from './store.js';
+import type { Records } from './records.js';
 import { defined } from './datacenters.js';
 import { vmStatus, type VmStatus } from './vm-status.js';
 
@@ -28,6 +29,7 @@ export interface VmView {
 export class VmService {
   constructor(
     private readonly orm: Orm,
+    private readonly records: Records,
     private readonly scheduler: TaskScheduler,
   ) {}
 
@@ -35,14 +37,13 @@ export class VmService {
     const em = reader(this.orm);
     const where = filter.name === undefined ? {} : { name: filter.name.includes('*') ? { $ilike: filter.name.replaceAll('*', '%') } : filter.name };
     const vms = await em.find(Vm, where, { orderBy: { name: 'asc' } });
-    return this.describe(vms);
+    return this.describe(vms.map((vm) => this.records.vm(vm.id) ?? vm));
   }
 
-  async get(id: string): Promise<VmView> {
-    const vm = await reader(this.orm).findOne(Vm, { id });
+  get(id: string): VmView {
+    const vm = this.records.vm(id);
     if (!vm) throw notFound('VM', id);
-    const [view] = await this.describe([vm]);
-    return view!;
+    return this.describe([vm])[0]!;
   }
 
   async create(input: VmInput & { name: string; memoryBytes: number; cluster: { id?: string; name?: string } }): Promise<VmView> {
@@ -66,11 +67,12 @@ export class VmService {
         updatedAt: now,
       });
     });
+    this.records.putVm(vm);
     return this.get(vm.id);
   }
 
   async update(id: string, input: VmInput): Promise<VmView> {
-    await inTransaction(this.orm, async (em) => {
+    const updated = await inTransaction(this.orm, async (em) => {
       const vm = await em.findOne(Vm, { id });
       if (!vm) throw notFound('VM', id);
       if (input.cluster) {
@@ -87,7 +89,9 @@ export class VmService {
         cpuThreads: cpu?.threads ?? vm.cpuThreads,
         updatedAt: Date.now(),
       });
+      return vm;
     });
+    this.records.putVm(updated);
     return this.get(id);
   }
 
@@ -95,19 +99,16 @@ export class VmService {
     return this.scheduler.submit(id, action, correlationId);
   }
 
-  async count(): Promise<{ total: number; active: number }> {
-    const em = reader(this.orm);
-    const [total, active] = await Promise.all([em.count(Vm, {}), em.count(Vm, { powerState: { $in: ['running', 'paused', 'shutting_down'] } })]);
-    return { total, active };
+  count(): { total: number; active: number } {
+    let active = 0;
+    for (const vm of this.records.vms.values()) if (vm.powerState === 'running' || vm.powerState === 'paused' || vm.powerState === 'shutting_down') active++;
+    return { total: this.records.vms.size, active };
   }
 
-  private async describe(vms: Vm[]): Promise<VmView[]> {
-    const hostIds = [...new Set(vms.map((vm) => vm.hostId).filter((id): id is string => id !== null))];
-    const hosts = hostIds.length ? await reader(this.orm).find(Host, { id: { $in: hostIds } }) : [];
-    const hostStatus = new Map(hosts.map((host) => [host.id, host.status]));
+  private describe(vms: Vm[]): VmView[] {
     return vms.map((vm) => ({
       vm,
-      status: vmStatus(vm.powerState, vm.hostId, vm.hostId ? hostStatus.get(vm.hostId) : undefined, this.scheduler.runningAction(vm.id)),
+      status: vmStatus(vm.powerState, vm.hostId, this.records.host(vm.hostId)?.status, this.scheduler.runningAction(vm.id)),
     }));
   }
 }

@@ -5,6 +5,12 @@ import { apiVmActions } from '../../scheduler/vm-actions.js';
 import { droverVersion } from '../../../shared/version.js';
 import { link, ref, type Rep } from './representation.js';
 
+/**
+ * Empty text is left out rather than rendered as an empty element: libgovirt asserts on an empty
+ * `<description/>` ("desc_node->content != NULL"), and oVirt omits unset values too.
+ */
+const nonEmpty = (value: string | null | undefined): string | undefined => (value ? value : undefined);
+
 /** Builds the representation of each kind of object; `base` is the API prefix the client used. */
 export class Presenter {
   constructor(readonly base: string) {}
@@ -22,7 +28,7 @@ export class Presenter {
     return {
       $: { href, id: dc.id },
       name: dc.name,
-      description: dc.description,
+      description: nonEmpty(dc.description),
       link: [link(`${href}/clusters`, 'clusters')],
       local: dc.local,
       status: 'up',
@@ -36,7 +42,7 @@ export class Presenter {
     return {
       $: { href, id: cluster.id },
       name: cluster.name,
-      description: cluster.description,
+      description: nonEmpty(cluster.description),
       cpu: { architecture: cluster.cpuArchitecture },
       version: { major: 4, minor: 7 },
       data_center: ref(this.href('datacenters', cluster.dataCenterId), cluster.dataCenterId),
@@ -49,7 +55,6 @@ export class Presenter {
     return {
       $: { href, id: host.id },
       name: host.name,
-      description: '',
       link: [link(`${href}/tasks`, 'tasks')],
       address: host.address,
       cpu: { name: host.cpuModel, topology: { sockets: 1, cores: host.cpuCount, threads: 1 } },
@@ -68,7 +73,7 @@ export class Presenter {
       $: { href, id: vm.id },
       actions: { link: apiVmActions.map((action) => link(`${href}/${action}`, action)) },
       name: vm.name,
-      description: vm.description,
+      description: nonEmpty(vm.description),
       link: [link(`${href}/tasks`, 'tasks')],
       cpu: { architecture: 'x86_64', topology: { cores: vm.cpuCores, sockets: vm.cpuSockets, threads: vm.cpuThreads } },
       creation_time: this.time(vm.createdAt),

@@ -1,0 +1,70 @@
+import type { Orm } from '../db/orm.js';
+import { Host, Vm } from '../db/entities.js';
+import { reader, updateRow } from './store.js';
+
+/**
+ * The controller's in-memory copy of every VM and host row. The controller is
+ * the only writer of these tables; every write goes to the database first and
+ * then here, so reads on hot paths (a VM's status, placement, task planning)
+ * need no query.
+ */
+export class Records {
+  readonly vms = new Map<string, Vm>();
+  readonly hosts = new Map<string, Host>();
+
+  constructor(private readonly orm: Orm) {}
+
+  async load(): Promise<void> {
+    const em = reader(this.orm);
+    for (const vm of await em.find(Vm, {})) this.vms.set(vm.id, detached(Vm, vm));
+    for (const host of await em.find(Host, {})) this.hosts.set(host.id, detached(Host, host));
+  }
+
+  vm(id: string): Vm | undefined {
+    return this.vms.get(id);
+  }
+
+  host(id: string | null): Host | undefined {
+    return id ? this.hosts.get(id) : undefined;
+  }
+
+  putVm(vm: Vm): void {
+    this.vms.set(vm.id, detached(Vm, vm));
+  }
+
+  putHost(host: Host): void {
+    this.hosts.set(host.id, detached(Host, host));
+  }
+
+  dropVm(id: string): void {
+    this.vms.delete(id);
+  }
+
+  dropHost(id: string): void {
+    this.hosts.delete(id);
+  }
+
+  async updateVm(id: string, patch: Partial<Vm>, condition?: { hostId: string }): Promise<void> {
+    const current = this.vms.get(id);
+    if (!current || (condition && current.hostId !== condition.hostId)) return;
+    await this.write('vms', id, patch);
+    Object.assign(current, patch);
+  }
+
+  async updateHost(id: string, patch: Partial<Host>): Promise<void> {
+    const current = this.hosts.get(id);
+    if (!current) return;
+    await this.write('hosts', id, patch);
+    Object.assign(current, patch);
+  }
+
+  private write(table: string, id: string, patch: object): Promise<void> {
+    return updateRow(this.orm, table, 'id', id, patch);
+  }
+}
+
+function detached<T extends object>(type: new () => T, source: T): T {
+  const copy = new type() as Record<string, unknown>;
+  for (const [key, value] of Object.entries(source)) if (!key.startsWith('__') && typeof value !== 'function') copy[key] = value;
+  return copy as T;
+}
