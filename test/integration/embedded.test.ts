@@ -1,0 +1,48 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Api, controllerEntry, eventually, freePort } from './harness.js';
+
+function runEmbedded(dataDir: string, apiPort: number, grpcPort: number) {
+  const child = spawn(process.execPath, [controllerEntry, '--embedded-agent'], {
+    env: { ...process.env, DROVER_DATA_DIR: dataDir, DROVER_LISTEN: `127.0.0.1:${apiPort}`, DROVER_GRPC_LISTEN: `127.0.0.1:${grpcPort}`, DROVER_ADMIN_PASSWORD: '', DROVER_DATABASE_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.resume();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => stdout, exited };
+}
+
+test('the embedded setup prints the API URL and a generated password once, serves a local host, and stops cleanly on Ctrl-C', async (t) => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'drover-embedded-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const apiPort = await freePort();
+  const grpcPort = await freePort();
+
+  const first = runEmbedded(dataDir, apiPort, grpcPort);
+  const banner = await eventually(() => /Drover API: (\S+)\n.*password (\S+) \(generated/.exec(first.output()) ?? undefined, 'the startup banner');
+  t.is(banner[1], `http://127.0.0.1:${apiPort}/ovirt-engine/api`);
+  const api = new Api(`http://127.0.0.1:${apiPort}`, `Basic ${Buffer.from(`admin@internal:${banner[2]}`).toString('base64')}`);
+  const hosts = await eventually(async () => {
+    const listed = await api.hosts();
+    return listed.length === 1 && listed[0].status === 'up' ? listed : undefined;
+  }, 'the embedded agent to register');
+  t.is(hosts[0].type, 'test');
+  const vmId = await api.createVm('embedded-vm', 128);
+  t.is((await api.action(vmId, 'start')).status, 200);
+  t.is(await api.vmStatus(vmId), 'up');
+
+  first.child.kill('SIGINT');
+  t.is(await first.exited, 0, 'the controller exits 0 on SIGINT');
+
+  const second = runEmbedded(dataDir, apiPort, grpcPort);
+  await eventually(() => second.output().includes('Drover API:'), 'the second start');
+  t.notRegex(second.output(), /generated now/, 'the password is printed only at first start');
+  t.is((await api.get('/')).status, 200, 'the generated password keeps working');
+  second.child.kill('SIGTERM');
+  t.is(await second.exited, 0);
+});
