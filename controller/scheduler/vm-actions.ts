@@ -50,7 +50,7 @@ export function planAction(action: VmAction, vm: VmFacts, hostStatus: HostStatus
       if (state === 'paused' || state === 'pm_suspended' || state === 'suspended') return { command: 'resume', needsPlacement: false };
       throw refuse(`it is ${describe}, not paused or suspended`);
     case 'stop':
-      if (state !== null && active.has(state)) return { command: 'destroy', needsPlacement: false };
+      if (state === 'suspended' || (state !== null && active.has(state))) return { command: 'destroy', needsPlacement: false };
       throw refuse(`it is ${describe}`);
     case 'shutdown':
       if (state === 'running') return { command: 'shutdown', needsPlacement: false };

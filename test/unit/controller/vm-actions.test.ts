@@ -29,7 +29,7 @@ test('each action maps to one command in the states that allow it and is refused
   const allowed: Record<VmAction, Partial<Record<PowerState, CommandKind>>> = {
     start: { shutoff: 'start', suspended: 'start', crashed: 'start', paused: 'resume', pm_suspended: 'resume' },
     resume: { paused: 'resume', suspended: 'resume', pm_suspended: 'resume' },
-    stop: { running: 'destroy', paused: 'destroy', shutting_down: 'destroy', pm_suspended: 'destroy' },
+    stop: { running: 'destroy', paused: 'destroy', shutting_down: 'destroy', pm_suspended: 'destroy', suspended: 'destroy' },
     shutdown: { running: 'shutdown' },
     suspend: { running: 'suspend', paused: 'suspend' },
     reboot: { running: 'reboot' },
