@@ -42,6 +42,7 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
  */
 export class AuthService {
   private readonly verified = new Map<string, { principal: Principal; until: number }>();
+  private readonly revoked = new Map<string, number>();
 
   constructor(
     private readonly orm: Orm,
@@ -86,6 +87,7 @@ export class AuthService {
     if (!stored || stored.expiresAt <= Date.now()) throw unauthorized('the access token is not valid or has expired');
     const user = await em.findOne(User, { id: stored.userId });
     if (!user) throw unauthorized('the access token belongs to no user');
+    if (this.revoked.has(tokenHash)) throw unauthorized('the access token was revoked');
     const principal = { userId: user.id, name: user.name };
     this.verified.set(cacheKey, { principal, until: Math.min(Date.now() + verifiedCacheMs, stored.expiresAt) });
     return principal;
@@ -101,6 +103,9 @@ export class AuthService {
 
   async revokeToken(token: string): Promise<void> {
     const tokenHash = sha256(token);
+    const now = Date.now();
+    for (const [hash, until] of this.revoked) if (until <= now) this.revoked.delete(hash);
+    this.revoked.set(tokenHash, now + this.tokenLifetimeMs);
     this.verified.delete(`token:${tokenHash}`);
     await reader(this.orm).nativeDelete(AccessToken, { tokenHash });
   }

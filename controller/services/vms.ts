@@ -5,7 +5,7 @@ import type { DisplayType } from '../../shared/model.js';
 import type { TaskScheduler } from '../scheduler/task-scheduler.js';
 import type { VmAction } from '../scheduler/vm-actions.js';
 import { conflict, notFound } from './errors.js';
-import { inTransaction, reader } from './store.js';
+import { inTransaction } from './store.js';
 import type { Records } from './records.js';
 import { defined } from './datacenters.js';
 import { vmStatus, type VmStatus } from './vm-status.js';
@@ -33,11 +33,10 @@ export class VmService {
     private readonly scheduler: TaskScheduler,
   ) {}
 
-  async list(filter: { name?: string } = {}): Promise<VmView[]> {
-    const em = reader(this.orm);
-    const where = filter.name === undefined ? {} : { name: filter.name.includes('*') ? { $ilike: filter.name.replaceAll('*', '%') } : filter.name };
-    const vms = await em.find(Vm, where, { orderBy: { name: 'asc' } });
-    return this.describe(vms.map((vm) => this.records.vm(vm.id) ?? vm));
+  list(filter: { name?: string } = {}): VmView[] {
+    const matches = filter.name === undefined ? () => true : wildcardMatcher(filter.name);
+    const vms = [...this.records.vms.values()].filter((vm) => matches(vm.name)).sort((a, b) => a.name.localeCompare(b.name));
+    return this.describe(vms);
   }
 
   get(id: string): VmView {
@@ -111,4 +110,9 @@ export class VmService {
       status: vmStatus(vm.powerState, vm.hostId, this.records.host(vm.hostId)?.status, this.scheduler.runningAction(vm.id)),
     }));
   }
+}
+
+function wildcardMatcher(pattern: string): (value: string) => boolean {
+  const expression = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  return (value) => expression.test(value);
 }

@@ -8,6 +8,12 @@ export const maxBodyBytes = 1024 * 1024;
 /** A parsed request document: element (or JSON member) names to text or nested documents. */
 export type Doc = { [name: string]: string | Doc | Doc[] | string[] };
 
+/** How deeply a request document may nest; the deepest real document (vm.cpu.topology.cores) has four levels. */
+export const maxDocumentDepth = 32;
+
+/** Member names that would reach an object's prototype; no API document uses them. */
+const reservedNames = new Set(['__proto__', 'constructor', 'prototype']);
+
 const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '',
@@ -16,6 +22,7 @@ const parser = new XMLParser({
   trimValues: true,
   processEntities: false,
   ignoreDeclaration: true,
+  maxNestedTags: maxDocumentDepth,
 });
 
 export async function readBody(request: IncomingMessage, limit = maxBodyBytes): Promise<Buffer> {
@@ -56,17 +63,20 @@ function parseJson(text: string, root: string): Doc {
     throw invalid(`the JSON body is malformed: ${(error as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`the JSON body must be an object describing a ${root}`);
-  return normalizeJson(value as Record<string, unknown>, root);
+  return normalizeJson(value as Record<string, unknown>, root, 1);
 }
 
-function normalizeJson(value: Record<string, unknown>, path: string): Doc {
-  const doc: Doc = {};
+/** Copies parsed JSON into a prototype-less document, refusing reserved member names and deep nesting (which would overflow the stack). */
+function normalizeJson(value: Record<string, unknown>, path: string, depth: number): Doc {
+  if (depth > maxDocumentDepth) throw invalid(`the JSON body nests deeper than ${maxDocumentDepth} levels`);
+  const doc: Doc = Object.create(null) as Doc;
   for (const [key, member] of Object.entries(value)) {
+    if (reservedNames.has(key)) throw invalid(`${path}.${key} is not a valid member name`);
     if (member === null || member === undefined) continue;
     if (Array.isArray(member)) {
-      doc[key] = member.map((item) => (typeof item === 'object' && item !== null ? normalizeJson(item as Record<string, unknown>, `${path}.${key}`) : scalarText(item, `${path}.${key}`))) as Doc[] | string[];
+      doc[key] = member.map((item) => (typeof item === 'object' && item !== null ? normalizeJson(item as Record<string, unknown>, `${path}.${key}`, depth + 1) : scalarText(item, `${path}.${key}`))) as Doc[] | string[];
     } else if (typeof member === 'object') {
-      doc[key] = normalizeJson(member as Record<string, unknown>, `${path}.${key}`);
+      doc[key] = normalizeJson(member as Record<string, unknown>, `${path}.${key}`, depth + 1);
     } else {
       doc[key] = scalarText(member, `${path}.${key}`);
     }
@@ -83,7 +93,14 @@ function parseXml(text: string, root: string): Doc {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw invalid('XML documents with a DOCTYPE or entity declarations are refused');
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw invalid(`the XML body is malformed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
-  const parsed = parser.parse(text) as Record<string, unknown>;
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parser.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    // The parser refuses what the validator lets through: nesting beyond its limit, and names such as
+    // __proto__ or constructor. Either is the client's document at fault, not the server.
+    throw invalid(`the XML body cannot be read: ${(error as Error).message}`);
+  }
   const roots = Object.keys(parsed).filter((key) => !key.startsWith('?'));
   if (roots.length !== 1 || roots[0] !== root) throw invalid(`the document element must be <${root}>, not <${roots.join('>, <')}>`);
   const body = parsed[root];

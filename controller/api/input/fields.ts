@@ -9,7 +9,7 @@ export class Fields {
   ) {}
 
   private raw(name: string): string | Doc | Doc[] | string[] | undefined {
-    return this.doc[name];
+    return Object.hasOwn(this.doc, name) ? this.doc[name] : undefined;
   }
 
   text(name: string, options: { required?: boolean; max?: number; pattern?: RegExp; patternHint?: string } = {}): string | undefined {
@@ -20,6 +20,8 @@ export class Fields {
       return undefined;
     }
     if (typeof value !== 'string') throw invalid(`${where} must be text`);
+    // NUL cannot be stored (PostgreSQL refuses it, SQLite cuts the statement at it), and no field needs control characters.
+    if (controlCharacters.test(value)) throw invalid(`${where} must not contain control characters`);
     if (options.max !== undefined && value.length > options.max) throw invalid(`${where} is longer than ${options.max} characters`);
     if (options.pattern && !options.pattern.test(value)) throw invalid(`${where} ${options.patternHint ?? `must match ${options.pattern}`}`);
     return value;
@@ -74,6 +76,9 @@ export class Fields {
     return id ? { id } : { name: refName };
   }
 }
+
+/** C0 controls other than tab, line feed and carriage return, DEL, and the non-characters U+FFFE and U+FFFF. */
+export const controlCharacters = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffe\uffff]/;
 
 export const namePattern = /^[\p{L}\p{N}._-]{1,255}$/u;
 export const nameHint = 'may contain only letters, digits, ".", "_" and "-" (1 to 255 characters)';

@@ -2,6 +2,7 @@ import type { Next } from 'koa';
 import type { AuthService } from '../../services/auth.js';
 import { unauthorized } from '../../services/auth.js';
 import type { ApiContext } from '../context.js';
+import { controlCharacters } from '../input/fields.js';
 
 /** Requires HTTP Basic credentials or a bearer token on every API request. */
 export function authenticate(auth: AuthService) {
@@ -15,6 +16,8 @@ export function authenticate(auth: AuthService) {
       const decoded = Buffer.from(credentials, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon < 0) throw unauthorized('the Basic credentials are malformed');
+      // No user name or password holds control characters, and a NUL would fail in the database rather than as a 401.
+      if (controlCharacters.test(decoded)) throw unauthorized('the user name or password is not valid');
       ctx.state.principal = await auth.authenticatePassword(decoded.slice(0, colon), decoded.slice(colon + 1));
     } else {
       throw unauthorized(`the ${scheme} authentication scheme is not supported`);

@@ -3,6 +3,7 @@ import type { AuthService } from '../../services/auth.js';
 import { ServiceError } from '../../services/errors.js';
 import type { ApiContext, ApiState } from '../context.js';
 import { readBody } from '../input/body.js';
+import { controlCharacters } from '../input/fields.js';
 
 async function formOf(ctx: ApiContext): Promise<URLSearchParams> {
   const form = new URLSearchParams(ctx.querystring);
@@ -28,6 +29,9 @@ export function ssoRoutes(auth: AuthService): Router<ApiState> {
     const username = form.get('username');
     const password = form.get('password');
     if (!username || password === null) return ssoError(ctx, 400, 'invalid_request', 'username and password are required');
+    if (controlCharacters.test(username) || controlCharacters.test(password)) {
+      return ssoError(ctx, 400, 'access_denied', `Cannot authenticate user '${username.replace(new RegExp(controlCharacters.source, 'gu'), '?')}': the user name or password is incorrect.`);
+    }
     try {
       const principal = await auth.authenticatePassword(username, password);
       const { token, expiresAt } = await auth.issueToken(principal);

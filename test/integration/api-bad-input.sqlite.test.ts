@@ -1,0 +1,4 @@
+import test from 'ava';
+import { badInputSuite } from './api-bad-input.js';
+
+badInputSuite(test, 'sqlite');

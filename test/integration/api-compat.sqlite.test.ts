@@ -1,0 +1,4 @@
+import test from 'ava';
+import { compatSuite } from './api-compat.js';
+
+compatSuite(test, 'sqlite');

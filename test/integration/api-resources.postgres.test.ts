@@ -1,0 +1,4 @@
+import test from 'ava';
+import { resourcesSuite } from './api-resources.js';
+
+resourcesSuite(test, 'postgres');
