@@ -97,7 +97,7 @@ export class Agent {
       driver,
       journal,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
-      afterCommand: () => watcher.pollNow(),
+      afterCommand: (uuid, domain) => watcher.observe(uuid, domain),
       logger,
     });
     await watcher.start();

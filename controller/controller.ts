@@ -64,6 +64,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       await new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeAll();
       await gateway.close();
+      await services.records.settled();
       await orm.close();
     },
   };

@@ -7,8 +7,8 @@ export interface CommandExecutorOptions {
   driver: HypervisorDriver;
   journal: CommandJournal;
   shutdownTimeoutMs: number;
-  /** Runs after every executed command, before its outcome is returned; the agent refreshes domain states here. */
-  afterCommand?: () => Promise<void>;
+  /** Receives the domain's state as read right after every executed command, before its outcome is returned. */
+  afterCommand?: (uuid: string, domain: DomainStatus | undefined) => void;
   logger?: Logger;
 }
 
@@ -55,6 +55,7 @@ export function commandProblem(command: HostCommand): string | undefined {
  */
 export class CommandExecutor {
   private readonly inFlight = new Map<string, Promise<CommandOutcome>>();
+  private readonly definedSpecs = new Map<string, string>();
   private closed = false;
 
   constructor(private readonly options: CommandExecutorOptions) {}
@@ -101,22 +102,49 @@ export class CommandExecutor {
     } catch (error) {
       failure = DriverError.from(error);
     }
-    await this.options.afterCommand?.().catch(() => undefined);
     const domain = await this.options.driver.getDomain(command.vmId).catch(() => undefined);
+    this.options.afterCommand?.(command.vmId, domain);
     if (failure) return { ok: false, error: failure.kind, message: failure.message, domain };
     return { ok: true, domain };
   }
 
   private async perform(command: HostCommand): Promise<void> {
+    const uuid = command.vmId;
+    if (command.spec && (command.kind === 'define' || command.kind === 'start')) await this.define(command.spec, command.kind === 'define');
+    if (command.kind === 'define') return;
+    try {
+      await this.operate(command);
+    } catch (error) {
+      const failure = DriverError.from(error);
+      if (failure.kind === 'domain_not_found' && command.kind === 'start' && command.spec && this.definedSpecs.delete(uuid)) {
+        await this.define(command.spec, true);
+        return this.operate(command);
+      }
+      if (failure.kind !== 'invalid_state' && failure.kind !== 'domain_not_found') throw failure;
+      const domain = await this.options.driver.getDomain(uuid);
+      if (alreadyDone[command.kind](domain)) return;
+      if (command.kind === 'start' && (domain?.state === 'paused' || domain?.state === 'pm_suspended')) return this.options.driver.resume(uuid);
+      throw failure;
+    }
+  }
+
+  /** Defines the domain unless this executor already defined it from the same spec. */
+  private async define(spec: VmSpec, always: boolean): Promise<void> {
+    const key = JSON.stringify(spec);
+    if (!always && this.definedSpecs.get(spec.id) === key) return;
+    this.definedSpecs.delete(spec.id);
+    await this.options.driver.define(spec);
+    this.definedSpecs.set(spec.id, key);
+  }
+
+  private async operate(command: HostCommand): Promise<void> {
     const { driver, shutdownTimeoutMs } = this.options;
     const uuid = command.vmId;
-    if (command.spec && (command.kind === 'define' || command.kind === 'start')) await driver.define(command.spec);
-    if (command.kind === 'define') return;
-    const domain = await driver.getDomain(uuid);
-    if (alreadyDone[command.kind](domain)) return;
     switch (command.kind) {
+      case 'define':
+        return;
       case 'start':
-        return domain?.state === 'paused' || domain?.state === 'pm_suspended' ? driver.resume(uuid) : driver.start(uuid);
+        return driver.start(uuid);
       case 'shutdown':
         return driver.shutdown(uuid, shutdownTimeoutMs);
       case 'destroy':
@@ -130,6 +158,7 @@ export class CommandExecutor {
       case 'reboot':
         return driver.reboot(uuid, shutdownTimeoutMs);
       case 'undefine':
+        this.definedSpecs.delete(uuid);
         return driver.undefine(uuid);
     }
   }

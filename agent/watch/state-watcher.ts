@@ -18,6 +18,7 @@ function differs(a: DomainStatus, b: DomainStatus): boolean {
  */
 export class StateWatcher {
   private known = new Map<string, DomainStatus>();
+  private readonly observedAt = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private running = false;
   private current?: Promise<void>;
@@ -66,6 +67,23 @@ export class StateWatcher {
     return this.current;
   }
 
+  /**
+   * Takes in one domain's state read outside a poll (after a command), and
+   * reports it at once if it changed. A poll that began before this
+   * observation does not overwrite it.
+   */
+  observe(uuid: string, domain: DomainStatus | undefined): void {
+    this.observedAt.set(uuid, performance.now());
+    const before = this.known.get(uuid);
+    if (domain) {
+      this.known.set(uuid, domain);
+      if (!before || differs(before, domain)) this.emit({ domain, removed: false });
+    } else if (before) {
+      this.known.delete(uuid);
+      this.emit({ domain: before, removed: true });
+    }
+  }
+
   private scheduleNext(): void {
     if (!this.running) return;
     this.timer = setTimeout(() => {
@@ -74,6 +92,7 @@ export class StateWatcher {
   }
 
   private async pollOnce(): Promise<void> {
+    const startedAt = performance.now();
     let listed: DomainStatus[];
     try {
       listed = await this.options.driver.listDomains();
@@ -82,15 +101,18 @@ export class StateWatcher {
       return;
     }
     const previous = this.known;
-    const next = new Map(listed.map((domain) => [domain.uuid, domain]));
+    const observedSince = (uuid: string) => (this.observedAt.get(uuid) ?? -Infinity) > startedAt;
+    const next = new Map(listed.filter((domain) => !observedSince(domain.uuid)).map((domain) => [domain.uuid, domain]));
+    for (const [uuid, domain] of previous) if (observedSince(uuid)) next.set(uuid, domain);
     this.known = next;
-    for (const domain of listed) {
+    for (const domain of next.values()) {
       const before = previous.get(domain.uuid);
       if (!before || differs(before, domain)) this.emit({ domain, removed: false });
     }
     for (const [uuid, domain] of previous) {
       if (!next.has(uuid)) this.emit({ domain, removed: true });
     }
+    for (const [uuid, at] of this.observedAt) if (at <= startedAt) this.observedAt.delete(uuid);
   }
 
   private emit(change: DomainChange): void {

@@ -21,16 +21,12 @@ export function createApi(services: Services, log: Logger): Koa<ApiState> {
   app.proxy = false;
   const sso = ssoRoutes(services.auth);
   const api = new Router<ApiState>();
-  for (const routes of [
-    rootRoutes(services.hosts, services.vms),
-    dataCenterRoutes(services.dataCenters, services.clusters),
-    clusterRoutes(services.clusters),
-    hostRoutes(services.hosts, services.tasks),
-    vmRoutes(services.vms, services.tasks),
-    taskRoutes(services.tasks),
-  ]) {
-    api.use(routes.routes(), routes.allowedMethods());
-  }
+  rootRoutes(api, services.hosts, services.vms);
+  dataCenterRoutes(api, services.dataCenters, services.clusters);
+  clusterRoutes(api, services.clusters);
+  hostRoutes(api, services.hosts, services.tasks);
+  vmRoutes(api, services.vms, services.tasks);
+  taskRoutes(api, services.tasks);
   app.use(correlation);
   app.use(faults(log));
   app.use(sso.routes());

@@ -75,11 +75,18 @@ export class TaskScheduler {
     if (this.stopping) throw new ServiceError('unavailable', 'Shutting Down', 'the controller is shutting down');
     const vm = this.records.vm(vmId);
     if (!vm) throw notFound('VM', vmId);
-    if (!this.queues.get(vmId)?.length) planAction(action, vm, this.records.host(vm.hostId)?.status);
-    const task = Object.assign(new Task(), { id: randomUUID(), seq: ++this.lastSeq, vmId, action, correlationId, createdAt: Date.now(), state: 'queued' as const });
-    await insertRow(this.orm, 'tasks', task);
+    const task = Object.assign(new Task(), { id: randomUUID(), seq: ++this.lastSeq, vmId, action, correlationId, createdAt: Date.now(), state: 'queued' as TaskState });
+    if (!this.queues.get(vmId)?.length) this.prepare(task, vm);
+    try {
+      await insertRow(this.orm, 'tasks', task);
+    } catch (error) {
+      this.placement.release(task.id);
+      throw error;
+    }
     const desired = desiredStateAfter[action];
-    if (desired && vm.desiredState !== desired) await this.records.updateVm(vmId, { desiredState: desired });
+    if (desired && vm.desiredState !== desired) {
+      this.records.updateVm(vmId, { desiredState: desired }).catch((error) => this.log.error({ err: error, vm: vmId }, 'could not record the desired state'));
+    }
     this.enqueue(task);
     return task;
   }
@@ -151,21 +158,26 @@ export class TaskScheduler {
     if (!this.stopping) this.queues.delete(key);
   }
 
+  /** Plans a task that can run at once, so that it is stored already running with its host and command. */
+  private prepare(task: Task, vm: Vm): void {
+    const plan = planAction(task.action as VmAction, vm, this.records.host(vm.hostId)?.status);
+    task.commandKind = plan.command;
+    task.hostId = plan.command === 'start' ? this.placement.reserve(task.id, vm) : vm.hostId;
+    task.state = 'running';
+    task.startedAt = Date.now();
+  }
+
   private async execute(task: Task): Promise<void> {
-    const resumed = task.state === 'running' && task.hostId !== null && task.commandKind !== null;
+    const prepared = task.state === 'running' && (task.commandKind === null || task.hostId !== null);
     task.state = 'running';
     try {
       const vm = task.vmId ? this.records.vm(task.vmId) : undefined;
       if (!vm) throw notFound('VM', task.vmId ?? '');
       let hostId = task.hostId;
       let command = task.commandKind;
-      if (!resumed) {
-        const plan = planAction(task.action as VmAction, vm, this.records.host(vm.hostId)?.status);
-        command = plan.command;
-        hostId = plan.command === 'start' ? this.placement.reserve(task.id, vm) : vm.hostId;
-        task.startedAt = Date.now();
-        task.hostId = hostId;
-        task.commandKind = command;
+      if (!prepared) {
+        this.prepare(task, vm);
+        ({ hostId, commandKind: command } = task);
         await updateRow(this.orm, 'tasks', 'id', task.id, { state: 'running', startedAt: task.startedAt, hostId, commandKind: command });
       }
       if (command && hostId) {
@@ -197,9 +209,9 @@ export class TaskScheduler {
   private async recordOutcome(vm: Vm, hostId: string, command: string, outcome: CommandOutcome): Promise<void> {
     const now = Date.now();
     if (outcome.domain) {
-      if (vm.hostId !== hostId || vm.powerState !== outcome.domain.state) await this.records.updateVm(vm.id, { hostId, powerState: outcome.domain.state, powerStateAt: now });
+      if (vm.hostId !== hostId || vm.powerState !== outcome.domain.state) this.records.reportVm(vm.id, { hostId, powerState: outcome.domain.state, powerStateAt: now });
     } else if (outcome.ok && command === 'undefine') {
-      await this.records.updateVm(vm.id, { hostId: null, powerState: null, powerStateAt: now });
+      this.records.reportVm(vm.id, { hostId: null, powerState: null, powerStateAt: now });
     }
   }
 

@@ -56,7 +56,7 @@ export class HostService {
     return host;
   }
 
-  async applyInventory(hostId: string, domains: DomainStatus[]): Promise<void> {
+  applyInventory(hostId: string, domains: DomainStatus[]): void {
     const managed = new Map(domains.filter((domain) => domain.managed).map((domain) => [domain.uuid, domain]));
     const now = Date.now();
     const changes: Array<[string, Partial<Vm>]> = [];
@@ -68,16 +68,16 @@ export class HostService {
         changes.push([vm.id, { hostId: null, powerState: null, powerStateAt: now }]);
       }
     }
-    for (const [id, patch] of changes) await this.records.updateVm(id, patch);
+    for (const [id, patch] of changes) this.records.reportVm(id, patch);
   }
 
-  async applyChange(hostId: string, change: DomainChange): Promise<void> {
+  applyChange(hostId: string, change: DomainChange): void {
     if (!change.domain.managed) return;
     const now = Date.now();
     if (change.removed) {
-      await this.records.updateVm(change.domain.uuid, { hostId: null, powerState: null, powerStateAt: now }, { hostId });
+      this.records.reportVm(change.domain.uuid, { hostId: null, powerState: null, powerStateAt: now }, { hostId });
     } else {
-      await this.records.updateVm(change.domain.uuid, { hostId, powerState: change.domain.state, powerStateAt: now });
+      this.records.reportVm(change.domain.uuid, { hostId, powerState: change.domain.state, powerStateAt: now });
     }
   }
 

@@ -11,6 +11,7 @@ import { VmService } from './vms.js';
 import { Records } from './records.js';
 
 export interface Services {
+  records: Records;
   auth: AuthService;
   dataCenters: DataCenterService;
   clusters: ClusterService;
@@ -21,10 +22,11 @@ export interface Services {
 }
 
 export async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { heartbeatIntervalMs: number; tokenLifetimeMs: number }): Promise<Services> {
-  const records = new Records(orm);
+  const records = new Records(orm, (error) => log.error({ err: error }, 'could not write a reported VM state'));
   await records.load();
   const scheduler = new TaskScheduler(orm, records, hub, log.child({ component: 'scheduler' }));
   return {
+    records,
     auth: new AuthService(orm, options.tokenLifetimeMs),
     dataCenters: new DataCenterService(orm),
     clusters: new ClusterService(orm),

@@ -11,8 +11,13 @@ import { reader, updateRow } from './store.js';
 export class Records {
   readonly vms = new Map<string, Vm>();
   readonly hosts = new Map<string, Host>();
+  private readonly pendingVmWrites = new Map<string, Partial<Vm>>();
+  private flushing?: Promise<void>;
 
-  constructor(private readonly orm: Orm) {}
+  constructor(
+    private readonly orm: Orm,
+    private readonly onWriteError: (error: unknown) => void = () => undefined,
+  ) {}
 
   async load(): Promise<void> {
     const em = reader(this.orm);
@@ -49,6 +54,37 @@ export class Records {
     if (!current || (condition && current.hostId !== condition.hostId)) return;
     await this.write('vms', id, patch);
     Object.assign(current, patch);
+  }
+
+  /**
+   * Applies a hypervisor report (power state, host) at once and writes it
+   * behind, coalescing repeated reports of one VM. Such reports need no
+   * durability of their own: every agent sends its full inventory again when
+   * it reconnects, which also happens after a controller restart.
+   */
+  reportVm(id: string, patch: Partial<Vm>, condition?: { hostId: string }): void {
+    const current = this.vms.get(id);
+    if (!current || (condition && current.hostId !== condition.hostId)) return;
+    Object.assign(current, patch);
+    this.pendingVmWrites.set(id, { ...this.pendingVmWrites.get(id), ...patch });
+    this.flushing ??= this.flushReports();
+  }
+
+  /** Resolves once every report taken so far is written. */
+  async settled(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flushReports(): Promise<void> {
+    try {
+      while (this.pendingVmWrites.size) {
+        const [id, patch] = this.pendingVmWrites.entries().next().value as [string, Partial<Vm>];
+        this.pendingVmWrites.delete(id);
+        await this.write('vms', id, patch).catch(this.onWriteError);
+      }
+    } finally {
+      this.flushing = undefined;
+    }
   }
 
   async updateHost(id: string, patch: Partial<Host>): Promise<void> {

@@ -7,6 +7,13 @@ import { controlCharacters } from '../input/fields.js';
 import type { MediaType } from '../present/representation.js';
 
 const apiRoots = ['/ovirt-engine/api', '/api'];
+const presenters = new Map<string, Presenter>();
+
+function presenterFor(base: string): Presenter {
+  let presenter = presenters.get(base);
+  if (!presenter) presenters.set(base, (presenter = new Presenter(base)));
+  return presenter;
+}
 
 /** Echoes or creates the Correlation-Id, and keeps unread request bodies from stalling the connection. */
 export async function correlation(ctx: ApiContext, next: Next) {
@@ -14,7 +21,7 @@ export async function correlation(ctx: ApiContext, next: Next) {
   ctx.state.correlationId = given && given.length <= 255 ? given : randomUUID();
   ctx.set('Correlation-Id', ctx.state.correlationId);
   ctx.state.media = negotiate(ctx);
-  ctx.state.present = new Presenter(apiRoots[0]!);
+  ctx.state.present = presenterFor(apiRoots[0]!);
   const declaresBody = Number(ctx.get('Content-Length') || 0) > 0 || ctx.get('Transfer-Encoding') !== '';
   if (declaresBody && ['GET', 'HEAD', 'DELETE'].includes(ctx.method)) ctx.set('Connection', 'close');
   await next();
@@ -36,7 +43,7 @@ export async function apiPrefix(ctx: ApiContext, next: Next) {
   if (header && header.trim() !== '4') throw invalid(`API version ${header} is not supported; this server speaks version 4`);
   refuseControlCharacters(ctx, rest);
   ctx.state.base = base;
-  ctx.state.present = new Presenter(base);
+  ctx.state.present = presenterFor(base);
   ctx.path = rest === '' ? '/' : rest.replace(/\/+$/, '') || '/';
   await next();
 }

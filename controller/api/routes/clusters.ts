@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { ClusterService } from '../../services/clusters.js';
 import { respond, respondList, type ApiState } from '../context.js';
 import { documentOf } from '../input/request.js';
@@ -13,8 +13,7 @@ function clusterInput(fields: Fields, creating: boolean) {
   };
 }
 
-export function clusterRoutes(clusters: ClusterService): Router<ApiState> {
-  const router = new Router<ApiState>();
+export function clusterRoutes(router: Router<ApiState>, clusters: ClusterService): void {
   router.get('/clusters', async (ctx) => {
     respondList(ctx, 'clusters', 'cluster', (await clusters.list()).map((cluster) => ctx.state.present.cluster(cluster)));
   });
@@ -35,5 +34,4 @@ export function clusterRoutes(clusters: ClusterService): Router<ApiState> {
     await clusters.remove(ctx.params.id!);
     respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
   });
-  return router;
 }

@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { DataCenterService } from '../../services/datacenters.js';
 import type { ClusterService } from '../../services/clusters.js';
 import { respond, respondList, type ApiState } from '../context.js';
@@ -13,8 +13,7 @@ function dataCenterInput(fields: Fields, creating: boolean) {
   };
 }
 
-export function dataCenterRoutes(dataCenters: DataCenterService, clusters: ClusterService): Router<ApiState> {
-  const router = new Router<ApiState>();
+export function dataCenterRoutes(router: Router<ApiState>, dataCenters: DataCenterService, clusters: ClusterService): void {
   router.get('/datacenters', async (ctx) => {
     respondList(ctx, 'data_centers', 'data_center', (await dataCenters.list()).map((dc) => ctx.state.present.dataCenter(dc)));
   });
@@ -40,5 +39,4 @@ export function dataCenterRoutes(dataCenters: DataCenterService, clusters: Clust
     const all = await clusters.list();
     respondList(ctx, 'clusters', 'cluster', all.filter((cluster) => cluster.dataCenterId === dc.id).map((cluster) => ctx.state.present.cluster(cluster)));
   });
-  return router;
 }

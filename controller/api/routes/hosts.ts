@@ -1,11 +1,10 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { HostService } from '../../services/hosts.js';
 import type { TaskService } from '../../services/tasks.js';
 import { invalid } from '../../services/errors.js';
 import { respond, respondList, type ApiState } from '../context.js';
 
-export function hostRoutes(hosts: HostService, tasks: TaskService): Router<ApiState> {
-  const router = new Router<ApiState>();
+export function hostRoutes(router: Router<ApiState>, hosts: HostService, tasks: TaskService): void {
   router.get('/hosts', async (ctx) => {
     respondList(ctx, 'hosts', 'host', (await hosts.list()).map((host) => ctx.state.present.host(host)));
   });
@@ -22,5 +21,4 @@ export function hostRoutes(hosts: HostService, tasks: TaskService): Router<ApiSt
   router.get('/hosts/:id/tasks', async (ctx) => {
     respondList(ctx, 'tasks', 'task', (await tasks.listForHost(ctx.params.id!)).map((task) => ctx.state.present.task(task)));
   });
-  return router;
 }

@@ -1,10 +1,9 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { HostService } from '../../services/hosts.js';
 import type { VmService } from '../../services/vms.js';
 import { respond, type ApiState } from '../context.js';
 
-export function rootRoutes(hosts: HostService, vms: VmService): Router<ApiState> {
-  const router = new Router<ApiState>();
+export function rootRoutes(router: Router<ApiState>, hosts: HostService, vms: VmService): void {
   router.get('/', async (ctx) => {
     const [allHosts, vmCounts] = await Promise.all([hosts.list(), vms.count()]);
     const summary = {
@@ -13,5 +12,4 @@ export function rootRoutes(hosts: HostService, vms: VmService): Router<ApiState>
     };
     respond(ctx, 200, 'api', ctx.state.present.api(summary));
   });
-  return router;
 }

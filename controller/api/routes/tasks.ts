@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Task } from '../../db/entities.js';
 import type { TaskService } from '../../services/tasks.js';
 import { httpStatusOf } from '../errors.js';
@@ -23,8 +23,7 @@ export async function answerWithTask(ctx: ApiContext, tasks: TaskService, task: 
   }
 }
 
-export function taskRoutes(tasks: TaskService): Router<ApiState> {
-  const router = new Router<ApiState>();
+export function taskRoutes(router: Router<ApiState>, tasks: TaskService): void {
   router.get('/tasks', async (ctx) => {
     respondList(ctx, 'tasks', 'task', (await tasks.list()).map((task) => ctx.state.present.task(task)));
   });
@@ -36,5 +35,4 @@ export function taskRoutes(tasks: TaskService): Router<ApiState> {
     const task = await tasks.cancel(ctx.params.id!);
     respond(ctx, 200, 'task', ctx.state.present.task(task));
   });
-  return router;
 }

@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { VmService } from '../../services/vms.js';
 import type { TaskService } from '../../services/tasks.js';
 import { invalid, notFound } from '../../services/errors.js';
@@ -40,8 +40,7 @@ async function isAsync(ctx: ApiContext, body: Fields): Promise<boolean> {
   return queryFlag(ctx, 'async') ?? body.boolean('async') ?? false;
 }
 
-export function vmRoutes(vms: VmService, tasks: TaskService): Router<ApiState> {
-  const router = new Router<ApiState>();
+export function vmRoutes(router: Router<ApiState>, vms: VmService, tasks: TaskService): void {
   router.get('/vms', async (ctx) => {
     const views = await vms.list({ name: nameSearch(ctx) });
     respondList(ctx, 'vms', 'vm', views.map((view) => ctx.state.present.vm(view)));
@@ -82,5 +81,4 @@ export function vmRoutes(vms: VmService, tasks: TaskService): Router<ApiState> {
     const task = await vms.requestAction(ctx.params.id!, action, ctx.state.correlationId);
     await answerWithTask(ctx, tasks, task, asynchronous);
   });
-  return router;
 }

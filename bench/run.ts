@@ -1,0 +1,209 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { loadedLibvirtVersion } from '../agent/hypervisor/libvirt/node-facts.js';
+import { summarize } from './lib/stats.js';
+import { settle } from './lib/machine.js';
+import { startLatency } from './start-latency.js';
+import { stateLatency } from './state-latency.js';
+import { pollCost } from './poll-cost.js';
+import { getThroughput } from './get-throughput.js';
+import { postgresBaseUrl } from './lib/system.js';
+import { formatValue, say, type BenchResult, type DatabaseKind } from './lib/report.js';
+
+/**
+ * `npm run bench`: runs every benchmark on SQLite and on PostgreSQL, prints
+ * each one's figures and targets (MET or MISSED), writes a JSON summary to
+ * bench/results/latest.json and prints a table. Missed targets do not fail the
+ * run; a benchmark that could not run at all makes the exit code 1.
+ *
+ * Environment (all optional):
+ *   BENCH_VMS=1000            VMs created and started by benchmark 1
+ *   BENCH_DATABASES=sqlite,postgres
+ *   BENCH_ONLY=start,state,poll,rps   a subset of the benchmarks
+ *   BENCH_STATE_SAMPLES=200   state changes timed by benchmark 2
+ *   BENCH_POLL_DOMAINS=1000   domains for the poll-cost measurement
+ *   BENCH_RPS_SECONDS=4       measured seconds per round and target in benchmark 3 (after 1 s of warm-up)
+ *   BENCH_RPS_ROUNDS=3        rounds per target in benchmark 3 (Drover and bare Koa alternate; the best round counts)
+ *   BENCH_CONNECTIONS=16      keep-alive connections in benchmark 3
+ *   BENCH_FAKE_DRIVER=1       diagnostic: benchmark 1's agent drives the in-memory FakeDriver instead of libvirt
+ *   BENCH_AGENT_IN_PROCESS=1  diagnostic: benchmark 1's agent runs in the benchmark process, with its libvirt calls timed
+ *   BENCH_CPU_PROF=DIR        write a V8 CPU profile of each measured start phase to DIR
+ *   BENCH_KEEP_TMP=1          keep the temporary directories (logs, SQLite files)
+ *   DROVER_TEST_DATABASE_URL  PostgreSQL base URL (default postgres://postgres@127.0.0.1:5432/test)
+ */
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(benchDir, '../..');
+const resultsFile = path.join(repoRoot, 'bench', 'results', 'latest.json');
+
+function integer(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be an integer of at least ${min}, not ${raw}`);
+  return value;
+}
+
+function list(name: string, fallback: string[]): string[] {
+  const raw = process.env[name];
+  return raw ? raw.split(',').map((item) => item.trim()).filter(Boolean) : fallback;
+}
+
+function git(...args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The server's version and the median time of an autocommitted one-row insert (a WAL flush) into a temporary table. */
+async function postgresFacts(): Promise<{ version?: string; commitMsP50?: number }> {
+  const client = new pg.Client(postgresBaseUrl);
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ server_version: string }>('show server_version');
+    await client.query('create temporary table bench_commit (n integer)');
+    const times: number[] = [];
+    for (let index = 0; index < 50; index++) {
+      const started = performance.now();
+      await client.query('insert into bench_commit values ($1)', [index]);
+      times.push(performance.now() - started);
+    }
+    return { version: rows[0]?.server_version, commitMsP50: summarize(times).p50 };
+  } catch {
+    return {};
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The median time of appending one line to a file and fdatasync()ing it in the temporary directory, as the agent's journal does per command. */
+async function flushMsP50(): Promise<number> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'drover-bench-fsync-'));
+  const handle = await open(path.join(directory, 'journal'), 'a');
+  try {
+    const times: number[] = [];
+    for (let index = 0; index < 50; index++) {
+      const started = performance.now();
+      await handle.appendFile(`{"n":${index}}\n`);
+      await handle.datasync();
+      times.push(performance.now() - started);
+    }
+    return summarize(times).p50;
+  } finally {
+    await handle.close();
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+async function machine() {
+  const cpus = os.cpus();
+  const postgres = await postgresFacts();
+  const changed = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench');
+  return {
+    nproc: os.availableParallelism(),
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    postgres: postgres.version,
+    postgresCommitMsP50: postgres.commitMsP50,
+    tmpFlushMsP50: await flushMsP50(),
+    commit: git('rev-parse', '--short', 'HEAD'),
+    uncommittedChangesOutsideBench: changed === undefined ? undefined : changed.split('\n').filter(Boolean).length,
+  };
+}
+
+async function attempt(id: string, title: string, database: DatabaseKind | undefined, work: () => Promise<BenchResult>): Promise<BenchResult> {
+  const busy = await settle(10, 15_000);
+  if (busy !== undefined && busy >= 10) say(`\n(the machine is still ${busy}% busy with other processes after 15 s; figures below may be noisy)`);
+  const began = performance.now();
+  try {
+    return await work();
+  } catch (error) {
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    say(`ERROR in ${id}${database ? ` (${database})` : ''}: ${message}`);
+    return { id, title, database, figures: {}, targets: [], notes: [], durationMs: Math.round(performance.now() - began), error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function printTable(results: BenchResult[]): void {
+  const rows: string[][] = [['benchmark', 'db', 'figure', 'measured', 'target', 'result']];
+  for (const result of results) {
+    const db = result.database ?? '-';
+    if (result.error) rows.push([result.id, db, '-', 'ERROR', '-', 'ERROR']);
+    for (const t of result.targets) rows.push([result.id, db, t.metric, formatValue(t.value, t.unit), `${t.comparison} ${formatValue(t.limit, t.unit)}`, t.met ? 'MET' : 'MISSED']);
+    if (result.id === 'poll-cost' && !result.error) {
+      const figures = result.figures as { runningWarmListMs: { p50: number }; definedWarmListMs: { p50: number }; runningFirstListMs: number; domains: number };
+      rows.push([result.id, db, `listDomains() p50, ${figures.domains} defined`, formatValue(figures.definedWarmListMs.p50, 'ms'), '-', 'info']);
+      rows.push([result.id, db, `listDomains() p50, ${figures.domains} running`, formatValue(figures.runningWarmListMs.p50, 'ms'), '-', 'info']);
+    }
+  }
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
+  say('');
+  say(line(rows[0]!));
+  say(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of rows.slice(1)) say(line(row));
+}
+
+async function main(): Promise<void> {
+  const began = performance.now();
+  const vms = integer('BENCH_VMS', 1000);
+  const databases = list('BENCH_DATABASES', ['sqlite', 'postgres']) as DatabaseKind[];
+  for (const database of databases) if (database !== 'sqlite' && database !== 'postgres') throw new Error(`BENCH_DATABASES: unknown database ${database}`);
+  const only = new Set(list('BENCH_ONLY', ['start', 'state', 'poll', 'rps']));
+  const config = {
+    vms,
+    databases,
+    only: [...only],
+    stateSamples: integer('BENCH_STATE_SAMPLES', 200),
+    pollDomains: integer('BENCH_POLL_DOMAINS', 1000),
+    rpsSeconds: integer('BENCH_RPS_SECONDS', 4),
+    rpsRounds: integer('BENCH_RPS_ROUNDS', 3),
+    connections: integer('BENCH_CONNECTIONS', 16),
+  };
+  const host = await machine();
+  say(`Drover benchmarks on ${host.nproc} CPUs (${host.cpuModel}), ${host.memoryGiB} GiB, Node ${host.node}, PostgreSQL ${host.postgres ?? 'unreachable'}, commit ${host.commit ?? '?'}${host.uncommittedChangesOutsideBench ? ` with ${host.uncommittedChangesOutsideBench} uncommitted file(s) outside bench/` : ''}`);
+  say(`disk: append+fdatasync p50 ${host.tmpFlushMsP50.toFixed(2)} ms in ${os.tmpdir()}; PostgreSQL autocommit insert p50 ${host.postgresCommitMsP50?.toFixed(2) ?? '?'} ms`);
+  say(`config: ${JSON.stringify(config)}`);
+
+  const results: BenchResult[] = [];
+  for (const database of databases) {
+    if (only.has('start')) results.push(await attempt('start-latency', 'sync start latency', database, () => startLatency(database, { vms, phaseBudgetMs: 90_000, fakeDriver: process.env.BENCH_FAKE_DRIVER === '1', inProcessAgent: process.env.BENCH_AGENT_IN_PROCESS === '1' })));
+    if (only.has('state')) results.push(await attempt('state-latency', 'host-to-API state latency', database, () => stateLatency(database, { samples: config.stateSamples, budgetMs: 90_000 })));
+    if (only.has('rps'))
+      results.push(
+        await attempt('get-throughput', 'GET /vms/{id} throughput vs bare Koa', database, () =>
+          getThroughput(database, { connections: config.connections, warmupMs: 1000, durationMs: config.rpsSeconds * 1000, rounds: config.rpsRounds }),
+        ),
+      );
+  }
+  if (only.has('poll')) results.push(await attempt('poll-cost', 'agent poll cost', undefined, () => pollCost({ domains: config.pollDomains, repeats: 20 })));
+
+  const summary = {
+    finishedAt: new Date().toISOString(),
+    durationSeconds: Math.round((performance.now() - began) / 100) / 10,
+    machine: { ...host, libvirt: await loadedLibvirtVersion().catch(() => 'unknown') },
+    config,
+    results,
+  };
+  await mkdir(path.dirname(resultsFile), { recursive: true });
+  await writeFile(resultsFile, `${JSON.stringify(summary, null, 2)}\n`);
+  printTable(results);
+  const missed = results.flatMap((result) => result.targets).filter((t) => !t.met).length;
+  const failed = results.filter((result) => result.error).length;
+  say(`\n${results.length} benchmark runs in ${summary.durationSeconds} s; ${missed} target(s) missed; ${failed} error(s). Summary: ${path.relative(process.cwd(), resultsFile) || resultsFile}`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
