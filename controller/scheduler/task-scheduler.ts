@@ -188,7 +188,7 @@ export class TaskScheduler {
           vmId: vm.id,
           spec: command === 'start' || command === 'define' ? specOf(vm) : undefined,
         });
-        await this.recordOutcome(vm, hostId, command, outcome);
+        this.recordOutcome(vm, hostId, command, outcome);
         if (!outcome.ok) throw outcomeErrors[outcome.error](outcome.message);
       }
       if (task.action === 'remove') {
@@ -206,7 +206,7 @@ export class TaskScheduler {
     }
   }
 
-  private async recordOutcome(vm: Vm, hostId: string, command: string, outcome: CommandOutcome): Promise<void> {
+  private recordOutcome(vm: Vm, hostId: string, command: string, outcome: CommandOutcome): void {
     const now = Date.now();
     if (outcome.domain) {
       if (vm.hostId !== hostId || vm.powerState !== outcome.domain.state) this.records.reportVm(vm.id, { hostId, powerState: outcome.domain.state, powerStateAt: now });

@@ -23,8 +23,6 @@ export const desiredStateAfter: Record<VmAction, DesiredState | undefined> = {
 export interface ActionPlan {
   /** The command to send, or null when the action needs no host. */
   command: CommandKind | null;
-  /** True when the VM has no host yet and one must be chosen. */
-  needsPlacement: boolean;
 }
 
 interface VmFacts {
@@ -43,26 +41,26 @@ export function planAction(action: VmAction, vm: VmFacts, hostStatus: HostStatus
   const describe = state ?? 'down';
   switch (action) {
     case 'start':
-      if (state === 'paused' || state === 'pm_suspended') return { command: 'resume', needsPlacement: false };
+      if (state === 'paused' || state === 'pm_suspended') return { command: 'resume' };
       if (state === 'running' || state === 'shutting_down') throw refuse('it is already running');
-      return { command: 'start', needsPlacement: !vm.hostId };
+      return { command: 'start' };
     case 'resume':
-      if (state === 'paused' || state === 'pm_suspended' || state === 'suspended') return { command: 'resume', needsPlacement: false };
+      if (state === 'paused' || state === 'pm_suspended' || state === 'suspended') return { command: 'resume' };
       throw refuse(`it is ${describe}, not paused or suspended`);
     case 'stop':
-      if (state === 'suspended' || (state !== null && active.has(state))) return { command: 'destroy', needsPlacement: false };
+      if (state === 'suspended' || (state !== null && active.has(state))) return { command: 'destroy' };
       throw refuse(`it is ${describe}`);
     case 'shutdown':
-      if (state === 'running') return { command: 'shutdown', needsPlacement: false };
+      if (state === 'running') return { command: 'shutdown' };
       throw refuse(`it is ${describe}, not running`);
     case 'suspend':
-      if (state === 'running' || state === 'paused') return { command: 'suspend', needsPlacement: false };
+      if (state === 'running' || state === 'paused') return { command: 'suspend' };
       throw refuse(`it is ${describe}, not running`);
     case 'reboot':
-      if (state === 'running') return { command: 'reboot', needsPlacement: false };
+      if (state === 'running') return { command: 'reboot' };
       throw refuse(`it is ${describe}, not running`);
     case 'remove':
       if (state !== null && active.has(state)) throw refuse('it is running; stop it first');
-      return { command: vm.hostId ? 'undefine' : null, needsPlacement: false };
+      return { command: vm.hostId ? 'undefine' : null };
   }
 }

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
 import { Cluster, DataCenter, Host, Vm } from '../db/entities.js';
 import { conflict, notFound } from './errors.js';
-import { inTransaction, reader } from './store.js';
+import { findReferenced, inTransaction, reader, type Reference } from './store.js';
 import { defined } from './datacenters.js';
 
 export interface ClusterInput {
   name?: string;
   description?: string;
-  dataCenter?: { id?: string; name?: string };
+  dataCenter?: Reference;
   cpuArchitecture?: string;
 }
 
@@ -25,15 +25,9 @@ export class ClusterService {
     return found;
   }
 
-  async findByIdOrName(ref: { id?: string; name?: string }): Promise<Cluster> {
-    const found = await reader(this.orm).findOne(Cluster, ref.id ? { id: ref.id } : { name: ref.name ?? '' });
-    if (!found) throw notFound('cluster', ref.id ?? ref.name ?? '');
-    return found;
-  }
-
-  create(input: ClusterInput & { name: string; dataCenter: { id?: string; name?: string } }): Promise<Cluster> {
+  create(input: ClusterInput & { name: string; dataCenter: Reference }): Promise<Cluster> {
     return inTransaction(this.orm, async (em) => {
-      const dataCenter = await findDataCenter(em, input.dataCenter);
+      const dataCenter = await findReferenced(em, DataCenter, input.dataCenter, 'data center');
       const now = Date.now();
       return em.create(Cluster, {
         id: randomUUID(),
@@ -53,7 +47,7 @@ export class ClusterService {
       if (!cluster) throw notFound('cluster', id);
       const { dataCenter, ...fields } = input;
       if (dataCenter) {
-        const target = await findDataCenter(em, dataCenter);
+        const target = await findReferenced(em, DataCenter, dataCenter, 'data center');
         if (target.id !== cluster.dataCenterId) throw conflict('a cluster cannot move to another data center');
       }
       em.assign(cluster, { ...defined(fields), updatedAt: Date.now() });
@@ -71,10 +65,4 @@ export class ClusterService {
       return cluster;
     });
   }
-}
-
-async function findDataCenter(em: import('@mikro-orm/core').EntityManager, ref: { id?: string; name?: string }): Promise<DataCenter> {
-  const found = await em.findOne(DataCenter, ref.id ? { id: ref.id } : { name: ref.name ?? '' });
-  if (!found) throw notFound('data center', ref.id ?? ref.name ?? '');
-  return found;
 }

@@ -23,12 +23,6 @@ export class DataCenterService {
     return found;
   }
 
-  async findByIdOrName(ref: { id?: string; name?: string }): Promise<DataCenter> {
-    const found = await reader(this.orm).findOne(DataCenter, ref.id ? { id: ref.id } : { name: ref.name ?? '' });
-    if (!found) throw notFound('data center', ref.id ?? ref.name ?? '');
-    return found;
-  }
-
   create(input: Required<Pick<DataCenterInput, 'name'>> & DataCenterInput): Promise<DataCenter> {
     return inTransaction(this.orm, async (em) => {
       const now = Date.now();

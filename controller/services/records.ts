@@ -49,9 +49,9 @@ export class Records {
     this.hosts.delete(id);
   }
 
-  async updateVm(id: string, patch: Partial<Vm>, condition?: { hostId: string }): Promise<void> {
+  async updateVm(id: string, patch: Partial<Vm>): Promise<void> {
     const current = this.vms.get(id);
-    if (!current || (condition && current.hostId !== condition.hostId)) return;
+    if (!current) return;
     await this.write('vms', id, patch);
     Object.assign(current, patch);
   }

@@ -1,6 +1,6 @@
-import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import { UniqueConstraintViolationException, type EntityClass, type EntityManager, type FilterQuery } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
-import { conflict } from './errors.js';
+import { conflict, notFound } from './errors.js';
 
 /** Runs work in a fresh unit of work and flushes it in one transaction. */
 export async function inTransaction<T>(orm: Orm, work: (em: EntityManager) => Promise<T>): Promise<T> {
@@ -33,4 +33,17 @@ export async function insertRow(orm: Orm, table: string, row: object): Promise<v
   await orm.em
     .getConnection()
     .execute(`insert into ${table} (${entries.map(([name]) => snake(name)).join(', ')}) values (${entries.map(() => '?').join(', ')})`, entries.map(([, value]) => value));
+}
+
+/** A reference to another object as API clients give it: by id, or else by name. */
+export interface Reference {
+  id?: string;
+  name?: string;
+}
+
+export async function findReferenced<T extends { id: string; name: string }>(em: EntityManager, entity: EntityClass<T>, reference: Reference, what: string): Promise<T> {
+  const where = (reference.id ? { id: reference.id } : { name: reference.name ?? '' }) as unknown as FilterQuery<T>;
+  const found = await em.findOne(entity, where);
+  if (!found) throw notFound(what, reference.id ?? reference.name ?? '');
+  return found;
 }

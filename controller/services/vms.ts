@@ -5,7 +5,7 @@ import type { DisplayType } from '../../shared/model.js';
 import type { TaskScheduler } from '../scheduler/task-scheduler.js';
 import type { VmAction } from '../scheduler/vm-actions.js';
 import { conflict, notFound } from './errors.js';
-import { inTransaction } from './store.js';
+import { findReferenced, inTransaction, type Reference } from './store.js';
 import type { Records } from './records.js';
 import { defined } from './datacenters.js';
 import { vmStatus, type VmStatus } from './vm-status.js';
@@ -17,7 +17,7 @@ export interface VmInput {
   cpu?: { sockets?: number; cores?: number; threads?: number };
   osType?: string;
   displayType?: DisplayType;
-  cluster?: { id?: string; name?: string };
+  cluster?: Reference;
 }
 
 /** A VM with what it takes to describe it: its status and its host's name. */
@@ -45,10 +45,9 @@ export class VmService {
     return this.describe([vm])[0]!;
   }
 
-  async create(input: VmInput & { name: string; memoryBytes: number; cluster: { id?: string; name?: string } }): Promise<VmView> {
+  async create(input: VmInput & { name: string; memoryBytes: number; cluster: Reference }): Promise<VmView> {
     const vm = await inTransaction(this.orm, async (em) => {
-      const cluster = await em.findOne(Cluster, input.cluster.id ? { id: input.cluster.id } : { name: input.cluster.name ?? '' });
-      if (!cluster) throw notFound('cluster', input.cluster.id ?? input.cluster.name ?? '');
+      const cluster = await findReferenced(em, Cluster, input.cluster, 'cluster');
       const now = Date.now();
       return em.create(Vm, {
         id: randomUUID(),
@@ -75,8 +74,7 @@ export class VmService {
       const vm = await em.findOne(Vm, { id });
       if (!vm) throw notFound('VM', id);
       if (input.cluster) {
-        const cluster = await em.findOne(Cluster, input.cluster.id ? { id: input.cluster.id } : { name: input.cluster.name ?? '' });
-        if (!cluster) throw notFound('cluster', input.cluster.id ?? input.cluster.name ?? '');
+        const cluster = await findReferenced(em, Cluster, input.cluster, 'cluster');
         if (cluster.id !== vm.clusterId && vm.hostId) throw conflict(`VM ${vm.name} is defined on a host; it cannot change cluster`);
         vm.clusterId = cluster.id;
       }

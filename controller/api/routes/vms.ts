@@ -36,7 +36,7 @@ function nameSearch(ctx: ApiContext): string | undefined {
   return match[1];
 }
 
-async function isAsync(ctx: ApiContext, body: Fields): Promise<boolean> {
+function isAsync(ctx: ApiContext, body: Fields): boolean {
   return queryFlag(ctx, 'async') ?? body.boolean('async') ?? false;
 }
 
@@ -77,7 +77,7 @@ export function vmRoutes(router: Router<ApiState>, vms: VmService, tasks: TaskSe
       throw notFound('action', `${ctx.params.action} (VM actions are ${apiVmActions.join(', ')})`);
     }
     const body = await optionalDocumentOf(ctx, 'action');
-    const asynchronous = await isAsync(ctx, body);
+    const asynchronous = isAsync(ctx, body);
     const task = await vms.requestAction(ctx.params.id!, action, ctx.state.correlationId);
     await answerWithTask(ctx, tasks, task, asynchronous);
   });

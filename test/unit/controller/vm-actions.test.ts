@@ -17,11 +17,11 @@ function refusal(action: VmAction, vm: Parameters<typeof planAction>[1], hostSta
   return 'accepted';
 }
 
-test('start of a VM without a host needs placement; on its host it starts there, and a paused VM resumes', (t) => {
-  t.deepEqual(planAction('start', nowhere, undefined), { command: 'start', needsPlacement: true });
-  t.deepEqual(planAction('start', onHost('shutoff'), 'up'), { command: 'start', needsPlacement: false });
-  t.deepEqual(planAction('start', onHost('suspended'), 'up'), { command: 'start', needsPlacement: false });
-  t.deepEqual(planAction('start', onHost('paused'), 'up'), { command: 'resume', needsPlacement: false });
+test('start of a shut off, suspended or never placed VM starts it, and a paused VM resumes', (t) => {
+  t.deepEqual(planAction('start', nowhere, undefined), { command: 'start' });
+  t.deepEqual(planAction('start', onHost('shutoff'), 'up'), { command: 'start' });
+  t.deepEqual(planAction('start', onHost('suspended'), 'up'), { command: 'start' });
+  t.deepEqual(planAction('start', onHost('paused'), 'up'), { command: 'resume' });
   t.is(refusal('start', onHost('running')), 'conflict');
 });
 
@@ -48,7 +48,7 @@ test('each action maps to one command in the states that allow it and is refused
 test('a VM whose host does not respond cannot be acted on, and removing a never-placed VM needs no host', (t) => {
   t.is(refusal('stop', onHost('running'), 'non_responsive'), 'unavailable');
   t.is(t.throws(() => planAction('start', onHost('shutoff'), undefined), { instanceOf: ServiceError })?.kind, 'unavailable');
-  t.deepEqual(planAction('remove', nowhere, undefined), { command: null, needsPlacement: false });
+  t.deepEqual(planAction('remove', nowhere, undefined), { command: null });
 });
 
 test('status comes from the reported power state, the host, and the task in flight', (t) => {
