@@ -1,3 +1,4 @@
+import { fdatasyncSync, writeSync } from 'node:fs';
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandOutcome } from '../../shared/model.js';
@@ -92,9 +93,14 @@ export class CommandJournal {
     }
   }
 
+  /**
+   * Appends and syncs synchronously: blocking the loop for one small write and
+   * fdatasync costs less than two trips through libuv's thread pool, which
+   * queue behind libvirt calls.
+   */
   private async append(entry: JournalEntry): Promise<void> {
-    await this.handle.appendFile(`${JSON.stringify(entry)}\n`);
-    await this.handle.datasync();
+    writeSync(this.handle.fd, `${JSON.stringify(entry)}\n`);
+    fdatasyncSync(this.handle.fd);
     this.linesInFile++;
     if (this.linesInFile > this.capacity * 2) await this.compact();
   }
