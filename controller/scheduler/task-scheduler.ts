@@ -76,18 +76,25 @@ export class TaskScheduler {
     const vm = this.records.vm(vmId);
     if (!vm) throw notFound('VM', vmId);
     const task = Object.assign(new Task(), { id: randomUUID(), seq: ++this.lastSeq, vmId, action, correlationId, createdAt: Date.now(), state: 'queued' as TaskState });
-    if (!this.queues.get(vmId)?.length) this.prepare(task, vm);
+    const queue = this.queues.get(vmId) ?? [];
+    const idle = queue.length === 0;
+    if (idle) this.prepare(task, vm);
+    queue.push(task);
+    this.queues.set(vmId, queue);
     try {
       await insertRow(this.orm, 'tasks', task);
     } catch (error) {
+      queue.splice(queue.indexOf(task), 1);
       this.placement.release(task.id);
+      if (idle && queue.length) void this.drain(vmId);
+      else if (idle) this.queues.delete(vmId);
       throw error;
     }
     const desired = desiredStateAfter[action];
     if (desired && vm.desiredState !== desired) {
       this.records.updateVm(vmId, { desiredState: desired }).catch((error) => this.log.error({ err: error, vm: vmId }, 'could not record the desired state'));
     }
-    this.enqueue(task);
+    if (idle) void this.drain(vmId);
     return task;
   }
 

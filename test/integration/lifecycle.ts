@@ -99,6 +99,21 @@ export function lifecycleSuite(test: Test, database: DatabaseKind): void {
     t.is((await system.api.vm(little)).host.id, small);
   });
 
+  test.serial(`[${database}] concurrent starts of one VM run one after another and place it on one host`, async (t) => {
+    const system = await TestSystem.start(database, { one: { memoryMiB: 4096 }, two: { memoryMiB: 4096 } });
+    t.teardown(() => system.close());
+    const vmId = await system.api.createVm('contended', 256);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => system.api.action(vmId, 'start')));
+    const statuses = answers.map((answer) => answer.status).sort();
+    t.deepEqual(statuses, [200, 409, 409, 409, 409, 409], answers.map((answer) => answer.text).join('\n'));
+    t.is(await system.api.vmStatus(vmId), 'up');
+    const tasks = (await system.api.get(`/vms/${vmId}/tasks`, { accept: 'json' })).body.task;
+    t.is(tasks.filter((task: any) => task.status === 'finished').length, 1);
+    t.is(new Set(tasks.filter((task: any) => task.host).map((task: any) => task.host.id)).size, 1, 'every task that ran used the same host');
+    const executed = [...system.executedCommands('one'), ...system.executedCommands('two')];
+    t.is(executed.length, 1, 'one start reached a host');
+  });
+
   test.serial(`[${database}] tasks run in order per VM, can be cancelled while queued, waited for, and run asynchronously`, async (t) => {
     const system = await TestSystem.start(database, { alpha: { memoryMiB: 4096 } }, { heartbeatMs: 3000 });
     t.teardown(() => system.close());
