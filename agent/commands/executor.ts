@@ -96,53 +96,59 @@ export class CommandExecutor {
   private async outcomeOf(command: HostCommand): Promise<CommandOutcome> {
     const problem = commandProblem(command);
     if (problem) return { ok: false, error: 'invalid_command', message: problem };
-    let failure: DriverError | undefined;
     try {
-      await this.perform(command);
+      const domain = await this.perform(command);
+      this.options.afterCommand?.(command.vmId, domain);
+      return { ok: true, domain };
     } catch (error) {
-      failure = DriverError.from(error);
+      const failure = DriverError.from(error);
+      const domain = await this.options.driver.getDomain(command.vmId).catch(() => undefined);
+      this.options.afterCommand?.(command.vmId, domain);
+      return { ok: false, error: failure.kind, message: failure.message, domain };
     }
-    const domain = await this.options.driver.getDomain(command.vmId).catch(() => undefined);
-    this.options.afterCommand?.(command.vmId, domain);
-    if (failure) return { ok: false, error: failure.kind, message: failure.message, domain };
-    return { ok: true, domain };
   }
 
-  private async perform(command: HostCommand): Promise<void> {
+  /** Performs the command and resolves with the domain's state afterwards. */
+  private async perform(command: HostCommand): Promise<DomainStatus | undefined> {
     const uuid = command.vmId;
-    if (command.spec && (command.kind === 'define' || command.kind === 'start')) await this.define(command.spec, command.kind === 'define');
-    if (command.kind === 'define') return;
+    if (command.kind === 'define') {
+      this.definedSpecs.delete(uuid);
+      const defined = await this.options.driver.define(command.spec!);
+      this.definedSpecs.set(uuid, JSON.stringify(command.spec));
+      return defined;
+    }
+    if (command.spec && command.kind === 'start') await this.define(command.spec);
     try {
-      await this.operate(command);
+      return await this.operate(command);
     } catch (error) {
       const failure = DriverError.from(error);
       if (failure.kind === 'domain_not_found' && command.kind === 'start' && command.spec && this.definedSpecs.delete(uuid)) {
-        await this.define(command.spec, true);
+        await this.define(command.spec);
         return this.operate(command);
       }
       if (failure.kind !== 'invalid_state' && failure.kind !== 'domain_not_found') throw failure;
       const domain = await this.options.driver.getDomain(uuid);
-      if (alreadyDone[command.kind](domain)) return;
+      if (alreadyDone[command.kind](domain)) return domain;
       if (command.kind === 'start' && (domain?.state === 'paused' || domain?.state === 'pm_suspended')) return this.options.driver.resume(uuid);
       throw failure;
     }
   }
 
   /** Defines the domain unless this executor already defined it from the same spec. */
-  private async define(spec: VmSpec, always: boolean): Promise<void> {
+  private async define(spec: VmSpec): Promise<void> {
     const key = JSON.stringify(spec);
-    if (!always && this.definedSpecs.get(spec.id) === key) return;
+    if (this.definedSpecs.get(spec.id) === key) return;
     this.definedSpecs.delete(spec.id);
     await this.options.driver.define(spec);
     this.definedSpecs.set(spec.id, key);
   }
 
-  private async operate(command: HostCommand): Promise<void> {
+  private async operate(command: HostCommand): Promise<DomainStatus | undefined> {
     const { driver, shutdownTimeoutMs } = this.options;
     const uuid = command.vmId;
     switch (command.kind) {
       case 'define':
-        return;
+        return this.options.driver.getDomain(uuid);
       case 'start':
         return driver.start(uuid);
       case 'shutdown':

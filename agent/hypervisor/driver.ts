@@ -81,6 +81,10 @@ export type DriverOperation =
  * Operations do not "converge": starting a running domain is `invalid_state`.
  * Making repeated commands succeed is the command executor's job.
  *
+ * The operations that act on a domain (start through undefine) resolve with
+ * the domain's state as the hypervisor reports it right after the operation,
+ * or undefined when the domain no longer exists.
+ *
  * Every method may be called concurrently with any other, including
  * `listDomains` while an operation runs.
  */
@@ -118,7 +122,7 @@ export interface HypervisorDriver {
    * saved memory instead, and the memory image is then deleted. Any other
    * state is `invalid_state`.
    */
-  start(uuid: string): Promise<void>;
+  start(uuid: string): Promise<DomainStatus | undefined>;
 
   /**
    * Asks the guest of a running domain to power off and waits until the domain
@@ -127,31 +131,31 @@ export interface HypervisorDriver {
    * already shutting down is only waited for. Any other state is
    * `invalid_state`.
    */
-  shutdown(uuid: string, timeoutMs: number): Promise<void>;
+  shutdown(uuid: string, timeoutMs: number): Promise<DomainStatus | undefined>;
 
   /**
    * Powers off an active domain at once. For a suspended domain it discards
    * the saved memory, which leaves the domain shut off. A shut off domain is
    * `invalid_state`.
    */
-  destroy(uuid: string): Promise<void>;
+  destroy(uuid: string): Promise<DomainStatus | undefined>;
 
   /** Stops the CPUs of a running domain, keeping its memory. Any other state is `invalid_state`. */
-  pause(uuid: string): Promise<void>;
+  pause(uuid: string): Promise<DomainStatus | undefined>;
 
   /**
    * Continues a paused domain, wakes a domain that suspended itself through
    * power management, and restores a suspended domain from its saved memory.
    * Any other state is `invalid_state`.
    */
-  resume(uuid: string): Promise<void>;
+  resume(uuid: string): Promise<DomainStatus | undefined>;
 
   /**
    * Saves the memory of a running or paused domain to a file in the agent's
    * data directory and stops it; the domain is then `suspended`. Any other
    * state is `invalid_state`.
    */
-  suspend(uuid: string): Promise<void>;
+  suspend(uuid: string): Promise<DomainStatus | undefined>;
 
   /**
    * Restarts a running domain. An implementation that lacks a native reboot
@@ -159,12 +163,12 @@ export interface HypervisorDriver {
    * when it did not stop in time, and starts it again. A domain that is not
    * running is `invalid_state`.
    */
-  reboot(uuid: string, timeoutMs: number): Promise<void>;
+  reboot(uuid: string, timeoutMs: number): Promise<DomainStatus | undefined>;
 
   /**
    * Removes the definition of a domain that is not active, together with any
    * memory image saved for it. An active (running, paused, shutting down)
    * domain is `invalid_state`.
    */
-  undefine(uuid: string): Promise<void>;
+  undefine(uuid: string): Promise<DomainStatus | undefined>;
 }

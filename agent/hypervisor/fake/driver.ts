@@ -77,48 +77,56 @@ export class FakeDriver implements HypervisorDriver {
     return this.statusOf(domain);
   }
 
-  async start(uuid: string): Promise<void> {
+  async start(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('start', uuid);
     this.transition(domain, 'start', ['shutoff', 'suspended'], 'running');
+    return this.getDomain(uuid);
   }
 
-  async shutdown(uuid: string, timeoutMs: number): Promise<void> {
+  async shutdown(uuid: string, timeoutMs: number): Promise<DomainStatus | undefined> {
     const domain = await this.operate('shutdown', uuid);
     this.require(domain, 'shutdown', ['running', 'shutting_down']);
     if (this.guestIgnoresShutdown) throw new DriverError('timed_out', `domain ${domain.name} did not shut down within ${timeoutMs} ms`);
     domain.state = 'shutoff';
+    return this.getDomain(uuid);
   }
 
-  async destroy(uuid: string): Promise<void> {
+  async destroy(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('destroy', uuid);
     this.require(domain, 'destroy', [...activeStates, 'suspended']);
     domain.state = 'shutoff';
+    return this.getDomain(uuid);
   }
 
-  async pause(uuid: string): Promise<void> {
+  async pause(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('pause', uuid);
     this.transition(domain, 'pause', ['running'], 'paused');
+    return this.getDomain(uuid);
   }
 
-  async resume(uuid: string): Promise<void> {
+  async resume(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('resume', uuid);
     this.transition(domain, 'resume', ['paused', 'pm_suspended', 'suspended'], 'running');
+    return this.getDomain(uuid);
   }
 
-  async suspend(uuid: string): Promise<void> {
+  async suspend(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('suspend', uuid);
     this.transition(domain, 'suspend', ['running', 'paused'], 'suspended');
+    return this.getDomain(uuid);
   }
 
-  async reboot(uuid: string): Promise<void> {
+  async reboot(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('reboot', uuid);
     this.transition(domain, 'reboot', ['running'], 'running');
+    return this.getDomain(uuid);
   }
 
-  async undefine(uuid: string): Promise<void> {
+  async undefine(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('undefine', uuid);
     this.require(domain, 'undefine', ['shutoff', 'suspended']);
     this.domains.delete(uuid);
+    return this.getDomain(uuid);
   }
 
   /** Makes the next call of the operation reject with the given kind. */

@@ -144,39 +144,39 @@ export class LibvirtDriver implements HypervisorDriver {
     });
   }
 
-  async start(uuid: string): Promise<void> {
-    await this.operate(uuid, async (domain, status) => {
+  async start(uuid: string): Promise<DomainStatus | undefined> {
+    return this.operate(uuid, async (domain, status) => {
       if (status.state === 'suspended') return this.restore(uuid);
       if (status.state !== 'shutoff') throw invalidState(status, 'start');
       await this.connected().domainCreate(domain);
     });
   }
 
-  async shutdown(uuid: string, timeoutMs: number): Promise<void> {
-    await this.operate(uuid, async (domain, status) => {
+  async shutdown(uuid: string, timeoutMs: number): Promise<DomainStatus | undefined> {
+    return this.operate(uuid, async (domain, status) => {
       if (status.state === 'running') await this.connected().domainShutdown(domain);
       else if (status.state !== 'shutting_down') throw invalidState(status, 'shut down');
       await this.waitUntilInactive(domain, status, timeoutMs);
     });
   }
 
-  async destroy(uuid: string): Promise<void> {
-    await this.operate(uuid, async (domain, status) => {
+  async destroy(uuid: string): Promise<DomainStatus | undefined> {
+    return this.operate(uuid, async (domain, status) => {
       if (status.state === 'suspended') return this.images.discard(uuid);
       if (!activeStates.has(status.state)) throw invalidState(status, 'destroy');
       await this.connected().domainDestroy(domain);
     });
   }
 
-  async pause(uuid: string): Promise<void> {
-    await this.operate(uuid, async (domain, status) => {
+  async pause(uuid: string): Promise<DomainStatus | undefined> {
+    return this.operate(uuid, async (domain, status) => {
       if (status.state !== 'running') throw invalidState(status, 'pause');
       await this.connected().domainSuspend(domain);
     });
   }
 
-  async resume(uuid: string): Promise<void> {
-    await this.operate(uuid, async (domain, status) => {
+  async resume(uuid: string): Promise<DomainStatus | undefined> {
+    return this.operate(uuid, async (domain, status) => {
       if (status.state === 'paused') return this.connected().domainResume(domain);
       if (status.state === 'pm_suspended') return this.connected().domainPMWakeup(domain);
       if (status.state === 'suspended') return this.restore(uuid);
@@ -184,8 +184,8 @@ export class LibvirtDriver implements HypervisorDriver {
     });
   }
 
-  async suspend(uuid: string): Promise<void> {
-    await this.operate(uuid, async (domain, status) => {
+  async suspend(uuid: string): Promise<DomainStatus | undefined> {
+    return this.operate(uuid, async (domain, status) => {
       if (status.state !== 'running' && status.state !== 'paused') throw invalidState(status, 'suspend');
       const file = this.images.pathFor(uuid);
       await mkdir(path.dirname(file), { recursive: true });
@@ -199,8 +199,8 @@ export class LibvirtDriver implements HypervisorDriver {
     });
   }
 
-  async reboot(uuid: string, timeoutMs: number): Promise<void> {
-    await this.operate(uuid, async (domain, status) => {
+  async reboot(uuid: string, timeoutMs: number): Promise<DomainStatus | undefined> {
+    return this.operate(uuid, async (domain, status) => {
       if (status.state !== 'running') throw invalidState(status, 'reboot');
       const connection = this.connected();
       await connection.domainShutdown(domain);
@@ -214,8 +214,8 @@ export class LibvirtDriver implements HypervisorDriver {
     });
   }
 
-  async undefine(uuid: string): Promise<void> {
-    await this.operate(uuid, async (domain, status) => {
+  async undefine(uuid: string): Promise<DomainStatus | undefined> {
+    return this.operate(uuid, async (domain, status) => {
       if (activeStates.has(status.state)) throw invalidState(status, 'undefine');
       await this.connected().domainUndefine(domain);
       await this.images.discard(uuid);
@@ -242,11 +242,21 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.connection;
   }
 
-  private async operate(uuid: string, action: (domain: Domain, status: DomainStatus) => Promise<void>): Promise<void> {
-    await this.exclusively(uuid, async () => {
+  private async operate(uuid: string, action: (domain: Domain, status: DomainStatus) => Promise<void>): Promise<DomainStatus | undefined> {
+    return this.exclusively(uuid, async () => {
       const domain = await this.connected().domainLookupByUUIDString(uuid);
-      await action(domain, await this.statusOf(domain));
+      const before = await this.statusOf(domain);
+      await action(domain, before);
+      return this.stateAfter(domain, before);
     });
+  }
+
+  /** Reads only the power state after an operation; name, UUID and management do not change. Undefined once the domain is gone. */
+  private async stateAfter(domain: Domain, before: DomainStatus): Promise<DomainStatus | undefined> {
+    const info = await ignoringFailure(() => domain.getInfo());
+    if (!info) return undefined;
+    const state = powerStateByLibvirtState[info.state] ?? 'running';
+    return { ...before, state: state === 'shutoff' && this.images.has(before.uuid) ? 'suspended' : state };
   }
 
   private async exclusively<T>(uuid: string, action: () => Promise<T>): Promise<T> {
