@@ -19,7 +19,8 @@ export function render(root: string, body: Rep, type: MediaType): string {
 }
 
 const xmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-const escapeXml = (text: string) => text.replace(/[&<>"']/g, (character) => xmlEscapes[character]!);
+const needsEscaping = /[&<>"']/;
+const escapeXml = (text: string) => (needsEscaping.test(text) ? text.replace(/[&<>"']/g, (character) => xmlEscapes[character]!) : text);
 
 /** Writes one element of the tree; this small writer renders our own trees several times faster than a generic builder. */
 function xmlElement(name: string, value: Scalar | Rep | Rep[]): string {
