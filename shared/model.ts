@@ -19,8 +19,6 @@
  */
 export type PowerState = 'running' | 'paused' | 'shutoff' | 'suspended' | 'shutting_down' | 'crashed' | 'pm_suspended';
 
-export const powerStates: readonly PowerState[] = ['running', 'paused', 'shutoff', 'suspended', 'shutting_down', 'crashed', 'pm_suspended'];
-
 /** The display protocol a VM's console uses. */
 export type DisplayType = 'vnc' | 'spice';
 
@@ -56,8 +54,6 @@ export interface DomainStatus {
 
 /** The operations an agent performs on one domain; see proto CommandKind. */
 export type CommandKind = 'define' | 'start' | 'shutdown' | 'destroy' | 'suspend' | 'resume' | 'reboot' | 'undefine' | 'pause';
-
-export const commandKinds: readonly CommandKind[] = ['define', 'start', 'shutdown', 'destroy', 'suspend', 'resume', 'reboot', 'undefine', 'pause'];
 
 /** A command as the agent receives it. */
 export interface HostCommand {

@@ -53,10 +53,6 @@ export class AgentHub {
     return this.sessions.has(hostId);
   }
 
-  connectedHosts(): string[] {
-    return [...this.sessions.keys()];
-  }
-
   dispatch(hostId: string, command: HostCommand): Promise<CommandOutcome> {
     if (this.unreachable.has(hostId)) {
       return Promise.reject(unavailable(`host ${hostId} is not responding`));
