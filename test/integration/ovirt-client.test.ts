@@ -64,7 +64,7 @@ test.serial('libgovirt lists, searches, starts and stops a VM, with Basic creden
   });
   t.is(issued.status, 200);
   const token = ((await issued.json()) as { access_token: string }).access_token;
-  const bearer = await runClient(['--url', url, '--vm-name', 'govirt-vm', '--token', token, '--timeout', '30']);
+  const bearer = await runClient(['--url', url, '--vm-name', 'govirt-vm', `--token=${token}`, '--timeout', '30']);
   check('token', bearer);
 
   const tasks = await system.api.get(`/vms/${vmId}/tasks`, { accept: 'json' });
