@@ -36,7 +36,7 @@ export class Agent {
     readonly config: AgentConfig,
     dependencies: AgentDependencies = {},
   ) {
-    this.driver = dependencies.driver ?? new LibvirtDriver({ uri: config.libvirtUri, dataDir: config.dataDir });
+    this.driver = dependencies.driver ?? new LibvirtDriver({ uri: config.libvirtUri, dataDir: config.dataDir, mountRoot: config.storageMountRoot });
     this.logger = dependencies.logger ?? createLogger('drover-agent');
   }
 
@@ -106,6 +106,8 @@ export class Agent {
       hello: () => facts,
       inventory: () => watcher.snapshot(),
       execute: (command) => executor.execute(command),
+      storageUsage: () => driver.storageUsage(),
+      storageReportIntervalMs: config.storageReportIntervalMs,
       logger,
     });
     link.start();

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { defaultMountRoot } from './hypervisor/libvirt/designer.js';
 
 export interface AgentConfig {
   controllerAddress: string;
@@ -8,6 +9,9 @@ export interface AgentConfig {
   cluster: string;
   pollIntervalMs: number;
   shutdownTimeoutMs: number;
+  /** Where shared storage (nfs, posixfs) is mounted on this host. */
+  storageMountRoot: string;
+  storageReportIntervalMs: number;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -25,7 +29,9 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Age
     dataDir: env.DROVER_AGENT_DATA_DIR || './data/agent',
     hostname: env.DROVER_HOST_NAME || os.hostname(),
     cluster: env.DROVER_CLUSTER ?? '',
-    pollIntervalMs: positiveInteger(env, 'DROVER_POLL_INTERVAL_MS', 200),
+    pollIntervalMs: positiveInteger(env, 'DROVER_POLL_INTERVAL_MS', 1000),
     shutdownTimeoutMs: positiveInteger(env, 'DROVER_SHUTDOWN_TIMEOUT_MS', 60_000),
+    storageMountRoot: env.DROVER_STORAGE_MOUNT_ROOT || defaultMountRoot,
+    storageReportIntervalMs: positiveInteger(env, 'DROVER_STORAGE_REPORT_INTERVAL_MS', 60_000),
   };
 }

@@ -60,6 +60,8 @@ export async function pollCost(options: PollCostOptions): Promise<BenchResult> {
         osType: 'other',
         displayType: 'vnc',
         clusterId,
+        disks: [],
+        nics: [],
       };
       const started = performance.now();
       await driver.define(spec);

@@ -12,6 +12,7 @@ import { startLatency } from './start-latency.js';
 import { stateLatency } from './state-latency.js';
 import { pollCost } from './poll-cost.js';
 import { getThroughput } from './get-throughput.js';
+import { followBenchmark } from './follow.js';
 import { postgresBaseUrl } from './lib/system.js';
 import { formatValue, say, type BenchResult, type DatabaseKind } from './lib/report.js';
 
@@ -24,12 +25,14 @@ import { formatValue, say, type BenchResult, type DatabaseKind } from './lib/rep
  * Environment (all optional):
  *   BENCH_VMS=1000            VMs created and started by benchmark 1
  *   BENCH_DATABASES=sqlite,postgres
- *   BENCH_ONLY=start,state,poll,rps   a subset of the benchmarks
+ *   BENCH_ONLY=start,state,poll,rps,follow   a subset of the benchmarks
  *   BENCH_STATE_SAMPLES=200   state changes timed by benchmark 2
  *   BENCH_POLL_DOMAINS=1000   domains for the poll-cost measurement
  *   BENCH_RPS_SECONDS=4       measured seconds per round and target in benchmark 3 (after 1 s of warm-up)
  *   BENCH_RPS_ROUNDS=3        rounds per target in benchmark 3 (Drover and bare Koa alternate; the best round counts)
  *   BENCH_CONNECTIONS=16      keep-alive connections in benchmark 3
+ *   BENCH_FOLLOW_VMS=1000,10000   fleet sizes for benchmark 4 (follow, crawl, search)
+ *   BENCH_CRAWL_CONNECTIONS=8 keep-alive connections of benchmark 4's client-side crawl
  *   BENCH_FAKE_DRIVER=1       diagnostic: benchmark 1's agent drives the in-memory FakeDriver instead of libvirt
  *   BENCH_AGENT_IN_PROCESS=1  diagnostic: benchmark 1's agent runs in the benchmark process, with its libvirt calls timed
  *   BENCH_CPU_PROF=DIR        write a V8 CPU profile of each measured start phase to DIR
@@ -144,6 +147,17 @@ function printTable(results: BenchResult[]): void {
       rows.push([result.id, db, `listDomains() p50, ${figures.domains} defined`, formatValue(figures.definedWarmListMs.p50, 'ms'), '-', 'info']);
       rows.push([result.id, db, `listDomains() p50, ${figures.domains} running`, formatValue(figures.runningWarmListMs.p50, 'ms'), '-', 'info']);
     }
+    if (result.id === 'follow' && !result.error) {
+      type Request = { ms: { p50: number }; statements: number[] };
+      const figures = result.figures as { vms: number; list: Request; follow: Request; crawlMs: number; crawlStatements: number; search: { name: Request; clusterPage: Request; cluster: Request } };
+      const info = (metric: string, request: Request) => rows.push([result.id, db, `${metric}, ${figures.vms} VMs (${request.statements.join('/')} statements)`, formatValue(request.ms.p50, 'ms'), '-', 'info']);
+      info('GET /vms p50', figures.list);
+      info('GET /vms?follow=... p50', figures.follow);
+      rows.push([result.id, db, `client-side crawl, ${figures.vms} VMs (${figures.crawlStatements} statements)`, formatValue(figures.crawlMs, 'ms'), '-', 'info']);
+      info('search name= p50', figures.search.name);
+      info('search cluster= max=50 p50', figures.search.clusterPage);
+      info('search cluster= p50', figures.search.cluster);
+    }
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
@@ -158,7 +172,12 @@ async function main(): Promise<void> {
   const vms = integer('BENCH_VMS', 1000);
   const databases = list('BENCH_DATABASES', ['sqlite', 'postgres']) as DatabaseKind[];
   for (const database of databases) if (database !== 'sqlite' && database !== 'postgres') throw new Error(`BENCH_DATABASES: unknown database ${database}`);
-  const only = new Set(list('BENCH_ONLY', ['start', 'state', 'poll', 'rps']));
+  const only = new Set(list('BENCH_ONLY', ['start', 'state', 'poll', 'rps', 'follow']));
+  const followVms = list('BENCH_FOLLOW_VMS', ['1000', '10000']).map((size) => {
+    const value = Number(size);
+    if (!Number.isSafeInteger(value) || value < 4) throw new Error(`BENCH_FOLLOW_VMS: ${size} is not a whole number of at least 4`);
+    return value;
+  });
   const config = {
     vms,
     databases,
@@ -168,6 +187,8 @@ async function main(): Promise<void> {
     rpsSeconds: integer('BENCH_RPS_SECONDS', 4),
     rpsRounds: integer('BENCH_RPS_ROUNDS', 3),
     connections: integer('BENCH_CONNECTIONS', 16),
+    followVms,
+    crawlConnections: integer('BENCH_CRAWL_CONNECTIONS', 8),
   };
   const host = await machine();
   say(`Drover benchmarks on ${host.nproc} CPUs (${host.cpuModel}), ${host.memoryGiB} GiB, Node ${host.node}, PostgreSQL ${host.postgres ?? 'unreachable'}, commit ${host.commit ?? '?'}${host.uncommittedChangesOutsideBench ? ` with ${host.uncommittedChangesOutsideBench} uncommitted file(s) outside bench/` : ''}`);
@@ -184,6 +205,9 @@ async function main(): Promise<void> {
           getThroughput(database, { connections: config.connections, warmupMs: 1000, durationMs: config.rpsSeconds * 1000, rounds: config.rpsRounds }),
         ),
       );
+    if (only.has('follow'))
+      for (const size of followVms)
+        results.push(await attempt('follow', `follow, crawl and search, ${size} VMs`, database, () => followBenchmark(database, { vms: size, crawlConnections: config.crawlConnections, phaseBudgetMs: 300_000 })));
   }
   if (only.has('poll')) results.push(await attempt('poll-cost', 'agent poll cost', undefined, () => pollCost({ domains: config.pollDomains, repeats: 20 })));
 

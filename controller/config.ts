@@ -11,6 +11,12 @@ export interface ControllerConfig {
   adminPassword?: string;
   heartbeatIntervalMs: number;
   tokenLifetimeMs: number;
+  /** How often VM pools are brought in line with their size and prestarted VMs. */
+  poolReconcileIntervalMs: number;
+  /** Whether each response says how many SQL statements it took (X-Drover-Statements), for tests and benchmarks. */
+  countStatements?: boolean;
+  /** The most objects one request may embed with ?follow= (100,000 by default). */
+  maxEmbeddedObjects?: number;
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -22,6 +28,9 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
     adminPassword: env.DROVER_ADMIN_PASSWORD || undefined,
     heartbeatIntervalMs: positive(env.DROVER_HEARTBEAT_INTERVAL_MS, 5000, 'DROVER_HEARTBEAT_INTERVAL_MS'),
     tokenLifetimeMs: positive(env.DROVER_TOKEN_LIFETIME_SECONDS, 36_000, 'DROVER_TOKEN_LIFETIME_SECONDS') * 1000,
+    poolReconcileIntervalMs: positive(env.DROVER_POOL_RECONCILE_INTERVAL_MS, 2000, 'DROVER_POOL_RECONCILE_INTERVAL_MS'),
+    countStatements: env.DROVER_COUNT_STATEMENTS === '1',
+    maxEmbeddedObjects: positive(env.DROVER_MAX_EMBEDDED_OBJECTS, 100_000, 'DROVER_MAX_EMBEDDED_OBJECTS'),
   };
 }
 

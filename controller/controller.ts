@@ -6,6 +6,7 @@ import { AgentHub } from './agents/agent-hub.js';
 import { AgentGatewayServer } from './agents/grpc-server.js';
 import { createServices, type Services } from './services/index.js';
 import { createApi } from './api/server.js';
+import { countStatements } from './db/dialect.js';
 import { splitHostPort, type ControllerConfig } from './config.js';
 
 export interface RunningController {
@@ -26,11 +27,12 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const generatedAdminPassword = await services.auth.ensureAdmin(config.adminPassword);
   await services.scheduler.recover();
 
-  const gateway = new AgentGatewayServer(hub, services.hosts, log.child({ component: 'agents' }));
+  const gateway = new AgentGatewayServer(hub, services.hosts, log.child({ component: 'agents' }), (usage) => services.storageDomains.recordUsage(usage));
   const grpcPort = await gateway.listen(config.grpcListen);
   const grpcAddress = `${splitHostPort(config.grpcListen).host}:${grpcPort}`;
 
-  const api = createApi(services, log.child({ component: 'api' }));
+  if (config.countStatements) countStatements(orm);
+  const api = createApi(services, log.child({ component: 'api' }), { countStatements: config.countStatements });
   const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000 }, api.callback());
   const { host, port } = splitHostPort(config.listen);
   await new Promise<void>((resolve, reject) => {
@@ -50,6 +52,16 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       .finally(() => (checking = false));
   }, Math.max(100, Math.floor(config.heartbeatIntervalMs / 2)));
 
+  let reconciling = false;
+  const pools = setInterval(() => {
+    if (reconciling) return;
+    reconciling = true;
+    services.vmPools
+      .reconcile()
+      .catch((error) => log.error({ err: error }, 'keeping VM pools as configured failed'))
+      .finally(() => (reconciling = false));
+  }, config.poolReconcileIntervalMs);
+
   log.info({ apiUrl, grpcAddress }, 'controller started');
   return {
     apiUrl,
@@ -59,6 +71,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     generatedAdminPassword,
     async stop() {
       clearInterval(liveness);
+      clearInterval(pools);
       await services.scheduler.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

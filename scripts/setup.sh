@@ -18,7 +18,7 @@ for arg in "$@"; do
   esac
 done
 
-packages=(libvirt-dev pkg-config python3-gi gir1.2-govirt-1.0 systemd libvirt-daemon)
+packages=(libvirt-dev pkg-config python3-gi gir1.2-govirt-1.0 systemd libvirt-daemon qemu-utils)
 if (( with_postgres )); then packages+=(postgresql); fi
 
 missing=()

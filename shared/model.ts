@@ -23,6 +23,103 @@ export type PowerState = 'running' | 'paused' | 'shutoff' | 'suspended' | 'shutt
 export type DisplayType = 'vnc' | 'spice';
 
 /**
+ * A storage domain as a host needs to know it. The agent decides where the
+ * storage lives on the host: a `localfs` domain is the directory `path`; an
+ * `nfs` or `posixfs` domain is shared storage that the host's administrator
+ * mounted under the agent's mount root, at the place oVirt would mount it
+ * (Drover does not mount storage itself). Each domain keeps its volumes in
+ * `<that place>/<id>/images/`.
+ */
+export interface StorageSpec {
+  /** The Drover storage domain id. */
+  id: string;
+  kind: 'localfs' | 'nfs' | 'posixfs';
+  /** For nfs, the export's server; empty otherwise. */
+  address: string;
+  /** The directory (localfs), the export's path (nfs), or the file system's spec (posixfs). */
+  path: string;
+}
+
+/** The on-disk format of a volume. */
+export type VolumeFormat = 'qcow2' | 'raw';
+
+/** One volume: the image of a Drover disk on a storage domain. The volume's name is the disk id. */
+export interface VolumeRef {
+  storage: StorageSpec;
+  /** The Drover disk id. */
+  volumeId: string;
+  format: VolumeFormat;
+}
+
+/** What it takes to create a volume. */
+export interface VolumeSpec extends VolumeRef {
+  /** The virtual size the guest sees, in bytes. */
+  capacityBytes: number;
+  /** When false, the volume's space is allocated up front. */
+  sparse: boolean;
+  /** A qcow2 volume whose reads fall through to this one (a thin copy of a template's disk); only with format qcow2. */
+  backing?: VolumeRef;
+  /** A volume whose content is copied into the new one (a full copy); exclusive with backing. */
+  copyOf?: VolumeRef;
+}
+
+/** What a host reports about a volume it created or was asked about. */
+export interface VolumeFacts {
+  /** The volume's file on the host. */
+  path: string;
+  /** The space the volume takes on the storage, in bytes. */
+  actualSizeBytes: number;
+}
+
+/** The space of a storage domain as one host sees it. */
+export interface StorageUsage {
+  storageId: string;
+  /** Bytes free for new data. */
+  availableBytes: number;
+  /** Bytes in use on the file system. */
+  usedBytes: number;
+}
+
+/** The bus a disk is attached with, in oVirt's words. */
+export type DiskBus = 'virtio' | 'virtio_scsi' | 'sata' | 'ide';
+
+/** A disk device of a VM. */
+export interface DiskDevice {
+  /** The Drover disk id; it names the device (libvirt's serial). */
+  diskId: string;
+  volume: VolumeRef;
+  bus: DiskBus;
+  bootable: boolean;
+  readOnly: boolean;
+}
+
+/** A network as a host realizes it. */
+export interface NetworkSpec {
+  id: string;
+  name: string;
+  /** The 802.1Q tag, or null for an untagged network. */
+  vlanId: number | null;
+  /** The MTU, or 0 for the default. */
+  mtu: number;
+}
+
+/** The model of a virtual NIC, in oVirt's words. */
+export type NicModel = 'virtio' | 'e1000' | 'rtl8139';
+
+/** A network interface of a VM. */
+export interface NicDevice {
+  /** The Drover NIC id. */
+  nicId: string;
+  name: string;
+  mac: string;
+  model: NicModel;
+  /** The network the NIC is connected to, or null for a NIC with no network. */
+  network: NetworkSpec | null;
+  /** Whether the link is up. */
+  linked: boolean;
+}
+
+/**
  * What a host needs to know to define a VM's domain. Device policy (buses,
  * models) is the agent's business, not part of the spec.
  */
@@ -39,6 +136,10 @@ export interface VmSpec {
   displayType: DisplayType;
   /** The cluster the VM belongs to, kept in the domain metadata. */
   clusterId: string;
+  /** The VM's plugged disks (active attachments), in boot order first. */
+  disks: DiskDevice[];
+  /** The VM's plugged NICs. */
+  nics: NicDevice[];
 }
 
 /** One domain defined on a host, with its current power state. */
@@ -53,26 +154,79 @@ export interface DomainStatus {
 }
 
 /** The operations an agent performs on one domain; see proto CommandKind. */
-export type CommandKind = 'define' | 'start' | 'shutdown' | 'destroy' | 'suspend' | 'resume' | 'reboot' | 'undefine' | 'pause';
+export type DomainCommandKind = 'define' | 'start' | 'shutdown' | 'destroy' | 'suspend' | 'resume' | 'reboot' | 'undefine' | 'pause';
 
-/** A command as the agent receives it. */
-export interface HostCommand {
+/** The operations an agent performs on storage; see proto CommandKind. */
+export type StorageCommandKind = 'prepare_storage' | 'release_storage' | 'create_volume' | 'delete_volume';
+
+/** The device changes an agent makes to a running domain; see proto CommandKind. */
+export type DeviceCommandKind = 'plug_device' | 'unplug_device';
+
+export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind;
+
+interface CommandBase {
   /** Unique per operation; a repeated id is answered with the first outcome. */
   commandId: string;
   taskId: string;
-  kind: CommandKind;
+}
+
+/** A command on one domain. */
+export interface DomainCommand extends CommandBase {
+  kind: DomainCommandKind;
   vmId: string;
   /** Present for `define` and `start`. */
   spec?: VmSpec;
 }
 
+/** A command on a storage domain (`prepare_storage`, `release_storage`) or a volume (`create_volume`, `delete_volume`). */
+export interface StorageCommand extends CommandBase {
+  kind: StorageCommandKind;
+  storage: StorageSpec;
+  /** Present for `create_volume`. */
+  volume?: VolumeSpec;
+  /** Present for `delete_volume`. */
+  volumeRef?: VolumeRef;
+}
+
+/**
+ * Plugs a device into, or unplugs it from, the running domain of a VM, and
+ * makes `spec` (which has the device, or no longer has it) the domain's
+ * persistent definition. Nothing changes when the hypervisor refuses.
+ */
+export interface DeviceCommand extends CommandBase {
+  kind: DeviceCommandKind;
+  vmId: string;
+  spec: VmSpec;
+  /** The disk or NIC id of the device that changes. */
+  deviceId: string;
+}
+
+/** A command as the agent receives it. */
+export type HostCommand = DomainCommand | StorageCommand | DeviceCommand;
+
 /** Why a command failed; see proto CommandError. */
-export type CommandErrorKind = 'invalid_state' | 'domain_not_found' | 'invalid_command' | 'hypervisor_failure' | 'timed_out';
+export type CommandErrorKind =
+  | 'invalid_state'
+  | 'domain_not_found'
+  | 'invalid_command'
+  | 'hypervisor_failure'
+  | 'timed_out'
+  | 'not_supported'
+  | 'storage_unreachable'
+  | 'no_space';
+
+/** What a command's outcome may carry besides success or failure. */
+export interface OutcomeFacts {
+  /** The domain's state after the command. */
+  domain?: DomainStatus;
+  /** The volume a `create_volume` made. */
+  volume?: VolumeFacts;
+  /** The storage domain's space after a storage command. */
+  storage?: StorageUsage;
+}
 
 /** The outcome of a command. */
-export type CommandOutcome =
-  | { ok: true; domain?: DomainStatus }
-  | { ok: false; error: CommandErrorKind; message: string; domain?: DomainStatus };
+export type CommandOutcome = ({ ok: true } | { ok: false; error: CommandErrorKind; message: string }) & OutcomeFacts;
 
 /** The facts an agent registers its host with; see proto Hello. */
 export interface HostFacts {

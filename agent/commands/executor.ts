@@ -1,5 +1,5 @@
 import type { Logger } from '../../shared/logger.js';
-import type { CommandKind, CommandOutcome, DomainStatus, HostCommand, VmSpec } from '../../shared/model.js';
+import type { CommandOutcome, DeviceCommand, DomainCommand, DomainCommandKind, DomainStatus, HostCommand, StorageCommand, StorageSpec, VmSpec, VolumeRef } from '../../shared/model.js';
 import { DriverError, type HypervisorDriver } from '../hypervisor/driver.js';
 import type { CommandJournal } from './journal.js';
 
@@ -14,7 +14,7 @@ export interface CommandExecutorOptions {
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const alreadyDone: Record<CommandKind, (domain: DomainStatus | undefined) => boolean> = {
+const alreadyDone: Record<DomainCommandKind, (domain: DomainStatus | undefined) => boolean> = {
   define: () => false,
   start: (domain) => domain?.state === 'running',
   shutdown: (domain) => domain?.state === 'shutoff',
@@ -30,6 +30,21 @@ function isPositiveInteger(value: number): boolean {
   return Number.isSafeInteger(value) && value > 0;
 }
 
+const macPattern = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+const addressPattern = /^[A-Za-z0-9.:[\]-]{0,255}$/;
+
+function storageProblem(storage: StorageSpec): string | undefined {
+  if (!uuidPattern.test(storage.id)) return `storage domain id ${storage.id} is not a UUID`;
+  if (!storage.path.startsWith('/') || storage.path.split('/').includes('..')) return `storage path ${storage.path} is not an absolute path without ".."`;
+  if (!addressPattern.test(storage.address)) return `storage address ${storage.address} is not a host name or address`;
+  return undefined;
+}
+
+function volumeProblem(volume: VolumeRef): string | undefined {
+  if (!uuidPattern.test(volume.volumeId)) return `volume id ${volume.volumeId} is not a UUID`;
+  return storageProblem(volume.storage);
+}
+
 function specProblem(spec: VmSpec, vmId: string): string | undefined {
   if (spec.id.toLowerCase() !== vmId.toLowerCase()) return `spec id ${spec.id} differs from vm id ${vmId}`;
   if (!spec.name) return 'spec has no name';
@@ -37,12 +52,47 @@ function specProblem(spec: VmSpec, vmId: string): string | undefined {
   const { sockets, cores, threads } = spec.cpu;
   if (![sockets, cores, threads].every(isPositiveInteger)) return `cpu topology ${sockets}/${cores}/${threads} is not positive`;
   if (spec.displayType !== 'vnc' && spec.displayType !== 'spice') return `display type ${String(spec.displayType)} is unknown`;
+  for (const disk of spec.disks) {
+    const problem = volumeProblem(disk.volume) ?? (disk.diskId === disk.volume.volumeId ? undefined : `disk ${disk.diskId} names volume ${disk.volume.volumeId}`);
+    if (problem) return problem;
+  }
+  for (const nic of spec.nics) {
+    if (!uuidPattern.test(nic.nicId)) return `NIC id ${nic.nicId} is not a UUID`;
+    if (!macPattern.test(nic.mac)) return `NIC ${nic.nicId} has no valid MAC address`;
+    if (nic.network && !uuidPattern.test(nic.network.id)) return `network id ${nic.network.id} is not a UUID`;
+  }
   return undefined;
+}
+
+function isStorageCommand(command: HostCommand): command is StorageCommand {
+  return 'storage' in command;
+}
+
+function isDeviceCommand(command: HostCommand): command is DeviceCommand {
+  return command.kind === 'plug_device' || command.kind === 'unplug_device';
 }
 
 export function commandProblem(command: HostCommand): string | undefined {
   if (!command.commandId) return 'command id is empty';
+  if (isStorageCommand(command)) {
+    if (command.kind === 'create_volume') {
+      if (!command.volume) return 'create_volume needs a volume';
+      const { volume } = command;
+      if (!isPositiveInteger(volume.capacityBytes)) return `volume capacity ${volume.capacityBytes} is not a positive whole number`;
+      if (volume.backing && volume.format !== 'qcow2') return 'only a qcow2 volume can have a backing volume';
+      if (volume.backing && volume.copyOf) return 'a volume is either backed by another or a copy of one, not both';
+      return volumeProblem(volume) ?? (volume.backing && volumeProblem(volume.backing)) ?? (volume.copyOf && volumeProblem(volume.copyOf)) ?? undefined;
+    }
+    if (command.kind === 'delete_volume') return command.volumeRef ? volumeProblem(command.volumeRef) : 'delete_volume needs a volume';
+    return storageProblem(command.storage);
+  }
   if (!uuidPattern.test(command.vmId)) return `vm id ${command.vmId} is not a UUID`;
+  if (isDeviceCommand(command)) {
+    const problem = specProblem(command.spec, command.vmId);
+    if (problem) return problem;
+    const known = command.spec.disks.some((disk) => disk.diskId === command.deviceId) || command.spec.nics.some((nic) => nic.nicId === command.deviceId);
+    return known ? undefined : `the spec has no device ${command.deviceId}`;
+  }
   if (command.kind === 'define' && !command.spec) return 'define needs a spec';
   if (command.spec) return specProblem(command.spec, command.vmId);
   return undefined;
@@ -81,7 +131,7 @@ export class CommandExecutor {
   }
 
   private async executeOnce(command: HostCommand): Promise<CommandOutcome> {
-    this.options.logger?.info({ commandId: command.commandId, kind: command.kind, vmId: command.vmId }, 'executing command');
+    this.options.logger?.info({ commandId: command.commandId, kind: command.kind, vmId: 'vmId' in command ? command.vmId : undefined }, 'executing command');
     const outcome = await this.outcomeOf(command);
     if (this.closed) return outcome;
     this.options.logger?.info({ command, outcome }, 'command executed');
@@ -96,6 +146,48 @@ export class CommandExecutor {
   private async outcomeOf(command: HostCommand): Promise<CommandOutcome> {
     const problem = commandProblem(command);
     if (problem) return { ok: false, error: 'invalid_command', message: problem };
+    if (isStorageCommand(command)) return this.storageOutcome(command);
+    if (isDeviceCommand(command)) return this.deviceOutcome(command);
+    return this.domainOutcome(command);
+  }
+
+  private async storageOutcome(command: StorageCommand): Promise<CommandOutcome> {
+    const { driver } = this.options;
+    try {
+      switch (command.kind) {
+        case 'prepare_storage':
+          return { ok: true, storage: await driver.prepareStorage(command.storage) };
+        case 'release_storage':
+          await driver.releaseStorage(command.storage);
+          return { ok: true };
+        case 'create_volume': {
+          const { volume, usage } = await driver.createVolume(command.volume!);
+          return { ok: true, volume, storage: usage };
+        }
+        case 'delete_volume':
+          return { ok: true, storage: await driver.deleteVolume(command.volumeRef!) };
+      }
+    } catch (error) {
+      const failure = DriverError.from(error);
+      return { ok: false, error: failure.kind, message: failure.message };
+    }
+  }
+
+  private async deviceOutcome(command: DeviceCommand): Promise<CommandOutcome> {
+    const { driver } = this.options;
+    this.definedSpecs.delete(command.vmId);
+    try {
+      const domain = command.kind === 'plug_device' ? await driver.plugDevice(command.spec, command.deviceId) : await driver.unplugDevice(command.spec, command.deviceId);
+      this.options.afterCommand?.(command.vmId, domain);
+      return { ok: true, domain };
+    } catch (error) {
+      const failure = DriverError.from(error);
+      const domain = await driver.getDomain(command.vmId).catch(() => undefined);
+      return { ok: false, error: failure.kind, message: failure.message, domain };
+    }
+  }
+
+  private async domainOutcome(command: DomainCommand): Promise<CommandOutcome> {
     try {
       const domain = await this.perform(command);
       this.options.afterCommand?.(command.vmId, domain);
@@ -109,7 +201,7 @@ export class CommandExecutor {
   }
 
   /** Performs the command and resolves with the domain's state afterwards. */
-  private async perform(command: HostCommand): Promise<DomainStatus | undefined> {
+  private async perform(command: DomainCommand): Promise<DomainStatus | undefined> {
     const uuid = command.vmId;
     if (command.kind === 'define') {
       this.definedSpecs.delete(uuid);
@@ -143,7 +235,7 @@ export class CommandExecutor {
     this.definedSpecs.set(spec.id, key);
   }
 
-  private async operate(command: HostCommand): Promise<DomainStatus | undefined> {
+  private async operate(command: DomainCommand): Promise<DomainStatus | undefined> {
     const { driver, shutdownTimeoutMs } = this.options;
     const uuid = command.vmId;
     switch (command.kind) {

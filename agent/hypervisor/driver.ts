@@ -1,4 +1,4 @@
-import type { CommandErrorKind, DomainStatus, VmSpec } from '../../shared/model.js';
+import type { CommandErrorKind, DomainStatus, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../shared/model.js';
 
 /**
  * The facts a hypervisor driver reports about the node it drives.
@@ -56,7 +56,13 @@ export type DriverOperation =
   | 'resume'
   | 'suspend'
   | 'reboot'
-  | 'undefine';
+  | 'undefine'
+  | 'prepareStorage'
+  | 'releaseStorage'
+  | 'createVolume'
+  | 'deleteVolume'
+  | 'plugDevice'
+  | 'unplugDevice';
 
 /**
  * HypervisorDriver is the agent's only view of the hypervisor. The agent's
@@ -99,6 +105,16 @@ export interface HypervisorDriver {
   nodeFacts(): Promise<NodeFacts>;
 
   /**
+   * Adds a listener that is called soon after the hypervisor reports a
+   * lifecycle change (started, stopped, paused, defined, ...) of the domain with
+   * the UUID, whoever made it. Drivers without events never call it. Callers
+   * treat a call as a hint to look, not as state: it carries no state, may come
+   * for changes already seen, and changes can still go unreported, so polling
+   * listDomains stays necessary.
+   */
+  onDomainChange?(listener: (uuid: string) => void): void;
+
+  /**
    * Lists every domain defined on the host, managed or not, with its current
    * power state. It is called several times a second, so it must stay cheap
    * with a thousand domains: implementations must not query each domain on
@@ -113,7 +129,8 @@ export interface HypervisorDriver {
    * Creates the persistent definition of the domain for a VM, or replaces it
    * when the domain exists, in any state. The domain's UUID is spec.id and it
    * carries Drover metadata. A changed definition of a running domain takes
-   * effect at its next start.
+   * effect at its next start. The storage domains and networks the spec's
+   * devices use are prepared on the host first.
    */
   define(spec: VmSpec): Promise<DomainStatus>;
 
@@ -171,4 +188,47 @@ export interface HypervisorDriver {
    * domain is `invalid_state`.
    */
   undefine(uuid: string): Promise<DomainStatus | undefined>;
+
+  /**
+   * Makes a storage domain usable on the host and reports its space: checks
+   * that its directory exists (shared storage must have been mounted by the
+   * host's administrator), creates its images directory, and defines and
+   * starts a libvirt storage pool over it. Rejects with `storage_unreachable`
+   * when the directory is missing. Repeating it is harmless.
+   */
+  prepareStorage(storage: StorageSpec): Promise<StorageUsage>;
+
+  /** Stops using a storage domain on the host: its pool is stopped and forgotten, its files stay. An unknown domain is no error. */
+  releaseStorage(storage: StorageSpec): Promise<void>;
+
+  /** The space of every storage domain prepared since the driver opened. */
+  storageUsage(): Promise<StorageUsage[]>;
+
+  /**
+   * Creates a volume on its storage domain (preparing the domain first):
+   * empty, as a qcow2 overlay on `backing`, or as a copy of `copyOf`. A
+   * volume that exists with the same format and size is success. A
+   * preallocated volume that does not fit rejects with `no_space`. On
+   * failure no part of the volume is left, in libvirt or on disk.
+   */
+  createVolume(volume: VolumeSpec): Promise<{ volume: VolumeFacts; usage: StorageUsage }>;
+
+  /** Deletes a volume, in libvirt and on disk; a volume that does not exist is success. */
+  deleteVolume(volume: VolumeRef): Promise<StorageUsage>;
+
+  /**
+   * Plugs the disk or NIC `deviceId` of `spec` into the running domain, then
+   * makes `spec` the domain's persistent definition. Rejects with
+   * `not_supported` when the hypervisor cannot plug devices into a running
+   * domain, and with `invalid_state` when the domain is not running; in both
+   * cases nothing changed.
+   */
+  plugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined>;
+
+  /**
+   * Unplugs the disk or NIC `deviceId` (which `spec` still has) from the
+   * running domain, then makes `spec` without it the domain's persistent
+   * definition. Fails like plugDevice, with nothing changed.
+   */
+  unplugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined>;
 }

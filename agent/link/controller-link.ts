@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../shared/logger.js';
-import type { CommandOutcome, DomainChange, DomainStatus, HostCommand, HostFacts } from '../../shared/model.js';
-import { decodeCommand, encodeDomain, encodeHello, encodeOutcome } from '../../shared/proto/codec.js';
+import type { CommandOutcome, DomainChange, DomainStatus, HostCommand, HostFacts, StorageUsage } from '../../shared/model.js';
+import { decodeCommand, encodeDomain, encodeHello, encodeOutcome, encodeUsage } from '../../shared/proto/codec.js';
 import {
   loadAgentProtocol,
   type AgentGatewayClient,
@@ -16,6 +16,9 @@ export interface ControllerLinkOptions {
   hello: () => HostFacts;
   inventory: () => DomainStatus[];
   execute: (command: HostCommand) => Promise<CommandOutcome>;
+  /** The space of the storage domains the host prepared, reported after the Inventory and then every storageReportIntervalMs. */
+  storageUsage?: () => Promise<StorageUsage[]>;
+  storageReportIntervalMs?: number;
   logger: Logger;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -29,6 +32,7 @@ interface Session {
   closed: boolean;
   heartbeatSequence: number;
   heartbeatTimer?: NodeJS.Timeout;
+  storageTimer?: NodeJS.Timeout;
   welcomeTimer?: NodeJS.Timeout;
 }
 
@@ -121,8 +125,21 @@ export class ControllerLink extends EventEmitter {
     this.failedAttempts = 0;
     const interval = heartbeatIntervalMs > 0 ? heartbeatIntervalMs : defaultHeartbeatIntervalMs;
     session.heartbeatTimer = setInterval(() => this.send(session, { heartbeat: { sequence: ++session.heartbeatSequence } }), interval);
+    if (this.options.storageUsage) {
+      void this.reportStorage(session);
+      session.storageTimer = setInterval(() => void this.reportStorage(session), this.options.storageReportIntervalMs ?? 60_000);
+    }
     this.options.logger.info({ address: this.options.address, heartbeatIntervalMs: interval }, 'connected to the controller');
     this.emit('ready');
+  }
+
+  private async reportStorage(session: Session): Promise<void> {
+    try {
+      const usage = await this.options.storageUsage!();
+      if (usage.length) this.send(session, { storage_report: { usage: usage.map(encodeUsage) } });
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not measure the storage domains');
+    }
   }
 
   private async answer(session: Session, received: Command__Output): Promise<void> {
@@ -163,6 +180,7 @@ export class ControllerLink extends EventEmitter {
     session.closed = true;
     clearTimeout(session.welcomeTimer);
     clearInterval(session.heartbeatTimer);
+    clearInterval(session.storageTimer);
     session.call.cancel();
     session.client.close();
     if (this.session === session) this.session = undefined;

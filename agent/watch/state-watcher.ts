@@ -14,7 +14,10 @@ function differs(a: DomainStatus, b: DomainStatus): boolean {
 
 /**
  * Polls the driver's domain list and reports every difference to the previous
- * poll as a DomainChange, in the order the domains were listed.
+ * poll as a DomainChange, in the order the domains were listed. Besides the
+ * interval poll, when a driver reports that a domain changed, that one domain
+ * is read at once (one read in flight per domain, and one more queued behind
+ * it), so changes show within milliseconds at the cost of one lookup each.
  */
 export class StateWatcher {
   private known = new Map<string, DomainStatus>();
@@ -24,12 +27,16 @@ export class StateWatcher {
   private current?: Promise<void>;
   private queued?: Promise<void>;
   private readonly pollIntervalMs: number;
+  private readonly looking = new Map<string, { again: boolean }>();
 
   constructor(private readonly options: StateWatcherOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    options.driver.onDomainChange?.((uuid) => {
+      if (this.running) void this.lookAt(uuid);
+    });
   }
 
-  /** Takes the first snapshot, then polls every pollIntervalMs until stopped. */
+  /** Takes the first snapshot, then polls every pollIntervalMs, and whenever the driver reports a change, until stopped. */
   async start(): Promise<void> {
     this.running = true;
     await this.pollNow();
@@ -38,6 +45,7 @@ export class StateWatcher {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.looking.clear();
     clearTimeout(this.timer);
     await this.queued;
     await this.current;
@@ -81,6 +89,26 @@ export class StateWatcher {
     } else if (before) {
       this.known.delete(uuid);
       this.emit({ domain: before, removed: true });
+    }
+  }
+
+  private async lookAt(uuid: string): Promise<void> {
+    const inFlight = this.looking.get(uuid);
+    if (inFlight) {
+      inFlight.again = true;
+      return;
+    }
+    const look = { again: true };
+    this.looking.set(uuid, look);
+    try {
+      while (look.again && this.running) {
+        look.again = false;
+        this.observe(uuid, await this.options.driver.getDomain(uuid));
+      }
+    } catch (error) {
+      this.options.onError?.(error);
+    } finally {
+      this.looking.delete(uuid);
     }
   }
 

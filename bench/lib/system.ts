@@ -76,6 +76,13 @@ export interface RunningAgent {
   hostId: string;
 }
 
+export interface StartOptions {
+  /** Runs on the fresh database before the controller opens it (e.g. to write rows the controller reads at start). */
+  before?: (database: { url?: string; dataDir: string }) => Promise<void>;
+  /** Makes every API response carry X-Drover-Statements, the number of SQL statements the request issued. */
+  countStatements?: boolean;
+}
+
 /**
  * One in-process controller on a fresh database (a SQLite file in a temporary
  * directory, or a PostgreSQL database created for it and dropped afterwards),
@@ -99,20 +106,24 @@ export class BenchSystem {
     this.client = new KeepAliveClient(origin, authorization);
   }
 
-  static async start(database: DatabaseKind, label: string): Promise<BenchSystem> {
+  static async start(database: DatabaseKind, label: string, options: StartOptions = {}): Promise<BenchSystem> {
     const directory = await mkdtemp(path.join(os.tmpdir(), `drover-bench-${label}-`));
     let postgres: { url: string; name: string } | undefined;
     try {
       if (database === 'postgres') postgres = await createPostgresDatabase();
+      const dataDir = path.join(directory, 'controller');
+      if (options.before) await options.before({ url: postgres?.url, dataDir });
       const controller = await startController(
         {
           listen: '127.0.0.1:0',
           grpcListen: '127.0.0.1:0',
-          dataDir: path.join(directory, 'controller'),
+          dataDir,
           databaseUrl: postgres?.url,
           adminPassword: benchPassword,
           heartbeatIntervalMs: 5000,
-          tokenLifetimeMs: 36_000_000,
+          poolReconcileIntervalMs: 2000,
+        tokenLifetimeMs: 36_000_000,
+          countStatements: options.countStatements,
         },
         fileLogger(path.join(directory, 'controller.log'), 'drover-controller'),
       );
@@ -142,7 +153,9 @@ export class BenchSystem {
         dataDir,
         hostname: options.name,
         cluster: '',
-        pollIntervalMs: options.pollIntervalMs ?? 200,
+        pollIntervalMs: options.pollIntervalMs ?? 1000,
+        storageMountRoot: '/nonexistent',
+        storageReportIntervalMs: 60_000,
         shutdownTimeoutMs: 60_000,
       },
       { driver: options.driver?.(dataDir), logger: fileLogger(path.join(this.directory, `agent-${options.name}.log`), 'drover-agent') },

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { loadAgentProtocol, type AgentMessage__Output, type ControllerMessage } from '../../shared/proto/load.js';
-import { ProtocolError, decodeDomain, decodeHello, decodeOutcome, encodeCommand } from '../../shared/proto/codec.js';
-import type { HostFacts } from '../../shared/model.js';
+import { ProtocolError, decodeDomain, decodeHello, decodeOutcome, decodeUsage, encodeCommand } from '../../shared/proto/codec.js';
+import type { HostFacts, StorageUsage } from '../../shared/model.js';
 import type { HostService } from '../services/hosts.js';
 import { ServiceError } from '../services/errors.js';
 import type { AgentHub, AgentSessionSink } from './agent-hub.js';
@@ -20,6 +20,7 @@ export class AgentGatewayServer {
     private readonly hub: AgentHub,
     private readonly hosts: HostService,
     private readonly log: Logger,
+    private readonly storageReported: (usage: StorageUsage) => Promise<void> = async () => undefined,
   ) {
     const protocol = loadAgentProtocol();
     this.server.addService(protocol.drover.agent.v1.AgentGateway.service, { Session: (stream: SessionStream) => this.session(stream) });
@@ -79,6 +80,9 @@ export class AgentGatewayServer {
         case 'state_change':
           if (!message.state_change?.domain) throw new ProtocolError('state change without a domain');
           return this.hosts.applyChange(hostId, { domain: decodeDomain(message.state_change.domain), removed: message.state_change.removed });
+        case 'storage_report':
+          for (const usage of message.storage_report?.usage ?? []) await this.storageReported(decodeUsage(usage));
+          return;
         case 'command_result':
           if (!message.command_result) throw new ProtocolError('empty command result');
           return this.hub.complete(message.command_result.command_id, decodeOutcome(message.command_result));

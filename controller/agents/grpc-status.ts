@@ -12,4 +12,5 @@ export const grpcStatusOf: Record<ErrorKind, status> = {
   unsupported_media: status.INVALID_ARGUMENT,
   failed: status.INTERNAL,
   timeout: status.DEADLINE_EXCEEDED,
+  precondition_failed: status.FAILED_PRECONDITION,
 };

@@ -1,5 +1,7 @@
+import { hash } from 'node:crypto';
 import type { RouterContext } from '@koa/router';
 import type { Principal } from '../services/auth.js';
+import { ServiceError } from '../services/errors.js';
 import type { Presenter } from './present/entities.js';
 import { render, type MediaType, type Rep } from './present/representation.js';
 
@@ -13,12 +15,66 @@ export interface ApiState {
 
 export type ApiContext = RouterContext<ApiState>;
 
-export function respond(ctx: ApiContext, status: number, root: string, body: Rep): void {
+const contentTypes: Record<MediaType, string> = { xml: 'application/xml', json: 'application/json' };
+
+/** A strong entity tag of a document: it changes whenever a byte of the document does. */
+export function entityTag(body: string): string {
+  return `"${hash('sha1', body, 'base64url')}"`;
+}
+
+function matchesTag(header: string, tag: string): boolean {
+  return header.trim() === '*' || header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === tag);
+}
+
+/** Sends a document; a GET whose If-None-Match names its entity tag gets 304 and no body. */
+function send(ctx: ApiContext, status: number, body: string, tag = status === 200 ? entityTag(body) : undefined): void {
+  ctx.set('Content-Type', contentTypes[ctx.state.media]);
+  if (tag) {
+    ctx.set('ETag', tag);
+    const condition = ctx.get('If-None-Match');
+    if (condition && (ctx.method === 'GET' || ctx.method === 'HEAD') && matchesTag(condition, tag)) {
+      ctx.status = 304;
+      ctx.body = null;
+      return;
+    }
+  }
   ctx.status = status;
-  ctx.type = ctx.state.media === 'json' ? 'application/json' : 'application/xml';
-  ctx.body = render(root, body, ctx.state.media);
+  ctx.body = body;
+}
+
+export function respond(ctx: ApiContext, status: number, root: string, body: Rep): void {
+  send(ctx, status, render(root, body, ctx.state.media));
+}
+
+/**
+ * Answers 200 with one entity's document, rendered (and tagged) once per
+ * `version`: the caller passes a version that changes whenever anything the
+ * document shows changes.
+ */
+export function respondEntity(ctx: ApiContext, root: string, id: string, version: string, build: () => Rep): void {
+  const media = ctx.state.media;
+  const cached = ctx.state.present.rendered.get(`${media}:${root}:${id}`, version, () => render(root, build(), media));
+  send(ctx, 200, cached.body, cached.tag);
 }
 
 export function respondList(ctx: ApiContext, root: string, element: string, items: Rep[]): void {
   respond(ctx, 200, root, { [element]: items });
+}
+
+/**
+ * Honors If-Match on a change: when the header is there and names none of
+ * the tags the object's current document has (in XML or JSON, with or
+ * without all content), the change is refused with 412.
+ */
+export async function checkIfMatch(ctx: ApiContext, root: string, current: (allContent: boolean) => Promise<Rep> | Rep): Promise<void> {
+  const condition = ctx.get('If-Match');
+  if (!condition || condition.trim() === '*') return;
+  const tags: string[] = [];
+  for (const allContent of [false, true]) {
+    const rep = await current(allContent);
+    for (const media of ['xml', 'json'] as const) tags.push(entityTag(render(root, rep, media)));
+  }
+  if (!tags.some((tag) => matchesTag(condition, tag))) {
+    throw new ServiceError('precondition_failed', 'Precondition Failed', `the ${root.replace('_', ' ')} changed since the entity tag ${condition.trim()} was issued; get it again`);
+  }
 }

@@ -11,4 +11,5 @@ export const httpStatusOf: Record<ErrorKind, number> = {
   failed: 502,
   unavailable: 503,
   timeout: 504,
+  precondition_failed: 412,
 };

@@ -1,9 +1,9 @@
 import Koa from 'koa';
-import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { ApiState } from './context.js';
 import { faults } from './middleware/faults.js';
-import { apiPrefix, correlation } from './middleware/edge.js';
+import { createEdge } from './middleware/edge.js';
+import { ApiRouter } from './routing.js';
 import { authenticate } from './middleware/auth.js';
 import { rootRoutes } from './routes/root.js';
 import { dataCenterRoutes } from './routes/datacenters.js';
@@ -12,34 +12,51 @@ import { hostRoutes } from './routes/hosts.js';
 import { vmRoutes } from './routes/vms.js';
 import { taskRoutes } from './routes/tasks.js';
 import { ssoRoutes } from './routes/sso.js';
+import { storageRoutes } from './routes/storage.js';
+import { networkRoutes } from './routes/networks.js';
+import { vmDeviceRoutes } from './routes/vm-devices.js';
+import { templateRoutes } from './routes/templates.js';
+import { vmPoolRoutes } from './routes/vmpools.js';
+import { collectionRoutes } from './routes/collections.js';
+import { counted } from '../db/dialect.js';
 import type { Services } from '../services/index.js';
-import { ServiceError } from '../services/errors.js';
+
+const ssoPaths = ['/ovirt-engine/sso/', '/ovirt-engine/services/'];
 
 /** Assembles the HTTP API: edge concerns, faults, SSO, then authenticated resource routes. */
-export function createApi(services: Services, log: Logger): Koa<ApiState> {
+export function createApi(services: Services, log: Logger, options: { countStatements?: boolean } = {}): Koa<ApiState> {
   const app = new Koa<ApiState>();
   app.proxy = false;
   const sso = ssoRoutes(services.auth);
-  const api = new Router<ApiState>();
+  const api = new ApiRouter();
+  collectionRoutes(api, services);
   rootRoutes(api, services.hosts, services.vms);
-  dataCenterRoutes(api, services.dataCenters, services.clusters);
+  dataCenterRoutes(api, services.dataCenters);
   clusterRoutes(api, services.clusters);
-  hostRoutes(api, services.hosts, services.tasks);
-  vmRoutes(api, services.vms, services.tasks);
+  hostRoutes(api, services.hosts);
+  vmDeviceRoutes(api, services);
+  vmRoutes(api, services);
   taskRoutes(api, services.tasks);
+  storageRoutes(api, services);
+  networkRoutes(api, services);
+  templateRoutes(api, services);
+  vmPoolRoutes(api, services);
+  const ssoEndpoints = sso.routes();
+  const { correlation, apiPrefix } = createEdge((hostId) => services.vms.hostSummary(hostId));
   app.use(correlation);
-  app.use(faults(log));
-  app.use(sso.routes());
-  app.use(async (ctx, next) => {
-    if (ctx.body !== undefined || ctx.status !== 404) return;
-    await apiPrefix(ctx as never, async () => {
-      if (ctx.state.base === undefined) throw new ServiceError('not_found', 'Not Found', `${ctx.path} is not part of this API; it lives at /ovirt-engine/api`);
-      await next();
-    });
-  });
+  app.use(faults(log, (path) => api.allowedMethods(path)));
+  app.use((ctx, next) => (ssoPaths.some((prefix) => ctx.path.startsWith(prefix)) ? ssoEndpoints(ctx as never, next) : next()));
+  app.use((ctx, next) => (ctx.body === undefined && ctx.status === 404 ? apiPrefix(ctx as never, next) : undefined));
   app.use(authenticate(services.auth));
+  if (options.countStatements) {
+    app.use((ctx, next) =>
+      counted(async (counter) => {
+        await next();
+        ctx.set('X-Drover-Statements', String(counter.count));
+      }),
+    );
+  }
   app.use(api.routes());
-  app.use(api.allowedMethods());
   app.on('error', (error) => log.debug({ err: error }, 'response stream error'));
   return app;
 }

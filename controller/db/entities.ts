@@ -1,6 +1,9 @@
 import { BigIntType, EntitySchema } from '@mikro-orm/core';
 import type { CommandKind, DisplayType, PowerState } from '../../shared/model.js';
 
+/** The id oVirt gives its Blank template, which every installation has. */
+export const blankTemplateId = '00000000-0000-0000-0000-000000000000';
+
 export type HostStatus = 'up' | 'non_responsive';
 export type TaskState = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
 export type DesiredState = 'up' | 'down' | 'suspended' | 'paused';
@@ -20,6 +23,7 @@ export class Cluster {
   description = '';
   dataCenterId!: string;
   cpuArchitecture = 'x86_64';
+  macPoolId!: string;
   createdAt!: number;
   updatedAt!: number;
 }
@@ -58,14 +62,170 @@ export class Vm {
   powerState: PowerState | null = null;
   powerStateAt: number | null = null;
   desiredState: DesiredState = 'down';
+  templateId: string = blankTemplateId;
+  vmPoolId: string | null = null;
+  /** For a VM of a pool: the user the VM is handed to by allocatevm, or null while it is free. */
+  allocatedTo: string | null = null;
   createdAt!: number;
   updatedAt!: number;
 }
 
+export type StorageKind = 'localfs' | 'nfs' | 'posixfs';
+export type StorageDomainStatus = 'unattached' | 'active' | 'maintenance' | 'locked';
+
+export class StorageDomain {
+  id!: string;
+  name!: string;
+  description = '';
+  storageType!: StorageKind;
+  /** For nfs the export's server; empty otherwise. */
+  address = '';
+  /** The directory (localfs), the export path (nfs) or the file system (posixfs). */
+  path!: string;
+  /** The one host that reaches a localfs domain; null for shared storage. */
+  hostId: string | null = null;
+  dataCenterId: string | null = null;
+  status: StorageDomainStatus = 'unattached';
+  availableBytes: number | null = null;
+  usedBytes: number | null = null;
+  reportedAt: number | null = null;
+  createdAt!: number;
+  updatedAt!: number;
+}
+
+export type DiskFormat = 'cow' | 'raw';
+export type DiskStatus = 'locked' | 'ok' | 'illegal';
+
+export class Disk {
+  id!: string;
+  name!: string;
+  description = '';
+  storageDomainId!: string;
+  provisionedSize!: number;
+  actualSize = 0;
+  format: DiskFormat = 'cow';
+  sparse = true;
+  status: DiskStatus = 'locked';
+  /** The disk whose volume backs this one's (a thin copy of a template disk), or null. */
+  parentDiskId: string | null = null;
+  /** Set for a template's disk. */
+  templateId: string | null = null;
+  createdAt!: number;
+  updatedAt!: number;
+}
+
+export type DiskInterface = 'virtio' | 'virtio_scsi' | 'sata' | 'ide';
+
+export class DiskAttachment {
+  id!: string;
+  diskId!: string;
+  vmId: string | null = null;
+  templateId: string | null = null;
+  diskInterface: DiskInterface = 'virtio';
+  bootable = false;
+  active = true;
+  readOnly = false;
+  createdAt!: number;
+}
+
+export class MacPool {
+  id!: string;
+  name!: string;
+  description = '';
+  allowDuplicates = false;
+  defaultPool = false;
+  /** JSON: [{ from, to }] with MAC addresses as colon-separated hex. */
+  ranges!: string;
+  createdAt!: number;
+  updatedAt!: number;
+}
+
+export class Network {
+  id!: string;
+  name!: string;
+  description = '';
+  dataCenterId!: string;
+  vlanId: number | null = null;
+  mtu = 0;
+  createdAt!: number;
+  updatedAt!: number;
+}
+
+export class VnicProfile {
+  id!: string;
+  name!: string;
+  description = '';
+  networkId!: string;
+  portMirroring = false;
+  createdAt!: number;
+  updatedAt!: number;
+}
+
+export type NicInterface = 'virtio' | 'e1000' | 'rtl8139';
+
+export class Nic {
+  id!: string;
+  name!: string;
+  vmId: string | null = null;
+  templateId: string | null = null;
+  nicInterface: NicInterface = 'virtio';
+  mac!: string;
+  /** The pool the MAC was allocated from; null for a template's NIC, which has no MAC of its own. */
+  macPoolId: string | null = null;
+  vnicProfileId: string | null = null;
+  linked = true;
+  plugged = true;
+  createdAt!: number;
+  updatedAt!: number;
+}
+
+export type TemplateStatus = 'locked' | 'ok' | 'illegal';
+
+export class Template {
+  id!: string;
+  name!: string;
+  description = '';
+  clusterId: string | null = null;
+  memoryBytes!: number;
+  cpuSockets = 1;
+  cpuCores = 1;
+  cpuThreads = 1;
+  osType = 'other';
+  displayType: DisplayType = 'vnc';
+  status: TemplateStatus = 'locked';
+  sourceVmId: string | null = null;
+  createdAt!: number;
+  updatedAt!: number;
+}
+
+export type VmPoolType = 'automatic' | 'manual';
+
+export class VmPool {
+  id!: string;
+  name!: string;
+  description = '';
+  clusterId!: string;
+  templateId!: string;
+  size!: number;
+  prestartedVms = 0;
+  maxUserVms = 1;
+  poolType: VmPoolType = 'automatic';
+  createdAt!: number;
+  updatedAt!: number;
+}
+
+export type TaskObjectType = 'vm' | 'disk' | 'storage_domain' | 'template' | 'vm_pool';
+
 export class Task {
   id!: string;
   seq!: number;
+  /** The object the task acts on; tasks on one object run in submission order. */
+  objectType: TaskObjectType = 'vm';
+  objectId!: string;
+  /** The VM the task concerns, if any (the object itself, or the VM a device change is for). */
   vmId: string | null = null;
+  /** The action's parameters as JSON, or null. */
+  params: string | null = null;
   hostId: string | null = null;
   action!: string;
   commandKind: CommandKind | null = null;
@@ -118,6 +278,7 @@ export const ClusterSchema = new EntitySchema<Cluster>({
     description: { type: 'text' },
     dataCenterId: { type: 'string', length: 36, index: true },
     cpuArchitecture: { type: 'string' },
+    macPoolId: { type: 'string', length: 36 },
     createdAt: epochMs(),
     updatedAt: epochMs(),
   },
@@ -164,8 +325,167 @@ export const VmSchema = new EntitySchema<Vm>({
     powerState: { type: 'string', nullable: true },
     powerStateAt: { ...epochMs(), nullable: true },
     desiredState: { type: 'string' },
+    templateId: { type: 'string', length: 36 },
+    vmPoolId: { type: 'string', length: 36, nullable: true },
+    allocatedTo: { type: 'string', length: 36, nullable: true },
     createdAt: epochMs(),
     updatedAt: epochMs(),
+  },
+});
+
+const id = () => ({ type: 'string', primary: true, length: 36 }) as const;
+const reference = () => ({ type: 'string', length: 36 }) as const;
+const optionalReference = () => ({ type: 'string', length: 36, nullable: true }) as const;
+const timestamps = () => ({ createdAt: epochMs(), updatedAt: epochMs() });
+
+export const StorageDomainSchema = new EntitySchema<StorageDomain>({
+  class: StorageDomain,
+  tableName: 'storage_domains',
+  properties: {
+    id: id(),
+    name: { type: 'string', unique: true },
+    description: { type: 'text' },
+    storageType: { type: 'string' },
+    address: { type: 'string' },
+    path: { type: 'string' },
+    hostId: optionalReference(),
+    dataCenterId: optionalReference(),
+    status: { type: 'string' },
+    availableBytes: { ...bytes(), nullable: true },
+    usedBytes: { ...bytes(), nullable: true },
+    reportedAt: { ...epochMs(), nullable: true },
+    ...timestamps(),
+  },
+});
+
+export const DiskSchema = new EntitySchema<Disk>({
+  class: Disk,
+  tableName: 'disks',
+  properties: {
+    id: id(),
+    name: { type: 'string' },
+    description: { type: 'text' },
+    storageDomainId: reference(),
+    provisionedSize: bytes(),
+    actualSize: bytes(),
+    format: { type: 'string' },
+    sparse: { type: 'boolean' },
+    status: { type: 'string' },
+    parentDiskId: optionalReference(),
+    templateId: optionalReference(),
+    ...timestamps(),
+  },
+});
+
+export const DiskAttachmentSchema = new EntitySchema<DiskAttachment>({
+  class: DiskAttachment,
+  tableName: 'disk_attachments',
+  properties: {
+    id: id(),
+    diskId: reference(),
+    vmId: optionalReference(),
+    templateId: optionalReference(),
+    diskInterface: { type: 'string' },
+    bootable: { type: 'boolean' },
+    active: { type: 'boolean' },
+    readOnly: { type: 'boolean' },
+    createdAt: epochMs(),
+  },
+});
+
+export const MacPoolSchema = new EntitySchema<MacPool>({
+  class: MacPool,
+  tableName: 'mac_pools',
+  properties: {
+    id: id(),
+    name: { type: 'string', unique: true },
+    description: { type: 'text' },
+    allowDuplicates: { type: 'boolean' },
+    defaultPool: { type: 'boolean' },
+    ranges: { type: 'text' },
+    ...timestamps(),
+  },
+});
+
+export const NetworkSchema = new EntitySchema<Network>({
+  class: Network,
+  tableName: 'networks',
+  properties: {
+    id: id(),
+    name: { type: 'string' },
+    description: { type: 'text' },
+    dataCenterId: reference(),
+    vlanId: { type: 'integer', nullable: true },
+    mtu: { type: 'integer' },
+    ...timestamps(),
+  },
+});
+
+export const VnicProfileSchema = new EntitySchema<VnicProfile>({
+  class: VnicProfile,
+  tableName: 'vnic_profiles',
+  properties: {
+    id: id(),
+    name: { type: 'string' },
+    description: { type: 'text' },
+    networkId: reference(),
+    portMirroring: { type: 'boolean' },
+    ...timestamps(),
+  },
+});
+
+export const NicSchema = new EntitySchema<Nic>({
+  class: Nic,
+  tableName: 'nics',
+  properties: {
+    id: id(),
+    name: { type: 'string' },
+    vmId: optionalReference(),
+    templateId: optionalReference(),
+    nicInterface: { type: 'string' },
+    mac: { type: 'string' },
+    macPoolId: optionalReference(),
+    vnicProfileId: optionalReference(),
+    linked: { type: 'boolean' },
+    plugged: { type: 'boolean' },
+    ...timestamps(),
+  },
+});
+
+export const TemplateSchema = new EntitySchema<Template>({
+  class: Template,
+  tableName: 'templates',
+  properties: {
+    id: id(),
+    name: { type: 'string', unique: true },
+    description: { type: 'text' },
+    clusterId: optionalReference(),
+    memoryBytes: bytes(),
+    cpuSockets: { type: 'integer' },
+    cpuCores: { type: 'integer' },
+    cpuThreads: { type: 'integer' },
+    osType: { type: 'string' },
+    displayType: { type: 'string' },
+    status: { type: 'string' },
+    sourceVmId: optionalReference(),
+    ...timestamps(),
+  },
+});
+
+export const VmPoolSchema = new EntitySchema<VmPool>({
+  class: VmPool,
+  tableName: 'vm_pools',
+  properties: {
+    id: id(),
+    name: { type: 'string', unique: true },
+    description: { type: 'text' },
+    clusterId: reference(),
+    templateId: reference(),
+    size: { type: 'integer' },
+    prestartedVms: { type: 'integer' },
+    maxUserVms: { type: 'integer' },
+    poolType: { type: 'string' },
+    ...timestamps(),
   },
 });
 
@@ -175,7 +495,10 @@ export const TaskSchema = new EntitySchema<Task>({
   properties: {
     id: { type: 'string', primary: true, length: 36 },
     seq: { ...epochMs(), unique: true },
+    objectType: { type: 'string' },
+    objectId: { type: 'string', length: 36 },
     vmId: { type: 'string', length: 36, nullable: true, index: true },
+    params: { type: 'text', nullable: true },
     hostId: { type: 'string', length: 36, nullable: true },
     action: { type: 'string' },
     commandKind: { type: 'string', nullable: true },
@@ -212,4 +535,21 @@ export const AccessTokenSchema = new EntitySchema<AccessToken>({
   },
 });
 
-export const entitySchemas = [DataCenterSchema, ClusterSchema, HostSchema, VmSchema, TaskSchema, UserSchema, AccessTokenSchema];
+export const entitySchemas = [
+  DataCenterSchema,
+  ClusterSchema,
+  HostSchema,
+  VmSchema,
+  StorageDomainSchema,
+  DiskSchema,
+  DiskAttachmentSchema,
+  MacPoolSchema,
+  NetworkSchema,
+  VnicProfileSchema,
+  NicSchema,
+  TemplateSchema,
+  VmPoolSchema,
+  TaskSchema,
+  UserSchema,
+  AccessTokenSchema,
+];

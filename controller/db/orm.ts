@@ -6,8 +6,14 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entitySchemas } from './entities.js';
 import { Migration20261122000000_initial } from './migrations/Migration20261122000000_initial.js';
+import { Migration20261124000000_resources } from './migrations/Migration20261124000000_resources.js';
+import { Migration20261125000000_search_indexes } from './migrations/Migration20261125000000_search_indexes.js';
 
-export const migrationsList = [{ name: 'Migration20261122000000_initial', class: Migration20261122000000_initial }];
+export const migrationsList = [
+  { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
+  { name: 'Migration20261124000000_resources', class: Migration20261124000000_resources },
+  { name: 'Migration20261125000000_search_indexes', class: Migration20261125000000_search_indexes },
+];
 
 export interface DatabaseConfig {
   /** A postgres:// URL, or undefined for a SQLite file in dataDir. */
@@ -39,6 +45,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Orm> {
     await connection.execute('pragma journal_mode = wal');
     await connection.execute('pragma synchronous = normal');
     await connection.execute('pragma busy_timeout = 5000');
+    await connection.execute('pragma case_sensitive_like = on');
   }
   await orm.getMigrator().up();
   return orm;

@@ -3,6 +3,7 @@ import type { PowerState } from '../../shared/model.js';
 import type { AgentHub } from '../agents/agent-hub.js';
 import type { Records } from '../services/records.js';
 import { conflict, unavailable } from '../services/errors.js';
+import { placementConflict, type PlacementNeeds } from '../services/vm-devices.js';
 
 const memoryHoldingStates: ReadonlySet<PowerState> = new Set(['running', 'paused', 'shutting_down', 'pm_suspended']);
 
@@ -25,12 +26,18 @@ export class Placement {
     private readonly hub: AgentHub,
   ) {}
 
-  reserve(taskId: string, vm: Vm): string {
-    const candidates = vm.hostId
-      ? [this.records.host(vm.hostId)].filter((host): host is Host => host !== undefined)
+  reserve(taskId: string, vm: Vm, needs: PlacementNeeds): string {
+    const blocked = placementConflict(vm, needs);
+    if (blocked) throw blocked;
+    if (vm.hostId && needs.hostId && vm.hostId !== needs.hostId) {
+      throw conflict(`VM ${vm.name} is defined on host ${vm.hostId}, but a disk of it is on the local storage of host ${needs.hostId}`);
+    }
+    const pinned = vm.hostId ?? needs.hostId;
+    const candidates = pinned
+      ? [this.records.host(pinned)].filter((host): host is Host => host !== undefined)
       : [...this.records.hosts.values()].filter((host) => host.clusterId === vm.clusterId);
     const reachable = candidates.filter((host) => host.status === 'up' && this.hub.isConnected(host.id));
-    if (vm.hostId && reachable.length === 0) throw unavailable(`host ${vm.hostId} of VM ${vm.name} is not connected`);
+    if (pinned && reachable.length === 0) throw unavailable(`host ${pinned} of VM ${vm.name} is not connected`);
     const used = this.committedMemory();
     let best: { host: Host; free: number } | undefined;
     for (const host of reachable) {
@@ -38,7 +45,7 @@ export class Placement {
       if (free >= vm.memoryBytes && (!best || free > best.free)) best = { host, free };
     }
     if (!best) {
-      const where = vm.hostId ? `its host ${reachable[0]?.name}` : `any responding host of its cluster (${reachable.length} candidate(s))`;
+      const where = pinned ? `its host ${reachable[0]?.name}` : `any responding host of its cluster (${reachable.length} candidate(s))`;
       throw conflict(`no host can run VM ${vm.name}: ${vm.memoryBytes} bytes of memory are not free on ${where}`);
     }
     this.reservations.set(taskId, { hostId: best.host.id, bytes: vm.memoryBytes });

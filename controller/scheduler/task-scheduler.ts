@@ -2,34 +2,39 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
-import { Task, Vm, type TaskState } from '../db/entities.js';
-import type { CommandErrorKind, CommandOutcome, VmSpec } from '../../shared/model.js';
-import type { AgentHub } from '../agents/agent-hub.js';
-import { ServiceError, conflict, notFound } from '../services/errors.js';
+import { Task, type TaskObjectType, type TaskState } from '../db/entities.js';
+import { ServiceError, notFound } from '../services/errors.js';
 import { insertRow, reader, updateRow } from '../services/store.js';
-import type { Records } from '../services/records.js';
-import { Placement } from './placement.js';
-import { desiredStateAfter, planAction, type VmAction } from './vm-actions.js';
 
-const outcomeErrors: Record<CommandErrorKind, (message: string) => ServiceError> = {
-  invalid_state: (message) => conflict(message),
-  domain_not_found: (message) => conflict(message),
-  invalid_command: (message) => new ServiceError('failed', 'Operation Failed', message),
-  hypervisor_failure: (message) => new ServiceError('failed', 'Operation Failed', message),
-  timed_out: (message) => new ServiceError('timeout', 'Operation Timed Out', message),
-};
+/**
+ * Carries out the tasks of one kind of action. A runner is given every task
+ * of its actions, in order per object; `run` may be called again for a task
+ * after a controller restart, so it must be safe to repeat (commands reuse
+ * ids derived from the task id, which agents answer once).
+ */
+export interface TaskRunner {
+  /**
+   * Plans a task that is about to run: it may set the task's host and
+   * command, reserve resources, or refuse by throwing a ServiceError (then
+   * the task fails, or, when planning happens at submission, is never
+   * stored).
+   */
+  plan?(task: Task): void | Promise<void>;
+  /** Performs the task; a ServiceError fails it with that error. */
+  run(task: Task): Promise<void>;
+  /** Frees what `plan` reserved; called once the task ended or was not stored. */
+  release?(task: Task): void;
+}
 
-export function specOf(vm: Vm): VmSpec {
-  return {
-    id: vm.id,
-    name: vm.name,
-    description: vm.description,
-    memoryBytes: vm.memoryBytes,
-    cpu: { sockets: vm.cpuSockets, cores: vm.cpuCores, threads: vm.cpuThreads },
-    osType: vm.osType,
-    displayType: vm.displayType,
-    clusterId: vm.clusterId,
-  };
+/** What a caller asks of the scheduler. */
+export interface TaskRequest {
+  objectType: TaskObjectType;
+  objectId: string;
+  action: string;
+  /** The VM the task concerns, when it is not the object itself. */
+  vmId?: string | null;
+  params?: object;
+  correlationId?: string | null;
 }
 
 const terminal: ReadonlySet<TaskState> = new Set(['finished', 'failed', 'cancelled']);
@@ -38,28 +43,38 @@ export function isTerminal(task: Task): boolean {
   return terminal.has(task.state);
 }
 
+export function paramsOf<T>(task: Task): T {
+  return (task.params ? JSON.parse(task.params) : {}) as T;
+}
+
 /**
- * Runs tasks: in submission order per VM, concurrently across VMs. Every task
- * is written to the database before it is acknowledged and its state changes
- * are persisted, so a restarted controller picks up where it left off: queued
- * tasks run, and running tasks have their command sent again under the same
- * command id (the agent answers a repeat with the first outcome).
+ * Runs tasks: in submission order per object, concurrently across objects.
+ * Every task is written to the database before it is acknowledged and its
+ * state changes are persisted, so a restarted controller picks up where it
+ * left off: queued tasks run, and running tasks are run again (their runner
+ * makes that safe). A task that can run at once is planned before it is
+ * stored, so it is stored already running with its host and command, and a
+ * task its runner refuses is never stored.
  */
 export class TaskScheduler {
   private readonly queues = new Map<string, Task[]>();
+  private readonly runners = new Map<string, TaskRunner>();
+  /** Inserts of tasks that were queued behind others; a task runs only once it is stored. */
+  private readonly storing = new WeakMap<Task, Promise<unknown>>();
   private readonly ended = new EventEmitter();
-  private readonly placement: Placement;
   private lastSeq = 0;
   private stopping = false;
 
   constructor(
     private readonly orm: Orm,
-    private readonly records: Records,
-    private readonly hub: AgentHub,
     private readonly log: Logger,
   ) {
-    this.placement = new Placement(records, hub);
     this.ended.setMaxListeners(0);
+  }
+
+  /** Makes `runner` carry out the tasks of `objectType` with any of `actions`. */
+  register(objectType: TaskObjectType, actions: readonly string[], runner: TaskRunner): void {
+    for (const action of actions) this.runners.set(`${objectType}:${action}`, runner);
   }
 
   async recover(): Promise<void> {
@@ -71,47 +86,64 @@ export class TaskScheduler {
     if (open.length) this.log.info({ tasks: open.length }, 'resuming tasks left by the previous run');
   }
 
-  async submit(vmId: string, action: VmAction, correlationId: string | null): Promise<Task> {
+  async submit(request: TaskRequest): Promise<Task> {
     if (this.stopping) throw new ServiceError('unavailable', 'Shutting Down', 'the controller is shutting down');
-    const vm = this.records.vm(vmId);
-    if (!vm) throw notFound('VM', vmId);
-    const task = Object.assign(new Task(), { id: randomUUID(), seq: ++this.lastSeq, vmId, action, correlationId, createdAt: Date.now(), state: 'queued' as TaskState });
-    const queue = this.queues.get(vmId) ?? [];
-    const idle = queue.length === 0;
-    if (idle) this.prepare(task, vm);
+    const runner = this.runnerOf(request.objectType, request.action);
+    const task = Object.assign(new Task(), {
+      id: randomUUID(),
+      seq: ++this.lastSeq,
+      objectType: request.objectType,
+      objectId: request.objectId,
+      vmId: request.vmId ?? (request.objectType === 'vm' ? request.objectId : null),
+      action: request.action,
+      params: request.params ? JSON.stringify(request.params) : null,
+      correlationId: request.correlationId ?? null,
+      createdAt: Date.now(),
+      state: 'queued' as TaskState,
+    });
+    const queue = this.queues.get(task.objectId) ?? [];
+    const draining = queue.length > 0;
+    const idle = queue.every(isTerminal);
     queue.push(task);
-    this.queues.set(vmId, queue);
+    this.queues.set(task.objectId, queue);
     try {
-      await insertRow(this.orm, 'tasks', task);
+      if (idle) await this.prepare(task, runner);
+      const insert = insertRow(this.orm, 'tasks', task);
+      this.storing.set(task, insert.catch(() => undefined));
+      await insert;
     } catch (error) {
       queue.splice(queue.indexOf(task), 1);
-      this.placement.release(task.id);
-      if (idle && queue.length) void this.drain(vmId);
-      else if (idle) this.queues.delete(vmId);
+      runner.release?.(task);
+      if (!draining && queue.length) void this.drain(task.objectId);
+      else if (!draining) this.queues.delete(task.objectId);
       throw error;
     }
-    const desired = desiredStateAfter[action];
-    if (desired && vm.desiredState !== desired) {
-      this.records.updateVm(vmId, { desiredState: desired }).catch((error) => this.log.error({ err: error, vm: vmId }, 'could not record the desired state'));
-    }
-    if (idle) void this.drain(vmId);
+    if (!draining) void this.drain(task.objectId);
     return task;
   }
 
   async cancel(taskId: string): Promise<Task> {
     const task = await reader(this.orm).findOne(Task, { id: taskId });
     if (!task) throw notFound('task', taskId);
-    const queue = task.vmId ? this.queues.get(task.vmId) : undefined;
+    const queue = this.queues.get(task.objectId);
     const queued = queue?.find((candidate) => candidate.id === taskId);
-    if (!queued || queued.state !== 'queued') throw conflict(`task ${taskId} is ${queued?.state ?? task.state}; only queued tasks can be cancelled`);
+    if (!queued || queued.state !== 'queued') {
+      throw new ServiceError('conflict', 'Operation Failed', `task ${taskId} is ${queued?.state ?? task.state}; only queued tasks can be cancelled`);
+    }
     queue!.splice(queue!.indexOf(queued), 1);
     await this.finish(queued, 'cancelled');
     return queued;
   }
 
-  runningAction(vmId: string): VmAction | undefined {
-    const head = this.queues.get(vmId)?.[0];
-    return head?.state === 'running' ? (head.action as VmAction) : undefined;
+  /** The action of the task running on the object, if one is. */
+  runningAction(objectId: string): string | undefined {
+    const head = this.queues.get(objectId)?.[0];
+    return head?.state === 'running' ? head.action : undefined;
+  }
+
+  /** Whether the object has tasks queued or running. */
+  isBusy(objectId: string): boolean {
+    return this.queues.get(objectId)?.some((task) => !isTerminal(task)) ?? false;
   }
 
   /** Resolves with the task once it has ended, or undefined after timeoutMs. */
@@ -132,7 +164,18 @@ export class TaskScheduler {
     });
   }
 
-  private openTask(taskId: string): Task | undefined {
+  async stop(): Promise<void> {
+    this.stopping = true;
+  }
+
+  private runnerOf(objectType: string, action: string): TaskRunner {
+    const runner = this.runners.get(`${objectType}:${action}`);
+    if (!runner) throw new ServiceError('invalid', 'Invalid request', `there is no ${action} task for a ${objectType.replace('_', ' ')}`);
+    return runner;
+  }
+
+  /** A task that is queued or running, or has just ended and is still being written; undefined otherwise. */
+  openTask(taskId: string): Task | undefined {
     for (const queue of this.queues.values()) {
       const found = queue.find((task) => task.id === taskId);
       if (found) return found;
@@ -140,95 +183,67 @@ export class TaskScheduler {
     return undefined;
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-  }
-
   private enqueue(task: Task): void {
-    const key = task.vmId ?? task.id;
-    const queue = this.queues.get(key);
+    const queue = this.queues.get(task.objectId);
     if (queue) {
       queue.push(task);
       return;
     }
-    this.queues.set(key, [task]);
-    void this.drain(key);
+    this.queues.set(task.objectId, [task]);
+    void this.drain(task.objectId);
   }
 
   private async drain(key: string): Promise<void> {
     const queue = this.queues.get(key)!;
     while (queue.length && !this.stopping) {
       const task = queue[0]!;
+      await this.storing.get(task);
+      if (queue[0] !== task) continue;
       await this.execute(task).catch((error) => this.log.error({ err: error, task: task.id }, 'task bookkeeping failed'));
       if (queue[0] === task) queue.shift();
     }
     if (!this.stopping) this.queues.delete(key);
   }
 
-  /** Plans a task that can run at once, so that it is stored already running with its host and command. */
-  private prepare(task: Task, vm: Vm): void {
-    const plan = planAction(task.action as VmAction, vm, this.records.host(vm.hostId)?.status);
-    task.commandKind = plan.command;
-    task.hostId = plan.command === 'start' ? this.placement.reserve(task.id, vm) : vm.hostId;
+  private async prepare(task: Task, runner: TaskRunner): Promise<void> {
+    await runner.plan?.(task);
     task.state = 'running';
     task.startedAt = Date.now();
   }
 
   private async execute(task: Task): Promise<void> {
-    const prepared = task.state === 'running' && (task.commandKind === null || task.hostId !== null);
-    task.state = 'running';
+    let runner: TaskRunner | undefined;
+    let failure: ServiceError | undefined;
     try {
-      const vm = task.vmId ? this.records.vm(task.vmId) : undefined;
-      if (!vm) throw notFound('VM', task.vmId ?? '');
-      let hostId = task.hostId;
-      let command = task.commandKind;
-      if (!prepared) {
-        this.prepare(task, vm);
-        ({ hostId, commandKind: command } = task);
-        await updateRow(this.orm, 'tasks', 'id', task.id, { state: 'running', startedAt: task.startedAt, hostId, commandKind: command });
+      runner = this.runnerOf(task.objectType, task.action);
+      if (task.state === 'queued') {
+        await this.prepare(task, runner);
+        await updateRow(this.orm, 'tasks', 'id', task.id, { state: 'running', startedAt: task.startedAt, hostId: task.hostId, commandKind: task.commandKind });
       }
-      if (command && hostId) {
-        const outcome = await this.hub.dispatch(hostId, {
-          commandId: task.id,
-          taskId: task.id,
-          kind: command,
-          vmId: vm.id,
-          spec: command === 'start' || command === 'define' ? specOf(vm) : undefined,
-        });
-        this.recordOutcome(vm, hostId, command, outcome);
-        if (!outcome.ok) throw outcomeErrors[outcome.error](outcome.message);
-      }
-      if (task.action === 'remove') {
-        await reader(this.orm).nativeDelete(Vm, { id: vm.id });
-        this.records.dropVm(vm.id);
-      }
-      await this.finish(task, 'finished');
+      await runner.run(task);
     } catch (error) {
-      if (this.stopping) return;
-      const failure = error instanceof ServiceError ? error : new ServiceError('failed', 'Operation Failed', String((error as Error)?.message ?? error));
+      failure = error instanceof ServiceError ? error : new ServiceError('failed', 'Operation Failed', String((error as Error)?.message ?? error));
       if (!(error instanceof ServiceError)) this.log.error({ err: error, task: task.id }, 'task failed unexpectedly');
-      await this.finish(task, 'failed', failure);
-    } finally {
-      this.placement.release(task.id);
     }
+    runner?.release?.(task);
+    if (this.stopping) return;
+    await this.finish(task, failure ? 'failed' : 'finished', failure);
   }
 
-  private recordOutcome(vm: Vm, hostId: string, command: string, outcome: CommandOutcome): void {
-    const now = Date.now();
-    if (outcome.domain) {
-      if (vm.hostId !== hostId || vm.powerState !== outcome.domain.state) this.records.reportVm(vm.id, { hostId, powerState: outcome.domain.state, powerStateAt: now });
-    } else if (outcome.ok && command === 'undefine') {
-      this.records.reportVm(vm.id, { hostId: null, powerState: null, powerStateAt: now });
-    }
-  }
-
+  /**
+   * Ends a task. Waiters hear of the end at once, while the row is written:
+   * the outcome is settled (an agent answers a repeated command with its
+   * first outcome), so a crash before the write only makes the task run
+   * again to the same end. The object's next task waits for the write, and
+   * until then readers get the task from `openTask`.
+   */
   private async finish(task: Task, state: TaskState, error?: ServiceError): Promise<void> {
     task.state = state;
     task.endedAt = Date.now();
     task.errorKind = error?.kind ?? null;
     task.errorReason = error?.reason ?? null;
     task.errorDetail = error?.detail ?? null;
-    await updateRow(this.orm, 'tasks', 'id', task.id, {
+    const written = updateRow(this.orm, 'tasks', 'id', task.id, {
       state,
       endedAt: task.endedAt,
       errorKind: task.errorKind,
@@ -236,5 +251,6 @@ export class TaskScheduler {
       errorDetail: task.errorDetail,
     });
     this.ended.emit(task.id, task);
+    await written;
   }
 }

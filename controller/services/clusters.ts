@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
-import { Cluster, DataCenter, Host, Vm } from '../db/entities.js';
+import { Cluster, DataCenter, Host, MacPool, Template, Vm, VmPool } from '../db/entities.js';
 import { conflict, notFound } from './errors.js';
 import { findReferenced, inTransaction, reader, type Reference } from './store.js';
 import { defined } from './datacenters.js';
@@ -10,6 +10,7 @@ export interface ClusterInput {
   description?: string;
   dataCenter?: Reference;
   cpuArchitecture?: string;
+  macPool?: Reference;
 }
 
 export class ClusterService {
@@ -28,8 +29,10 @@ export class ClusterService {
   create(input: ClusterInput & { name: string; dataCenter: Reference }): Promise<Cluster> {
     return inTransaction(this.orm, async (em) => {
       const dataCenter = await findReferenced(em, DataCenter, input.dataCenter, 'data center');
+      const macPool = input.macPool ? await findReferenced(em, MacPool, input.macPool, 'MAC pool') : await em.findOneOrFail(MacPool, { defaultPool: true });
       const now = Date.now();
       return em.create(Cluster, {
+        macPoolId: macPool.id,
         id: randomUUID(),
         name: input.name,
         description: input.description ?? '',
@@ -45,7 +48,12 @@ export class ClusterService {
     return inTransaction(this.orm, async (em) => {
       const cluster = await em.findOne(Cluster, { id });
       if (!cluster) throw notFound('cluster', id);
-      const { dataCenter, ...fields } = input;
+      const { dataCenter, macPool, ...fields } = input;
+      if (macPool) {
+        const pool = await findReferenced(em, MacPool, macPool, 'MAC pool');
+        if (pool.id !== cluster.macPoolId && (await em.count(Vm, { clusterId: id }))) throw conflict(`cluster ${cluster.name} has VMs; their NICs' addresses come from its current MAC pool`);
+        cluster.macPoolId = pool.id;
+      }
       if (dataCenter) {
         const target = await findReferenced(em, DataCenter, dataCenter, 'data center');
         if (target.id !== cluster.dataCenterId) throw conflict('a cluster cannot move to another data center');
@@ -59,8 +67,13 @@ export class ClusterService {
     return inTransaction(this.orm, async (em) => {
       const cluster = await em.findOne(Cluster, { id });
       if (!cluster) throw notFound('cluster', id);
-      const [hosts, vms] = await Promise.all([em.count(Host, { clusterId: id }), em.count(Vm, { clusterId: id })]);
-      if (hosts + vms > 0) throw conflict(`cluster ${cluster.name} still has ${hosts} host(s) and ${vms} VM(s)`);
+      const [hosts, vms, pools, templates] = await Promise.all([
+        em.count(Host, { clusterId: id }),
+        em.count(Vm, { clusterId: id }),
+        em.count(VmPool, { clusterId: id }),
+        em.count(Template, { clusterId: id }),
+      ]);
+      if (hosts + vms + pools + templates > 0) throw conflict(`cluster ${cluster.name} still has ${hosts} host(s), ${vms} VM(s), ${pools} VM pool(s) and ${templates} template(s)`);
       em.remove(cluster);
       return cluster;
     });

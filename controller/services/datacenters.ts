@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
-import { Cluster, DataCenter } from '../db/entities.js';
+import { Cluster, DataCenter, Network, Nic, StorageDomain, VnicProfile } from '../db/entities.js';
+import { createNetwork, managementNetworkName } from './networks.js';
 import { conflict, notFound } from './errors.js';
-import { inTransaction, reader } from './store.js';
+import { inTransaction, reader, runStatement } from './store.js';
 
 export interface DataCenterInput {
   name?: string;
@@ -23,10 +24,11 @@ export class DataCenterService {
     return found;
   }
 
+  /** Creates a data center with its management network, as oVirt does. */
   create(input: Required<Pick<DataCenterInput, 'name'>> & DataCenterInput): Promise<DataCenter> {
     return inTransaction(this.orm, async (em) => {
       const now = Date.now();
-      return em.create(DataCenter, {
+      const dataCenter = em.create(DataCenter, {
         id: randomUUID(),
         name: input.name,
         description: input.description ?? '',
@@ -34,6 +36,9 @@ export class DataCenterService {
         createdAt: now,
         updatedAt: now,
       });
+      await em.flush();
+      await createNetwork(em, { name: managementNetworkName, description: 'Management Network', dataCenterId: dataCenter.id, vlanId: null, mtu: 0 });
+      return dataCenter;
     });
   }
 
@@ -52,6 +57,15 @@ export class DataCenterService {
       if (!dataCenter) throw notFound('data center', id);
       const clusters = await em.count(Cluster, { dataCenterId: id });
       if (clusters > 0) throw conflict(`data center ${dataCenter.name} still has ${clusters} cluster(s); remove them first`);
+      const domains = await em.count(StorageDomain, { dataCenterId: id });
+      if (domains > 0) throw conflict(`data center ${dataCenter.name} still has ${domains} storage domain(s) attached; detach them first`);
+      const networks = await em.find(Network, { dataCenterId: id });
+      const profiles = networks.length ? await em.find(VnicProfile, { networkId: { $in: networks.map((network) => network.id) } }) : [];
+      if (profiles.length && (await em.count(Nic, { vnicProfileId: { $in: profiles.map((profile) => profile.id) } }))) {
+        throw conflict(`NICs still use the networks of data center ${dataCenter.name}`);
+      }
+        for (const profile of profiles) await runStatement(em, 'delete from vnic_profiles where id = ?', [profile.id]);
+      for (const network of networks) await runStatement(em, 'delete from networks where id = ?', [network.id]);
       em.remove(dataCenter);
       return dataCenter;
     });
@@ -60,4 +74,19 @@ export class DataCenterService {
 
 export function defined<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** The changes an update makes to a VM's or template's settings: the fields given, and the CPU topology counts given. */
+export function settingsPatch<T extends { cpuSockets: number; cpuCores: number; cpuThreads: number }>(
+  current: T,
+  fields: object,
+  cpu: { sockets?: number; cores?: number; threads?: number } | undefined,
+): Partial<T> & { updatedAt: number } {
+  return {
+    ...(defined(fields) as Partial<T>),
+    cpuSockets: cpu?.sockets ?? current.cpuSockets,
+    cpuCores: cpu?.cores ?? current.cpuCores,
+    cpuThreads: cpu?.threads ?? current.cpuThreads,
+    updatedAt: Date.now(),
+  };
 }

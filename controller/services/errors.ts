@@ -12,6 +12,7 @@
  * - `unsupported_media`: the body's content type is not XML or JSON.
  * - `failed`: the hypervisor failed the operation.
  * - `timeout`: the operation did not end in time.
+ * - `precondition_failed`: the object changed since the version the request names (If-Match).
  */
 export type ErrorKind =
   | 'invalid'
@@ -22,7 +23,8 @@ export type ErrorKind =
   | 'too_large'
   | 'unsupported_media'
   | 'failed'
-  | 'timeout';
+  | 'timeout'
+  | 'precondition_failed';
 
 export class ServiceError extends Error {
   constructor(

@@ -77,6 +77,9 @@ export class HostService {
     if (change.removed) {
       this.records.reportVm(change.domain.uuid, { hostId: null, powerState: null, powerStateAt: now }, { hostId });
     } else {
+      const vm = this.records.vm(change.domain.uuid);
+      // A report of what is already known (a command's outcome carried it first) changes nothing.
+      if (vm && vm.hostId === hostId && vm.powerState === change.domain.state) return;
       this.records.reportVm(change.domain.uuid, { hostId, powerState: change.domain.state, powerStateAt: now });
     }
   }

@@ -12,6 +12,8 @@ export class Records {
   readonly vms = new Map<string, Vm>();
   readonly hosts = new Map<string, Host>();
   private readonly pendingVmWrites = new Map<string, Partial<Vm>>();
+  private readonly revisions = new Map<string, number>();
+  private clock = 0;
   private flushing?: Promise<void>;
 
   constructor(
@@ -33,8 +35,14 @@ export class Records {
     return id ? this.hosts.get(id) : undefined;
   }
 
+  /** A number that changes whenever the VM's record changes, and is never reused. */
+  vmRevision(id: string): number {
+    return this.revisions.get(id) ?? 0;
+  }
+
   putVm(vm: Vm): void {
     this.vms.set(vm.id, detached(Vm, vm));
+    this.touch(vm.id);
   }
 
   putHost(host: Host): void {
@@ -43,6 +51,7 @@ export class Records {
 
   dropVm(id: string): void {
     this.vms.delete(id);
+    this.revisions.delete(id);
   }
 
   dropHost(id: string): void {
@@ -54,6 +63,7 @@ export class Records {
     if (!current) return;
     await this.write('vms', id, patch);
     Object.assign(current, patch);
+    this.touch(id);
   }
 
   /**
@@ -66,6 +76,7 @@ export class Records {
     const current = this.vms.get(id);
     if (!current || (condition && current.hostId !== condition.hostId)) return;
     Object.assign(current, patch);
+    this.touch(id);
     this.pendingVmWrites.set(id, { ...this.pendingVmWrites.get(id), ...patch });
     this.flushing ??= this.flushReports();
   }
@@ -92,6 +103,10 @@ export class Records {
     if (!current) return;
     await this.write('hosts', id, patch);
     Object.assign(current, patch);
+  }
+
+  private touch(id: string): void {
+    this.revisions.set(id, ++this.clock);
   }
 
   private write(table: string, id: string, patch: object): Promise<void> {

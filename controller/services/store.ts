@@ -47,3 +47,15 @@ export async function findReferenced<T extends { id: string; name: string }>(em:
   if (!found) throw notFound(what, reference.id ?? reference.name ?? '');
   return found;
 }
+
+/** Runs a parameterized query and returns its rows as T; inside a transaction when `on` is an entity manager in one. */
+export async function selectRows<T>(on: Orm | EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
+  const em = 'em' in on ? on.em.fork() : on;
+  return (await em.getConnection().execute(sql, params as never[], 'all', em.getTransactionContext())) as unknown as T[];
+}
+
+/** Runs a parameterized statement; inside a transaction when `on` is an entity manager in one. */
+export async function runStatement(on: Orm | EntityManager, sql: string, params: unknown[] = []): Promise<void> {
+  const em = 'em' in on ? on.em.fork() : on;
+  await em.getConnection().execute(sql, params as never[], 'run', em.getTransactionContext());
+}

@@ -1,5 +1,5 @@
 import type { Orm } from '../db/orm.js';
-import { Host, Task, Vm } from '../db/entities.js';
+import { Task } from '../db/entities.js';
 import type { TaskScheduler } from '../scheduler/task-scheduler.js';
 import { notFound } from './errors.js';
 import { reader } from './store.js';
@@ -10,28 +10,12 @@ export class TaskService {
     private readonly scheduler: TaskScheduler,
   ) {}
 
-  list(): Promise<Task[]> {
-    return reader(this.orm).find(Task, {}, { orderBy: { seq: 'desc' }, limit: 1000 });
-  }
-
-  async listForVm(vmId: string): Promise<Task[]> {
-    const em = reader(this.orm);
-    if (!(await em.count(Vm, { id: vmId }))) throw notFound('VM', vmId);
-    return em.find(Task, { vmId }, { orderBy: { seq: 'desc' } });
-  }
-
-  async listForHost(hostId: string): Promise<Task[]> {
-    const em = reader(this.orm);
-    if (!(await em.count(Host, { id: hostId }))) throw notFound('host', hostId);
-    return em.find(Task, { hostId }, { orderBy: { seq: 'desc' }, limit: 1000 });
-  }
-
   async get(id: string, waitSeconds = 0): Promise<Task> {
     if (waitSeconds > 0) {
       const ended = await this.scheduler.waitForEnd(id, waitSeconds * 1000);
       if (ended) return ended;
     }
-    const task = await reader(this.orm).findOne(Task, { id });
+    const task = this.scheduler.openTask(id) ?? (await reader(this.orm).findOne(Task, { id }));
     if (!task) throw notFound('task', id);
     return task;
   }

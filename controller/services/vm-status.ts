@@ -13,6 +13,7 @@ export type VmStatus =
   | 'saving_state'
   | 'restoring_state'
   | 'reboot_in_progress'
+  | 'image_locked'
   | 'not_responding'
   | 'unknown';
 
@@ -26,7 +27,8 @@ const fromPower: Record<PowerState, VmStatus> = {
   pm_suspended: 'suspended',
 };
 
-const whileRunning: Partial<Record<VmAction, VmStatus>> = {
+const whileRunning: Partial<Record<VmAction | 'create_disks' | 'attach_disk', VmStatus>> = {
+  create_disks: 'image_locked',
   start: 'powering_up',
   resume: 'powering_up',
   stop: 'powering_down',
@@ -39,12 +41,12 @@ const whileRunning: Partial<Record<VmAction, VmStatus>> = {
  * Derives the status shown to API clients from what the host last reported,
  * whether that host still responds, and the task in flight on the VM.
  */
-export function vmStatus(powerState: PowerState | null, hostId: string | null, hostStatus: HostStatus | undefined, runningAction: VmAction | undefined): VmStatus {
+export function vmStatus(powerState: PowerState | null, hostId: string | null, hostStatus: HostStatus | undefined, runningAction: string | undefined): VmStatus {
   if (hostId && hostStatus !== 'up') {
     return powerState === 'running' || powerState === 'paused' || powerState === 'shutting_down' ? 'not_responding' : 'unknown';
   }
   const reported = hostId && powerState ? fromPower[powerState] : 'down';
-  const transitional = runningAction && whileRunning[runningAction];
+  const transitional = runningAction && whileRunning[runningAction as keyof typeof whileRunning];
   if (!transitional) return reported;
   if (runningAction === 'start' && powerState === 'suspended') return 'restoring_state';
   if (transitional === 'powering_up' && reported === 'up') return reported;

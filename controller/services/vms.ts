@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
-import { Cluster, Task, Vm } from '../db/entities.js';
+import { Cluster, Disk, DiskAttachment, Nic, StorageDomain, Task, Template, Vm, blankTemplateId } from '../db/entities.js';
 import type { DisplayType } from '../../shared/model.js';
 import type { TaskScheduler } from '../scheduler/task-scheduler.js';
-import type { VmAction } from '../scheduler/vm-actions.js';
+import { desiredStateAfter, type VmAction } from '../scheduler/vm-actions.js';
+import type { CreateDisksParams } from '../scheduler/vm-device-runner.js';
+import type { RemoveVmParams } from '../scheduler/vm-removal.js';
 import { conflict, notFound } from './errors.js';
 import { findReferenced, inTransaction, type Reference } from './store.js';
 import type { Records } from './records.js';
-import { defined } from './datacenters.js';
+import { settingsPatch } from './datacenters.js';
+import type { MacPoolService } from './mac-pools.js';
+import type { VmDevices } from './vm-devices.js';
 import { vmStatus, type VmStatus } from './vm-status.js';
 
 export interface VmInput {
@@ -20,10 +25,21 @@ export interface VmInput {
   cluster?: Reference;
 }
 
+export interface NewVm extends VmInput {
+  name: string;
+  cluster: Reference;
+  template?: Reference;
+  /** Give the VM full copies of the template's disks instead of thin ones backed by the template's. */
+  clone?: boolean;
+  vmPoolId?: string;
+}
+
 /** A VM with what it takes to describe it: its status and its host's name. */
 export interface VmView {
   vm: Vm;
   status: VmStatus;
+  /** Changes whenever the VM's record changes; with the status it identifies the VM's representation. */
+  revision: number;
 }
 
 export class VmService {
@@ -31,12 +47,13 @@ export class VmService {
     private readonly orm: Orm,
     private readonly records: Records,
     private readonly scheduler: TaskScheduler,
+    private readonly devices: VmDevices,
+    private readonly macPools: MacPoolService,
   ) {}
 
-  list(filter: { name?: string } = {}): VmView[] {
-    const matches = filter.name === undefined ? () => true : wildcardMatcher(filter.name);
-    const vms = [...this.records.vms.values()].filter((vm) => matches(vm.name)).sort((a, b) => a.name.localeCompare(b.name));
-    return this.describe(vms);
+  /** Views of the VMs with these ids that exist, in that order. */
+  views(ids: readonly string[]): VmView[] {
+    return this.describe(ids.flatMap((id) => this.records.vms.get(id) ?? []));
   }
 
   get(id: string): VmView {
@@ -45,28 +62,50 @@ export class VmService {
     return this.describe([vm])[0]!;
   }
 
-  async create(input: VmInput & { name: string; memoryBytes: number; cluster: Reference }): Promise<VmView> {
-    const vm = await inTransaction(this.orm, async (em) => {
+  /**
+   * Creates a VM from a template (Blank when none is named): the template's
+   * settings where the input gives none, copies of its disks (thin, backed by
+   * the template's, unless `clone`), and its NICs with new MAC addresses from
+   * the cluster's pool. The disks' volumes are made by a task on the VM, which
+   * runs before any task submitted for the VM later.
+   */
+  async create(input: NewVm, correlationId: string | null = null): Promise<VmView> {
+    const created = await inTransaction(this.orm, async (em) => {
       const cluster = await findReferenced(em, Cluster, input.cluster, 'cluster');
+      const template = input.template ? await findReferenced(em, Template, input.template, 'template') : await em.findOneOrFail(Template, { id: blankTemplateId });
+      if (template.status !== 'ok') throw conflict(`template ${template.name} is ${template.status}`);
       const now = Date.now();
-      return em.create(Vm, {
+      const vm = em.create(Vm, {
         id: randomUUID(),
         name: input.name,
-        description: input.description ?? '',
-        memoryBytes: input.memoryBytes,
-        cpuSockets: input.cpu?.sockets ?? 1,
-        cpuCores: input.cpu?.cores ?? 1,
-        cpuThreads: input.cpu?.threads ?? 1,
-        osType: input.osType ?? 'other',
-        displayType: input.displayType ?? 'vnc',
+        description: input.description ?? (template.id === blankTemplateId ? '' : template.description),
+        memoryBytes: input.memoryBytes ?? template.memoryBytes,
+        cpuSockets: input.cpu?.sockets ?? template.cpuSockets,
+        cpuCores: input.cpu?.cores ?? template.cpuCores,
+        cpuThreads: input.cpu?.threads ?? template.cpuThreads,
+        osType: input.osType ?? template.osType,
+        displayType: input.displayType ?? template.displayType,
         clusterId: cluster.id,
+        templateId: template.id,
+        vmPoolId: input.vmPoolId ?? null,
+        allocatedTo: null,
         desiredState: 'down',
         createdAt: now,
         updatedAt: now,
       });
+      await em.flush();
+      if (template.id === blankTemplateId) return { vm, disks: [] };
+      const disks = await copyTemplateDisks(em, template, vm, cluster, input.clone ?? false);
+      await this.copyTemplateNics(em, template, vm, cluster);
+      return { vm, disks };
     });
-    this.records.putVm(vm);
-    return this.get(vm.id);
+    this.records.putVm(created.vm);
+    if (created.disks.length === 0) this.devices.noDevices(created.vm.id);
+    else {
+      const params: CreateDisksParams = { disks: created.disks };
+      await this.scheduler.submit({ objectType: 'vm', objectId: created.vm.id, action: 'create_disks', params, correlationId });
+    }
+    return this.get(created.vm.id);
   }
 
   async update(id: string, input: VmInput): Promise<VmView> {
@@ -79,21 +118,33 @@ export class VmService {
         vm.clusterId = cluster.id;
       }
       const { cpu, cluster: _cluster, ...fields } = input;
-      em.assign(vm, {
-        ...defined(fields),
-        cpuSockets: cpu?.sockets ?? vm.cpuSockets,
-        cpuCores: cpu?.cores ?? vm.cpuCores,
-        cpuThreads: cpu?.threads ?? vm.cpuThreads,
-        updatedAt: Date.now(),
-      });
+      em.assign(vm, settingsPatch(vm, fields, cpu));
       return vm;
     });
     this.records.putVm(updated);
     return this.get(id);
   }
 
-  requestAction(id: string, action: VmAction, correlationId: string | null): Promise<Task> {
-    return this.scheduler.submit(id, action, correlationId);
+  async requestAction(id: string, action: VmAction, correlationId: string | null, params?: RemoveVmParams): Promise<Task> {
+    const task = await this.scheduler.submit({ objectType: 'vm', objectId: id, action, params, correlationId });
+    const desired = desiredStateAfter[action];
+    const vm = this.records.vm(id);
+    if (desired && vm && vm.desiredState !== desired) {
+      this.records.updateVm(id, { desiredState: desired }).catch(() => undefined);
+    }
+    return task;
+  }
+
+  /** How many VMs a host has, and how many of them run. */
+  hostSummary(hostId: string): { active: number; total: number } {
+    let total = 0;
+    let active = 0;
+    for (const vm of this.records.vms.values()) {
+      if (vm.hostId !== hostId) continue;
+      total++;
+      if (vm.powerState === 'running' || vm.powerState === 'paused' || vm.powerState === 'shutting_down') active++;
+    }
+    return { active, total };
   }
 
   count(): { total: number; active: number } {
@@ -106,11 +157,50 @@ export class VmService {
     return vms.map((vm) => ({
       vm,
       status: vmStatus(vm.powerState, vm.hostId, this.records.host(vm.hostId)?.status, this.scheduler.runningAction(vm.id)),
+      revision: this.records.vmRevision(vm.id),
     }));
+  }
+
+  private async copyTemplateNics(em: EntityManager, template: Template, vm: Vm, cluster: Cluster): Promise<void> {
+    const nics = await em.find(Nic, { templateId: template.id }, { orderBy: { name: 'asc' } });
+    if (nics.length === 0) return;
+    await this.macPools.exclusively(cluster.macPoolId, async () => {
+      for (const nic of nics) {
+        const mac = await this.macPools.allocate(em, cluster.macPoolId, undefined);
+        em.create(Nic, { ...nic, id: randomUUID(), vmId: vm.id, templateId: null, mac, macPoolId: cluster.macPoolId, createdAt: vm.createdAt, updatedAt: vm.createdAt });
+        await em.flush();
+      }
+    });
   }
 }
 
-function wildcardMatcher(pattern: string): (value: string) => boolean {
-  const expression = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
-  return (value) => expression.test(value);
+/** Creates the rows of a new VM's disks from its template's: thin copies backed by the template's volumes, or full copies. */
+async function copyTemplateDisks(em: EntityManager, template: Template, vm: Vm, cluster: Cluster, clone: boolean): Promise<CreateDisksParams['disks']> {
+  const disks: CreateDisksParams['disks'] = [];
+  for (const attachment of await em.find(DiskAttachment, { templateId: template.id }, { orderBy: { createdAt: 'asc', id: 'asc' } })) {
+    const source = await em.findOneOrFail(Disk, { id: attachment.diskId });
+    const domain = await em.findOneOrFail(StorageDomain, { id: source.storageDomainId });
+    if (domain.status !== 'active' || domain.dataCenterId !== cluster.dataCenterId) {
+      throw conflict(`disk ${source.name} of template ${template.name} is on storage domain ${domain.name}, which is not active in the data center of cluster ${cluster.name}`);
+    }
+    const disk = em.create(Disk, {
+      id: randomUUID(),
+      name: `${vm.name}_${source.name}`,
+      description: source.description,
+      storageDomainId: source.storageDomainId,
+      provisionedSize: source.provisionedSize,
+      actualSize: 0,
+      format: clone ? source.format : 'cow',
+      sparse: clone ? source.sparse : true,
+      status: 'locked',
+      parentDiskId: clone ? null : source.id,
+      templateId: null,
+      createdAt: vm.createdAt,
+      updatedAt: vm.createdAt,
+    });
+    await em.flush();
+    em.create(DiskAttachment, { ...attachment, id: disk.id, diskId: disk.id, vmId: vm.id, templateId: null, createdAt: vm.createdAt });
+    disks.push(clone ? { diskId: disk.id, copyOfDiskId: source.id } : { diskId: disk.id, backingDiskId: source.id });
+  }
+  return disks;
 }

@@ -10,10 +10,37 @@ import type {
   ProtoVmSpec,
   ProtoVmSpec__Output,
 } from './load.js';
+import type { StorageSpec as ProtoStorageSpec, StorageSpec__Output as ProtoStorageSpec__Output } from './generated/drover/agent/v1/StorageSpec.js';
+import type { VolumeRef as ProtoVolumeRef, VolumeRef__Output as ProtoVolumeRef__Output } from './generated/drover/agent/v1/VolumeRef.js';
+import type { VolumeSpec as ProtoVolumeSpec, VolumeSpec__Output as ProtoVolumeSpec__Output } from './generated/drover/agent/v1/VolumeSpec.js';
+import type { StorageUsage as ProtoStorageUsage, StorageUsage__Output as ProtoStorageUsage__Output } from './generated/drover/agent/v1/StorageUsage.js';
+import type { DiskDevice as ProtoDiskDevice, DiskDevice__Output as ProtoDiskDevice__Output } from './generated/drover/agent/v1/DiskDevice.js';
+import type { NicDevice as ProtoNicDevice, NicDevice__Output as ProtoNicDevice__Output } from './generated/drover/agent/v1/NicDevice.js';
 import type { PowerState as ProtoPowerState } from './generated/drover/agent/v1/PowerState.js';
 import type { CommandKind as ProtoCommandKind } from './generated/drover/agent/v1/CommandKind.js';
 import type { CommandError as ProtoCommandError } from './generated/drover/agent/v1/CommandError.js';
-import type { CommandErrorKind, CommandKind, CommandOutcome, DomainStatus, HostCommand, HostFacts, PowerState, VmSpec } from '../model.js';
+import type {
+  CommandErrorKind,
+  CommandKind,
+  CommandOutcome,
+  DiskBus,
+  DiskDevice,
+  DomainCommandKind,
+  DomainStatus,
+  HostCommand,
+  HostFacts,
+  NicDevice,
+  NicModel,
+  PowerState,
+  StorageCommandKind,
+  StorageSpec,
+  StorageUsage,
+  VmSpec,
+  VolumeFacts,
+  VolumeFormat,
+  VolumeRef,
+  VolumeSpec,
+} from '../model.js';
 
 type Named<T> = Extract<T, string>;
 
@@ -37,7 +64,16 @@ const kindToProto: Record<CommandKind, Named<ProtoCommandKind>> = {
   reboot: 'REBOOT',
   undefine: 'UNDEFINE',
   pause: 'PAUSE',
+  prepare_storage: 'PREPARE_STORAGE',
+  release_storage: 'RELEASE_STORAGE',
+  create_volume: 'CREATE_VOLUME',
+  delete_volume: 'DELETE_VOLUME',
+  plug_device: 'PLUG_DEVICE',
+  unplug_device: 'UNPLUG_DEVICE',
 };
+
+const storageKinds: ReadonlySet<CommandKind> = new Set<StorageCommandKind>(['prepare_storage', 'release_storage', 'create_volume', 'delete_volume']);
+const deviceKinds: ReadonlySet<CommandKind> = new Set(['plug_device', 'unplug_device']);
 
 const errorToProto: Record<CommandErrorKind, Named<ProtoCommandError>> = {
   invalid_state: 'INVALID_STATE',
@@ -45,6 +81,9 @@ const errorToProto: Record<CommandErrorKind, Named<ProtoCommandError>> = {
   invalid_command: 'INVALID_COMMAND',
   hypervisor_failure: 'HYPERVISOR_FAILURE',
   timed_out: 'TIMED_OUT',
+  not_supported: 'NOT_SUPPORTED',
+  storage_unreachable: 'STORAGE_UNREACHABLE',
+  no_space: 'NO_SPACE',
 };
 
 function invert<K extends string, V extends string>(map: Record<K, V>): Map<V, K> {
@@ -83,6 +122,8 @@ export function encodeSpec(spec: VmSpec): ProtoVmSpec {
     os_type: spec.osType,
     display_type: spec.displayType,
     cluster_id: spec.clusterId,
+    disks: spec.disks.map(encodeDisk),
+    nics: spec.nics.map(encodeNic),
   };
 }
 
@@ -97,27 +138,140 @@ export function decodeSpec(spec: ProtoVmSpec__Output): VmSpec {
     osType: spec.os_type,
     displayType: spec.display_type,
     clusterId: spec.cluster_id,
+    disks: spec.disks.map(decodeDisk),
+    nics: spec.nics.map(decodeNic),
   };
 }
 
-export function encodeCommand(command: HostCommand): Command {
+function oneOf<T extends string>(allowed: readonly T[], value: string, what: string): T {
+  if (!allowed.includes(value as T)) throw new ProtocolError(`unknown ${what} ${value}`);
+  return value as T;
+}
+
+function required<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new ProtocolError(`${what} is missing`);
+  return value;
+}
+
+export function encodeStorage(storage: StorageSpec): ProtoStorageSpec {
+  return { id: storage.id, kind: storage.kind, address: storage.address, path: storage.path };
+}
+
+export function decodeStorage(storage: ProtoStorageSpec__Output): StorageSpec {
+  return { id: storage.id, kind: oneOf(['localfs', 'nfs', 'posixfs'] as const, storage.kind, 'storage kind'), address: storage.address, path: storage.path };
+}
+
+function encodeVolumeRef(volume: VolumeRef): ProtoVolumeRef {
+  return { storage: encodeStorage(volume.storage), volume_id: volume.volumeId, format: volume.format };
+}
+
+function decodeVolumeRef(volume: ProtoVolumeRef__Output): VolumeRef {
   return {
-    command_id: command.commandId,
-    task_id: command.taskId,
-    kind: kindToProto[command.kind],
+    storage: decodeStorage(required(volume.storage, 'volume storage')),
+    volumeId: volume.volume_id,
+    format: oneOf<VolumeFormat>(['qcow2', 'raw'], volume.format, 'volume format'),
+  };
+}
+
+function encodeVolumeSpec(volume: VolumeSpec): ProtoVolumeSpec {
+  return {
+    volume: encodeVolumeRef(volume),
+    capacity_bytes: volume.capacityBytes,
+    sparse: volume.sparse,
+    backing: volume.backing ? encodeVolumeRef(volume.backing) : null,
+    copy_of: volume.copyOf ? encodeVolumeRef(volume.copyOf) : null,
+  };
+}
+
+function decodeVolumeSpec(volume: ProtoVolumeSpec__Output): VolumeSpec {
+  return {
+    ...decodeVolumeRef(required(volume.volume, 'volume')),
+    capacityBytes: Number(volume.capacity_bytes),
+    sparse: volume.sparse,
+    backing: volume.backing ? decodeVolumeRef(volume.backing) : undefined,
+    copyOf: volume.copy_of ? decodeVolumeRef(volume.copy_of) : undefined,
+  };
+}
+
+function encodeDisk(disk: DiskDevice): ProtoDiskDevice {
+  return { disk_id: disk.diskId, volume: encodeVolumeRef(disk.volume), bus: disk.bus, bootable: disk.bootable, read_only: disk.readOnly };
+}
+
+function decodeDisk(disk: ProtoDiskDevice__Output): DiskDevice {
+  return {
+    diskId: disk.disk_id,
+    volume: decodeVolumeRef(required(disk.volume, 'disk volume')),
+    bus: oneOf<DiskBus>(['virtio', 'virtio_scsi', 'sata', 'ide'], disk.bus, 'disk bus'),
+    bootable: disk.bootable,
+    readOnly: disk.read_only,
+  };
+}
+
+function encodeNic(nic: NicDevice): ProtoNicDevice {
+  return {
+    nic_id: nic.nicId,
+    name: nic.name,
+    mac: nic.mac,
+    model: nic.model,
+    network: nic.network ? { id: nic.network.id, name: nic.network.name, vlan_id: nic.network.vlanId ?? 0, has_vlan: nic.network.vlanId !== null, mtu: nic.network.mtu } : null,
+    linked: nic.linked,
+  };
+}
+
+function decodeNic(nic: ProtoNicDevice__Output): NicDevice {
+  const network = nic.network;
+  return {
+    nicId: nic.nic_id,
+    name: nic.name,
+    mac: nic.mac,
+    model: oneOf<NicModel>(['virtio', 'e1000', 'rtl8139'], nic.model, 'NIC model'),
+    network: network ? { id: network.id, name: network.name, vlanId: network.has_vlan ? network.vlan_id : null, mtu: network.mtu } : null,
+    linked: nic.linked,
+  };
+}
+
+export function encodeUsage(usage: StorageUsage): ProtoStorageUsage {
+  return { storage_id: usage.storageId, available_bytes: usage.availableBytes, used_bytes: usage.usedBytes };
+}
+
+export function decodeUsage(usage: ProtoStorageUsage__Output): StorageUsage {
+  return { storageId: usage.storage_id, availableBytes: Number(usage.available_bytes), usedBytes: Number(usage.used_bytes) };
+}
+
+export function encodeCommand(command: HostCommand): Command {
+  const base = { command_id: command.commandId, task_id: command.taskId, kind: kindToProto[command.kind] };
+  if ('storage' in command) {
+    return {
+      ...base,
+      storage: encodeStorage(command.storage),
+      volume: command.volume ? encodeVolumeSpec(command.volume) : null,
+      volume_ref: command.volumeRef ? encodeVolumeRef(command.volumeRef) : null,
+    };
+  }
+  return {
+    ...base,
     vm_id: command.vmId,
     spec: command.spec ? encodeSpec(command.spec) : null,
+    device_id: 'deviceId' in command ? command.deviceId : '',
   };
 }
 
 export function decodeCommand(command: Command__Output): HostCommand {
-  return {
-    commandId: command.command_id,
-    taskId: command.task_id,
-    kind: decodeEnum(kindFromProto, command.kind, 'command kind'),
-    vmId: command.vm_id,
-    spec: command.spec ? decodeSpec(command.spec) : undefined,
-  };
+  const base = { commandId: command.command_id, taskId: command.task_id };
+  const kind = decodeEnum(kindFromProto, command.kind, 'command kind');
+  if (storageKinds.has(kind)) {
+    return {
+      ...base,
+      kind: kind as StorageCommandKind,
+      storage: decodeStorage(required(command.storage, 'storage')),
+      volume: command.volume ? decodeVolumeSpec(command.volume) : undefined,
+      volumeRef: command.volume_ref ? decodeVolumeRef(command.volume_ref) : undefined,
+    };
+  }
+  if (deviceKinds.has(kind)) {
+    return { ...base, kind: kind as 'plug_device' | 'unplug_device', vmId: command.vm_id, spec: decodeSpec(required(command.spec, 'spec')), deviceId: command.device_id };
+  }
+  return { ...base, kind: kind as DomainCommandKind, vmId: command.vm_id, spec: command.spec ? decodeSpec(command.spec) : undefined };
 }
 
 export function encodeOutcome(commandId: string, outcome: CommandOutcome): CommandResult {
@@ -127,13 +281,19 @@ export function encodeOutcome(commandId: string, outcome: CommandOutcome): Comma
     error: outcome.ok ? 'COMMAND_ERROR_UNSPECIFIED' : errorToProto[outcome.error],
     message: outcome.ok ? '' : outcome.message,
     domain: outcome.domain ? encodeDomain(outcome.domain) : null,
+    volume: outcome.volume ? { path: outcome.volume.path, actual_size_bytes: outcome.volume.actualSizeBytes } : null,
+    storage: outcome.storage ? encodeUsage(outcome.storage) : null,
   };
 }
 
 export function decodeOutcome(result: CommandResult__Output): CommandOutcome {
-  const domain = result.domain ? decodeDomain(result.domain) : undefined;
-  if (result.ok) return { ok: true, domain };
-  return { ok: false, error: decodeEnum(errorFromProto, result.error, 'command error'), message: result.message, domain };
+  const facts = {
+    domain: result.domain ? decodeDomain(result.domain) : undefined,
+    volume: result.volume ? ({ path: result.volume.path, actualSizeBytes: Number(result.volume.actual_size_bytes) } satisfies VolumeFacts) : undefined,
+    storage: result.storage ? decodeUsage(result.storage) : undefined,
+  };
+  if (result.ok) return { ok: true, ...facts };
+  return { ok: false, error: decodeEnum(errorFromProto, result.error, 'command error'), message: result.message, ...facts };
 }
 
 export function encodeHello(facts: HostFacts): Hello {

@@ -101,7 +101,7 @@ export function badInputSuite(test: Test, database: DatabaseKind): void {
     { name: 'local that is not a boolean', status: 400, detail: /data_center\.local must be true or false/, send: () => api().post('/datacenters', '<data_center><name>yes-dc</name><local>yes</local></data_center>') },
     // Missing required fields.
     { name: 'a VM without a name', status: 400, detail: /vm\.name is required/, send: () => api().post('/vms', vmXml('<memory>268435456</memory><cluster><name>Default</name></cluster>')) },
-    { name: 'a VM without memory', status: 400, detail: /vm\.memory is required/, send: () => api().post('/vms', vmXml('<name>no-memory</name><cluster><name>Default</name></cluster>')) },
+    { name: 'a VM from a template that does not exist', status: 404, detail: /template/, send: () => api().post('/vms', vmXml('<name>no-template</name><cluster><name>Default</name></cluster><template><name>nowhere</name></template>')) },
     { name: 'a VM without a cluster', status: 400, detail: /vm\.cluster is required/, send: () => api().post('/vms', vmXml('<name>no-cluster</name><memory>268435456</memory>')) },
     { name: 'an empty <vm/>', status: 400, detail: /is required/, send: () => api().post('/vms', '<vm/>') },
     { name: 'a cluster reference with neither id nor name', status: 400, detail: /needs an id or a name/, send: () => api().post('/vms', vmXml('<name>anon-cluster</name><memory>268435456</memory><cluster><description>x</description></cluster>')) },
@@ -193,7 +193,11 @@ export function badInputSuite(test: Test, database: DatabaseKind): void {
     { name: '?wait=abc', status: 400, detail: /wait must be a whole number/, send: (s) => api().get(`/tasks/${s.taskId}?wait=abc`) },
     { name: '?wait=-1', status: 400, detail: /wait/, send: (s) => api().get(`/tasks/${s.taskId}?wait=-1`) },
     { name: '?wait beyond an hour', status: 400, detail: /wait must be between 0 and 3600/, send: (s) => api().get(`/tasks/${s.taskId}?wait=3601`) },
-    { name: 'a search this version does not understand', status: 400, detail: /is not understood/, send: () => api().get('/vms?search=status%3Dup') },
+    { name: 'a search on a field VMs do not have', status: 400, detail: /unknown field "colour"; the valid fields are: .*memory/, send: () => api().get('/vms?search=colour%3Dred') },
+    { name: 'a search with a syntax error', status: 400, detail: /search: at 7: /, send: () => api().get(`/vms?search=${encodeURIComponent('memory>')}`) },
+    { name: 'an unknown attribute filter', status: 400, detail: /colour is neither a known option nor a field/, send: () => api().get('/vms?colour=red') },
+    { name: 'an unknown follow link', status: 400, detail: /vm has no link "disk"; it has cluster, disk_attachments/, send: () => api().get('/vms?follow=disk') },
+    { name: 'a huge max', status: 400, detail: /max must be between -1/, send: () => api().get('/vms?max=99999999999999') },
     { name: 'a method the collection does not have', status: 405, send: () => api().request('PATCH', '/vms') },
   ];
 

@@ -136,7 +136,7 @@ export function resourcesSuite(test: Test, database: DatabaseKind): void {
     t.is(vm.status, 201, vm.text);
     t.is(vm.body.vm.cluster.id, cluster.id);
     const refusedCluster = await api.delete(`/clusters/${cluster.id}`);
-    assertFault(t, refusedCluster, 409, /cl-busy still has 0 host\(s\) and 1 VM/);
+    assertFault(t, refusedCluster, 409, /cl-busy still has 0 host\(s\), 1 VM\(s\)/);
     t.is((await api.get(`/clusters/${cluster.id}`)).status, 200, 'the cluster is still there');
 
     t.is((await api.delete(`/vms/${vm.body.vm.id}`)).status, 200);

@@ -132,6 +132,13 @@ export class Api {
     return (await this.get('/hosts', { accept: 'json' })).body.host ?? [];
   }
 
+  /** Waits for a task to end (up to 30 s) and returns it as JSON. */
+  async task(id: string): Promise<any> {
+    const response = await this.get(`/tasks/${id}?wait=30`, { accept: 'json' });
+    if (response.status !== 200) throw new Error(`GET task ${id} answered ${response.status}: ${response.text}`);
+    return response.body;
+  }
+
   async action(id: string, action: string, options: { async?: boolean } = {}): Promise<ApiResponse> {
     return this.post(`/vms/${id}/${action}`, options.async ? '<action><async>true</async></action>' : '<action/>');
   }
@@ -245,6 +252,9 @@ export class TestSystem {
         DROVER_DATABASE_URL: this.databaseUrl ?? '',
         DROVER_ADMIN_PASSWORD: adminPassword,
         DROVER_HEARTBEAT_INTERVAL_MS: String(this.heartbeatMs),
+        DROVER_POOL_RECONCILE_INTERVAL_MS: '200',
+        DROVER_COUNT_STATEMENTS: '1',
+        DROVER_MAX_EMBEDDED_OBJECTS: '10000',
         DROVER_LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -261,6 +271,16 @@ export class TestSystem {
     const exited = new Promise((resolve) => controller.once('exit', resolve));
     controller.kill(signal);
     await exited;
+  }
+
+  /** Where the controller's database is, for writing rows straight into it while the controller is stopped. */
+  get databaseLocation(): { url?: string; dataDir: string } {
+    return { url: this.databaseUrl, dataDir: path.join(this.directory, 'controller') };
+  }
+
+  /** Where shared storage is "mounted" for every agent of the system: one directory all of them see, as an NFS mount would be. */
+  get mountRoot(): string {
+    return path.join(this.directory, 'mnt');
   }
 
   async addHost(name: string, options: HostOptions = {}): Promise<void> {
@@ -293,6 +313,7 @@ export class TestSystem {
         DROVER_AGENT_DATA_DIR: record.dataDir,
         DROVER_HOST_NAME: name,
         DROVER_POLL_INTERVAL_MS: '100',
+        DROVER_STORAGE_MOUNT_ROOT: this.mountRoot,
         DROVER_LOG_LEVEL: 'debug',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import type { CommandErrorKind, DomainStatus, PowerState, VmSpec } from '../../../shared/model.js';
+import type { CommandErrorKind, DomainStatus, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../../shared/model.js';
 import { DriverError, type DriverOperation, type HypervisorDriver, type NodeFacts } from '../driver.js';
 
 interface FakeDomain {
@@ -29,14 +29,29 @@ export class FakeDriver implements HypervisorDriver {
     suspend: 0,
     reboot: 0,
     undefine: 0,
+    prepareStorage: 0,
+    releaseStorage: 0,
+    createVolume: 0,
+    deleteVolume: 0,
+    plugDevice: 0,
+    unplugDevice: 0,
   };
+  /** The volumes that exist, by storage domain id and volume id. */
+  readonly volumes = new Map<string, VolumeSpec>();
+  /** The storage domains prepared and not released, by id. */
+  readonly preparedStorage = new Map<string, StorageSpec>();
+  /** Whether devices can be plugged into running domains; the libvirt test driver cannot. */
+  hotplug = true;
   listCalls = 0;
+  /** How many times getDomain was called from outside the driver. */
+  lookups = 0;
   opened = false;
   private readonly domains = new Map<string, FakeDomain>();
   private readonly pendingFailures: { operation: DriverOperation; kind: CommandErrorKind; message: string }[] = [];
   private failurePredicate?: FailurePredicate;
   private readonly delays = new Map<DriverOperation, number>();
   private guestIgnoresShutdown = false;
+  private readonly changeListeners: ((uuid: string) => void)[] = [];
 
   async open(): Promise<void> {
     this.opened = true;
@@ -59,12 +74,21 @@ export class FakeDriver implements HypervisorDriver {
     };
   }
 
+  onDomainChange(listener: (uuid: string) => void): void {
+    this.changeListeners.push(listener);
+  }
+
   async listDomains(): Promise<DomainStatus[]> {
     this.listCalls++;
     return [...this.domains.values()].map((domain) => this.statusOf(domain));
   }
 
   async getDomain(uuid: string): Promise<DomainStatus | undefined> {
+    this.lookups++;
+    return this.current(uuid);
+  }
+
+  private current(uuid: string): DomainStatus | undefined {
     const domain = this.domains.get(uuid);
     return domain ? this.statusOf(domain) : undefined;
   }
@@ -80,7 +104,7 @@ export class FakeDriver implements HypervisorDriver {
   async start(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('start', uuid);
     this.transition(domain, 'start', ['shutoff', 'suspended'], 'running');
-    return this.getDomain(uuid);
+    return this.current(uuid);
   }
 
   async shutdown(uuid: string, timeoutMs: number): Promise<DomainStatus | undefined> {
@@ -88,45 +112,83 @@ export class FakeDriver implements HypervisorDriver {
     this.require(domain, 'shutdown', ['running', 'shutting_down']);
     if (this.guestIgnoresShutdown) throw new DriverError('timed_out', `domain ${domain.name} did not shut down within ${timeoutMs} ms`);
     domain.state = 'shutoff';
-    return this.getDomain(uuid);
+    return this.current(uuid);
   }
 
   async destroy(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('destroy', uuid);
     this.require(domain, 'destroy', [...activeStates, 'suspended']);
     domain.state = 'shutoff';
-    return this.getDomain(uuid);
+    return this.current(uuid);
   }
 
   async pause(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('pause', uuid);
     this.transition(domain, 'pause', ['running'], 'paused');
-    return this.getDomain(uuid);
+    return this.current(uuid);
   }
 
   async resume(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('resume', uuid);
     this.transition(domain, 'resume', ['paused', 'pm_suspended', 'suspended'], 'running');
-    return this.getDomain(uuid);
+    return this.current(uuid);
   }
 
   async suspend(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('suspend', uuid);
     this.transition(domain, 'suspend', ['running', 'paused'], 'suspended');
-    return this.getDomain(uuid);
+    return this.current(uuid);
   }
 
   async reboot(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('reboot', uuid);
     this.transition(domain, 'reboot', ['running'], 'running');
-    return this.getDomain(uuid);
+    return this.current(uuid);
   }
 
   async undefine(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('undefine', uuid);
     this.require(domain, 'undefine', ['shutoff', 'suspended']);
     this.domains.delete(uuid);
-    return this.getDomain(uuid);
+    return this.current(uuid);
+  }
+
+  async prepareStorage(storage: StorageSpec): Promise<StorageUsage> {
+    await this.enter('prepareStorage', storage.id);
+    this.preparedStorage.set(storage.id, storage);
+    return this.usageOf(storage.id);
+  }
+
+  async releaseStorage(storage: StorageSpec): Promise<void> {
+    await this.enter('releaseStorage', storage.id);
+    this.preparedStorage.delete(storage.id);
+  }
+
+  async storageUsage(): Promise<StorageUsage[]> {
+    return [...this.preparedStorage.keys()].map((id) => this.usageOf(id));
+  }
+
+  async createVolume(volume: VolumeSpec): Promise<{ volume: VolumeFacts; usage: StorageUsage }> {
+    await this.enter('createVolume', volume.volumeId);
+    this.preparedStorage.set(volume.storage.id, volume.storage);
+    const key = `${volume.storage.id}/${volume.volumeId}`;
+    if (!this.volumes.has(key)) this.volumes.set(key, volume);
+    return { volume: { path: `/fake/${key}`, actualSizeBytes: volume.sparse ? 0 : volume.capacityBytes }, usage: this.usageOf(volume.storage.id) };
+  }
+
+  async deleteVolume(volume: VolumeRef): Promise<StorageUsage> {
+    await this.enter('deleteVolume', volume.volumeId);
+    this.volumes.delete(`${volume.storage.id}/${volume.volumeId}`);
+    return this.usageOf(volume.storage.id);
+  }
+
+  async plugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined> {
+    return this.changeDevices('plugDevice', spec, deviceId, spec);
+  }
+
+  async unplugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined> {
+    const remaining = { ...spec, disks: spec.disks.filter((disk) => disk.diskId !== deviceId), nics: spec.nics.filter((nic) => nic.nicId !== deviceId) };
+    return this.changeDevices('unplugDevice', spec, deviceId, remaining);
   }
 
   /** Makes the next call of the operation reject with the given kind. */
@@ -166,8 +228,26 @@ export class FakeDriver implements HypervisorDriver {
     this.domains.delete(uuid);
   }
 
+  /** Tells the onDomainChange listeners that the domain changed, as a hypervisor's event would; changes never do it on their own. */
+  reportChange(uuid: string): void {
+    for (const listener of this.changeListeners) listener(uuid);
+  }
+
   specOf(uuid: string): VmSpec | undefined {
     return this.domains.get(uuid)?.spec;
+  }
+
+  private async changeDevices(operation: 'plugDevice' | 'unplugDevice', spec: VmSpec, deviceId: string, next: VmSpec): Promise<DomainStatus | undefined> {
+    const domain = await this.operate(operation, spec.id);
+    this.require(domain, operation, ['running', 'paused']);
+    if (!this.hotplug) throw new DriverError('not_supported', `this hypervisor cannot ${operation === 'plugDevice' ? 'plug' : 'unplug'} device ${deviceId} while the domain runs`);
+    domain.spec = next;
+    return this.current(spec.id);
+  }
+
+  private usageOf(storageId: string): StorageUsage {
+    const used = [...this.volumes.values()].filter((volume) => volume.storage.id === storageId).reduce((sum, volume) => sum + (volume.sparse ? 0 : volume.capacityBytes), 0);
+    return { storageId, availableBytes: 2 ** 40 - used, usedBytes: used };
   }
 
   private statusOf(domain: FakeDomain): DomainStatus {

@@ -1,5 +1,89 @@
-import type { VmSpec } from '../../../shared/model.js';
-import type { DomainConfig } from './domain-xml.js';
+import path from 'node:path';
+import type { DiskBus, DiskDevice, NetworkSpec, NicDevice, StorageSpec, VmSpec, VolumeRef } from '../../../shared/model.js';
+import type { DiskConfig, DomainConfig, InterfaceConfig } from './domain-xml.js';
+
+/** Where shared storage is mounted on a host, as oVirt mounts it; the agent's DROVER_STORAGE_MOUNT_ROOT overrides it. */
+export const defaultMountRoot = '/rhev/data-center/mnt';
+
+/**
+ * The directory a storage domain lives in on this host: a localfs domain's
+ * own directory; shared storage where oVirt would have mounted it, below the
+ * mount root (`server:_export_path` for NFS, the spec with `/` as `_` for posixfs).
+ */
+export function storageDirectory(storage: StorageSpec, mountRoot: string): string {
+  if (storage.kind === 'localfs') return storage.path;
+  const mountName = storage.kind === 'nfs' ? `${storage.address}:${storage.path.replaceAll('/', '_')}` : storage.path.replaceAll('/', '_');
+  return path.join(mountRoot, mountName);
+}
+
+/** The directory holding a storage domain's volumes, as oVirt lays domains out: `<domain directory>/<id>/images`. */
+export function imagesDirectory(storage: StorageSpec, mountRoot: string): string {
+  return path.join(storageDirectory(storage, mountRoot), storage.id, 'images');
+}
+
+export function volumePath(volume: VolumeRef, mountRoot: string): string {
+  return path.join(imagesDirectory(volume.storage, mountRoot), volume.volumeId);
+}
+
+export const storagePoolPrefix = 'drover-sd-';
+
+export function storagePoolName(storageId: string): string {
+  return `${storagePoolPrefix}${storageId}`;
+}
+
+export function networkNameFor(network: Pick<NetworkSpec, 'id'>): string {
+  return `drover-net-${network.id}`;
+}
+
+/** A bridge name of at most 15 characters (the kernel's limit) that stays the same for the network. */
+export function bridgeNameFor(network: Pick<NetworkSpec, 'id'>): string {
+  return `drd${network.id.replaceAll('-', '').slice(0, 12)}`;
+}
+
+/** The name libvirt knows a device by: user aliases carry the `ua-` prefix and survive redefinitions. */
+export function deviceAlias(deviceId: string): string {
+  return `ua-${deviceId}`;
+}
+
+const targetPrefix: Record<DiskBus, 'vd' | 'sd' | 'hd'> = { virtio: 'vd', virtio_scsi: 'sd', sata: 'sd', ide: 'hd' };
+const libvirtBus: Record<DiskBus, DiskConfig['bus']> = { virtio: 'virtio', virtio_scsi: 'scsi', sata: 'sata', ide: 'ide' };
+
+/** The device name of the n-th disk (0-based) with that prefix: vda, vdb, ..., vdz, vdaa, ... */
+export function targetName(prefix: string, index: number): string {
+  let suffix = '';
+  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) suffix = String.fromCharCode(97 + ((n - 1) % 26)) + suffix;
+  return `${prefix}${suffix}`;
+}
+
+/** Lays out disks in the spec's order (bootable first), naming each on its bus family; `taken` are names already in use (on a running domain). */
+export function designDisks(disks: DiskDevice[], mountRoot: string, taken: ReadonlySet<string> = new Set()): DiskConfig[] {
+  const next = new Map<string, number>();
+  return disks.map((disk) => {
+    const prefix = targetPrefix[disk.bus];
+    let index = next.get(prefix) ?? 0;
+    while (taken.has(targetName(prefix, index))) index++;
+    next.set(prefix, index + 1);
+    return {
+      path: volumePath(disk.volume, mountRoot),
+      format: disk.volume.format,
+      bus: libvirtBus[disk.bus],
+      target: targetName(prefix, index),
+      readOnly: disk.readOnly,
+      serial: disk.diskId.replaceAll('-', '').slice(0, 20),
+      alias: deviceAlias(disk.diskId),
+    };
+  });
+}
+
+export function designInterface(nic: NicDevice): InterfaceConfig {
+  return {
+    source: nic.network ? { network: networkNameFor(nic.network) } : undefined,
+    mac: nic.mac,
+    model: nic.model,
+    linkUp: nic.network !== null && nic.linked,
+    alias: deviceAlias(nic.nicId),
+  };
+}
 
 export type HypervisorKind = 'test' | 'kvm';
 
@@ -21,10 +105,13 @@ function singleLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').trim();
 }
 
-export function designDomain(spec: VmSpec, kind: HypervisorKind): DomainConfig {
+export function designDomain(spec: VmSpec, kind: HypervisorKind, mountRoot = defaultMountRoot): DomainConfig {
   const windows = isWindows(spec.osType);
   const spice = spec.displayType === 'spice';
   return {
+    disks: designDisks(spec.disks, mountRoot),
+    interfaces: spec.nics.map(designInterface),
+    scsiController: spec.disks.some((disk) => disk.bus === 'virtio_scsi'),
     type: kind,
     name: domainNameFor(spec.id),
     uuid: spec.id,

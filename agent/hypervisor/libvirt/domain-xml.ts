@@ -10,7 +10,30 @@ export interface DroverMetadata {
   osType: string;
 }
 
+/** A disk device: a file volume on a bus, named `target` in the guest, found again by its alias. */
+export interface DiskConfig {
+  path: string;
+  format: 'qcow2' | 'raw';
+  bus: 'virtio' | 'scsi' | 'sata' | 'ide';
+  target: string;
+  readOnly: boolean;
+  serial: string;
+  alias: string;
+}
+
+/** A network interface: on a libvirt network, or (without a source) user-mode networking with its link down. */
+export interface InterfaceConfig {
+  source?: { network: string };
+  mac: string;
+  model: 'virtio' | 'e1000' | 'rtl8139';
+  linkUp: boolean;
+  alias: string;
+}
+
 export interface DomainConfig {
+  disks: DiskConfig[];
+  interfaces: InterfaceConfig[];
+  scsiController: boolean;
   type: 'test' | 'kvm';
   name: string;
   uuid: string;
@@ -79,8 +102,39 @@ function metadataNode(metadata: DroverMetadata): XmlNode {
   };
 }
 
+function diskNode(disk: DiskConfig): XmlNode {
+  return {
+    ...element({ type: 'file', device: 'disk' }),
+    driver: element({ name: 'qemu', type: disk.format, cache: 'none' }),
+    source: element({ file: disk.path }),
+    target: element({ dev: disk.target, bus: disk.bus }),
+    ...(disk.readOnly ? { readonly: '' } : {}),
+    serial: disk.serial,
+    alias: element({ name: disk.alias }),
+  };
+}
+
+function interfaceNode(nic: InterfaceConfig): XmlNode {
+  return {
+    ...element({ type: nic.source ? 'network' : 'user' }),
+    mac: element({ address: nic.mac }),
+    ...(nic.source ? { source: element({ network: nic.source.network }) } : {}),
+    model: element({ type: nic.model }),
+    link: element({ state: nic.linkUp ? 'up' : 'down' }),
+    alias: element({ name: nic.alias }),
+  };
+}
+
+/** The XML of one device, for plugging it into or unplugging it from a running domain. */
+export function serializeDeviceXml(device: { disk: DiskConfig } | { nic: InterfaceConfig }): string {
+  return 'disk' in device ? (builder.build({ disk: diskNode(device.disk) }) as string) : (builder.build({ interface: interfaceNode(device.nic) }) as string);
+}
+
 function devicesNode(config: DomainConfig): XmlNode {
   const devices: XmlNode = {};
+  if (config.disks.length > 0) devices.disk = config.disks.map(diskNode);
+  if (config.scsiController) devices.controller = element({ type: 'scsi', index: 0, model: 'virtio-scsi' });
+  if (config.interfaces.length > 0) devices.interface = config.interfaces.map(interfaceNode);
   if (config.serialConsole) {
     devices.serial = element({ type: 'pty' });
     devices.console = { ...element({ type: 'pty' }), target: element({ type: 'serial', port: 0 }) };
@@ -176,4 +230,39 @@ export function readDroverMetadata(domainXml: string): DroverMetadata | undefine
     clusterId: field('cluster-id'),
     osType: field('os-type'),
   };
+}
+
+const deviceParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  isArray: (_name, jpath) => jpath === 'domain.devices.disk' || jpath === 'domain.devices.interface',
+});
+
+const orderedParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', preserveOrder: true, parseTagValue: false, trimValues: true });
+const orderedBuilder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', preserveOrder: true, suppressEmptyNode: true, processEntities: true });
+
+/** The target names (vda, sdb, ...) of a domain's disks as its XML describes them. */
+export function readDiskTargets(domainXml: string): Set<string> {
+  const domain = (deviceParser.parse(domainXml) as XmlNode).domain as XmlNode | undefined;
+  const disks = ((domain?.devices as XmlNode | undefined)?.disk ?? []) as XmlNode[];
+  return new Set(disks.map((disk) => String((disk.target as XmlNode | undefined)?.['@_dev'] ?? '')).filter(Boolean));
+}
+
+/** The XML of the disk or interface of a domain that carries the alias, as the domain's XML has it, or undefined. */
+export function findDeviceXml(domainXml: string, alias: string): string | undefined {
+  type Ordered = Record<string, unknown> & { ':@'?: Record<string, string> };
+  const children = (node: Ordered, name: string) => (node[name] as Ordered[] | undefined) ?? [];
+  const document = orderedParser.parse(domainXml) as Ordered[];
+  const domain = document.find((node) => 'domain' in node);
+  const devices = domain ? children(domain, 'domain').find((node) => 'devices' in node) : undefined;
+  for (const device of devices ? children(devices, 'devices') : []) {
+    const kind = 'disk' in device ? 'disk' : 'interface' in device ? 'interface' : undefined;
+    if (!kind) continue;
+    const named = children(device, kind).find((node) => 'alias' in node)?.[':@']?.['@_name'];
+    if (named === alias) return orderedBuilder.build([device]) as string;
+  }
+  return undefined;
 }

@@ -1,27 +1,41 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConnectListAllDomainsFlags, DomainGetXMLDescFlags, DomainState, Hypervisor, type Domain } from '@unraid/libvirt';
-import type { DomainStatus, PowerState, VmSpec } from '../../../shared/model.js';
+import { access } from 'node:fs/promises';
+import type { DomainStatus, NetworkSpec, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../../shared/model.js';
 import { DriverError, type HypervisorDriver, type NodeFacts } from '../driver.js';
-import { designDomain, domainNamePrefix, hypervisorKindOf, type HypervisorKind } from './designer.js';
-import { readDroverMetadata, serializeDomainXml } from './domain-xml.js';
-import { toDriverError, translateErrors } from './errors.js';
-import { hypervisorTypeOf, loadedLibvirtVersion } from './node-facts.js';
+import {
+  bridgeNameFor,
+  defaultMountRoot,
+  designDisks,
+  designDomain,
+  designInterface,
+  deviceAlias,
+  domainNamePrefix,
+  hypervisorKindOf,
+  imagesDirectory,
+  networkNameFor,
+  storageDirectory,
+  storagePoolName,
+  storagePoolPrefix,
+  volumePath,
+  type HypervisorKind,
+} from './designer.js';
+import { droverNamespace, findDeviceXml, readDiskTargets, serializeDeviceXml, serializeDomainXml } from './domain-xml.js';
+import { serializeNetworkXml, serializePoolXml, serializeVolumeXml } from './resource-xml.js';
+import { volumeFiles } from './volume-files.js';
+import { isInvalidOperation, translateErrors } from './errors.js';
+import { DomainState, ErrorCode, LibvirtConnection, isLibvirtError, type DomainInfo, type DomainOperation } from './native/index.js';
 import { SaveImages } from './save-images.js';
 
 export interface LibvirtDriverOptions {
   uri: string;
   dataDir: string;
+  /** Where shared storage is mounted on this host; oVirt's /rhev/data-center/mnt by default. */
+  mountRoot?: string;
 }
 
-interface Identity {
-  uuid: string;
-  name: string;
-  managed: boolean;
-}
-
-const powerStateByLibvirtState: Record<DomainState, PowerState> = {
+const powerStateByLibvirtState: Record<number, PowerState> = {
   [DomainState.NOSTATE]: 'running',
   [DomainState.RUNNING]: 'running',
   [DomainState.BLOCKED]: 'running',
@@ -38,55 +52,68 @@ function invalidState(status: DomainStatus, operation: string): DriverError {
   return new DriverError('invalid_state', `cannot ${operation} domain ${status.name}: it is ${status.state}`);
 }
 
-async function ignoringFailure<T>(operation: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await operation();
-  } catch {
-    return undefined;
-  }
+function notFound(uuid: string): DriverError {
+  return new DriverError('domain_not_found', `no domain with UUID ${uuid}`);
 }
 
+/**
+ * The HypervisorDriver on libvirt, through Drover's own binding (./native): one
+ * connection, opened by open(), on which every call runs. Most operations are a
+ * single job of the binding: it looks the domain up, checks its state where
+ * libvirt would not, acts, and reads the state afterwards.
+ */
 export class LibvirtDriver implements HypervisorDriver {
-  private connection?: Hypervisor;
+  private connection?: LibvirtConnection;
   private readonly kind: HypervisorKind;
   private readonly images: SaveImages;
-  private readonly identityById = new Map<number, Identity>();
-  private readonly identityByName = new Map<string, Identity>();
   private readonly managedByUuid = new Map<string, boolean>();
   private readonly busy = new Map<string, number>();
+  private readonly changeListeners = new Set<(uuid: string) => void>();
   private lastListed = new Set<string>();
+  private readonly mountRoot: string;
+  /** The images directory of each storage domain prepared on this host, by storage domain id. */
+  private readonly preparedStorage = new Map<string, string>();
+  private readonly realizedNetworks = new Set<string>();
 
   constructor(private readonly options: LibvirtDriverOptions) {
     this.kind = hypervisorKindOf(options.uri);
     this.images = new SaveImages(path.join(options.dataDir, 'saved-memory'));
+    this.mountRoot = options.mountRoot ?? defaultMountRoot;
   }
 
+  /** Connects, and subscribes to domain lifecycle events when the hypervisor offers them (without them, only polling sees changes). */
   async open(): Promise<void> {
     await this.images.load();
-    const connection = new Hypervisor({ uri: this.options.uri });
-    await translateErrors(() => connection.connectOpen());
+    const connection = new LibvirtConnection(this.options.uri);
+    await translateErrors(() => connection.open());
+    await connection.onDomainLifecycle((event) => this.domainChanged(event.uuid)).catch(() => undefined);
     this.connection = connection;
+    await this.discoverPools().catch(() => undefined);
   }
 
   async close(): Promise<void> {
     const connection = this.connection;
     this.connection = undefined;
-    if (connection) await translateErrors(() => connection.connectClose());
+    if (connection) await translateErrors(() => connection.close());
+  }
+
+  onDomainChange(listener: (uuid: string) => void): void {
+    this.changeListeners.add(listener);
   }
 
   async nodeFacts(): Promise<NodeFacts> {
     const connection = this.connected();
-    const [info, hostname, libvirtVersion] = await translateErrors(() =>
-      Promise.all([connection.nodeGetInfo(), connection.connectGetHostname(), loadedLibvirtVersion()]),
+    const [info, hostname, hypervisorType, hypervisorVersion, libvirtVersion] = await translateErrors(() =>
+      Promise.all([connection.nodeInfo(), connection.hostname(), connection.hypervisorType(), connection.hypervisorVersion(), connection.libraryVersion()]),
     );
     return {
       hostname,
       cpuCount: info.cpus,
       cpuModel: info.model,
-      memoryBytes: info.memory * 1024,
+      memoryBytes: info.memoryKiB * 1024,
       libvirtVersion,
-      hypervisorType: hypervisorTypeOf(this.options.uri),
-      hypervisorVersion: '',
+      hypervisorType,
+      hypervisorVersion,
       uri: this.options.uri,
     };
   }
@@ -94,142 +121,226 @@ export class LibvirtDriver implements HypervisorDriver {
   async listDomains(): Promise<DomainStatus[]> {
     const connection = this.connected();
     const listedAt = this.images.tick();
-    const [activeIds, inactiveNames, paused, other] = await translateErrors(() =>
-      Promise.all([
-        connection.connectListDomains(),
-        connection.connectListDefinedDomains(),
-        connection.connectListAllDomains(ConnectListAllDomainsFlags.PAUSED),
-        connection.connectListAllDomains(ConnectListAllDomainsFlags.OTHER),
-      ]),
-    );
-    const stateById = await this.unusualStates(paused, other);
+    const domains = await translateErrors(() => connection.listDomains());
+    await Promise.all(domains.filter((domain) => this.knownManaged(domain) === undefined).map((domain) => this.isManaged(domain)));
     const listed = new Map<string, DomainStatus>();
-
-    const activeIdentities = await Promise.all(activeIds.map((id) => this.identityOfId(id)));
-    for (const [index, identity] of activeIdentities.entries()) {
-      if (!identity) continue;
-      const state = stateById.get(activeIds[index]) ?? 'running';
-      if (this.images.recordedBefore(identity.uuid, listedAt) && !this.busy.has(identity.uuid)) await this.images.discard(identity.uuid);
-      listed.set(identity.uuid, { ...identity, state });
+    for (const domain of domains) {
+      const status = this.toStatus(domain, this.knownManaged(domain) ?? false);
+      if (activeStates.has(status.state) && this.images.recordedBefore(status.uuid, listedAt) && !this.busy.has(status.uuid)) await this.images.discard(status.uuid);
+      listed.set(status.uuid, status);
     }
-
-    const inactiveIdentities = await Promise.all(inactiveNames.map((name) => this.identityOfName(name)));
-    for (const identity of inactiveIdentities) {
-      if (!identity || listed.has(identity.uuid)) continue;
-      listed.set(identity.uuid, { ...identity, state: this.images.has(identity.uuid) ? 'suspended' : 'shutoff' });
-    }
-
-    this.forgetIdentitiesExcept(activeIds, inactiveNames);
     await this.recheckVanished(listed);
+    for (const uuid of this.managedByUuid.keys()) if (!listed.has(uuid) && !this.busy.has(uuid)) this.managedByUuid.delete(uuid);
     this.lastListed = new Set(listed.keys());
     return [...listed.values()];
   }
 
   async getDomain(uuid: string): Promise<DomainStatus | undefined> {
-    const domain = await this.lookupOrUndefined(uuid);
-    if (!domain) return undefined;
-    const status = await ignoringFailure(() => this.statusOf(domain));
+    const status = await translateErrors(() => this.currentStatus(uuid));
     if (status && activeStates.has(status.state) && this.images.has(uuid) && !this.busy.has(uuid)) await this.images.discard(uuid);
     return status;
   }
 
   async define(spec: VmSpec): Promise<DomainStatus> {
-    const connection = this.connected();
-    const xml = serializeDomainXml(designDomain(spec, this.kind));
     return this.exclusively(spec.id, async () => {
-      const domain = await connection.domainDefineXML(xml);
-      this.managedByUuid.set(spec.id, true);
-      this.forgetIdentity(spec.id);
-      return this.statusOf(domain);
+      await this.realizeDevices(spec);
+      return this.defineNow(spec);
+    });
+  }
+
+  async plugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined> {
+    return this.exclusively(spec.id, async () => {
+      await this.realizeDevices(spec);
+      const live = await this.runningDomainXml(spec.id, 'plug a device into');
+      const xml = this.deviceXml(spec, deviceId, readDiskTargets(live));
+      await this.connected().attachDevice(spec.id, xml, { live: true });
+      try {
+        await this.defineNow(spec);
+      } catch (error) {
+        await this.connected().detachDevice(spec.id, xml, { live: true }).catch(() => undefined);
+        throw error;
+      }
+      return this.currentStatus(spec.id);
+    });
+  }
+
+  async unplugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined> {
+    return this.exclusively(spec.id, async () => {
+      const live = await this.runningDomainXml(spec.id, 'unplug a device from');
+      const xml = findDeviceXml(live, deviceAlias(deviceId));
+      if (xml) await this.connected().detachDevice(spec.id, xml, { live: true });
+      const remaining = { ...spec, disks: spec.disks.filter((disk) => disk.diskId !== deviceId), nics: spec.nics.filter((nic) => nic.nicId !== deviceId) };
+      try {
+        await this.defineNow(remaining);
+      } catch (error) {
+        if (xml) await this.connected().attachDevice(spec.id, xml, { live: true }).catch(() => undefined);
+        throw error;
+      }
+      return this.currentStatus(spec.id);
+    });
+  }
+
+  async prepareStorage(storage: StorageSpec): Promise<StorageUsage> {
+    return translateErrors(async () => {
+      await this.ensurePool(storage);
+      return this.usageOf(storage);
+    });
+  }
+
+  async releaseStorage(storage: StorageSpec): Promise<void> {
+    return translateErrors(async () => {
+      this.preparedStorage.delete(storage.id);
+      const name = storagePoolName(storage.id);
+      const pool = (await this.connected().listStoragePools()).find((candidate) => candidate.name === name);
+      if (!pool) return;
+      if (pool.active) await this.connected().stopStoragePool(name);
+      if (pool.persistent) await this.connected().undefineStoragePool(name);
+    });
+  }
+
+  async storageUsage(): Promise<StorageUsage[]> {
+    const usage = await Promise.all(
+      [...this.preparedStorage].map(async ([storageId, images]) => ({ storageId, ...(await volumeFiles.space(images)) }) as StorageUsage).map((entry) => entry.catch(() => undefined)),
+    );
+    return usage.filter((entry): entry is StorageUsage => entry !== undefined);
+  }
+
+  async createVolume(volume: VolumeSpec): Promise<{ volume: VolumeFacts; usage: StorageUsage }> {
+    return translateErrors(async () => {
+      await this.ensurePool(volume.storage);
+      const file = volumePath(volume, this.mountRoot);
+      if (await volumeFiles.exists(file)) return { volume: await this.existingVolume(volume, file), usage: await this.usageOf(volume.storage) };
+      if (!volume.sparse) {
+        const { availableBytes } = await this.usageOf(volume.storage);
+        if (volume.capacityBytes > availableBytes) {
+          throw new DriverError('no_space', `storage domain ${volume.storage.id} has ${availableBytes} bytes free, the volume needs ${volume.capacityBytes}`);
+        }
+      }
+      try {
+        await this.writeVolume(volume, file);
+      } catch (error) {
+        await this.discardVolume(volume);
+        throw error;
+      }
+      return { volume: { path: file, actualSizeBytes: await volumeFiles.actualSize(file) }, usage: await this.usageOf(volume.storage) };
+    });
+  }
+
+  async deleteVolume(volume: VolumeRef): Promise<StorageUsage> {
+    return translateErrors(async () => {
+      await this.discardVolume(volume);
+      return this.usageOf(volume.storage).catch(() => ({ storageId: volume.storage.id, availableBytes: 0, usedBytes: 0 }));
     });
   }
 
   async start(uuid: string): Promise<DomainStatus | undefined> {
-    return this.operate(uuid, async (domain, status) => {
-      if (status.state === 'suspended') return this.restore(uuid);
-      if (status.state !== 'shutoff') throw invalidState(status, 'start');
-      await this.connected().domainCreate(domain);
+    return this.exclusively(uuid, async () => {
+      if (this.images.has(uuid)) {
+        const before = await this.existingStatus(uuid);
+        if (before.state === 'suspended') return this.restore(uuid);
+      }
+      return this.act(uuid, 'start', 'create', [DomainState.SHUTOFF]);
     });
   }
 
   async shutdown(uuid: string, timeoutMs: number): Promise<DomainStatus | undefined> {
-    return this.operate(uuid, async (domain, status) => {
-      if (status.state === 'running') await this.connected().domainShutdown(domain);
-      else if (status.state !== 'shutting_down') throw invalidState(status, 'shut down');
-      await this.waitUntilInactive(domain, status, timeoutMs);
+    return this.exclusively(uuid, async () => {
+      let after: DomainInfo | null;
+      try {
+        after = await this.connected().domainOperation(uuid, 'shutdown', { requiredStates: [DomainState.RUNNING] });
+      } catch (error) {
+        if (!isInvalidOperation(error)) throw error;
+        const now = await this.existingStatus(uuid);
+        if (now.state !== 'shutting_down') throw invalidState(now, 'shut down');
+        after = await this.waitUntilInactive(uuid, timeoutMs);
+      }
+      if (after && after.state !== DomainState.SHUTOFF) after = await this.waitUntilInactive(uuid, timeoutMs);
+      return this.statusOf(after);
     });
   }
 
   async destroy(uuid: string): Promise<DomainStatus | undefined> {
-    return this.operate(uuid, async (domain, status) => {
-      if (status.state === 'suspended') return this.images.discard(uuid);
-      if (!activeStates.has(status.state)) throw invalidState(status, 'destroy');
-      await this.connected().domainDestroy(domain);
+    return this.exclusively(uuid, async () => {
+      if (this.images.has(uuid)) {
+        const before = await this.existingStatus(uuid);
+        if (before.state === 'suspended') {
+          await this.images.discard(uuid);
+          return { ...before, state: 'shutoff' };
+        }
+      }
+      return this.act(uuid, 'destroy', 'destroy');
     });
   }
 
   async pause(uuid: string): Promise<DomainStatus | undefined> {
-    return this.operate(uuid, async (domain, status) => {
-      if (status.state !== 'running') throw invalidState(status, 'pause');
-      await this.connected().domainSuspend(domain);
-    });
+    return this.exclusively(uuid, () => this.act(uuid, 'pause', 'suspend', [DomainState.RUNNING]));
   }
 
   async resume(uuid: string): Promise<DomainStatus | undefined> {
-    return this.operate(uuid, async (domain, status) => {
-      if (status.state === 'paused') return this.connected().domainResume(domain);
-      if (status.state === 'pm_suspended') return this.connected().domainPMWakeup(domain);
-      if (status.state === 'suspended') return this.restore(uuid);
-      throw invalidState(status, 'resume');
+    return this.exclusively(uuid, async () => {
+      if (this.images.has(uuid)) {
+        const before = await this.existingStatus(uuid);
+        if (before.state === 'suspended') return this.restore(uuid);
+      }
+      try {
+        return await this.statusOf(await this.connected().domainOperation(uuid, 'resume', { requiredStates: [DomainState.PAUSED] }));
+      } catch (error) {
+        if (!isInvalidOperation(error)) throw error;
+        const now = await this.existingStatus(uuid);
+        if (now.state !== 'pm_suspended') throw invalidState(now, 'resume');
+        return this.act(uuid, 'resume', 'pmWakeup', [DomainState.PMSUSPENDED]);
+      }
     });
   }
 
   async suspend(uuid: string): Promise<DomainStatus | undefined> {
-    return this.operate(uuid, async (domain, status) => {
-      if (status.state !== 'running' && status.state !== 'paused') throw invalidState(status, 'suspend');
+    return this.exclusively(uuid, async () => {
+      const before = await this.existingStatus(uuid);
+      if (before.state !== 'running' && before.state !== 'paused') throw invalidState(before, 'suspend');
       const file = this.images.pathFor(uuid);
       await mkdir(path.dirname(file), { recursive: true });
+      let after: DomainInfo | null;
       try {
-        await this.connected().domainSave(domain, file);
+        after = await this.connected().saveDomain(uuid, file);
       } catch (error) {
         await rm(file, { force: true });
         throw error;
       }
       this.images.record(uuid);
+      return this.statusOf(after);
     });
   }
 
   async reboot(uuid: string, timeoutMs: number): Promise<DomainStatus | undefined> {
-    return this.operate(uuid, async (domain, status) => {
-      if (status.state !== 'running') throw invalidState(status, 'reboot');
-      const connection = this.connected();
-      await connection.domainShutdown(domain);
+    return this.exclusively(uuid, async () => {
       try {
-        await this.waitUntilInactive(domain, status, timeoutMs);
+        return await this.act(uuid, 'reboot', 'reboot', [DomainState.RUNNING]);
+      } catch (error) {
+        if (!(isLibvirtError(error) && error.code === ErrorCode.NO_SUPPORT)) throw error;
+      }
+      await this.act(uuid, 'reboot', 'shutdown', [DomainState.RUNNING]);
+      try {
+        await this.waitUntilInactive(uuid, timeoutMs);
       } catch (error) {
         if (!(error instanceof DriverError && error.kind === 'timed_out')) throw error;
-        await connection.domainDestroy(domain);
+        await this.connected().domainOperation(uuid, 'destroy');
       }
-      await connection.domainCreate(domain);
+      return this.statusOf(await this.connected().domainOperation(uuid, 'create'));
     });
   }
 
   async undefine(uuid: string): Promise<DomainStatus | undefined> {
-    return this.operate(uuid, async (domain, status) => {
-      if (activeStates.has(status.state)) throw invalidState(status, 'undefine');
-      await this.connected().domainUndefine(domain);
+    return this.exclusively(uuid, async () => {
+      const after = await this.act(uuid, 'undefine', 'undefine', [DomainState.SHUTOFF]);
       await this.images.discard(uuid);
-      this.forgetIdentity(uuid);
       this.managedByUuid.delete(uuid);
+      return after;
     });
   }
 
   /** Returns the domain's current XML description; for diagnostics and tests. */
   async domainXml(uuid: string, inactive = false): Promise<string> {
-    return translateErrors(async () => {
-      const domain = await this.connected().domainLookupByUUIDString(uuid);
-      return domain.getXMLDesc(inactive ? DomainGetXMLDescFlags.INACTIVE : DomainGetXMLDescFlags.NONE);
-    });
+    return translateErrors(() => this.connected().domainXml(uuid, { inactive }));
   }
 
   /** Returns the path the memory image of a suspended domain is saved at. */
@@ -237,26 +348,174 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.images.pathFor(uuid);
   }
 
-  private connected(): Hypervisor {
+  private async defineNow(spec: VmSpec): Promise<DomainStatus> {
+    const domain = await this.connected().defineDomain(serializeDomainXml(designDomain(spec, this.kind, this.mountRoot)));
+    this.managedByUuid.set(spec.id, true);
+    return this.toStatus(domain, true);
+  }
+
+  /** Prepares the storage domains and networks a VM's devices use. */
+  private async realizeDevices(spec: VmSpec): Promise<void> {
+    const storage = new Map(spec.disks.map((disk) => [disk.volume.storage.id, disk.volume.storage]));
+    for (const domain of storage.values()) await this.ensurePool(domain);
+    const networks = new Map(spec.nics.flatMap((nic) => (nic.network ? [[nic.network.id, nic.network] as const] : [])));
+    for (const network of networks.values()) await this.ensureNetwork(network);
+  }
+
+  private async runningDomainXml(uuid: string, verb: string): Promise<string> {
+    const status = await this.existingStatus(uuid);
+    if (status.state !== 'running' && status.state !== 'paused') throw invalidState(status, verb);
+    return this.connected().domainXml(uuid, { inactive: false });
+  }
+
+  private deviceXml(spec: VmSpec, deviceId: string, takenTargets: ReadonlySet<string>): string {
+    const disk = spec.disks.find((candidate) => candidate.diskId === deviceId);
+    if (disk) return serializeDeviceXml({ disk: designDisks([disk], this.mountRoot, takenTargets)[0]! });
+    const nic = spec.nics.find((candidate) => candidate.nicId === deviceId);
+    if (nic) return serializeDeviceXml({ nic: designInterface(nic) });
+    throw new DriverError('invalid_command', `the spec of VM ${spec.id} has no device ${deviceId}`);
+  }
+
+  /**
+   * Checks the domain's directory and makes sure its pool is defined, built
+   * and running. libvirt's build creates the images directory on hosts where
+   * libvirtd does the writing; the agent creates it itself only where libvirt
+   * did not (the test driver builds nothing).
+   */
+  private async ensurePool(storage: StorageSpec): Promise<void> {
+    const base = storageDirectory(storage, this.mountRoot);
+    try {
+      await access(base);
+    } catch {
+      const hint = storage.kind === 'localfs' ? 'create it on the host' : 'mount the storage there (Drover does not mount storage itself)';
+      throw new DriverError('storage_unreachable', `the directory ${base} of storage domain ${storage.id} does not exist on this host; ${hint}`);
+    }
+    const images = imagesDirectory(storage, this.mountRoot);
+    const name = storagePoolName(storage.id);
+    const connection = this.connected();
+    const pool = (await connection.listStoragePools()).find((candidate) => candidate.name === name);
+    if (!pool) await connection.defineStoragePool(serializePoolXml({ name, path: images }));
+    if (!pool?.active) {
+      await connection.buildStoragePool(name).catch((error: unknown) => {
+        if (!(isLibvirtError(error) && error.code === ErrorCode.NO_SUPPORT)) throw error;
+      });
+      if (!(await volumeFiles.exists(images))) await mkdir(images, { recursive: true });
+      await connection.startStoragePool(name);
+    }
+    this.preparedStorage.set(storage.id, images);
+  }
+
+  /** Learns the storage domains prepared before this driver opened from their pools, so their space is reported. */
+  private async discoverPools(): Promise<void> {
+    const connection = this.connected();
+    for (const pool of await connection.listStoragePools()) {
+      if (!pool.active || !pool.name.startsWith(storagePoolPrefix)) continue;
+      const target = /<target>\s*<path>([^<]+)<\/path>/.exec(await connection.storagePoolXml(pool.name).catch(() => ''))?.[1];
+      if (target) this.preparedStorage.set(pool.name.slice(storagePoolPrefix.length), target);
+    }
+  }
+
+  private async usageOf(storage: StorageSpec): Promise<StorageUsage> {
+    return { storageId: storage.id, ...(await volumeFiles.space(imagesDirectory(storage, this.mountRoot))) };
+  }
+
+  /**
+   * Creates the volume through libvirt, and writes its file with qemu-img
+   * when libvirt only recorded it (as the test driver does).
+   */
+  private async writeVolume(volume: VolumeSpec, file: string): Promise<void> {
+    const pool = storagePoolName(volume.storage.id);
+    const connection = this.connected();
+    const backing = volume.backing ? { path: volumePath(volume.backing, this.mountRoot), format: volume.backing.format } : undefined;
+    const source = volume.copyOf ? { path: volumePath(volume.copyOf, this.mountRoot), format: volume.copyOf.format } : undefined;
+    if (backing && !(await volumeFiles.exists(backing.path))) throw new DriverError('hypervisor_failure', `the backing volume ${backing.path} does not exist on this host`);
+    if (source && !(await volumeFiles.exists(source.path))) throw new DriverError('hypervisor_failure', `the volume to copy, ${source.path}, does not exist on this host`);
+    const xml = serializeVolumeXml({
+      name: volume.volumeId,
+      format: volume.format,
+      capacityBytes: volume.capacityBytes,
+      allocationBytes: volume.sparse ? 0 : volume.capacityBytes,
+      backing,
+    });
+    if (!(await connection.volumeInfo(pool, volume.volumeId))) {
+      const sourceKnown = volume.copyOf && (await connection.volumeInfo(storagePoolName(volume.copyOf.storage.id), volume.copyOf.volumeId).catch(() => null));
+      if (volume.copyOf && sourceKnown) await connection.cloneVolume(pool, xml, storagePoolName(volume.copyOf.storage.id), volume.copyOf.volumeId);
+      else await connection.createVolume(pool, xml);
+    }
+    if (await volumeFiles.exists(file)) return;
+    if (source) await volumeFiles.copy(source, file, { format: volume.format, sparse: volume.sparse });
+    else await volumeFiles.create(file, { format: volume.format, capacityBytes: volume.capacityBytes, sparse: volume.sparse, backing });
+  }
+
+  /** The facts of a volume that already exists, when it is the one asked for. */
+  private async existingVolume(volume: VolumeSpec, file: string): Promise<VolumeFacts> {
+    const facts = await volumeFiles.info(file);
+    if (facts.format !== volume.format || (!volume.copyOf && facts.virtualSizeBytes !== volume.capacityBytes)) {
+      throw new DriverError('hypervisor_failure', `a different volume (${facts.format}, ${facts.virtualSizeBytes} bytes) already exists at ${file}`);
+    }
+    return { path: file, actualSizeBytes: await volumeFiles.actualSize(file) };
+  }
+
+  /** Removes a volume from libvirt and from disk, whichever of the two has it. */
+  private async discardVolume(volume: VolumeRef): Promise<void> {
+    const connection = this.connected();
+    const pool = storagePoolName(volume.storage.id);
+    try {
+      if (await connection.volumeInfo(pool, volume.volumeId)) await connection.deleteVolume(pool, volume.volumeId);
+    } catch (error) {
+      if (!(isLibvirtError(error) && (error.code === ErrorCode.NO_STORAGE_POOL || error.code === ErrorCode.NO_STORAGE_VOL))) throw error;
+    }
+    await rm(volumePath(volume, this.mountRoot), { force: true });
+  }
+
+  /**
+   * Makes sure the libvirt network for a Drover network exists and runs: over
+   * the host's bridge of the network's name when the host has one (its
+   * administrator set up VLAN and MTU there), otherwise an isolated network
+   * with a bridge of its own.
+   */
+  private async ensureNetwork(network: NetworkSpec): Promise<void> {
+    const name = networkNameFor(network);
+    if (this.realizedNetworks.has(name)) return;
+    const connection = this.connected();
+    const existing = (await connection.listNetworks()).find((candidate) => candidate.name === name);
+    if (!existing) {
+      const hostBridge = await access(`/sys/class/net/${network.name}/bridge`).then(
+        () => true,
+        () => false,
+      );
+      await connection.defineNetwork(serializeNetworkXml({ name, bridge: hostBridge ? network.name : bridgeNameFor(network), hostBridge, mtu: network.mtu }));
+    }
+    if (!existing?.active) await connection.startNetwork(name);
+    this.realizedNetworks.add(name);
+  }
+
+  private connected(): LibvirtConnection {
     if (!this.connection) throw new DriverError('hypervisor_failure', 'the libvirt connection is not open');
     return this.connection;
   }
 
-  private async operate(uuid: string, action: (domain: Domain, status: DomainStatus) => Promise<void>): Promise<DomainStatus | undefined> {
-    return this.exclusively(uuid, async () => {
-      const domain = await this.connected().domainLookupByUUIDString(uuid);
-      const before = await this.statusOf(domain);
-      await action(domain, before);
-      return this.stateAfter(domain, before);
-    });
+  private domainChanged(uuid: string): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener(uuid);
+      } catch {
+        // A listener's failure is its own; the others still hear of the change.
+      }
+    }
   }
 
-  /** Reads only the power state after an operation; name, UUID and management do not change. Undefined once the domain is gone. */
-  private async stateAfter(domain: Domain, before: DomainStatus): Promise<DomainStatus | undefined> {
-    const info = await ignoringFailure(() => domain.getInfo());
-    if (!info) return undefined;
-    const state = powerStateByLibvirtState[info.state] ?? 'running';
-    return { ...before, state: state === 'shutoff' && this.images.has(before.uuid) ? 'suspended' : state };
+  /**
+   * Performs one operation in one job. When the domain is not in a state the
+   * operation allows, the domain's state is read to say which state it is in.
+   */
+  private async act(uuid: string, verb: string, operation: DomainOperation, requiredStates?: number[]): Promise<DomainStatus | undefined> {
+    try {
+      return await this.statusOf(await this.connected().domainOperation(uuid, operation, { requiredStates }));
+    } catch (error) {
+      if (!isInvalidOperation(error)) throw error;
+      throw invalidState(await this.existingStatus(uuid), verb);
+    }
   }
 
   private async exclusively<T>(uuid: string, action: () => Promise<T>): Promise<T> {
@@ -270,101 +529,80 @@ export class LibvirtDriver implements HypervisorDriver {
     }
   }
 
-  private async restore(uuid: string): Promise<void> {
-    await this.connected().domainRestore(this.images.pathFor(uuid));
+  private async restore(uuid: string): Promise<DomainStatus | undefined> {
+    await this.connected().restoreDomain(this.images.pathFor(uuid));
     await this.images.discard(uuid);
+    return this.currentStatus(uuid);
   }
 
-  private async waitUntilInactive(domain: Domain, status: DomainStatus, timeoutMs: number): Promise<void> {
+  /** Waits until the domain is shut off or gone, and returns its last status (null once gone). */
+  private async waitUntilInactive(uuid: string, timeoutMs: number): Promise<DomainInfo | null> {
     const deadline = Date.now() + timeoutMs;
     for (let attempt = 0; ; attempt++) {
-      const info = await ignoringFailure(() => domain.getInfo());
-      if (!info || info.state === DomainState.SHUTOFF) return;
-      if (Date.now() >= deadline) throw new DriverError('timed_out', `domain ${status.name} did not shut down within ${timeoutMs} ms`);
+      const domain = await this.connected().domainStatus(uuid);
+      if (!domain || domain.state === DomainState.SHUTOFF) return domain;
+      if (Date.now() >= deadline) throw new DriverError('timed_out', `domain ${domain.name} did not shut down within ${timeoutMs} ms`);
       await sleep(Math.min(25 * 2 ** attempt, 500, Math.max(deadline - Date.now(), 1)));
     }
   }
 
-  private async statusOf(domain: Domain): Promise<DomainStatus> {
-    const [name, uuid, info] = await Promise.all([domain.getName(), domain.getUUIDString(), domain.getInfo()]);
-    const state = powerStateByLibvirtState[info.state] ?? 'running';
+  private async currentStatus(uuid: string): Promise<DomainStatus | undefined> {
+    return this.statusOf(await this.connected().domainStatus(uuid));
+  }
+
+  /** The domain's status, for an operation that found it in the wrong state or must look before acting. */
+  private async existingStatus(uuid: string): Promise<DomainStatus> {
+    const status = await this.currentStatus(uuid);
+    if (!status) throw notFound(uuid);
+    return status;
+  }
+
+  private async statusOf(domain: DomainInfo | null): Promise<DomainStatus | undefined> {
+    if (!domain) return undefined;
+    return this.toStatus(domain, await this.isManaged(domain));
+  }
+
+  private toStatus(domain: DomainInfo, managed: boolean): DomainStatus {
+    const state = powerStateByLibvirtState[domain.state] ?? 'running';
     return {
-      uuid,
-      name,
-      managed: await this.isManaged(domain, uuid, name),
-      state: state === 'shutoff' && this.images.has(uuid) ? 'suspended' : state,
+      uuid: domain.uuid,
+      name: domain.name,
+      managed,
+      state: state === 'shutoff' && this.images.has(domain.uuid) ? 'suspended' : state,
     };
   }
 
-  private async isManaged(domain: Domain, uuid: string, name: string): Promise<boolean> {
-    if (!name.startsWith(domainNamePrefix)) return false;
-    const known = this.managedByUuid.get(uuid);
+  /** Whether the domain is managed, when that is known without asking libvirt. */
+  private knownManaged(domain: DomainInfo): boolean | undefined {
+    return domain.name.startsWith(domainNamePrefix) ? this.managedByUuid.get(domain.uuid) : false;
+  }
+
+  /**
+   * A domain is managed when its name has Drover's prefix and its persistent
+   * definition carries Drover metadata with its own UUID. The answer is cached
+   * per UUID until the domain is undefined or no longer listed. A domain that
+   * cannot be asked (it vanished, say) reads as unmanaged and is asked again
+   * next time.
+   */
+  private async isManaged(domain: DomainInfo): Promise<boolean> {
+    const known = this.knownManaged(domain);
     if (known !== undefined) return known;
-    const managed = readDroverMetadata(await domain.getXMLDesc(DomainGetXMLDescFlags.INACTIVE))?.id === uuid;
-    this.managedByUuid.set(uuid, managed);
+    let managed: boolean;
+    try {
+      // libvirt answers with the element stripped of its namespace: <vm><id>...</id>...</vm>.
+      const metadata = await this.connected().domainMetadata(domain.uuid, droverNamespace);
+      managed = metadata !== null && /<id>([^<]*)<\/id>/.exec(metadata)?.[1]?.trim() === domain.uuid;
+    } catch (error) {
+      if (!isInvalidOperation(error)) return false;
+      managed = false; // a transient domain has no persistent definition to carry the metadata
+    }
+    this.managedByUuid.set(domain.uuid, managed);
     return managed;
-  }
-
-  private async identify(domain: Domain, knownName?: string): Promise<Identity> {
-    const [name, uuid] = await Promise.all([knownName ?? domain.getName(), domain.getUUIDString()]);
-    return { uuid, name, managed: await this.isManaged(domain, uuid, name) };
-  }
-
-  private async identityOfId(id: number): Promise<Identity | undefined> {
-    const cached = this.identityById.get(id);
-    if (cached) return cached;
-    const identity = await ignoringFailure(async () => this.identify(await this.connected().domainLookupByID(id)));
-    if (identity) this.identityById.set(id, identity);
-    return identity;
-  }
-
-  private async identityOfName(name: string): Promise<Identity | undefined> {
-    const cached = this.identityByName.get(name);
-    if (cached) return cached;
-    const identity = await ignoringFailure(async () => this.identify(await this.connected().domainLookupByName(name), name));
-    if (identity) this.identityByName.set(name, identity);
-    return identity;
-  }
-
-  private forgetIdentity(uuid: string): void {
-    for (const [id, identity] of this.identityById) if (identity.uuid === uuid) this.identityById.delete(id);
-    for (const [name, identity] of this.identityByName) if (identity.uuid === uuid) this.identityByName.delete(name);
-  }
-
-  private forgetIdentitiesExcept(activeIds: number[], inactiveNames: string[]): void {
-    const ids = new Set(activeIds);
-    const names = new Set(inactiveNames);
-    for (const id of this.identityById.keys()) if (!ids.has(id)) this.identityById.delete(id);
-    for (const name of this.identityByName.keys()) if (!names.has(name)) this.identityByName.delete(name);
-  }
-
-  private async unusualStates(paused: Domain[], other: Domain[]): Promise<Map<number, PowerState>> {
-    const states = new Map<number, PowerState>();
-    await Promise.all([
-      ...paused.map(async (domain) => {
-        const id = await ignoringFailure(() => domain.getID());
-        if (id !== undefined && id !== null) states.set(id, 'paused');
-      }),
-      ...other.map(async (domain) => {
-        const found = await ignoringFailure(() => Promise.all([domain.getID(), domain.getInfo()]));
-        if (found && found[0] !== null) states.set(found[0], powerStateByLibvirtState[found[1].state] ?? 'running');
-      }),
-    ]);
-    return states;
   }
 
   private async recheckVanished(listed: Map<string, DomainStatus>): Promise<void> {
     const vanished = [...this.lastListed].filter((uuid) => !listed.has(uuid));
     const rechecked = await Promise.all(vanished.map((uuid) => this.getDomain(uuid)));
     for (const status of rechecked) if (status) listed.set(status.uuid, status);
-  }
-
-  private async lookupOrUndefined(uuid: string): Promise<Domain | undefined> {
-    try {
-      return await this.connected().domainLookupByUUIDString(uuid);
-    } catch (error) {
-      if (toDriverError(error).kind === 'domain_not_found') return undefined;
-      throw toDriverError(error);
-    }
   }
 }

@@ -1,21 +1,22 @@
 import type { CommandErrorKind } from '../../../shared/model.js';
 import { DriverError } from '../driver.js';
+import { ErrorCode, isLibvirtError } from './native/index.js';
 
-const kindByMessage: [RegExp, CommandErrorKind][] = [
-  [/domain not found|no domain with matching/i, 'domain_not_found'],
-  [/already running|not running|is not active|already active|domain is not running|requested operation is not valid|operation invalid/i, 'invalid_state'],
-];
+const kindByCode = new Map<number, CommandErrorKind>([
+  [ErrorCode.NO_DOMAIN, 'domain_not_found'],
+  [ErrorCode.OPERATION_INVALID, 'invalid_state'],
+  [ErrorCode.NO_SUPPORT, 'not_supported'],
+]);
 
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
+/** Turns a libvirt error into a DriverError by its code (no domain, operation invalid, the rest a hypervisor failure). */
+export function toDriverError(error: unknown): DriverError {
+  if (isLibvirtError(error)) return new DriverError(kindByCode.get(error.code) ?? 'hypervisor_failure', error.message);
+  return DriverError.from(error);
 }
 
-export function toDriverError(error: unknown): DriverError {
-  if (error instanceof DriverError) return error;
-  const message = messageOf(error);
-  const kind = kindByMessage.find(([pattern]) => pattern.test(message))?.[1] ?? 'hypervisor_failure';
-  return new DriverError(kind, message);
+/** Whether an error is libvirt's answer that the operation does not fit the domain's state. */
+export function isInvalidOperation(error: unknown): boolean {
+  return isLibvirtError(error) && error.code === ErrorCode.OPERATION_INVALID;
 }
 
 export async function translateErrors<T>(operation: () => Promise<T>): Promise<T> {

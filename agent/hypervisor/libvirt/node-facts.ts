@@ -1,20 +1,5 @@
 import { readFile } from 'node:fs/promises';
 
-const hypervisorTypeByScheme: Record<string, string> = {
-  test: 'TEST',
-  qemu: 'QEMU',
-  xen: 'Xen',
-  lxc: 'LXC',
-  bhyve: 'BHYVE',
-  ch: 'CH',
-  vbox: 'VBOX',
-};
-
-export function hypervisorTypeOf(uri: string): string {
-  const scheme = uri.split(':', 1)[0].split('+', 1)[0].toLowerCase();
-  return hypervisorTypeByScheme[scheme] ?? scheme.toUpperCase();
-}
-
 /**
  * libvirt names its shared library libvirt.so.0.<major * 1000 + minor>.<micro>,
  * so libvirt.so.0.9000.0 is libvirt 9.0.0 and libvirt.so.0.10010.2 is 10.10.2.
@@ -26,6 +11,7 @@ export function libvirtVersionFromMaps(maps: string): string {
   return `${Math.floor(combined / 1000)}.${combined % 1000}.${Number(match[2])}`;
 }
 
+/** The version of the libvirt library loaded into this process, read without a connection; '' when none is loaded. */
 export async function loadedLibvirtVersion(): Promise<string> {
   try {
     return libvirtVersionFromMaps(await readFile('/proc/self/maps', 'utf8'));

@@ -8,6 +8,11 @@ export class Fields {
     private readonly path: string,
   ) {}
 
+  /** Where these fields are in the request document, for messages. */
+  get where(): string {
+    return this.path;
+  }
+
   private raw(name: string): string | Doc | Doc[] | string[] | undefined {
     return Object.hasOwn(this.doc, name) ? this.doc[name] : undefined;
   }
@@ -64,6 +69,19 @@ export class Fields {
     }
     if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${where} must be a single element`);
     return new Fields(value, where);
+  }
+
+  /** The repeated elements `name` (one element or a list of them), each as Fields; an empty list when absent. */
+  items(name: string, options: { max?: number } = {}): Fields[] {
+    const value = this.raw(name);
+    const where = `${this.path}.${name}`;
+    if (value === undefined || value === '') return [];
+    const list = Array.isArray(value) ? value : [value];
+    if (options.max !== undefined && list.length > options.max) throw invalid(`${where} may have at most ${options.max} elements`);
+    return list.map((item, index) => {
+      if (typeof item !== 'object' || item === null) throw invalid(`${where}[${index}] must be an element`);
+      return new Fields(item, `${where}[${index}]`);
+    });
   }
 
   /** A reference to another object by `id` (attribute or element) or `name`. */

@@ -1,58 +1,67 @@
 import { randomUUID } from 'node:crypto';
 import type { Next } from 'koa';
-import { invalid } from '../../services/errors.js';
+import { ServiceError, invalid } from '../../services/errors.js';
 import type { ApiContext } from '../context.js';
 import { Presenter } from '../present/entities.js';
 import { controlCharacters } from '../input/fields.js';
 import type { MediaType } from '../present/representation.js';
 
 const apiRoots = ['/ovirt-engine/api', '/api'];
-const presenters = new Map<string, Presenter>();
+const mediaByAccept = new Map<string, MediaType>();
 
-function presenterFor(base: string): Presenter {
-  let presenter = presenters.get(base);
-  if (!presenter) presenters.set(base, (presenter = new Presenter(base)));
-  return presenter;
-}
+/** The edge of the API: Correlation-Id, content negotiation, and the API prefix, with one Presenter per prefix. */
+export function createEdge(hostSummary?: Presenter['hostSummary']) {
+  const presenters = new Map(apiRoots.flatMap((root) => [root, `${root}/v4`]).map((base) => [base, Object.assign(new Presenter(base), { hostSummary })]));
+  const defaultPresenter = presenters.get(apiRoots[0]!)!;
 
-/** Echoes or creates the Correlation-Id, and keeps unread request bodies from stalling the connection. */
-export async function correlation(ctx: ApiContext, next: Next) {
-  const given = ctx.get('Correlation-Id');
-  ctx.state.correlationId = given && given.length <= 255 ? given : randomUUID();
-  ctx.set('Correlation-Id', ctx.state.correlationId);
-  ctx.state.media = negotiate(ctx);
-  ctx.state.present = presenterFor(apiRoots[0]!);
-  const declaresBody = Number(ctx.get('Content-Length') || 0) > 0 || ctx.get('Transfer-Encoding') !== '';
-  if (declaresBody && ['GET', 'HEAD', 'DELETE'].includes(ctx.method)) ctx.set('Connection', 'close');
-  await next();
-}
-
-/** Strips the API prefix (with an optional /v4), checks the requested version, and fixes the base for hrefs. */
-export async function apiPrefix(ctx: ApiContext, next: Next) {
-  const root = apiRoots.find((candidate) => ctx.path === candidate || ctx.path.startsWith(`${candidate}/`));
-  if (!root) return next();
-  let rest = ctx.path.slice(root.length);
-  let base = root;
-  const versioned = /^\/v(\d+)(?=\/|$)/.exec(rest);
-  if (versioned) {
-    if (versioned[1] !== '4') throw invalid(`API version ${versioned[1]} is not supported; this server speaks version 4`);
-    base = `${root}/v4`;
-    rest = rest.slice(versioned[0].length);
+  /** Echoes or creates the Correlation-Id, and keeps unread request bodies from stalling the connection. */
+  async function correlation(ctx: ApiContext, next: Next) {
+    const given = ctx.get('Correlation-Id');
+    ctx.state.correlationId = given && given.length <= 255 ? given : randomUUID();
+    ctx.set('Correlation-Id', ctx.state.correlationId);
+    ctx.state.media = negotiate(ctx);
+    ctx.state.present = defaultPresenter;
+    const declaresBody = ctx.get('Transfer-Encoding') !== '' || Number(ctx.get('Content-Length') || 0) > 0;
+    if (declaresBody && (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'DELETE')) ctx.set('Connection', 'close');
+    await next();
   }
-  const header = ctx.get('Version');
-  if (header && header.trim() !== '4') throw invalid(`API version ${header} is not supported; this server speaks version 4`);
-  refuseControlCharacters(ctx, rest);
-  ctx.state.base = base;
-  ctx.state.present = presenterFor(base);
-  ctx.path = rest === '' ? '/' : rest.replace(/\/+$/, '') || '/';
-  await next();
+
+  /** Strips the API prefix (with an optional /v4), checks the requested version, and fixes the base for hrefs; ends other paths as not found. */
+  async function apiPrefix(ctx: ApiContext, next: Next) {
+    const root = apiRoots.find((candidate) => ctx.path === candidate || ctx.path.startsWith(`${candidate}/`));
+    if (!root) throw new ServiceError('not_found', 'Not Found', `${ctx.path} is not part of this API; it lives at /ovirt-engine/api`);
+    let rest = ctx.path.slice(root.length);
+    let base = root;
+    const versioned = /^\/v(\d+)(?=\/|$)/.exec(rest);
+    if (versioned) {
+      if (versioned[1] !== '4') throw invalid(`API version ${versioned[1]} is not supported; this server speaks version 4`);
+      base = `${root}/v4`;
+      rest = rest.slice(versioned[0].length);
+    }
+    const header = ctx.get('Version');
+    if (header && header.trim() !== '4') throw invalid(`API version ${header} is not supported; this server speaks version 4`);
+    refuseControlCharacters(ctx, rest);
+    ctx.state.base = base;
+    ctx.state.present = presenters.get(base)!;
+    ctx.path = rest === '' ? '/' : rest.replace(/\/+$/, '') || '/';
+    await next();
+  }
+
+  return { correlation, apiPrefix };
 }
 
 /** `?accept=` wins over the header; the header is weighed by its q-values; XML is the default, also for `*\/*` and for types this API does not serve. */
 function negotiate(ctx: ApiContext): MediaType {
   const override = typeof ctx.query.accept === 'string' ? ctx.query.accept : undefined;
   if (override !== undefined) return override.toLowerCase().includes('json') ? 'json' : 'xml';
-  return preferredMedia(ctx.get('Accept'));
+  const accept = ctx.get('Accept');
+  let media = mediaByAccept.get(accept);
+  if (media === undefined) {
+    media = preferredMedia(accept);
+    if (mediaByAccept.size >= 256) mediaByAccept.clear();
+    mediaByAccept.set(accept, media);
+  }
+  return media;
 }
 
 /**

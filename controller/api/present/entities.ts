@@ -1,9 +1,14 @@
-import type { Cluster, DataCenter, Host, Task } from '../../db/entities.js';
+import type { Cluster, DataCenter, DiskAttachment, Host, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
 import type { VmView } from '../../services/vms.js';
+import type { StorageDomainView } from '../../services/storage-domains.js';
+import type { DiskView } from '../../services/disks.js';
+import { rangesOf } from '../../services/mac-pools.js';
 import type { ServiceError } from '../../services/errors.js';
 import { apiVmActions } from '../../scheduler/vm-actions.js';
 import { droverVersion } from '../../../shared/version.js';
 import { link, ref, type Rep } from './representation.js';
+import { RenderedDocuments } from './rendered.js';
+import { linkRels } from '../collections.js';
 
 /**
  * Empty text is left out rather than rendered as an empty element: libgovirt asserts on an empty
@@ -11,9 +16,23 @@ import { link, ref, type Rep } from './representation.js';
  */
 const nonEmpty = (value: string | null | undefined): string | undefined => (value ? value : undefined);
 
+const taskObjectElement: Record<Task['objectType'], string> = { vm: 'vm', disk: 'disk', storage_domain: 'storage_domain', template: 'template', vm_pool: 'vm_pool' };
+const taskObjectCollection: Record<Task['objectType'], string> = { vm: 'vms', disk: 'disks', storage_domain: 'storagedomains', template: 'templates', vm_pool: 'vmpools' };
+
 /** Builds the representation of each kind of object; `base` is the API prefix the client used. */
 export class Presenter {
+  /** Rendered documents of entities, reused while their version is unchanged. */
+  readonly rendered = new RenderedDocuments();
+
   constructor(readonly base: string) {}
+
+  /** Counts a host's VMs for its `summary`, when the presenter was given a way to. */
+  hostSummary?: (hostId: string) => { active: number; total: number };
+
+  /** One `<link rel>` per sub-collection of an object of the collection. */
+  links(href: string, collection: string): Rep[] {
+    return linkRels(collection).map((rel) => link(`${href}/${rel}`, rel));
+  }
 
   href(...path: string[]): string {
     return [this.base, ...path].join('/');
@@ -29,7 +48,7 @@ export class Presenter {
       $: { href, id: dc.id },
       name: dc.name,
       description: nonEmpty(dc.description),
-      link: [link(`${href}/clusters`, 'clusters')],
+      link: this.links(href, 'datacenters'),
       local: dc.local,
       status: 'up',
       supported_versions: { version: [{ major: 4, minor: 7 }] },
@@ -43,24 +62,28 @@ export class Presenter {
       $: { href, id: cluster.id },
       name: cluster.name,
       description: nonEmpty(cluster.description),
+      link: this.links(href, 'clusters'),
       cpu: { architecture: cluster.cpuArchitecture },
       version: { major: 4, minor: 7 },
       data_center: ref(this.href('datacenters', cluster.dataCenterId), cluster.dataCenterId),
+      mac_pool: cluster.macPoolId ? ref(this.href('macpools', cluster.macPoolId), cluster.macPoolId) : undefined,
     };
   }
 
-  host(host: Host): Rep {
+  /** A host; `allContent` adds its `summary`, the counts of its VMs, which takes a pass over them. */
+  host(host: Host, allContent = false): Rep {
     const href = this.href('hosts', host.id);
     const [major, minor, build] = host.libvirtVersion.split('.');
     return {
       $: { href, id: host.id },
       name: host.name,
-      link: [link(`${href}/tasks`, 'tasks')],
+      link: this.links(href, 'hosts'),
       address: host.address,
       cpu: { name: host.cpuModel, topology: { sockets: 1, cores: host.cpuCount, threads: 1 } },
       libvirt_version: host.libvirtVersion ? { build, full_version: `libvirt-${host.libvirtVersion}`, major, minor } : undefined,
       memory: host.memoryBytes,
       status: host.status,
+      summary: allContent && this.hostSummary ? this.hostSummary(host.id) : undefined,
       type: host.hypervisorType === 'QEMU' ? 'rhel' : host.hypervisorType.toLowerCase(),
       version: { full_version: `drover-agent-${host.agentVersion}` },
       cluster: ref(this.href('clusters', host.clusterId), host.clusterId),
@@ -74,7 +97,7 @@ export class Presenter {
       actions: { link: apiVmActions.map((action) => link(`${href}/${action}`, action)) },
       name: vm.name,
       description: nonEmpty(vm.description),
-      link: [link(`${href}/tasks`, 'tasks')],
+      link: this.links(href, 'vms'),
       cpu: { architecture: 'x86_64', topology: { cores: vm.cpuCores, sockets: vm.cpuSockets, threads: vm.cpuThreads } },
       creation_time: this.time(vm.createdAt),
       display: { type: vm.displayType },
@@ -84,6 +107,168 @@ export class Presenter {
       type: 'server',
       cluster: ref(this.href('clusters', vm.clusterId), vm.clusterId),
       host: vm.hostId ? ref(this.href('hosts', vm.hostId), vm.hostId) : undefined,
+      template: ref(this.href('templates', vm.templateId), vm.templateId),
+      vm_pool: vm.vmPoolId ? ref(this.href('vmpools', vm.vmPoolId), vm.vmPoolId) : undefined,
+    };
+  }
+
+  /** A storage domain; in a data center's context (`/datacenters/{id}/storagedomains/{id}`) its href and actions live there. */
+  /** A storage domain; `allContent` adds `committed`, the sum of its disks' sizes, which takes an aggregate over its disks. */
+  storageDomain({ domain, committedBytes }: StorageDomainView, status: string, inDataCenter?: string, allContent = false): Rep {
+    const href = inDataCenter ? this.href('datacenters', inDataCenter, 'storagedomains', domain.id) : this.href('storagedomains', domain.id);
+    const own = this.href('storagedomains', domain.id);
+    return {
+      $: { href, id: domain.id },
+      actions: domain.dataCenterId ? { link: ['activate', 'deactivate'].map((action) => link(`${href}/${action}`, action)) } : undefined,
+      name: domain.name,
+      description: nonEmpty(domain.description),
+      link: this.links(own, 'storagedomains'),
+      available: domain.availableBytes ?? undefined,
+      committed: allContent ? committedBytes : undefined,
+      external_status: 'ok',
+      master: false,
+      status,
+      storage: { address: nonEmpty(domain.address), path: domain.path, type: domain.storageType },
+      storage_format: 'v5',
+      type: 'data',
+      used: domain.usedBytes ?? undefined,
+      data_center: inDataCenter ? ref(this.href('datacenters', inDataCenter), inDataCenter) : undefined,
+      data_centers: domain.dataCenterId ? { data_center: [ref(this.href('datacenters', domain.dataCenterId), domain.dataCenterId)] } : undefined,
+      host: domain.hostId ? ref(this.href('hosts', domain.hostId), domain.hostId) : undefined,
+    };
+  }
+
+  disk({ disk }: DiskView): Rep {
+    const href = this.href('disks', disk.id);
+    return {
+      $: { href, id: disk.id },
+      name: disk.name,
+      description: nonEmpty(disk.description),
+      link: this.links(href, 'disks'),
+      actual_size: disk.actualSize,
+      alias: disk.name,
+      content_type: 'data',
+      format: disk.format,
+      image_id: disk.id,
+      propagate_errors: false,
+      provisioned_size: disk.provisionedSize,
+      shareable: false,
+      sparse: disk.sparse,
+      status: disk.status,
+      storage_type: 'image',
+      total_size: disk.actualSize,
+      wipe_after_delete: false,
+      storage_domains: { storage_domain: [ref(this.href('storagedomains', disk.storageDomainId), disk.storageDomainId)] },
+    };
+  }
+
+  diskAttachment(attachment: DiskAttachment): Rep {
+    const owner = attachment.vmId ? ['vms', attachment.vmId] : ['templates', attachment.templateId!];
+    const href = this.href(...owner, 'diskattachments', attachment.diskId);
+    return {
+      $: { href, id: attachment.diskId },
+      active: attachment.active,
+      bootable: attachment.bootable,
+      interface: attachment.diskInterface,
+      pass_discard: false,
+      read_only: attachment.readOnly,
+      uses_scsi_reservation: false,
+      disk: ref(this.href('disks', attachment.diskId), attachment.diskId),
+      vm: attachment.vmId ? ref(this.href('vms', attachment.vmId), attachment.vmId) : undefined,
+      template: attachment.templateId ? ref(this.href('templates', attachment.templateId), attachment.templateId) : undefined,
+    };
+  }
+
+  network(network: Network): Rep {
+    const href = this.href('networks', network.id);
+    return {
+      $: { href, id: network.id },
+      name: network.name,
+      description: nonEmpty(network.description),
+      link: this.links(href, 'networks'),
+      mtu: network.mtu,
+      stp: false,
+      usages: { usage: ['vm'] },
+      vlan: network.vlanId === null ? undefined : { $: { id: String(network.vlanId) } },
+      data_center: ref(this.href('datacenters', network.dataCenterId), network.dataCenterId),
+    };
+  }
+
+  vnicProfile(profile: VnicProfile): Rep {
+    const href = this.href('vnicprofiles', profile.id);
+    return {
+      $: { href, id: profile.id },
+      name: profile.name,
+      description: nonEmpty(profile.description),
+      link: this.links(href, 'vnicprofiles'),
+      pass_through: { mode: 'disabled' },
+      port_mirroring: profile.portMirroring,
+      network: ref(this.href('networks', profile.networkId), profile.networkId),
+    };
+  }
+
+  nic(nic: Nic): Rep {
+    const owner = nic.vmId ? ['vms', nic.vmId] : ['templates', nic.templateId!];
+    return {
+      $: { href: this.href(...owner, 'nics', nic.id), id: nic.id },
+      name: nic.name,
+      interface: nic.nicInterface,
+      linked: nic.linked,
+      mac: nic.mac ? { address: nic.mac } : undefined,
+      plugged: nic.plugged,
+      vnic_profile: nic.vnicProfileId ? ref(this.href('vnicprofiles', nic.vnicProfileId), nic.vnicProfileId) : undefined,
+      vm: nic.vmId ? ref(this.href('vms', nic.vmId), nic.vmId) : undefined,
+      template: nic.templateId ? ref(this.href('templates', nic.templateId), nic.templateId) : undefined,
+    };
+  }
+
+  macPool(pool: MacPool): Rep {
+    const href = this.href('macpools', pool.id);
+    return {
+      $: { href, id: pool.id },
+      name: pool.name,
+      description: nonEmpty(pool.description),
+      link: this.links(href, 'macpools'),
+      allow_duplicates: pool.allowDuplicates,
+      default_pool: pool.defaultPool,
+      ranges: { range: rangesOf(pool).map((range) => ({ from: range.from, to: range.to })) },
+    };
+  }
+
+  template(template: Template): Rep {
+    const href = this.href('templates', template.id);
+    return {
+      $: { href, id: template.id },
+      name: template.name,
+      description: nonEmpty(template.description),
+      link: this.links(href, 'templates'),
+      cpu: { architecture: 'x86_64', topology: { cores: template.cpuCores, sockets: template.cpuSockets, threads: template.cpuThreads } },
+      creation_time: this.time(template.createdAt),
+      display: { type: template.displayType },
+      memory: template.memoryBytes,
+      os: { type: template.osType },
+      status: template.status,
+      type: 'server',
+      version: { version_name: 'base version', version_number: 1, base_template: ref(href, template.id) },
+      cluster: template.clusterId ? ref(this.href('clusters', template.clusterId), template.clusterId) : undefined,
+    };
+  }
+
+  vmPool(pool: VmPool): Rep {
+    const href = this.href('vmpools', pool.id);
+    return {
+      $: { href, id: pool.id },
+      actions: { link: [link(`${href}/allocatevm`, 'allocatevm')] },
+      name: pool.name,
+      description: nonEmpty(pool.description),
+      link: this.links(href, 'vmpools'),
+      max_user_vms: pool.maxUserVms,
+      prestarted_vms: pool.prestartedVms,
+      size: pool.size,
+      stateful: false,
+      type: pool.poolType,
+      cluster: ref(this.href('clusters', pool.clusterId), pool.clusterId),
+      template: ref(this.href('templates', pool.templateId), pool.templateId),
     };
   }
 
@@ -100,6 +285,7 @@ export class Presenter {
       fault: task.errorReason ? { reason: task.errorReason, detail: task.errorDetail ?? '' } : undefined,
       host: task.hostId ? ref(this.href('hosts', task.hostId), task.hostId) : undefined,
       vm: task.vmId ? ref(this.href('vms', task.vmId), task.vmId) : undefined,
+      [taskObjectElement[task.objectType]]: task.objectType === 'vm' ? undefined : ref(this.href(taskObjectCollection[task.objectType], task.objectId), task.objectId),
     };
   }
 
@@ -118,7 +304,7 @@ export class Presenter {
   }
 
   api(summary: { hosts: { active: number; total: number }; vms: { active: number; total: number } }): Rep {
-    const collections = ['clusters', 'datacenters', 'hosts', 'tasks', 'vms'];
+    const collections = ['clusters', 'datacenters', 'disks', 'hosts', 'macpools', 'networks', 'storagedomains', 'tasks', 'templates', 'vmpools', 'vms', 'vnicprofiles'];
     const searchable = ['clusters', 'datacenters', 'hosts', 'vms'];
     return {
       link: [

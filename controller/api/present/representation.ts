@@ -7,14 +7,14 @@
 export type Scalar = string | number | boolean;
 export interface Rep {
   $?: Record<string, string>;
-  [element: string]: Scalar | Rep | Rep[] | Record<string, string> | undefined;
+  [element: string]: Scalar | Scalar[] | Rep | Rep[] | Record<string, string> | undefined;
 }
 
 export type MediaType = 'xml' | 'json';
 
 /** Renders a document whose outermost element is `root` (for example `vm`, or `vms` around a list). */
 export function render(root: string, body: Rep, type: MediaType): string {
-  if (type === 'json') return JSON.stringify(toJson(body));
+  if (type === 'json') return jsonObject(body);
   return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n${xmlElement(root, body)}`;
 }
 
@@ -23,8 +23,8 @@ const needsEscaping = /[&<>"']/;
 const escapeXml = (text: string) => (needsEscaping.test(text) ? text.replace(/[&<>"']/g, (character) => xmlEscapes[character]!) : text);
 
 /** Writes one element of the tree; this small writer renders our own trees several times faster than a generic builder. */
-function xmlElement(name: string, value: Scalar | Rep | Rep[]): string {
-  if (Array.isArray(value)) return value.map((item) => xmlElement(name, item)).join('');
+function xmlElement(name: string, value: Scalar | Rep | Rep[] | Scalar[]): string {
+  if (Array.isArray(value)) return (value as (Scalar | Rep)[]).map((item) => xmlElement(name, item)).join('');
   if (typeof value !== 'object') {
     const text = String(value);
     return text === '' ? `<${name}/>` : `<${name}>${escapeXml(text)}</${name}>`;
@@ -34,25 +34,34 @@ function xmlElement(name: string, value: Scalar | Rep | Rep[]): string {
   let children = '';
   for (const [child, member] of Object.entries(value)) {
     if (child === '$' || member === undefined) continue;
-    children += xmlElement(child, member as Scalar | Rep | Rep[]);
+    children += xmlElement(child, member as Scalar | Rep | Rep[] | Scalar[]);
   }
   return children === '' ? `<${name}${attributes}/>` : `<${name}${attributes}>${children}</${name}>`;
 }
 
-function toJson(value: Rep): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (value.$) Object.assign(out, value.$);
-  for (const [key, member] of Object.entries(value)) {
+const needsJsonEscaping = /["\\\u0000-\u001f\u2028\u2029]/;
+const jsonString = (text: string) => (needsJsonEscaping.test(text) ? JSON.stringify(text) : `"${text}"`);
+
+/** Writes a tree as oVirt JSON in one pass: attributes and elements become members, scalars strings. */
+function jsonObject(value: Rep): string {
+  const members: string[] = [];
+  if (value.$) for (const key in value.$) members.push(`"${key}":${jsonString(value.$[key]!)}`);
+  for (const key in value) {
+    const member = value[key];
     if (key === '$' || member === undefined) continue;
-    out[key] = jsonMember(member as Scalar | Rep | Rep[]);
+    members.push(`"${key}":${jsonMember(member as Scalar | Rep | Rep[] | Scalar[])}`);
   }
-  return out;
+  return `{${members.join(',')}}`;
 }
 
-function jsonMember(member: Scalar | Rep | Rep[]): unknown {
-  if (Array.isArray(member)) return member.map((item) => (typeof item === 'object' ? toJson(item) : String(item)));
-  if (typeof member === 'object') return toJson(member);
-  return String(member);
+function jsonMember(member: Scalar | Rep | Rep[] | Scalar[]): string {
+  if (Array.isArray(member)) {
+    const items: string[] = [];
+    for (const item of member as (Scalar | Rep)[]) items.push(typeof item === 'object' ? jsonObject(item) : jsonString(String(item)));
+    return `[${items.join(',')}]`;
+  }
+  if (typeof member === 'object') return jsonObject(member);
+  return jsonString(String(member));
 }
 
 export const link = (href: string, rel: string): Rep => ({ $: { href, rel } });

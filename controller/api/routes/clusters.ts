@@ -1,6 +1,6 @@
-import type Router from '@koa/router';
+import type { ApiRouter } from '../routing.js';
 import type { ClusterService } from '../../services/clusters.js';
-import { respond, respondList, type ApiState } from '../context.js';
+import { respond } from '../context.js';
 import { documentOf } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
 
@@ -10,13 +10,11 @@ function clusterInput(fields: Fields, creating: boolean) {
     description: fields.text('description', { max: 4000 }),
     dataCenter: fields.reference('data_center', { required: creating }),
     cpuArchitecture: fields.nested('cpu')?.oneOf('architecture', ['x86_64', 'aarch64', 'ppc64', 's390x']),
+    macPool: fields.reference('mac_pool'),
   };
 }
 
-export function clusterRoutes(router: Router<ApiState>, clusters: ClusterService): void {
-  router.get('/clusters', async (ctx) => {
-    respondList(ctx, 'clusters', 'cluster', (await clusters.list()).map((cluster) => ctx.state.present.cluster(cluster)));
-  });
+export function clusterRoutes(router: ApiRouter, clusters: ClusterService): void {
   router.post('/clusters', async (ctx) => {
     const input = clusterInput(await documentOf(ctx, 'cluster'), true);
     const cluster = await clusters.create({ ...input, name: input.name!, dataCenter: input.dataCenter! });

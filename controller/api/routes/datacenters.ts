@@ -1,7 +1,6 @@
-import type Router from '@koa/router';
+import type { ApiRouter } from '../routing.js';
 import type { DataCenterService } from '../../services/datacenters.js';
-import type { ClusterService } from '../../services/clusters.js';
-import { respond, respondList, type ApiState } from '../context.js';
+import { respond } from '../context.js';
 import { documentOf } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
 
@@ -13,10 +12,7 @@ function dataCenterInput(fields: Fields, creating: boolean) {
   };
 }
 
-export function dataCenterRoutes(router: Router<ApiState>, dataCenters: DataCenterService, clusters: ClusterService): void {
-  router.get('/datacenters', async (ctx) => {
-    respondList(ctx, 'data_centers', 'data_center', (await dataCenters.list()).map((dc) => ctx.state.present.dataCenter(dc)));
-  });
+export function dataCenterRoutes(router: ApiRouter, dataCenters: DataCenterService): void {
   router.post('/datacenters', async (ctx) => {
     const input = dataCenterInput(await documentOf(ctx, 'data_center'), true);
     const dc = await dataCenters.create({ ...input, name: input.name! });
@@ -33,10 +29,5 @@ export function dataCenterRoutes(router: Router<ApiState>, dataCenters: DataCent
   router.delete('/datacenters/:id', async (ctx) => {
     await dataCenters.remove(ctx.params.id!);
     respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
-  });
-  router.get('/datacenters/:id/clusters', async (ctx) => {
-    const dc = await dataCenters.get(ctx.params.id!);
-    const all = await clusters.list();
-    respondList(ctx, 'clusters', 'cluster', all.filter((cluster) => cluster.dataCenterId === dc.id).map((cluster) => ctx.state.present.cluster(cluster)));
   });
 }

@@ -1,9 +1,9 @@
-import type Router from '@koa/router';
+import type { ApiRouter } from '../routing.js';
 import type { HostService } from '../../services/hosts.js';
 import type { VmService } from '../../services/vms.js';
-import { respond, type ApiState } from '../context.js';
+import { respond } from '../context.js';
 
-export function rootRoutes(router: Router<ApiState>, hosts: HostService, vms: VmService): void {
+export function rootRoutes(router: ApiRouter, hosts: HostService, vms: VmService): void {
   router.get('/', async (ctx) => {
     const [allHosts, vmCounts] = await Promise.all([hosts.list(), vms.count()]);
     const summary = {

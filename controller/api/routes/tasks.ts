@@ -1,10 +1,10 @@
-import type Router from '@koa/router';
+import type { ApiRouter } from '../routing.js';
 import type { Task } from '../../db/entities.js';
 import type { TaskService } from '../../services/tasks.js';
 import { httpStatusOf } from '../errors.js';
-import { respond, respondList, type ApiContext, type ApiState } from '../context.js';
+import { respond, type ApiContext } from '../context.js';
 import { queryInteger } from '../input/request.js';
-import type { ErrorKind } from '../../services/errors.js';
+import { ServiceError, type ErrorKind } from '../../services/errors.js';
 
 /** How long a synchronous action waits for its task before answering 202 pending. */
 export const syncActionWaitMs = 5 * 60 * 1000;
@@ -23,10 +23,22 @@ export async function answerWithTask(ctx: ApiContext, tasks: TaskService, task: 
   }
 }
 
-export function taskRoutes(router: Router<ApiState>, tasks: TaskService): void {
-  router.get('/tasks', async (ctx) => {
-    respondList(ctx, 'tasks', 'task', (await tasks.list()).map((task) => ctx.state.present.task(task)));
-  });
+/**
+ * Waits for a task whose outcome decides the answer (a device change, say):
+ * resolves with the finished task, throws its error when it failed, or
+ * answers 202 with the pending task and resolves undefined when it runs too long.
+ */
+export async function settled(ctx: ApiContext, tasks: TaskService, task: Task): Promise<Task | undefined> {
+  const ended = await tasks.waitForEnd(task.id, syncActionWaitMs);
+  if (!ended) {
+    respond(ctx, 202, 'action', ctx.state.present.action(task, 'pending'));
+    return undefined;
+  }
+  if (ended.state === 'finished') return ended;
+  throw new ServiceError((ended.errorKind ?? 'conflict') as ErrorKind, ended.errorReason ?? 'Operation Failed', ended.errorDetail ?? `the task was ${ended.state}`);
+}
+
+export function taskRoutes(router: ApiRouter, tasks: TaskService): void {
   router.get('/tasks/:id', async (ctx) => {
     const wait = queryInteger(ctx, 'wait', 0, 3600) ?? 0;
     respond(ctx, 200, 'task', ctx.state.present.task(await tasks.get(ctx.params.id!, wait)));

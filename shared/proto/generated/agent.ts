@@ -6,12 +6,21 @@ import type { AgentMessage as _drover_agent_v1_AgentMessage, AgentMessage__Outpu
 import type { Command as _drover_agent_v1_Command, Command__Output as _drover_agent_v1_Command__Output } from './drover/agent/v1/Command';
 import type { CommandResult as _drover_agent_v1_CommandResult, CommandResult__Output as _drover_agent_v1_CommandResult__Output } from './drover/agent/v1/CommandResult';
 import type { ControllerMessage as _drover_agent_v1_ControllerMessage, ControllerMessage__Output as _drover_agent_v1_ControllerMessage__Output } from './drover/agent/v1/ControllerMessage';
+import type { DiskDevice as _drover_agent_v1_DiskDevice, DiskDevice__Output as _drover_agent_v1_DiskDevice__Output } from './drover/agent/v1/DiskDevice';
 import type { DomainState as _drover_agent_v1_DomainState, DomainState__Output as _drover_agent_v1_DomainState__Output } from './drover/agent/v1/DomainState';
 import type { Heartbeat as _drover_agent_v1_Heartbeat, Heartbeat__Output as _drover_agent_v1_Heartbeat__Output } from './drover/agent/v1/Heartbeat';
 import type { Hello as _drover_agent_v1_Hello, Hello__Output as _drover_agent_v1_Hello__Output } from './drover/agent/v1/Hello';
 import type { Inventory as _drover_agent_v1_Inventory, Inventory__Output as _drover_agent_v1_Inventory__Output } from './drover/agent/v1/Inventory';
+import type { NetworkSpec as _drover_agent_v1_NetworkSpec, NetworkSpec__Output as _drover_agent_v1_NetworkSpec__Output } from './drover/agent/v1/NetworkSpec';
+import type { NicDevice as _drover_agent_v1_NicDevice, NicDevice__Output as _drover_agent_v1_NicDevice__Output } from './drover/agent/v1/NicDevice';
 import type { StateChange as _drover_agent_v1_StateChange, StateChange__Output as _drover_agent_v1_StateChange__Output } from './drover/agent/v1/StateChange';
+import type { StorageReport as _drover_agent_v1_StorageReport, StorageReport__Output as _drover_agent_v1_StorageReport__Output } from './drover/agent/v1/StorageReport';
+import type { StorageSpec as _drover_agent_v1_StorageSpec, StorageSpec__Output as _drover_agent_v1_StorageSpec__Output } from './drover/agent/v1/StorageSpec';
+import type { StorageUsage as _drover_agent_v1_StorageUsage, StorageUsage__Output as _drover_agent_v1_StorageUsage__Output } from './drover/agent/v1/StorageUsage';
 import type { VmSpec as _drover_agent_v1_VmSpec, VmSpec__Output as _drover_agent_v1_VmSpec__Output } from './drover/agent/v1/VmSpec';
+import type { VolumeFacts as _drover_agent_v1_VolumeFacts, VolumeFacts__Output as _drover_agent_v1_VolumeFacts__Output } from './drover/agent/v1/VolumeFacts';
+import type { VolumeRef as _drover_agent_v1_VolumeRef, VolumeRef__Output as _drover_agent_v1_VolumeRef__Output } from './drover/agent/v1/VolumeRef';
+import type { VolumeSpec as _drover_agent_v1_VolumeSpec, VolumeSpec__Output as _drover_agent_v1_VolumeSpec__Output } from './drover/agent/v1/VolumeSpec';
 import type { Welcome as _drover_agent_v1_Welcome, Welcome__Output as _drover_agent_v1_Welcome__Output } from './drover/agent/v1/Welcome';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -29,13 +38,22 @@ export interface ProtoGrpcType {
         CommandKind: EnumTypeDefinition
         CommandResult: MessageTypeDefinition<_drover_agent_v1_CommandResult, _drover_agent_v1_CommandResult__Output>
         ControllerMessage: MessageTypeDefinition<_drover_agent_v1_ControllerMessage, _drover_agent_v1_ControllerMessage__Output>
+        DiskDevice: MessageTypeDefinition<_drover_agent_v1_DiskDevice, _drover_agent_v1_DiskDevice__Output>
         DomainState: MessageTypeDefinition<_drover_agent_v1_DomainState, _drover_agent_v1_DomainState__Output>
         Heartbeat: MessageTypeDefinition<_drover_agent_v1_Heartbeat, _drover_agent_v1_Heartbeat__Output>
         Hello: MessageTypeDefinition<_drover_agent_v1_Hello, _drover_agent_v1_Hello__Output>
         Inventory: MessageTypeDefinition<_drover_agent_v1_Inventory, _drover_agent_v1_Inventory__Output>
+        NetworkSpec: MessageTypeDefinition<_drover_agent_v1_NetworkSpec, _drover_agent_v1_NetworkSpec__Output>
+        NicDevice: MessageTypeDefinition<_drover_agent_v1_NicDevice, _drover_agent_v1_NicDevice__Output>
         PowerState: EnumTypeDefinition
         StateChange: MessageTypeDefinition<_drover_agent_v1_StateChange, _drover_agent_v1_StateChange__Output>
+        StorageReport: MessageTypeDefinition<_drover_agent_v1_StorageReport, _drover_agent_v1_StorageReport__Output>
+        StorageSpec: MessageTypeDefinition<_drover_agent_v1_StorageSpec, _drover_agent_v1_StorageSpec__Output>
+        StorageUsage: MessageTypeDefinition<_drover_agent_v1_StorageUsage, _drover_agent_v1_StorageUsage__Output>
         VmSpec: MessageTypeDefinition<_drover_agent_v1_VmSpec, _drover_agent_v1_VmSpec__Output>
+        VolumeFacts: MessageTypeDefinition<_drover_agent_v1_VolumeFacts, _drover_agent_v1_VolumeFacts__Output>
+        VolumeRef: MessageTypeDefinition<_drover_agent_v1_VolumeRef, _drover_agent_v1_VolumeRef__Output>
+        VolumeSpec: MessageTypeDefinition<_drover_agent_v1_VolumeSpec, _drover_agent_v1_VolumeSpec__Output>
         Welcome: MessageTypeDefinition<_drover_agent_v1_Welcome, _drover_agent_v1_Welcome__Output>
       }
     }

@@ -66,6 +66,8 @@ async function startAgent(t: { teardown: (fn: () => Promise<void>) => void }, co
     hostname: 'host-under-test',
     cluster: 'lab',
     pollIntervalMs: 50,
+        storageMountRoot: '/nonexistent',
+        storageReportIntervalMs: 60_000,
     shutdownTimeoutMs: 1_000,
   };
   const agent = new Agent(config, { driver, logger: silentLogger });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { designDomain, domainNameFor, hypervisorKindOf } from '../../../agent/hypervisor/libvirt/designer.js';
 import { droverNamespace, readDroverMetadata, serializeDomainXml } from '../../../agent/hypervisor/libvirt/domain-xml.js';
-import { hypervisorTypeOf, libvirtVersionFromMaps } from '../../../agent/hypervisor/libvirt/node-facts.js';
+import { libvirtVersionFromMaps } from '../../../agent/hypervisor/libvirt/node-facts.js';
 import { vmSpec } from './helpers.js';
 
 test('the designer picks the domain type from the URI and lays out the VM', (t) => {
@@ -53,10 +53,4 @@ test('the libvirt version is derived from the loaded library file name', (t) => 
   t.is(libvirtVersionFromMaps(maps), '10.10.2');
   t.is(libvirtVersionFromMaps('7f02-7f03 r-xp 00000000 08:01 2 /lib/libvirt.so.0.9000.0\n'), '9.0.0');
   t.is(libvirtVersionFromMaps('7f02-7f03 r-xp 00000000 08:01 2 /lib/libc.so.6'), '');
-});
-
-test('the hypervisor type comes from the URI scheme', (t) => {
-  t.is(hypervisorTypeOf('test:///default'), 'TEST');
-  t.is(hypervisorTypeOf('qemu+ssh://root@h/system'), 'QEMU');
-  t.is(hypervisorTypeOf('qemu:///system'), 'QEMU');
 });

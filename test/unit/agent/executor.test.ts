@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
@@ -195,4 +196,56 @@ test('the journal keeps the newest outcomes within its capacity and tolerates a 
   t.is(reopened.get('torn'), undefined);
   await reopened.record('c8', { ok: false, error: 'timed_out', message: 'slow' });
   t.deepEqual(reopened.get('c8'), { ok: false, error: 'timed_out', message: 'slow' });
+});
+
+test('storage commands run through the driver once per command id and carry the volume and the space back', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const storage = { id: randomUUID(), kind: 'localfs' as const, address: '', path: '/srv/vms' };
+  const prepared = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'prepare_storage', storage });
+  t.true(prepared.ok && prepared.storage?.storageId === storage.id);
+  const volume = { storage, volumeId: randomUUID(), format: 'qcow2' as const, capacityBytes: 2 ** 30, sparse: true };
+  const command = { commandId: randomUUID(), taskId: randomUUID(), kind: 'create_volume' as const, storage, volume };
+  const created = await executor.execute(command);
+  t.true(created.ok);
+  t.is(created.volume?.path, `/fake/${storage.id}/${volume.volumeId}`);
+  t.deepEqual(await executor.execute(command), created, 'a repeated command id gets the first outcome');
+  t.is(driver.calls.createVolume, 1);
+  const deleted = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'delete_volume', storage, volumeRef: volume });
+  t.true(deleted.ok);
+  t.is(driver.volumes.size, 0);
+});
+
+test('storage commands with unsafe paths or ids are refused before the driver sees them', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const storage = { id: randomUUID(), kind: 'localfs' as const, address: '', path: '/srv/../etc' };
+  const refused = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'prepare_storage', storage });
+  t.deepEqual(refused.ok ? undefined : refused.error, 'invalid_command');
+  const relative = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'prepare_storage', storage: { ...storage, path: 'srv' } });
+  t.false(relative.ok);
+  const volume = { storage: { ...storage, path: '/srv' }, volumeId: '../../x', format: 'qcow2' as const, capacityBytes: 1, sparse: true };
+  const badVolume = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'create_volume', storage: volume.storage, volume });
+  t.deepEqual(badVolume.ok ? undefined : badVolume.error, 'invalid_command');
+  t.is(driver.calls.prepareStorage + driver.calls.createVolume, 0);
+});
+
+test('plugging a device into a running domain changes its definition; a hypervisor without hot-plug answers not_supported and nothing changes', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const spec = vmSpec();
+  await executor.execute(hostCommand('start', spec.id, spec));
+  const nic = { nicId: randomUUID(), name: 'eth0', mac: '56:6f:00:00:00:01', model: 'virtio' as const, network: null, linked: true };
+  const withNic = { ...spec, nics: [nic] };
+  const plugged = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'plug_device', vmId: spec.id, spec: withNic, deviceId: nic.nicId });
+  t.true(plugged.ok);
+  t.deepEqual(driver.specOf(spec.id)?.nics, [nic]);
+  const unplugged = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'unplug_device', vmId: spec.id, spec: withNic, deviceId: nic.nicId });
+  t.true(unplugged.ok);
+  t.deepEqual(driver.specOf(spec.id)?.nics, []);
+
+  driver.hotplug = false;
+  const refused = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'plug_device', vmId: spec.id, spec: withNic, deviceId: nic.nicId });
+  t.deepEqual(refused.ok ? undefined : refused.error, 'not_supported');
+  t.is(refused.domain?.state, 'running', 'the failure carries the domain state');
+  t.deepEqual(driver.specOf(spec.id)?.nics, [], 'the definition did not change');
+  const unknown = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'plug_device', vmId: spec.id, spec, deviceId: randomUUID() });
+  t.deepEqual(unknown.ok ? undefined : unknown.error, 'invalid_command');
 });

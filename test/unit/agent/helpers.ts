@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import type { CommandKind, HostCommand, VmSpec } from '../../../shared/model.js';
+import type { DomainCommandKind, HostCommand, VmSpec } from '../../../shared/model.js';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -23,11 +23,13 @@ export function vmSpec(overrides: Partial<VmSpec> = {}): VmSpec {
     osType: 'rhel_9x64',
     displayType: 'vnc',
     clusterId: randomUUID(),
+    disks: [],
+    nics: [],
     ...overrides,
   };
 }
 
-export function hostCommand(kind: CommandKind, vmId: string, spec?: VmSpec): HostCommand {
+export function hostCommand(kind: DomainCommandKind, vmId: string, spec?: VmSpec): HostCommand {
   return { commandId: randomUUID(), taskId: randomUUID(), kind, vmId, spec };
 }
 

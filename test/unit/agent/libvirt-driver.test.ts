@@ -5,9 +5,13 @@ import test from 'ava';
 import { Hypervisor } from '@unraid/libvirt';
 import { DriverError } from '../../../agent/hypervisor/driver.js';
 import { LibvirtDriver } from '../../../agent/hypervisor/libvirt/driver.js';
+import { serializeDomainXml } from '../../../agent/hypervisor/libvirt/domain-xml.js';
+import { designDomain } from '../../../agent/hypervisor/libvirt/designer.js';
+import { StateWatcher } from '../../../agent/watch/state-watcher.js';
 import { readDroverMetadata } from '../../../agent/hypervisor/libvirt/domain-xml.js';
-import type { DomainStatus } from '../../../shared/model.js';
-import { temporaryDirectory, vmSpec } from './helpers.js';
+import { loadedLibvirtVersion } from '../../../agent/hypervisor/libvirt/node-facts.js';
+import type { DomainChange, DomainStatus } from '../../../shared/model.js';
+import { eventually, temporaryDirectory, vmSpec } from './helpers.js';
 
 const domainCount = 1_000;
 
@@ -184,6 +188,9 @@ test('a suspended domain survives a driver restart, and a save file of a domain 
   const directory = await temporaryDirectory('libvirt-default');
   t.teardown(directory.remove);
   const spec = vmSpec();
+  // test:///default lives while any connection of the process is open: this one keeps it across the restart.
+  const outsider = new Hypervisor({ uri: 'test:///default' });
+  await outsider.connectOpen();
   const first = new LibvirtDriver({ uri: 'test:///default', dataDir: directory.path });
   await first.open();
   await first.define(spec);
@@ -196,8 +203,6 @@ test('a suspended domain survives a driver restart, and a save file of a domain 
   t.teardown(() => second.close());
   t.is((await second.listDomains()).find((domain) => domain.uuid === spec.id)?.state, 'suspended');
 
-  const outsider = new Hypervisor({ uri: 'test:///default' });
-  await outsider.connectOpen();
   await outsider.domainCreate(await outsider.domainLookupByUUIDString(spec.id));
   await outsider.connectClose();
 
@@ -211,11 +216,71 @@ test('node facts describe the node and the libvirt library', async (t) => {
   const { driver } = await privateHost(t);
   const facts = await driver.nodeFacts();
   t.regex(facts.libvirtVersion, /^\d+\.\d+\.\d+$/);
+  t.is(facts.libvirtVersion, await loadedLibvirtVersion());
   t.is(facts.cpuCount, 8);
   t.is(facts.cpuModel, 'x86_64');
   t.is(facts.memoryBytes, 16 * 2 ** 30);
   t.is(facts.hypervisorType, 'TEST');
-  t.is(facts.hypervisorVersion, '');
+  t.regex(facts.hypervisorVersion, /^\d+\.\d+\.\d+$/);
   t.true(facts.uri.startsWith('test:///'));
   t.true(facts.hostname.length > 0);
+});
+
+/** A driver on test:///default and an independent connection to the same host (it lives while either is open). */
+async function sharedDefaultHost(t: { teardown: (fn: () => Promise<void>) => void }) {
+  const directory = await temporaryDirectory('libvirt-default');
+  const outsider = new Hypervisor({ uri: 'test:///default' });
+  await outsider.connectOpen();
+  const driver = new LibvirtDriver({ uri: 'test:///default', dataDir: directory.path });
+  await driver.open();
+  t.teardown(async () => {
+    await driver.close();
+    await outsider.connectClose();
+    await directory.remove();
+  });
+  return { driver, outsider };
+}
+
+test('domains are managed by their Drover metadata, also for a driver that did not define them', async (t) => {
+  const { driver, outsider } = await sharedDefaultHost(t);
+  const managed = vmSpec();
+  const impostor = vmSpec();
+  const bare = vmSpec();
+  await outsider.domainDefineXML(serializeDomainXml(designDomain(managed, 'test')));
+  // Drover's name and metadata, but the metadata of another VM.
+  await outsider.domainDefineXML(serializeDomainXml({ ...designDomain(impostor, 'test'), metadata: designDomain(vmSpec(), 'test').metadata }));
+  await outsider.domainDefineXML(`<domain type='test'><name>drover-${bare.id}</name><uuid>${bare.id}</uuid><memory>65536</memory><os><type>hvm</type></os></domain>`);
+  t.teardown(async () => {
+    for (const id of [managed.id, impostor.id, bare.id]) await driver.undefine(id).catch(() => undefined);
+  });
+
+  const listed = new Map((await driver.listDomains()).map((domain) => [domain.uuid, domain]));
+  t.deepEqual(listed.get(managed.id), { uuid: managed.id, name: `drover-${managed.id}`, state: 'shutoff', managed: true });
+  t.deepEqual(listed.get(impostor.id), { uuid: impostor.id, name: `drover-${impostor.id}`, state: 'shutoff', managed: false });
+  t.deepEqual(listed.get(bare.id), { uuid: bare.id, name: `drover-${bare.id}`, state: 'shutoff', managed: false });
+  t.false([...listed.values()].find((domain) => domain.name === 'test')?.managed);
+  t.true((await driver.getDomain(managed.id))?.managed);
+});
+
+test('lifecycle events make the watcher report a change made behind the agent long before its next poll', async (t) => {
+  const { driver, outsider } = await sharedDefaultHost(t);
+  const spec = vmSpec();
+  await driver.define(spec);
+  t.teardown(async () => {
+    await driver.destroy(spec.id).catch(() => undefined);
+    await driver.undefine(spec.id);
+  });
+  const changes: DomainChange[] = [];
+  const watcher = new StateWatcher({ driver, pollIntervalMs: 5_000, onChange: (change) => changes.push(change) });
+  await watcher.start();
+  t.teardown(() => watcher.stop());
+  t.is(changes.find((change) => change.domain.uuid === spec.id)?.domain.state, 'shutoff');
+
+  const changedAt = performance.now();
+  await outsider.domainCreate(await outsider.domainLookupByUUIDString(spec.id));
+  const change = await eventually(() => changes.find((change) => change.domain.uuid === spec.id && change.domain.state === 'running'), 1_000, 'the running domain');
+  const latency = performance.now() - changedAt;
+  t.log(`a start behind the agent was reported after ${latency.toFixed(1)} ms (poll interval 5000 ms)`);
+  t.true(latency < 1_000);
+  t.deepEqual(change, { domain: { uuid: spec.id, name: `drover-${spec.id}`, state: 'running', managed: true }, removed: false });
 });

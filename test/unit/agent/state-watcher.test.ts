@@ -68,3 +68,33 @@ test('pollNow reflects a change made before the call even while a poll runs', as
   t.deepEqual(changes.map((change) => change.domain.state), ['paused']);
   t.is(driver.listCalls - listsBefore, 2);
 });
+
+test('a change the driver reports makes the watcher read that domain at once, and a burst costs at most two reads and no listing', async (t) => {
+  const driver = new FakeDriver();
+  const spec = vmSpec();
+  await driver.define(spec);
+  const { changes } = await watch(t, driver, 60_000);
+  changes.length = 0;
+  const listsBefore = driver.listCalls;
+  const lookupsBefore = driver.lookups;
+  driver.setState(spec.id, 'running');
+  for (let index = 0; index < 20; index++) driver.reportChange(spec.id);
+  await eventually(() => changes.length === 1, 1_000, 'the reported change');
+  t.is(changes[0].domain.state, 'running');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.is(driver.listCalls, listsBefore);
+  t.true(driver.lookups - lookupsBefore <= 2, `${driver.lookups - lookupsBefore} reads`);
+  t.deepEqual(changes.length, 1);
+});
+
+test('a stopped watcher ignores reported changes', async (t) => {
+  const driver = new FakeDriver();
+  const { watcher } = await watch(t, driver, 60_000);
+  await watcher.stop();
+  const listsBefore = driver.listCalls;
+  const lookupsBefore = driver.lookups;
+  driver.reportChange('9b6a3f0e-0000-4000-8000-00000000dead');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.is(driver.listCalls, listsBefore);
+  t.is(driver.lookups, lookupsBefore);
+});

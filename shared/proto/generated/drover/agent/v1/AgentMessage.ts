@@ -5,6 +5,7 @@ import type { Heartbeat as _drover_agent_v1_Heartbeat, Heartbeat__Output as _dro
 import type { Inventory as _drover_agent_v1_Inventory, Inventory__Output as _drover_agent_v1_Inventory__Output } from '../../../drover/agent/v1/Inventory';
 import type { StateChange as _drover_agent_v1_StateChange, StateChange__Output as _drover_agent_v1_StateChange__Output } from '../../../drover/agent/v1/StateChange';
 import type { CommandResult as _drover_agent_v1_CommandResult, CommandResult__Output as _drover_agent_v1_CommandResult__Output } from '../../../drover/agent/v1/CommandResult';
+import type { StorageReport as _drover_agent_v1_StorageReport, StorageReport__Output as _drover_agent_v1_StorageReport__Output } from '../../../drover/agent/v1/StorageReport';
 
 export interface AgentMessage {
   'hello'?: (_drover_agent_v1_Hello | null);
@@ -12,7 +13,8 @@ export interface AgentMessage {
   'inventory'?: (_drover_agent_v1_Inventory | null);
   'state_change'?: (_drover_agent_v1_StateChange | null);
   'command_result'?: (_drover_agent_v1_CommandResult | null);
-  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result";
+  'storage_report'?: (_drover_agent_v1_StorageReport | null);
+  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result"|"storage_report";
 }
 
 export interface AgentMessage__Output {
@@ -21,5 +23,6 @@ export interface AgentMessage__Output {
   'inventory'?: (_drover_agent_v1_Inventory__Output | null);
   'state_change'?: (_drover_agent_v1_StateChange__Output | null);
   'command_result'?: (_drover_agent_v1_CommandResult__Output | null);
-  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result";
+  'storage_report'?: (_drover_agent_v1_StorageReport__Output | null);
+  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result"|"storage_report";
 }

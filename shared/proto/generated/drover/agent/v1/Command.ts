@@ -2,6 +2,9 @@
 
 import type { CommandKind as _drover_agent_v1_CommandKind, CommandKind__Output as _drover_agent_v1_CommandKind__Output } from '../../../drover/agent/v1/CommandKind';
 import type { VmSpec as _drover_agent_v1_VmSpec, VmSpec__Output as _drover_agent_v1_VmSpec__Output } from '../../../drover/agent/v1/VmSpec';
+import type { StorageSpec as _drover_agent_v1_StorageSpec, StorageSpec__Output as _drover_agent_v1_StorageSpec__Output } from '../../../drover/agent/v1/StorageSpec';
+import type { VolumeSpec as _drover_agent_v1_VolumeSpec, VolumeSpec__Output as _drover_agent_v1_VolumeSpec__Output } from '../../../drover/agent/v1/VolumeSpec';
+import type { VolumeRef as _drover_agent_v1_VolumeRef, VolumeRef__Output as _drover_agent_v1_VolumeRef__Output } from '../../../drover/agent/v1/VolumeRef';
 
 export interface Command {
   'command_id'?: (string);
@@ -9,6 +12,10 @@ export interface Command {
   'kind'?: (_drover_agent_v1_CommandKind);
   'vm_id'?: (string);
   'spec'?: (_drover_agent_v1_VmSpec | null);
+  'storage'?: (_drover_agent_v1_StorageSpec | null);
+  'volume'?: (_drover_agent_v1_VolumeSpec | null);
+  'volume_ref'?: (_drover_agent_v1_VolumeRef | null);
+  'device_id'?: (string);
 }
 
 export interface Command__Output {
@@ -17,4 +24,8 @@ export interface Command__Output {
   'kind': (_drover_agent_v1_CommandKind__Output);
   'vm_id': (string);
   'spec': (_drover_agent_v1_VmSpec__Output | null);
+  'storage': (_drover_agent_v1_StorageSpec__Output | null);
+  'volume': (_drover_agent_v1_VolumeSpec__Output | null);
+  'volume_ref': (_drover_agent_v1_VolumeRef__Output | null);
+  'device_id': (string);
 }

@@ -7,6 +7,9 @@ export const CommandError = {
   INVALID_COMMAND: 'INVALID_COMMAND',
   HYPERVISOR_FAILURE: 'HYPERVISOR_FAILURE',
   TIMED_OUT: 'TIMED_OUT',
+  NOT_SUPPORTED: 'NOT_SUPPORTED',
+  STORAGE_UNREACHABLE: 'STORAGE_UNREACHABLE',
+  NO_SPACE: 'NO_SPACE',
 } as const;
 
 export type CommandError =
@@ -22,5 +25,11 @@ export type CommandError =
   | 4
   | 'TIMED_OUT'
   | 5
+  | 'NOT_SUPPORTED'
+  | 6
+  | 'STORAGE_UNREACHABLE'
+  | 7
+  | 'NO_SPACE'
+  | 8
 
 export type CommandError__Output = typeof CommandError[keyof typeof CommandError]

@@ -11,6 +11,12 @@ export const CommandKind = {
   REBOOT: 'REBOOT',
   UNDEFINE: 'UNDEFINE',
   PAUSE: 'PAUSE',
+  PREPARE_STORAGE: 'PREPARE_STORAGE',
+  RELEASE_STORAGE: 'RELEASE_STORAGE',
+  CREATE_VOLUME: 'CREATE_VOLUME',
+  DELETE_VOLUME: 'DELETE_VOLUME',
+  PLUG_DEVICE: 'PLUG_DEVICE',
+  UNPLUG_DEVICE: 'UNPLUG_DEVICE',
 } as const;
 
 export type CommandKind =
@@ -34,5 +40,17 @@ export type CommandKind =
   | 8
   | 'PAUSE'
   | 9
+  | 'PREPARE_STORAGE'
+  | 10
+  | 'RELEASE_STORAGE'
+  | 11
+  | 'CREATE_VOLUME'
+  | 12
+  | 'DELETE_VOLUME'
+  | 13
+  | 'PLUG_DEVICE'
+  | 14
+  | 'UNPLUG_DEVICE'
+  | 15
 
 export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]

@@ -1,5 +1,7 @@
 // Original file: proto/drover/agent/v1/agent.proto
 
+import type { DiskDevice as _drover_agent_v1_DiskDevice, DiskDevice__Output as _drover_agent_v1_DiskDevice__Output } from '../../../drover/agent/v1/DiskDevice';
+import type { NicDevice as _drover_agent_v1_NicDevice, NicDevice__Output as _drover_agent_v1_NicDevice__Output } from '../../../drover/agent/v1/NicDevice';
 import type { Long } from '@grpc/proto-loader';
 
 export interface VmSpec {
@@ -13,6 +15,8 @@ export interface VmSpec {
   'os_type'?: (string);
   'display_type'?: (string);
   'cluster_id'?: (string);
+  'disks'?: (_drover_agent_v1_DiskDevice)[];
+  'nics'?: (_drover_agent_v1_NicDevice)[];
 }
 
 export interface VmSpec__Output {
@@ -26,4 +30,6 @@ export interface VmSpec__Output {
   'os_type': (string);
   'display_type': (string);
   'cluster_id': (string);
+  'disks': (_drover_agent_v1_DiskDevice__Output)[];
+  'nics': (_drover_agent_v1_NicDevice__Output)[];
 }

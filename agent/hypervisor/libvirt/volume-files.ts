@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { stat, statfs } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { DriverError } from '../driver.js';
+
+const run = promisify(execFile);
+const qemuImgTimeoutMs = 10 * 60_000;
+
+export interface ImageFacts {
+  format: string;
+  virtualSizeBytes: number;
+  backingFile?: string;
+}
+
+async function qemuImg(args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run('qemu-img', args, { timeout: qemuImgTimeoutMs, maxBuffer: 1024 * 1024 });
+    return stdout;
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException & { stderr?: string };
+    if (failure.code === 'ENOENT') throw new DriverError('hypervisor_failure', 'qemu-img is not installed on the host (Debian package qemu-utils)');
+    throw new DriverError('hypervisor_failure', `qemu-img ${args[0]} failed: ${(failure.stderr ?? failure.message).trim()}`);
+  }
+}
+
+/**
+ * Writes volume files with qemu-img, for volumes libvirt only records (the
+ * test driver keeps its volumes in memory and writes no file).
+ */
+export const volumeFiles = {
+  async create(file: string, options: { format: 'qcow2' | 'raw'; capacityBytes: number; sparse: boolean; backing?: { path: string; format: string } }): Promise<void> {
+    const args = ['create', '-q', '-f', options.format];
+    if (options.backing) args.push('-b', options.backing.path, '-F', options.backing.format);
+    if (!options.sparse) args.push('-o', 'preallocation=falloc');
+    await qemuImg([...args, file, String(options.capacityBytes)]);
+  },
+
+  async copy(source: { path: string; format: string }, file: string, options: { format: 'qcow2' | 'raw'; sparse: boolean }): Promise<void> {
+    await qemuImg(['convert', '-q', '-f', source.format, '-O', options.format, ...(options.sparse ? [] : ['-S', '0']), source.path, file]);
+  },
+
+  async info(file: string): Promise<ImageFacts> {
+    const facts = JSON.parse(await qemuImg(['info', '--output=json', '-U', file])) as { format: string; 'virtual-size': number; 'backing-filename'?: string };
+    return { format: facts.format, virtualSizeBytes: facts['virtual-size'], backingFile: facts['backing-filename'] };
+  },
+
+  /** The space a file takes on its file system. */
+  async actualSize(file: string): Promise<number> {
+    return (await stat(file)).blocks * 512;
+  },
+
+  async exists(file: string): Promise<boolean> {
+    return stat(file).then(
+      () => true,
+      () => false,
+    );
+  },
+
+  /** The free and used space of the file system a directory is on. */
+  async space(directory: string): Promise<{ availableBytes: number; usedBytes: number }> {
+    const fs = await statfs(directory);
+    return { availableBytes: fs.bavail * fs.bsize, usedBytes: (fs.blocks - fs.bfree) * fs.bsize };
+  },
+};

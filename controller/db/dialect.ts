@@ -1,0 +1,52 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Orm } from './orm.js';
+
+/** What differs between SQLite and PostgreSQL in the SQL the controller writes itself. */
+export interface Dialect {
+  /** `column IN (the values of one array parameter)`, whatever the number of values. */
+  inList(column: string): string;
+  /** Binds a list of ids for `inList`. */
+  listParam(values: readonly string[]): unknown;
+  /** The collation clause that makes text comparisons and ordering go by code point. */
+  codePointOrder: string;
+  /** What puts nulls last in ascending order and first in descending order (PostgreSQL's default). */
+  nullsLast(direction: 'asc' | 'desc'): string;
+}
+
+const sqlite: Dialect = {
+  inList: (column) => `${column} in (select value from json_each(?))`,
+  listParam: (values) => JSON.stringify(values),
+  codePointOrder: '',
+  nullsLast: (direction) => (direction === 'asc' ? ' nulls last' : ' nulls first'),
+};
+
+const postgres: Dialect = {
+  inList: (column) => `${column} = any(array(select jsonb_array_elements_text(?::jsonb)))`,
+  listParam: (values) => JSON.stringify(values),
+  codePointOrder: ' collate "C"',
+  nullsLast: () => '',
+};
+
+export function dialectOf(orm: Orm): Dialect {
+  return orm.config.get('clientUrl')?.startsWith('postgres') ? postgres : sqlite;
+}
+
+const statements = new AsyncLocalStorage<{ count: number }>();
+
+/**
+ * Counts the SQL statements each request issues, for tests and benchmarks
+ * (DROVER_COUNT_STATEMENTS=1): `counted` runs work with a counter that every
+ * statement issued on its behalf increments.
+ */
+export function countStatements(orm: Orm): void {
+  const knex = (orm.em.getConnection() as unknown as { getKnex(): { on(event: string, listener: () => void): void } }).getKnex();
+  knex.on('query', () => {
+    const counter = statements.getStore();
+    if (counter) counter.count++;
+  });
+}
+
+export function counted<T>(work: (counter: { count: number }) => Promise<T>): Promise<T> {
+  const counter = { count: 0 };
+  return statements.run(counter, () => work(counter));
+}

@@ -1,0 +1,425 @@
+import type { FieldType } from './search-reference.js';
+
+/**
+ * The searchable, sortable and followable shape of every collection, in SQL
+ * terms. A field is a SQL expression over the collection's table (aliased
+ * `t`), or a relation to another table whose own field is compared; a link
+ * is what `?follow=` can embed and how to find it.
+ */
+
+/** A field of the collection itself: a SQL expression over `t`. */
+export interface ColumnField {
+  kind: 'column';
+  sql: string;
+  type: FieldType;
+}
+
+/**
+ * A field of a related object, compared through a subquery: the condition
+ * holds when `key` is one of the ids `select` returns for the comparison on
+ * `field` (a SQL expression over the subquery's tables). `nullable` keys make
+ * `!=` match rows without a related object.
+ */
+export interface RelatedField {
+  kind: 'related';
+  key: string;
+  select: string;
+  field: string;
+  type: FieldType;
+  nullable: boolean;
+}
+
+export type Field = ColumnField | RelatedField;
+
+/**
+ * A link `?follow=` can embed. `one`: the object whose id `key` holds (a
+ * column of the owner's row, read in SQL, or known in memory for VMs and
+ * hosts). `many`: the objects `pairs` returns as (owner_id, id) for the given
+ * owners, embedded as a collection element; `order` sorts them.
+ */
+export type Link =
+  | { kind: 'one'; target: ResourceName; key: string }
+  | { kind: 'many'; target: ResourceName; pairs: string; ownerColumn: string; order: string };
+
+export type ResourceName =
+  | 'vm'
+  | 'host'
+  | 'cluster'
+  | 'data_center'
+  | 'storage_domain'
+  | 'disk'
+  | 'disk_attachment'
+  | 'nic'
+  | 'network'
+  | 'vnic_profile'
+  | 'mac_pool'
+  | 'template'
+  | 'vm_pool'
+  | 'task';
+
+export interface Resource {
+  name: ResourceName;
+  /** The XML element of a collection of these (`vms`) and of one (`vm`). */
+  collection: string;
+  element: string;
+  table: string;
+  fields: Record<string, Field>;
+  /** The order of a collection after the search's own (SQL; `{C}` marks where text takes the code-point collation); the id always ends it, so the order is stable. */
+  defaultSort: string[];
+  links: Record<string, Link>;
+}
+
+const text = (sql: string): ColumnField => ({ kind: 'column', sql, type: 'text' });
+const number = (sql: string): ColumnField => ({ kind: 'column', sql, type: 'number' });
+const boolean = (sql: string): ColumnField => ({ kind: 'column', sql, type: 'boolean' });
+const byName = (key: string, table: string, nullable = false): RelatedField => ({ kind: 'related', key, select: `select r.id from ${table} r`, field: 'r.name', type: 'text', nullable });
+
+const vmStatus = `case
+  when t.host_id is not null and coalesce((select h.status from hosts h where h.id = t.host_id), '') <> 'up'
+    then case when t.power_state in ('running', 'paused', 'shutting_down') then 'not_responding' else 'unknown' end
+  when t.power_state is null then 'down'
+  when t.power_state = 'running' then 'up'
+  when t.power_state = 'paused' then 'paused'
+  when t.power_state in ('suspended', 'pm_suspended') then 'suspended'
+  when t.power_state = 'shutting_down' then 'powering_down'
+  else 'down' end`;
+
+const vmStorage: RelatedField = {
+  kind: 'related',
+  key: 't.id',
+  select: 'select a.vm_id from disk_attachments a join disks d on d.id = a.disk_id join storage_domains r on r.id = d.storage_domain_id',
+  field: 'r.name',
+  type: 'text',
+  nullable: false,
+};
+
+const vmNetwork: RelatedField = {
+  kind: 'related',
+  key: 't.id',
+  select: 'select n.vm_id from nics n join vnic_profiles p on p.id = n.vnic_profile_id join networks r on r.id = p.network_id',
+  field: 'r.name',
+  type: 'text',
+  nullable: false,
+};
+
+const settings = {
+  memory: number('t.memory_bytes'),
+  'cpu.topology.sockets': number('t.cpu_sockets'),
+  'cpu.topology.cores': number('t.cpu_cores'),
+  'cpu.topology.threads': number('t.cpu_threads'),
+  num_vcpus_allocated: number('(t.cpu_sockets * t.cpu_cores * t.cpu_threads)'),
+  'os.type': text('t.os_type'),
+  'display.type': text('t.display_type'),
+};
+
+const taskLinks = (): Record<string, Link> => ({
+  tasks: { kind: 'many', target: 'task', pairs: 'select k.object_id as owner_id, k.id from tasks k', ownerColumn: 'k.object_id', order: 'k.seq desc' },
+});
+
+export const resources: Record<ResourceName, Resource> = {
+  vm: {
+    name: 'vm',
+    collection: 'vms',
+    element: 'vm',
+    table: 'vms',
+    fields: {
+      id: text('t.id'),
+      uuid: text('t.id'),
+      name: text('t.name'),
+      description: text('t.description'),
+      status: text(vmStatus),
+      ...settings,
+      creation_time: number('t.created_at'),
+      cluster: byName('t.cluster_id', 'clusters'),
+      host: byName('t.host_id', 'hosts', true),
+      template: byName('t.template_id', 'templates'),
+      pool: byName('t.vm_pool_id', 'vm_pools', true),
+      storage: vmStorage,
+      network: vmNetwork,
+      datacenter: { kind: 'related', key: 't.cluster_id', select: 'select c.id from clusters c join data_centers r on r.id = c.data_center_id', field: 'r.name', type: 'text', nullable: false },
+    },
+    defaultSort: ['t.name{C}'],
+    links: {
+      cluster: { kind: 'one', target: 'cluster', key: 'clusterId' },
+      host: { kind: 'one', target: 'host', key: 'hostId' },
+      template: { kind: 'one', target: 'template', key: 'templateId' },
+      vm_pool: { kind: 'one', target: 'vm_pool', key: 'vmPoolId' },
+      disk_attachments: { kind: 'many', target: 'disk_attachment', pairs: 'select a.vm_id as owner_id, a.id from disk_attachments a', ownerColumn: 'a.vm_id', order: 'a.created_at, a.id' },
+      nics: { kind: 'many', target: 'nic', pairs: 'select n.vm_id as owner_id, n.id from nics n', ownerColumn: 'n.vm_id', order: 'n.name, n.id' },
+      ...taskLinks(),
+    },
+  },
+  host: {
+    name: 'host',
+    collection: 'hosts',
+    element: 'host',
+    table: 'hosts',
+    fields: {
+      id: text('t.id'),
+      name: text('t.name'),
+      address: text('t.address'),
+      status: text('t.status'),
+      memory: number('t.memory_bytes'),
+      'cpu.topology.cores': number('t.cpu_count'),
+      'cpu.name': text('t.cpu_model'),
+      type: text('t.hypervisor_type'),
+      cluster: byName('t.cluster_id', 'clusters'),
+      datacenter: { kind: 'related', key: 't.cluster_id', select: 'select c.id from clusters c join data_centers r on r.id = c.data_center_id', field: 'r.name', type: 'text', nullable: false },
+    },
+    defaultSort: ['t.name{C}'],
+    links: {
+      cluster: { kind: 'one', target: 'cluster', key: 'clusterId' },
+      vms: { kind: 'many', target: 'vm', pairs: 'select v.host_id as owner_id, v.id from vms v', ownerColumn: 'v.host_id', order: 'v.name, v.id' },
+      tasks: { kind: 'many', target: 'task', pairs: 'select k.host_id as owner_id, k.id from tasks k', ownerColumn: 'k.host_id', order: 'k.seq desc' },
+    },
+  },
+  cluster: {
+    name: 'cluster',
+    collection: 'clusters',
+    element: 'cluster',
+    table: 'clusters',
+    fields: {
+      id: text('t.id'),
+      name: text('t.name'),
+      description: text('t.description'),
+      'cpu.architecture': text('t.cpu_architecture'),
+      datacenter: byName('t.data_center_id', 'data_centers'),
+      mac_pool: byName('t.mac_pool_id', 'mac_pools'),
+    },
+    defaultSort: ['t.name{C}'],
+    links: {
+      data_center: { kind: 'one', target: 'data_center', key: 'dataCenterId' },
+      mac_pool: { kind: 'one', target: 'mac_pool', key: 'macPoolId' },
+      hosts: { kind: 'many', target: 'host', pairs: 'select h.cluster_id as owner_id, h.id from hosts h', ownerColumn: 'h.cluster_id', order: 'h.name, h.id' },
+      vms: { kind: 'many', target: 'vm', pairs: 'select v.cluster_id as owner_id, v.id from vms v', ownerColumn: 'v.cluster_id', order: 'v.name, v.id' },
+    },
+  },
+  data_center: {
+    name: 'data_center',
+    collection: 'data_centers',
+    element: 'data_center',
+    table: 'data_centers',
+    fields: { id: text('t.id'), name: text('t.name'), description: text('t.description'), local: boolean('t.local') },
+    defaultSort: ['t.name{C}'],
+    links: {
+      clusters: { kind: 'many', target: 'cluster', pairs: 'select c.data_center_id as owner_id, c.id from clusters c', ownerColumn: 'c.data_center_id', order: 'c.name, c.id' },
+      networks: { kind: 'many', target: 'network', pairs: 'select w.data_center_id as owner_id, w.id from networks w', ownerColumn: 'w.data_center_id', order: 'w.name, w.id' },
+      storage_domains: { kind: 'many', target: 'storage_domain', pairs: 'select s.data_center_id as owner_id, s.id from storage_domains s', ownerColumn: 's.data_center_id', order: 's.name, s.id' },
+    },
+  },
+  storage_domain: {
+    name: 'storage_domain',
+    collection: 'storage_domains',
+    element: 'storage_domain',
+    table: 'storage_domains',
+    fields: {
+      id: text('t.id'),
+      name: text('t.name'),
+      description: text('t.description'),
+      status: text('t.status'),
+      'storage.type': text('t.storage_type'),
+      'storage.path': text('t.path'),
+      'storage.address': text('t.address'),
+      available: number('t.available_bytes'),
+      used: number('t.used_bytes'),
+      datacenter: byName('t.data_center_id', 'data_centers', true),
+      host: byName('t.host_id', 'hosts', true),
+    },
+    defaultSort: ['t.name{C}'],
+    links: {
+      data_center: { kind: 'one', target: 'data_center', key: 'dataCenterId' },
+      host: { kind: 'one', target: 'host', key: 'hostId' },
+      disks: { kind: 'many', target: 'disk', pairs: 'select d.storage_domain_id as owner_id, d.id from disks d', ownerColumn: 'd.storage_domain_id', order: 'd.name, d.id' },
+      vms: {
+        kind: 'many',
+        target: 'vm',
+        pairs: 'select distinct d.storage_domain_id as owner_id, a.vm_id as id from disks d join disk_attachments a on a.disk_id = d.id',
+        ownerColumn: 'd.storage_domain_id',
+        order: 'a.vm_id',
+      },
+      ...taskLinks(),
+    },
+  },
+  disk: {
+    name: 'disk',
+    collection: 'disks',
+    element: 'disk',
+    table: 'disks',
+    fields: {
+      id: text('t.id'),
+      name: text('t.name'),
+      alias: text('t.name'),
+      description: text('t.description'),
+      status: text('t.status'),
+      format: text('t.format'),
+      sparse: boolean('t.sparse'),
+      provisioned_size: number('t.provisioned_size'),
+      actual_size: number('t.actual_size'),
+      storage: byName('t.storage_domain_id', 'storage_domains'),
+      vm: { kind: 'related', key: 't.id', select: 'select a.disk_id from disk_attachments a join vms r on r.id = a.vm_id', field: 'r.name', type: 'text', nullable: false },
+    },
+    defaultSort: ['t.name{C}'],
+    links: {
+      storage_domains: { kind: 'one', target: 'storage_domain', key: 'storageDomainId' },
+      vms: { kind: 'many', target: 'vm', pairs: 'select a.disk_id as owner_id, a.vm_id as id from disk_attachments a', ownerColumn: 'a.disk_id', order: 'a.vm_id' },
+      ...taskLinks(),
+    },
+  },
+  disk_attachment: {
+    name: 'disk_attachment',
+    collection: 'disk_attachments',
+    element: 'disk_attachment',
+    table: 'disk_attachments',
+    fields: {
+      id: text('t.id'),
+      interface: text('t.disk_interface'),
+      bootable: boolean('t.bootable'),
+      active: boolean('t.active'),
+      read_only: boolean('t.read_only'),
+    },
+    defaultSort: ['t.created_at'],
+    links: {
+      disk: { kind: 'one', target: 'disk', key: 'diskId' },
+      vm: { kind: 'one', target: 'vm', key: 'vmId' },
+      template: { kind: 'one', target: 'template', key: 'templateId' },
+    },
+  },
+  nic: {
+    name: 'nic',
+    collection: 'nics',
+    element: 'nic',
+    table: 'nics',
+    fields: { id: text('t.id'), name: text('t.name'), interface: text('t.nic_interface'), 'mac.address': text('t.mac'), linked: boolean('t.linked'), plugged: boolean('t.plugged') },
+    defaultSort: ['t.name{C}'],
+    links: {
+      vnic_profile: { kind: 'one', target: 'vnic_profile', key: 'vnicProfileId' },
+      vm: { kind: 'one', target: 'vm', key: 'vmId' },
+      template: { kind: 'one', target: 'template', key: 'templateId' },
+    },
+  },
+  network: {
+    name: 'network',
+    collection: 'networks',
+    element: 'network',
+    table: 'networks',
+    fields: {
+      id: text('t.id'),
+      name: text('t.name'),
+      description: text('t.description'),
+      'vlan.id': number('t.vlan_id'),
+      mtu: number('t.mtu'),
+      datacenter: byName('t.data_center_id', 'data_centers'),
+    },
+    defaultSort: ['t.name{C}'],
+    links: {
+      data_center: { kind: 'one', target: 'data_center', key: 'dataCenterId' },
+      vnic_profiles: { kind: 'many', target: 'vnic_profile', pairs: 'select p.network_id as owner_id, p.id from vnic_profiles p', ownerColumn: 'p.network_id', order: 'p.name, p.id' },
+      vms: {
+        kind: 'many',
+        target: 'vm',
+        pairs: 'select distinct p.network_id as owner_id, n.vm_id as id from vnic_profiles p join nics n on n.vnic_profile_id = p.id',
+        ownerColumn: 'p.network_id',
+        order: 'n.vm_id',
+      },
+    },
+  },
+  vnic_profile: {
+    name: 'vnic_profile',
+    collection: 'vnic_profiles',
+    element: 'vnic_profile',
+    table: 'vnic_profiles',
+    fields: { id: text('t.id'), name: text('t.name'), description: text('t.description'), network: byName('t.network_id', 'networks') },
+    defaultSort: ['t.name{C}'],
+    links: { network: { kind: 'one', target: 'network', key: 'networkId' } },
+  },
+  mac_pool: {
+    name: 'mac_pool',
+    collection: 'mac_pools',
+    element: 'mac_pool',
+    table: 'mac_pools',
+    fields: { id: text('t.id'), name: text('t.name'), description: text('t.description'), default_pool: boolean('t.default_pool') },
+    defaultSort: ['t.name{C}'],
+    links: {},
+  },
+  template: {
+    name: 'template',
+    collection: 'templates',
+    element: 'template',
+    table: 'templates',
+    fields: {
+      id: text('t.id'),
+      name: text('t.name'),
+      description: text('t.description'),
+      status: text('t.status'),
+      ...settings,
+      creation_time: number('t.created_at'),
+      cluster: byName('t.cluster_id', 'clusters', true),
+      storage: {
+        kind: 'related',
+        key: 't.id',
+        select: 'select d.template_id from disks d join storage_domains r on r.id = d.storage_domain_id',
+        field: 'r.name',
+        type: 'text',
+        nullable: false,
+      },
+    },
+    defaultSort: ['t.name{C}'],
+    links: {
+      cluster: { kind: 'one', target: 'cluster', key: 'clusterId' },
+      vms: { kind: 'many', target: 'vm', pairs: 'select v.template_id as owner_id, v.id from vms v', ownerColumn: 'v.template_id', order: 'v.name, v.id' },
+      disk_attachments: { kind: 'many', target: 'disk_attachment', pairs: 'select a.template_id as owner_id, a.id from disk_attachments a', ownerColumn: 'a.template_id', order: 'a.created_at, a.id' },
+      nics: { kind: 'many', target: 'nic', pairs: 'select n.template_id as owner_id, n.id from nics n', ownerColumn: 'n.template_id', order: 'n.name, n.id' },
+      ...taskLinks(),
+    },
+  },
+  vm_pool: {
+    name: 'vm_pool',
+    collection: 'vm_pools',
+    element: 'vm_pool',
+    table: 'vm_pools',
+    fields: {
+      id: text('t.id'),
+      name: text('t.name'),
+      description: text('t.description'),
+      size: number('t.size'),
+      prestarted_vms: number('t.prestarted_vms'),
+      max_user_vms: number('t.max_user_vms'),
+      type: text('t.pool_type'),
+      cluster: byName('t.cluster_id', 'clusters'),
+      template: byName('t.template_id', 'templates'),
+    },
+    defaultSort: ['t.name{C}'],
+    links: {
+      cluster: { kind: 'one', target: 'cluster', key: 'clusterId' },
+      template: { kind: 'one', target: 'template', key: 'templateId' },
+      vms: { kind: 'many', target: 'vm', pairs: 'select v.vm_pool_id as owner_id, v.id from vms v', ownerColumn: 'v.vm_pool_id', order: 'v.name, v.id' },
+      ...taskLinks(),
+    },
+  },
+  task: {
+    name: 'task',
+    collection: 'tasks',
+    element: 'task',
+    table: 'tasks',
+    fields: {
+      id: text('t.id'),
+      action: text('t.action'),
+      status: text('t.state'),
+      object_type: text('t.object_type'),
+      correlation_id: text('t.correlation_id'),
+      creation_time: number('t.created_at'),
+      vm: byName('t.vm_id', 'vms', true),
+      host: byName('t.host_id', 'hosts', true),
+    },
+    defaultSort: ['t.seq desc'],
+    links: {
+      vm: { kind: 'one', target: 'vm', key: 'vmId' },
+      host: { kind: 'one', target: 'host', key: 'hostId' },
+    },
+  },
+};
+
+/** The search field names of a resource, for messages. */
+export function fieldNames(resource: Resource): string[] {
+  return Object.keys(resource.fields).sort();
+}

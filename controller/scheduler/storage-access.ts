@@ -1,0 +1,67 @@
+import type { Orm } from '../db/orm.js';
+import type { Disk, Host, StorageDomain } from '../db/entities.js';
+import type { StorageUsage, VolumeFacts, VolumeSpec } from '../../shared/model.js';
+import type { AgentHub } from '../agents/agent-hub.js';
+import { unavailable } from '../services/errors.js';
+import type { Records } from '../services/records.js';
+import { selectRows } from '../services/store.js';
+import { storageSpecOf, volumeRefOf } from '../services/vm-devices.js';
+import { outcomeError } from './outcomes.js';
+
+/**
+ * Finds the hosts that reach a storage domain and sends them storage
+ * commands. A localfs domain is reached by its one host; shared storage by
+ * every responding host of the clusters of the domain's data center.
+ */
+export class StorageAccess {
+  private turn = 0;
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly records: Records,
+    private readonly hub: AgentHub,
+  ) {}
+
+  async reachingHosts(domain: StorageDomain): Promise<Host[]> {
+    const responding = (host: Host | undefined): host is Host => host !== undefined && host.status === 'up' && this.hub.isConnected(host.id);
+    if (domain.storageType === 'localfs') return [this.records.host(domain.hostId)].filter(responding);
+    if (!domain.dataCenterId) return [];
+    const clusters = await selectRows<{ id: string }>(this.orm, 'select id from clusters where data_center_id = ?', [domain.dataCenterId]);
+    const clusterIds = new Set(clusters.map((cluster) => cluster.id));
+    return [...this.records.hosts.values()].filter((host) => clusterIds.has(host.clusterId) && responding(host)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** One host that reaches the domain, taking turns among them. */
+  async hostFor(domain: StorageDomain): Promise<Host> {
+    const hosts = await this.reachingHosts(domain);
+    if (hosts.length === 0) {
+      const which = domain.storageType === 'localfs' ? `its host ${domain.hostId}` : 'any responding host of its data center';
+      throw unavailable(`storage domain ${domain.name} cannot be reached: ${which} is not connected`);
+    }
+    return hosts[this.turn++ % hosts.length]!;
+  }
+
+  async prepare(commandId: string, taskId: string, domain: StorageDomain, host: Host): Promise<StorageUsage | undefined> {
+    const outcome = await this.hub.dispatch(host.id, { commandId, taskId, kind: 'prepare_storage', storage: storageSpecOf(domain) });
+    if (!outcome.ok) throw outcomeError(outcome);
+    return outcome.storage;
+  }
+
+  async release(commandId: string, taskId: string, domain: StorageDomain, host: Host): Promise<void> {
+    const outcome = await this.hub.dispatch(host.id, { commandId, taskId, kind: 'release_storage', storage: storageSpecOf(domain) });
+    if (!outcome.ok) throw outcomeError(outcome);
+  }
+
+  async createVolume(commandId: string, taskId: string, host: Host, volume: VolumeSpec): Promise<{ facts: VolumeFacts; usage?: StorageUsage }> {
+    const outcome = await this.hub.dispatch(host.id, { commandId, taskId, kind: 'create_volume', storage: volume.storage, volume });
+    if (!outcome.ok) throw outcomeError(outcome);
+    if (!outcome.volume) throw unavailable(`host ${host.name} created volume ${volume.volumeId} but did not describe it`);
+    return { facts: outcome.volume, usage: outcome.storage };
+  }
+
+  async deleteVolume(commandId: string, taskId: string, host: Host, disk: Disk, domain: StorageDomain): Promise<StorageUsage | undefined> {
+    const outcome = await this.hub.dispatch(host.id, { commandId, taskId, kind: 'delete_volume', storage: storageSpecOf(domain), volumeRef: volumeRefOf(disk, domain) });
+    if (!outcome.ok) throw outcomeError(outcome);
+    return outcome.storage;
+  }
+}

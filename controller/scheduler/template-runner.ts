@@ -1,0 +1,46 @@
+import type { Orm } from '../db/orm.js';
+import { Disk, type Task } from '../db/entities.js';
+import type { TemplateCopies } from '../services/templates.js';
+import { reader, updateRow, runStatement } from '../services/store.js';
+import type { DiskVolumes } from './storage-runners.js';
+import { paramsOf, type TaskRunner } from './task-scheduler.js';
+
+/** Copies a VM's disks into a new template's, or removes a template with its disks' volumes. */
+export class TemplateRunner implements TaskRunner {
+  constructor(
+    private readonly orm: Orm,
+    private readonly volumes: DiskVolumes,
+  ) {}
+
+  async run(task: Task): Promise<void> {
+    if (task.action === 'create') return this.create(task, paramsOf<TemplateCopies>(task));
+    return this.remove(task);
+  }
+
+  private async create(task: Task, params: TemplateCopies): Promise<void> {
+    try {
+      for (const copy of params.copies) await this.volumes.create(`${task.id}:${copy.diskId}`, task.id, copy.diskId, { copyOfDiskId: copy.copyOfDiskId });
+      await updateRow(this.orm, 'templates', 'id', task.objectId, { status: 'ok', updatedAt: Date.now() });
+    } catch (error) {
+      await updateRow(this.orm, 'templates', 'id', task.objectId, { status: 'illegal', updatedAt: Date.now() });
+      throw error;
+    } finally {
+      for (const copy of params.copies) await updateRow(this.orm, 'disks', 'id', copy.copyOfDiskId, { status: 'ok' });
+    }
+  }
+
+  private async remove(task: Task): Promise<void> {
+    const em = reader(this.orm);
+    try {
+      for (const disk of await em.find(Disk, { templateId: task.objectId })) {
+        await runStatement(em, 'delete from disk_attachments where disk_id = ?', [disk.id]);
+        await this.volumes.remove(`${task.id}:${disk.id}`, task.id, disk.id);
+      }
+    } catch (error) {
+      await updateRow(this.orm, 'templates', 'id', task.objectId, { status: 'illegal', updatedAt: Date.now() });
+      throw error;
+    }
+    await runStatement(em, 'delete from nics where template_id = ?', [task.objectId]);
+    await runStatement(em, 'delete from templates where id = ?', [task.objectId]);
+  }
+}

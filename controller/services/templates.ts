@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { Orm } from '../db/orm.js';
+import { Cluster, Disk, DiskAttachment, Nic, StorageDomain, Template, Vm, VmPool, blankTemplateId, type Task } from '../db/entities.js';
+import type { VmInput } from './vms.js';
+import type { TaskScheduler } from '../scheduler/task-scheduler.js';
+import { isRunning } from '../scheduler/device-sync.js';
+import { conflict, notFound } from './errors.js';
+import { findReferenced, inTransaction, reader, type Reference } from './store.js';
+import { settingsPatch } from './datacenters.js';
+import type { Records } from './records.js';
+
+/** A template has a VM's settings. */
+export type TemplateInput = VmInput;
+
+/** The parameters of a template's `create` task: which disk of the VM each template disk copies. */
+export interface TemplateCopies {
+  copies: Array<{ diskId: string; copyOfDiskId: string }>;
+  sourceVmId: string;
+}
+
+export class TemplateService {
+  constructor(
+    private readonly orm: Orm,
+    private readonly records: Records,
+    private readonly scheduler: TaskScheduler,
+  ) {}
+
+  list(filter: { clusterId?: string } = {}): Promise<Template[]> {
+    return reader(this.orm).find(Template, filter.clusterId ? { clusterId: filter.clusterId } : {}, { orderBy: { name: 'asc' } });
+  }
+
+  async get(id: string): Promise<Template> {
+    const found = await reader(this.orm).findOne(Template, { id });
+    if (!found) throw notFound('template', id);
+    return found;
+  }
+
+  find(reference: Reference): Promise<Template> {
+    return findReferenced(reader(this.orm), Template, reference, 'template');
+  }
+
+  /**
+   * Makes a template of a VM that is down: the VM's settings, copies of its
+   * disks (made by a task, during which the VM's disks are locked), and its
+   * NICs without addresses.
+   */
+  async create(input: TemplateInput & { name: string; vm: Reference }, correlationId: string | null): Promise<{ template: Template; task: Task }> {
+    const { template, copies } = await inTransaction(this.orm, async (em) => {
+      const vm = await findReferenced(em, Vm, input.vm, 'VM');
+      const live = this.records.vm(vm.id) ?? vm;
+      if (isRunning(live) || this.scheduler.isBusy(vm.id)) throw conflict(`VM ${vm.name} must be down, with no task in progress, to make a template of it`);
+      const cluster = input.cluster ? await findReferenced(em, Cluster, input.cluster, 'cluster') : undefined;
+      const now = Date.now();
+      const template = em.create(Template, {
+        id: randomUUID(),
+        name: input.name,
+        description: input.description ?? vm.description,
+        clusterId: cluster?.id ?? vm.clusterId,
+        memoryBytes: input.memoryBytes ?? vm.memoryBytes,
+        cpuSockets: input.cpu?.sockets ?? vm.cpuSockets,
+        cpuCores: input.cpu?.cores ?? vm.cpuCores,
+        cpuThreads: input.cpu?.threads ?? vm.cpuThreads,
+        osType: input.osType ?? vm.osType,
+        displayType: input.displayType ?? vm.displayType,
+        status: 'locked',
+        sourceVmId: vm.id,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await em.flush();
+      const copies: TemplateCopies['copies'] = [];
+      for (const attachment of await em.find(DiskAttachment, { vmId: vm.id }, { orderBy: { createdAt: 'asc', id: 'asc' } })) {
+        const source = await em.findOneOrFail(Disk, { id: attachment.diskId });
+        if (source.status !== 'ok') throw conflict(`disk ${source.name} of VM ${vm.name} is ${source.status}`);
+        const domain = await em.findOneOrFail(StorageDomain, { id: source.storageDomainId });
+        if (domain.status !== 'active') throw conflict(`storage domain ${domain.name} of disk ${source.name} is ${domain.status}`);
+        const copy = em.create(Disk, {
+          id: randomUUID(),
+          name: source.name,
+          description: source.description,
+          storageDomainId: source.storageDomainId,
+          provisionedSize: source.provisionedSize,
+          actualSize: 0,
+          format: source.format,
+          sparse: source.sparse,
+          status: 'locked',
+          parentDiskId: null,
+          templateId: template.id,
+          createdAt: now,
+          updatedAt: now,
+        });
+        await em.flush();
+        em.create(DiskAttachment, { ...attachment, id: copy.id, diskId: copy.id, vmId: null, templateId: template.id, createdAt: now });
+        source.status = 'locked';
+        copies.push({ diskId: copy.id, copyOfDiskId: source.id });
+      }
+      for (const nic of await em.find(Nic, { vmId: vm.id })) {
+        em.create(Nic, { ...nic, id: randomUUID(), vmId: null, templateId: template.id, mac: '', macPoolId: null, createdAt: now, updatedAt: now });
+      }
+      return { template, copies };
+    });
+    const params: TemplateCopies = { copies, sourceVmId: template.sourceVmId! };
+    const task = await this.scheduler.submit({ objectType: 'template', objectId: template.id, vmId: template.sourceVmId, action: 'create', params, correlationId });
+    return { template, task };
+  }
+
+  async update(id: string, input: TemplateInput): Promise<Template> {
+    return inTransaction(this.orm, async (em) => {
+      const template = await em.findOne(Template, { id });
+      if (!template) throw notFound('template', id);
+      if (id === blankTemplateId && input.name !== undefined && input.name !== template.name) throw conflict('the Blank template cannot be renamed');
+      const { cpu, cluster, ...fields } = input;
+      if (cluster) template.clusterId = (await findReferenced(em, Cluster, cluster, 'cluster')).id;
+      em.assign(template, settingsPatch(template, fields, cpu));
+      return template;
+    });
+  }
+
+  /** Removes a template no VM or pool uses, with its disks' volumes (a task). */
+  async remove(id: string, correlationId: string | null): Promise<Task> {
+    await inTransaction(this.orm, async (em) => {
+      const template = await em.findOne(Template, { id });
+      if (!template) throw notFound('template', id);
+      if (id === blankTemplateId) throw conflict('the Blank template cannot be removed');
+      if (template.status === 'locked' || this.scheduler.isBusy(id)) throw conflict(`template ${template.name} is locked by a task in progress`);
+      const [vms, pools] = await Promise.all([em.count(Vm, { templateId: id }), em.count(VmPool, { templateId: id })]);
+      if (vms + pools > 0) throw conflict(`template ${template.name} is used by ${vms} VM(s) and ${pools} VM pool(s)`);
+      template.status = 'locked';
+    });
+    return this.scheduler.submit({ objectType: 'template', objectId: id, action: 'remove', correlationId });
+  }
+}

@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Orm } from '../db/orm.js';
+import { Cluster, Template, VmPool, type Task, type Vm, type VmPoolType } from '../db/entities.js';
+import type { TaskScheduler } from '../scheduler/task-scheduler.js';
+import { isRunning } from '../scheduler/device-sync.js';
+import { ServiceError, conflict, invalid, notFound } from './errors.js';
+import { findReferenced, inTransaction, reader, type Reference, runStatement } from './store.js';
+import { defined } from './datacenters.js';
+import { KeyedLock } from './keyed-lock.js';
+import type { Records } from './records.js';
+import type { VmService } from './vms.js';
+
+/** The most VMs one pool may have. */
+export const maxPoolSize = 1000;
+
+export interface VmPoolInput {
+  name?: string;
+  description?: string;
+  size?: number;
+  prestartedVms?: number;
+  maxUserVms?: number;
+  poolType?: VmPoolType;
+  template?: Reference;
+  cluster?: Reference;
+}
+
+/**
+ * VM pools: sets of like VMs made from one template. The controller keeps
+ * `size` VMs in each pool, keeps `prestarted_vms` of the free ones running,
+ * and hands free VMs to users with `allocatevm`. In an automatic pool a VM
+ * its user shut down becomes free again.
+ */
+export class VmPoolService {
+  private readonly locks = new KeyedLock();
+  private readonly startFailures = new Map<string, number>();
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly records: Records,
+    private readonly scheduler: TaskScheduler,
+    private readonly vms: VmService,
+    private readonly log: Logger,
+  ) {}
+
+  list(filter: { clusterId?: string; templateId?: string } = {}): Promise<VmPool[]> {
+    return reader(this.orm).find(VmPool, defined(filter), { orderBy: { name: 'asc' } });
+  }
+
+  async get(id: string): Promise<VmPool> {
+    const found = await reader(this.orm).findOne(VmPool, { id });
+    if (!found) throw notFound('VM pool', id);
+    return found;
+  }
+
+  members(poolId: string): Vm[] {
+    return [...this.records.vms.values()].filter((vm) => vm.vmPoolId === poolId).sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  }
+
+  async create(input: VmPoolInput & { name: string; size: number; template: Reference; cluster: Reference }, correlationId: string | null): Promise<VmPool> {
+    const pool = await inTransaction(this.orm, async (em) => {
+      const [template, cluster] = await Promise.all([findReferenced(em, Template, input.template, 'template'), findReferenced(em, Cluster, input.cluster, 'cluster')]);
+      if (template.status !== 'ok') throw conflict(`template ${template.name} is ${template.status}`);
+      const prestartedVms = input.prestartedVms ?? 0;
+      checkCounts(input.size, prestartedVms);
+      const now = Date.now();
+      return em.create(VmPool, {
+        id: randomUUID(),
+        name: input.name,
+        description: input.description ?? '',
+        clusterId: cluster.id,
+        templateId: template.id,
+        size: input.size,
+        prestartedVms,
+        maxUserVms: input.maxUserVms ?? 1,
+        poolType: input.poolType ?? 'automatic',
+        createdAt: now,
+        updatedAt: now,
+      });
+    });
+    await this.exclusively(pool.id, () => this.grow(pool, correlationId));
+    return pool;
+  }
+
+  async update(id: string, input: VmPoolInput, correlationId: string | null): Promise<VmPool> {
+    return this.exclusively(id, async () => {
+      if (input.size !== undefined) this.checkShrinkable(id, input.size);
+      const pool = await inTransaction(this.orm, async (em) => {
+        const pool = await em.findOne(VmPool, { id });
+        if (!pool) throw notFound('VM pool', id);
+        if (input.template && (await findReferenced(em, Template, input.template, 'template')).id !== pool.templateId) throw conflict("a pool's template cannot change");
+        if (input.cluster && (await findReferenced(em, Cluster, input.cluster, 'cluster')).id !== pool.clusterId) throw conflict("a pool's cluster cannot change");
+        checkCounts(input.size ?? pool.size, input.prestartedVms ?? pool.prestartedVms);
+        const { template: _template, cluster: _cluster, ...fields } = input;
+        em.assign(pool, { ...defined(fields), updatedAt: Date.now() });
+        return pool;
+      });
+      await this.grow(pool, correlationId);
+      await this.shrink(pool, correlationId);
+      return pool;
+    });
+  }
+
+  /** Removes a pool whose VMs are all free: its VMs are stopped and removed by the pool's `remove` task. */
+  async remove(id: string, correlationId: string | null): Promise<Task> {
+    return this.exclusively(id, async () => {
+      const pool = await this.get(id);
+      const taken = this.members(id).filter((vm) => vm.allocatedTo);
+      if (taken.length) throw conflict(`VM pool ${pool.name} has ${taken.length} VM(s) handed to users`);
+      return this.scheduler.submit({ objectType: 'vm_pool', objectId: id, action: 'remove', correlationId });
+    });
+  }
+
+  /**
+   * Hands a free VM of the pool to the user, started: a prestarted one when
+   * there is one. Requests for one pool are served one at a time, so no VM
+   * is handed to two callers.
+   */
+  async allocate(poolId: string, userId: string, correlationId: string | null): Promise<Vm> {
+    const claimed = await this.exclusively(poolId, async () => {
+      const pool = await this.get(poolId);
+      if (this.scheduler.isBusy(poolId)) throw conflict(`VM pool ${pool.name} is being removed`);
+      const members = this.members(poolId);
+      const mine = members.filter((vm) => vm.allocatedTo === userId).length;
+      if (mine >= pool.maxUserVms) throw conflict(`you already have ${mine} VM(s) of pool ${pool.name}, its limit per user`);
+      const free = members.filter((vm) => !vm.allocatedTo && this.scheduler.runningAction(vm.id) !== 'remove');
+      const vm = free.find((candidate) => isRunning(candidate) && !this.scheduler.isBusy(candidate.id)) ?? free.find((candidate) => !this.scheduler.isBusy(candidate.id)) ?? free[0];
+      if (!vm) throw conflict(`VM pool ${pool.name} has no free VM`);
+      await this.records.updateVm(vm.id, { allocatedTo: userId, updatedAt: Date.now() });
+      return vm;
+    });
+    try {
+      await this.startHanded(claimed, correlationId);
+      return claimed;
+    } catch (error) {
+      await this.records.updateVm(claimed.id, { allocatedTo: null });
+      throw error;
+    }
+  }
+
+  /** Starts a VM just handed to a user, unless it runs (or a start already in its queue makes it run). */
+  private async startHanded(vm: Vm, correlationId: string | null): Promise<void> {
+    if (vm.powerState === 'running' && !this.scheduler.isBusy(vm.id)) return;
+    let task: Task;
+    try {
+      task = await this.vms.requestAction(vm.id, 'start', correlationId);
+    } catch (error) {
+      if (vm.powerState === 'running') return;
+      throw error;
+    }
+    const ended = await this.scheduler.waitForEnd(task.id, 5 * 60_000);
+    if (ended?.state === 'finished' || vm.powerState === 'running') return;
+    throw new ServiceError((ended?.errorKind as ServiceError['kind']) ?? 'timeout', ended?.errorReason ?? 'Operation Failed', ended?.errorDetail ?? `VM ${vm.name} did not start in time`);
+  }
+
+  /**
+   * One round of keeping every pool as configured: VMs of automatic pools
+   * that their users shut down become free, and free VMs are started until
+   * `prestarted_vms` of them run.
+   */
+  async reconcile(): Promise<void> {
+    for (const pool of await this.list()) {
+      if (this.scheduler.isBusy(pool.id)) continue;
+      const members = this.members(pool.id);
+      for (const vm of members) {
+        if (pool.poolType === 'automatic' && vm.allocatedTo && vm.desiredState === 'down' && !isRunning(vm) && !this.scheduler.isBusy(vm.id)) {
+          await this.records.updateVm(vm.id, { allocatedTo: null });
+        }
+      }
+      const free = members.filter((vm) => !vm.allocatedTo);
+      const up = free.filter((vm) => isRunning(vm) || this.scheduler.runningAction(vm.id) === 'start').length;
+      const startable = free.filter((vm) => !isRunning(vm) && !this.scheduler.isBusy(vm.id) && (this.startFailures.get(vm.id) ?? 0) < Date.now());
+      for (const vm of startable.slice(0, Math.max(0, pool.prestartedVms - up))) {
+        await this.vms.requestAction(vm.id, 'start', null).catch((error: unknown) => {
+          this.startFailures.set(vm.id, Date.now() + 30_000);
+          this.log.warn({ err: error, vm: vm.id, pool: pool.id }, 'could not prestart a pool VM; retrying in 30 s');
+        });
+      }
+    }
+  }
+
+  private async grow(pool: VmPool, correlationId: string | null): Promise<void> {
+    const members = this.members(pool.id);
+    const taken = new Set(members.map((vm) => vm.name));
+    let number = 1;
+    for (let count = members.length; count < pool.size; count++) {
+      while (taken.has(`${pool.name}-${number}`)) number++;
+      const name = `${pool.name}-${number}`;
+      taken.add(name);
+      await this.vms.create({ name, cluster: { id: pool.clusterId }, template: { id: pool.templateId }, vmPoolId: pool.id }, correlationId);
+    }
+  }
+
+  /** The VMs a pool would give up to shrink to `size`; refuses when too few of its VMs are free, down and idle. */
+  private checkShrinkable(poolId: string, size: number): Vm[] {
+    const members = this.members(poolId);
+    const excess = members.length - size;
+    if (excess <= 0) return [];
+    const removable = members.filter((vm) => !vm.allocatedTo && !isRunning(vm) && !this.scheduler.isBusy(vm.id)).reverse();
+    if (removable.length < excess) {
+      throw conflict(`the VM pool can shrink by ${removable.length} VM(s) now, not ${excess}: the others are running, busy or handed to users`);
+    }
+    return removable.slice(0, excess);
+  }
+
+  private async shrink(pool: VmPool, correlationId: string | null): Promise<void> {
+    for (const vm of this.checkShrinkable(pool.id, pool.size)) await this.vms.requestAction(vm.id, 'remove', correlationId);
+  }
+
+  private exclusively<T>(poolId: string, work: () => Promise<T>): Promise<T> {
+    return this.locks.run(poolId, work);
+  }
+}
+
+function checkCounts(size: number, prestarted: number): void {
+  if (size < 0 || size > maxPoolSize) throw invalid(`vm_pool.size must be between 0 and ${maxPoolSize}`);
+  if (prestarted > size) throw invalid(`vm_pool.prestarted_vms (${prestarted}) cannot exceed vm_pool.size (${size})`);
+}
+
+/** Stops and removes the VMs of a pool being removed, then the pool itself. */
+export class VmPoolRunner {
+  constructor(
+    private readonly orm: Orm,
+    private readonly pools: VmPoolService,
+    private readonly vms: VmService,
+    private readonly scheduler: TaskScheduler,
+  ) {}
+
+  async run(task: Task): Promise<void> {
+    for (const vm of this.pools.members(task.objectId)) {
+      for (const action of isRunning(vm) ? (['stop', 'remove'] as const) : (['remove'] as const)) {
+        const step = await this.vms.requestAction(vm.id, action, task.correlationId);
+        const ended = await this.scheduler.waitForEnd(step.id, 10 * 60_000);
+        if (ended?.state !== 'finished') {
+          throw new ServiceError('failed', 'Operation Failed', `could not ${action} VM ${vm.name} of the pool: ${ended?.errorDetail ?? 'it did not end in time'}`);
+        }
+      }
+    }
+    await runStatement(this.orm, 'delete from vm_pools where id = ?', [task.objectId]);
+  }
+}
+

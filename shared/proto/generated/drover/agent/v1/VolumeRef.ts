@@ -1,0 +1,15 @@
+// Original file: proto/drover/agent/v1/agent.proto
+
+import type { StorageSpec as _drover_agent_v1_StorageSpec, StorageSpec__Output as _drover_agent_v1_StorageSpec__Output } from '../../../drover/agent/v1/StorageSpec';
+
+export interface VolumeRef {
+  'storage'?: (_drover_agent_v1_StorageSpec | null);
+  'volume_id'?: (string);
+  'format'?: (string);
+}
+
+export interface VolumeRef__Output {
+  'storage': (_drover_agent_v1_StorageSpec__Output | null);
+  'volume_id': (string);
+  'format': (string);
+}

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { queriesSuite } from './queries.js';
+
+queriesSuite(test, 'postgres');

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { storageSuite } from './storage.js';
+
+storageSuite(test, 'postgres');
