@@ -98,6 +98,7 @@ export class Agent {
       journal,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       afterCommand: (uuid, domain) => watcher.observe(uuid, domain),
+      duringCommand: (uuid) => watcher.hold(uuid),
       logger,
     });
     await watcher.start();

@@ -9,6 +9,8 @@ export interface CommandExecutorOptions {
   shutdownTimeoutMs: number;
   /** Receives the domain's state as read right after every executed command, before its outcome is returned. */
   afterCommand?: (uuid: string, domain: DomainStatus | undefined) => void;
+  /** Called when a command on a domain begins; the function it returns is called once the command has ended and its outcome is journaled. */
+  duringCommand?: (uuid: string) => () => void;
   logger?: Logger;
 }
 
@@ -131,16 +133,22 @@ export class CommandExecutor {
   }
 
   private async executeOnce(command: HostCommand): Promise<CommandOutcome> {
-    this.options.logger?.info({ commandId: command.commandId, kind: command.kind, vmId: 'vmId' in command ? command.vmId : undefined }, 'executing command');
-    const outcome = await this.outcomeOf(command);
-    if (this.closed) return outcome;
-    this.options.logger?.info({ command, outcome }, 'command executed');
+    const vmId = 'vmId' in command ? command.vmId : undefined;
+    this.options.logger?.info({ commandId: command.commandId, kind: command.kind, vmId }, 'executing command');
+    const ended = vmId ? this.options.duringCommand?.(vmId) : undefined;
     try {
-      await this.options.journal.record(command.commandId, outcome);
-    } catch (error) {
-      this.options.logger?.error({ err: error, commandId: command.commandId }, 'could not journal a command outcome');
+      const outcome = await this.outcomeOf(command);
+      if (this.closed) return outcome;
+      this.options.logger?.info({ command, outcome }, 'command executed');
+      try {
+        await this.options.journal.record(command.commandId, outcome);
+      } catch (error) {
+        this.options.logger?.error({ err: error, commandId: command.commandId }, 'could not journal a command outcome');
+      }
+      return outcome;
+    } finally {
+      ended?.();
     }
-    return outcome;
   }
 
   private async outcomeOf(command: HostCommand): Promise<CommandOutcome> {

@@ -1,4 +1,4 @@
-import { fdatasyncSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandOutcome } from '../../shared/model.js';
@@ -37,13 +37,20 @@ async function readEntries(file: string): Promise<JournalEntry[]> {
 }
 
 /**
- * Remembers command outcomes by command id in a JSON-lines file, durably:
- * `record` resolves only after the entry reached the disk.
+ * Remembers command outcomes by command id in a JSON-lines file. `record`
+ * resolves once the entry is written to the file, so it survives the agent
+ * process at once; it reaches the disk a moment later, by an fdatasync in the
+ * background that covers every entry written meanwhile. Only a crash of the
+ * host itself in that moment can lose an entry, and such a crash also stops
+ * the host's guests, so a command the controller sends again afterwards
+ * converges to the state it asks for (see CommandExecutor).
  */
 export class CommandJournal {
   private readonly outcomes = new Map<string, JournalEntry>();
   private linesInFile = 0;
   private writes: Promise<void> = Promise.resolve();
+  private syncing?: Promise<void>;
+  private syncAgain = false;
 
   private constructor(
     private readonly file: string,
@@ -81,7 +88,13 @@ export class CommandJournal {
 
   async close(): Promise<void> {
     await this.writes;
+    await this.synced();
     await this.handle.close();
+  }
+
+  /** Resolves once every entry written so far has reached the disk. */
+  async synced(): Promise<void> {
+    while (this.syncing) await this.syncing;
   }
 
   private remember(entry: JournalEntry): void {
@@ -93,16 +106,29 @@ export class CommandJournal {
     }
   }
 
-  /**
-   * Appends and syncs synchronously: blocking the loop for one small write and
-   * fdatasync costs less than two trips through libuv's thread pool, which
-   * queue behind libvirt calls.
-   */
+  /** Appends synchronously: one small write costs less than a trip through libuv's thread pool, which queues behind libvirt calls. */
   private async append(entry: JournalEntry): Promise<void> {
     writeSync(this.handle.fd, `${JSON.stringify(entry)}\n`);
-    fdatasyncSync(this.handle.fd);
     this.linesInFile++;
+    this.syncSoon();
     if (this.linesInFile > this.capacity * 2) await this.compact();
+  }
+
+  private syncSoon(): void {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = this.handle
+      .datasync()
+      .catch(() => undefined)
+      .then(() => {
+        this.syncing = undefined;
+        if (this.syncAgain) {
+          this.syncAgain = false;
+          this.syncSoon();
+        }
+      });
   }
 
   private async compact(): Promise<void> {
@@ -116,6 +142,7 @@ export class CommandJournal {
       await rewritten.close();
     }
     await rename(temporary, this.file);
+    await this.synced();
     await this.handle.close();
     this.handle = await open(this.file, 'a');
     this.linesInFile = this.outcomes.size;

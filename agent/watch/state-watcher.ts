@@ -18,6 +18,8 @@ function differs(a: DomainStatus, b: DomainStatus): boolean {
  * interval poll, when a driver reports that a domain changed, that one domain
  * is read at once (one read in flight per domain, and one more queued behind
  * it), so changes show within milliseconds at the cost of one lookup each.
+ * While a command runs on a domain (see hold), the reads its own changes would
+ * cause wait until it has ended, and then become one.
  */
 export class StateWatcher {
   private known = new Map<string, DomainStatus>();
@@ -28,12 +30,37 @@ export class StateWatcher {
   private queued?: Promise<void>;
   private readonly pollIntervalMs: number;
   private readonly looking = new Map<string, { again: boolean }>();
+  private readonly held = new Map<string, { holds: number; changed: boolean }>();
 
   constructor(private readonly options: StateWatcherOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     options.driver.onDomainChange?.((uuid) => {
-      if (this.running) void this.lookAt(uuid);
+      if (!this.running) return;
+      const hold = this.held.get(uuid);
+      if (hold) hold.changed = true;
+      else void this.lookAt(uuid);
     });
+  }
+
+  /**
+   * Holds back the reads that the driver's change reports on one domain
+   * would cause, until the returned function is called: a command on the
+   * domain reports its state through observe, and the changes reported
+   * meanwhile are read once afterwards, after the command's outcome is on
+   * its way, rather than while the command runs.
+   */
+  hold(uuid: string): () => void {
+    const hold = this.held.get(uuid) ?? { holds: 0, changed: false };
+    hold.holds++;
+    this.held.set(uuid, hold);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--hold.holds > 0) return;
+      this.held.delete(uuid);
+      if (hold.changed && this.running) setImmediate(() => void this.lookAt(uuid));
+    };
   }
 
   /** Takes the first snapshot, then polls every pollIntervalMs, and whenever the driver reports a change, until stopped. */

@@ -176,6 +176,23 @@ test('malformed commands are refused as invalid_command without touching the dri
   t.is(driver.calls.define + driver.calls.start, 0);
 });
 
+test('a journaled outcome is in the file as soon as record resolves, and is synced in the background without loss under a burst', async (t) => {
+  const directory = await temporaryDirectory('journal-sync');
+  t.teardown(directory.remove);
+  const journal = await CommandJournal.open(directory.path, { capacity: 50 });
+  const file = path.join(directory.path, 'command-journal.jsonl');
+  await journal.record('first', { ok: true });
+  t.true((await readFile(file, 'utf8')).includes('"commandId":"first"'), 'written before record resolves');
+  await Promise.all(Array.from({ length: 300 }, (_, index) => journal.record(`burst-${index}`, index % 2 === 0 ? { ok: true } : { ok: false, error: 'timed_out', message: `slow ${index}` })));
+  await journal.synced();
+  await journal.close();
+  const reopened = await CommandJournal.open(directory.path, { capacity: 50 });
+  t.teardown(() => reopened.close());
+  t.is(reopened.size, 50, 'the burst went through compaction and the newest outcomes survive it');
+  t.deepEqual(reopened.get('burst-299'), { ok: false, error: 'timed_out', message: 'slow 299' });
+  t.deepEqual(reopened.get('burst-250'), { ok: true });
+});
+
 test('the journal keeps the newest outcomes within its capacity and tolerates a torn last line', async (t) => {
   const directory = await temporaryDirectory('journal');
   t.teardown(directory.remove);
@@ -248,4 +265,37 @@ test('plugging a device into a running domain changes its definition; a hypervis
   t.deepEqual(driver.specOf(spec.id)?.nics, [], 'the definition did not change');
   const unknown = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'plug_device', vmId: spec.id, spec, deviceId: randomUUID() });
   t.deepEqual(unknown.ok ? undefined : unknown.error, 'invalid_command');
+});
+
+test('a command on a domain is bracketed by duringCommand: begun before the driver is called, ended after the outcome is journaled', async (t) => {
+  const directory = await temporaryDirectory('executor-during');
+  const journal = await CommandJournal.open(directory.path);
+  t.teardown(async () => {
+    await journal.close().catch(() => undefined);
+    await directory.remove();
+  });
+  const driver = new FakeDriver();
+  const events: string[] = [];
+  const spec = vmSpec();
+  const start = hostCommand('start', spec.id, spec);
+  driver.delay('start', 20);
+  const executor = new CommandExecutor({
+    driver,
+    journal,
+    shutdownTimeoutMs: 1_000,
+    afterCommand: (uuid, domain) => events.push(`after ${uuid === spec.id} ${domain?.state}`),
+    duringCommand: (uuid) => {
+      events.push(`begin ${uuid === spec.id} ${driver.calls.start}`);
+      return () => events.push(`end ${journal.get(start.commandId) ? 'journaled' : 'not journaled'}`);
+    },
+  });
+  const outcome = await executor.execute(start);
+  t.true(outcome.ok);
+  t.deepEqual(events, ['begin true 0', 'after true running', 'end journaled']);
+
+  driver.failNext('destroy', 'hypervisor_failure', 'boom');
+  events.length = 0;
+  const failed = await executor.execute(hostCommand('destroy', spec.id));
+  t.is(events[0], 'begin true 1');
+  t.is(events.at(-1), 'end journaled', `also when the command fails (${JSON.stringify(failed)})`);
 });

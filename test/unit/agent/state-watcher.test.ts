@@ -87,6 +87,42 @@ test('a change the driver reports makes the watcher read that domain at once, an
   t.deepEqual(changes.length, 1);
 });
 
+test('changes reported while a command holds a domain are read once, after the hold ends', async (t) => {
+  const driver = new FakeDriver();
+  const spec = vmSpec();
+  await driver.define(spec);
+  const { watcher, changes } = await watch(t, driver, 60_000);
+  changes.length = 0;
+  const lookupsBefore = driver.lookups;
+  const release = watcher.hold(spec.id);
+  driver.setState(spec.id, 'running');
+  driver.reportChange(spec.id);
+  driver.reportChange(spec.id);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.is(driver.lookups, lookupsBefore, 'nothing is read while the domain is held');
+  t.deepEqual(changes, []);
+  release();
+  release();
+  await eventually(() => changes.length === 1, 1_000, 'the change read after the hold');
+  t.is(changes[0].domain.state, 'running');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.is(driver.lookups - lookupsBefore, 1, 'one read for both reports');
+
+  const other = vmSpec();
+  await driver.define(other);
+  driver.reportChange(other.id);
+  await eventually(() => changes.some((change) => change.domain.uuid === other.id), 1_000, 'the second domain');
+  const held = watcher.hold(spec.id);
+  const lookups = driver.lookups;
+  driver.setState(other.id, 'running');
+  driver.reportChange(other.id);
+  await eventually(() => changes.some((change) => change.domain.uuid === other.id && change.domain.state === 'running'), 1_000, 'a domain that is not held is read at once');
+  t.is(driver.lookups - lookups, 1);
+  held();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.is(driver.lookups - lookups, 1, 'a hold with no reports reads nothing when it ends');
+});
+
 test('a stopped watcher ignores reported changes', async (t) => {
   const driver = new FakeDriver();
   const { watcher } = await watch(t, driver, 60_000);
