@@ -23,6 +23,11 @@ export const topLevel: Record<string, ResourceName> = {
   tasks: 'task',
 };
 
+/** Conditions over `t` that a top-level collection's objects meet: `/disks` holds floating and attached disks, not templates'. */
+export const topLevelScopes: Partial<Record<string, string>> = {
+  disks: 't.template_id is null',
+};
+
 export interface SubCollection {
   owner: string;
   rel: string;

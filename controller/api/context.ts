@@ -3,7 +3,7 @@ import type { RouterContext } from '@koa/router';
 import type { Principal } from '../services/auth.js';
 import { ServiceError } from '../services/errors.js';
 import type { Presenter } from './present/entities.js';
-import { render, type MediaType, type Rep } from './present/representation.js';
+import { render, type MediaType, type Rendered, type Rep } from './present/representation.js';
 
 export interface ApiState {
   base: string;
@@ -57,7 +57,7 @@ export function respondEntity(ctx: ApiContext, root: string, id: string, version
   send(ctx, 200, cached.body, cached.tag);
 }
 
-export function respondList(ctx: ApiContext, root: string, element: string, items: Rep[]): void {
+export function respondList(ctx: ApiContext, root: string, element: string, items: (Rep | Rendered)[]): void {
   respond(ctx, 200, root, { [element]: items });
 }
 

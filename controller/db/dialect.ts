@@ -11,13 +11,29 @@ export interface Dialect {
   codePointOrder: string;
   /** What puts nulls last in ascending order and first in descending order (PostgreSQL's default). */
   nullsLast(direction: 'asc' | 'desc'): string;
+  /** A SQL expression that makes one JSON object of a row's values: each member name with the SQL expression that gives its value. */
+  jsonObject(members: readonly (readonly [string, string])[]): string;
+  /** A SQL expression that makes one JSON array of the values of the SQL expressions. */
+  jsonArray(values: readonly string[]): string;
+  /**
+   * An aggregate that makes the JSON values of `expression` over the rows of
+   * a query into the text of one JSON array, in the order of `orderBy`.
+   * Reading rows as one text costs the driver one value instead of one per
+   * column and row.
+   */
+  jsonArrayText(expression: string, orderBy?: string): string;
 }
+
+const jsonMembers = (members: readonly (readonly [string, string])[]) => members.map(([name, value]) => `'${name}', ${value}`).join(', ');
 
 const sqlite: Dialect = {
   inList: (column) => `${column} in (select value from json_each(?))`,
   listParam: (values) => JSON.stringify(values),
   codePointOrder: '',
   nullsLast: (direction) => (direction === 'asc' ? ' nulls last' : ' nulls first'),
+  jsonObject: (members) => `json_object(${jsonMembers(members)})`,
+  jsonArray: (values) => `json_array(${values.join(', ')})`,
+  jsonArrayText: (expression, orderBy) => `'[' || coalesce(group_concat(${expression}, ','${orderBy ? ` order by ${orderBy}` : ''}), '') || ']'`,
 };
 
 const postgres: Dialect = {
@@ -25,6 +41,9 @@ const postgres: Dialect = {
   listParam: (values) => JSON.stringify(values),
   codePointOrder: ' collate "C"',
   nullsLast: () => '',
+  jsonObject: (members) => `json_build_object(${jsonMembers(members)})`,
+  jsonArray: (values) => `json_build_array(${values.join(', ')})`,
+  jsonArrayText: (expression, orderBy) => `coalesce(json_agg(${expression}${orderBy ? ` order by ${orderBy}` : ''}), '[]')::text`,
 };
 
 export function dialectOf(orm: Orm): Dialect {

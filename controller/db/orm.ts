@@ -8,11 +8,13 @@ import { entitySchemas } from './entities.js';
 import { Migration20261122000000_initial } from './migrations/Migration20261122000000_initial.js';
 import { Migration20261124000000_resources } from './migrations/Migration20261124000000_resources.js';
 import { Migration20261125000000_search_indexes } from './migrations/Migration20261125000000_search_indexes.js';
+import { Migration20261201000000_row_versions } from './migrations/Migration20261201000000_row_versions.js';
 
 export const migrationsList = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
   { name: 'Migration20261124000000_resources', class: Migration20261124000000_resources },
   { name: 'Migration20261125000000_search_indexes', class: Migration20261125000000_search_indexes },
+  { name: 'Migration20261201000000_row_versions', class: Migration20261201000000_row_versions },
 ];
 
 export interface DatabaseConfig {

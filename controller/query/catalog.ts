@@ -35,7 +35,8 @@ export type Field = ColumnField | RelatedField;
  * A link `?follow=` can embed. `one`: the object whose id `key` holds (a
  * column of the owner's row, read in SQL, or known in memory for VMs and
  * hosts). `many`: the objects `pairs` returns as (owner_id, id) for the given
- * owners, embedded as a collection element; `order` sorts them.
+ * owners, embedded as a collection element; `order` sorts them (`{C}` marks
+ * where text takes the code-point collation, as in a collection's order).
  */
 export type Link =
   | { kind: 'one'; target: ResourceName; key: string }
@@ -144,8 +145,8 @@ export const resources: Record<ResourceName, Resource> = {
       host: { kind: 'one', target: 'host', key: 'hostId' },
       template: { kind: 'one', target: 'template', key: 'templateId' },
       vm_pool: { kind: 'one', target: 'vm_pool', key: 'vmPoolId' },
-      disk_attachments: { kind: 'many', target: 'disk_attachment', pairs: 'select a.vm_id as owner_id, a.id from disk_attachments a', ownerColumn: 'a.vm_id', order: 'a.created_at, a.id' },
-      nics: { kind: 'many', target: 'nic', pairs: 'select n.vm_id as owner_id, n.id from nics n', ownerColumn: 'n.vm_id', order: 'n.name, n.id' },
+      disk_attachments: { kind: 'many', target: 'disk_attachment', pairs: 'select a.vm_id as owner_id, a.id from disk_attachments a', ownerColumn: 'a.vm_id', order: 'a.created_at, a.id{C}' },
+      nics: { kind: 'many', target: 'nic', pairs: 'select n.vm_id as owner_id, n.id from nics n', ownerColumn: 'n.vm_id', order: 'n.name{C}, n.id{C}' },
       ...taskLinks(),
     },
   },
@@ -169,7 +170,7 @@ export const resources: Record<ResourceName, Resource> = {
     defaultSort: ['t.name{C}'],
     links: {
       cluster: { kind: 'one', target: 'cluster', key: 'clusterId' },
-      vms: { kind: 'many', target: 'vm', pairs: 'select v.host_id as owner_id, v.id from vms v', ownerColumn: 'v.host_id', order: 'v.name, v.id' },
+      vms: { kind: 'many', target: 'vm', pairs: 'select v.host_id as owner_id, v.id from vms v', ownerColumn: 'v.host_id', order: 'v.name{C}, v.id{C}' },
       tasks: { kind: 'many', target: 'task', pairs: 'select k.host_id as owner_id, k.id from tasks k', ownerColumn: 'k.host_id', order: 'k.seq desc' },
     },
   },
@@ -190,8 +191,8 @@ export const resources: Record<ResourceName, Resource> = {
     links: {
       data_center: { kind: 'one', target: 'data_center', key: 'dataCenterId' },
       mac_pool: { kind: 'one', target: 'mac_pool', key: 'macPoolId' },
-      hosts: { kind: 'many', target: 'host', pairs: 'select h.cluster_id as owner_id, h.id from hosts h', ownerColumn: 'h.cluster_id', order: 'h.name, h.id' },
-      vms: { kind: 'many', target: 'vm', pairs: 'select v.cluster_id as owner_id, v.id from vms v', ownerColumn: 'v.cluster_id', order: 'v.name, v.id' },
+      hosts: { kind: 'many', target: 'host', pairs: 'select h.cluster_id as owner_id, h.id from hosts h', ownerColumn: 'h.cluster_id', order: 'h.name{C}, h.id{C}' },
+      vms: { kind: 'many', target: 'vm', pairs: 'select v.cluster_id as owner_id, v.id from vms v', ownerColumn: 'v.cluster_id', order: 'v.name{C}, v.id{C}' },
     },
   },
   data_center: {
@@ -202,9 +203,9 @@ export const resources: Record<ResourceName, Resource> = {
     fields: { id: text('t.id'), name: text('t.name'), description: text('t.description'), local: boolean('t.local') },
     defaultSort: ['t.name{C}'],
     links: {
-      clusters: { kind: 'many', target: 'cluster', pairs: 'select c.data_center_id as owner_id, c.id from clusters c', ownerColumn: 'c.data_center_id', order: 'c.name, c.id' },
-      networks: { kind: 'many', target: 'network', pairs: 'select w.data_center_id as owner_id, w.id from networks w', ownerColumn: 'w.data_center_id', order: 'w.name, w.id' },
-      storage_domains: { kind: 'many', target: 'storage_domain', pairs: 'select s.data_center_id as owner_id, s.id from storage_domains s', ownerColumn: 's.data_center_id', order: 's.name, s.id' },
+      clusters: { kind: 'many', target: 'cluster', pairs: 'select c.data_center_id as owner_id, c.id from clusters c', ownerColumn: 'c.data_center_id', order: 'c.name{C}, c.id{C}' },
+      networks: { kind: 'many', target: 'network', pairs: 'select w.data_center_id as owner_id, w.id from networks w', ownerColumn: 'w.data_center_id', order: 'w.name{C}, w.id{C}' },
+      storage_domains: { kind: 'many', target: 'storage_domain', pairs: 'select s.data_center_id as owner_id, s.id from storage_domains s', ownerColumn: 's.data_center_id', order: 's.name{C}, s.id{C}' },
     },
   },
   storage_domain: {
@@ -229,13 +230,20 @@ export const resources: Record<ResourceName, Resource> = {
     links: {
       data_center: { kind: 'one', target: 'data_center', key: 'dataCenterId' },
       host: { kind: 'one', target: 'host', key: 'hostId' },
-      disks: { kind: 'many', target: 'disk', pairs: 'select d.storage_domain_id as owner_id, d.id from disks d', ownerColumn: 'd.storage_domain_id', order: 'd.name, d.id' },
+      disks: { kind: 'many', target: 'disk', pairs: 'select d.storage_domain_id as owner_id, d.id from disks d', ownerColumn: 'd.storage_domain_id', order: 'd.name{C}, d.id{C}' },
       vms: {
         kind: 'many',
         target: 'vm',
-        pairs: 'select distinct d.storage_domain_id as owner_id, a.vm_id as id from disks d join disk_attachments a on a.disk_id = d.id',
+        pairs: 'select distinct d.storage_domain_id as owner_id, v.id from disks d join disk_attachments a on a.disk_id = d.id join vms v on v.id = a.vm_id',
         ownerColumn: 'd.storage_domain_id',
-        order: 'a.vm_id',
+        order: 'v.id',
+      },
+      templates: {
+        kind: 'many',
+        target: 'template',
+        pairs: 'select d.storage_domain_id as owner_id, m.id from templates m join (select distinct storage_domain_id, template_id from disks) d on d.template_id = m.id',
+        ownerColumn: 'd.storage_domain_id',
+        order: 'm.name{C}, m.id{C}',
       },
       ...taskLinks(),
     },
@@ -261,7 +269,7 @@ export const resources: Record<ResourceName, Resource> = {
     defaultSort: ['t.name{C}'],
     links: {
       storage_domains: { kind: 'one', target: 'storage_domain', key: 'storageDomainId' },
-      vms: { kind: 'many', target: 'vm', pairs: 'select a.disk_id as owner_id, a.vm_id as id from disk_attachments a', ownerColumn: 'a.disk_id', order: 'a.vm_id' },
+      vms: { kind: 'many', target: 'vm', pairs: 'select a.disk_id as owner_id, v.id from disk_attachments a join vms v on v.id = a.vm_id', ownerColumn: 'a.disk_id', order: 'v.name{C}, v.id{C}' },
       ...taskLinks(),
     },
   },
@@ -313,13 +321,13 @@ export const resources: Record<ResourceName, Resource> = {
     defaultSort: ['t.name{C}'],
     links: {
       data_center: { kind: 'one', target: 'data_center', key: 'dataCenterId' },
-      vnic_profiles: { kind: 'many', target: 'vnic_profile', pairs: 'select p.network_id as owner_id, p.id from vnic_profiles p', ownerColumn: 'p.network_id', order: 'p.name, p.id' },
+      vnic_profiles: { kind: 'many', target: 'vnic_profile', pairs: 'select p.network_id as owner_id, p.id from vnic_profiles p', ownerColumn: 'p.network_id', order: 'p.name{C}, p.id{C}' },
       vms: {
         kind: 'many',
         target: 'vm',
-        pairs: 'select distinct p.network_id as owner_id, n.vm_id as id from vnic_profiles p join nics n on n.vnic_profile_id = p.id',
+        pairs: 'select distinct p.network_id as owner_id, v.id from vnic_profiles p join nics n on n.vnic_profile_id = p.id join vms v on v.id = n.vm_id',
         ownerColumn: 'p.network_id',
-        order: 'n.vm_id',
+        order: 'v.id',
       },
     },
   },
@@ -366,9 +374,9 @@ export const resources: Record<ResourceName, Resource> = {
     defaultSort: ['t.name{C}'],
     links: {
       cluster: { kind: 'one', target: 'cluster', key: 'clusterId' },
-      vms: { kind: 'many', target: 'vm', pairs: 'select v.template_id as owner_id, v.id from vms v', ownerColumn: 'v.template_id', order: 'v.name, v.id' },
-      disk_attachments: { kind: 'many', target: 'disk_attachment', pairs: 'select a.template_id as owner_id, a.id from disk_attachments a', ownerColumn: 'a.template_id', order: 'a.created_at, a.id' },
-      nics: { kind: 'many', target: 'nic', pairs: 'select n.template_id as owner_id, n.id from nics n', ownerColumn: 'n.template_id', order: 'n.name, n.id' },
+      vms: { kind: 'many', target: 'vm', pairs: 'select v.template_id as owner_id, v.id from vms v', ownerColumn: 'v.template_id', order: 'v.name{C}, v.id{C}' },
+      disk_attachments: { kind: 'many', target: 'disk_attachment', pairs: 'select a.template_id as owner_id, a.id from disk_attachments a', ownerColumn: 'a.template_id', order: 'a.created_at, a.id{C}' },
+      nics: { kind: 'many', target: 'nic', pairs: 'select n.template_id as owner_id, n.id from nics n', ownerColumn: 'n.template_id', order: 'n.name{C}, n.id{C}' },
       ...taskLinks(),
     },
   },
@@ -392,7 +400,7 @@ export const resources: Record<ResourceName, Resource> = {
     links: {
       cluster: { kind: 'one', target: 'cluster', key: 'clusterId' },
       template: { kind: 'one', target: 'template', key: 'templateId' },
-      vms: { kind: 'many', target: 'vm', pairs: 'select v.vm_pool_id as owner_id, v.id from vms v', ownerColumn: 'v.vm_pool_id', order: 'v.name, v.id' },
+      vms: { kind: 'many', target: 'vm', pairs: 'select v.vm_pool_id as owner_id, v.id from vms v', ownerColumn: 'v.vm_pool_id', order: 'v.name{C}, v.id{C}' },
       ...taskLinks(),
     },
   },

@@ -82,7 +82,9 @@ function compileCondition(resource: Resource, condition: Condition, options: Com
   const inner = comparison(field.field, field, positive[condition.op] ? condition : { ...condition, op: '=' }, options);
   const members = `${field.key} in (${field.select} where ${inner.text})`;
   if (positive[condition.op]) return { text: `(${field.key} is not null and ${members})`, params: inner.params };
-  return { text: `(${field.key} is null or not (${members}))`, params: inner.params };
+  // A subquery that also yields nulls (a template's attachment has no VM) makes "not in" unknown, so false, for
+  // every row; the membership is taken as false when it is unknown.
+  return { text: `(${field.key} is null or not coalesce(${members}, false))`, params: inner.params };
 }
 
 /** Compiles a parsed search's condition for a resource (the table aliased `t`); unknown fields are a 400 naming the valid ones. */

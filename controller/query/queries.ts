@@ -60,37 +60,100 @@ export interface FollowedLink {
   loaded: Loaded;
 }
 
-/** Objects of one resource with the links followed from them. */
+/**
+ * Objects of one resource with the links followed from them: `ids` in order,
+ * each with a view in `views`, or, when the caller already had a document
+ * for the object at its version (see KnownDocuments), that document in
+ * `known` instead. `versions` has the row version of objects that carry one.
+ */
 export interface Loaded {
   resource: ResourceName;
+  ids: string[];
   views: Map<string, View>;
+  known: Map<string, unknown>;
+  versions: Map<string, string>;
   links: FollowedLink[];
 }
+
+/**
+ * What the caller already has documents for: given an object of a versioned
+ * resource, its id and its version with what it embeds (see Loaded), the
+ * caller's document for it, or undefined. Such objects are not read beyond
+ * their version and the keys of the links followed from them.
+ */
+export type KnownDocuments = (resource: ResourceName, id: string, version: string) => unknown;
 
 /** A parsed `?follow=`: each link name to what to follow from its objects. */
 export type FollowTree = Map<string, FollowTree>;
 
+/** Objects read by id or by a followed link: their ids in order (as read), their views and versions. */
+export interface Views {
+  ids: string[];
+  views: Map<string, View>;
+  versions: Map<string, number>;
+}
+
+/** A row of a table by column name, with the id of the object that links to it (`owner_id`) when a followed link read it. */
+export type Row = Record<string, unknown>;
+
+/**
+ * Runs `select value <rest>` and returns the JSON values it selects, parsed,
+ * in the order `order` gives (SQL over the query's tables, `expression
+ * [asc|desc], ...`), at most `limit` of them (which ones, when there are
+ * more, is unspecified): one statement whose answer is one text, however
+ * many rows.
+ */
+export async function selectJson<T>(em: EntityManager, dialect: Dialect, value: string, rest: string, params: unknown[], order?: string, limit?: number): Promise<T[]> {
+  const keys = (order ?? '').split(',').filter((item) => item.trim() !== '').map((item, index) => {
+    const [, expression, direction] = /^\s*(.+?)(?:\s+(asc|desc))?\s*$/i.exec(item)!;
+    return { select: `, ${expression} as o${index}`, order: `s.o${index}${direction ? ` ${direction}` : ''}` };
+  });
+  const inner = `select ${value} as j${keys.map((key) => key.select).join('')} ${rest}${limit === undefined ? '' : ` limit ${limit}`}`;
+  const aggregate = dialect.jsonArrayText('s.j', keys.length ? keys.map((key) => key.order).join(', ') : undefined);
+  const [result] = await selectRows<{ rows: string }>(em, `select ${aggregate} as rows from (${inner}) s`, params);
+  return JSON.parse(result!.rows) as T[];
+}
+
 /**
  * Loads views of objects: by id, in one statement per resource (none for VMs
  * and hosts, which the controller keeps in memory), or, for resources kept in
- * tables, from rows already read (by a followed link's query).
+ * tables, from rows already read by a followed link's query, which selects
+ * them with `rowJson`. `versioned` resources present each object from its
+ * row alone, whose `version` column names its state.
  */
 export interface ViewLoader {
-  byIds(ids: string[], em: EntityManager): Promise<Map<string, View>>;
-  fromRows?(rows: Record<string, unknown>[], em: EntityManager): Promise<Map<string, View>>;
+  byIds(ids: string[], em: EntityManager): Promise<Views>;
+  table?: string;
+  versioned?: boolean;
+  /** The column of an entity property. */
+  columnOf?(property: string): string;
+  /** The SQL expression of a row of the table, aliased, as a JSON object, with `owner` as its owner_id when given. */
+  rowJson?(alias: string, owner?: string): string;
+  fromRows?(rows: Row[], em: EntityManager): Promise<Views>;
 }
 
 export type ViewLoaders = Record<ResourceName, ViewLoader>;
 
-/** The alias of a link query whose table holds the linked objects' own rows (`select a.vm_id as owner_id, a.id from disk_attachments a`), if it is one. */
-function rowsAlias(pairs: string): string | undefined {
-  return /^select (\w+)\.\w+ as owner_id, \1\.id from \w+ \1$/.exec(pairs)?.[1];
+/** The parts of a link query whose table holds the linked objects' own rows (`select a.vm_id as owner_id, a.id from disk_attachments a`), if it is one. */
+function rowsQuery(pairs: string): { alias: string; owner: string; from: string } | undefined {
+  const match = /^select ((\w+)\.\w+) as owner_id, \2\.id (from \w+ \2)$/.exec(pairs);
+  return match ? { owner: match[1]!, alias: match[2]!, from: match[3]! } : undefined;
+}
+
+interface Budget {
+  left: number;
+  limit: number;
+}
+
+function spend(budget: Budget, count: number): void {
+  budget.left -= count;
+  if (budget.left < 0) throw invalid(`follow would embed more than ${budget.limit} objects; ask for fewer objects (max) or follow fewer links`);
 }
 
 /**
  * Runs collection queries: search, attribute filters, order, pages, and
  * link following. Every request issues a number of statements that depends
- * only on what it asks (two for a page of a collection, a couple per
+ * only on what it asks (two for a page of a collection, one or two per
  * followed link), never on how many objects it finds.
  */
 export class QueryService {
@@ -136,28 +199,76 @@ export class QueryService {
     return { ids: rows.map((row) => row.id), total: Number(counted?.total ?? 0), page, max: request.max };
   }
 
-  /** Loads the objects with the ids (in that order, skipping vanished ones), and follows the tree's links from them. */
-  async load(resource: ResourceName, ids: string[], follow: FollowTree = new Map()): Promise<Loaded> {
+  /**
+   * Loads the objects with the ids (in that order, skipping vanished ones),
+   * and follows the tree's links from them; objects the caller already has
+   * documents for (`known`) are not read beyond their version.
+   */
+  async load(resource: ResourceName, ids: string[], follow: FollowTree = new Map(), known?: KnownDocuments): Promise<Loaded> {
     const em = reader(this.orm);
-    const budget = { left: this.maxEmbeddedObjects, limit: this.maxEmbeddedObjects };
-    return this.loadLevel(em, resource, ids, follow, budget);
+    return this.loadLevel(em, resource, ids, follow, { left: this.maxEmbeddedObjects, limit: this.maxEmbeddedObjects }, known);
   }
 
-  private async loadLevel(em: EntityManager, name: ResourceName, ids: string[], follow: FollowTree, budget: { left: number; limit: number }): Promise<Loaded> {
-    return this.expand(em, name, await this.loaders[name].byIds(ids, em), follow, budget);
+  private async loadLevel(em: EntityManager, name: ResourceName, ids: string[], follow: FollowTree, budget: Budget, known?: KnownDocuments): Promise<Loaded> {
+    const loader = this.loaders[name];
+    if (known && loader.versioned) {
+      const rows = await selectJson<unknown[]>(em, this.dialect, this.listing(name, follow, 't'), `from ${loader.table} t where ${this.dialect.inList('t.id')}`, [this.dialect.listParam(ids)]);
+      const byId = new Map(rows.map((row) => [row[0] as string, row]));
+      return this.readUnknown(em, name, ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : [])), follow, budget, known);
+    }
+    return this.expand(em, name, await loader.byIds(ids, em), follow, budget, known);
   }
 
-  /** Follows the tree's links from loaded objects, one query per link (its objects' rows, or their ids for objects kept in memory); sibling links load concurrently. */
-  private async expand(em: EntityManager, name: ResourceName, views: Map<string, View>, follow: FollowTree, budget: { left: number; limit: number }): Promise<Loaded> {
+  /**
+   * What a listing of a versioned resource selects for each object, as a JSON
+   * array: its id, its version, the keys of the single links followed from
+   * it, and then its owner's id when `owner` is given.
+   */
+  private listing(name: ResourceName, follow: FollowTree, alias: string, owner?: string): string {
+    const keys = this.followedKeys(name, follow).map((key) => `${alias}.${this.loaders[name].columnOf!(key)}`);
+    return this.dialect.jsonArray([`${alias}.id`, `${alias}.version`, ...keys, ...(owner ? [owner] : [])]);
+  }
+
+  private followedKeys(name: ResourceName, follow: FollowTree): string[] {
+    return [...follow.keys()].flatMap((linkName) => {
+      const link = resources[name].links[linkName]!;
+      return link.kind === 'one' ? [link.key] : [];
+    });
+  }
+
+  /**
+   * Follows the links from listed objects (their ids, versions and followed
+   * keys), then reads the rows of those whose documents the caller does not
+   * have at their versions (with the versions of what they embed): always in
+   * one statement, so that the count does not depend on what the caller has.
+   */
+  private async readUnknown(em: EntityManager, name: ResourceName, listed: unknown[][], follow: FollowTree, budget: Budget, known: KnownDocuments): Promise<Loaded> {
+    const keys = this.followedKeys(name, follow);
+    const ids = listed.map((row) => row[0] as string);
+    const partial = new Map(listed.map((row) => [row[0] as string, Object.fromEntries(keys.map((key, index) => [key, row[2 + index]]))]));
+    const own = new Map(listed.map((row) => [row[0] as string, Number(row[1])]));
+    const expanded = await this.expand(em, name, { ids, views: partial, versions: own }, follow, budget, known);
+    const documents = new Map<string, unknown>();
+    for (const id of ids) {
+      const version = expanded.versions.get(id);
+      const document = version === undefined ? undefined : known(name, id, version);
+      if (document !== undefined) documents.set(id, document);
+    }
+    const read = await this.loaders[name].byIds(ids.filter((id) => !documents.has(id)), em);
+    return { ...expanded, ids: ids.filter((id) => documents.has(id) || read.views.has(id)), views: read.views, known: documents };
+  }
+
+  /** Follows the tree's links from loaded objects, one or two queries per link; sibling links load concurrently. */
+  private async expand(em: EntityManager, name: ResourceName, { ids, views, versions }: Views, follow: FollowTree, budget: Budget, known?: KnownDocuments): Promise<Loaded> {
     const follows = [...follow].map(async ([linkName, subtree]): Promise<FollowedLink> => {
       const link = resources[name].links[linkName]!;
       const byOwner = new Map<string, string[]>();
-      const add = (owner: string, id: string) => byOwner.set(owner, [...(byOwner.get(owner) ?? []), id]);
-      const target = this.loaders[link.target];
-      const spend = (count: number) => {
-        budget.left -= count;
-        if (budget.left < 0) throw invalid(`follow would embed more than ${budget.limit} objects; ask for fewer objects (max) or follow fewer links`);
+      const add = (owner: string, id: string) => {
+        const list = byOwner.get(owner);
+        if (list) list.push(id);
+        else byOwner.set(owner, [id]);
       };
+      const target = this.loaders[link.target];
       let linked: Loaded;
       if (link.kind === 'one') {
         for (const [id, view] of views) {
@@ -165,31 +276,69 @@ export class QueryService {
           if (typeof key === 'string') add(id, key);
         }
         const targets = [...new Set([...byOwner.values()].flat())];
-        spend(targets.length);
-        linked = await this.loadLevel(em, link.target, targets, subtree, budget);
+        spend(budget, targets.length);
+        linked = await this.loadLevel(em, link.target, targets, subtree, budget, known);
       } else {
-        const alias = rowsAlias(link.pairs);
-        const where = ` where ${this.dialect.inList(link.ownerColumn)} order by ${link.order} limit ${budget.left + 1}`;
+        const ownRows = rowsQuery(link.pairs);
+        const limit = budget.left + 1;
         const owners = [this.dialect.listParam([...views.keys()])];
-        if (alias && target.fromRows) {
-          const rows = await selectRows<Record<string, unknown>>(em, `${link.pairs.replace(`${alias}.id from`, `${alias}.* from`)}${where}`, owners);
-          spend(rows.length);
-          for (const row of rows) add(String(row.owner_id), String(row.id));
-          linked = await this.expand(em, link.target, await target.fromRows(rows, em), subtree, budget);
+        const ownersOf = `${ownRows?.from} where ${this.dialect.inList(link.ownerColumn)}`;
+        const order = link.order.replaceAll('{C}', this.dialect.codePointOrder);
+        if (ownRows && known && target.versioned) {
+          const rows = await selectJson<unknown[]>(em, this.dialect, this.listing(link.target, subtree, ownRows.alias, ownRows.owner), ownersOf, owners, order, limit);
+          spend(budget, rows.length);
+          for (const row of rows) add(row.at(-1) as string, row[0] as string);
+          linked = await this.readUnknown(em, link.target, rows, subtree, budget, known);
+        } else if (ownRows && target.rowJson && target.fromRows) {
+          const rows = await selectJson<Row>(em, this.dialect, target.rowJson(ownRows.alias, ownRows.owner), ownersOf, owners, order, limit);
+          spend(budget, rows.length);
+          const read = await target.fromRows(rows, em);
+          read.ids.forEach((id, index) => add(String(rows[index]!.owner_id), id));
+          linked = await this.expand(em, link.target, read, subtree, budget, known);
         } else {
-          const rows = await selectRows<{ owner_id: string; id: string }>(em, `${link.pairs}${where}`, owners);
+          const rows = await selectRows<{ owner_id: string; id: string }>(em, `${link.pairs} where ${this.dialect.inList(link.ownerColumn)} order by ${order} limit ${limit}`, owners);
           // The query stops one row past what is left, so a full answer means the limit would be passed.
-          if (rows.length > budget.left) spend(rows.length);
+          if (rows.length > budget.left) spend(budget, rows.length);
           for (const row of rows) add(row.owner_id, row.id);
           const targets = [...new Set(rows.map((row) => row.id))];
-          spend(targets.length);
-          linked = await this.loadLevel(em, link.target, targets, subtree, budget);
+          spend(budget, targets.length);
+          linked = await this.loadLevel(em, link.target, targets, subtree, budget, known);
         }
       }
       return { name: linkName, resource: link.target, byOwner, loaded: linked };
     });
-    return { resource: name, views, links: await Promise.all(follows) };
+    const links = await Promise.all(follows);
+    return { resource: name, ids, views, known: new Map(), versions: compositeVersions(ids, versions, links), links };
   }
+}
+
+/**
+ * The version of each object with the objects embedded in it: its own row
+ * version, then per followed link the ids and versions of what it embeds;
+ * none for an object when it, or one of those, has none.
+ */
+function compositeVersions(ids: string[], own: Map<string, number>, links: FollowedLink[]): Map<string, string> {
+  const versions = new Map<string, string>();
+  for (const id of ids) {
+    const version = own.get(id);
+    if (version === undefined) continue;
+    let composite = String(version);
+    for (const link of links) {
+      composite += `|${link.name}`;
+      for (const target of link.byOwner.get(id) ?? []) {
+        if (!link.loaded.views.has(target) && !link.loaded.known.has(target)) continue;
+        const embedded = link.loaded.versions.get(target);
+        if (embedded === undefined) {
+          composite = '';
+          break;
+        }
+        composite += `:${target}=${embedded}`;
+      }
+      if (composite === '') break;
+    }
+    if (composite !== '') versions.set(id, composite);
+  }
+  return versions;
 }
 
 /** Parses `?follow=a.b,c` against a resource's links; an unknown link is a 400 naming the valid ones at its level. */
@@ -219,17 +368,17 @@ export function parseFollow(resource: ResourceName, text: string | undefined): F
 }
 
 /**
- * Turns rows of an entity's table into plain objects with the entity's
- * property names and types, without the ORM's bookkeeping (which costs more
- * than the query for tens of thousands of rows).
+ * Turns rows of an entity's table, parsed from their JSON text, into plain
+ * objects with the entity's property names and types, without the ORM's
+ * bookkeeping (which costs more than the query for tens of thousands of rows).
  */
-function rowMapper(orm: Orm, entity: new () => object): (row: Record<string, unknown>) => View {
+function rowMapper(orm: Orm, entity: new () => object) {
   const properties = Object.values(orm.getMetadata().get(entity.name).properties).map((property) => ({
     name: property.name,
     column: property.fieldNames[0]!,
     type: property.runtimeType,
   }));
-  return (row) => {
+  const map = (row: Record<string, unknown>): View => {
     const view: Record<string, unknown> = {};
     for (const { name, column, type } of properties) {
       const value = row[column];
@@ -237,22 +386,60 @@ function rowMapper(orm: Orm, entity: new () => object): (row: Record<string, unk
     }
     return view;
   };
+  return { columns: properties.map((property) => property.column), columnByProperty: new Map(properties.map((property) => [property.name, property.column])), map };
 }
 
-function rowsLoader(orm: Orm, dialect: Dialect, table: string, entity: new () => object, finish: (views: Map<string, View>, em: EntityManager) => Promise<Map<string, View>> | Map<string, View> = (views) => views): ViewLoader {
-  const map = rowMapper(orm, entity);
-  const fromRows = async (rows: Record<string, unknown>[], em: EntityManager) => {
-    const views = new Map<string, View>();
-    for (const row of rows) views.set(String(row.id), map(row));
-    return finish(views, em);
+interface RowsLoaderOptions {
+  /** Completes the mapped rows into the views the presenter takes. */
+  finish?: (views: Map<string, View>, em: EntityManager) => Promise<Map<string, View>> | Map<string, View>;
+  /** Whether an object's document depends on its row alone, so that the row's text versions it. */
+  versioned?: boolean;
+}
+
+/** The most members PostgreSQL's json_build_object takes (100 arguments). */
+const maxJsonMembers = 49;
+
+function rowsLoader(orm: Orm, dialect: Dialect, table: string, entity: new () => object, { finish = (views) => views, versioned = false }: RowsLoaderOptions = {}): ViewLoader {
+  const { columns, columnByProperty, map } = rowMapper(orm, entity);
+  if (columns.length > maxJsonMembers) throw new Error(`${table} has more than ${maxJsonMembers} columns to read as JSON`);
+  const rowJson = (alias: string, owner?: string) =>
+    dialect.jsonObject([...(owner ? [['owner_id', owner] as const] : []), ...[...columns, ...(versioned ? ['version'] : [])].map((column) => [column, `${alias}.${column}`] as const)]);
+  const fromRows = async (rows: Row[], em: EntityManager): Promise<Views> => {
+    const mapped = new Map<string, View>();
+    const versions = new Map<string, number>();
+    const ids: string[] = [];
+    for (const row of rows) {
+      const view = map(row);
+      const id = (view as { id: string }).id;
+      ids.push(id);
+      mapped.set(id, view);
+      if (versioned) versions.set(id, Number(row.version));
+    }
+    return { ids, views: await finish(mapped, em), versions };
+  };
+  const columnOf = (property: string) => {
+    const column = columnByProperty.get(property);
+    if (!column) throw new Error(`${table} has no property ${property}`);
+    return column;
   };
   return {
+    table,
+    versioned,
+    columnOf,
+    rowJson,
     fromRows,
     async byIds(ids, em) {
-      const rows = await selectRows<Record<string, unknown>>(em, `select * from ${table} where ${dialect.inList('id')}`, [dialect.listParam(ids)]);
-      return inOrder(ids, await fromRows(rows, em));
+      const rows = await selectJson<Row>(em, dialect, rowJson('t'), `from ${table} t where ${dialect.inList('t.id')}`, [dialect.listParam(ids)]);
+      const read = await fromRows(rows, em);
+      const views = inOrder(ids, read.views);
+      return { ids: [...views.keys()], views, versions: read.versions };
     },
   };
+}
+
+function inMemory(ids: string[], byId: Map<string, View>): Views {
+  const views = inOrder(ids, byId);
+  return { ids: [...views.keys()], views, versions: new Map() };
 }
 
 function inOrder(ids: string[], byId: Map<string, View>): Map<string, View> {
@@ -265,31 +452,33 @@ function inOrder(ids: string[], byId: Map<string, View>): Map<string, View> {
 }
 
 function viewLoaders(orm: Orm, dialect: Dialect, records: Records, scheduler: TaskScheduler, vms: VmService): ViewLoaders {
-  const rows = (table: string, entity: new () => object, finish?: (views: Map<string, View>, em: EntityManager) => Promise<Map<string, View>> | Map<string, View>) =>
-    rowsLoader(orm, dialect, table, entity, finish);
+  const rows = (table: string, entity: new () => object, options?: RowsLoaderOptions) => rowsLoader(orm, dialect, table, entity, options);
+  const pure = { versioned: true };
   return {
-    vm: { byIds: async (ids) => inOrder(ids, new Map(vms.views(ids).map((view) => [view.vm.id, view]))) },
-    host: { byIds: async (ids) => inOrder(ids, new Map(ids.flatMap((id) => (records.hosts.has(id) ? [[id, records.hosts.get(id)!] as const] : [])))) },
-    cluster: rows('clusters', Cluster),
-    data_center: rows('data_centers', DataCenter),
-    storage_domain: rows('storage_domains', StorageDomain, async (domains, em) => {
-      const committed = await selectRows<{ storage_domain_id: string; committed: number | string }>(
-        em,
-        `select storage_domain_id, sum(provisioned_size) as committed from disks where ${dialect.inList('storage_domain_id')} group by storage_domain_id`,
-        [dialect.listParam([...domains.keys()])],
-      );
-      const byDomain = new Map(committed.map((row) => [row.storage_domain_id, Number(row.committed)]));
-      return new Map([...domains].map(([id, domain]) => [id, { domain, committedBytes: byDomain.get(id) ?? 0, status: statusOf(domain as StorageDomain, scheduler) }]));
+    vm: { byIds: async (ids) => inMemory(ids, new Map(vms.views(ids).map((view) => [view.vm.id, view]))) },
+    host: { byIds: async (ids) => inMemory(ids, new Map(ids.flatMap((id) => (records.hosts.has(id) ? [[id, records.hosts.get(id)!] as const] : [])))) },
+    cluster: rows('clusters', Cluster, pure),
+    data_center: rows('data_centers', DataCenter, pure),
+    storage_domain: rows('storage_domains', StorageDomain, {
+      finish: async (domains, em) => {
+        const committed = await selectRows<{ storage_domain_id: string; committed: number | string }>(
+          em,
+          `select storage_domain_id, sum(provisioned_size) as committed from disks where ${dialect.inList('storage_domain_id')} group by storage_domain_id`,
+          [dialect.listParam([...domains.keys()])],
+        );
+        const byDomain = new Map(committed.map((row) => [row.storage_domain_id, Number(row.committed)]));
+        return new Map([...domains].map(([id, domain]) => [id, { domain, committedBytes: byDomain.get(id) ?? 0, status: statusOf(domain as StorageDomain, scheduler) }]));
+      },
     }),
-    disk: rows('disks', Disk, (disks) => new Map([...disks].map(([id, disk]) => [id, { disk, vmIds: [] }]))),
-    disk_attachment: rows('disk_attachments', DiskAttachment),
-    nic: rows('nics', Nic),
-    network: rows('networks', Network),
-    vnic_profile: rows('vnic_profiles', VnicProfile),
-    mac_pool: rows('mac_pools', MacPool),
-    template: rows('templates', Template),
-    vm_pool: rows('vm_pools', VmPool),
-    task: rows('tasks', Task, (tasks) => new Map([...tasks].map(([id, task]) => [id, scheduler.openTask(id) ?? task]))),
+    disk: rows('disks', Disk, { ...pure, finish: (disks) => new Map([...disks].map(([id, disk]) => [id, { disk, vmIds: [] }])) }),
+    disk_attachment: rows('disk_attachments', DiskAttachment, pure),
+    nic: rows('nics', Nic, pure),
+    network: rows('networks', Network, pure),
+    vnic_profile: rows('vnic_profiles', VnicProfile, pure),
+    mac_pool: rows('mac_pools', MacPool, pure),
+    template: rows('templates', Template, pure),
+    vm_pool: rows('vm_pools', VmPool, pure),
+    task: rows('tasks', Task, { finish: (tasks) => new Map([...tasks].map(([id, task]) => [id, scheduler.openTask(id) ?? task])) }),
   };
 }
 

@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
-import { Cluster, Disk, DiskAttachment, Nic, StorageDomain, type DiskInterface, type NicInterface, type Task, type Vm } from '../db/entities.js';
+import { Cluster, Disk, DiskAttachment, Host, Nic, StorageDomain, type DiskInterface, type NicInterface, type Task, type Vm } from '../db/entities.js';
 import { conflict, notFound } from '../services/errors.js';
 import type { MacPoolService } from '../services/mac-pools.js';
 import type { Records } from '../services/records.js';
-import { inTransaction, reader, runStatement } from '../services/store.js';
+import { inTransaction, reader, runStatement, selectRows } from '../services/store.js';
 import type { VmDevices } from '../services/vm-devices.js';
 import { isRunning, type DeviceSync } from './device-sync.js';
 import type { DiskVolumes, VolumeSource } from './storage-runners.js';
@@ -261,10 +261,33 @@ export async function checkAttachable(em: EntityManager, vm: Vm, diskId: string,
     throw conflict(elsewhere.vmId === vm.id ? `disk ${disk.name} is already attached to VM ${vm.name}` : `disk ${disk.name} is already attached to another VM and is not shareable`);
   }
   const domain = await em.findOne(StorageDomain, { id: disk.storageDomainId });
-  if (domain?.storageType === 'localfs' && vm.hostId && domain.hostId !== vm.hostId) {
-    throw conflict(`disk ${disk.name} is on the local storage of host ${domain.hostId}, but VM ${vm.name} is defined on host ${vm.hostId}`);
-  }
+  if (domain) await checkLocalStorage(em, vm, disk.name, domain, attachmentId);
   if (fields.bootable) await checkSingleBootable(em, vm, attachmentId);
+}
+
+/**
+ * Refuses a disk on a host's local storage for a VM that cannot run on that
+ * host: one defined on another host, or one that already has a disk on the
+ * local storage of another host (a VM never placed included), since such a
+ * VM could start nowhere.
+ */
+export async function checkLocalStorage(em: EntityManager, vm: Vm, diskName: string, domain: Pick<StorageDomain, 'storageType' | 'hostId'>, attachmentId?: string): Promise<void> {
+  if (domain.storageType !== 'localfs' || !domain.hostId) return;
+  const hostName = async (id: string) => (await em.findOne(Host, { id }))?.name ?? id;
+  if (vm.hostId && domain.hostId !== vm.hostId) {
+    throw conflict(`disk ${diskName} is on the local storage of host ${await hostName(domain.hostId)}, but VM ${vm.name} is defined on host ${await hostName(vm.hostId)}`);
+  }
+  const [other] = await selectRows<{ disk_name: string; host_id: string }>(
+    em,
+    `select d.name as disk_name, s.host_id from disk_attachments a join disks d on d.id = a.disk_id join storage_domains s on s.id = d.storage_domain_id
+      where a.vm_id = ? and a.id <> ? and s.storage_type = 'localfs' and s.host_id <> ? order by a.created_at, a.id limit 1`,
+    [vm.id, attachmentId ?? '', domain.hostId],
+  );
+  if (other) {
+    throw conflict(
+      `disk ${diskName} is on the local storage of host ${await hostName(domain.hostId)}, but VM ${vm.name} has disk ${other.disk_name} on the local storage of host ${await hostName(other.host_id)}; a VM's local disks must all be on one host`,
+    );
+  }
 }
 
 async function checkSingleBootable(em: EntityManager, vm: Vm, except?: string): Promise<void> {

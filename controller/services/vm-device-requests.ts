@@ -4,6 +4,7 @@ import { Cluster, DiskAttachment, Nic, Network, Template, VnicProfile, type Task
 import type { TaskScheduler } from '../scheduler/task-scheduler.js';
 import {
   checkAttachable,
+  checkLocalStorage,
   type AddNicParams,
   type AttachDiskParams,
   type AttachmentFields,
@@ -64,8 +65,9 @@ export class VmDeviceRequests {
     const em = reader(this.orm);
     let params: AttachDiskParams;
     if (request.newDisk) {
-      const { disk } = await this.disks.plan(em, request.newDisk);
+      const { disk, domain } = await this.disks.plan(em, request.newDisk);
       em.clear();
+      await checkLocalStorage(em, vm, disk.name, domain);
       params = {
         diskId: disk.id,
         attachmentId: disk.id,

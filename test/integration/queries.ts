@@ -1,16 +1,39 @@
-import type { TestFn } from 'ava';
-import { compareForSort, matches, type FieldType, type FieldValue } from '../../controller/query/search-reference.js';
-import { parseSearch } from '../../controller/query/search.js';
-import { TestSystem, type ApiResponse, type DatabaseKind } from './harness.js';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { ExecutionContext, TestFn } from 'ava';
+import { XMLParser } from 'fast-xml-parser';
+import { compareForSort, matches, type FieldType, type FieldValue, type MatchOptions } from '../../controller/query/search-reference.js';
+import { parseSearch, type Condition } from '../../controller/query/search.js';
+import { TestSystem, eventually, type Api, type ApiResponse, type DatabaseKind } from './harness.js';
 import { assertFault } from './api-compat.js';
 import { writeFleet } from './bulk.js';
 
 type Test = TestFn<unknown>;
 
+/** A flat record keyed by search field; a related field with several objects (a VM's storage domains) holds their names. */
+type SearchRecord = Record<string, FieldValue | string[]>;
+
+/** A disk of the fleet as it was made, read back from the disks' own URLs. */
+interface FleetDisk {
+  name: string;
+  size: number;
+  domainId: string;
+  vmId: string | null;
+  templateId: string | null;
+}
+
 interface Shared {
   system: TestSystem;
   /** The VMs as the reference evaluator sees them: flat records keyed by search field. */
-  records: Array<Record<string, FieldValue>>;
+  records: SearchRecord[];
+  /** Every disk of the fleet (templates' too), by id. */
+  disks: Map<string, FleetDisk>;
+  /** The networks each VM has a NIC on, by VM id (network ids). */
+  vmNetworks: Map<string, string[]>;
+  /** The storage domains the fleet made, name to id. */
+  domains: Map<string, string>;
+  /** The VM pools the fleet made, name to id. */
+  pools: Map<string, string>;
 }
 
 const types: Record<string, FieldType> = {
@@ -31,11 +54,241 @@ function prng(seed: number): () => number {
 }
 
 const ids = (response: ApiResponse): string[] => (response.body.vm ?? []).map((vm: any) => vm.id);
+/** The ids of a JSON collection answer of any kind (`{"disk": [...]}`). */
+const listIds = (response: ApiResponse): string[] => ((Object.values(response.body ?? {})[0] as any[] | undefined) ?? []).map((item: any) => item.id);
+const sorted = (items: readonly string[]): string[] => [...items].sort();
+const unique = (items: readonly string[]): string[] => [...new Set(items)].sort();
 
 function statements(response: ApiResponse): number {
   const header = response.headers.get('x-drover-statements');
   if (header === null) throw new Error('the controller did not count statements');
   return Number(header);
+}
+
+/**
+ * The reference evaluator extended to related fields that name several
+ * objects (the storage domains of a VM's disks, the networks of its NICs):
+ * `=`, `<` and the like hold when one of the related objects meets them, and
+ * `!=` holds when none is equal (so also for an object without any).
+ */
+function holds(condition: Condition, record: SearchRecord, options: MatchOptions): boolean {
+  if (condition.kind !== 'compare') {
+    const left = holds(condition.left, record, options);
+    return condition.kind === 'and' ? left && holds(condition.right, record, options) : left || holds(condition.right, record, options);
+  }
+  const field = condition.field.toLowerCase();
+  const value = record[field];
+  if (!Array.isArray(value)) return matches(condition, { [field]: value ?? null }, options);
+  if (condition.op === '!=') return !value.some((item) => matches({ ...condition, op: '=' }, { [field]: item }, options));
+  return value.some((item) => matches(condition, { [field]: item }, options));
+}
+
+interface SearchFields {
+  text: string[];
+  number: string[];
+  boolean?: string[];
+  sort: string[];
+}
+
+/**
+ * Compares `rounds` generated searches on a collection with what the
+ * reference evaluator gives over the same records (including the order of a
+ * `sortby`, the total count, and 400s for searches the evaluator refuses),
+ * and returns how many were compared.
+ */
+async function compareGeneratedSearches(t: ExecutionContext, api: Api, collection: string, records: SearchRecord[], fields: SearchFields, fieldTypes: Record<string, FieldType>, seed: number, rounds: number): Promise<number> {
+  const random = prng(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const quote = (value: string) => (/^[A-Za-z0-9_.:-]+$/.test(value) ? value : `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
+  const known = (field: string) => records.flatMap((record) => [record[field]].flat()).filter((value): value is string => typeof value === 'string' && value !== '');
+  const condition = (): string => {
+    const roll = random();
+    if (fields.boolean?.length && roll < 0.15) return `${pick(fields.boolean)}${pick(['=', '!=', '<'])}${pick(['true', 'false', 'TRUE'])}`;
+    if (roll < 0.6 || fields.number.length === 0) {
+      const field = pick(fields.text);
+      const values = known(field);
+      let value = values.length ? pick(values) : 'x';
+      if (random() < 0.3) value = value.toUpperCase();
+      if (random() < 0.35) value = random() < 0.5 ? `${value.slice(0, 2)}*` : `*${value.slice(-2)}`;
+      return `${field}${pick(['=', '!=', '=', '<', '>='])}${quote(value)}`;
+    }
+    const field = pick(fields.number);
+    const value = pick(records.map((record) => String(record[field])));
+    return `${field}${pick(['=', '!=', '<', '>', '<=', '>='])}${value}`;
+  };
+  const expression = (depth: number): string => {
+    if (depth === 0 || random() < 0.4) return condition();
+    const left = expression(depth - 1);
+    const right = expression(depth - 1);
+    const joined = `${left} ${pick(['and', 'or', 'AND', ''])} ${right}`.replace(/\s+/g, ' ');
+    return random() < 0.5 ? `(${joined})` : joined;
+  };
+  let checked = 0;
+  for (let round = 0; round < rounds; round++) {
+    const search = expression(3);
+    const caseSensitive = random() < 0.25;
+    const sortField = random() < 0.3 ? pick(fields.sort) : undefined;
+    const direction = random() < 0.5 ? 'asc' : 'desc';
+    const fullSearch = sortField ? `${search} sortby ${sortField} ${direction}` : search;
+    const response = await api.get(`/${collection}?search=${encodeURIComponent(fullSearch)}${caseSensitive ? '&case_sensitive=true' : ''}`, { accept: 'json' });
+    let expected: string[] | undefined;
+    try {
+      const query = parseSearch(fullSearch);
+      // Every condition is checked, also those an evaluation would skip: the compiler refuses a search with a bad one.
+      const check = (condition: Condition): unknown => (condition.kind === 'compare' ? matches(condition, {}, { caseSensitive, types: fieldTypes }) : [check(condition.left), check(condition.right)]);
+      check(query.where!);
+      expected = records.filter((record) => holds(query.where!, record, { caseSensitive, types: fieldTypes })).map((record) => record.id as string);
+    } catch {
+      expected = undefined;
+    }
+    if (expected === undefined) {
+      assertFault(t, response, 400, undefined, 'json');
+      continue;
+    }
+    if (response.status !== 200) {
+      t.fail(`${collection}: ${fullSearch} answered ${response.status}: ${response.text}`);
+      continue;
+    }
+    const got = listIds(response);
+    t.deepEqual(sorted(got), sorted(expected), `${collection}: search ${fullSearch}${caseSensitive ? ' (case sensitive)' : ''}`);
+    if (sortField) {
+      const byId = new Map(records.map((record) => [record.id as string, record]));
+      const type = fieldTypes[sortField] ?? 'text';
+      for (let index = 1; index < got.length; index++) {
+        const order = compareForSort(byId.get(got[index - 1]!)![sortField] as FieldValue, byId.get(got[index]!)![sortField] as FieldValue, type, caseSensitive);
+        if ((direction === 'asc' ? order : -order) > 0) t.fail(`${collection}: ${fullSearch}: ${got[index - 1]} comes before ${got[index]}`);
+      }
+    }
+    t.is(Number(response.headers.get('x-total-count')), expected.length);
+    checked++;
+  }
+  return checked;
+}
+
+/** Parses XML keeping the order of elements and every attribute, to compare documents as they are written. */
+const orderedXml = new XMLParser({ ignoreAttributes: false, preserveOrder: true, parseTagValue: false, parseAttributeValue: false, trimValues: false });
+type XmlNode = Record<string, any>;
+const tagOf = (node: XmlNode): string => Object.keys(node).find((key) => key !== ':@')!;
+const childrenOf = (node: XmlNode): XmlNode[] => (Array.isArray(node[tagOf(node)]) ? node[tagOf(node)] : []);
+const attributesOf = (node: XmlNode): Record<string, string> => node[':@'] ?? {};
+const documentElement = (text: string): XmlNode => (orderedXml.parse(text) as XmlNode[]).find((node) => !tagOf(node).startsWith('?'))!;
+
+/** A follow tree as nested objects: `{nics: {vnic_profile: {}}}`. */
+type FollowPaths = { [link: string]: FollowPaths };
+
+function followTree(paths: string): FollowPaths {
+  const tree: FollowPaths = {};
+  for (const followPath of paths.split(',')) {
+    let level = tree;
+    for (const name of followPath.split('.')) level = level[name] ??= {};
+  }
+  return tree;
+}
+
+/**
+ * Checks that objects embedded by `?follow=` are, element for element (XML)
+ * or member for member (JSON), the documents their own URLs answer: the
+ * object without its followed links equals its own document without them; a
+ * followed reference (or list of references) is replaced by the objects it
+ * names, each again its own document; a followed collection holds the
+ * objects its `<link rel>` lists.
+ */
+/** The member a followed link's objects appear as: its own name, or, for a single link kept in a list of references (a storage domain's data_center, in data_centers), the list's. */
+function memberOf(members: Set<string>, name: string): string {
+  return !members.has(name) && members.has(`${name}s`) ? `${name}s` : name;
+}
+
+class FollowChecker {
+  private readonly own = new Map<string, any>();
+  compared = 0;
+
+  constructor(
+    private readonly t: ExecutionContext,
+    private readonly api: Api,
+  ) {}
+
+  private async document(href: string, media: 'xml' | 'json'): Promise<any> {
+    const key = `${media} ${href}`;
+    if (!this.own.has(key)) {
+      const response = await this.api.get(href, { accept: media });
+      if (response.status !== 200) throw new Error(`GET ${href} answered ${response.status}: ${response.text}`);
+      this.own.set(key, media === 'xml' ? documentElement(response.text) : response.body);
+    }
+    return this.own.get(key);
+  }
+
+  async xml(node: XmlNode, tree: FollowPaths, where: string): Promise<void> {
+    const { t } = this;
+    const href = attributesOf(node)['@_href']!;
+    const own = await this.document(href, 'xml');
+    const ownTags = new Set(childrenOf(own).map(tagOf));
+    const members = Object.entries(tree).map(([name, subtree]) => [memberOf(ownTags, name), subtree] as const);
+    const followed = new Set(members.map(([name]) => name));
+    t.is(tagOf(node), tagOf(own), `${where}: the element`);
+    t.deepEqual(attributesOf(node), attributesOf(own), `${where}: the attributes`);
+    t.deepEqual(
+      childrenOf(node).filter((child) => !followed.has(tagOf(child))),
+      childrenOf(own).filter((child) => !followed.has(tagOf(child))),
+      `${where}: what is not followed is as at ${href}`,
+    );
+    this.compared++;
+    for (const [name, subtree] of members) {
+      const embedded = childrenOf(node).filter((child) => tagOf(child) === name);
+      const reference = childrenOf(own).filter((child) => tagOf(child) === name);
+      const rel = name.replaceAll('_', '');
+      const link = childrenOf(own).find((child) => tagOf(child) === 'link' && attributesOf(child)['@_rel'] === rel);
+      if (reference.length && childrenOf(reference[0]!).length === 0) {
+        t.is(embedded.length, 1, `${where}: ${name} is embedded where ${href} refers to it`);
+        t.deepEqual(attributesOf(embedded[0]!), attributesOf(reference[0]!), `${where}: ${name} is the object its reference names`);
+        await this.xml(embedded[0]!, subtree, `${where}.${name}`);
+      } else if (reference.length) {
+        t.is(embedded.length, 1, `${where}: ${name} is embedded where ${href} refers to them`);
+        const objects = childrenOf(embedded[0]!);
+        t.deepEqual(objects.map(attributesOf), childrenOf(reference[0]!).map(attributesOf), `${where}: ${name} holds the objects its references name`);
+        for (const object of objects) await this.xml(object, subtree, `${where}.${name}`);
+      } else if (link) {
+        t.is(embedded.length, 1, `${where}: the collection ${name} is embedded, empty or not`);
+        const objects = childrenOf(embedded[0]!);
+        const listing = await this.document(attributesOf(link)['@_href']!, 'xml');
+        t.deepEqual(sorted(objects.map((object) => attributesOf(object)['@_id']!)), sorted(childrenOf(listing).map((object) => attributesOf(object)['@_id']!)), `${where}: ${name} holds what ${rel} lists`);
+        for (const object of objects) await this.xml(object, subtree, `${where}.${name}`);
+      } else {
+        t.is(embedded.length, 0, `${where}: nothing is embedded as ${name} where ${href} has no ${name}`);
+      }
+    }
+  }
+
+  async json(object: any, tree: FollowPaths, where: string): Promise<void> {
+    const { t } = this;
+    const own = await this.document(object.href, 'json');
+    const members = Object.entries(tree).map(([name, subtree]) => [memberOf(new Set(Object.keys(own)), name), subtree] as const);
+    const followed = members.map(([name]) => name);
+    const rest = (value: any) => Object.fromEntries(Object.entries(value).filter(([key]) => !followed.includes(key)));
+    t.deepEqual(rest(object), rest(own), `${where}: what is not followed is as at ${object.href}`);
+    this.compared++;
+    for (const [name, subtree] of members) {
+      const embedded = object[name];
+      const reference = own[name];
+      const rel = name.replaceAll('_', '');
+      const link = (own.link ?? []).find((candidate: any) => candidate.rel === rel);
+      if (reference?.href) {
+        t.deepEqual([embedded?.href, embedded?.id], [reference.href, reference.id], `${where}: ${name} is the object its reference names`);
+        await this.json(embedded, subtree, `${where}.${name}`);
+      } else if (reference) {
+        const [key] = Object.keys(reference);
+        t.deepEqual(embedded?.[key!]?.map((item: any) => [item.href, item.id]), reference[key!].map((item: any) => [item.href, item.id]), `${where}: ${name} holds the objects its references name`);
+        for (const item of embedded?.[key!] ?? []) await this.json(item, subtree, `${where}.${name}`);
+      } else if (link) {
+        t.truthy(embedded, `${where}: the collection ${name} is embedded, empty or not`);
+        const items = (Object.values(embedded ?? {})[0] as any[] | undefined) ?? [];
+        const listing = await this.document(link.href, 'json');
+        t.deepEqual(sorted(items.map((item) => item.id)), sorted(((Object.values(listing)[0] as any[] | undefined) ?? []).map((item) => item.id)), `${where}: ${name} holds what ${rel} lists`);
+        for (const item of items) await this.json(item, subtree, `${where}.${name}`);
+      } else {
+        t.is(embedded, undefined, `${where}: nothing is embedded as ${name} where ${object.href} has no ${name}`);
+      }
+    }
+  }
 }
 
 /** Registers the search, reverse collection, follow and paging scenarios for one database. */
@@ -47,11 +300,48 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     const system = await TestSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 8192 } });
     shared.system = system;
     const { api } = system;
-    const dc = (await api.get('/datacenters', { accept: 'json' })).body.data_center[0];
-    for (const name of ['Blue', 'green']) {
-      const created = await api.post('/clusters', `<cluster><name>${name}</name><data_center id="${dc.id}"/></cluster>`);
-      if (created.status !== 201) throw new Error(created.text);
+    const must = async (request: Promise<ApiResponse>, status = 201): Promise<any> => {
+      const response = await request;
+      if (response.status !== status) throw new Error(`${response.status}: ${response.text}`);
+      return response.body;
+    };
+    const json = async (url: string) => (await api.get(url, { accept: 'json' })).body;
+    const dc = (await json('/datacenters')).data_center[0];
+    for (const name of ['Blue', 'green']) await must(api.post('/clusters', `<cluster><name>${name}</name><data_center id="${dc.id}"/></cluster>`));
+    // A second data center, with a cluster (no hosts) and a management network of its own, also named ovirtmgmt.
+    const remote = (await must(api.post('/datacenters', '<data_center><name>Remote</name></data_center>'))).data_center;
+    await must(api.post('/clusters', `<cluster><name>far</name><data_center id="${remote.id}"/></cluster>`));
+    await must(api.post('/networks', `<network><name>backend</name><data_center id="${dc.id}"/></network>`));
+    const networks = (await json('/networks')).network as any[];
+    const profileOf = async (network: string, dataCenterId: string): Promise<string> => {
+      const id = networks.find((item) => item.name === network && item.data_center.id === dataCenterId).id;
+      return (await json(`/networks/${id}/vnicprofiles`)).vnic_profile[0].id;
+    };
+    const profiles = { ovirtmgmt: await profileOf('ovirtmgmt', dc.id), backend: await profileOf('backend', dc.id), remote: await profileOf('ovirtmgmt', remote.id) };
+
+    // Storage: two shared domains, one local to alpha, all active in Default; and a spare one never attached.
+    shared.domains = new Map();
+    for (const name of ['sd-fast', 'sd-slow', 'sd-spare']) {
+      await mkdir(path.join(system.mountRoot, `_${name}`), { recursive: true });
+      const created = await must(api.post('/storagedomains', `<storage_domain><name>${name}</name><storage><type>posixfs</type><path>/${name}</path></storage></storage_domain>`));
+      shared.domains.set(name, created.storage_domain.id);
     }
+    const localPath = path.join(system.directory, 'local-alpha');
+    await mkdir(localPath, { recursive: true });
+    const local = await must(api.post('/storagedomains', `<storage_domain><name>sd-local</name><host><name>alpha</name></host><storage><type>localfs</type><path>${localPath}</path></storage></storage_domain>`));
+    shared.domains.set('sd-local', local.storage_domain.id);
+    for (const name of ['sd-fast', 'sd-slow', 'sd-local']) await must(api.post(`/datacenters/${dc.id}/storagedomains`, `<storage_domain id="${shared.domains.get(name)}"/>`));
+    const mib = 1024 * 1024;
+    const attachNew = (vmId: string, name: string, domain: string, size: number, active = true) =>
+      must(
+        api.post(
+          `/vms/${vmId}/diskattachments`,
+          `<disk_attachment><interface>virtio</interface><active>${active}</active><disk><name>${name}</name><provisioned_size>${size}</provisioned_size><storage_domains><storage_domain id="${shared.domains.get(domain)}"/></storage_domains></disk></disk_attachment>`,
+        ),
+      );
+    const addNic = (vmId: string, name: string, profile: string | null) =>
+      must(api.post(`/vms/${vmId}/nics`, `<nic><name>${name}</name>${profile ? `<vnic_profile id="${profile}"/>` : ''}</nic>`));
+
     const random = prng(7);
     const clusters = ['Default', 'Default', 'Blue', 'green'];
     const words = ['web', 'db', 'Cache', 'batch', 'edge'];
@@ -63,19 +353,76 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
       const os = random() < 0.5 ? 'rhel_9x64' : 'other';
       const display = random() < 0.5 ? 'vnc' : 'spice';
       const description = random() < 0.3 ? '' : `${random() < 0.5 ? 'Front' : 'back'} end ${index}`;
-      const body = `<vm><name>${name}</name><memory>${memory}</memory><description>${description}</description><cpu><topology><sockets>1</sockets><cores>${cores}</cores><threads>1</threads></topology></cpu><os><type>${os}</type></os><display><type>${display}</type></display><cluster><name>${clusters[index % 4]}</name></cluster></vm>`;
-      const created = await api.post('/vms', body);
-      if (created.status !== 201) throw new Error(created.text);
-      if (clusters[index % 4] === 'Default' && random() < 0.5) started.push(created.body.vm.id);
+      const cluster = clusters[index % 4]!;
+      const body = `<vm><name>${name}</name><memory>${memory}</memory><description>${description}</description><cpu><topology><sockets>1</sockets><cores>${cores}</cores><threads>1</threads></topology></cpu><os><type>${os}</type></os><display><type>${display}</type></display><cluster><name>${cluster}</name></cluster></vm>`;
+      const id = (await must(api.post('/vms', body))).vm.id;
+      // Disks on the shared domains and on alpha's local one (some attached inactive), NICs on both networks or on none.
+      if (index % 3 === 0) await attachNew(id, `${name}-fast`, 'sd-fast', (1 + (index % 4)) * 16 * mib);
+      if (index % 4 === 1) await attachNew(id, `${name}-slow`, 'sd-slow', 32 * mib, index % 8 !== 5);
+      if (index % 5 === 2 && cluster === 'Default') await attachNew(id, `${name}-local`, 'sd-local', 16 * mib);
+      if (index % 2 === 0) await addNic(id, 'eth0', profiles.ovirtmgmt);
+      if (index % 3 === 1) await addNic(id, 'eth1', profiles.backend);
+      if (index % 7 === 3) await addNic(id, 'eth2', null);
+      if (cluster === 'Default' && random() < 0.5) started.push(id);
     }
-    for (const id of started) {
-      const answer = await api.action(id, 'start');
-      if (answer.status !== 200) throw new Error(answer.text);
+    for (let index = 0; index < 6; index++) {
+      const id = (await must(api.post('/vms', `<vm><name>far-${index}</name><memory>${64 * mib}</memory><cluster><name>far</name></cluster></vm>`))).vm.id;
+      if (index % 2 === 0) await addNic(id, 'eth0', profiles.remote);
     }
-    await api.action(started[0]!, 'suspend');
-    const hosts = new Map((await api.hosts()).map((host: any) => [host.id, host.name]));
-    const clusterNames = new Map(((await api.get('/clusters', { accept: 'json' })).body.cluster as any[]).map((cluster) => [cluster.id, cluster.name]));
-    const all = (await api.get('/vms', { accept: 'json' })).body.vm as any[];
+    for (const [name, domain, size] of [['float-1', 'sd-slow', 48 * mib], ['float-2', 'sd-fast', 16 * mib]] as const) {
+      const created = await must(api.post('/disks', `<disk><alias>${name}</alias><provisioned_size>${size}</provisioned_size><storage_domains><storage_domain id="${shared.domains.get(domain)}"/></storage_domains></disk>`));
+      await eventually(async () => (await json(`/disks/${created.disk.id}`)).status === 'ok', `disk ${name} to be ok`);
+    }
+    // Templates with disks on one and on two domains, and pools of Blank and of one of them.
+    for (const [template, disks] of [['tpl-fast', ['sd-fast']], ['tpl-both', ['sd-fast', 'sd-slow']]] as const) {
+      const source = (await must(api.post('/vms', `<vm><name>${template}-source</name><memory>${128 * mib}</memory><cluster><name>Default</name></cluster></vm>`))).vm.id;
+      for (const domain of disks) await attachNew(source, `${template}-${domain}`, domain, 16 * mib);
+      await addNic(source, 'eth0', profiles.backend);
+      const created = (await must(api.post('/templates', `<template><name>${template}</name><vm id="${source}"/></template>`))).template;
+      await eventually(async () => (await json(`/templates/${created.id}`)).status === 'ok', `template ${template} to be ok`);
+    }
+    shared.pools = new Map();
+    for (const pool of [
+      '<name>pool-a</name><size>2</size><max_user_vms>1</max_user_vms><type>manual</type><template><name>Blank</name></template><cluster><name>Default</name></cluster>',
+      '<name>pool-b</name><description>thin desktops</description><size>1</size><max_user_vms>3</max_user_vms><type>automatic</type><template><name>tpl-fast</name></template><cluster><name>Blue</name></cluster>',
+      '<name>pool-c</name><size>0</size><max_user_vms>2</max_user_vms><template><name>Blank</name></template><cluster><name>green</name></cluster>',
+    ]) {
+      const created = (await must(api.post('/vmpools', `<vm_pool>${pool}</vm_pool>`))).vm_pool;
+      shared.pools.set(created.name, created.id);
+    }
+    await eventually(async () => ((await json('/disks')).disk as any[]).every((disk) => disk.status === 'ok'), 'the pool VMs disks to be made');
+    for (const id of started) await must(api.action(id, 'start'), 200);
+    await must(api.action(started[0]!, 'suspend'), 200);
+
+    // What the fleet is, read back from each object's own URL (never through search or follow).
+    const nameMap = (items: any[]) => new Map<string, string>(items.map((item) => [item.id, item.name]));
+    const hosts = nameMap(await api.hosts());
+    const clusterList = (await json('/clusters')).cluster as any[];
+    const clusterNames = nameMap(clusterList);
+    const clusterDataCenter = new Map(clusterList.map((cluster) => [cluster.id as string, cluster.data_center.id as string]));
+    const dataCenterNames = nameMap((await json('/datacenters')).data_center);
+    const domainNames = nameMap((await json('/storagedomains')).storage_domain);
+    const networkNames = nameMap((await json('/networks')).network);
+    const profileNetwork = new Map(((await json('/vnicprofiles')).vnic_profile as any[]).map((profile) => [profile.id as string, profile.network.id as string]));
+    const templateList = (await json('/templates')).template as any[];
+    const templateNames = nameMap(templateList);
+    const poolNames = nameMap((await json('/vmpools')).vm_pool);
+    const all = (await json('/vms')).vm as any[];
+    shared.disks = new Map();
+    shared.vmNetworks = new Map();
+    const readDisk = async (diskId: string, owner: { vmId?: string; templateId?: string }) => {
+      const disk = await json(`/disks/${diskId}`);
+      shared.disks.set(diskId, { name: disk.name, size: Number(disk.provisioned_size), domainId: disk.storage_domains.storage_domain[0].id, vmId: owner.vmId ?? null, templateId: owner.templateId ?? null });
+    };
+    for (const vm of all) {
+      for (const attachment of (await json(`/vms/${vm.id}/diskattachments`)).disk_attachment ?? []) await readDisk(attachment.disk.id, { vmId: vm.id });
+      shared.vmNetworks.set(vm.id, unique(((await json(`/vms/${vm.id}/nics`)).nic ?? []).filter((nic: any) => nic.vnic_profile).map((nic: any) => profileNetwork.get(nic.vnic_profile.id)!)));
+    }
+    for (const template of templateList) {
+      for (const attachment of (await json(`/templates/${template.id}/diskattachments`)).disk_attachment ?? []) await readDisk(attachment.disk.id, { templateId: template.id });
+    }
+    for (const disk of (await json('/disks')).disk as any[]) if (!shared.disks.has(disk.id)) await readDisk(disk.id, {});
+    const domainsOfVm = (vmId: string) => unique([...shared.disks.values()].filter((disk) => disk.vmId === vmId).map((disk) => domainNames.get(disk.domainId)!));
     shared.records = all.map((vm) => ({
       id: vm.id,
       uuid: vm.id,
@@ -91,7 +438,11 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
       'display.type': vm.display.type,
       cluster: clusterNames.get(vm.cluster.id) ?? null,
       host: vm.host ? (hosts.get(vm.host.id) ?? null) : null,
-      template: 'Blank',
+      template: templateNames.get(vm.template.id) ?? null,
+      pool: vm.vm_pool ? (poolNames.get(vm.vm_pool.id) ?? null) : null,
+      datacenter: dataCenterNames.get(clusterDataCenter.get(vm.cluster.id)!) ?? null,
+      storage: domainsOfVm(vm.id),
+      network: unique(shared.vmNetworks.get(vm.id)!.map((id) => networkNames.get(id)!)),
     }));
   });
   test.after.always(async () => {
@@ -101,68 +452,210 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
   test.serial(`${tag} searches give what an independent filter over the same VMs gives, for many generated queries`, async (t) => {
     const { api } = shared.system;
     const { records } = shared;
-    const random = prng(database === 'sqlite' ? 11 : 13);
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-    const textFields = ['name', 'description', 'status', 'os.type', 'display.type', 'cluster', 'host', 'template'];
-    const numberFields = ['memory', 'cpu.topology.cores', 'num_vcpus_allocated'];
-    const quote = (value: string) => (/^[A-Za-z0-9_.:-]+$/.test(value) ? value : `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
-    const condition = (): string => {
-      if (random() < 0.6) {
-        const field = pick(textFields);
-        const known = records.map((record) => record[field]).filter((value): value is string => typeof value === 'string' && value !== '');
-        let value = known.length ? pick(known) : 'x';
-        if (random() < 0.3) value = value.toUpperCase();
-        if (random() < 0.35) value = random() < 0.5 ? `${value.slice(0, 2)}*` : `*${value.slice(-2)}`;
-        return `${field}${pick(['=', '!=', '=', '<', '>='])}${quote(value)}`;
-      }
-      const field = pick(numberFields);
-      const value = pick(records.map((record) => String(record[field])));
-      return `${field}${pick(['=', '!=', '<', '>', '<=', '>='])}${value}`;
+    t.true(records.some((record) => (record.storage as string[]).length > 1) && records.some((record) => (record.network as string[]).length > 1), 'some VMs have disks on two domains and NICs on two networks');
+    t.true(records.some((record) => (record.storage as string[]).length === 0) && records.some((record) => (record.network as string[]).length === 0), 'and some have none');
+    const checked = await compareGeneratedSearches(
+      t,
+      api,
+      'vms',
+      records,
+      {
+        text: ['name', 'description', 'status', 'os.type', 'display.type', 'cluster', 'host', 'template', 'pool', 'storage', 'network', 'datacenter'],
+        number: ['memory', 'cpu.topology.cores', 'num_vcpus_allocated'],
+        sort: ['name', 'memory', 'description', 'os.type'],
+      },
+      types,
+      database === 'sqlite' ? 11 : 13,
+      200,
+    );
+    t.true(checked > 130, `${checked} queries compared`);
+  });
+
+  test.serial(`${tag} related fields (storage, network, datacenter, the disks' vm) match by the related objects' names, = and != alike`, async (t) => {
+    const { api } = shared.system;
+    const check = async (collection: string, records: SearchRecord[], search: string, fieldTypes: Record<string, FieldType> = {}): Promise<string[]> => {
+      const response = await api.get(`/${collection}?search=${encodeURIComponent(search)}`, { accept: 'json' });
+      t.is(response.status, 200, `${collection}?search=${search}: ${response.text}`);
+      const query = parseSearch(search);
+      const expected = records.filter((record) => holds(query.where!, record, { caseSensitive: false, types: fieldTypes })).map((record) => record.id as string);
+      t.deepEqual(sorted(listIds(response)), sorted(expected), `${collection}?search=${search}`);
+      t.is(Number(response.headers.get('x-total-count')), expected.length, `${collection}?search=${search}: the total`);
+      return expected;
     };
-    const expression = (depth: number): string => {
-      if (depth === 0 || random() < 0.4) return condition();
-      const left = expression(depth - 1);
-      const right = expression(depth - 1);
-      const joined = `${left} ${pick(['and', 'or', 'AND', ''])} ${right}`.replace(/\s+/g, ' ');
-      return random() < 0.5 ? `(${joined})` : joined;
+    /** Checks a search whose answer must be some of the objects, not none and not all, so that it tells something. */
+    const telling = async (collection: string, records: SearchRecord[], search: string, fieldTypes?: Record<string, FieldType>) => {
+      const found = await check(collection, records, search, fieldTypes);
+      t.true(found.length > 0 && found.length < records.length, `${collection}?search=${search} finds ${found.length} of ${records.length}`);
+      return found;
     };
-    let checked = 0;
-    for (let round = 0; round < 150; round++) {
-      const search = expression(3);
-      const caseSensitive = random() < 0.25;
-      const sortField = random() < 0.3 ? pick(['name', 'memory', 'description', 'os.type']) : undefined;
-      const direction = random() < 0.5 ? 'asc' : 'desc';
-      const fullSearch = sortField ? `${search} sortby ${sortField} ${direction}` : search;
-      const response = await api.get(`/vms?search=${encodeURIComponent(fullSearch)}${caseSensitive ? '&case_sensitive=true' : ''}`, { accept: 'json' });
-      let expected: string[] | undefined;
-      try {
-        const query = parseSearch(fullSearch);
-        expected = records.filter((record) => matches(query.where!, record, { caseSensitive, types })).map((record) => record.id as string);
-      } catch {
-        expected = undefined;
-      }
-      if (expected === undefined) {
-        assertFault(t, response, 400, undefined, 'json');
-        continue;
-      }
-      if (response.status !== 200) {
-        t.fail(`${fullSearch} answered ${response.status}: ${response.text}`);
-        continue;
-      }
-      const got = ids(response);
-      t.deepEqual([...got].sort(), [...expected].sort(), `search ${fullSearch}${caseSensitive ? ' (case sensitive)' : ''}`);
-      if (sortField) {
-        const byId = new Map(records.map((record) => [record.id as string, record]));
-        const type = types[sortField] ?? 'text';
-        for (let index = 1; index < got.length; index++) {
-          const order = compareForSort(byId.get(got[index - 1]!)![sortField]!, byId.get(got[index]!)![sortField]!, type, caseSensitive);
-          if ((direction === 'asc' ? order : -order) > 0) t.fail(`${fullSearch}: ${got[index - 1]} comes before ${got[index]}`);
-        }
-      }
-      t.is(Number(response.headers.get('x-total-count')), expected.length);
-      checked++;
+    const vms = shared.records;
+    for (const domain of ['sd-fast', 'sd-slow', 'sd-local']) {
+      const on = await telling('vms', vms, `storage=${domain}`);
+      const off = await telling('vms', vms, `storage!=${domain.toUpperCase()}`);
+      t.deepEqual(sorted([...on, ...off]), sorted(vms.map((record) => record.id as string)), `storage=${domain} and storage!=${domain} split the VMs`);
     }
-    t.true(checked > 100, `${checked} queries compared`);
+    await telling('vms', vms, 'storage=sd-fast and storage=sd-slow');
+    const withDisks = await telling('vms', vms, 'storage=sd-*');
+    const withoutDisks = await telling('vms', vms, 'storage!=sd-*');
+    t.is(withDisks.length + withoutDisks.length, vms.length);
+    await telling('vms', vms, 'storage=*local');
+    await telling('vms', vms, 'storage>sd-l and storage<sd-t');
+    await telling('vms', vms, 'network=ovirtmgmt');
+    await telling('vms', vms, 'network=BACKEND');
+    await telling('vms', vms, 'network!=ovirtmgmt');
+    await telling('vms', vms, 'network=*');
+    await telling('vms', vms, 'network!=*');
+    await telling('vms', vms, 'network=ovirtmgmt and network=backend');
+    const remote = await telling('vms', vms, 'datacenter=Remote');
+    t.deepEqual(sorted(remote), sorted(vms.filter((record) => String(record.name).startsWith('far-')).map((record) => record.id as string)));
+    t.deepEqual(sorted(await check('vms', vms, 'datacenter!=default')), sorted(remote));
+    await telling('vms', vms, 'datacenter=Rem* and network=ovirtmgmt');
+    await telling('vms', vms, '(storage=sd-fast or network=backend) and datacenter!=Remote sortby name');
+    await telling('vms', vms, 'template=tpl-fast');
+    await telling('vms', vms, 'pool=pool-a');
+    await telling('vms', vms, 'pool!=pool-*');
+
+    const domainNames = new Map([...shared.domains].map(([name, id]) => [id, name]));
+    const diskList = ((await api.get('/disks', { accept: 'json' })).body.disk ?? []) as any[];
+    const vmNames = new Map(vms.map((record) => [record.id as string, record.name as string]));
+    t.deepEqual(
+      sorted(diskList.map((disk) => disk.id)),
+      sorted([...shared.disks].filter(([, disk]) => !disk.templateId).map(([id]) => id)),
+      "/disks lists the floating and attached disks, not templates' disks",
+    );
+    const disks: SearchRecord[] = diskList.map((disk) => {
+      const fleet = shared.disks.get(disk.id)!;
+      return {
+        id: disk.id,
+        name: disk.name,
+        alias: disk.alias,
+        description: disk.description ?? '',
+        status: disk.status,
+        format: disk.format,
+        sparse: disk.sparse === 'true',
+        provisioned_size: Number(disk.provisioned_size),
+        actual_size: Number(disk.actual_size),
+        storage: domainNames.get(fleet.domainId) ?? null,
+        vm: fleet.vmId ? [vmNames.get(fleet.vmId)!] : [],
+      };
+    });
+    const diskTypes: Record<string, FieldType> = { sparse: 'boolean', provisioned_size: 'number', actual_size: 'number' };
+    for (const domain of ['sd-fast', 'sd-slow', 'sd-local']) {
+      await telling('disks', disks, `storage=${domain}`, diskTypes);
+      await telling('disks', disks, `storage!=${domain}`, diskTypes);
+    }
+    const someVm = vms.find((record) => (record.storage as string[]).length > 1)!.name as string;
+    t.is((await telling('disks', disks, `vm=${someVm}`, diskTypes)).length, 2, `the two disks of ${someVm}`);
+    await telling('disks', disks, `vm!=${someVm}`, diskTypes);
+    const attached = await telling('disks', disks, 'vm=*', diskTypes);
+    const floating = await telling('disks', disks, 'vm!=*', diskTypes);
+    t.deepEqual(sorted(floating.map((id) => disks.find((disk) => disk.id === id)!.name as string)), ['float-1', 'float-2']);
+    t.is(attached.length + floating.length, disks.length);
+    await telling('disks', disks, 'vm=web* and storage=sd-fast', diskTypes);
+    t.is((await telling('disks', disks, 'storage=sd-slow and vm!=*', diskTypes)).length, 1);
+    await telling('disks', disks, `provisioned_size>=${32 * 1024 * 1024} or vm=${someVm}`, diskTypes);
+
+    const templates: SearchRecord[] = (((await api.get('/templates', { accept: 'json' })).body.template ?? []) as any[]).map((template) => ({
+      id: template.id,
+      name: template.name,
+      storage: unique([...shared.disks.values()].filter((disk) => disk.templateId === template.id).map((disk) => domainNames.get(disk.domainId)!)),
+    }));
+    t.deepEqual(templates.map((template) => [template.name, template.storage]), [['Blank', []], ['tpl-both', ['sd-fast', 'sd-slow']], ['tpl-fast', ['sd-fast']]]);
+    t.is((await telling('templates', templates, 'storage=sd-fast')).length, 2);
+    t.is((await telling('templates', templates, 'storage=SD-SLOW')).length, 1);
+    t.is((await telling('templates', templates, 'storage!=sd-slow')).length, 2);
+    t.is((await telling('templates', templates, 'storage!=*')).length, 1);
+    await telling('templates', templates, 'storage=sd-f* and storage!=sd-slow');
+  });
+
+  test.serial(`${tag} storage domains, disks and VM pools are searchable too, checked against the independent filter`, async (t) => {
+    const { api } = shared.system;
+    const json = async (url: string) => (await api.get(url, { accept: 'json' })).body;
+    const hostNames = new Map((await api.hosts()).map((host: any) => [host.id as string, host.name as string]));
+    const dataCenterNames = new Map(((await json('/datacenters')).data_center as any[]).map((dc) => [dc.id as string, dc.name as string]));
+    const domains: SearchRecord[] = ((await json('/storagedomains')).storage_domain as any[]).map((domain) => ({
+      id: domain.id,
+      name: domain.name,
+      description: domain.description ?? '',
+      status: domain.status,
+      'storage.type': domain.storage.type,
+      'storage.path': domain.storage.path,
+      'storage.address': domain.storage.address ?? '',
+      datacenter: domain.data_centers ? dataCenterNames.get(domain.data_centers.data_center[0].id)! : null,
+      host: domain.host ? hostNames.get(domain.host.id)! : null,
+    }));
+    t.deepEqual(domains.map((domain) => [domain.name, domain.status, domain.datacenter, domain.host]), [
+      ['sd-fast', 'active', 'Default', null],
+      ['sd-local', 'active', 'Default', 'alpha'],
+      ['sd-slow', 'active', 'Default', null],
+      ['sd-spare', 'unattached', null, null],
+    ]);
+    const domainFields = { text: ['name', 'description', 'status', 'storage.type', 'storage.path', 'storage.address', 'datacenter', 'host'], number: [], sort: ['name', 'status', 'storage.type'] };
+    const storagedomainsChecked = await compareGeneratedSearches(t, api, 'storagedomains', domains, domainFields, {}, database === 'sqlite' ? 21 : 23, 60);
+    t.true(storagedomainsChecked > 30, `${storagedomainsChecked} searches on storagedomains compared`);
+    for (const [search, expected] of [
+      ['datacenter!=Default', ['sd-spare']],
+      ['host=alpha', ['sd-local']],
+      ['host!=alpha and storage.type=posixfs', ['sd-fast', 'sd-slow', 'sd-spare']],
+      ['status=unattached or storage.type=localfs', ['sd-local', 'sd-spare']],
+      ['available>0 and datacenter=default', ['sd-fast', 'sd-local', 'sd-slow']],
+    ] as const) {
+      const found = await api.get(`/storagedomains?search=${encodeURIComponent(search)}`, { accept: 'json' });
+      t.deepEqual(((found.body.storage_domain ?? []) as any[]).map((domain) => domain.name), expected, search);
+    }
+
+    const domainNames = new Map([...shared.domains].map(([name, id]) => [id, name]));
+    const vmNames = new Map(shared.records.map((record) => [record.id as string, record.name as string]));
+    const disks: SearchRecord[] = ((await json('/disks')).disk as any[]).map((disk) => ({
+      id: disk.id,
+      name: disk.name,
+      alias: disk.alias,
+      description: disk.description ?? '',
+      status: disk.status,
+      format: disk.format,
+      sparse: disk.sparse === 'true',
+      provisioned_size: Number(disk.provisioned_size),
+      actual_size: Number(disk.actual_size),
+      storage: domainNames.get(shared.disks.get(disk.id)!.domainId) ?? null,
+      vm: shared.disks.get(disk.id)!.vmId ? [vmNames.get(shared.disks.get(disk.id)!.vmId!)!] : [],
+    }));
+    const diskFields = { text: ['name', 'alias', 'status', 'format', 'storage', 'vm'], number: ['provisioned_size'], boolean: ['sparse'], sort: ['name', 'provisioned_size', 'alias'] };
+    const diskTypes: Record<string, FieldType> = { sparse: 'boolean', provisioned_size: 'number', actual_size: 'number' };
+    const disksChecked = await compareGeneratedSearches(t, api, 'disks', disks, diskFields, diskTypes, database === 'sqlite' ? 31 : 33, 80);
+    t.true(disksChecked > 50, `${disksChecked} searches on disks compared`);
+
+    const templateNames = new Map(((await json('/templates')).template as any[]).map((template) => [template.id as string, template.name as string]));
+    const clusterNames = new Map(((await json('/clusters')).cluster as any[]).map((cluster) => [cluster.id as string, cluster.name as string]));
+    const pools: SearchRecord[] = ((await json('/vmpools')).vm_pool as any[]).map((pool) => ({
+      id: pool.id,
+      name: pool.name,
+      description: pool.description ?? '',
+      size: Number(pool.size),
+      prestarted_vms: Number(pool.prestarted_vms),
+      max_user_vms: Number(pool.max_user_vms),
+      type: pool.type,
+      cluster: clusterNames.get(pool.cluster.id)!,
+      template: templateNames.get(pool.template.id)!,
+    }));
+    t.deepEqual(pools.map((pool) => [pool.name, pool.size, pool.max_user_vms, pool.type, pool.template]), [
+      ['pool-a', 2, 1, 'manual', 'Blank'],
+      ['pool-b', 1, 3, 'automatic', 'tpl-fast'],
+      ['pool-c', 0, 2, 'automatic', 'Blank'],
+    ]);
+    const poolFields = { text: ['name', 'description', 'type', 'cluster', 'template'], number: ['size', 'prestarted_vms', 'max_user_vms'], sort: ['name', 'size', 'max_user_vms', 'type'] };
+    const poolTypes: Record<string, FieldType> = { size: 'number', prestarted_vms: 'number', max_user_vms: 'number' };
+    const vmpoolsChecked = await compareGeneratedSearches(t, api, 'vmpools', pools, poolFields, poolTypes, database === 'sqlite' ? 41 : 43, 60);
+    t.true(vmpoolsChecked > 40, `${vmpoolsChecked} searches on vmpools compared`);
+    for (const [search, expected] of [
+      ['type=manual', ['pool-a']],
+      ['template=blank and max_user_vms>1', ['pool-c']],
+      ['cluster!=Default sortby size desc', ['pool-b', 'pool-c']],
+    ] as const) {
+      const found = await api.get(`/vmpools?search=${encodeURIComponent(search)}`, { accept: 'json' });
+      t.deepEqual(((found.body.vm_pool ?? []) as any[]).map((pool) => pool.name), expected, search);
+    }
+    assertFault(t, await api.get(`/disks?search=${encodeURIComponent('colour=red')}`), 400, /unknown field/);
+    assertFault(t, await api.get(`/vmpools?search=${encodeURIComponent('size=many')}`), 400, /number/);
   });
 
   test.serial(`${tag} attribute filters are exact matches, combine with search, and an unknown attribute is a 400`, async (t) => {
@@ -184,7 +677,10 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
       ['hosts', 'name', 'alpha'],
       ['clusters', 'name', 'Blue'],
       ['datacenters', 'name', 'Default'],
-      ['networks', 'name', 'ovirtmgmt'],
+      ['networks', 'name', 'backend'],
+      ['storagedomains', 'name', 'sd-local'],
+      ['disks', 'name', 'float-1'],
+      ['vmpools', 'name', 'pool-b'],
       ['templates', 'name', 'Blank'],
     ]) {
       const found = await api.get(`/${collection}?search=${encodeURIComponent(`${field}=${value!.toLowerCase()}`)}`, { accept: 'json' });
@@ -246,54 +742,140 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     t.deepEqual(((await api.get(`/datacenters/${dc.id}/clusters`, { accept: 'json' })).body.cluster as any[]).map((cluster) => cluster.name).sort(), ['Blue', 'Default', 'green']);
     const blank = await api.get('/templates/00000000-0000-0000-0000-000000000000/vms?max=5', { accept: 'json' });
     t.is(blank.body.vm.length, 5);
-    t.is(Number(blank.headers.get('x-total-count')), records.length);
-    const network = (await api.get('/networks?search=name%3Dovirtmgmt', { accept: 'json' })).body.network[0];
-    t.deepEqual((await api.get(`/networks/${network.id}/vms`, { accept: 'json' })).body, { vm: [] }, 'no VM has a NIC on it yet');
+    t.is(Number(blank.headers.get('x-total-count')), records.filter((record) => record.template === 'Blank').length);
     const followed = await api.get(`/hosts/${hosts[0].id}/vms?follow=cluster`, { accept: 'json' });
     t.true((followed.body.vm ?? []).every((vm: any) => vm.cluster.name === 'Default'), 'follow works on reverse collections');
     assertFault(t, await api.get('/hosts/00000000-0000-4000-8000-000000000000/vms'), 404);
+
+    /** Checks that an object (JSON and XML) links to each of its reverse collections at its own URL. */
+    const linksTo = async (collection: string, element: string, id: string, rels: string[]) => {
+      const href = `/ovirt-engine/api/${collection}/${id}`;
+      const own = await api.get(href, { accept: 'json' });
+      const xml = await api.get(href, { accept: 'xml' });
+      for (const rel of rels) {
+        t.true(own.body.link.some((link: any) => link.rel === rel && link.href === `${href}/${rel}`), `${href} links to its ${rel} (JSON)`);
+        t.true(xml.body[element].link.some((link: any) => link.rel === rel && link.href === `${href}/${rel}`), `${href} links to its ${rel} (XML)`);
+      }
+    };
+    const vmIdsWith = (predicate: (record: SearchRecord) => boolean) => sorted(records.filter(predicate).map((record) => record.id as string));
+
+    for (const [diskId, disk] of shared.disks) {
+      if (disk.templateId) continue;
+      t.deepEqual(ids(await api.get(`/disks/${diskId}/vms`, { accept: 'json' })), disk.vmId ? [disk.vmId] : [], `the VM of disk ${disk.name}`);
+    }
+    const attachedDisk = [...shared.disks].find(([, disk]) => disk.vmId)![0];
+    await linksTo('disks', 'disk', attachedDisk, ['vms', 'tasks']);
+    const diskVms = await api.get(`/disks/${attachedDisk}/vms?follow=disk_attachments`, { accept: 'json' });
+    t.true(diskVms.body.vm[0].disk_attachments.disk_attachment.some((attachment: any) => attachment.id === attachedDisk), 'the VM of a disk, followed to its attachments, has that disk');
+
+    for (const [name, domainId] of shared.domains) {
+      const expectedVms = vmIdsWith((record) => (record.storage as string[]).includes(name));
+      const expectedDisks = sorted([...shared.disks].filter(([, disk]) => disk.domainId === domainId).map(([id]) => id));
+      t.deepEqual(sorted(ids(await api.get(`/storagedomains/${domainId}/vms`, { accept: 'json' }))), expectedVms, `the VMs with a disk on ${name}`);
+      t.deepEqual(sorted(listIds(await api.get(`/storagedomains/${domainId}/disks`, { accept: 'json' }))), expectedDisks, `the disks on ${name}`);
+      t.is(expectedVms.length > 0, name !== 'sd-spare');
+      await linksTo('storagedomains', 'storage_domain', domainId, ['disks', 'tasks', 'templates', 'vms']);
+    }
+    const fast = shared.domains.get('sd-fast')!;
+    const fastWeb = records.filter((record) => (record.storage as string[]).includes('sd-fast') && String(record.name).startsWith('web')).map((record) => record.name as string).sort();
+    const searched = await api.get(`/storagedomains/${fast}/vms?search=${encodeURIComponent('name=web*')}&max=2&follow=disk_attachments.disk`, { accept: 'json' });
+    t.true(fastWeb.length > 2);
+    t.deepEqual(searched.body.vm.map((vm: any) => vm.name), fastWeb.slice(0, 2), 'search and max apply below a storage domain');
+    t.is(Number(searched.headers.get('x-total-count')), fastWeb.length);
+    t.true(
+      searched.body.vm.every((vm: any) => vm.disk_attachments.disk_attachment.some((attachment: any) => attachment.disk.storage_domains.storage_domain[0].id === fast)),
+      'each, followed to its disks, has one on the domain',
+    );
+    const bigDisks = await api.get(`/storagedomains/${fast}/disks?search=${encodeURIComponent('provisioned_size>20000000')}`, { accept: 'json' });
+    t.deepEqual(sorted(listIds(bigDisks)), sorted([...shared.disks].filter(([, disk]) => disk.domainId === fast && disk.size > 20_000_000).map(([id]) => id)));
+
+    for (const [name, poolId] of shared.pools) {
+      const members = await api.get(`/vmpools/${poolId}/vms`, { accept: 'json' });
+      const expected = vmIdsWith((record) => record.pool === name);
+      t.deepEqual(sorted(ids(members)), expected, `the VMs of pool ${name}`);
+      t.is(expected.length, Number((await api.get(`/vmpools/${poolId}`, { accept: 'json' })).body.size));
+      t.deepEqual((members.body.vm as any[]).map((vm) => vm.name), expected.map((_, index) => `${name}-${index + 1}`), 'named after the pool, in order');
+      await linksTo('vmpools', 'vm_pool', poolId, ['tasks', 'vms']);
+    }
+
+    const networks = (await api.get('/networks', { accept: 'json' })).body.network as any[];
+    t.deepEqual(networks.map((network) => network.name).sort(), ['backend', 'ovirtmgmt', 'ovirtmgmt']);
+    for (const network of networks) {
+      const expected = sorted([...shared.vmNetworks].filter(([, list]) => list.includes(network.id)).map(([id]) => id));
+      t.true(expected.length > 0, `some VMs have a NIC on ${network.name}`);
+      t.deepEqual(sorted(ids(await api.get(`/networks/${network.id}/vms`, { accept: 'json' }))), expected, `the VMs on network ${network.name} of data center ${network.data_center.id}`);
+      await linksTo('networks', 'network', network.id, ['vms', 'vnicprofiles']);
+    }
+    const backend = networks.find((network) => network.name === 'backend');
+    const onBackend = await api.get(`/networks/${backend.id}/vms?search=${encodeURIComponent('network=ovirtmgmt')}&follow=nics`, { accept: 'json' });
+    t.deepEqual(sorted(ids(onBackend)), vmIdsWith((record) => (record.network as string[]).includes('backend') && (record.network as string[]).includes('ovirtmgmt')));
+    t.true(onBackend.body.vm.every((vm: any) => vm.nics.nic.length >= 2));
   });
 
-  test.serial(`${tag} follow embeds linked objects exactly as they look at their own URLs, at any depth`, async (t) => {
+  test.serial(`${tag} follow embeds linked objects exactly as they look at their own URLs, in XML and JSON, at any depth`, async (t) => {
     const { api } = shared.system;
-    const vmId = shared.records.find((record) => record.host !== null)!.id as string;
-    const sd = await api.post('/storagedomains', `<storage_domain><name>follow-sd</name><storage><type>posixfs</type><path>/follow</path></storage></storage_domain>`);
-    t.is(sd.status, 201, sd.text);
-    const profile = (await api.get('/vnicprofiles', { accept: 'json' })).body.vnic_profile[0];
-    t.is((await api.post(`/vms/${shared.records.find((record) => record.host === null)!.id}/nics`, `<nic><name>eth0</name><vnic_profile id="${profile.id}"/></nic>`)).status, 201);
-    const single = await api.get(`/vms/${vmId}?follow=cluster,nics,nics.vnic_profile,disk_attachments.disk,tasks`, { accept: 'json' });
-    t.is(single.status, 200, single.text);
-    const ownCluster = (await api.get(`/clusters/${single.body.cluster.id}`, { accept: 'json' })).body;
-    t.deepEqual(single.body.cluster, ownCluster, 'an embedded object is what its own URL shows');
-    t.deepEqual(single.body.nics, { nic: [] });
-    t.deepEqual(single.body.disk_attachments, { disk_attachment: [] });
-    const ownTasks = (await api.get(`/vms/${vmId}/tasks`, { accept: 'json' })).body.task;
-    t.deepEqual(single.body.tasks.task, ownTasks);
+    const vmPaths = 'cluster,host,template,vm_pool,nics.vnic_profile.network,disk_attachments.disk,tasks';
+    for (const media of ['json', 'xml'] as const) {
+      const checker = new FollowChecker(t, api);
+      const response = await api.get(`/vms?follow=${vmPaths}`, { accept: media });
+      t.is(response.status, 200, response.text.slice(0, 300));
+      const tree = followTree(vmPaths);
+      if (media === 'json') {
+        for (const vm of response.body.vm) await checker.json(vm, tree, `vm ${vm.name}`);
+      } else {
+        const root = documentElement(response.text);
+        t.is(tagOf(root), 'vms');
+        t.is(childrenOf(root).length, shared.records.length);
+        for (const vm of childrenOf(root)) await checker.xml(vm, tree, `vm ${attributesOf(vm)['@_id']}`);
+        const first = childrenOf(root)[0]!;
+        const cluster = childrenOf(first).find((child) => tagOf(child) === 'cluster')!;
+        const clusterName = childrenOf(cluster).find((child) => tagOf(child) === 'name');
+        t.is(clusterName?.name?.[0]?.['#text'], shared.records.find((record) => record.id === attributesOf(first)['@_id'])!.cluster, 'the embedded cluster is a whole element');
+      }
+      t.true(checker.compared > shared.records.length * 3, `${media}: ${checker.compared} embedded objects compared`);
 
-    const withNics = await api.get('/vms?follow=nics.vnic_profile.network,nics', { accept: 'json' });
-    const vm = withNics.body.vm.find((item: any) => item.nics.nic.length > 0);
-    t.truthy(vm, 'a VM with a NIC has it embedded');
-    const nic = vm.nics.nic[0];
-    const ownNic = (await api.get(`/vms/${vm.id}/nics/${nic.id}`, { accept: 'json' })).body;
-    const { vnic_profile: embeddedProfile, ...restOfNic } = nic;
-    const { vnic_profile: _ref, ...restOfOwnNic } = ownNic;
-    t.deepEqual(restOfNic, restOfOwnNic);
-    const { network: embeddedNetwork, ...restOfProfile } = embeddedProfile;
-    const { network: _netRef, ...restOfOwnProfile } = (await api.get(`/vnicprofiles/${profile.id}`, { accept: 'json' })).body;
-    t.deepEqual(restOfProfile, restOfOwnProfile);
-    t.deepEqual(embeddedNetwork, (await api.get(`/networks/${embeddedNetwork.id}`, { accept: 'json' })).body, 'three levels down, still the same object');
-    t.true(withNics.body.vm.every((item: any) => Array.isArray(item.nics.nic)), 'every VM gets the element, empty or not');
+      const withDisks = shared.records.find((record) => record.host !== null && (record.storage as string[]).length > 0 && (record.network as string[]).length > 0)!;
+      const fromTemplate = shared.records.find((record) => record.template === 'tpl-fast')!;
+      for (const vmId of [withDisks.id as string, fromTemplate.id as string]) {
+        const single = await api.get(`/vms/${vmId}?follow=${vmPaths}`, { accept: media });
+        t.is(single.status, 200, single.text.slice(0, 300));
+        if (media === 'json') await checker.json(single.body, tree, `vm ${vmId}`);
+        else await checker.xml(documentElement(single.text), tree, `vm ${vmId}`);
+      }
+      const single = await api.get(`/vms/${withDisks.id}?follow=${vmPaths}`, { accept: 'json' });
+      t.truthy(single.body.host?.name, 'a followed host is embedded');
+      t.true(single.body.disk_attachments.disk_attachment.every((attachment: any) => attachment.disk.name), 'and followed disks');
+      t.is((await api.get(`/vms/${fromTemplate.id}?follow=template`, { accept: 'json' })).body.template.name, 'tpl-fast', 'and a followed template');
 
-    const xml = await api.get(`/vms/${vm.id}?follow=nics`, { accept: 'xml' });
-    t.regex(xml.text, /<nics><nic href="[^"]+" id="[^"]+"><name>eth0<\/name>/);
+      const diskPaths = 'vms.cluster,storage_domains.data_center,tasks';
+      const disks = await api.get(`/disks?follow=${diskPaths}`, { accept: media });
+      t.is(disks.status, 200, disks.text.slice(0, 300));
+      if (media === 'json') for (const disk of disks.body.disk) await checker.json(disk, followTree(diskPaths), `disk ${disk.name}`);
+      else for (const disk of childrenOf(documentElement(disks.text))) await checker.xml(disk, followTree(diskPaths), `disk ${attributesOf(disk)['@_id']}`);
 
+      const domainPaths = 'disks,vms.nics,host.cluster,data_center.storage_domains';
+      for (const domainId of shared.domains.values()) {
+        const domain = await api.get(`/storagedomains/${domainId}?follow=${domainPaths}`, { accept: media });
+        t.is(domain.status, 200, domain.text.slice(0, 300));
+        if (media === 'json') await checker.json(domain.body, followTree(domainPaths), `storage domain ${domainId}`);
+        else await checker.xml(documentElement(domain.text), followTree(domainPaths), `storage domain ${domainId}`);
+      }
+      const poolPaths = 'vms.template,template,cluster.data_center';
+      const pools = await api.get(`/vmpools?follow=${poolPaths}`, { accept: media });
+      if (media === 'json') for (const pool of pools.body.vm_pool) await checker.json(pool, followTree(poolPaths), `pool ${pool.name}`);
+      else for (const pool of childrenOf(documentElement(pools.text))) await checker.xml(pool, followTree(poolPaths), `pool ${attributesOf(pool)['@_id']}`);
+    }
+
+    const vm = shared.records.find((record) => (record.network as string[]).length > 0)!;
     assertFault(t, await api.get('/vms?follow=nics.vnic_profile.colour'), 400, /vnic_profile has no link "colour"; it has network/);
     assertFault(t, await api.get(`/vms/${vm.id}?follow=disks`), 400, /it has cluster, disk_attachments, host, nics, tasks, template, vm_pool/);
     const cyclic = 'disk_attachments.disk.vms.disk_attachments.disk.vms.disk_attachments.disk.vms';
     assertFault(t, await api.get(`/vms?follow=${cyclic}`), 400, /deeper than 8/);
     const deep = await api.get(`/vms?follow=${cyclic.split('.').slice(0, 8).join('.')}`, { accept: 'json' });
     t.is(deep.status, 200, 'a deep cyclic path within the limit is answered');
-    t.is((await api.get(`/storagedomains/${sd.body.storage_domain.id}?follow=disks,vms`, { accept: 'json' })).status, 200);
+    const sd = await api.post('/storagedomains', `<storage_domain><name>follow-sd</name><storage><type>posixfs</type><path>/follow</path></storage></storage_domain>`);
+    t.is(sd.status, 201, sd.text);
+    t.deepEqual((await api.get(`/storagedomains/${sd.body.storage_domain.id}?follow=disks,vms`, { accept: 'json' })).body.disks, { disk: [] }, 'an empty followed collection is an empty element');
   });
 
   test.serial(`${tag} pages are stable, with a total count and a link to the next page`, async (t) => {
@@ -358,7 +940,23 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     t.true(header.body.host.every((item: any) => item.summary !== undefined));
     const domains = await api.get('/storagedomains', { accept: 'json' });
     t.true(domains.body.storage_domain.every((item: any) => item.committed === undefined));
-    t.true((await api.get('/storagedomains?all_content=true', { accept: 'json' })).body.storage_domain.every((item: any) => item.committed !== undefined));
+    const committed = (await api.get('/storagedomains?all_content=true', { accept: 'json' })).body.storage_domain as any[];
+    t.true(committed.every((item: any) => item.committed !== undefined));
+    for (const domain of committed) {
+      const expected = [...shared.disks.values()].filter((disk) => disk.domainId === domain.id).reduce((sum, disk) => sum + disk.size, 0);
+      t.is(domain.committed, String(expected), `${domain.name} commits the provisioned sizes of its disks, templates' included`);
+    }
+    const fast = shared.domains.get('sd-fast')!;
+    const fastCommitted = [...shared.disks.values()].filter((disk) => disk.domainId === fast).reduce((sum, disk) => sum + disk.size, 0);
+    t.true(fastCommitted > 10 * 16 * 1024 * 1024, 'sd-fast holds many disks');
+    t.is(committed.find((domain) => domain.id === fast).committed, String(fastCommitted));
+    const xml = await api.get(`/storagedomains/${fast}?all_content=true`, { accept: 'xml' });
+    t.is(xml.body.storage_domain.committed, String(fastCommitted), 'the same in XML');
+    t.is(xml.body.storage_domain.id, fast);
+    t.is((await api.get(`/storagedomains/${fast}`, { accept: 'xml' })).body.storage_domain.committed, undefined, 'and left out without all_content');
+    const followed = await api.get(`/datacenters?follow=storage_domains&all_content=true`, { accept: 'json' });
+    const embedded = followed.body.data_center.find((dc: any) => dc.name === 'Default').storage_domains.storage_domain.find((domain: any) => domain.id === fast);
+    t.is(embedded.committed, String(fastCommitted), 'an embedded domain has it too');
   });
 
   test.serial(`${tag} the statements a request issues do not grow with the number of VMs`, async (t) => {

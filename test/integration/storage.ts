@@ -2,7 +2,7 @@ import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext, TestFn } from 'ava';
 import { LibvirtConnection } from '../../agent/hypervisor/libvirt/native/index.js';
-import { TestSystem, eventually, type Api, type DatabaseKind } from './harness.js';
+import { TestSystem, eventually, type Api, type ApiResponse, type DatabaseKind } from './harness.js';
 import { assertFault } from './api-compat.js';
 
 type Test = TestFn<unknown>;
@@ -63,6 +63,18 @@ async function createDisk(t: ExecutionContext, api: Api, name: string, storageDo
   t.is(created.status, 201, created.text);
   t.is(created.body.disk.status, 'locked', 'a new disk is locked while its volume is made');
   return waitForDisk(api, created.body.disk.id, 'ok');
+}
+
+/** The tasks listed under an object (`/vms/{id}/tasks`), newest first, as [action, status]. */
+async function tasksOf(api: Api, owner: string): Promise<string[][]> {
+  const response = await api.get(`${owner}/tasks`, { accept: 'json' });
+  if (response.status !== 200) throw new Error(`GET ${owner}/tasks answered ${response.status}: ${response.text}`);
+  return (response.body.task ?? []).map((task: any) => [task.action, task.status]);
+}
+
+/** The `<interface>` element of a domain's XML that has the MAC address. */
+function interfaceWith(domainXml: string, mac: string): string | undefined {
+  return domainXml.match(/<interface\b[\s\S]*?<\/interface>/g)?.find((element) => element.includes(`<mac address='${mac}'/>`));
 }
 
 /** Registers the storage, network, template and VM pool scenarios for one database. */
@@ -211,6 +223,24 @@ export function storageSuite(test: Test, database: DatabaseKind): void {
     t.false(await exists(missing), 'and nothing was written');
     t.is((await api.delete(`/disks/${illegal.id}`)).status, 200, 'an illegal disk can be removed');
 
+    const vmId = await api.createVm('inline-on-gone', 64);
+    const disksBefore = ((await api.get('/disks', { accept: 'json' })).body.disk as any[]).map((item) => item.id).sort();
+    const inline = await api.post(
+      `/vms/${vmId}/diskattachments`,
+      `<disk_attachment><interface>virtio</interface><active>true</active><disk><name>inline-gone</name><provisioned_size>${gib}</provisioned_size><storage_domains><storage_domain id="${gone.body.storage_domain.id}"/></storage_domains></disk></disk_attachment>`,
+    );
+    assertFault(t, inline, 503, /does not exist on this host/);
+    t.deepEqual((await api.get(`/vms/${vmId}/diskattachments`, { accept: 'json' })).body, { disk_attachment: [] }, 'the failed inline disk left no attachment');
+    const disksAfter = (await api.get('/disks', { accept: 'json' })).body.disk as any[];
+    t.deepEqual(disksAfter.map((item) => item.id).sort(), disksBefore, 'and no disk row, ok or not');
+    t.false(disksAfter.some((item) => item.name === 'inline-gone'));
+    t.deepEqual((await api.get(`/storagedomains/${gone.body.storage_domain.id}/disks`, { accept: 'json' })).body, { disk: [] });
+    t.false(await exists(missing), 'and no volume');
+    const attachTask = (await api.get(`/vms/${vmId}/tasks`, { accept: 'json' })).body.task;
+    t.deepEqual(attachTask.map((item: any) => [item.action, item.status]), [['attach_disk', 'failed']], 'the attachment was a task, which failed');
+    t.regex(attachTask[0].fault.detail, /does not exist on this host/);
+    t.is((await api.delete(`/vms/${vmId}`)).status, 200);
+
     assertFault(t, await api.delete(`/storagedomains/${shared.localId}`), 409, /deactivate/);
   });
 
@@ -264,6 +294,25 @@ export function storageSuite(test: Test, database: DatabaseKind): void {
     t.is(inline.status, 201, inline.text);
     t.is(inline.body.disk_attachment.active, 'false');
     t.is((await api.get(`/disks/${inline.body.disk_attachment.id}`, { accept: 'json' })).body.status, 'ok', 'an inline disk is created with its attachment');
+    const vmTasks = (await api.get(`/vms/${vmId}/tasks`, { accept: 'json' })).body.task as any[];
+    t.deepEqual(
+      vmTasks.map((task) => [task.action, task.status]),
+      [
+        ['attach_disk', 'finished'],
+        ['detach_disk', 'finished'],
+        ['stop', 'finished'],
+        ['start', 'finished'],
+        ['attach_disk', 'finished'],
+        ['stop', 'finished'],
+        ['attach_disk', 'failed'],
+        ['start', 'finished'],
+        ['attach_disk', 'finished'],
+      ],
+      "every device change is a task listed under the VM, newest first; refusals before queueing left none",
+    );
+    t.regex(vmTasks[6].fault.detail, /cannot/, 'the refused hot-plug is the failed task');
+    const searched = await api.get(`/tasks?search=${encodeURIComponent('vm=with-disks')}`, { accept: 'json' });
+    t.deepEqual((searched.body.task as any[]).map((task) => task.id), vmTasks.map((task) => task.id), "the tasks of the VM are the tasks whose vm it is");
 
     const betaPath = path.join(shared.system.directory, 'local-beta');
     await mkdir(betaPath);
@@ -280,6 +329,49 @@ export function storageSuite(test: Test, database: DatabaseKind): void {
     const alphaDisk = await createDisk(t, api, 'local-a-2', shared.localId, 64 * mib);
     assertFault(t, await api.post(`/vms/${betaVm}/diskattachments`, `<disk_attachment><disk id="${alphaDisk.id}"/></disk_attachment>`), 409, /local storage of host/);
     t.is((await api.get(`/vms/${betaVm}/diskattachments`, { accept: 'json' })).body.disk_attachment.length, 1);
+  });
+
+  test.serial(`${tag} a VM never placed cannot get local disks of two hosts: the second is a 409 at attach time, with nothing changed`, async (t) => {
+    const { api } = shared.system;
+    const localB = ((await api.get('/storagedomains?search=name%3Dlocal-b', { accept: 'json' })).body.storage_domain as any[])[0];
+    t.truthy(localB, "beta's local domain exists");
+    const vmId = await api.createVm('unplaced', 64);
+    const alphaDisk = await createDisk(t, api, 'unplaced-a', shared.localId, 16 * mib);
+    t.is((await api.post(`/vms/${vmId}/diskattachments`, `<disk_attachment><active>false</active><disk id="${alphaDisk.id}"/></disk_attachment>`)).status, 201, 'a local disk of alpha, inactive');
+    const betaDisk = await createDisk(t, api, 'unplaced-b', localB.id, 16 * mib);
+    const betaImages = path.join(localB.storage.path, localB.id, 'images');
+    const filesBefore = (await readdir(betaImages)).sort();
+    const disksBefore = ((await api.get('/disks', { accept: 'json' })).body.disk as any[]).map((disk) => disk.id).sort();
+    t.is((await api.vm(vmId)).host, undefined, 'the VM was never placed');
+
+    const refusal = /disk unplaced-b is on the local storage of host beta, but VM unplaced has disk unplaced-a on the local storage of host alpha/;
+    assertFault(t, await api.post(`/vms/${vmId}/diskattachments`, `<disk_attachment><disk id="${betaDisk.id}"/></disk_attachment>`), 409, refusal);
+    assertFault(
+      t,
+      await api.post(
+        `/vms/${vmId}/diskattachments`,
+        `<disk_attachment><disk><name>unplaced-inline</name><provisioned_size>${16 * mib}</provisioned_size><storage_domains><storage_domain id="${localB.id}"/></storage_domains></disk></disk_attachment>`,
+      ),
+      409,
+      /disk unplaced-inline is on the local storage of host beta, but VM unplaced has disk unplaced-a/,
+    );
+    t.deepEqual(((await api.get(`/vms/${vmId}/diskattachments`, { accept: 'json' })).body.disk_attachment as any[]).map((item) => item.id), [alphaDisk.id], 'nothing was attached');
+    t.deepEqual((await api.get(`/disks/${betaDisk.id}/vms`, { accept: 'json' })).body, { vm: [] }, "beta's disk is still floating");
+    t.deepEqual(((await api.get('/disks', { accept: 'json' })).body.disk as any[]).map((disk) => disk.id).sort(), disksBefore, 'no disk was created');
+    t.deepEqual((await readdir(betaImages)).sort(), filesBefore, 'and no volume');
+    t.deepEqual(await tasksOf(api, `/vms/${vmId}`), [['attach_disk', 'finished']], 'the refusals queued no task');
+
+    const sharedDisk = await createDisk(t, api, 'unplaced-shared', shared.sharedId, 16 * mib);
+    t.is((await api.post(`/vms/${vmId}/diskattachments`, `<disk_attachment><disk id="${sharedDisk.id}"/></disk_attachment>`)).status, 201, 'shared storage goes with any local disk');
+    t.is((await api.delete(`/vms/${vmId}/diskattachments/${alphaDisk.id}`)).status, 200);
+    const attached = await api.post(`/vms/${vmId}/diskattachments`, `<disk_attachment><bootable>true</bootable><disk id="${betaDisk.id}"/></disk_attachment>`);
+    t.is(attached.status, 201, `without alpha's disk, beta's can be attached: ${attached.text}`);
+    assertFault(t, await api.post(`/vms/${vmId}/diskattachments`, `<disk_attachment><disk id="${alphaDisk.id}"/></disk_attachment>`), 409, /has disk unplaced-b on the local storage of host beta/);
+    t.is((await api.action(vmId, 'start')).status, 200);
+    t.is((await api.vm(vmId)).host.id, shared.beta, 'and the VM runs on beta');
+    t.is((await api.action(vmId, 'stop')).status, 200);
+    t.is((await api.delete(`/vms/${vmId}`)).status, 200);
+    t.is((await api.delete(`/disks/${alphaDisk.id}`)).status, 200);
   });
 
   test.serial(`${tag} attachments change with PUT; storage domains go to maintenance and are removed only without disks`, async (t) => {
@@ -393,7 +485,77 @@ export function storageSuite(test: Test, database: DatabaseKind): void {
     const removed = await api.delete(`/vms/${vmId}/nics/${nic.body.nic.id}`);
     t.is(removed.status, 200, removed.text);
     t.false((await libvirt.domainXml(vmId, { inactive: true })).includes(nic.body.nic.mac.address), 'removing the NIC removes the interface');
+    const nicTasks = (await api.get(`/vms/${vmId}/tasks`, { accept: 'json' })).body.task as any[];
+    t.deepEqual(
+      nicTasks.map((task) => [task.action, task.status]),
+      [
+        ['remove_nic', 'finished'],
+        ['stop', 'finished'],
+        ['add_nic', 'failed'],
+        ['start', 'finished'],
+        ['add_nic', 'finished'],
+      ],
+      'adding and removing NICs are tasks listed under the VM',
+    );
+    t.regex(nicTasks[2].fault.detail, /cannot/);
     t.is((await api.delete(`/networks/${network.body.network.id}`)).status, 200);
+  });
+
+  test.serial(`${tag} a NIC's model, link state and plugging, and an IDE disk, are what libvirt's domain XML says`, async (t) => {
+    const { api } = shared.system;
+    const profile = (await api.get('/vnicprofiles?search=name%3Dovirtmgmt', { accept: 'json' })).body.vnic_profile[0];
+    const vmId = await api.createVm('device-xml', 64);
+    const down = await api.post(`/vms/${vmId}/nics`, `<nic><name>eth0</name><interface>rtl8139</interface><linked>false</linked><vnic_profile id="${profile.id}"/></nic>`);
+    t.is(down.status, 201, down.text);
+    t.deepEqual([down.body.nic.interface, down.body.nic.linked, down.body.nic.plugged], ['rtl8139', 'false', 'true']);
+    const spare = await api.post(`/vms/${vmId}/nics`, { name: 'eth1', interface: 'e1000', plugged: false, vnic_profile: { id: profile.id } }, { accept: 'json' });
+    t.is(spare.status, 201, spare.text);
+    t.deepEqual([spare.body.linked, spare.body.plugged], ['true', 'false']);
+    const downMac = down.body.nic.mac.address as string;
+    const spareMac = spare.body.mac.address as string;
+    const disk = await createDisk(t, api, 'ide-1', shared.sharedId, 16 * mib);
+    const ide = await api.post(`/vms/${vmId}/diskattachments`, `<disk_attachment><interface>ide</interface><bootable>true</bootable><active>true</active><disk id="${disk.id}"/></disk_attachment>`);
+    t.is(ide.status, 201, ide.text);
+    t.is(ide.body.disk_attachment.interface, 'ide');
+
+    t.is((await api.action(vmId, 'start')).status, 200);
+    const host = (await api.vm(vmId)).host.id === shared.alpha ? 'alpha' : 'beta';
+    const libvirt = shared.libvirt.get(host)!;
+    const live = await libvirt.domainXml(vmId);
+    const eth0 = interfaceWith(live, downMac);
+    t.truthy(eth0, 'the plugged NIC is an interface of the running domain');
+    t.true(eth0!.includes("<model type='rtl8139'/>"), 'of its model');
+    t.true(eth0!.includes("<link state='down'/>"), 'with its link down');
+    t.false(live.includes(spareMac), 'an unplugged NIC is no interface');
+    const ideDisk = live.match(/<disk\b[\s\S]*?<\/disk>/g)?.find((element) => element.includes(`<alias name='ua-${disk.id}'/>`));
+    t.truthy(ideDisk, 'the IDE attachment is a disk of the domain');
+    t.regex(ideDisk!, /<target dev='hda' bus='ide'\/>/);
+    t.regex(ideDisk!, /<boot order='1'\/>|<source file='[^']+'/);
+    assertFault(t, await api.put(`/vms/${vmId}/nics/${down.body.nic.id}`, '<nic><linked>true</linked></nic>'), 409, /only plugged can change/);
+    assertFault(t, await api.put(`/vms/${vmId}/nics/${spare.body.id}`, '<nic><plugged>true</plugged></nic>'), 409, /cannot/);
+    t.is((await api.get(`/vms/${vmId}/nics/${spare.body.id}`, { accept: 'json' })).body.plugged, 'false', 'a refused plug changes nothing');
+    t.false((await libvirt.domainXml(vmId)).includes(spareMac));
+    t.is((await api.action(vmId, 'stop')).status, 200);
+
+    const linked = await api.put(`/vms/${vmId}/nics/${down.body.nic.id}`, '<nic><linked>true</linked><interface>virtio</interface></nic>');
+    t.is(linked.status, 200, linked.text);
+    t.deepEqual([linked.body.nic.linked, linked.body.nic.interface], ['true', 'virtio']);
+    const plugged = await api.put(`/vms/${vmId}/nics/${spare.body.id}`, '<nic><plugged>true</plugged></nic>');
+    t.is(plugged.status, 200, plugged.text);
+    const defined = await libvirt.domainXml(vmId, { inactive: true });
+    t.true(interfaceWith(defined, downMac)!.includes("<link state='up'/>"), 'the stopped domain is redefined with the link up');
+    t.true(interfaceWith(defined, downMac)!.includes("<model type='virtio'/>"), 'and the new model');
+    t.true(interfaceWith(defined, spareMac)?.includes("<model type='e1000'/>"), 'the plugged NIC is an interface now');
+    const unplugged = await api.put(`/vms/${vmId}/nics/${down.body.nic.id}`, '<nic><plugged>false</plugged></nic>');
+    t.is(unplugged.status, 200, unplugged.text);
+    t.false((await libvirt.domainXml(vmId, { inactive: true })).includes(downMac), 'and an unplugged one is not');
+    t.deepEqual((await tasksOf(api, `/vms/${vmId}`)).slice(0, 4), [
+      ['update_nic', 'finished'],
+      ['update_nic', 'finished'],
+      ['update_nic', 'finished'],
+      ['stop', 'finished'],
+    ]);
+    t.is((await api.delete(`/vms/${vmId}`)).status, 200);
   });
 
   test.serial(`${tag} templates copy a VM's disks; VMs made from them get thin copies, or full ones with clone=true`, async (t) => {
@@ -416,6 +578,11 @@ export function storageSuite(test: Test, database: DatabaseKind): void {
     const templateFile = path.join(images, templateDisk.id);
     t.is((await qcow2Header(templateFile)).backingFile, '', "a template's disk is a copy of its own");
     t.is((await api.get(`/templates/${templateId}/nics`, { accept: 'json' })).body.nic.length, 1);
+    const templateTasks = (await api.get(`/templates/${templateId}/tasks`, { accept: 'json' })).body.task as any[];
+    t.deepEqual(templateTasks.map((task) => [task.action, task.status]), [['create', 'finished']], "copying the VM's disks is the template's task");
+    t.is(templateTasks[0].template.id, templateId);
+    t.is(templateTasks[0].vm.id, sourceVm, 'made from the VM');
+    t.deepEqual(await tasksOf(api, `/vms/${sourceVm}`), [['add_nic', 'finished'], ['attach_disk', 'finished']]);
 
     const thin = await api.post('/vms', `<vm><name>from-tpl</name><cluster><name>Default</name></cluster><template id="${templateId}"/></vm>`);
     t.is(thin.status, 201, thin.text);
@@ -438,6 +605,7 @@ export function storageSuite(test: Test, database: DatabaseKind): void {
     t.is(cloneHeader.backingFile, '', 'clone=true gives an independent copy');
     t.is((await api.action(thinId, 'start')).status, 200);
     t.is((await api.action(thinId, 'stop')).status, 200);
+    t.deepEqual(await tasksOf(api, `/vms/${thinId}`), [['stop', 'finished'], ['start', 'finished'], ['create_disks', 'finished']], "the copies of the template's disks are the VM's first task");
 
     assertFault(t, await api.delete(`/templates/${templateId}`), 409, /used by/);
     assertFault(t, await api.delete(`/disks/${templateDisk.id}`), 409, /template/);
@@ -489,5 +657,94 @@ export function storageSuite(test: Test, database: DatabaseKind): void {
     t.is(removed.status, 200, removed.text);
     t.is((await shrinkMembers()).length, 0);
     assertFault(t, await api.get(`/vmpools/${shrinkId}`), 404);
+  });
+
+  test.serial(`${tag} a VM pool gives a user at most max_user_vms VMs; an automatic pool takes back the VMs its user shut down, a manual one does not`, async (t) => {
+    const { api } = shared.system;
+    const source = await api.createVm('small-source', 64);
+    const template = await api.post('/templates', `<template><name>small</name><vm id="${source}"/></template>`);
+    t.is(template.status, 201, template.text);
+    await eventually(async () => (await api.get(`/templates/${template.body.template.id}`, { accept: 'json' })).body.status === 'ok', 'the template to be ok');
+    const pool = async (body: string) => {
+      const created = await api.post('/vmpools', `<vm_pool>${body}<template><name>small</name></template><cluster><name>Default</name></cluster></vm_pool>`);
+      t.is(created.status, 201, created.text);
+      return created.body.vm_pool;
+    };
+    const allocate = (id: string) => api.post(`/vmpools/${id}/allocatevm`, '<action/>');
+    const auto = await pool('<name>auto</name><size>3</size><max_user_vms>2</max_user_vms><type>automatic</type>');
+    t.deepEqual([auto.max_user_vms, auto.type], ['2', 'automatic']);
+    const first = await allocate(auto.id);
+    const second = await allocate(auto.id);
+    t.is(first.status, 200, first.text);
+    t.is(second.status, 200, second.text);
+    const [a, b] = [first.body.action.vm.id, second.body.action.vm.id];
+    t.not(a, b);
+    assertFault(t, await allocate(auto.id), 409, /you already have 2 VM\(s\) of pool auto, its limit per user/);
+    const members = ((await api.get(`/vmpools/${auto.id}/vms`, { accept: 'json' })).body.vm as any[]).map((vm) => vm.id);
+    t.is(members.length, 3);
+    const third = members.find((id: string) => id !== a && id !== b);
+    t.is(await api.vmStatus(third), 'down', 'the limit, not a lack of free VMs, refused the third');
+
+    t.is((await api.action(a, 'shutdown')).status, 200);
+    await shared.system.waitForVmStatus(a, 'down');
+    const again = await eventually(async () => {
+      const answer = await allocate(auto.id);
+      return answer.status === 200 ? answer : undefined;
+    }, 'the pool to take back the VM its user shut down');
+    t.true([a, third].includes(again.body.action.vm.id), 'a free VM is handed again');
+    t.is(await api.vmStatus(again.body.action.vm.id), 'up');
+    assertFault(t, await allocate(auto.id), 409, /its limit per user/);
+
+    const manual = await pool('<name>manual</name><size>2</size><max_user_vms>1</max_user_vms><type>manual</type>');
+    t.is(manual.type, 'manual');
+    const kept = await allocate(manual.id);
+    t.is(kept.status, 200, kept.text);
+    const keptId = kept.body.action.vm.id;
+    assertFault(t, await allocate(manual.id), 409, /you already have 1 VM\(s\) of pool manual/);
+    t.is((await api.action(keptId, 'shutdown')).status, 200);
+    await shared.system.waitForVmStatus(keptId, 'down');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assertFault(t, await allocate(manual.id), 409, /its limit per user/, 'xml');
+    assertFault(t, await api.delete(`/vmpools/${manual.id}`), 409, /handed to users/, 'xml');
+    t.is((await api.action(keptId, 'start')).status, 200, 'the user starts the VM that stayed theirs');
+    t.is((await api.action(keptId, 'stop')).status, 200);
+
+    // Removing a pool is a task of the pool: it fails while a member's host does not respond, and the pool stays.
+    for (const id of [again.body.action.vm.id, b]) t.is((await api.action(id, 'shutdown')).status, 200);
+    await eventually(async () => (await api.get(`/vmpools/${auto.id}/vms?search=${encodeURIComponent('status=up')}`, { accept: 'json' })).body.vm.length === 0, 'the pool VMs to be down');
+    const placed = await api.vm(a);
+    const frozen = placed.host.id === shared.alpha ? 'alpha' : 'beta';
+    shared.system.signalAgent(frozen, 'SIGSTOP');
+    let failedRemoval: ApiResponse;
+    try {
+      await shared.system.waitForHostStatus(frozen, 'non_responsive', 5_000);
+      failedRemoval = await eventually(async () => {
+        const answer = await api.delete(`/vmpools/${auto.id}`);
+        return answer.status === 409 && /handed to users/.test(answer.text) ? undefined : answer;
+      }, 'the pool to take back the VMs its user shut down');
+    } finally {
+      shared.system.signalAgent(frozen, 'SIGCONT');
+    }
+    t.true(failedRemoval.status >= 500, failedRemoval.text);
+    t.is(failedRemoval.body.action.status, 'failed');
+    t.regex(failedRemoval.body.action.fault.detail, /VM auto-\d is on host \S+, which is not responding/);
+    t.is((await api.get(`/vmpools/${auto.id}`, { accept: 'json' })).status, 200, 'the pool stays');
+    const poolTasks = (await api.get(`/vmpools/${auto.id}/tasks`, { accept: 'json' })).body.task as any[];
+    t.deepEqual(poolTasks.map((task) => [task.action, task.status]), [['remove', 'failed']], 'the failed removal is listed under the pool');
+    t.regex(poolTasks[0].fault.detail, /not responding/);
+    t.is(poolTasks[0].vm_pool.id, auto.id);
+    await shared.system.waitForHostStatus(frozen, 'up');
+    const removed = await api.delete(`/vmpools/${auto.id}`);
+    t.is(removed.status, 200, removed.text);
+    t.is(removed.body.action.status, 'complete');
+    assertFault(t, await api.get(`/vmpools/${auto.id}`), 404);
+    assertFault(t, await api.get(`/vmpools/${auto.id}/tasks`), 404);
+    const ended = await api.get(`/tasks?search=${encodeURIComponent('object_type=vm_pool and action=remove')}`, { accept: 'json' });
+    t.deepEqual(
+      (ended.body.task as any[]).filter((task) => task.vm_pool.id === auto.id).map((task) => task.status),
+      ['finished', 'failed'],
+      "the pool's tasks outlive it",
+    );
+    for (const id of [a, b, third]) assertFault(t, await api.get(`/vms/${id}`), 404);
   });
 }

@@ -7,7 +7,7 @@ import type { ServiceError } from '../../services/errors.js';
 import { apiVmActions } from '../../scheduler/vm-actions.js';
 import { droverVersion } from '../../../shared/version.js';
 import { link, ref, type Rep } from './representation.js';
-import { RenderedDocuments } from './rendered.js';
+import { RenderedDocuments, RenderedParts } from './rendered.js';
 import { linkRels } from '../collections.js';
 
 /**
@@ -23,6 +23,8 @@ const taskObjectCollection: Record<Task['objectType'], string> = { vm: 'vms', di
 export class Presenter {
   /** Rendered documents of entities, reused while their version is unchanged. */
   readonly rendered = new RenderedDocuments();
+  /** Rendered embedded objects, reused while their version is unchanged. */
+  readonly parts = new RenderedParts();
 
   constructor(readonly base: string) {}
 
@@ -285,7 +287,7 @@ export class Presenter {
       fault: task.errorReason ? { reason: task.errorReason, detail: task.errorDetail ?? '' } : undefined,
       host: task.hostId ? ref(this.href('hosts', task.hostId), task.hostId) : undefined,
       vm: task.vmId ? ref(this.href('vms', task.vmId), task.vmId) : undefined,
-      [taskObjectElement[task.objectType]]: task.objectType === 'vm' ? undefined : ref(this.href(taskObjectCollection[task.objectType], task.objectId), task.objectId),
+      ...(task.objectType === 'vm' ? {} : { [taskObjectElement[task.objectType]]: ref(this.href(taskObjectCollection[task.objectType], task.objectId), task.objectId) }),
     };
   }
 
@@ -305,7 +307,7 @@ export class Presenter {
 
   api(summary: { hosts: { active: number; total: number }; vms: { active: number; total: number } }): Rep {
     const collections = ['clusters', 'datacenters', 'disks', 'hosts', 'macpools', 'networks', 'storagedomains', 'tasks', 'templates', 'vmpools', 'vms', 'vnicprofiles'];
-    const searchable = ['clusters', 'datacenters', 'hosts', 'vms'];
+    const searchable = collections.filter((name) => name !== 'tasks');
     return {
       link: [
         ...collections.map((name) => link(this.href(name), name)),

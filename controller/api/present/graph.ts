@@ -1,16 +1,22 @@
 import type { Cluster, DataCenter, DiskAttachment, Host, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
 import type { ResourceName } from '../../query/catalog.js';
 import { resources } from '../../query/catalog.js';
-import type { Loaded, View } from '../../query/queries.js';
+import type { KnownDocuments, Loaded, View } from '../../query/queries.js';
 import type { DiskView } from '../../services/disks.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
 import type { VmView } from '../../services/vms.js';
 import type { Presenter } from './entities.js';
-import type { Rep } from './representation.js';
+import { Rendered, renderPart, type MediaType, type Rep } from './representation.js';
 
-/** Options of a representation: `allContent` adds the fields that cost extra work to produce. */
+/**
+ * Options of a representation: `allContent` adds the fields that cost extra
+ * work to produce. With `media`, embedded objects that have a version and no
+ * links followed from them are rendered in that media type once per version
+ * and reused, so the representation can be rendered in that type only.
+ */
 export interface PresentOptions {
   allContent: boolean;
+  media?: MediaType;
 }
 
 type StorageDomainWithStatus = StorageDomainView & { status: string };
@@ -35,8 +41,15 @@ const presenters: Record<ResourceName, (present: Presenter, view: View, options:
   task: (present, view) => present.task(view as Task),
 };
 
-/** Where an embedded single object goes when its link's member is a list of references (`storage_domains`). */
-const listedSingles: Record<string, string> = { storage_domains: 'storage_domain' };
+/**
+ * Single links whose object sits in a list of references in the owner's
+ * document, by owner and link: a disk's `storage_domains`, a storage
+ * domain's `data_centers`.
+ */
+const listedSingles: Record<string, { member: string; element: string }> = {
+  'disk.storage_domains': { member: 'storage_domains', element: 'storage_domain' },
+  'storage_domain.data_center': { member: 'data_centers', element: 'data_center' },
+};
 
 /** The representation of one object, as at its own URL. */
 export function presentView(present: Presenter, resource: ResourceName, view: View, options: PresentOptions): Rep {
@@ -52,15 +65,41 @@ export function presentView(present: Presenter, resource: ResourceName, view: Vi
 export function presentLoaded(present: Presenter, loaded: Loaded, id: string, options: PresentOptions): Rep {
   const rep = presentView(present, loaded.resource, loaded.views.get(id)!, options);
   for (const link of loaded.links) {
-    const targets = (link.byOwner.get(id) ?? []).filter((target) => link.loaded.views.has(target)).map((target) => presentLoaded(present, link.loaded, target, options));
-    const definition = resources[loaded.resource].links[link.name]!;
-    if (definition.kind === 'many') {
+    const targets = (link.byOwner.get(id) ?? []).filter((target) => isLoaded(link.loaded, target)).map((target) => presentObject(present, link.loaded, target, options));
+    const listed = listedSingles[`${loaded.resource}.${link.name}`];
+    if (resources[loaded.resource].links[link.name]!.kind === 'many') {
       rep[link.name] = { [resources[link.resource].element]: targets };
-    } else if (listedSingles[link.name]) {
-      rep[link.name] = { [listedSingles[link.name]!]: targets };
+    } else if (listed) {
+      if (targets.length) rep[listed.member] = { [listed.element]: targets };
     } else if (targets[0]) {
       rep[link.name] = targets[0];
     }
   }
   return rep;
+}
+
+function isLoaded(loaded: Loaded, id: string): boolean {
+  return loaded.views.has(id) || loaded.known.has(id);
+}
+
+const partKey = (media: MediaType, resource: ResourceName, id: string) => `${media}:${resource}:${id}`;
+
+/**
+ * The representation of one loaded object as it appears in a list or
+ * embedded in another. An object with a version (of itself and what it
+ * embeds) is rendered in the request's media type once per version and
+ * reused.
+ */
+export function presentObject(present: Presenter, loaded: Loaded, id: string, options: PresentOptions): Rep | Rendered {
+  const known = loaded.known.get(id);
+  if (known instanceof Rendered) return known;
+  const { media } = options;
+  const version = loaded.versions.get(id);
+  if (!media || version === undefined) return presentLoaded(present, loaded, id, options);
+  return present.parts.get(partKey(media, loaded.resource, id), version, () => renderPart(resources[loaded.resource].element, presentLoaded(present, loaded, id, options), media));
+}
+
+/** The rendered parts a presenter has for objects at their versions in one media type, for QueryService.load. */
+export function knownParts(present: Presenter, media: MediaType): KnownDocuments {
+  return (resource, id, version) => present.parts.peek(partKey(media, resource, id), version);
 }

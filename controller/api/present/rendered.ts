@@ -1,4 +1,5 @@
 import { entityTag } from '../context.js';
+import type { Rendered } from './representation.js';
 
 /**
  * Rendered documents of single entities, remembered by a version string that
@@ -21,5 +22,34 @@ export class RenderedDocuments {
     const fresh = { version, body, tag: entityTag(body) };
     this.entries.set(key, fresh);
     return fresh;
+  }
+}
+
+/** How many rendered parts a presenter keeps, unless configured otherwise. */
+export const defaultRenderedPartsCapacity = 100_000;
+
+/**
+ * Rendered parts of documents (embedded objects), remembered by a version
+ * string as RenderedDocuments are, without entity tags.
+ */
+export class RenderedParts {
+  private readonly entries = new Map<string, { version: string; part: Rendered }>();
+
+  constructor(private readonly capacity = defaultRenderedPartsCapacity) {}
+
+  /** The part for the key at this version, if there is one. */
+  peek(key: string, version: string): Rendered | undefined {
+    const entry = this.entries.get(key);
+    return entry?.version === version ? entry.part : undefined;
+  }
+
+  get(key: string, version: string, render: () => Rendered): Rendered {
+    const entry = this.entries.get(key);
+    if (entry?.version === version) return entry.part;
+    const part = render();
+    if (entry) this.entries.delete(key);
+    else if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, { version, part });
+    return part;
   }
 }

@@ -7,7 +7,15 @@
 export type Scalar = string | number | boolean;
 export interface Rep {
   $?: Record<string, string>;
-  [element: string]: Scalar | Scalar[] | Rep | Rep[] | Record<string, string> | undefined;
+  [element: string]: Scalar | Scalar[] | Rep | Rendered | (Rep | Rendered)[] | Record<string, string> | undefined;
+}
+
+/**
+ * A part of a document already rendered in the media type of the document it
+ * goes into: an element, named as where it goes (XML), or an object (JSON).
+ */
+export class Rendered {
+  constructor(readonly text: string) {}
 }
 
 export type MediaType = 'xml' | 'json';
@@ -18,12 +26,18 @@ export function render(root: string, body: Rep, type: MediaType): string {
   return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n${xmlElement(root, body)}`;
 }
 
+/** Renders one object as a part of a larger document, under the element name it will have there. */
+export function renderPart(name: string, body: Rep, type: MediaType): Rendered {
+  return new Rendered(type === 'json' ? jsonObject(body) : xmlElement(name, body));
+}
+
 const xmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 const needsEscaping = /[&<>"']/;
 const escapeXml = (text: string) => (needsEscaping.test(text) ? text.replace(/[&<>"']/g, (character) => xmlEscapes[character]!) : text);
 
 /** Writes one element of the tree; this small writer renders our own trees several times faster than a generic builder. */
 function xmlElement(name: string, value: Scalar | Rep | Rep[] | Scalar[]): string {
+  if (value instanceof Rendered) return value.text;
   if (Array.isArray(value)) return (value as (Scalar | Rep)[]).map((item) => xmlElement(name, item)).join('');
   if (typeof value !== 'object') {
     const text = String(value);
@@ -57,9 +71,10 @@ function jsonObject(value: Rep): string {
 function jsonMember(member: Scalar | Rep | Rep[] | Scalar[]): string {
   if (Array.isArray(member)) {
     const items: string[] = [];
-    for (const item of member as (Scalar | Rep)[]) items.push(typeof item === 'object' ? jsonObject(item) : jsonString(String(item)));
+    for (const item of member as (Scalar | Rep)[]) items.push(item instanceof Rendered ? item.text : typeof item === 'object' ? jsonObject(item) : jsonString(String(item)));
     return `[${items.join(',')}]`;
   }
+  if (member instanceof Rendered) return member.text;
   if (typeof member === 'object') return jsonObject(member);
   return jsonString(String(member));
 }

@@ -2,10 +2,10 @@ import type { Services } from '../../services/index.js';
 import { invalid, notFound } from '../../services/errors.js';
 import { resources, type ResourceName } from '../../query/catalog.js';
 import { parseFollow, type ListRequest } from '../../query/queries.js';
-import { subCollections, topLevel } from '../collections.js';
+import { subCollections, topLevel, topLevelScopes } from '../collections.js';
 import type { ApiRouter } from '../routing.js';
 import { checkIfMatch, respond, respondList, type ApiContext } from '../context.js';
-import { presentLoaded, type PresentOptions } from '../present/graph.js';
+import { knownParts, presentLoaded, presentObject, type PresentOptions } from '../present/graph.js';
 import { queryFlag } from '../input/request.js';
 
 /** Query parameters that are options of a request, not attribute filters. */
@@ -48,7 +48,7 @@ export async function respondCollection(ctx: ApiContext, services: Services, res
   const follow = parseFollow(resource, single(ctx, 'follow'));
   const request = { ...listRequest(ctx), scope };
   const page = await services.queries.list(definition, request);
-  const loaded = await services.queries.load(resource, page.ids, follow);
+  const loaded = await services.queries.load(resource, page.ids, follow, knownParts(ctx.state.present, ctx.state.media));
   ctx.set('X-Total-Count', String(page.total));
   if (page.max !== undefined && page.page * page.max < page.total) {
     const next = new URLSearchParams(ctx.querystring);
@@ -56,8 +56,8 @@ export async function respondCollection(ctx: ApiContext, services: Services, res
     next.set('search', `${search} page ${page.page + 1}`.trim());
     ctx.set('Link', `<${ctx.state.base}${ctx.path}?${next.toString()}>; rel="next"`);
   }
-  const presentWith = presentOptions(ctx);
-  respondList(ctx, definition.collection, definition.element, [...loaded.views.keys()].map((id) => presentLoaded(ctx.state.present, loaded, id, presentWith)));
+  const presentWith = { ...presentOptions(ctx), media: ctx.state.media };
+  respondList(ctx, definition.collection, definition.element, loaded.ids.map((id) => presentObject(ctx.state.present, loaded, id, presentWith)));
 }
 
 /**
@@ -67,7 +67,7 @@ export async function respondCollection(ctx: ApiContext, services: Services, res
  */
 export async function respondFollowed(ctx: ApiContext, services: Services, resource: ResourceName, id: string): Promise<boolean> {
   const followText = single(ctx, 'follow');
-  const presentWith = presentOptions(ctx);
+  const presentWith = { ...presentOptions(ctx), media: ctx.state.media };
   if (!followText && !presentWith.allContent) return false;
   const loaded = await services.queries.load(resource, [id], parseFollow(resource, followText));
   if (!loaded.views.has(id)) throw notFound(resources[resource].element.replace('_', ' '), id);
@@ -87,7 +87,8 @@ export async function ifMatch(ctx: ApiContext, services: Services, resource: Res
 /** Registers GET for every top-level collection and every collection below an object. */
 export function collectionRoutes(router: ApiRouter, services: Services): void {
   for (const [segment, resource] of Object.entries(topLevel)) {
-    router.get(`/${segment}`, (ctx) => respondCollection(ctx, services, resource));
+    const scope = topLevelScopes[segment];
+    router.get(`/${segment}`, (ctx) => respondCollection(ctx, services, resource, scope ? { text: scope, params: [] } : undefined));
   }
   for (const [segment, resource] of Object.entries(topLevel)) {
     if (resource !== 'vm') {
