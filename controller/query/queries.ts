@@ -56,6 +56,8 @@ export type View = object;
 export interface FollowedLink {
   name: string;
   resource: ResourceName;
+  /** Whether the link names one object (by a key in the owner's row) rather than a collection. */
+  single: boolean;
   byOwner: Map<string, string[]>;
   loaded: Loaded;
 }
@@ -104,14 +106,44 @@ export type Row = Record<string, unknown>;
  * many rows.
  */
 export async function selectJson<T>(em: EntityManager, dialect: Dialect, value: string, rest: string, params: unknown[], order?: string, limit?: number): Promise<T[]> {
-  const keys = (order ?? '').split(',').filter((item) => item.trim() !== '').map((item, index) => {
-    const [, expression, direction] = /^\s*(.+?)(?:\s+(asc|desc))?\s*$/i.exec(item)!;
-    return { select: `, ${expression} as o${index}`, order: `s.o${index}${direction ? ` ${direction}` : ''}` };
-  });
+  const keys = orderKeys(order).map((key, index) => ({ select: `, ${key.expression} as o${index}`, order: `s.o${index} ${key.direction}` }));
   const inner = `select ${value} as j${keys.map((key) => key.select).join('')} ${rest}${limit === undefined ? '' : ` limit ${limit}`}`;
   const aggregate = dialect.jsonArrayText('s.j', keys.length ? keys.map((key) => key.order).join(', ') : undefined);
   const [result] = await selectRows<{ rows: string }>(em, `select ${aggregate} as rows from (${inner}) s`, params);
   return JSON.parse(result!.rows) as T[];
+}
+
+/** The items of an order (`expression [asc|desc], ...`). */
+function orderKeys(order: string | undefined): { expression: string; direction: 'asc' | 'desc' }[] {
+  return (order ?? '')
+    .split(',')
+    .filter((item) => item.trim() !== '')
+    .map((item) => {
+      const [, expression, direction] = /^\s*(.+?)(?:\s+(asc|desc))?\s*$/i.exec(item)!;
+      return { expression: expression!, direction: (direction?.toLowerCase() ?? 'asc') as 'asc' | 'desc' };
+    });
+}
+
+/** Orders text by Unicode code point, as SQLite's binary collation and PostgreSQL's "C" do (UTF-16 order puts U+E000 to U+FFFF above the surrogates). */
+export function compareCodePoints(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let index = 0; index < length; index++) {
+    const x = a.charCodeAt(index);
+    const y = b.charCodeAt(index);
+    if (x !== y) return codeUnitRank(x) - codeUnitRank(y);
+  }
+  return a.length - b.length;
+}
+
+const codeUnitRank = (unit: number) => (unit < 0xd800 ? unit : unit >= 0xe000 ? unit - 0x800 : unit + 0x2000);
+
+/** Compares SQL values as an order does: nulls first, numbers by value, text by code point. */
+function compareValues(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return -1;
+  if (b === null || b === undefined) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return compareCodePoints(String(a), String(b));
 }
 
 /**
@@ -139,6 +171,9 @@ function rowsQuery(pairs: string): { alias: string; owner: string; from: string 
   const match = /^select ((\w+)\.\w+) as owner_id, \2\.id (from \w+ \2)$/.exec(pairs);
   return match ? { owner: match[1]!, alias: match[2]!, from: match[3]! } : undefined;
 }
+
+/** The listed part of an object from which no single link is followed. */
+const noKeys: View = Object.freeze({});
 
 interface Budget {
   left: number;
@@ -224,9 +259,9 @@ export class QueryService {
    * array: its id, its version, the keys of the single links followed from
    * it, and then its owner's id when `owner` is given.
    */
-  private listing(name: ResourceName, follow: FollowTree, alias: string, owner?: string): string {
+  private listing(name: ResourceName, follow: FollowTree, alias: string, owner?: string, order: string[] = []): string {
     const keys = this.followedKeys(name, follow).map((key) => `${alias}.${this.loaders[name].columnOf!(key)}`);
-    return this.dialect.jsonArray([`${alias}.id`, `${alias}.version`, ...keys, ...(owner ? [owner] : [])]);
+    return this.dialect.jsonArray([`${alias}.id`, `${alias}.version`, ...keys, ...(owner ? [owner] : []), ...order]);
   }
 
   private followedKeys(name: ResourceName, follow: FollowTree): string[] {
@@ -244,18 +279,32 @@ export class QueryService {
    */
   private async readUnknown(em: EntityManager, name: ResourceName, listed: unknown[][], follow: FollowTree, budget: Budget, known: KnownDocuments): Promise<Loaded> {
     const keys = this.followedKeys(name, follow);
-    const ids = listed.map((row) => row[0] as string);
-    const partial = new Map(listed.map((row) => [row[0] as string, Object.fromEntries(keys.map((key, index) => [key, row[2 + index]]))]));
-    const own = new Map(listed.map((row) => [row[0] as string, Number(row[1])]));
+    const ids: string[] = [];
+    const partial = new Map<string, View>();
+    const own = new Map<string, number>();
+    for (const row of listed) {
+      const id = row[0] as string;
+      ids.push(id);
+      own.set(id, Number(row[1]));
+      if (keys.length === 0) {
+        partial.set(id, noKeys);
+        continue;
+      }
+      const view: Record<string, unknown> = {};
+      for (let index = 0; index < keys.length; index++) view[keys[index]!] = row[2 + index];
+      partial.set(id, view);
+    }
     const expanded = await this.expand(em, name, { ids, views: partial, versions: own }, follow, budget, known);
     const documents = new Map<string, unknown>();
+    const unknown: string[] = [];
     for (const id of ids) {
       const version = expanded.versions.get(id);
       const document = version === undefined ? undefined : known(name, id, version);
-      if (document !== undefined) documents.set(id, document);
+      if (document === undefined) unknown.push(id);
+      else documents.set(id, document);
     }
-    const read = await this.loaders[name].byIds(ids.filter((id) => !documents.has(id)), em);
-    return { ...expanded, ids: ids.filter((id) => documents.has(id) || read.views.has(id)), views: read.views, known: documents };
+    const read = await this.loaders[name].byIds(unknown, em);
+    return { ...expanded, ids: read.views.size === unknown.length ? ids : ids.filter((id) => documents.has(id) || read.views.has(id)), views: read.views, known: documents };
   }
 
   /** Follows the tree's links from loaded objects, one or two queries per link; sibling links load concurrently. */
@@ -285,9 +334,26 @@ export class QueryService {
         const ownersOf = `${ownRows?.from} where ${this.dialect.inList(link.ownerColumn)}`;
         const order = link.order.replaceAll('{C}', this.dialect.codePointOrder);
         if (ownRows && known && target.versioned) {
-          const rows = await selectJson<unknown[]>(em, this.dialect, this.listing(link.target, subtree, ownRows.alias, ownRows.owner), ownersOf, owners, order, limit);
+          // Each owner's objects are ordered here rather than all of them in SQL, where the sort cost more than the rest of the query.
+          const keys = orderKeys(link.order);
+          const ownerAt = 2 + this.followedKeys(link.target, subtree).length;
+          const value = this.listing(link.target, subtree, ownRows.alias, ownRows.owner, keys.map((key) => key.expression.replaceAll('{C}', '')));
+          const rows = await selectJson<unknown[]>(em, this.dialect, value, ownersOf, owners, undefined, limit);
           spend(budget, rows.length);
-          for (const row of rows) add(row.at(-1) as string, row[0] as string);
+          const rowsByOwner = new Map<string, unknown[][]>();
+          for (const row of rows) {
+            const list = rowsByOwner.get(row[ownerAt] as string);
+            if (list) list.push(row);
+            else rowsByOwner.set(row[ownerAt] as string, [row]);
+          }
+          const compareRows = (a: unknown[], b: unknown[]) => {
+            for (let index = 0; index < keys.length; index++) {
+              const compared = compareValues(a[ownerAt + 1 + index], b[ownerAt + 1 + index]);
+              if (compared !== 0) return keys[index]!.direction === 'asc' ? compared : -compared;
+            }
+            return 0;
+          };
+          for (const [owner, list] of rowsByOwner) byOwner.set(owner, list.sort(compareRows).map((row) => row[0] as string));
           linked = await this.readUnknown(em, link.target, rows, subtree, budget, known);
         } else if (ownRows && target.rowJson && target.fromRows) {
           const rows = await selectJson<Row>(em, this.dialect, target.rowJson(ownRows.alias, ownRows.owner), ownersOf, owners, order, limit);
@@ -305,7 +371,7 @@ export class QueryService {
           linked = await this.loadLevel(em, link.target, targets, subtree, budget, known);
         }
       }
-      return { name: linkName, resource: link.target, byOwner, loaded: linked };
+      return { name: linkName, resource: link.target, single: link.kind === 'one', byOwner, loaded: linked };
     });
     const links = await Promise.all(follows);
     return { resource: name, ids, views, known: new Map(), versions: compositeVersions(ids, versions, links), links };
@@ -314,29 +380,30 @@ export class QueryService {
 
 /**
  * The version of each object with the objects embedded in it: its own row
- * version, then per followed link the ids and versions of what it embeds;
- * none for an object when it, or one of those, has none.
+ * version, then per followed link the versions of what it embeds (with their
+ * ids for collections); none for an object when it, or one of those, has none.
  */
 function compositeVersions(ids: string[], own: Map<string, number>, links: FollowedLink[]): Map<string, string> {
   const versions = new Map<string, string>();
   for (const id of ids) {
     const version = own.get(id);
     if (version === undefined) continue;
-    let composite = String(version);
-    for (const link of links) {
-      composite += `|${link.name}`;
+    let composite: string | undefined = String(version);
+    for (let index = 0; index < links.length && composite !== undefined; index++) {
+      const link = links[index]!;
+      composite += '|';
       for (const target of link.byOwner.get(id) ?? []) {
-        if (!link.loaded.views.has(target) && !link.loaded.known.has(target)) continue;
         const embedded = link.loaded.versions.get(target);
         if (embedded === undefined) {
-          composite = '';
+          if (!link.loaded.views.has(target) && !link.loaded.known.has(target)) continue;
+          composite = undefined;
           break;
         }
-        composite += `:${target}=${embedded}`;
+        // A single link's target is named by the owner's own row, so its version alone tells a change.
+        composite += link.single ? embedded : `${target}=${embedded},`;
       }
-      if (composite === '') break;
     }
-    if (composite !== '') versions.set(id, composite);
+    if (composite !== undefined) versions.set(id, composite);
   }
   return versions;
 }

@@ -1,7 +1,7 @@
 import type { Cluster, DataCenter, DiskAttachment, Host, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
 import type { ResourceName } from '../../query/catalog.js';
 import { resources } from '../../query/catalog.js';
-import type { KnownDocuments, Loaded, View } from '../../query/queries.js';
+import type { FollowedLink, KnownDocuments, Loaded, View } from '../../query/queries.js';
 import type { DiskView } from '../../services/disks.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
 import type { VmView } from '../../services/vms.js';
@@ -65,24 +65,41 @@ export function presentView(present: Presenter, resource: ResourceName, view: Vi
 export function presentLoaded(present: Presenter, loaded: Loaded, id: string, options: PresentOptions): Rep {
   const rep = presentView(present, loaded.resource, loaded.views.get(id)!, options);
   for (const link of loaded.links) {
-    const targets = (link.byOwner.get(id) ?? []).filter((target) => isLoaded(link.loaded, target)).map((target) => presentObject(present, link.loaded, target, options));
-    const listed = listedSingles[`${loaded.resource}.${link.name}`];
-    if (resources[loaded.resource].links[link.name]!.kind === 'many') {
-      rep[link.name] = { [resources[link.resource].element]: targets };
-    } else if (listed) {
-      if (targets.length) rep[listed.member] = { [listed.element]: targets };
+    const targets: (Rep | Rendered)[] = [];
+    for (const target of link.byOwner.get(id) ?? []) if (isLoaded(link.loaded, target)) targets.push(presentObject(present, link.loaded, target, options));
+    const { member, element } = placeOf(loaded.resource, link);
+    if (element) {
+      if (targets.length || !link.single) rep[member] = { [element]: targets };
     } else if (targets[0]) {
-      rep[link.name] = targets[0];
+      rep[member] = targets[0];
     }
   }
   return rep;
 }
 
+/**
+ * Where a followed link's objects go in the owner's document: a collection
+ * under its name, as a list of `element`s; a single object in place of the
+ * reference of the link's name, or, for single links kept in a list of
+ * references, in that list.
+ */
+function placeOf(owner: ResourceName, link: FollowedLink): { member: string; element?: string } {
+  let place = places.get(link);
+  if (!place) {
+    const listed = listedSingles[`${owner}.${link.name}`];
+    place = link.single ? (listed ?? { member: link.name }) : { member: link.name, element: resources[link.resource].element };
+    places.set(link, place);
+  }
+  return place;
+}
+
+const places = new WeakMap<FollowedLink, { member: string; element?: string }>();
+
 function isLoaded(loaded: Loaded, id: string): boolean {
   return loaded.views.has(id) || loaded.known.has(id);
 }
 
-const partKey = (media: MediaType, resource: ResourceName, id: string) => `${media}:${resource}:${id}`;
+const partGroup = (media: MediaType, resource: ResourceName) => `${media}:${resource}`;
 
 /**
  * The representation of one loaded object as it appears in a list or
@@ -96,10 +113,10 @@ export function presentObject(present: Presenter, loaded: Loaded, id: string, op
   const { media } = options;
   const version = loaded.versions.get(id);
   if (!media || version === undefined) return presentLoaded(present, loaded, id, options);
-  return present.parts.get(partKey(media, loaded.resource, id), version, () => renderPart(resources[loaded.resource].element, presentLoaded(present, loaded, id, options), media));
+  return present.parts.get(partGroup(media, loaded.resource), id, version, () => renderPart(resources[loaded.resource].element, presentLoaded(present, loaded, id, options), media));
 }
 
 /** The rendered parts a presenter has for objects at their versions in one media type, for QueryService.load. */
 export function knownParts(present: Presenter, media: MediaType): KnownDocuments {
-  return (resource, id, version) => present.parts.peek(partKey(media, resource, id), version);
+  return (resource, id, version) => present.parts.peek(partGroup(media, resource), id, version);
 }

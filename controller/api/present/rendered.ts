@@ -29,27 +29,44 @@ export class RenderedDocuments {
 export const defaultRenderedPartsCapacity = 100_000;
 
 /**
- * Rendered parts of documents (embedded objects), remembered by a version
- * string as RenderedDocuments are, without entity tags.
+ * Rendered parts of documents (embedded objects and list items), by media
+ * type, kind and id, remembered by a version string as RenderedDocuments
+ * are, without entity tags.
  */
 export class RenderedParts {
-  private readonly entries = new Map<string, { version: string; part: Rendered }>();
+  private readonly groups = new Map<string, Map<string, { version: string; part: Rendered }>>();
+  private readonly order: [Map<string, unknown>, string][] = [];
+  private size = 0;
 
   constructor(private readonly capacity = defaultRenderedPartsCapacity) {}
 
-  /** The part for the key at this version, if there is one. */
-  peek(key: string, version: string): Rendered | undefined {
-    const entry = this.entries.get(key);
+  /** The part for the object at this version, if there is one. */
+  peek(group: string, id: string, version: string): Rendered | undefined {
+    const entry = this.groups.get(group)?.get(id);
     return entry?.version === version ? entry.part : undefined;
   }
 
-  get(key: string, version: string, render: () => Rendered): Rendered {
-    const entry = this.entries.get(key);
+  get(group: string, id: string, version: string, render: () => Rendered): Rendered {
+    let entries = this.groups.get(group);
+    if (!entries) this.groups.set(group, (entries = new Map()));
+    const entry = entries.get(id);
     if (entry?.version === version) return entry.part;
     const part = render();
-    if (entry) this.entries.delete(key);
-    else if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { version, part });
+    if (entry) {
+      entry.version = version;
+      entry.part = part;
+      return part;
+    }
+    entries.set(id, { version, part });
+    this.order.push([entries, id]);
+    if (++this.size > this.capacity) this.evictOldest();
     return part;
+  }
+
+  /** Drops the oldest tenth at once, so that a working set beyond the capacity costs no more per entry than one within it. */
+  private evictOldest(): void {
+    const excess = this.order.splice(0, Math.max(1, Math.ceil(this.capacity / 10)));
+    for (const [entries, id] of excess) entries.delete(id);
+    this.size -= excess.length;
   }
 }
