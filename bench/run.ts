@@ -35,7 +35,7 @@ import { formatValue, say, type BenchResult, type DatabaseKind } from './lib/rep
  *   BENCH_CRAWL_CONNECTIONS=8 keep-alive connections of benchmark 4's client-side crawl
  *   BENCH_FAKE_DRIVER=1       diagnostic: benchmark 1's agent drives the in-memory FakeDriver instead of libvirt
  *   BENCH_AGENT_IN_PROCESS=1  diagnostic: benchmark 1's agent runs in the benchmark process, with its libvirt calls timed
- *   BENCH_CPU_PROF=DIR        write a V8 CPU profile of each measured start phase to DIR
+ *   BENCH_CPU_PROF=DIR        write a V8 CPU profile of each measured phase, and of each agent process, to DIR
  *   BENCH_KEEP_TMP=1          keep the temporary directories (logs, SQLite files)
  *   DROVER_TEST_DATABASE_URL  PostgreSQL base URL (default postgres://postgres@127.0.0.1:5432/test)
  */
@@ -149,10 +149,11 @@ function printTable(results: BenchResult[]): void {
     }
     if (result.id === 'follow' && !result.error) {
       type Request = { ms: { p50: number }; statements: number[] };
-      const figures = result.figures as { vms: number; list: Request; follow: Request; crawlMs: number; crawlStatements: number; search: { name: Request; clusterPage: Request; cluster: Request } };
+      const figures = result.figures as { vms: number; list: Request; follow: Request; firstFollowMs: number; crawlMs: number; crawlStatements: number; search: { name: Request; clusterPage: Request; cluster: Request } };
       const info = (metric: string, request: Request) => rows.push([result.id, db, `${metric}, ${figures.vms} VMs (${request.statements.join('/')} statements)`, formatValue(request.ms.p50, 'ms'), '-', 'info']);
       info('GET /vms p50', figures.list);
       info('GET /vms?follow=... p50', figures.follow);
+      rows.push([result.id, db, `first GET /vms?follow=..., nothing rendered yet, ${figures.vms} VMs`, formatValue(figures.firstFollowMs, 'ms'), '-', 'info']);
       rows.push([result.id, db, `client-side crawl, ${figures.vms} VMs (${figures.crawlStatements} statements)`, formatValue(figures.crawlMs, 'ms'), '-', 'info']);
       info('search name= p50', figures.search.name);
       info('search cluster= max=50 p50', figures.search.clusterPage);

@@ -217,8 +217,8 @@ export class CommandExecutor {
       this.definedSpecs.set(uuid, JSON.stringify(command.spec));
       return defined;
     }
-    if (command.spec && command.kind === 'start') await this.define(command.spec);
     try {
+      if (command.spec && command.kind === 'start') return await this.startFrom(command.spec);
       return await this.operate(command);
     } catch (error) {
       const failure = DriverError.from(error);
@@ -232,6 +232,16 @@ export class CommandExecutor {
       if (command.kind === 'start' && (domain?.state === 'paused' || domain?.state === 'pm_suspended')) return this.options.driver.resume(uuid);
       throw failure;
     }
+  }
+
+  /** Starts the domain, defining it in the same step unless this executor already defined it from the same spec. */
+  private async startFrom(spec: VmSpec): Promise<DomainStatus | undefined> {
+    const key = JSON.stringify(spec);
+    if (this.definedSpecs.get(spec.id) === key) return this.options.driver.start(spec.id);
+    this.definedSpecs.delete(spec.id);
+    const started = await this.options.driver.start(spec.id, spec);
+    this.definedSpecs.set(spec.id, key);
+    return started;
   }
 
   /** Defines the domain unless this executor already defined it from the same spec. */

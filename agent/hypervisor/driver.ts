@@ -137,9 +137,11 @@ export interface HypervisorDriver {
   /**
    * Starts a domain that is shut off. A suspended domain is restored from its
    * saved memory instead, and the memory image is then deleted. Any other
-   * state is `invalid_state`.
+   * state is `invalid_state`. With a spec, the domain is first defined from
+   * it, as `define` does, in the same step where the hypervisor allows; the
+   * definition stays even when the start then fails.
    */
-  start(uuid: string): Promise<DomainStatus | undefined>;
+  start(uuid: string, spec?: VmSpec): Promise<DomainStatus | undefined>;
 
   /**
    * Asks the guest of a running domain to power off and waits until the domain

@@ -4,6 +4,8 @@ import type { HypervisorDriver } from '../hypervisor/driver.js';
 export interface StateWatcherOptions {
   driver: HypervisorDriver;
   pollIntervalMs?: number;
+  /** How long after a command the reads its change reports cause are held back (see hold); 20 ms unless given. */
+  settleMs?: number;
   onChange: (change: DomainChange) => void;
   onError?: (error: unknown) => void;
 }
@@ -29,11 +31,13 @@ export class StateWatcher {
   private current?: Promise<void>;
   private queued?: Promise<void>;
   private readonly pollIntervalMs: number;
+  private readonly settleMs: number;
   private readonly looking = new Map<string, { again: boolean }>();
   private readonly held = new Map<string, { holds: number; changed: boolean }>();
 
   constructor(private readonly options: StateWatcherOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.settleMs = options.settleMs ?? 20;
     options.driver.onDomainChange?.((uuid) => {
       if (!this.running) return;
       const hold = this.held.get(uuid);
@@ -44,10 +48,11 @@ export class StateWatcher {
 
   /**
    * Holds back the reads that the driver's change reports on one domain
-   * would cause, until the returned function is called: a command on the
-   * domain reports its state through observe, and the changes reported
-   * meanwhile are read once afterwards, after the command's outcome is on
-   * its way, rather than while the command runs.
+   * would cause, until settleMs after the returned function is called: a
+   * command on the domain reports its state through observe, and the changes
+   * reported meanwhile (a hypervisor reports a command's own changes a moment
+   * after it returns) are read once afterwards, rather than while the
+   * command runs and once per report.
    */
   hold(uuid: string): () => void {
     const hold = this.held.get(uuid) ?? { holds: 0, changed: false };
@@ -57,9 +62,13 @@ export class StateWatcher {
     return () => {
       if (released) return;
       released = true;
-      if (--hold.holds > 0) return;
-      this.held.delete(uuid);
-      if (hold.changed && this.running) setImmediate(() => void this.lookAt(uuid));
+      const end = () => {
+        if (--hold.holds > 0) return;
+        this.held.delete(uuid);
+        if (hold.changed && this.running) void this.lookAt(uuid);
+      };
+      if (this.settleMs > 0) setTimeout(end, this.settleMs).unref();
+      else setImmediate(end);
     };
   }
 

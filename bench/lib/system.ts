@@ -169,7 +169,8 @@ export class BenchSystem {
 
   /** Runs an agent as its own process, as `npm start` runs the embedded one, and waits until its host is up. */
   async addAgentProcess(name: string, uri: string): Promise<void> {
-    const child = spawn(process.execPath, [agentEntry], {
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=agent-${name}-${Date.now()}.cpuprofile`] : [];
+    const child = spawn(process.execPath, [...profile, agentEntry], {
       env: {
         ...process.env,
         DROVER_CONTROLLER: this.controller.grpcAddress,

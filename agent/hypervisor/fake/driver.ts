@@ -101,7 +101,8 @@ export class FakeDriver implements HypervisorDriver {
     return this.statusOf(domain);
   }
 
-  async start(uuid: string): Promise<DomainStatus | undefined> {
+  async start(uuid: string, spec?: VmSpec): Promise<DomainStatus | undefined> {
+    if (spec) await this.define(spec);
     const domain = await this.operate('start', uuid);
     this.transition(domain, 'start', ['shutoff', 'suspended'], 'running');
     return this.current(uuid);

@@ -233,11 +233,20 @@ export class LibvirtDriver implements HypervisorDriver {
     });
   }
 
-  async start(uuid: string): Promise<DomainStatus | undefined> {
+  async start(uuid: string, spec?: VmSpec): Promise<DomainStatus | undefined> {
     return this.exclusively(uuid, async () => {
+      if (spec) await this.realizeDevices(spec);
       if (this.images.has(uuid)) {
+        if (spec) await this.defineNow(spec);
         const before = await this.existingStatus(uuid);
         if (before.state === 'suspended') return this.restore(uuid);
+      } else if (spec) {
+        try {
+          return await this.defineNow(spec, { thenCreate: true });
+        } catch (error) {
+          if (!isInvalidOperation(error)) throw error;
+          throw invalidState(await this.existingStatus(uuid), 'start');
+        }
       }
       return this.act(uuid, 'start', 'create', [DomainState.SHUTOFF]);
     });
@@ -348,8 +357,8 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.images.pathFor(uuid);
   }
 
-  private async defineNow(spec: VmSpec): Promise<DomainStatus> {
-    const domain = await this.connected().defineDomain(serializeDomainXml(designDomain(spec, this.kind, this.mountRoot)));
+  private async defineNow(spec: VmSpec, options: { thenCreate?: boolean } = {}): Promise<DomainStatus> {
+    const domain = await this.connected().defineDomain(serializeDomainXml(designDomain(spec, this.kind, this.mountRoot)), options);
     this.managedByUuid.set(spec.id, true);
     return this.toStatus(domain, true);
   }

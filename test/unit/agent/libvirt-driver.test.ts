@@ -284,3 +284,22 @@ test('lifecycle events make the watcher report a change made behind the agent lo
   t.true(latency < 1_000);
   t.deepEqual(change, { domain: { uuid: spec.id, name: `drover-${spec.id}`, state: 'running', managed: true }, removed: false });
 });
+
+test('start with a spec defines and starts the domain in one step; on a running domain it is invalid_state and the new definition stays for the next start', async (t) => {
+  const { driver } = await privateHost(t);
+  const spec = vmSpec({ memoryBytes: 256 * 2 ** 20 });
+  const started = await driver.start(spec.id, spec);
+  t.deepEqual(started, { uuid: spec.id, name: `drover-${spec.id}`, state: 'running', managed: true });
+  t.is((await driver.getDomain(spec.id))?.state, 'running');
+
+  const renamed = { ...spec, description: 'changed while running', memoryBytes: 512 * 2 ** 20 };
+  const refused = await expectKind(driver.start(spec.id, renamed), 'invalid_state');
+  t.regex(refused.message, /running/);
+  const inactive = await driver.domainXml(spec.id, true);
+  t.regex(inactive, /<memory unit='KiB'>524288<\/memory>/, 'the persistent definition was replaced all the same');
+  t.is(readDroverMetadata(inactive)?.description, 'changed while running');
+  t.regex(await driver.domainXml(spec.id), /<memory unit='KiB'>262144<\/memory>/, 'while the running domain keeps its own');
+
+  await driver.destroy(spec.id);
+  t.is((await driver.start(spec.id))?.state, 'running', 'a plain start uses the definition that is there');
+});

@@ -182,7 +182,7 @@ interface NativeConnection {
   domainStatus(uuid: string): Promise<DomainInfo | null>;
   domainXml(uuid: string, inactive: boolean): Promise<string>;
   domainMetadata(uuid: string, namespaceUri: string): Promise<string | null>;
-  defineDomain(xml: string): Promise<DomainInfo>;
+  defineDomain(xml: string, thenCreate: boolean): Promise<DomainInfo>;
   domainOperation(uuid: string, operation: DomainOperation, requiredStates: number[]): Promise<DomainInfo | null>;
   saveDomain(uuid: string, file: string): Promise<DomainInfo | null>;
   restoreDomain(file: string): Promise<void>;
@@ -340,9 +340,15 @@ export class LibvirtConnection {
     return this.call((native) => native.domainMetadata(uuid, namespaceUri));
   }
 
-  /** Defines a persistent domain, or replaces the definition of the domain with the same UUID (virDomainDefineXML); resolves with its status. */
-  defineDomain(xml: string): Promise<DomainInfo> {
-    return this.call((native) => native.defineDomain(xml));
+  /**
+   * Defines a persistent domain, or replaces the definition of the domain with
+   * the same UUID (virDomainDefineXML); resolves with its status. With
+   * `thenCreate`, the same job then starts the domain (virDomainCreate) when it
+   * is shut off, and otherwise rejects with ErrorCode.OPERATION_INVALID as
+   * domainOperation does; the definition stays either way.
+   */
+  defineDomain(xml: string, options: { thenCreate?: boolean } = {}): Promise<DomainInfo> {
+    return this.call((native) => native.defineDomain(xml, options.thenCreate ?? false));
   }
 
   /**

@@ -91,9 +91,22 @@ Napi::Value Connection::DomainMetadata(const Napi::CallbackInfo& info) {
   });
 }
 
+static void requireState(virDomainPtr domain, const std::vector<int>& required) {
+  if (required.empty()) return;
+  int state, reason;
+  check(virDomainGetState(domain, &state, &reason, 0));
+  if (std::find(required.begin(), required.end(), state) != required.end()) return;
+  const char* stateName = state >= 0 && state < static_cast<int>(std::size(stateNames)) ? stateNames[state] : "in an unknown state";
+  throw Failure{VIR_ERR_OPERATION_INVALID, VIR_FROM_DOM, std::string("domain '") + check(virDomainGetName(domain)) + "' is " + stateName};
+}
+
 Napi::Value Connection::DefineDomain(const Napi::CallbackInfo& info) {
-  return run(info, [xml = text(info, 0)](virConnectPtr conn) {
+  return run(info, [xml = text(info, 0), thenCreate = flag(info, 1)](virConnectPtr conn) {
     Domain domain(check(virDomainDefineXML(conn, xml.c_str())));
+    if (thenCreate) {
+      requireState(domain.get(), {VIR_DOMAIN_SHUTOFF});
+      check(virDomainCreate(domain.get()));
+    }
     return currentStatus(domain.get()).value();
   });
 }
@@ -117,14 +130,7 @@ Napi::Value Connection::DomainOperation(const Napi::CallbackInfo& info) {
   }
   return run(info, [uuid = text(info, 0), act = operation->second, required](virConnectPtr conn) {
     Domain domain = lookup(conn, uuid);
-    if (!required.empty()) {
-      int state, reason;
-      check(virDomainGetState(domain.get(), &state, &reason, 0));
-      if (std::find(required.begin(), required.end(), state) == required.end()) {
-        const char* stateName = state >= 0 && state < static_cast<int>(std::size(stateNames)) ? stateNames[state] : "in an unknown state";
-        throw Failure{VIR_ERR_OPERATION_INVALID, VIR_FROM_DOM, std::string("domain '") + check(virDomainGetName(domain.get())) + "' is " + stateName};
-      }
-    }
+    requireState(domain.get(), required);
     check(act(domain.get()));
     return currentStatus(domain.get());
   });
