@@ -23,13 +23,13 @@ const snake = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.to
 export async function updateRow(orm: Orm, table: string, keyColumn: string, key: string, patch: object): Promise<void> {
   const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
   if (entries.length === 0) return;
-  await runSql(orm.em, `update ${table} set ${entries.map(([name]) => `${snake(name)} = ?`).join(', ')} where ${keyColumn} = ?`, [...entries.map(([, value]) => value), key]);
+  await runSql(orm, `update ${table} set ${entries.map(([name]) => `${snake(name)} = ?`).join(', ')} where ${keyColumn} = ?`, [...entries.map(([, value]) => value), key]);
 }
 
 /** Inserts one row with a parameterized statement; keys are entity property names. */
 export async function insertRow(orm: Orm, table: string, row: object): Promise<void> {
   const entries = Object.entries(row).filter(([, value]) => value !== undefined);
-  await runSql(orm.em, `insert into ${table} (${entries.map(([name]) => snake(name)).join(', ')}) values (${entries.map(() => '?').join(', ')})`, entries.map(([, value]) => value));
+  await runSql(orm, `insert into ${table} (${entries.map(([name]) => snake(name)).join(', ')}) values (${entries.map(() => '?').join(', ')})`, entries.map(([, value]) => value));
 }
 
 /** A reference to another object as API clients give it: by id, or else by name. */
@@ -47,13 +47,15 @@ export async function findReferenced<T extends { id: string; name: string }>(em:
 
 /**
  * Runs one statement with its parameters bound by the database driver (the
- * ORM's own `execute` writes parameters into the SQL text instead), inside
- * the entity manager's transaction when it is in one, and returns the rows.
+ * ORM's own `execute` writes parameters into the SQL text instead) and
+ * returns the rows: inside the entity manager's transaction when given one
+ * that is in a transaction, and otherwise outside any.
  */
-async function runSql(em: EntityManager, sql: string, params: unknown[]): Promise<unknown[]> {
+async function runSql(on: Orm | EntityManager, sql: string, params: unknown[]): Promise<unknown[]> {
+  const em = 'em' in on ? on.em : on;
   const connection = em.getConnection() as unknown as AbstractSqlConnection;
   const query = connection.getKnex().raw(sql, params as never[]);
-  const transaction = em.getTransactionContext();
+  const transaction = 'em' in on ? undefined : on.getTransactionContext();
   if (transaction) query.transacting(transaction);
   try {
     const result = (await query) as unknown[] | { rows: unknown[] };
@@ -65,10 +67,10 @@ async function runSql(em: EntityManager, sql: string, params: unknown[]): Promis
 
 /** Runs a parameterized query and returns its rows as T; inside a transaction when `on` is an entity manager in one. */
 export async function selectRows<T>(on: Orm | EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
-  return (await runSql('em' in on ? on.em.fork() : on, sql, params)) as T[];
+  return (await runSql(on, sql, params)) as T[];
 }
 
 /** Runs a parameterized statement; inside a transaction when `on` is an entity manager in one. */
 export async function runStatement(on: Orm | EntityManager, sql: string, params: unknown[] = []): Promise<void> {
-  await runSql('em' in on ? on.em.fork() : on, sql, params);
+  await runSql(on, sql, params);
 }
