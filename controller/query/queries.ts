@@ -247,7 +247,7 @@ export class QueryService {
   private async loadLevel(em: EntityManager, name: ResourceName, ids: string[], follow: FollowTree, budget: Budget, known?: KnownDocuments): Promise<Loaded> {
     const loader = this.loaders[name];
     if (known && loader.versioned) {
-      const rows = await selectJson<unknown[]>(em, this.dialect, this.listing(name, follow, 't'), `from ${loader.table} t where ${this.dialect.inList('t.id')}`, [this.dialect.listParam(ids)]);
+      const rows = await selectJson<unknown[]>(em, this.dialect, this.listing(name, follow, 't'), `from ${loader.table} t where ${this.dialect.inList('t.id', ids.length)}`, [this.dialect.listParam(ids)]);
       const byId = new Map(rows.map((row) => [row[0] as string, row]));
       return this.readUnknown(em, name, ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : [])), follow, budget, known);
     }
@@ -331,7 +331,7 @@ export class QueryService {
         const ownRows = rowsQuery(link.pairs);
         const limit = budget.left + 1;
         const owners = [this.dialect.listParam([...views.keys()])];
-        const ownersOf = `${ownRows?.from} where ${this.dialect.inList(link.ownerColumn)}`;
+        const ownersOf = `${ownRows?.from} where ${this.dialect.inList(link.ownerColumn, views.size)}`;
         const order = link.order.replaceAll('{C}', this.dialect.codePointOrder);
         if (ownRows && known && target.versioned) {
           // Each owner's objects are ordered here rather than all of them in SQL, where the sort cost more than the rest of the query.
@@ -362,7 +362,7 @@ export class QueryService {
           read.ids.forEach((id, index) => add(String(rows[index]!.owner_id), id));
           linked = await this.expand(em, link.target, read, subtree, budget, known);
         } else {
-          const rows = await selectRows<{ owner_id: string; id: string }>(em, `${link.pairs} where ${this.dialect.inList(link.ownerColumn)} order by ${order} limit ${limit}`, owners);
+          const rows = await selectRows<{ owner_id: string; id: string }>(em, `${link.pairs} where ${this.dialect.inList(link.ownerColumn, views.size)} order by ${order} limit ${limit}`, owners);
           // The query stops one row past what is left, so a full answer means the limit would be passed.
           if (rows.length > budget.left) spend(budget, rows.length);
           for (const row of rows) add(row.owner_id, row.id);
@@ -496,7 +496,7 @@ function rowsLoader(orm: Orm, dialect: Dialect, table: string, entity: new () =>
     rowJson,
     fromRows,
     async byIds(ids, em) {
-      const rows = await selectJson<Row>(em, dialect, rowJson('t'), `from ${table} t where ${dialect.inList('t.id')}`, [dialect.listParam(ids)]);
+      const rows = await selectJson<Row>(em, dialect, rowJson('t'), `from ${table} t where ${dialect.inList('t.id', ids.length)}`, [dialect.listParam(ids)]);
       const read = await fromRows(rows, em);
       const views = inOrder(ids, read.views);
       return { ids: [...views.keys()], views, versions: read.versions };
@@ -530,7 +530,7 @@ function viewLoaders(orm: Orm, dialect: Dialect, records: Records, scheduler: Ta
       finish: async (domains, em) => {
         const committed = await selectRows<{ storage_domain_id: string; committed: number | string }>(
           em,
-          `select storage_domain_id, sum(provisioned_size) as committed from disks where ${dialect.inList('storage_domain_id')} group by storage_domain_id`,
+          `select storage_domain_id, sum(provisioned_size) as committed from disks where ${dialect.inList('storage_domain_id', domains.size)} group by storage_domain_id`,
           [dialect.listParam([...domains.keys()])],
         );
         const byDomain = new Map(committed.map((row) => [row.storage_domain_id, Number(row.committed)]));
