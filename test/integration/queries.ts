@@ -291,6 +291,26 @@ class FollowChecker {
   }
 }
 
+/** Disks as the independent search filter sees them: their own fields, and the names of their storage domain and VM. */
+function diskRecords(diskList: any[], shared: Shared, domainNames: Map<string, string>, vmNames: Map<string, string>): SearchRecord[] {
+  return diskList.map((disk) => {
+    const fleet = shared.disks.get(disk.id)!;
+    return {
+      id: disk.id,
+      name: disk.name,
+      alias: disk.alias,
+      description: disk.description ?? '',
+      status: disk.status,
+      format: disk.format,
+      sparse: disk.sparse === 'true',
+      provisioned_size: Number(disk.provisioned_size),
+      actual_size: Number(disk.actual_size),
+      storage: domainNames.get(fleet.domainId) ?? null,
+      vm: fleet.vmId ? [vmNames.get(fleet.vmId)!] : [],
+    };
+  });
+}
+
 /** Registers the search, reverse collection, follow and paging scenarios for one database. */
 export function queriesSuite(test: Test, database: DatabaseKind): void {
   const shared = {} as Shared;
@@ -523,22 +543,7 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
       sorted([...shared.disks].filter(([, disk]) => !disk.templateId).map(([id]) => id)),
       "/disks lists the floating and attached disks, not templates' disks",
     );
-    const disks: SearchRecord[] = diskList.map((disk) => {
-      const fleet = shared.disks.get(disk.id)!;
-      return {
-        id: disk.id,
-        name: disk.name,
-        alias: disk.alias,
-        description: disk.description ?? '',
-        status: disk.status,
-        format: disk.format,
-        sparse: disk.sparse === 'true',
-        provisioned_size: Number(disk.provisioned_size),
-        actual_size: Number(disk.actual_size),
-        storage: domainNames.get(fleet.domainId) ?? null,
-        vm: fleet.vmId ? [vmNames.get(fleet.vmId)!] : [],
-      };
-    });
+    const disks = diskRecords(diskList, shared, domainNames, vmNames);
     const diskTypes: Record<string, FieldType> = { sparse: 'boolean', provisioned_size: 'number', actual_size: 'number' };
     for (const domain of ['sd-fast', 'sd-slow', 'sd-local']) {
       await telling('disks', disks, `storage=${domain}`, diskTypes);
@@ -606,19 +611,7 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
 
     const domainNames = new Map([...shared.domains].map(([name, id]) => [id, name]));
     const vmNames = new Map(shared.records.map((record) => [record.id as string, record.name as string]));
-    const disks: SearchRecord[] = ((await json('/disks')).disk as any[]).map((disk) => ({
-      id: disk.id,
-      name: disk.name,
-      alias: disk.alias,
-      description: disk.description ?? '',
-      status: disk.status,
-      format: disk.format,
-      sparse: disk.sparse === 'true',
-      provisioned_size: Number(disk.provisioned_size),
-      actual_size: Number(disk.actual_size),
-      storage: domainNames.get(shared.disks.get(disk.id)!.domainId) ?? null,
-      vm: shared.disks.get(disk.id)!.vmId ? [vmNames.get(shared.disks.get(disk.id)!.vmId!)!] : [],
-    }));
+    const disks = diskRecords((await json('/disks')).disk as any[], shared, domainNames, vmNames);
     const diskFields = { text: ['name', 'alias', 'status', 'format', 'storage', 'vm'], number: ['provisioned_size'], boolean: ['sparse'], sort: ['name', 'provisioned_size', 'alias'] };
     const diskTypes: Record<string, FieldType> = { sparse: 'boolean', provisioned_size: 'number', actual_size: 'number' };
     const disksChecked = await compareGeneratedSearches(t, api, 'disks', disks, diskFields, diskTypes, database === 'sqlite' ? 31 : 33, 80);
