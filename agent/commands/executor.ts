@@ -222,10 +222,7 @@ export class CommandExecutor {
       return await this.operate(command);
     } catch (error) {
       const failure = DriverError.from(error);
-      if (failure.kind === 'domain_not_found' && command.kind === 'start' && command.spec && this.definedSpecs.delete(uuid)) {
-        await this.define(command.spec);
-        return this.operate(command);
-      }
+      if (failure.kind === 'domain_not_found' && command.kind === 'start' && command.spec && this.definedSpecs.delete(uuid)) return this.startFrom(command.spec);
       if (failure.kind !== 'invalid_state' && failure.kind !== 'domain_not_found') throw failure;
       const domain = await this.options.driver.getDomain(uuid);
       if (alreadyDone[command.kind](domain)) return domain;
@@ -242,15 +239,6 @@ export class CommandExecutor {
     const started = await this.options.driver.start(spec.id, spec);
     this.definedSpecs.set(spec.id, key);
     return started;
-  }
-
-  /** Defines the domain unless this executor already defined it from the same spec. */
-  private async define(spec: VmSpec): Promise<void> {
-    const key = JSON.stringify(spec);
-    if (this.definedSpecs.get(spec.id) === key) return;
-    this.definedSpecs.delete(spec.id);
-    await this.options.driver.define(spec);
-    this.definedSpecs.set(spec.id, key);
   }
 
   private async operate(command: DomainCommand): Promise<DomainStatus | undefined> {

@@ -23,6 +23,7 @@ import type { VmService } from '../services/vms.js';
 import { resources, type Resource, type ResourceName } from './catalog.js';
 import { compileFilters, compileSearch, type Sql } from './compile.js';
 import { parseSearch, SearchError } from './search.js';
+import { compareCodePoints } from './search-reference.js';
 
 /** The most objects one request may embed with `?follow=`, unless the controller is configured otherwise. */
 export const defaultMaxEmbeddedObjects = 100_000;
@@ -66,7 +67,9 @@ export interface FollowedLink {
  * Objects of one resource with the links followed from them: `ids` in order,
  * each with a view in `views`, or, when the caller already had a document
  * for the object at its version (see KnownDocuments), that document in
- * `known` instead. `versions` has the row version of objects that carry one.
+ * `known` instead. `versions` has, for objects of versioned resources whose
+ * embedded objects are versioned too, the version of the object with what it
+ * embeds (see compositeVersions): it changes whenever its document would.
  */
 export interface Loaded {
   resource: ResourceName;
@@ -123,19 +126,6 @@ function orderKeys(order: string | undefined): { expression: string; direction: 
       return { expression: expression!, direction: (direction?.toLowerCase() ?? 'asc') as 'asc' | 'desc' };
     });
 }
-
-/** Orders text by Unicode code point, as SQLite's binary collation and PostgreSQL's "C" do (UTF-16 order puts U+E000 to U+FFFF above the surrogates). */
-export function compareCodePoints(a: string, b: string): number {
-  const length = Math.min(a.length, b.length);
-  for (let index = 0; index < length; index++) {
-    const x = a.charCodeAt(index);
-    const y = b.charCodeAt(index);
-    if (x !== y) return codeUnitRank(x) - codeUnitRank(y);
-  }
-  return a.length - b.length;
-}
-
-const codeUnitRank = (unit: number) => (unit < 0xd800 ? unit : unit >= 0xe000 ? unit - 0x800 : unit + 0x2000);
 
 /** Compares SQL values as an order does: nulls first, numbers by value, text by code point. */
 function compareValues(a: unknown, b: unknown): number {
@@ -257,7 +247,8 @@ export class QueryService {
   /**
    * What a listing of a versioned resource selects for each object, as a JSON
    * array: its id, its version, the keys of the single links followed from
-   * it, and then its owner's id when `owner` is given.
+   * it, then its owner's id when `owner` is given, then the `order`
+   * expressions' values.
    */
   private listing(name: ResourceName, follow: FollowTree, alias: string, owner?: string, order: string[] = []): string {
     const keys = this.followedKeys(name, follow).map((key) => `${alias}.${this.loaders[name].columnOf!(key)}`);
@@ -331,14 +322,14 @@ export class QueryService {
         const ownRows = rowsQuery(link.pairs);
         const limit = budget.left + 1;
         const owners = [this.dialect.listParam([...views.keys()])];
-        const ownersOf = `${ownRows?.from} where ${this.dialect.inList(link.ownerColumn, views.size)}`;
+        const ownersWhere = ` where ${this.dialect.inList(link.ownerColumn, views.size)}`;
         const order = link.order.replaceAll('{C}', this.dialect.codePointOrder);
         if (ownRows && known && target.versioned) {
           // Each owner's objects are ordered here rather than all of them in SQL, where the sort cost more than the rest of the query.
           const keys = orderKeys(link.order);
           const ownerAt = 2 + this.followedKeys(link.target, subtree).length;
           const value = this.listing(link.target, subtree, ownRows.alias, ownRows.owner, keys.map((key) => key.expression.replaceAll('{C}', '')));
-          const rows = await selectJson<unknown[]>(em, this.dialect, value, ownersOf, owners, undefined, limit);
+          const rows = await selectJson<unknown[]>(em, this.dialect, value, `${ownRows.from}${ownersWhere}`, owners, undefined, limit);
           spend(budget, rows.length);
           const rowsByOwner = new Map<string, unknown[][]>();
           for (const row of rows) {
@@ -356,13 +347,13 @@ export class QueryService {
           for (const [owner, list] of rowsByOwner) byOwner.set(owner, list.sort(compareRows).map((row) => row[0] as string));
           linked = await this.readUnknown(em, link.target, rows, subtree, budget, known);
         } else if (ownRows && target.rowJson && target.fromRows) {
-          const rows = await selectJson<Row>(em, this.dialect, target.rowJson(ownRows.alias, ownRows.owner), ownersOf, owners, order, limit);
+          const rows = await selectJson<Row>(em, this.dialect, target.rowJson(ownRows.alias, ownRows.owner), `${ownRows.from}${ownersWhere}`, owners, order, limit);
           spend(budget, rows.length);
           const read = await target.fromRows(rows, em);
           read.ids.forEach((id, index) => add(String(rows[index]!.owner_id), id));
           linked = await this.expand(em, link.target, read, subtree, budget, known);
         } else {
-          const rows = await selectRows<{ owner_id: string; id: string }>(em, `${link.pairs} where ${this.dialect.inList(link.ownerColumn, views.size)} order by ${order} limit ${limit}`, owners);
+          const rows = await selectRows<{ owner_id: string; id: string }>(em, `${link.pairs}${ownersWhere} order by ${order} limit ${limit}`, owners);
           // The query stops one row past what is left, so a full answer means the limit would be passed.
           if (rows.length > budget.left) spend(budget, rows.length);
           for (const row of rows) add(row.owner_id, row.id);
@@ -459,16 +450,17 @@ function rowMapper(orm: Orm, entity: new () => object) {
 interface RowsLoaderOptions {
   /** Completes the mapped rows into the views the presenter takes. */
   finish?: (views: Map<string, View>, em: EntityManager) => Promise<Map<string, View>> | Map<string, View>;
-  /** Whether an object's document depends on its row alone, so that the row's text versions it. */
+  /** Whether an object's document depends on its row alone, so that the row's `version` column names its document. */
   versioned?: boolean;
 }
 
 /** The most members PostgreSQL's json_build_object takes (100 arguments). */
-const maxJsonMembers = 49;
+const maxJsonMembers = 50;
 
 function rowsLoader(orm: Orm, dialect: Dialect, table: string, entity: new () => object, { finish = (views) => views, versioned = false }: RowsLoaderOptions = {}): ViewLoader {
   const { columns, columnByProperty, map } = rowMapper(orm, entity);
-  if (columns.length > maxJsonMembers) throw new Error(`${table} has more than ${maxJsonMembers} columns to read as JSON`);
+  // A row read by a followed link also carries its owner's id and, when versioned, its version.
+  if (columns.length + 2 > maxJsonMembers) throw new Error(`${table} has too many columns to read as one JSON object`);
   const rowJson = (alias: string, owner?: string) =>
     dialect.jsonObject([...(owner ? [['owner_id', owner] as const] : []), ...[...columns, ...(versioned ? ['version'] : [])].map((column) => [column, `${alias}.${column}`] as const)]);
   const fromRows = async (rows: Row[], em: EntityManager): Promise<Views> => {

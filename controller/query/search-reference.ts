@@ -99,14 +99,18 @@ function fold(text: string, options: Pick<MatchOptions, 'caseSensitive'>): strin
   return options.caseSensitive ? text : text.toLowerCase();
 }
 
-function compareCodePoints(a: string, b: string): number {
-  const left = Array.from(a, (char) => char.codePointAt(0)!);
-  const right = Array.from(b, (char) => char.codePointAt(0)!);
-  for (let i = 0; i < Math.min(left.length, right.length); i++) {
-    if (left[i] !== right[i]) return left[i]! < right[i]! ? -1 : 1;
+/** Orders text by Unicode code point, as SQLite's binary collation and PostgreSQL's "C" do (UTF-16 order would put U+E000 to U+FFFF above the surrogates). */
+export function compareCodePoints(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let index = 0; index < length; index++) {
+    const x = a.charCodeAt(index);
+    const y = b.charCodeAt(index);
+    if (x !== y) return Math.sign(codeUnitRank(x) - codeUnitRank(y));
   }
-  return Math.sign(left.length - right.length);
+  return Math.sign(a.length - b.length);
 }
+
+const codeUnitRank = (unit: number) => (unit < 0xd800 ? unit : unit >= 0xe000 ? unit - 0x800 : unit + 0x2000);
 
 /** Whole-string match of `text` against a pattern where `*` is any run and `\x` is a literal x. */
 function globMatch(text: string, pattern: string): boolean {

@@ -10,9 +10,9 @@ import { Rendered, renderPart, type MediaType, type Rep } from './representation
 
 /**
  * Options of a representation: `allContent` adds the fields that cost extra
- * work to produce. With `media`, embedded objects that have a version and no
- * links followed from them are rendered in that media type once per version
- * and reused, so the representation can be rendered in that type only.
+ * work to produce. With `media`, listed and embedded objects that have a
+ * version (see Loaded) are rendered in that media type once per version and
+ * reused, so the representation can be rendered in that type only.
  */
 export interface PresentOptions {
   allContent: boolean;

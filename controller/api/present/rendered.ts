@@ -25,8 +25,8 @@ export class RenderedDocuments {
   }
 }
 
-/** How many rendered parts a presenter keeps, unless configured otherwise. */
-export const defaultRenderedPartsCapacity = 100_000;
+/** How many rendered parts a presenter keeps. */
+const renderedPartsCapacity = 100_000;
 
 /**
  * Rendered parts of documents (embedded objects and list items), by media
@@ -38,7 +38,7 @@ export class RenderedParts {
   private readonly order: [Map<string, unknown>, string][] = [];
   private size = 0;
 
-  constructor(private readonly capacity = defaultRenderedPartsCapacity) {}
+  constructor(private readonly capacity = renderedPartsCapacity) {}
 
   /** The part for the object at this version, if there is one. */
   peek(group: string, id: string, version: string): Rendered | undefined {
