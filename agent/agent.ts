@@ -97,7 +97,7 @@ export class Agent {
       driver,
       journal,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
-      afterCommand: (uuid, domain) => watcher.observe(uuid, domain),
+      afterCommand: (uuid, domain) => watcher.observe(uuid, domain, { reportedElsewhere: true }),
       duringCommand: (uuid) => watcher.hold(uuid),
       logger,
     });

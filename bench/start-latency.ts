@@ -6,7 +6,7 @@ import { describeTarget, say, target, type BenchResult, type DatabaseKind } from
 import { describeSummary, round, summarize, type Summary } from './lib/stats.js';
 import { CallTimings, timedDriver } from './lib/timed-driver.js';
 import { profilePhase } from './lib/profile.js';
-import { busyPercent, cores, readCpuTimes } from './lib/machine.js';
+import { busyPercent, cores, processCpuMs, readCpuTimes } from './lib/machine.js';
 import { runSequence } from './lib/load.js';
 
 export interface StartLatencyOptions {
@@ -129,6 +129,8 @@ export async function startLatency(database: DatabaseKind, options: StartLatency
     let connectionsOpened = 0;
     const phaseStarted = performance.now();
     const cpuBefore = process.cpuUsage();
+    const agentPid = system.agentPids.get('start-host');
+    const agentCpuBefore = processCpuMs(agentPid);
     const machineBefore = readCpuTimes();
     await profilePhase(`start-latency-${database}`, async () => {
       const sequence = await runSequence({
@@ -153,6 +155,10 @@ export async function startLatency(database: DatabaseKind, options: StartLatency
     });
     const phaseMs = performance.now() - phaseStarted;
     const cpu = process.cpuUsage(cpuBefore);
+    const agentCpuAfter = processCpuMs(agentPid);
+    const perStart = (ms: number | undefined) => (ms === undefined || startMs.length === 0 ? undefined : round(ms / startMs.length, 3));
+    const controllerCpuPerStartMs = perStart((cpu.user + cpu.system) / 1000);
+    const agentCpuPerStartMs = agentCpuBefore === undefined || agentCpuAfter === undefined ? undefined : perStart(agentCpuAfter - agentCpuBefore);
     const cpuPercent = round((100 * (cpu.user + cpu.system)) / 1000 / phaseMs, 0);
     const machineBusy = busyPercent(machineBefore, readCpuTimes());
     const otherCpuPercent = machineBusy === undefined ? undefined : Math.max(0, Math.round(machineBusy * cores - cpuPercent));
@@ -160,6 +166,7 @@ export async function startLatency(database: DatabaseKind, options: StartLatency
     const start = summarize(startMs);
     say(`started ${startMs.length} VMs in ${(phaseMs / 1000).toFixed(1)} s (${failures} failed): ${describeSummary(start)}`);
     say(`CPU during the start phase: this process ${cpuPercent}% of one core (user+system, all threads); other processes (the client, and PostgreSQL when used) ${otherCpuPercent ?? '?'}% of a core`);
+    say(`CPU per start (all threads): ${agentPid === undefined ? 'controller and agent' : 'controller'} ${controllerCpuPerStartMs ?? '?'} ms${agentPid === undefined ? '' : `, agent ${agentCpuPerStartMs ?? '?'} ms`}`);
     if (firstFailure) say(`first failure: ${firstFailure}`);
 
     // How latency grows with the number of running domains on the host: p50 per tenth of the run.
@@ -196,6 +203,8 @@ export async function startLatency(database: DatabaseKind, options: StartLatency
         startPhaseSeconds: round(phaseMs / 1000, 2),
         startPhaseCpuPercent: cpuPercent,
         startPhaseOtherProcessesCpuPercent: otherCpuPercent,
+        controllerCpuPerStartMs,
+        agentCpuPerStartMs,
         startP50ByDecileMs: p50ByDecile,
         breakdownMs: breakdown,
         agentDriverCallsMs: driverCalls,

@@ -7,7 +7,7 @@ export interface CommandExecutorOptions {
   driver: HypervisorDriver;
   journal: CommandJournal;
   shutdownTimeoutMs: number;
-  /** Receives the domain's state as read right after every executed command, before its outcome is returned. */
+  /** Receives the domain's state as read right after every executed command, before its outcome (which carries the same state) is returned. */
   afterCommand?: (uuid: string, domain: DomainStatus | undefined) => void;
   /** Called when a command on a domain begins; the function it returns is called once the command has ended and its outcome is journaled. */
   duringCommand?: (uuid: string) => () => void;

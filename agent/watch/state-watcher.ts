@@ -113,15 +113,17 @@ export class StateWatcher {
 
   /**
    * Takes in one domain's state read outside a poll (after a command), and
-   * reports it at once if it changed. A poll that began before this
+   * reports it at once if it changed, unless `reportedElsewhere` says the
+   * controller learns it another way (a command's outcome carries it); a
+   * domain's disappearance is always reported. A poll that began before this
    * observation does not overwrite it.
    */
-  observe(uuid: string, domain: DomainStatus | undefined): void {
+  observe(uuid: string, domain: DomainStatus | undefined, options: { reportedElsewhere?: boolean } = {}): void {
     this.observedAt.set(uuid, performance.now());
     const before = this.known.get(uuid);
     if (domain) {
       this.known.set(uuid, domain);
-      if (!before || differs(before, domain)) this.emit({ domain, removed: false });
+      if ((!before || differs(before, domain)) && !options.reportedElsewhere) this.emit({ domain, removed: false });
     } else if (before) {
       this.known.delete(uuid);
       this.emit({ domain: before, removed: true });

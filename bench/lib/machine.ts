@@ -44,3 +44,18 @@ export async function settle(thresholdPercent = 10, maxMs = 10_000): Promise<num
 }
 
 export const cores = os.availableParallelism();
+
+/** A process's CPU time so far (user + system, all threads) in ms, from /proc (Linux); undefined elsewhere or once it has exited. */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc's CPU times; 100 on every architecture Node runs on. */
+const clockTicksPerSecond = 100;

@@ -91,6 +91,8 @@ export interface StartOptions {
 export class BenchSystem {
   readonly agents: Agent[] = [];
   readonly agentProcesses: ChildProcess[] = [];
+  /** The process ids of the agents started by addAgentProcess, by name. */
+  readonly agentPids = new Map<string, number>();
   readonly api: Api;
   readonly client: KeepAliveClient;
 
@@ -182,6 +184,7 @@ export class BenchSystem {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     this.agentProcesses.push(child);
+    if (child.pid !== undefined) this.agentPids.set(name, child.pid);
     const deadline = Date.now() + 15_000;
     while (!this.controller.services.hosts.list().some((host) => host.name === name && host.status === 'up')) {
       if (Date.now() > deadline) throw new Error(`agent ${name} did not register`);

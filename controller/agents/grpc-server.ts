@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { loadAgentProtocol, type AgentMessage__Output, type ControllerMessage } from '../../shared/proto/load.js';
 import { ProtocolError, decodeDomain, decodeHello, decodeOutcome, decodeUsage, encodeCommand } from '../../shared/proto/codec.js';
-import type { HostFacts, StorageUsage } from '../../shared/model.js';
+import type { CommandOutcome, HostFacts, StorageUsage } from '../../shared/model.js';
 import type { HostService } from '../services/hosts.js';
 import { ServiceError } from '../services/errors.js';
 import type { AgentHub, AgentSessionSink } from './agent-hub.js';
@@ -40,6 +40,12 @@ export class AgentGatewayServer {
     for (const stream of this.streams) stream.end();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     this.server.forceShutdown();
+  }
+
+  /** A command's outcome carries the domain's state right after the command, in place of a separate state change. */
+  private commandResult(hostId: string, commandId: string, outcome: CommandOutcome): void {
+    if (outcome.domain) this.hosts.applyChange(hostId, { domain: outcome.domain, removed: false });
+    this.hub.complete(commandId, outcome);
   }
 
   private session(stream: SessionStream): void {
@@ -85,7 +91,7 @@ export class AgentGatewayServer {
           return;
         case 'command_result':
           if (!message.command_result) throw new ProtocolError('empty command result');
-          return this.hub.complete(message.command_result.command_id, decodeOutcome(message.command_result));
+          return this.commandResult(hostId, message.command_result.command_id, decodeOutcome(message.command_result));
         default:
           throw new ProtocolError(`unexpected message ${message.body ?? 'without a body'}`);
       }

@@ -42,7 +42,7 @@ export class VmLifecycleRunner implements TaskRunner {
         vmId: vm.id,
         spec: command === 'start' || command === 'define' ? await this.devices.specOf(vm) : undefined,
       });
-      this.record(vm, hostId, command, outcome);
+      this.record(vm, command, outcome);
       if (!outcome.ok) throw outcomeError(outcome);
     }
     if (task.action === 'remove') await this.removal(vm, task);
@@ -58,13 +58,9 @@ export class VmLifecycleRunner implements TaskRunner {
     return vm;
   }
 
-  private record(vm: Vm, hostId: string, command: string, outcome: CommandOutcome): void {
-    const now = Date.now();
-    if (outcome.domain) {
-      if (vm.hostId !== hostId || vm.powerState !== outcome.domain.state) this.records.reportVm(vm.id, { hostId, powerState: outcome.domain.state, powerStateAt: now });
-    } else if (outcome.ok && command === 'undefine') {
-      this.records.reportVm(vm.id, { hostId: null, powerState: null, powerStateAt: now });
-    }
+  /** The domain's state in an outcome is taken in where every outcome arrives; an undefined domain's absence is recorded here. */
+  private record(vm: Vm, command: string, outcome: CommandOutcome): void {
+    if (outcome.ok && command === 'undefine' && !outcome.domain) this.records.writeVmBehind(vm.id, { hostId: null, powerState: null, powerStateAt: Date.now() });
   }
 }
 

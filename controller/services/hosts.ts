@@ -68,19 +68,19 @@ export class HostService {
         changes.push([vm.id, { hostId: null, powerState: null, powerStateAt: now }]);
       }
     }
-    for (const [id, patch] of changes) this.records.reportVm(id, patch);
+    for (const [id, patch] of changes) this.records.writeVmBehind(id, patch);
   }
 
   applyChange(hostId: string, change: DomainChange): void {
     if (!change.domain.managed) return;
     const now = Date.now();
     if (change.removed) {
-      this.records.reportVm(change.domain.uuid, { hostId: null, powerState: null, powerStateAt: now }, { hostId });
+      this.records.writeVmBehind(change.domain.uuid, { hostId: null, powerState: null, powerStateAt: now }, { hostId });
     } else {
       const vm = this.records.vm(change.domain.uuid);
       // A report of what is already known (a command's outcome carried it first) changes nothing.
       if (vm && vm.hostId === hostId && vm.powerState === change.domain.state) return;
-      this.records.reportVm(change.domain.uuid, { hostId, powerState: change.domain.state, powerStateAt: now });
+      this.records.writeVmBehind(change.domain.uuid, { hostId, powerState: change.domain.state, powerStateAt: now });
     }
   }
 
@@ -101,6 +101,7 @@ export class HostService {
   }
 
   async remove(id: string): Promise<Host> {
+    await this.records.settled();
     const host = await inTransaction(this.orm, async (em) => {
       const found = await em.findOne(Host, { id });
       if (!found) throw notFound('host', id);

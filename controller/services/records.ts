@@ -1,12 +1,15 @@
 import type { Orm } from '../db/orm.js';
 import { Host, Vm } from '../db/entities.js';
-import { reader, updateRow } from './store.js';
+import { reader, updateRow, updateRows } from './store.js';
+
+/** How long a change written behind may wait for others to share its statement. */
+const writeBehindMs = 50;
 
 /**
  * The controller's in-memory copy of every VM and host row. The controller is
  * the only writer of these tables; every write goes to the database first and
- * then here, so reads on hot paths (a VM's status, placement, task planning)
- * need no query.
+ * then here, except the changes `writeVmBehind` takes, so reads on hot paths
+ * (a VM's status, placement, task planning) need no query.
  */
 export class Records {
   readonly vms = new Map<string, Vm>();
@@ -15,6 +18,9 @@ export class Records {
   private readonly revisions = new Map<string, number>();
   private clock = 0;
   private flushing?: Promise<void>;
+  private batchInFlight?: Promise<void>;
+  private batchWrites?: Map<string, Partial<Vm>>;
+  private flushTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly orm: Orm,
@@ -40,8 +46,9 @@ export class Records {
     return this.revisions.get(id) ?? 0;
   }
 
+  /** Takes in a VM row read and written through the ORM; changes still being written behind stay on top of it. */
   putVm(vm: Vm): void {
-    this.vms.set(vm.id, detached(Vm, vm));
+    this.vms.set(vm.id, Object.assign(detached(Vm, vm), this.batchWrites?.get(vm.id), this.pendingVmWrites.get(vm.id)));
     this.touch(vm.id);
   }
 
@@ -51,6 +58,7 @@ export class Records {
 
   dropVm(id: string): void {
     this.vms.delete(id);
+    this.pendingVmWrites.delete(id);
     this.revisions.delete(id);
   }
 
@@ -61,39 +69,55 @@ export class Records {
   async updateVm(id: string, patch: Partial<Vm>): Promise<void> {
     const current = this.vms.get(id);
     if (!current) return;
+    await this.batchInFlight;
     await this.write('vms', id, patch);
+    const pending = this.pendingVmWrites.get(id);
+    if (pending) for (const key of Object.keys(patch)) delete pending[key as keyof Vm];
     Object.assign(current, patch);
     this.touch(id);
   }
 
   /**
-   * Applies a hypervisor report (power state, host) at once and writes it
-   * behind, coalescing repeated reports of one VM. Such reports need no
-   * durability of their own: every agent sends its full inventory again when
-   * it reconnects, which also happens after a controller restart.
+   * Applies a change that needs no durability of its own at once, and writes
+   * it behind: within writeBehindMs, or as soon as a reader of the table asks
+   * for it through `settled`. Changes of many VMs go out in one statement, and
+   * repeated changes of one VM in one row update. Hypervisor reports (power
+   * state, host) are sent again in full by every agent when it reconnects,
+   * which also happens after a controller restart; a desired state is what
+   * the VM's latest accepted task asked for.
    */
-  reportVm(id: string, patch: Partial<Vm>, condition?: { hostId: string }): void {
+  writeVmBehind(id: string, patch: Partial<Vm>, condition?: { hostId: string }): void {
     const current = this.vms.get(id);
     if (!current || (condition && current.hostId !== condition.hostId)) return;
     Object.assign(current, patch);
     this.touch(id);
     this.pendingVmWrites.set(id, { ...this.pendingVmWrites.get(id), ...patch });
-    this.flushing ??= this.flushReports();
+    this.flushTimer ??= setTimeout(() => this.flushSoon(), writeBehindMs).unref();
   }
 
-  /** Resolves once every report taken so far is written. */
+  /** Resolves once every change taken so far is written. */
   async settled(): Promise<void> {
+    this.flushSoon();
     while (this.flushing) await this.flushing;
+  }
+
+  private flushSoon(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pendingVmWrites.size) this.flushing ??= this.flushReports();
   }
 
   private async flushReports(): Promise<void> {
     try {
       while (this.pendingVmWrites.size) {
-        const [id, patch] = this.pendingVmWrites.entries().next().value as [string, Partial<Vm>];
-        this.pendingVmWrites.delete(id);
-        await this.write('vms', id, patch).catch(this.onWriteError);
+        this.batchWrites = new Map(this.pendingVmWrites);
+        this.pendingVmWrites.clear();
+        this.batchInFlight = updateRows(this.orm, 'vms', 'id', this.batchWrites).catch(this.onWriteError);
+        await this.batchInFlight;
       }
     } finally {
+      this.batchInFlight = undefined;
+      this.batchWrites = undefined;
       this.flushing = undefined;
     }
   }

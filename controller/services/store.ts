@@ -26,6 +26,41 @@ export async function updateRow(orm: Orm, table: string, keyColumn: string, key:
   await runSql(orm, `update ${table} set ${entries.map(([name]) => `${snake(name)} = ?`).join(', ')} where ${keyColumn} = ?`, [...entries.map(([, value]) => value), key]);
 }
 
+/**
+ * Updates many rows, each with its own patch, in one statement per set of
+ * patched columns (at most `rowsPerStatement` rows each); keys are entity
+ * property names.
+ */
+export async function updateRows(orm: Orm, table: string, keyColumn: string, patches: ReadonlyMap<string, object>, rowsPerStatement = 200): Promise<void> {
+  const groups = new Map<string, Array<[string, unknown[]]>>();
+  const columnsOf = new Map<string, string[]>();
+  for (const [key, patch] of patches) {
+    const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
+    if (entries.length === 0) continue;
+    entries.sort(([a], [b]) => (a < b ? -1 : 1));
+    const columns = entries.map(([name]) => snake(name));
+    const signature = columns.join(',');
+    columnsOf.set(signature, columns);
+    const group = groups.get(signature) ?? [];
+    group.push([key, entries.map(([, value]) => value)]);
+    groups.set(signature, group);
+  }
+  for (const [signature, rows] of groups) {
+    const columns = columnsOf.get(signature)!;
+    for (let from = 0; from < rows.length; from += rowsPerStatement) {
+      const chunk = rows.slice(from, from + rowsPerStatement);
+      const whens = chunk.map(() => 'when ? then ?').join(' ');
+      const assignments = columns.map((column) => `${column} = case ${keyColumn} ${whens} else ${column} end`).join(', ');
+      const params: unknown[] = [];
+      columns.forEach((_, index) => {
+        for (const [key, values] of chunk) params.push(key, values[index]);
+      });
+      for (const [key] of chunk) params.push(key);
+      await runSql(orm, `update ${table} set ${assignments} where ${keyColumn} in (${chunk.map(() => '?').join(', ')})`, params);
+    }
+  }
+}
+
 /** Inserts one row with a parameterized statement; keys are entity property names. */
 export async function insertRow(orm: Orm, table: string, row: object): Promise<void> {
   const entries = Object.entries(row).filter(([, value]) => value !== undefined);

@@ -109,6 +109,7 @@ export class VmService {
   }
 
   async update(id: string, input: VmInput): Promise<VmView> {
+    await this.records.settled();
     const updated = await inTransaction(this.orm, async (em) => {
       const vm = await em.findOne(Vm, { id });
       if (!vm) throw notFound('VM', id);
@@ -130,7 +131,7 @@ export class VmService {
     const desired = desiredStateAfter[action];
     const vm = this.records.vm(id);
     if (desired && vm && vm.desiredState !== desired) {
-      this.records.updateVm(id, { desiredState: desired }).catch(() => undefined);
+      this.records.writeVmBehind(id, { desiredState: desired });
     }
     return task;
   }
