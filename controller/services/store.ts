@@ -1,6 +1,7 @@
 import { UniqueConstraintViolationException, type EntityClass, type EntityManager, type FilterQuery } from '@mikro-orm/core';
 import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import type { Orm } from '../db/orm.js';
+import { runDirect } from '../db/direct.js';
 import { conflict, notFound } from './errors.js';
 
 /** Runs work in a fresh unit of work and flushes it in one transaction. */
@@ -89,11 +90,10 @@ export async function findReferenced<T extends { id: string; name: string }>(em:
 async function runSql(on: Orm | EntityManager, sql: string, params: unknown[]): Promise<unknown[]> {
   const em = 'em' in on ? on.em : on;
   const connection = em.getConnection() as unknown as AbstractSqlConnection;
-  const query = connection.getKnex().raw(sql, params as never[]);
   const transaction = 'em' in on ? undefined : on.getTransactionContext();
-  if (transaction) query.transacting(transaction);
   try {
-    const result = (await query) as unknown[] | { rows: unknown[] };
+    if (!transaction) return await runDirect(connection, sql, params);
+    const result = (await connection.getKnex().raw(sql, params as never[]).transacting(transaction)) as unknown[] | { rows: unknown[] };
     return Array.isArray(result) ? result : result.rows;
   } catch (error) {
     throw connection.getPlatform().getExceptionConverter().convertException(error as Error);
