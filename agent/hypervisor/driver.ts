@@ -1,4 +1,4 @@
-import type { CommandErrorKind, DomainStatus, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../shared/model.js';
+import type { CommandErrorKind, DomainStatus, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../shared/model.js';
 
 /**
  * The facts a hypervisor driver reports about the node it drives.
@@ -94,6 +94,14 @@ export type DriverOperation =
  * Every method may be called concurrently with any other, including
  * `listDomains` while an operation runs.
  */
+/**
+ * What a lifecycle report implies about its domain: 'definition' when only the
+ * domain's definition changed (it was defined or redefined), a power state
+ * when the domain entered that state, and undefined when only reading the
+ * domain tells (it stopped, which may also mean saved, or vanished, say).
+ */
+export type DomainChangeHint = PowerState | 'definition' | undefined;
+
 export interface HypervisorDriver {
   /** Connects to the hypervisor. It must be called once before any other method. */
   open(): Promise<void>;
@@ -108,11 +116,12 @@ export interface HypervisorDriver {
    * Adds a listener that is called soon after the hypervisor reports a
    * lifecycle change (started, stopped, paused, defined, ...) of the domain with
    * the UUID, whoever made it. Drivers without events never call it. Callers
-   * treat a call as a hint to look, not as state: it carries no state, may come
-   * for changes already seen, and changes can still go unreported, so polling
-   * listDomains stays necessary.
+   * treat a call as a hint to look, not as state: it may come for changes
+   * already seen, and changes can still go unreported, so polling listDomains
+   * stays necessary. The hint says what the report implies, where it implies
+   * something for certain (see DomainChangeHint).
    */
-  onDomainChange?(listener: (uuid: string) => void): void;
+  onDomainChange?(listener: (uuid: string, hint: DomainChangeHint) => void): void;
 
   /**
    * Lists every domain defined on the host, managed or not, with its current

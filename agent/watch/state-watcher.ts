@@ -1,5 +1,5 @@
 import type { DomainChange, DomainStatus } from '../../shared/model.js';
-import type { HypervisorDriver } from '../hypervisor/driver.js';
+import type { DomainChangeHint, HypervisorDriver } from '../hypervisor/driver.js';
 
 export interface StateWatcherOptions {
   driver: HypervisorDriver;
@@ -33,16 +33,16 @@ export class StateWatcher {
   private readonly pollIntervalMs: number;
   private readonly settleMs: number;
   private readonly looking = new Map<string, { again: boolean }>();
-  private readonly held = new Map<string, { holds: number; changed: boolean }>();
+  private readonly held = new Map<string, { holds: number; changes: DomainChangeHint[] }>();
 
   constructor(private readonly options: StateWatcherOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.settleMs = options.settleMs ?? 20;
-    options.driver.onDomainChange?.((uuid) => {
+    options.driver.onDomainChange?.((uuid, hint) => {
       if (!this.running) return;
       const hold = this.held.get(uuid);
-      if (hold) hold.changed = true;
-      else void this.lookAt(uuid);
+      if (!hold) void this.lookAt(uuid);
+      else if (hint !== 'definition') hold.changes.push(hint);
     });
   }
 
@@ -52,10 +52,12 @@ export class StateWatcher {
    * command on the domain reports its state through observe, and the changes
    * reported meanwhile (a hypervisor reports a command's own changes a moment
    * after it returns) are read once afterwards, rather than while the
-   * command runs and once per report.
+   * command runs and once per report. No read is needed when the last of
+   * them implies the state already known, or when they only redefined the
+   * domain: the command's own observation covers them.
    */
   hold(uuid: string): () => void {
-    const hold = this.held.get(uuid) ?? { holds: 0, changed: false };
+    const hold = this.held.get(uuid) ?? { holds: 0, changes: [] };
     hold.holds++;
     this.held.set(uuid, hold);
     let released = false;
@@ -65,7 +67,7 @@ export class StateWatcher {
       const end = () => {
         if (--hold.holds > 0) return;
         this.held.delete(uuid);
-        if (hold.changed && this.running) void this.lookAt(uuid);
+        if (hold.changes.length > 0 && this.running && !this.explains(uuid, hold.changes.at(-1))) void this.lookAt(uuid);
       };
       if (this.settleMs > 0) setTimeout(end, this.settleMs).unref();
       else setImmediate(end);
@@ -128,6 +130,10 @@ export class StateWatcher {
       this.known.delete(uuid);
       this.emit({ domain: before, removed: true });
     }
+  }
+
+  private explains(uuid: string, hint: DomainChangeHint): boolean {
+    return hint !== undefined && this.known.get(uuid)?.state === hint;
   }
 
   private async lookAt(uuid: string): Promise<void> {

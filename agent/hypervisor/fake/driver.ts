@@ -1,5 +1,5 @@
 import type { CommandErrorKind, DomainStatus, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../../shared/model.js';
-import { DriverError, type DriverOperation, type HypervisorDriver, type NodeFacts } from '../driver.js';
+import { DriverError, type DomainChangeHint, type DriverOperation, type HypervisorDriver, type NodeFacts } from '../driver.js';
 
 interface FakeDomain {
   uuid: string;
@@ -51,7 +51,7 @@ export class FakeDriver implements HypervisorDriver {
   private failurePredicate?: FailurePredicate;
   private readonly delays = new Map<DriverOperation, number>();
   private guestIgnoresShutdown = false;
-  private readonly changeListeners: ((uuid: string) => void)[] = [];
+  private readonly changeListeners: ((uuid: string, hint: DomainChangeHint) => void)[] = [];
 
   async open(): Promise<void> {
     this.opened = true;
@@ -74,7 +74,7 @@ export class FakeDriver implements HypervisorDriver {
     };
   }
 
-  onDomainChange(listener: (uuid: string) => void): void {
+  onDomainChange(listener: (uuid: string, hint: DomainChangeHint) => void): void {
     this.changeListeners.push(listener);
   }
 
@@ -230,8 +230,8 @@ export class FakeDriver implements HypervisorDriver {
   }
 
   /** Tells the onDomainChange listeners that the domain changed, as a hypervisor's event would; changes never do it on their own. */
-  reportChange(uuid: string): void {
-    for (const listener of this.changeListeners) listener(uuid);
+  reportChange(uuid: string, hint?: DomainChangeHint): void {
+    for (const listener of this.changeListeners) listener(uuid, hint);
   }
 
   specOf(uuid: string): VmSpec | undefined {

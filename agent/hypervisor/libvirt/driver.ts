@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { access } from 'node:fs/promises';
 import type { DomainStatus, NetworkSpec, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../../shared/model.js';
-import { DriverError, type HypervisorDriver, type NodeFacts } from '../driver.js';
+import { DriverError, type DomainChangeHint, type HypervisorDriver, type NodeFacts } from '../driver.js';
 import {
   bridgeNameFor,
   defaultMountRoot,
@@ -25,7 +25,7 @@ import { droverNamespace, findDeviceXml, readDiskTargets, serializeDeviceXml, se
 import { serializeNetworkXml, serializePoolXml, serializeVolumeXml } from './resource-xml.js';
 import { volumeFiles } from './volume-files.js';
 import { isInvalidOperation, translateErrors } from './errors.js';
-import { DomainState, ErrorCode, LibvirtConnection, isLibvirtError, type DomainInfo, type DomainOperation } from './native/index.js';
+import { DomainEvent, DomainState, ErrorCode, LibvirtConnection, isLibvirtError, type DomainInfo, type DomainOperation } from './native/index.js';
 import { SaveImages } from './save-images.js';
 
 export interface LibvirtDriverOptions {
@@ -45,6 +45,14 @@ const powerStateByLibvirtState: Record<number, PowerState> = {
   [DomainState.CRASHED]: 'crashed',
   [DomainState.PMSUSPENDED]: 'pm_suspended',
 };
+
+/** Lifecycle events that imply the domain's state; a stop may be a save (suspended), so only a read tells. */
+function hintOf(event: number): DomainChangeHint {
+  if (event === DomainEvent.DEFINED) return 'definition';
+  if (event === DomainEvent.STARTED || event === DomainEvent.RESUMED) return 'running';
+  if (event === DomainEvent.SUSPENDED) return 'paused';
+  return undefined;
+}
 
 const activeStates: ReadonlySet<PowerState> = new Set(['running', 'paused', 'shutting_down', 'crashed', 'pm_suspended']);
 
@@ -68,7 +76,7 @@ export class LibvirtDriver implements HypervisorDriver {
   private readonly images: SaveImages;
   private readonly managedByUuid = new Map<string, boolean>();
   private readonly busy = new Map<string, number>();
-  private readonly changeListeners = new Set<(uuid: string) => void>();
+  private readonly changeListeners = new Set<(uuid: string, hint: DomainChangeHint) => void>();
   private lastListed = new Set<string>();
   private readonly mountRoot: string;
   /** The images directory of each storage domain prepared on this host, by storage domain id. */
@@ -86,7 +94,7 @@ export class LibvirtDriver implements HypervisorDriver {
     await this.images.load();
     const connection = new LibvirtConnection(this.options.uri);
     await translateErrors(() => connection.open());
-    await connection.onDomainLifecycle((event) => this.domainChanged(event.uuid)).catch(() => undefined);
+    await connection.onDomainLifecycle((event) => this.domainChanged(event.uuid, hintOf(event.event))).catch(() => undefined);
     this.connection = connection;
     await this.discoverPools().catch(() => undefined);
   }
@@ -97,7 +105,7 @@ export class LibvirtDriver implements HypervisorDriver {
     if (connection) await translateErrors(() => connection.close());
   }
 
-  onDomainChange(listener: (uuid: string) => void): void {
+  onDomainChange(listener: (uuid: string, hint: DomainChangeHint) => void): void {
     this.changeListeners.add(listener);
   }
 
@@ -504,10 +512,10 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.connection;
   }
 
-  private domainChanged(uuid: string): void {
+  private domainChanged(uuid: string, hint: DomainChangeHint): void {
     for (const listener of this.changeListeners) {
       try {
-        listener(uuid);
+        listener(uuid, hint);
       } catch {
         // A listener's failure is its own; the others still hear of the change.
       }

@@ -89,7 +89,15 @@ function scalarText(value: unknown, path: string): string {
   throw invalid(`${path} has an unsupported JSON value`);
 }
 
+/** An empty document element, perhaps after an XML declaration: what clients send for most actions. */
+const emptyElement = /^\s*(?:<\?xml [^<>]*\?>\s*)?<([A-Za-z_][\w.-]*)\s*\/>\s*$/;
+
 function parseXml(text: string, root: string): Doc {
+  const empty = emptyElement.exec(text);
+  if (empty) {
+    if (empty[1] !== root) throw invalid(`the document element must be <${root}>, not <${empty[1]}>`);
+    return {};
+  }
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw invalid('XML documents with a DOCTYPE or entity declarations are refused');
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw invalid(`the XML body is malformed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
@@ -104,6 +112,7 @@ function parseXml(text: string, root: string): Doc {
   const roots = Object.keys(parsed).filter((key) => !key.startsWith('?'));
   if (roots.length !== 1 || roots[0] !== root) throw invalid(`the document element must be <${root}>, not <${roots.join('>, <')}>`);
   const body = parsed[root];
+  if (Array.isArray(body)) throw invalid(`the document has ${body.length} <${root}> elements; an XML document has one document element`);
   if (typeof body === 'string') return {};
   return (body ?? {}) as Doc;
 }

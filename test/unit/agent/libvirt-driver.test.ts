@@ -285,6 +285,25 @@ test('lifecycle events make the watcher report a change made behind the agent lo
   t.deepEqual(change, { domain: { uuid: spec.id, name: `drover-${spec.id}`, state: 'running', managed: true }, removed: false });
 });
 
+test('lifecycle reports carry what they imply: a definition, running, paused, or nothing certain for a stop', async (t) => {
+  const { driver } = await privateHost(t);
+  const spec = vmSpec();
+  const hints: Array<[string, string | undefined]> = [];
+  driver.onDomainChange((uuid, hint) => {
+    if (uuid === spec.id) hints.push([uuid, hint]);
+  });
+  const expectHints = async (step: () => Promise<unknown>, expected: Array<string | undefined>, what: string) => {
+    hints.length = 0;
+    await step();
+    await eventually(() => hints.length >= expected.length, 1_000, what);
+    t.deepEqual(hints.map(([, hint]) => hint), expected, what);
+  };
+  await expectHints(() => driver.start(spec.id, spec), ['definition', 'running'], 'define and start');
+  await expectHints(() => driver.pause(spec.id), ['paused'], 'pause');
+  await expectHints(() => driver.resume(spec.id), ['running'], 'resume');
+  await expectHints(() => driver.destroy(spec.id), [undefined], 'destroy');
+});
+
 test('start with a spec defines and starts the domain in one step; on a running domain it is invalid_state and the new definition stays for the next start', async (t) => {
   const { driver } = await privateHost(t);
   const spec = vmSpec({ memoryBytes: 256 * 2 ** 20 });

@@ -123,6 +123,51 @@ test('changes reported while a command holds a domain are read once, after the h
   t.is(driver.lookups - lookups, 1, 'a hold with no reports reads nothing when it ends');
 });
 
+test('after a hold, no read is made when the last report implies the state the command observed, or reports only a definition', async (t) => {
+  const driver = new FakeDriver();
+  const spec = vmSpec();
+  await driver.define(spec);
+  const { watcher, changes } = await watch(t, driver, 60_000);
+  changes.length = 0;
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 60));
+
+  let lookups = driver.lookups;
+  let release = watcher.hold(spec.id);
+  driver.setState(spec.id, 'running');
+  watcher.observe(spec.id, await driver.getDomain(spec.id), { reportedElsewhere: true });
+  lookups = driver.lookups;
+  driver.reportChange(spec.id, 'definition');
+  driver.reportChange(spec.id, 'running');
+  release();
+  await settle();
+  t.is(driver.lookups, lookups, 'defined then started, as observed: nothing to read');
+  t.deepEqual(changes, [], 'and nothing to report: the command result carried the state');
+
+  release = watcher.hold(spec.id);
+  driver.reportChange(spec.id, 'definition');
+  release();
+  await settle();
+  t.is(driver.lookups, lookups, 'a redefinition alone is covered by the command');
+
+  release = watcher.hold(spec.id);
+  driver.setState(spec.id, 'paused');
+  driver.reportChange(spec.id, 'running');
+  driver.reportChange(spec.id, 'paused');
+  release();
+  await eventually(() => changes.length === 1, 1_000, 'the pause the command did not observe');
+  t.is(driver.lookups - lookups, 1);
+  t.is(changes[0].domain.state, 'paused');
+
+  lookups = driver.lookups;
+  release = watcher.hold(spec.id);
+  driver.setState(spec.id, 'shutoff');
+  driver.reportChange(spec.id, undefined);
+  release();
+  await eventually(() => changes.length === 2, 1_000, 'a report that implies nothing is read');
+  t.is(driver.lookups - lookups, 1);
+  t.is(changes[1].domain.state, 'shutoff');
+});
+
 test('a stopped watcher ignores reported changes', async (t) => {
   const driver = new FakeDriver();
   const { watcher } = await watch(t, driver, 60_000);
