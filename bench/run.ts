@@ -23,7 +23,8 @@ import { formatValue, say, type BenchResult, type DatabaseKind } from './lib/rep
  * run; a benchmark that could not run at all makes the exit code 1.
  *
  * Environment (all optional):
- *   BENCH_VMS=1000            VMs created and started by benchmark 1
+ *   BENCH_VMS=1000            VMs created and started by benchmark 1, per round
+ *   BENCH_START_ROUNDS=3      rounds of benchmark 1, each on a new system; its figures cover all of them
  *   BENCH_DATABASES=sqlite,postgres
  *   BENCH_ONLY=start,state,poll,rps,follow   a subset of the benchmarks
  *   BENCH_STATE_SAMPLES=200   state changes timed by benchmark 2
@@ -183,6 +184,7 @@ async function main(): Promise<void> {
     vms,
     databases,
     only: [...only],
+    startRounds: integer('BENCH_START_ROUNDS', 3),
     stateSamples: integer('BENCH_STATE_SAMPLES', 200),
     pollDomains: integer('BENCH_POLL_DOMAINS', 1000),
     rpsSeconds: integer('BENCH_RPS_SECONDS', 4),
@@ -198,7 +200,7 @@ async function main(): Promise<void> {
 
   const results: BenchResult[] = [];
   for (const database of databases) {
-    if (only.has('start')) results.push(await attempt('start-latency', 'sync start latency', database, () => startLatency(database, { vms, phaseBudgetMs: 90_000, fakeDriver: process.env.BENCH_FAKE_DRIVER === '1', inProcessAgent: process.env.BENCH_AGENT_IN_PROCESS === '1' })));
+    if (only.has('start')) results.push(await attempt('start-latency', 'sync start latency', database, () => startLatency(database, { vms, rounds: config.startRounds, phaseBudgetMs: 90_000, fakeDriver: process.env.BENCH_FAKE_DRIVER === '1', inProcessAgent: process.env.BENCH_AGENT_IN_PROCESS === '1' })));
     if (only.has('state')) results.push(await attempt('state-latency', 'host-to-API state latency', database, () => stateLatency(database, { samples: config.stateSamples, budgetMs: 90_000 })));
     if (only.has('rps'))
       results.push(
