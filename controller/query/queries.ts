@@ -215,7 +215,7 @@ export class QueryService {
     if (page > 1 && request.max === undefined) throw invalid('search: "page" needs the max query parameter, the size of a page');
     const order = [...orderBy, ...resource.defaultSort.map((item) => item.replace('{C}', this.dialect.codePointOrder)), 't.id'].join(', ');
     const limit = request.max === undefined ? '' : ` limit ${request.max} offset ${(page - 1) * request.max}`;
-    if (resource.name === 'vm') await this.records.settled();
+    await this.records.settled();
     const em = reader(this.orm);
     const [rows, [counted]] = await Promise.all([
       selectRows<{ id: string }>(em, `select t.id from ${resource.table} t${whereSql} order by ${order}${limit}`, params),
@@ -230,6 +230,7 @@ export class QueryService {
    * documents for (`known`) are not read beyond their version.
    */
   async load(resource: ResourceName, ids: string[], follow: FollowTree = new Map(), known?: KnownDocuments): Promise<Loaded> {
+    if (follow.size > 0) await this.records.settled();
     const em = reader(this.orm);
     return this.loadLevel(em, resource, ids, follow, { left: this.maxEmbeddedObjects, limit: this.maxEmbeddedObjects }, known);
   }

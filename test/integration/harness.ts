@@ -233,10 +233,17 @@ export class TestSystem {
       url = base.toString();
     }
     const system = new TestSystem(directory, database, url, name, options.heartbeatMs ?? heartbeatIntervalMs);
-    system.apiPort = await freePort();
-    system.grpcPort = await freePort();
-    system.api = new Api(`http://127.0.0.1:${system.apiPort}`);
-    await system.startController();
+    for (let attempt = 1; ; attempt++) {
+      system.apiPort = await freePort();
+      system.grpcPort = await freePort();
+      system.api = new Api(`http://127.0.0.1:${system.apiPort}`);
+      try {
+        await system.startController();
+        break;
+      } catch (error) {
+        if (attempt >= 3 || !/EADDRINUSE/.test(String(error))) throw error;
+      }
+    }
     for (const [hostName, options] of Object.entries(hosts)) await system.addHost(hostName, options);
     return system;
   }
@@ -262,6 +269,15 @@ export class TestSystem {
     const capture = (chunk: Buffer) => this.controllerOutput.push(chunk.toString());
     this.controller.stdout!.on('data', capture);
     this.controller.stderr!.on('data', capture);
+    // Only this controller's own word that it listens tells that the port is its own: a port found free
+    // can be taken by a concurrent test's controller before this one binds it.
+    const controller = this.controller;
+    const deadline = Date.now() + 20_000;
+    while (!this.controllerOutput.join('').includes('"msg":"controller started"')) {
+      if (controller.exitCode !== null || controller.signalCode !== null) throw new Error(`the controller exited before it listened:\n${this.controllerOutput.join('')}`);
+      if (Date.now() > deadline) throw new Error(`the controller did not start listening within 20 s:\n${this.controllerOutput.join('')}`);
+      await sleep(25);
+    }
     await eventually(async () => (await this.api.get('/', { accept: 'json' })).status === 200, 'the controller to answer', 20_000);
   }
 

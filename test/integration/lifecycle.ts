@@ -77,6 +77,25 @@ export function lifecycleSuite(test: Test, database: DatabaseKind): void {
     t.is(removed.body.status, 'complete');
   });
 
+  test.serial(`[${database}] what a start reports is seen at once by searches, followed links and updates, though the database gets it written behind`, async (t) => {
+    const system = await TestSystem.start(database, { alpha: { memoryMiB: 4096 } });
+    t.teardown(() => system.close());
+    const hostId = await system.hostId('alpha');
+    const vmId = await system.api.createVm('written-behind', 256);
+    t.is((await system.api.action(vmId, 'start')).status, 200);
+    const host = await system.api.get(`/hosts/${hostId}?follow=vms`, { accept: 'json' });
+    t.deepEqual((host.body.vms?.vm ?? []).map((vm: any) => vm.id), [vmId], "the host's followed VMs include the VM just placed on it");
+    const searched = await system.api.get(`/vms?search=${encodeURIComponent('status=up and name=written-behind')}`, { accept: 'json' });
+    t.deepEqual((searched.body.vm ?? []).map((vm: any) => vm.id), [vmId], 'the search reads the state just reported');
+    const updated = await system.api.put(`/vms/${vmId}`, { description: 'updated right after its start' }, { accept: 'json' });
+    t.is(updated.status, 200, updated.text);
+    t.is(updated.body.status, 'up', 'an update does not bring back the state the database had before the start');
+    t.is(updated.body.host?.id, hostId);
+    t.is((await system.api.action(vmId, 'stop')).status, 200);
+    const deleted = await system.api.delete(`/vms/${vmId}`);
+    t.is(deleted.status, 200, 'a VM stopped a moment ago can be removed');
+  });
+
   test.serial(`[${database}] placement puts a VM on the host that has room, and refuses when none has`, async (t) => {
     const system = await TestSystem.start(database, { small: { memoryMiB: 2048 }, large: { memoryMiB: 6144 } });
     t.teardown(() => system.close());
