@@ -16,7 +16,7 @@ interface SqliteDatabase {
 }
 
 interface PostgresClient {
-  query(config: { text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
 /** Prepared statements kept per SQLite connection, most recently used last. */
@@ -49,9 +49,24 @@ function positioned(sql: string): string {
 }
 
 /**
+ * Names for PostgreSQL's prepared statements, by SQL text: the driver parses
+ * a named statement once per connection. Only writes are named (their plans
+ * do not depend on the values), and at most `namedTexts` of them.
+ */
+const statementNames = new Map<string, string>();
+const namedTexts = 200;
+
+function postgresQuery(sql: string, params: unknown[]): { name?: string; text: string; values: unknown[] } {
+  let name = statementNames.get(sql);
+  if (!name && statementNames.size < namedTexts && /^(insert|update) /.test(sql)) statementNames.set(sql, (name = `drover_${statementNames.size}`));
+  return { name, text: positioned(sql), values: params };
+}
+
+/**
  * Runs one statement, outside any transaction, on a connection of the ORM's
- * pool, through the database driver itself: no query builder on the way and,
- * on SQLite, a statement prepared once per connection and SQL text. The hot
+ * pool, through the database driver itself: no query builder on the way,
+ * and a statement prepared once per connection and SQL text (on PostgreSQL,
+ * writes only; see postgresQuery). The hot
  * paths (a task's rows, written-behind VM changes) issue a few such
  * statements per request, where the builder cost as much as the database.
  * Parameters are `?` placeholders, as for the ORM's raw queries.
@@ -62,7 +77,7 @@ export async function runDirect(connection: AbstractSqlConnection, sql: string, 
   noteStatement();
   try {
     if (typeof (driverConnection as SqliteDatabase).prepare === 'function') return await sqliteRows(driverConnection as SqliteDatabase, sql, [...params]);
-    return (await (driverConnection as PostgresClient).query({ text: positioned(sql), values: [...params] })).rows;
+    return (await (driverConnection as PostgresClient).query(postgresQuery(sql, [...params]))).rows;
   } finally {
     await client.releaseConnection(driverConnection);
   }
