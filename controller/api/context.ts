@@ -18,7 +18,7 @@ export type ApiContext = RouterContext<ApiState>;
 const contentTypes: Record<MediaType, string> = { xml: 'application/xml', json: 'application/json' };
 
 /** A strong entity tag of a document: it changes whenever a byte of the document does. */
-export function entityTag(body: string): string {
+export function entityTag(body: string | Buffer): string {
   return `"${hash('sha1', body, 'base64url')}"`;
 }
 
@@ -26,8 +26,14 @@ function matchesTag(header: string, tag: string): boolean {
   return header.trim() === '*' || header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === tag);
 }
 
-/** Sends a document; a GET whose If-None-Match names its entity tag gets 304 and no body. */
-function send(ctx: ApiContext, status: number, body: string, tag = status === 200 ? entityTag(body) : undefined): void {
+/**
+ * Sends a document; a GET whose If-None-Match names its entity tag gets 304
+ * and no body. The document is encoded once, for its tag and for the wire
+ * (a large list's text would otherwise be encoded twice).
+ */
+function send(ctx: ApiContext, status: number, text: string, knownTag?: string): void {
+  const body = Buffer.from(text, 'utf8');
+  const tag = knownTag ?? (status === 200 ? entityTag(body) : undefined);
   ctx.set('Content-Type', contentTypes[ctx.state.media]);
   if (tag) {
     ctx.set('ETag', tag);
