@@ -69,10 +69,10 @@ export class Records {
   async updateVm(id: string, patch: Partial<Vm>): Promise<void> {
     const current = this.vms.get(id);
     if (!current) return;
-    await this.batchInFlight;
-    await this.write('vms', id, patch);
     const pending = this.pendingVmWrites.get(id);
     if (pending) for (const key of Object.keys(patch)) delete pending[key as keyof Vm];
+    await this.batchInFlight;
+    await this.write('vms', id, patch);
     Object.assign(current, patch);
     this.touch(id);
   }

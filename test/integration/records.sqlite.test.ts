@@ -1,0 +1,4 @@
+import test from 'ava';
+import { recordsSuite } from './records.js';
+
+recordsSuite(test, 'sqlite');
