@@ -1,0 +1,4 @@
+import test from 'ava';
+import { directStatementsSuite } from './direct-statements.js';
+
+directStatementsSuite(test, 'postgres');
