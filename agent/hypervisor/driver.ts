@@ -65,6 +65,14 @@ export type DriverOperation =
   | 'unplugDevice';
 
 /**
+ * What a lifecycle report implies about its domain: 'definition' when only the
+ * domain's definition changed (it was defined or redefined), a power state
+ * when the domain entered that state, and undefined when only reading the
+ * domain tells (it stopped, which may also mean saved, or vanished, say).
+ */
+export type DomainChangeHint = PowerState | 'definition' | undefined;
+
+/**
  * HypervisorDriver is the agent's only view of the hypervisor. The agent's
  * command executor and state watcher talk to it and to nothing else, so a host
  * can be driven by libvirt in production and by an in-memory fake in tests.
@@ -94,14 +102,6 @@ export type DriverOperation =
  * Every method may be called concurrently with any other, including
  * `listDomains` while an operation runs.
  */
-/**
- * What a lifecycle report implies about its domain: 'definition' when only the
- * domain's definition changed (it was defined or redefined), a power state
- * when the domain entered that state, and undefined when only reading the
- * domain tells (it stopped, which may also mean saved, or vanished, say).
- */
-export type DomainChangeHint = PowerState | 'definition' | undefined;
-
 export interface HypervisorDriver {
   /** Connects to the hypervisor. It must be called once before any other method. */
   open(): Promise<void>;

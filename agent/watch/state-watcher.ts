@@ -33,7 +33,7 @@ export class StateWatcher {
   private readonly pollIntervalMs: number;
   private readonly settleMs: number;
   private readonly looking = new Map<string, { again: boolean }>();
-  private readonly held = new Map<string, { holds: number; changes: DomainChangeHint[] }>();
+  private readonly held = new Map<string, { holds: number; changed: boolean; lastHint: DomainChangeHint }>();
 
   constructor(private readonly options: StateWatcherOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
@@ -42,7 +42,7 @@ export class StateWatcher {
       if (!this.running) return;
       const hold = this.held.get(uuid);
       if (!hold) void this.lookAt(uuid);
-      else if (hint !== 'definition') hold.changes.push(hint);
+      else if (hint !== 'definition') Object.assign(hold, { changed: true, lastHint: hint });
     });
   }
 
@@ -57,7 +57,7 @@ export class StateWatcher {
    * domain: the command's own observation covers them.
    */
   hold(uuid: string): () => void {
-    const hold = this.held.get(uuid) ?? { holds: 0, changes: [] };
+    const hold = this.held.get(uuid) ?? { holds: 0, changed: false, lastHint: undefined };
     hold.holds++;
     this.held.set(uuid, hold);
     let released = false;
@@ -67,7 +67,7 @@ export class StateWatcher {
       const end = () => {
         if (--hold.holds > 0) return;
         this.held.delete(uuid);
-        if (hold.changes.length > 0 && this.running && !this.explains(uuid, hold.changes.at(-1))) void this.lookAt(uuid);
+        if (hold.changed && this.running && !this.explains(uuid, hold.lastHint)) void this.lookAt(uuid);
       };
       if (this.settleMs > 0) setTimeout(end, this.settleMs).unref();
       else setImmediate(end);

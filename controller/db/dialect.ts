@@ -54,11 +54,9 @@ export function dialectOf(orm: Orm): Dialect {
 }
 
 const statements = new AsyncLocalStorage<{ count: number }>();
-let countingDirect = false;
 
-/** Counts a statement issued around the ORM's query builder (see runDirect) as the builder counts its own. */
+/** Counts one statement for the work running under `counted`, if any: the query builder's (see countStatements) and those issued around it (see runDirect). */
 export function noteStatement(): void {
-  if (!countingDirect) return;
   const counter = statements.getStore();
   if (counter) counter.count++;
 }
@@ -70,11 +68,7 @@ export function noteStatement(): void {
  */
 export function countStatements(orm: Orm): void {
   const knex = (orm.em.getConnection() as unknown as { getKnex(): { on(event: string, listener: () => void): void } }).getKnex();
-  countingDirect = true;
-  knex.on('query', () => {
-    const counter = statements.getStore();
-    if (counter) counter.count++;
-  });
+  knex.on('query', noteStatement);
 }
 
 export function counted<T>(work: (counter: { count: number }) => Promise<T>): Promise<T> {

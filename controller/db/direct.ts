@@ -64,12 +64,12 @@ function postgresQuery(sql: string, params: unknown[]): { name?: string; text: s
 
 /**
  * Runs one statement, outside any transaction, on a connection of the ORM's
- * pool, through the database driver itself: no query builder on the way,
- * and a statement prepared once per connection and SQL text (on PostgreSQL,
- * writes only; see postgresQuery). The hot
- * paths (a task's rows, written-behind VM changes) issue a few such
- * statements per request, where the builder cost as much as the database.
- * Parameters are `?` placeholders, as for the ORM's raw queries.
+ * pool, through the database driver itself: no query builder on the way, and
+ * a statement prepared once per connection and SQL text (on PostgreSQL,
+ * writes only; see postgresQuery). The hot paths (a task's rows,
+ * written-behind VM changes) issue a few such statements per request, where
+ * the builder cost as much as the database. Parameters are `?` placeholders,
+ * as for the ORM's raw queries.
  */
 export async function runDirect(connection: AbstractSqlConnection, sql: string, params: readonly unknown[]): Promise<unknown[]> {
   const client = connection.getKnex().client as unknown as PooledClient;

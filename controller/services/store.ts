@@ -33,30 +33,24 @@ export async function updateRow(orm: Orm, table: string, keyColumn: string, key:
  * property names.
  */
 export async function updateRows(orm: Orm, table: string, keyColumn: string, patches: ReadonlyMap<string, object>, rowsPerStatement = 200): Promise<void> {
-  const groups = new Map<string, Array<[string, unknown[]]>>();
-  const columnsOf = new Map<string, string[]>();
+  const groups = new Map<string, { columns: string[]; rows: Array<[string, unknown[]]> }>();
   for (const [key, patch] of patches) {
     const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
     if (entries.length === 0) continue;
     entries.sort(([a], [b]) => (a < b ? -1 : 1));
     const columns = entries.map(([name]) => snake(name));
     const signature = columns.join(',');
-    columnsOf.set(signature, columns);
-    const group = groups.get(signature) ?? [];
-    group.push([key, entries.map(([, value]) => value)]);
+    const group = groups.get(signature) ?? { columns, rows: [] };
+    group.rows.push([key, entries.map(([, value]) => value)]);
     groups.set(signature, group);
   }
-  for (const [signature, rows] of groups) {
-    const columns = columnsOf.get(signature)!;
+  for (const { columns, rows } of groups.values()) {
     for (let from = 0; from < rows.length; from += rowsPerStatement) {
       const chunk = rows.slice(from, from + rowsPerStatement);
       const whens = chunk.map(() => 'when ? then ?').join(' ');
       const assignments = columns.map((column) => `${column} = case ${keyColumn} ${whens} else ${column} end`).join(', ');
-      const params: unknown[] = [];
-      columns.forEach((_, index) => {
-        for (const [key, values] of chunk) params.push(key, values[index]);
-      });
-      for (const [key] of chunk) params.push(key);
+      const params = columns.flatMap((_, index) => chunk.flatMap(([key, values]) => [key, values[index]]));
+      params.push(...chunk.map(([key]) => key));
       await runSql(orm, `update ${table} set ${assignments} where ${keyColumn} in (${chunk.map(() => '?').join(', ')})`, params);
     }
   }

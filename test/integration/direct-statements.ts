@@ -1,45 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { TestFn } from 'ava';
-import pg from 'pg';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { openDatabase, type Orm } from '../../controller/db/orm.js';
 import { runStatement, selectRows } from '../../controller/services/store.js';
-import { postgresBaseUrl, type DatabaseKind } from './harness.js';
-
-async function database(t: { teardown: (fn: () => Promise<void>) => void }, kind: DatabaseKind): Promise<Orm> {
-  const directory = await mkdtemp(path.join(os.tmpdir(), 'drover-direct-'));
-  let url: string | undefined;
-  if (kind === 'postgres') {
-    const name = `drover_direct_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    const client = new pg.Client(postgresBaseUrl);
-    await client.connect();
-    await client.query(`create database ${name}`);
-    await client.end();
-    const base = new URL(postgresBaseUrl);
-    base.pathname = `/${name}`;
-    url = base.toString();
-    t.teardown(async () => {
-      const admin = new pg.Client(postgresBaseUrl);
-      await admin.connect();
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    });
-  }
-  const orm = await openDatabase({ url, dataDir: directory });
-  t.teardown(async () => {
-    await orm.close();
-    await rm(directory, { recursive: true, force: true });
-  });
-  return orm;
-}
+import type { DatabaseKind } from './harness.js';
+import { scratchDatabase } from './scratch-database.js';
 
 /** Registers the scenarios of statements run straight on the driver (controller/db/direct.ts) for one database. */
 export function directStatementsSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
   test(`[${kind}] statements outside transactions bind their values, outlive the statement caches, and fail as the ORM's statements do`, async (t) => {
-    const orm = await database(t, kind);
+    const orm = await scratchDatabase(t, kind, 'drover-direct');
     await runStatement(orm, 'create table direct_probe (id integer primary key, label text not null unique, flag boolean)');
     for (let index = 0; index < 300; index++) {
       await runStatement(orm, `insert into direct_probe (id, label, flag) values (?, ?, ?) ${' '.repeat(index % 3)}`, [index, `label ${index} ' ? "`, index % 2 === 0]);

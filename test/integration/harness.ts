@@ -19,6 +19,24 @@ export const adminPassword = 'integration-secret';
 export const heartbeatIntervalMs = 300;
 export const postgresBaseUrl = process.env.DROVER_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
+/** A new, empty PostgreSQL database on the test server: its URL, and what drops it. */
+export async function createPostgresDatabase(prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client(postgresBaseUrl);
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const base = new URL(postgresBaseUrl);
+  base.pathname = `/${name}`;
+  return { url: base.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -214,25 +232,14 @@ export class TestSystem {
     readonly directory: string,
     readonly database: DatabaseKind,
     private readonly databaseUrl: string | undefined,
-    private readonly databaseName: string | undefined,
+    private readonly dropDatabase: (() => Promise<void>) | undefined,
     readonly heartbeatMs: number,
   ) {}
 
   static async start(database: DatabaseKind, hosts: Record<string, HostOptions> = {}, options: { heartbeatMs?: number } = {}): Promise<TestSystem> {
     const directory = await mkdtemp(path.join(os.tmpdir(), 'drover-it-'));
-    let url: string | undefined;
-    let name: string | undefined;
-    if (database === 'postgres') {
-      name = `drover_it_${randomBytes(6).toString('hex')}`;
-      const client = new pg.Client(postgresBaseUrl);
-      await client.connect();
-      await client.query(`create database ${name}`);
-      await client.end();
-      const base = new URL(postgresBaseUrl);
-      base.pathname = `/${name}`;
-      url = base.toString();
-    }
-    const system = new TestSystem(directory, database, url, name, options.heartbeatMs ?? heartbeatIntervalMs);
+    const postgres = database === 'postgres' ? await createPostgresDatabase('drover_it') : undefined;
+    const system = new TestSystem(directory, database, postgres?.url, postgres?.drop, options.heartbeatMs ?? heartbeatIntervalMs);
     for (let attempt = 1; ; attempt++) {
       system.apiPort = await freePort();
       system.grpcPort = await freePort();
@@ -388,12 +395,7 @@ export class TestSystem {
     }
     await this.killController('SIGTERM');
     for (const record of this.hosts.values()) await record.daemon?.stop();
-    if (this.databaseName) {
-      const client = new pg.Client(postgresBaseUrl);
-      await client.connect();
-      await client.query(`drop database if exists ${this.databaseName} with (force)`);
-      await client.end();
-    }
+    await this.dropDatabase?.();
     await rm(this.directory, { recursive: true, force: true });
   }
 }

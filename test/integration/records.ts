@@ -1,42 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { TestFn } from 'ava';
-import pg from 'pg';
-import { openDatabase, type Orm } from '../../controller/db/orm.js';
+import type { Orm } from '../../controller/db/orm.js';
 import { Cluster, Vm, blankTemplateId } from '../../controller/db/entities.js';
 import { Records } from '../../controller/services/records.js';
 import { reader, selectRows } from '../../controller/services/store.js';
 import { countStatements, counted } from '../../controller/db/dialect.js';
-import { postgresBaseUrl, type DatabaseKind } from './harness.js';
-
-async function database(t: { teardown: (fn: () => Promise<void>) => void }, kind: DatabaseKind): Promise<Orm> {
-  const directory = await mkdtemp(path.join(os.tmpdir(), 'drover-records-'));
-  let url: string | undefined;
-  if (kind === 'postgres') {
-    const name = `drover_records_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    const client = new pg.Client(postgresBaseUrl);
-    await client.connect();
-    await client.query(`create database ${name}`);
-    await client.end();
-    const base = new URL(postgresBaseUrl);
-    base.pathname = `/${name}`;
-    url = base.toString();
-    t.teardown(async () => {
-      const admin = new pg.Client(postgresBaseUrl);
-      await admin.connect();
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    });
-  }
-  const orm = await openDatabase({ url, dataDir: directory });
-  t.teardown(async () => {
-    await orm.close();
-    await rm(directory, { recursive: true, force: true });
-  });
-  return orm;
-}
+import type { DatabaseKind } from './harness.js';
+import { scratchDatabase } from './scratch-database.js';
 
 async function addVms(orm: Orm, count: number): Promise<Vm[]> {
   const em = orm.em.fork();
@@ -76,7 +46,7 @@ async function rowsOf(orm: Orm): Promise<Map<string, Row>> {
 /** Registers the write-behind scenarios of the in-memory records for one database. */
 export function recordsSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
   test(`[${kind}] changes written behind show at once in memory, reach the database together when a reader settles, and never undo a later write`, async (t) => {
-    const orm = await database(t, kind);
+    const orm = await scratchDatabase(t, kind, 'drover-records');
     countStatements(orm);
     const records = new Records(orm, (error) => t.fail(String(error)));
     const vms = await addVms(orm, 30);

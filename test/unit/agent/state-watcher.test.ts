@@ -12,6 +12,16 @@ async function watch(t: { teardown: (fn: () => Promise<void>) => void }, driver:
   return { watcher, changes };
 }
 
+/** A watcher of a fake host with one defined domain, its first poll's changes cleared. */
+async function watchOneDomain(t: { teardown: (fn: () => Promise<void>) => void }, pollIntervalMs?: number) {
+  const driver = new FakeDriver();
+  const spec = vmSpec();
+  await driver.define(spec);
+  const { watcher, changes } = await watch(t, driver, pollIntervalMs);
+  changes.length = 0;
+  return { driver, spec, watcher, changes };
+}
+
 test('the first poll reports every domain and the snapshot holds them', async (t) => {
   const driver = new FakeDriver();
   const spec = vmSpec();
@@ -24,11 +34,7 @@ test('the first poll reports every domain and the snapshot holds them', async (t
 });
 
 test('changes made behind the agent are emitted once each', async (t) => {
-  const driver = new FakeDriver();
-  const spec = vmSpec();
-  await driver.define(spec);
-  const { changes } = await watch(t, driver);
-  changes.length = 0;
+  const { driver, spec, changes } = await watchOneDomain(t);
   driver.setState(spec.id, 'running');
   await eventually(() => changes.length === 1, 2_000, 'the running change');
   t.deepEqual(changes[0], { domain: { uuid: spec.id, name: `drover-${spec.id}`, state: 'running', managed: true }, removed: false });
@@ -56,11 +62,7 @@ test('removals and new domains are emitted', async (t) => {
 });
 
 test('pollNow reflects a change made before the call even while a poll runs', async (t) => {
-  const driver = new FakeDriver();
-  const spec = vmSpec();
-  await driver.define(spec);
-  const { watcher, changes } = await watch(t, driver, 60_000);
-  changes.length = 0;
+  const { driver, spec, watcher, changes } = await watchOneDomain(t, 60_000);
   const listsBefore = driver.listCalls;
   const during = watcher.pollNow();
   driver.setState(spec.id, 'paused');
@@ -70,11 +72,7 @@ test('pollNow reflects a change made before the call even while a poll runs', as
 });
 
 test('a change the driver reports makes the watcher read that domain at once, and a burst costs at most two reads and no listing', async (t) => {
-  const driver = new FakeDriver();
-  const spec = vmSpec();
-  await driver.define(spec);
-  const { changes } = await watch(t, driver, 60_000);
-  changes.length = 0;
+  const { driver, spec, changes } = await watchOneDomain(t, 60_000);
   const listsBefore = driver.listCalls;
   const lookupsBefore = driver.lookups;
   driver.setState(spec.id, 'running');
@@ -88,11 +86,7 @@ test('a change the driver reports makes the watcher read that domain at once, an
 });
 
 test('changes reported while a command holds a domain are read once, after the hold ends', async (t) => {
-  const driver = new FakeDriver();
-  const spec = vmSpec();
-  await driver.define(spec);
-  const { watcher, changes } = await watch(t, driver, 60_000);
-  changes.length = 0;
+  const { driver, spec, watcher, changes } = await watchOneDomain(t, 60_000);
   const lookupsBefore = driver.lookups;
   const release = watcher.hold(spec.id);
   driver.setState(spec.id, 'running');
@@ -124,11 +118,7 @@ test('changes reported while a command holds a domain are read once, after the h
 });
 
 test('after a hold, no read is made when the last report implies the state the command observed, or reports only a definition', async (t) => {
-  const driver = new FakeDriver();
-  const spec = vmSpec();
-  await driver.define(spec);
-  const { watcher, changes } = await watch(t, driver, 60_000);
-  changes.length = 0;
+  const { driver, spec, watcher, changes } = await watchOneDomain(t, 60_000);
   const settle = () => new Promise((resolve) => setTimeout(resolve, 60));
 
   let lookups = driver.lookups;
