@@ -3,8 +3,35 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { openDatabase, type Orm } from './db/orm.js';
 import { AgentHub } from './agents/agent-hub.js';
-import { AgentGatewayServer } from './agents/grpc-server.js';
-import { createServices, type Services } from './services/index.js';
+import type { Services } from './api/services.js';
+import { TaskScheduler } from './tasks/task-scheduler.js';
+import { Placement } from './state/placement.js';
+import { VmLifecycleRunner, vmLifecycleActions } from './tasks/vm-lifecycle.js';
+import { VmRemoval } from './tasks/vm-removal.js';
+import { DeviceSync } from './tasks/device-sync.js';
+import { StorageAccess } from './tasks/storage-access.js';
+import { DiskRunner, DiskVolumes, StorageDomainRunner } from './tasks/storage-runners.js';
+import { VmDeviceRunner, vmDeviceActions } from './tasks/vm-device-runner.js';
+import { TemplateRunner } from './tasks/template-runner.js';
+import { VmPoolRunner } from './tasks/vm-pool-runner.js';
+import { MacAddresses } from './tasks/mac-addresses.js';
+import { AuthService } from './services/auth.js';
+import { ClusterService } from './services/clusters.js';
+import { DataCenterService } from './services/datacenters.js';
+import { HostService } from './services/hosts.js';
+import { TaskService } from './services/tasks.js';
+import { VmService } from './services/vms.js';
+import { Records } from './state/records.js';
+import { VmDevices } from './state/devices.js';
+import { StorageDomainService } from './services/storage-domains.js';
+import { DiskService } from './services/disks.js';
+import { NetworkService } from './services/networks.js';
+import { MacPoolService } from './services/mac-pools.js';
+import { VmDeviceRequests } from './services/vm-device-requests.js';
+import { TemplateService } from './services/templates.js';
+import { VmPoolService } from './services/vm-pools.js';
+import { QueryService } from './query/queries.js';
+import { AgentGatewayServer } from './gateway/grpc-server.js';
 import { createApi } from './api/server.js';
 import { countStatements } from './db/dialect.js';
 import { splitHostPort, type ControllerConfig } from './config.js';
@@ -17,6 +44,51 @@ export interface RunningController {
   /** The admin password generated at first start, if one was. */
   generatedAdminPassword?: string;
   stop(): Promise<void>;
+}
+
+/** Builds every part of the controller on an open database: live state, the task engine with its runners, the services and queries. */
+async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { heartbeatIntervalMs: number; tokenLifetimeMs: number; maxEmbeddedObjects?: number }): Promise<Services> {
+  const records = new Records(orm, (error) => log.error({ err: error }, 'could not write a reported VM state'));
+  await records.load();
+  const scheduler = new TaskScheduler(orm, log.child({ component: 'scheduler' }));
+  const devices = new VmDevices(orm);
+  const macAddresses = new MacAddresses();
+  const storageDomains = new StorageDomainService(orm, scheduler, devices);
+  const disks = new DiskService(orm, records, scheduler);
+  const vms = new VmService(orm, records, scheduler, devices, macAddresses);
+  const vmPools = new VmPoolService(orm, records, scheduler, vms, log.child({ component: 'vm-pools' }));
+
+  const recordUsage = (usage: Parameters<StorageDomainService['recordUsage']>[0]) => storageDomains.recordUsage(usage);
+  const access = new StorageAccess(orm, records, hub);
+  const volumes = new DiskVolumes(orm, access, recordUsage);
+  const sync = new DeviceSync(records, devices, hub);
+  const removal = new VmRemoval(orm, records, devices, volumes);
+  const placement = new Placement(records, (hostId) => hub.isConnected(hostId));
+  scheduler.register('vm', vmLifecycleActions, new VmLifecycleRunner(records, devices, hub, placement, (vm, task) => removal.remove(vm, task)));
+  scheduler.register('vm', vmDeviceActions, new VmDeviceRunner(orm, records, devices, sync, volumes, macAddresses));
+  scheduler.register('storage_domain', ['activate', 'deactivate'], new StorageDomainRunner(orm, records, access, devices, recordUsage));
+  scheduler.register('disk', ['create', 'remove'], new DiskRunner(orm, volumes, sync));
+  scheduler.register('template', ['create', 'remove'], new TemplateRunner(orm, volumes));
+  scheduler.register('vm_pool', ['remove'], new VmPoolRunner(orm, records, scheduler));
+
+  return {
+    records,
+    auth: new AuthService(orm, options.tokenLifetimeMs),
+    dataCenters: new DataCenterService(orm),
+    clusters: new ClusterService(orm),
+    hosts: new HostService(orm, records, hub, options.heartbeatIntervalMs),
+    vms,
+    vmDevices: new VmDeviceRequests(orm, records, scheduler, disks),
+    storageDomains,
+    disks,
+    networks: new NetworkService(orm, devices),
+    macPools: new MacPoolService(orm, macAddresses),
+    templates: new TemplateService(orm, records, scheduler),
+    vmPools,
+    tasks: new TaskService(orm, scheduler),
+    queries: new QueryService(orm, records, scheduler, vms, options.maxEmbeddedObjects),
+    scheduler,
+  };
 }
 
 /** Opens the database, then serves agents over gRPC and clients over HTTP. */

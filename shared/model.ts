@@ -17,7 +17,8 @@
  * - `crashed`: the guest crashed.
  * - `pm_suspended`: the guest put itself to sleep through power management.
  */
-export type PowerState = 'running' | 'paused' | 'shutoff' | 'suspended' | 'shutting_down' | 'crashed' | 'pm_suspended';
+export const powerStates = ['running', 'paused', 'shutoff', 'suspended', 'shutting_down', 'crashed', 'pm_suspended'] as const;
+export type PowerState = (typeof powerStates)[number];
 
 /** The display protocol a VM's console uses. */
 export type DisplayType = 'vnc' | 'spice';

@@ -1,5 +1,5 @@
 import type { CommandOutcome, HostCommand } from '../../shared/model.js';
-import { unavailable } from '../services/errors.js';
+import { unavailable } from '../rules/errors.js';
 
 /** How the hub sends a command down one agent session. */
 export interface AgentSessionSink {

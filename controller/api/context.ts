@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { RouterContext } from '@koa/router';
 import type { Principal } from '../services/auth.js';
-import { ServiceError } from '../services/errors.js';
+import { ServiceError } from '../rules/errors.js';
 import type { Presenter } from './present/entities.js';
 import { render, type MediaType, type Rendered, type Rep } from './present/representation.js';
 

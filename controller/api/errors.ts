@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../services/errors.js';
+import type { ErrorKind } from '../rules/errors.js';
 
 /** The one mapping from service error kinds to HTTP status codes. */
 export const httpStatusOf: Record<ErrorKind, number> = {

@@ -19,7 +19,7 @@ import { templateRoutes } from './routes/templates.js';
 import { vmPoolRoutes } from './routes/vmpools.js';
 import { collectionRoutes } from './routes/collections.js';
 import { counted } from '../db/dialect.js';
-import type { Services } from '../services/index.js';
+import type { Services } from './services.js';
 
 const ssoPaths = ['/ovirt-engine/sso/', '/ovirt-engine/services/'];
 

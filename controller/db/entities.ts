@@ -1,12 +1,11 @@
 import { BigIntType, EntitySchema } from '@mikro-orm/core';
 import type { CommandKind, DisplayType, PowerState } from '../../shared/model.js';
+import type { DesiredState, HostStatus, TaskState } from '../rules/states.js';
 
 /** The id oVirt gives its Blank template, which every installation has. */
 export const blankTemplateId = '00000000-0000-0000-0000-000000000000';
 
-export type HostStatus = 'up' | 'non_responsive';
-export type TaskState = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
-export type DesiredState = 'up' | 'down' | 'suspended' | 'paused';
+export type { DesiredState, HostStatus, TaskState } from '../rules/states.js';
 
 export class DataCenter {
   id!: string;

@@ -1,5 +1,5 @@
 import type { Dialect } from '../db/dialect.js';
-import { invalid } from '../services/errors.js';
+import { invalid } from '../rules/errors.js';
 import { fieldNames, type Field, type Resource } from './catalog.js';
 import { SearchError, checkFields, type Comparison, type Condition, type SearchQuery } from './search.js';
 

@@ -15,10 +15,10 @@ import {
   VmPool,
   VnicProfile,
 } from '../db/entities.js';
-import { invalid } from '../services/errors.js';
-import type { Records } from '../services/records.js';
-import { reader, selectRows } from '../services/store.js';
-import type { TaskScheduler } from '../scheduler/task-scheduler.js';
+import { invalid } from '../rules/errors.js';
+import type { Records } from '../state/records.js';
+import { reader, selectRows } from '../db/store.js';
+import type { TaskScheduler } from '../tasks/task-scheduler.js';
 import type { VmService } from '../services/vms.js';
 import { resources, type Resource, type ResourceName } from './catalog.js';
 import { compileFilters, compileSearch, type Sql } from './compile.js';

@@ -2,8 +2,8 @@ import { createHash, randomBytes, randomUUID, scrypt as scryptCallback, timingSa
 import { promisify } from 'node:util';
 import type { Orm } from '../db/orm.js';
 import { AccessToken, User } from '../db/entities.js';
-import { ServiceError } from './errors.js';
-import { inTransaction, reader } from './store.js';
+import { ServiceError } from '../rules/errors.js';
+import { inTransaction, reader } from '../db/store.js';
 
 const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
 import { Cluster, DataCenter, Host, MacPool, Template, Vm, VmPool } from '../db/entities.js';
-import { conflict, notFound } from './errors.js';
-import { findReferenced, inTransaction, reader, type Reference } from './store.js';
+import { conflict, notFound } from '../rules/errors.js';
+import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
 import { defined } from './datacenters.js';
 
 export interface ClusterInput {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
 import { Cluster, DataCenter, Network, Nic, StorageDomain, VnicProfile } from '../db/entities.js';
 import { createNetwork, managementNetworkName } from './networks.js';
-import { conflict, notFound } from './errors.js';
-import { inTransaction, reader, runStatement } from './store.js';
+import { conflict, notFound } from '../rules/errors.js';
+import { inTransaction, reader, runStatement } from '../db/store.js';
 
 export interface DataCenterInput {
   name?: string;

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
 import { Disk, DiskAttachment, StorageDomain, Task, type DiskFormat } from '../db/entities.js';
-import type { TaskScheduler } from '../scheduler/task-scheduler.js';
-import { isRunning } from '../scheduler/device-sync.js';
-import { conflict, invalid, notFound } from './errors.js';
-import { findReferenced, inTransaction, reader, type Reference } from './store.js';
+import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import { isRunning } from '../rules/power-states.js';
+import { conflict, invalid, notFound } from '../rules/errors.js';
+import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
 import { defined } from './datacenters.js';
-import type { Records } from './records.js';
+import type { Records } from '../state/records.js';
 
 /** The largest disk Drover creates: 64 TiB, qcow2's practical limit on most file systems. */
 export const maxDiskBytes = 64 * 1024 ** 4;

@@ -3,9 +3,9 @@ import type { Orm } from '../db/orm.js';
 import { Cluster, Host, Vm } from '../db/entities.js';
 import type { DomainChange, DomainStatus, HostFacts } from '../../shared/model.js';
 import type { AgentHub } from '../agents/agent-hub.js';
-import { conflict, invalid, notFound } from './errors.js';
-import type { Records } from './records.js';
-import { inTransaction } from './store.js';
+import { conflict, invalid, notFound } from '../rules/errors.js';
+import type { Records } from '../state/records.js';
+import { inTransaction } from '../db/store.js';
 
 export const missedHeartbeatsBeforeNonResponsive = 3;
 

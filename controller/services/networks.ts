@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
 import { DataCenter, Network, Nic, VnicProfile } from '../db/entities.js';
-import { conflict, notFound } from './errors.js';
-import { findReferenced, inTransaction, reader, type Reference } from './store.js';
+import { conflict, notFound } from '../rules/errors.js';
+import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
 import { defined } from './datacenters.js';
-import type { VmDevices } from './vm-devices.js';
+import type { VmDevices } from '../state/devices.js';
 
 /** The network every data center has from the start, as oVirt's management network. */
 export const managementNetworkName = 'ovirtmgmt';

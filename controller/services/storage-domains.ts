@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
 import { Cluster, DataCenter, Disk, Host, StorageDomain, Task, type StorageKind } from '../db/entities.js';
 import type { StorageUsage } from '../../shared/model.js';
-import type { TaskScheduler } from '../scheduler/task-scheduler.js';
-import { conflict, invalid, notFound } from './errors.js';
-import { findReferenced, inTransaction, reader, updateRow, type Reference, selectRows } from './store.js';
+import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import { conflict, invalid, notFound } from '../rules/errors.js';
+import { findReferenced, inTransaction, reader, updateRow, type Reference, selectRows } from '../db/store.js';
 import { defined } from './datacenters.js';
-import type { VmDevices } from './vm-devices.js';
+import type { VmDevices } from '../state/devices.js';
 
 export interface StorageDomainInput {
   name?: string;

@@ -1,8 +1,8 @@
 import type { Orm } from '../db/orm.js';
 import { Task } from '../db/entities.js';
-import type { TaskScheduler } from '../scheduler/task-scheduler.js';
-import { notFound } from './errors.js';
-import { reader } from './store.js';
+import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import { notFound } from '../rules/errors.js';
+import { reader } from '../db/store.js';
 
 export class TaskService {
   constructor(

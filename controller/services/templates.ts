@@ -2,21 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
 import { Cluster, Disk, DiskAttachment, Nic, StorageDomain, Template, Vm, VmPool, blankTemplateId, type Task } from '../db/entities.js';
 import type { VmInput } from './vms.js';
-import type { TaskScheduler } from '../scheduler/task-scheduler.js';
-import { isRunning } from '../scheduler/device-sync.js';
-import { conflict, notFound } from './errors.js';
-import { findReferenced, inTransaction, reader, type Reference } from './store.js';
+import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import { isRunning } from '../rules/power-states.js';
+import type { TemplateCopies } from '../tasks/template-runner.js';
+import { conflict, notFound } from '../rules/errors.js';
+import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
 import { settingsPatch } from './datacenters.js';
-import type { Records } from './records.js';
+import type { Records } from '../state/records.js';
 
 /** A template has a VM's settings. */
 export type TemplateInput = VmInput;
-
-/** The parameters of a template's `create` task: which disk of the VM each template disk copies. */
-export interface TemplateCopies {
-  copies: Array<{ diskId: string; copyOfDiskId: string }>;
-  sourceVmId: string;
-}
 
 export class TemplateService {
   constructor(

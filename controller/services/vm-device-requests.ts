@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
 import { Cluster, DiskAttachment, Nic, Network, Template, VnicProfile, type Task, type Vm } from '../db/entities.js';
-import type { TaskScheduler } from '../scheduler/task-scheduler.js';
+import type { TaskScheduler } from '../tasks/task-scheduler.js';
 import {
   checkAttachable,
   checkLocalStorage,
@@ -11,11 +11,11 @@ import {
   type NicFields,
   type UpdateAttachmentParams,
   type UpdateNicParams,
-} from '../scheduler/vm-device-runner.js';
-import { conflict, notFound } from './errors.js';
+} from '../tasks/vm-device-runner.js';
+import { conflict, notFound } from '../rules/errors.js';
 import type { DiskService, NewDisk } from './disks.js';
-import { findReferenced, inTransaction, reader, type Reference } from './store.js';
-import type { Records } from './records.js';
+import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
+import type { Records } from '../state/records.js';
 
 /** The owner of a device: a VM, or a template (whose devices are read-only through these calls). */
 export type DeviceOwner = { vmId: string } | { templateId: string };

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
 import { Cluster, Template, VmPool, type Task, type Vm, type VmPoolType } from '../db/entities.js';
-import type { TaskScheduler } from '../scheduler/task-scheduler.js';
-import { isRunning } from '../scheduler/device-sync.js';
-import { ServiceError, conflict, invalid, notFound } from './errors.js';
-import { findReferenced, inTransaction, reader, type Reference, runStatement } from './store.js';
+import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import { isRunning } from '../rules/power-states.js';
+import { ServiceError, conflict, invalid, notFound } from '../rules/errors.js';
+import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
 import { defined } from './datacenters.js';
-import { KeyedLock } from './keyed-lock.js';
-import type { Records } from './records.js';
+import { KeyedLock } from '../rules/keyed-lock.js';
+import type { Records } from '../state/records.js';
 import type { VmService } from './vms.js';
 
 /** The most VMs one pool may have. */
@@ -216,27 +216,3 @@ function checkCounts(size: number, prestarted: number): void {
   if (size < 0 || size > maxPoolSize) throw invalid(`vm_pool.size must be between 0 and ${maxPoolSize}`);
   if (prestarted > size) throw invalid(`vm_pool.prestarted_vms (${prestarted}) cannot exceed vm_pool.size (${size})`);
 }
-
-/** Stops and removes the VMs of a pool being removed, then the pool itself. */
-export class VmPoolRunner {
-  constructor(
-    private readonly orm: Orm,
-    private readonly pools: VmPoolService,
-    private readonly vms: VmService,
-    private readonly scheduler: TaskScheduler,
-  ) {}
-
-  async run(task: Task): Promise<void> {
-    for (const vm of this.pools.members(task.objectId)) {
-      for (const action of isRunning(vm) ? (['stop', 'remove'] as const) : (['remove'] as const)) {
-        const step = await this.vms.requestAction(vm.id, action, task.correlationId);
-        const ended = await this.scheduler.waitForEnd(step.id, 10 * 60_000);
-        if (ended?.state !== 'finished') {
-          throw new ServiceError('failed', 'Operation Failed', `could not ${action} VM ${vm.name} of the pool: ${ended?.errorDetail ?? 'it did not end in time'}`);
-        }
-      }
-    }
-    await runStatement(this.orm, 'delete from vm_pools where id = ?', [task.objectId]);
-  }
-}
-

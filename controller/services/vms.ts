@@ -3,17 +3,18 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
 import { Cluster, Disk, DiskAttachment, Nic, StorageDomain, Task, Template, Vm, blankTemplateId } from '../db/entities.js';
 import type { DisplayType } from '../../shared/model.js';
-import type { TaskScheduler } from '../scheduler/task-scheduler.js';
-import { desiredStateAfter, type VmAction } from '../scheduler/vm-actions.js';
-import type { CreateDisksParams } from '../scheduler/vm-device-runner.js';
-import type { RemoveVmParams } from '../scheduler/vm-removal.js';
-import { conflict, notFound } from './errors.js';
-import { findReferenced, inTransaction, type Reference } from './store.js';
-import type { Records } from './records.js';
+import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import { desiredStateAfter, type VmAction } from '../rules/vm-actions.js';
+import type { CreateDisksParams } from '../tasks/vm-device-runner.js';
+import type { RemoveVmParams } from '../tasks/vm-removal.js';
+import { conflict, notFound } from '../rules/errors.js';
+import { findReferenced, inTransaction, type Reference } from '../db/store.js';
+import type { Records } from '../state/records.js';
 import { settingsPatch } from './datacenters.js';
-import type { MacPoolService } from './mac-pools.js';
-import type { VmDevices } from './vm-devices.js';
-import { vmStatus, type VmStatus } from './vm-status.js';
+import type { MacAddresses } from '../tasks/mac-addresses.js';
+import type { VmDevices } from '../state/devices.js';
+import { vmStatus, type VmStatus } from '../rules/vm-status.js';
+import { isRunning } from '../rules/power-states.js';
 
 export interface VmInput {
   name?: string;
@@ -48,7 +49,7 @@ export class VmService {
     private readonly records: Records,
     private readonly scheduler: TaskScheduler,
     private readonly devices: VmDevices,
-    private readonly macPools: MacPoolService,
+    private readonly macPools: MacAddresses,
   ) {}
 
   /** Views of the VMs with these ids that exist, in that order. */
@@ -143,14 +144,14 @@ export class VmService {
     for (const vm of this.records.vms.values()) {
       if (vm.hostId !== hostId) continue;
       total++;
-      if (vm.powerState === 'running' || vm.powerState === 'paused' || vm.powerState === 'shutting_down') active++;
+      if (isRunning(vm)) active++;
     }
     return { active, total };
   }
 
   count(): { total: number; active: number } {
     let active = 0;
-    for (const vm of this.records.vms.values()) if (vm.powerState === 'running' || vm.powerState === 'paused' || vm.powerState === 'shutting_down') active++;
+    for (const vm of this.records.vms.values()) if (isRunning(vm)) active++;
     return { total: this.records.vms.size, active };
   }
 

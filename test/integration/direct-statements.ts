@@ -1,6 +1,6 @@
 import type { TestFn } from 'ava';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { runStatement, selectRows } from '../../controller/services/store.js';
+import { runStatement, selectRows } from '../../controller/db/store.js';
 import type { DatabaseKind } from './harness.js';
 import { scratchDatabase } from './scratch-database.js';
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { ServiceError, invalid } from '../../services/errors.js';
+import { ServiceError, invalid } from '../../rules/errors.js';
 
 /** The largest request body the API accepts. */
 export const maxBodyBytes = 1024 * 1024;

@@ -1,4 +1,4 @@
-import { invalid } from '../../services/errors.js';
+import { invalid } from '../../rules/errors.js';
 import type { Doc } from './body.js';
 
 /** Reads typed, validated values out of a parsed request document. */

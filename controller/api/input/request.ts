@@ -1,4 +1,4 @@
-import { invalid } from '../../services/errors.js';
+import { invalid } from '../../rules/errors.js';
 import type { ApiContext } from '../context.js';
 import { parseDocument, readBody, type Doc } from './body.js';
 import { Fields } from './fields.js';

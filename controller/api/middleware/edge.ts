@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Next } from 'koa';
-import { ServiceError, invalid } from '../../services/errors.js';
+import { ServiceError, invalid } from '../../rules/errors.js';
 import type { ApiContext } from '../context.js';
 import { Presenter } from '../present/entities.js';
 import { controlCharacters } from '../input/fields.js';

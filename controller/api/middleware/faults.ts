@@ -1,6 +1,6 @@
 import type { Next } from 'koa';
 import type { Logger } from 'pino';
-import { ServiceError } from '../../services/errors.js';
+import { ServiceError } from '../../rules/errors.js';
 import { httpStatusOf } from '../errors.js';
 import { respond, type ApiContext } from '../context.js';
 

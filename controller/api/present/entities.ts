@@ -2,9 +2,9 @@ import type { Cluster, DataCenter, DiskAttachment, Host, MacPool, Network, Nic, 
 import type { VmView } from '../../services/vms.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
 import type { DiskView } from '../../services/disks.js';
-import { rangesOf } from '../../services/mac-pools.js';
-import type { ServiceError } from '../../services/errors.js';
-import { apiVmActions } from '../../scheduler/vm-actions.js';
+import { rangesOf } from '../../rules/mac-addresses.js';
+import type { ServiceError } from '../../rules/errors.js';
+import { apiVmActions } from '../../rules/vm-actions.js';
 import { droverVersion } from '../../../shared/version.js';
 import { link, ref, type Rep } from './representation.js';
 import { RenderedDocuments, RenderedParts } from './rendered.js';

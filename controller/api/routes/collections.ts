@@ -1,5 +1,5 @@
-import type { Services } from '../../services/index.js';
-import { invalid, notFound } from '../../services/errors.js';
+import type { Services } from '../services.js';
+import { invalid, notFound } from '../../rules/errors.js';
 import { resources, type ResourceName } from '../../query/catalog.js';
 import { parseFollow, type ListRequest } from '../../query/queries.js';
 import { subCollections, topLevel, topLevelScopes } from '../collections.js';

@@ -1,6 +1,6 @@
 import type { ApiRouter } from '../routing.js';
 import type { HostService } from '../../services/hosts.js';
-import { invalid } from '../../services/errors.js';
+import { invalid } from '../../rules/errors.js';
 import { respond } from '../context.js';
 
 export function hostRoutes(router: ApiRouter, hosts: HostService): void {

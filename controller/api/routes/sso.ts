@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { AuthService } from '../../services/auth.js';
-import { ServiceError } from '../../services/errors.js';
+import { ServiceError } from '../../rules/errors.js';
 import type { ApiContext, ApiState } from '../context.js';
 import { readBody } from '../input/body.js';
 import { controlCharacters } from '../input/fields.js';

@@ -1,6 +1,6 @@
 import type { ApiRouter } from '../routing.js';
-import type { Services } from '../../services/index.js';
-import { invalid } from '../../services/errors.js';
+import type { Services } from '../services.js';
+import { invalid } from '../../rules/errors.js';
 import { maxDiskBytes, minDiskBytes, type NewDisk } from '../../services/disks.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
 import { respond, respondList, type ApiContext } from '../context.js';

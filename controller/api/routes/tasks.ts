@@ -4,7 +4,7 @@ import type { TaskService } from '../../services/tasks.js';
 import { httpStatusOf } from '../errors.js';
 import { respond, type ApiContext } from '../context.js';
 import { queryInteger } from '../input/request.js';
-import { ServiceError, type ErrorKind } from '../../services/errors.js';
+import { ServiceError, type ErrorKind } from '../../rules/errors.js';
 
 /** How long a synchronous action waits for its task before answering 202 pending. */
 export const syncActionWaitMs = 5 * 60 * 1000;

@@ -1,5 +1,5 @@
 import type { ApiRouter } from '../routing.js';
-import type { Services } from '../../services/index.js';
+import type { Services } from '../services.js';
 import { respond } from '../context.js';
 import { documentOf, queryFlag } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';

@@ -1,6 +1,6 @@
 import type { ApiRouter } from '../routing.js';
-import type { Services } from '../../services/index.js';
-import { invalid } from '../../services/errors.js';
+import type { Services } from '../services.js';
+import { invalid } from '../../rules/errors.js';
 import type { NewDisk } from '../../services/disks.js';
 import type { DeviceOwner } from '../../services/vm-device-requests.js';
 import { respond, type ApiContext } from '../context.js';

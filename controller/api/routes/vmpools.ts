@@ -1,5 +1,5 @@
 import type { ApiRouter } from '../routing.js';
-import type { Services } from '../../services/index.js';
+import type { Services } from '../services.js';
 import { unauthorized } from '../../services/auth.js';
 import { maxPoolSize } from '../../services/vm-pools.js';
 import { respond } from '../context.js';

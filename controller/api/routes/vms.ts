@@ -1,7 +1,7 @@
 import type { ApiRouter } from '../routing.js';
-import type { Services } from '../../services/index.js';
-import { invalid, notFound } from '../../services/errors.js';
-import { apiVmActions, vmActions, type VmAction } from '../../scheduler/vm-actions.js';
+import type { Services } from '../services.js';
+import { invalid, notFound } from '../../rules/errors.js';
+import { apiVmActions, vmActions, type VmAction } from '../../rules/vm-actions.js';
 import { respond, respondEntity, type ApiContext } from '../context.js';
 import { documentOf, optionalDocumentOf, queryFlag } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';

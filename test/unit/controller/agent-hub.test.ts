@@ -1,7 +1,7 @@
 import test from 'ava';
 import { AgentHub, type AgentSessionSink } from '../../../controller/agents/agent-hub.js';
 import type { HostCommand } from '../../../shared/model.js';
-import { ServiceError } from '../../../controller/services/errors.js';
+import { ServiceError } from '../../../controller/rules/errors.js';
 
 function recordingSession(): AgentSessionSink & { sent: HostCommand[]; closed: string[] } {
   const sent: HostCommand[] = [];

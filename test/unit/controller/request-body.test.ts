@@ -1,6 +1,6 @@
 import test from 'ava';
 import { parseDocument } from '../../../controller/api/input/body.js';
-import { ServiceError } from '../../../controller/services/errors.js';
+import { ServiceError } from '../../../controller/rules/errors.js';
 
 const xml = (text: string) => Buffer.from(text, 'utf8');
 

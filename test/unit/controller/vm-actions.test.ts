@@ -1,7 +1,7 @@
 import test from 'ava';
-import { planAction, vmActions, type VmAction } from '../../../controller/scheduler/vm-actions.js';
-import { vmStatus } from '../../../controller/services/vm-status.js';
-import { ServiceError } from '../../../controller/services/errors.js';
+import { planAction, vmActions, type VmAction } from '../../../controller/rules/vm-actions.js';
+import { vmStatus } from '../../../controller/rules/vm-status.js';
+import { ServiceError } from '../../../controller/rules/errors.js';
 import type { CommandKind, PowerState } from '../../../shared/model.js';
 
 const onHost = (powerState: PowerState | null) => ({ name: 'vm1', hostId: 'h1', powerState });

@@ -1,13 +1,13 @@
 import { Task, Vm } from '../db/entities.js';
 import type { CommandOutcome, DomainCommandKind } from '../../shared/model.js';
 import type { AgentHub } from '../agents/agent-hub.js';
-import { notFound } from '../services/errors.js';
-import type { Records } from '../services/records.js';
-import type { VmDevices } from '../services/vm-devices.js';
-import { outcomeError } from './outcomes.js';
-import type { Placement } from './placement.js';
+import { notFound } from '../rules/errors.js';
+import type { Records } from '../state/records.js';
+import type { VmDevices } from '../state/devices.js';
+import { outcomeError } from '../rules/outcomes.js';
+import type { Placement } from '../state/placement.js';
 import type { TaskRunner } from './task-scheduler.js';
-import { planAction, type VmAction } from './vm-actions.js';
+import { planAction, type VmAction } from '../rules/vm-actions.js';
 
 /**
  * Runs the lifecycle actions of VMs (start, stop, shutdown, suspend, resume,

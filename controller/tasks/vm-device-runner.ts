@@ -1,12 +1,13 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
 import { Cluster, Disk, DiskAttachment, Host, Nic, StorageDomain, type DiskInterface, type NicInterface, type Task, type Vm } from '../db/entities.js';
-import { conflict, notFound } from '../services/errors.js';
-import type { MacPoolService } from '../services/mac-pools.js';
-import type { Records } from '../services/records.js';
-import { inTransaction, reader, runStatement, selectRows } from '../services/store.js';
-import type { VmDevices } from '../services/vm-devices.js';
-import { isRunning, type DeviceSync } from './device-sync.js';
+import { conflict, notFound } from '../rules/errors.js';
+import type { MacAddresses } from './mac-addresses.js';
+import type { Records } from '../state/records.js';
+import { inTransaction, reader, runStatement, selectRows } from '../db/store.js';
+import type { VmDevices } from '../state/devices.js';
+import { isRunning } from '../rules/power-states.js';
+import type { DeviceSync } from './device-sync.js';
 import type { DiskVolumes, VolumeSource } from './storage-runners.js';
 import { paramsOf, type TaskRunner } from './task-scheduler.js';
 
@@ -71,7 +72,7 @@ export class VmDeviceRunner implements TaskRunner {
     private readonly devices: VmDevices,
     private readonly sync: DeviceSync,
     private readonly volumes: DiskVolumes,
-    private readonly macPools: MacPoolService,
+    private readonly macPools: MacAddresses,
   ) {}
 
   async run(task: Task): Promise<void> {

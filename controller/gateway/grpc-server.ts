@@ -4,8 +4,8 @@ import { loadAgentProtocol, type AgentMessage__Output, type ControllerMessage } 
 import { ProtocolError, decodeDomain, decodeHello, decodeOutcome, decodeUsage, encodeCommand } from '../../shared/proto/codec.js';
 import type { CommandOutcome, HostFacts, StorageUsage } from '../../shared/model.js';
 import type { HostService } from '../services/hosts.js';
-import { ServiceError } from '../services/errors.js';
-import type { AgentHub, AgentSessionSink } from './agent-hub.js';
+import { ServiceError } from '../rules/errors.js';
+import type { AgentHub, AgentSessionSink } from '../agents/agent-hub.js';
 import { grpcStatusOf } from './grpc-status.js';
 
 type SessionStream = grpc.ServerDuplexStream<AgentMessage__Output, ControllerMessage>;

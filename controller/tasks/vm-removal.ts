@@ -1,8 +1,8 @@
 import type { Orm } from '../db/orm.js';
 import { DiskAttachment, type Task, type Vm } from '../db/entities.js';
-import type { Records } from '../services/records.js';
-import { reader, runStatement } from '../services/store.js';
-import type { VmDevices } from '../services/vm-devices.js';
+import type { Records } from '../state/records.js';
+import { reader, runStatement } from '../db/store.js';
+import type { VmDevices } from '../state/devices.js';
 import type { DiskVolumes } from './storage-runners.js';
 import { paramsOf } from './task-scheduler.js';
 

@@ -1,9 +1,14 @@
 import type { Orm } from '../db/orm.js';
 import { Disk, type Task } from '../db/entities.js';
-import type { TemplateCopies } from '../services/templates.js';
-import { reader, updateRow, runStatement } from '../services/store.js';
+import { reader, updateRow, runStatement } from '../db/store.js';
 import type { DiskVolumes } from './storage-runners.js';
 import { paramsOf, type TaskRunner } from './task-scheduler.js';
+
+/** The parameters of a template's `create` task: which disk of the VM each template disk copies. */
+export interface TemplateCopies {
+  copies: Array<{ diskId: string; copyOfDiskId: string }>;
+  sourceVmId: string;
+}
 
 /** Copies a VM's disks into a new template's, or removes a template with its disks' volumes. */
 export class TemplateRunner implements TaskRunner {

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import type { ErrorKind } from '../services/errors.js';
+import type { ErrorKind } from '../rules/errors.js';
 
 /** The one mapping from service error kinds to gRPC status codes. */
 export const grpcStatusOf: Record<ErrorKind, status> = {

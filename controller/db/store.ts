@@ -1,8 +1,8 @@
 import { UniqueConstraintViolationException, type EntityClass, type EntityManager, type FilterQuery } from '@mikro-orm/core';
 import type { AbstractSqlConnection } from '@mikro-orm/knex';
-import type { Orm } from '../db/orm.js';
-import { runDirect } from '../db/direct.js';
-import { conflict, notFound } from './errors.js';
+import type { Orm } from './orm.js';
+import { runDirect } from './direct.js';
+import { conflict, notFound } from '../rules/errors.js';
 
 /** Runs work in a fresh unit of work and flushes it in one transaction. */
 export async function inTransaction<T>(orm: Orm, work: (em: EntityManager) => Promise<T>): Promise<T> {

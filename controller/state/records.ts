@@ -1,6 +1,6 @@
 import type { Orm } from '../db/orm.js';
 import { Host, Vm } from '../db/entities.js';
-import { reader, updateRow, updateRows } from './store.js';
+import { reader, updateRow, updateRows } from '../db/store.js';
 
 /** How long a change written behind may wait for others to share its statement. */
 const writeBehindMs = 50;

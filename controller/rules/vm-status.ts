@@ -1,6 +1,6 @@
 import type { PowerState } from '../../shared/model.js';
-import type { HostStatus } from '../db/entities.js';
-import type { VmAction } from '../scheduler/vm-actions.js';
+import type { HostStatus } from './states.js';
+import type { VmAction } from './vm-actions.js';
 
 /** A VM's status in oVirt's words. */
 export type VmStatus =

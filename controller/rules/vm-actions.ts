@@ -1,6 +1,7 @@
 import type { CommandKind, PowerState } from '../../shared/model.js';
-import type { DesiredState, HostStatus } from '../db/entities.js';
-import { conflict, unavailable } from '../services/errors.js';
+import type { DesiredState, HostStatus } from './states.js';
+import { activePowerStates } from './power-states.js';
+import { conflict, unavailable } from './errors.js';
 
 /** The operations a task can perform on a VM. */
 export type VmAction = 'start' | 'stop' | 'shutdown' | 'suspend' | 'resume' | 'reboot' | 'remove';
@@ -31,7 +32,6 @@ interface VmFacts {
   powerState: PowerState | null;
 }
 
-const active: ReadonlySet<PowerState> = new Set(['running', 'paused', 'shutting_down', 'pm_suspended']);
 
 /** Decides how an action is carried out from the VM's reported state, or refuses it. */
 export function planAction(action: VmAction, vm: VmFacts, hostStatus: HostStatus | undefined): ActionPlan {
@@ -48,7 +48,7 @@ export function planAction(action: VmAction, vm: VmFacts, hostStatus: HostStatus
       if (state === 'paused' || state === 'pm_suspended' || state === 'suspended') return { command: 'resume' };
       throw refuse(`it is ${describe}, not paused or suspended`);
     case 'stop':
-      if (state === 'suspended' || (state !== null && active.has(state))) return { command: 'destroy' };
+      if (state === 'suspended' || (state !== null && activePowerStates.has(state))) return { command: 'destroy' };
       throw refuse(`it is ${describe}`);
     case 'shutdown':
       if (state === 'running') return { command: 'shutdown' };
@@ -60,7 +60,7 @@ export function planAction(action: VmAction, vm: VmFacts, hostStatus: HostStatus
       if (state === 'running') return { command: 'reboot' };
       throw refuse(`it is ${describe}, not running`);
     case 'remove':
-      if (state !== null && active.has(state)) throw refuse('it is running; stop it first');
+      if (state !== null && activePowerStates.has(state)) throw refuse('it is running; stop it first');
       return { command: vm.hostId ? 'undefine' : null };
   }
 }

@@ -2,11 +2,11 @@ import type { Orm } from '../db/orm.js';
 import type { Disk, Host, StorageDomain } from '../db/entities.js';
 import type { StorageUsage, VolumeFacts, VolumeSpec } from '../../shared/model.js';
 import type { AgentHub } from '../agents/agent-hub.js';
-import { unavailable } from '../services/errors.js';
-import type { Records } from '../services/records.js';
-import { selectRows } from '../services/store.js';
-import { storageSpecOf, volumeRefOf } from '../services/vm-devices.js';
-import { outcomeError } from './outcomes.js';
+import { unavailable } from '../rules/errors.js';
+import type { Records } from '../state/records.js';
+import { selectRows } from '../db/store.js';
+import { storageSpecOf, volumeRefOf } from '../state/devices.js';
+import { outcomeError } from '../rules/outcomes.js';
 
 /**
  * Finds the hosts that reach a storage domain and sends them storage

@@ -1,5 +1,5 @@
 import type { CommandErrorKind, CommandOutcome } from '../../shared/model.js';
-import { ServiceError, conflict } from '../services/errors.js';
+import { ServiceError, conflict } from './errors.js';
 
 const errorOf: Record<CommandErrorKind, (message: string) => ServiceError> = {
   invalid_state: (message) => conflict(message),

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
 import { Task, type TaskObjectType, type TaskState } from '../db/entities.js';
-import { ServiceError, notFound } from '../services/errors.js';
-import { insertRow, reader, updateRow } from '../services/store.js';
+import { ServiceError, notFound } from '../rules/errors.js';
+import { insertRow, reader, updateRow } from '../db/store.js';
 
 /**
  * Carries out the tasks of one kind of action. A runner is given every task

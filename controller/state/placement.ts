@@ -1,11 +1,9 @@
 import type { Host, Vm } from '../db/entities.js';
-import type { PowerState } from '../../shared/model.js';
-import type { AgentHub } from '../agents/agent-hub.js';
-import type { Records } from '../services/records.js';
-import { conflict, unavailable } from '../services/errors.js';
-import { placementConflict, type PlacementNeeds } from '../services/vm-devices.js';
+import { isRunning } from '../rules/power-states.js';
+import type { Records } from './records.js';
+import { conflict, unavailable } from '../rules/errors.js';
+import { placementConflict, type PlacementNeeds } from './devices.js';
 
-const memoryHoldingStates: ReadonlySet<PowerState> = new Set(['running', 'paused', 'shutting_down', 'pm_suspended']);
 
 interface Reservation {
   hostId: string;
@@ -23,7 +21,7 @@ export class Placement {
 
   constructor(
     private readonly records: Records,
-    private readonly hub: AgentHub,
+    private readonly isConnected: (hostId: string) => boolean,
   ) {}
 
   reserve(taskId: string, vm: Vm, needs: PlacementNeeds): string {
@@ -36,7 +34,7 @@ export class Placement {
     const candidates = pinned
       ? [this.records.host(pinned)].filter((host): host is Host => host !== undefined)
       : [...this.records.hosts.values()].filter((host) => host.clusterId === vm.clusterId);
-    const reachable = candidates.filter((host) => host.status === 'up' && this.hub.isConnected(host.id));
+    const reachable = candidates.filter((host) => host.status === 'up' && this.isConnected(host.id));
     if (pinned && reachable.length === 0) throw unavailable(`host ${pinned} of VM ${vm.name} is not connected`);
     const used = this.committedMemory();
     let best: { host: Host; free: number } | undefined;
@@ -60,7 +58,7 @@ export class Placement {
     const used = new Map<string, number>();
     const add = (hostId: string, bytes: number) => used.set(hostId, (used.get(hostId) ?? 0) + bytes);
     for (const vm of this.records.vms.values()) {
-      if (vm.hostId && vm.powerState && memoryHoldingStates.has(vm.powerState)) add(vm.hostId, vm.memoryBytes);
+      if (isRunning(vm)) add(vm.hostId!, vm.memoryBytes);
     }
     for (const reservation of this.reservations.values()) add(reservation.hostId, reservation.bytes);
     return used;

@@ -1,12 +1,12 @@
 import type { Orm } from '../db/orm.js';
 import { Disk, DiskAttachment, StorageDomain, type Task } from '../db/entities.js';
 import type { StorageUsage, VolumeSpec } from '../../shared/model.js';
-import { conflict, notFound } from '../services/errors.js';
-import type { Records } from '../services/records.js';
-import { inTransaction, reader, updateRow, selectRows, runStatement } from '../services/store.js';
-import { volumeRefOf, type VmDevices } from '../services/vm-devices.js';
+import { conflict, notFound } from '../rules/errors.js';
+import type { Records } from '../state/records.js';
+import { inTransaction, reader, updateRow, selectRows, runStatement } from '../db/store.js';
+import { volumeRefOf, type VmDevices } from '../state/devices.js';
 import type { DeviceSync } from './device-sync.js';
-import { isRunning } from './device-sync.js';
+import { isRunning } from '../rules/power-states.js';
 import type { StorageAccess } from './storage-access.js';
 import type { TaskRunner } from './task-scheduler.js';
 

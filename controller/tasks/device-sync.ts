@@ -1,16 +1,11 @@
 import type { Vm } from '../db/entities.js';
 import type { HostCommand } from '../../shared/model.js';
 import type { AgentHub } from '../agents/agent-hub.js';
-import { unavailable } from '../services/errors.js';
-import type { Records } from '../services/records.js';
-import type { VmDevices } from '../services/vm-devices.js';
-import { outcomeError } from './outcomes.js';
-
-const running = new Set(['running', 'paused', 'shutting_down', 'pm_suspended']);
-
-export function isRunning(vm: Pick<Vm, 'hostId' | 'powerState'>): boolean {
-  return vm.hostId !== null && vm.powerState !== null && running.has(vm.powerState);
-}
+import { unavailable } from '../rules/errors.js';
+import type { Records } from '../state/records.js';
+import type { VmDevices } from '../state/devices.js';
+import { outcomeError } from '../rules/outcomes.js';
+import { isRunning } from '../rules/power-states.js';
 
 /** How a device change affects a running domain. */
 export type Plugging = 'plug' | 'unplug' | 'none';

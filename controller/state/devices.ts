@@ -1,8 +1,8 @@
 import type { Orm } from '../db/orm.js';
 import type { Disk, StorageDomain, Vm } from '../db/entities.js';
 import type { DiskBus, DiskDevice, NicDevice, NicModel, StorageSpec, VmSpec, VolumeRef } from '../../shared/model.js';
-import { conflict } from './errors.js';
-import { selectRows } from './store.js';
+import { conflict } from '../rules/errors.js';
+import { selectRows } from '../db/store.js';
 
 /** Where a VM's devices let it run. */
 export interface PlacementNeeds {

@@ -1,0 +1,37 @@
+import type { AuthService } from '../services/auth.js';
+import type { ClusterService } from '../services/clusters.js';
+import type { DataCenterService } from '../services/datacenters.js';
+import type { HostService } from '../services/hosts.js';
+import type { TaskService } from '../services/tasks.js';
+import type { VmService } from '../services/vms.js';
+import type { Records } from '../state/records.js';
+import type { StorageDomainService } from '../services/storage-domains.js';
+import type { DiskService } from '../services/disks.js';
+import type { NetworkService } from '../services/networks.js';
+import type { MacPoolService } from '../services/mac-pools.js';
+import type { VmDeviceRequests } from '../services/vm-device-requests.js';
+import type { TemplateService } from '../services/templates.js';
+import type { VmPoolService } from '../services/vm-pools.js';
+import type { QueryService } from '../query/queries.js';
+import type { TaskScheduler } from '../tasks/task-scheduler.js';
+
+/** What the HTTP API is given to work with: the services, the queries, and the task scheduler. */
+export interface Services {
+  records: Records;
+  auth: AuthService;
+  dataCenters: DataCenterService;
+  clusters: ClusterService;
+  hosts: HostService;
+  vms: VmService;
+  vmDevices: VmDeviceRequests;
+  storageDomains: StorageDomainService;
+  disks: DiskService;
+  networks: NetworkService;
+  macPools: MacPoolService;
+  templates: TemplateService;
+  vmPools: VmPoolService;
+  tasks: TaskService;
+  queries: QueryService;
+  scheduler: TaskScheduler;
+}
+

@@ -1,0 +1,19 @@
+/**
+ * The enumerations of the controller's own state, each one `as const` list
+ * with its type derived from it. Power states are the hypervisor's and live
+ * in shared/model.ts.
+ */
+
+/** A host's status: `up` once its agent's session has sent its inventory, `non_responsive` after missed heartbeats. */
+export const hostStatuses = ['up', 'non_responsive'] as const;
+export type HostStatus = (typeof hostStatuses)[number];
+
+/** What the last accepted action of a VM asked for. */
+export const desiredStates = ['up', 'down', 'suspended'] as const;
+export type DesiredState = (typeof desiredStates)[number];
+
+/** A task's state; the last three are terminal. */
+export const taskStates = ['queued', 'running', 'finished', 'failed', 'cancelled'] as const;
+export type TaskState = (typeof taskStates)[number];
+
+export const terminalTaskStates: ReadonlySet<TaskState> = new Set(['finished', 'failed', 'cancelled']);
