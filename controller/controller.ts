@@ -54,21 +54,21 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
   const devices = new VmDevices(orm);
   const macAddresses = new MacAddresses();
   const storageDomains = new StorageDomainService(orm, scheduler, devices);
-  const disks = new DiskService(orm, records, scheduler);
+  const disks = new DiskService(orm, records, devices, scheduler);
   const vms = new VmService(orm, records, scheduler, devices, macAddresses);
   const vmPools = new VmPoolService(orm, records, scheduler, vms, log.child({ component: 'vm-pools' }));
 
   const recordUsage = (usage: Parameters<StorageDomainService['recordUsage']>[0]) => storageDomains.recordUsage(usage);
   const access = new StorageAccess(orm, records, hub);
-  const volumes = new DiskVolumes(orm, access, recordUsage);
+  const volumes = new DiskVolumes(orm, access, devices, recordUsage);
   const sync = new DeviceSync(records, devices, hub);
   const removal = new VmRemoval(orm, records, devices, volumes);
-  const placement = new Placement(records, (hostId) => hub.isConnected(hostId));
+  const placement = new Placement(records);
   scheduler.register('vm', vmLifecycleActions, new VmLifecycleRunner(records, devices, hub, placement, (vm, task) => removal.remove(vm, task)));
   scheduler.register('vm', vmDeviceActions, new VmDeviceRunner(orm, records, devices, sync, volumes, macAddresses));
-  scheduler.register('storage_domain', ['activate', 'deactivate'], new StorageDomainRunner(orm, records, access, devices, recordUsage));
+  scheduler.register('storage_domain', ['activate', 'deactivate'], new StorageDomainRunner(orm, records, access, devices, recordUsage, (id) => scheduler.isBusy(id)));
   scheduler.register('disk', ['create', 'remove'], new DiskRunner(orm, volumes, sync));
-  scheduler.register('template', ['create', 'remove'], new TemplateRunner(orm, volumes));
+  scheduler.register('template', ['create', 'remove'], new TemplateRunner(orm, volumes, devices));
   scheduler.register('vm_pool', ['remove'], new VmPoolRunner(orm, records, scheduler));
 
   return {
@@ -83,7 +83,7 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
     disks,
     networks: new NetworkService(orm, devices),
     macPools: new MacPoolService(orm, macAddresses),
-    templates: new TemplateService(orm, records, scheduler),
+    templates: new TemplateService(orm, records, devices, scheduler),
     vmPools,
     tasks: new TaskService(orm, scheduler),
     queries: new QueryService(orm, records, scheduler, vms, options.maxEmbeddedObjects),

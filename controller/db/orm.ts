@@ -9,12 +9,14 @@ import { Migration20261122000000_initial } from './migrations/Migration202611220
 import { Migration20261124000000_resources } from './migrations/Migration20261124000000_resources.js';
 import { Migration20261125000000_search_indexes } from './migrations/Migration20261125000000_search_indexes.js';
 import { Migration20261201000000_row_versions } from './migrations/Migration20261201000000_row_versions.js';
+import { Migration20261206000000_vm_locations } from './migrations/Migration20261206000000_vm_locations.js';
 
 export const migrationsList = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
   { name: 'Migration20261124000000_resources', class: Migration20261124000000_resources },
   { name: 'Migration20261125000000_search_indexes', class: Migration20261125000000_search_indexes },
   { name: 'Migration20261201000000_row_versions', class: Migration20261201000000_row_versions },
+  { name: 'Migration20261206000000_vm_locations', class: Migration20261206000000_vm_locations },
 ];
 
 export interface DatabaseConfig {

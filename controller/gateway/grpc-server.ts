@@ -44,7 +44,7 @@ export class AgentGatewayServer {
 
   /** A command's outcome carries the domain's state right after the command, in place of a separate state change. */
   private commandResult(hostId: string, commandId: string, outcome: CommandOutcome): void {
-    if (outcome.domain) this.hosts.applyChange(hostId, { domain: outcome.domain, removed: false });
+    if (outcome.domain) this.hosts.domainChanged(hostId, { domain: outcome.domain, removed: false });
     this.hub.complete(commandId, outcome);
   }
 
@@ -82,10 +82,10 @@ export class AgentGatewayServer {
         case 'heartbeat':
           return;
         case 'inventory':
-          return this.hosts.applyInventory(hostId, (message.inventory?.domains ?? []).map(decodeDomain));
+          return this.hosts.inventoryReported(hostId, (message.inventory?.domains ?? []).map(decodeDomain));
         case 'state_change':
           if (!message.state_change?.domain) throw new ProtocolError('state change without a domain');
-          return this.hosts.applyChange(hostId, { domain: decodeDomain(message.state_change.domain), removed: message.state_change.removed });
+          return this.hosts.domainChanged(hostId, { domain: decodeDomain(message.state_change.domain), removed: message.state_change.removed });
         case 'storage_report':
           for (const usage of message.storage_report?.usage ?? []) await this.storageReported(decodeUsage(usage));
           return;
@@ -103,6 +103,7 @@ export class AgentGatewayServer {
       this.streams.delete(stream);
       if (hostId && sink) {
         this.hub.detach(hostId, sink);
+        if (!this.hub.isConnected(hostId)) this.hosts.sessionEnded(hostId);
         this.log.info({ hostId }, 'agent disconnected');
       }
     };

@@ -40,3 +40,17 @@ export const invalid = (detail: string) => new ServiceError('invalid', 'Invalid 
 export const notFound = (what: string, id: string) => new ServiceError('not_found', 'Not Found', `${what} ${id} does not exist`);
 export const conflict = (detail: string) => new ServiceError('conflict', 'Operation Failed', detail);
 export const unavailable = (detail: string) => new ServiceError('unavailable', 'Host Unavailable', detail);
+
+/**
+ * Not an error but a "not yet": what an operation needs is not known yet (a
+ * host has not reported since the controller started, say). The caller may
+ * try again once `until` resolves, instead of failing.
+ */
+export class NotYet extends Error {
+  constructor(
+    readonly until: Promise<unknown>,
+    why: string,
+  ) {
+    super(why);
+  }
+}

@@ -4,8 +4,13 @@
  * in shared/model.ts.
  */
 
-/** A host's status: `up` once its agent's session has sent its inventory, `non_responsive` after missed heartbeats. */
-export const hostStatuses = ['up', 'non_responsive'] as const;
+/**
+ * A host's status: `connecting` from its agent's hello (and from a controller
+ * start) until the session has sent the host's inventory, then `up`;
+ * `non_responsive` when its agent missed its heartbeats, or stayed
+ * `connecting` that long.
+ */
+export const hostStatuses = ['up', 'connecting', 'non_responsive'] as const;
 export type HostStatus = (typeof hostStatuses)[number];
 
 /** What the last accepted action of a VM asked for. */

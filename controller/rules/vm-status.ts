@@ -1,5 +1,6 @@
 import type { PowerState } from '../../shared/model.js';
 import type { HostStatus } from './states.js';
+import { activePowerStates } from './power-states.js';
 import type { VmAction } from './vm-actions.js';
 
 /** A VM's status in oVirt's words. */
@@ -39,11 +40,15 @@ const whileRunning: Partial<Record<VmAction | 'create_disks' | 'attach_disk', Vm
 
 /**
  * Derives the status shown to API clients from what the host last reported,
- * whether that host still responds, and the task in flight on the VM.
+ * whether that host still responds, and the task in flight on the VM. A VM
+ * on a host that has not reported its domains since its session began (or
+ * since the controller started) is `unknown`: what is on record may be
+ * stale. A VM on a host that stopped responding is `not_responding` when it
+ * was last seen active, and `unknown` otherwise.
  */
 export function vmStatus(powerState: PowerState | null, hostId: string | null, hostStatus: HostStatus | undefined, runningAction: string | undefined): VmStatus {
   if (hostId && hostStatus !== 'up') {
-    return powerState === 'running' || powerState === 'paused' || powerState === 'shutting_down' ? 'not_responding' : 'unknown';
+    return hostStatus === 'non_responsive' && powerState !== null && activePowerStates.has(powerState) ? 'not_responding' : 'unknown';
   }
   const reported = hostId && powerState ? fromPower[powerState] : 'down';
   const transitional = runningAction && whileRunning[runningAction as keyof typeof whileRunning];

@@ -8,6 +8,7 @@ import { conflict, invalid, notFound } from '../rules/errors.js';
 import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
 import { defined } from './datacenters.js';
 import type { Records } from '../state/records.js';
+import type { VmDevices } from '../state/devices.js';
 
 /** The largest disk Drover creates: 64 TiB, qcow2's practical limit on most file systems. */
 export const maxDiskBytes = 64 * 1024 ** 4;
@@ -35,6 +36,7 @@ export class DiskService {
   constructor(
     private readonly orm: Orm,
     private readonly records: Records,
+    private readonly devices: VmDevices,
     private readonly scheduler: TaskScheduler,
   ) {}
 
@@ -105,24 +107,29 @@ export class DiskService {
   /**
    * Removes a disk and its volume: refused while a running VM uses it, while
    * it is locked, and for a template's disk or one that others are thin
-   * copies of. The disk is locked at once, so no VM starts with it meanwhile.
+   * copies of. The disk is locked in the same step as its VMs are found down
+   * and idle, so none of them starts with it meanwhile.
    */
   async remove(id: string, correlationId: string | null): Promise<Task> {
-    await inTransaction(this.orm, async (em) => {
-      const disk = await em.findOne(Disk, { id });
-      if (!disk) throw notFound('disk', id);
-      if (disk.templateId) throw conflict(`disk ${disk.name} belongs to a template; remove the template instead`);
-      if (disk.status === 'locked' || this.scheduler.isBusy(id)) throw conflict(`disk ${disk.name} is locked by a task in progress`);
-      const copies = await em.count(Disk, { parentDiskId: id });
-      if (copies > 0) throw conflict(`disk ${disk.name} backs ${copies} other disk(s)`);
-      for (const attachment of await em.find(DiskAttachment, { diskId: id })) {
-        const vm = attachment.vmId ? this.records.vm(attachment.vmId) : undefined;
-        if (vm && (isRunning(vm) || this.scheduler.isBusy(vm.id))) throw conflict(`disk ${disk.name} is attached to VM ${vm.name}, which is running or busy`);
-      }
-      disk.status = 'locked';
-      disk.updatedAt = Date.now();
-    });
-    return this.scheduler.submit({ objectType: 'disk', objectId: id, action: 'remove', correlationId });
+    const em = reader(this.orm);
+    const disk = await em.findOne(Disk, { id });
+    if (!disk) throw notFound('disk', id);
+    if (disk.templateId) throw conflict(`disk ${disk.name} belongs to a template; remove the template instead`);
+    if (disk.status === 'locked' || this.scheduler.isBusy(id)) throw conflict(`disk ${disk.name} is locked by a task in progress`);
+    const copies = await em.count(Disk, { parentDiskId: id });
+    if (copies > 0) throw conflict(`disk ${disk.name} backs ${copies} other disk(s)`);
+    const attachments = await em.find(DiskAttachment, { diskId: id });
+    for (const attachment of attachments) {
+      const vm = attachment.vmId ? this.records.vm(attachment.vmId) : undefined;
+      if (vm && (isRunning(vm) || this.scheduler.isBusy(vm.id))) throw conflict(`disk ${disk.name} is attached to VM ${vm.name}, which is running or busy`);
+    }
+    await this.devices.lockDisks([id], `the removal of disk ${disk.name}`);
+    try {
+      return await this.scheduler.submit({ objectType: 'disk', objectId: id, action: 'remove', correlationId });
+    } catch (error) {
+      await this.devices.unlockDisks([id], disk.status === 'illegal' ? 'illegal' : 'ok');
+      throw error;
+    }
   }
 
   private async withVms(em: EntityManager, disks: Disk[]): Promise<DiskView[]> {

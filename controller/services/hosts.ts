@@ -1,16 +1,17 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
-import { Cluster, Host, Vm } from '../db/entities.js';
+import { Cluster, Host } from '../db/entities.js';
 import type { DomainChange, DomainStatus, HostFacts } from '../../shared/model.js';
 import type { AgentHub } from '../agents/agent-hub.js';
 import { conflict, invalid, notFound } from '../rules/errors.js';
-import type { Records } from '../state/records.js';
-import { inTransaction } from '../db/store.js';
+import type { HostRecord, Records } from '../state/records.js';
+import { inTransaction, runStatement } from '../db/store.js';
 
 export const missedHeartbeatsBeforeNonResponsive = 3;
 
 export class HostService {
   private readonly startedAt = Date.now();
+  private lastCheckAt?: number;
 
   constructor(
     private readonly orm: Orm,
@@ -19,16 +20,21 @@ export class HostService {
     readonly heartbeatIntervalMs: number,
   ) {}
 
-  list(): Host[] {
+  list(): HostRecord[] {
     return [...this.records.hosts.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  get(id: string): Host {
+  get(id: string): HostRecord {
     const found = this.records.host(id);
     if (!found) throw notFound('host', id);
     return found;
   }
 
+  /**
+   * Registers a host from its agent's hello: a new host joins the cluster it
+   * asks for, a known one has its facts updated. Either is `connecting`
+   * until the session sends its inventory.
+   */
   async register(facts: HostFacts): Promise<Host> {
     const host = await inTransaction(this.orm, async (em) => {
       const now = Date.now();
@@ -43,7 +49,7 @@ export class HostService {
         hypervisorVersion: facts.hypervisorVersion,
         libvirtUri: facts.libvirtUri,
         agentVersion: facts.agentVersion,
-        status: 'up' as const,
+        status: 'connecting' as const,
         lastSeenAt: now,
         updatedAt: now,
       };
@@ -52,67 +58,62 @@ export class HostService {
       const name = (await em.count(Host, { name: facts.hostname })) ? `${facts.hostname}-${facts.hostId.slice(0, 8)}` : facts.hostname;
       return em.create(Host, { id: facts.hostId, name, clusterId: cluster.id, registeredAt: now, ...reported });
     });
-    this.records.putHost(host);
+    this.records.hostRegistered(host);
     return host;
   }
 
-  applyInventory(hostId: string, domains: DomainStatus[]): void {
-    const managed = new Map(domains.filter((domain) => domain.managed).map((domain) => [domain.uuid, domain]));
-    const now = Date.now();
-    const changes: Array<[string, Partial<Vm>]> = [];
-    for (const vm of this.records.vms.values()) {
-      const domain = managed.get(vm.id);
-      if (domain) {
-        if (vm.hostId !== hostId || vm.powerState !== domain.state) changes.push([vm.id, { hostId, powerState: domain.state, powerStateAt: now }]);
-      } else if (vm.hostId === hostId) {
-        changes.push([vm.id, { hostId: null, powerState: null, powerStateAt: now }]);
-      }
-    }
-    for (const [id, patch] of changes) this.records.writeVmBehind(id, patch);
+  /** A session's inventory: the host's domains are taken in, then the host is `up`. */
+  async inventoryReported(hostId: string, domains: DomainStatus[]): Promise<void> {
+    this.records.inventoryReported(hostId, domains);
+    await this.records.hostStatus(hostId, 'up', { lastSeenAt: Date.now() });
   }
 
-  applyChange(hostId: string, change: DomainChange): void {
+  /** A change of one domain reported by its host, or the state a command's outcome carries. */
+  domainChanged(hostId: string, change: DomainChange): void {
     if (!change.domain.managed) return;
-    const now = Date.now();
-    if (change.removed) {
-      this.records.writeVmBehind(change.domain.uuid, { hostId: null, powerState: null, powerStateAt: now }, { hostId });
-    } else {
-      const vm = this.records.vm(change.domain.uuid);
-      // A report of what is already known (a command's outcome carried it first) changes nothing.
-      if (vm && vm.hostId === hostId && vm.powerState === change.domain.state) return;
-      this.records.writeVmBehind(change.domain.uuid, { hostId, powerState: change.domain.state, powerStateAt: now });
-    }
+    if (change.removed) this.records.domainGone(hostId, change.domain.uuid);
+    else this.records.domainReported(hostId, change.domain);
   }
 
+  sessionEnded(hostId: string): void {
+    this.records.hostDisconnected(hostId);
+  }
+
+  /**
+   * Declares hosts non-responsive whose agent missed its heartbeats, or
+   * stayed `connecting` that long (counted from the controller's start for
+   * hosts that have not connected since), and keeps `lastSeenAt` current.
+   */
   async checkLiveness(): Promise<void> {
     const now = Date.now();
     const deadline = this.heartbeatIntervalMs * missedHeartbeatsBeforeNonResponsive;
+    const previousCheck = this.lastCheckAt;
+    this.lastCheckAt = now;
+    // A check that comes late found the controller itself stalled: the heartbeats that arrived meanwhile are not read yet.
+    if (previousCheck !== undefined && now - previousCheck > this.heartbeatIntervalMs) return;
     for (const host of [...this.records.hosts.values()]) {
       const lastSeen = Math.max(this.hub.lastSeenAt(host.id) ?? 0, this.startedAt);
-      const silent = now - lastSeen > deadline;
-      if (silent) {
+      const stuckConnecting = host.status === 'connecting' && now - (this.records.connectingSinceOf(host.id) ?? now) > deadline;
+      if (now - lastSeen > deadline || stuckConnecting) {
         this.hub.markUnreachable(host.id);
-        if (host.status === 'up') await this.records.updateHost(host.id, { status: 'non_responsive', updatedAt: now });
-      } else if (this.hub.isConnected(host.id)) {
-        if (host.status !== 'up') await this.records.updateHost(host.id, { status: 'up', lastSeenAt: lastSeen, updatedAt: now });
-        else if (now - host.lastSeenAt > deadline) await this.records.updateHost(host.id, { lastSeenAt: lastSeen });
+        this.records.hostDisconnected(host.id);
+        if (host.status !== 'non_responsive') await this.records.hostStatus(host.id, 'non_responsive');
+        if (!this.records.hasReported(host.id)) this.records.powerStatesUnknown(host.id);
+      } else if (this.hub.isConnected(host.id) && now - host.lastSeenAt > deadline) {
+        await this.records.hostSeen(host.id, lastSeen);
       }
     }
   }
 
   async remove(id: string): Promise<Host> {
-    await this.records.settled();
-    const host = await inTransaction(this.orm, async (em) => {
-      const found = await em.findOne(Host, { id });
-      if (!found) throw notFound('host', id);
-      const vms = await em.count(Vm, { hostId: id });
-      if (vms > 0) throw conflict(`host ${found.name} still has ${vms} VM(s) defined on it`);
-      if (this.hub.isConnected(id)) throw conflict(`host ${found.name} is connected; stop its agent before removing it, or it registers again`);
-      em.remove(found);
-      return found;
-    });
-    this.records.dropHost(id);
-    return host;
+    const host = this.records.host(id);
+    if (!host) throw notFound('host', id);
+    const vms = [...this.records.vms.values()].filter((vm) => vm.hostId === id).length;
+    if (vms > 0) throw conflict(`host ${host.name} still has ${vms} VM(s) defined on it`);
+    if (this.hub.isConnected(id)) throw conflict(`host ${host.name} is connected; stop its agent before removing it, or it registers again`);
+    await runStatement(this.orm, 'delete from hosts where id = ?', [id]);
+    this.records.hostRemoved(id);
+    return host as Host;
   }
 }
 

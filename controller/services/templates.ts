@@ -9,6 +9,8 @@ import { conflict, notFound } from '../rules/errors.js';
 import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
 import { settingsPatch } from './datacenters.js';
 import type { Records } from '../state/records.js';
+import type { VmDevices } from '../state/devices.js';
+import type { EntityManager } from '@mikro-orm/core';
 
 /** A template has a VM's settings. */
 export type TemplateInput = VmInput;
@@ -17,6 +19,7 @@ export class TemplateService {
   constructor(
     private readonly orm: Orm,
     private readonly records: Records,
+    private readonly devices: VmDevices,
     private readonly scheduler: TaskScheduler,
   ) {}
 
@@ -37,66 +40,82 @@ export class TemplateService {
   /**
    * Makes a template of a VM that is down: the VM's settings, copies of its
    * disks (made by a task, during which the VM's disks are locked), and its
-   * NICs without addresses.
+   * NICs without addresses. The VM's disks are locked in the same step as
+   * the VM is found down and idle, so it cannot start while they are copied.
    */
   async create(input: TemplateInput & { name: string; vm: Reference }, correlationId: string | null): Promise<{ template: Template; task: Task }> {
-    const { template, copies } = await inTransaction(this.orm, async (em) => {
-      const vm = await findReferenced(em, Vm, input.vm, 'VM');
-      const live = this.records.vm(vm.id) ?? vm;
-      if (isRunning(live) || this.scheduler.isBusy(vm.id)) throw conflict(`VM ${vm.name} must be down, with no task in progress, to make a template of it`);
-      const cluster = input.cluster ? await findReferenced(em, Cluster, input.cluster, 'cluster') : undefined;
-      const now = Date.now();
-      const template = em.create(Template, {
+    const em = reader(this.orm);
+    const vm = await findReferenced(em, Vm, input.vm, 'VM');
+    const sourceIds = (await em.find(DiskAttachment, { vmId: vm.id }, { orderBy: { createdAt: 'asc', id: 'asc' } })).map((attachment) => attachment.diskId);
+    const live = this.records.vm(vm.id);
+    if (!live) throw notFound('VM', vm.id);
+    if (isRunning(live) || this.scheduler.isBusy(vm.id)) throw conflict(`VM ${vm.name} must be down, with no task in progress, to make a template of it`);
+    await this.devices.lockDisks(sourceIds, `a template copy of VM ${vm.name}`);
+    let created: { template: Template; copies: TemplateCopies['copies'] };
+    try {
+      created = await inTransaction(this.orm, (tx) => this.createRows(tx, input, vm, sourceIds));
+    } catch (error) {
+      await this.devices.unlockDisks(sourceIds, 'ok');
+      throw error;
+    }
+    const { template, copies } = created;
+    const copied = new Set(copies.map((copy) => copy.copyOfDiskId));
+    const uncopied = sourceIds.filter((id) => !copied.has(id));
+    if (uncopied.length) await this.devices.unlockDisks(uncopied, 'ok');
+    const params: TemplateCopies = { copies, sourceVmId: vm.id };
+    const task = await this.scheduler.submit({ objectType: 'template', objectId: template.id, vmId: vm.id, action: 'create', params, correlationId });
+    return { template, task };
+  }
+
+  private async createRows(em: EntityManager, input: TemplateInput & { name: string }, vm: Vm, sourceIds: string[]): Promise<{ template: Template; copies: TemplateCopies['copies'] }> {
+    const cluster = input.cluster ? await findReferenced(em, Cluster, input.cluster, 'cluster') : undefined;
+    const now = Date.now();
+    const template = em.create(Template, {
+      id: randomUUID(),
+      name: input.name,
+      description: input.description ?? vm.description,
+      clusterId: cluster?.id ?? vm.clusterId,
+      memoryBytes: input.memoryBytes ?? vm.memoryBytes,
+      cpuSockets: input.cpu?.sockets ?? vm.cpuSockets,
+      cpuCores: input.cpu?.cores ?? vm.cpuCores,
+      cpuThreads: input.cpu?.threads ?? vm.cpuThreads,
+      osType: input.osType ?? vm.osType,
+      displayType: input.displayType ?? vm.displayType,
+      status: 'locked',
+      sourceVmId: vm.id,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await em.flush();
+    const copies: TemplateCopies['copies'] = [];
+    const attachments = await em.find(DiskAttachment, { vmId: vm.id, diskId: { $in: sourceIds } }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    for (const attachment of attachments) {
+      const source = await em.findOneOrFail(Disk, { id: attachment.diskId });
+      const domain = await em.findOneOrFail(StorageDomain, { id: source.storageDomainId });
+      if (domain.status !== 'active') throw conflict(`storage domain ${domain.name} of disk ${source.name} is ${domain.status}`);
+      const copy = em.create(Disk, {
         id: randomUUID(),
-        name: input.name,
-        description: input.description ?? vm.description,
-        clusterId: cluster?.id ?? vm.clusterId,
-        memoryBytes: input.memoryBytes ?? vm.memoryBytes,
-        cpuSockets: input.cpu?.sockets ?? vm.cpuSockets,
-        cpuCores: input.cpu?.cores ?? vm.cpuCores,
-        cpuThreads: input.cpu?.threads ?? vm.cpuThreads,
-        osType: input.osType ?? vm.osType,
-        displayType: input.displayType ?? vm.displayType,
+        name: source.name,
+        description: source.description,
+        storageDomainId: source.storageDomainId,
+        provisionedSize: source.provisionedSize,
+        actualSize: 0,
+        format: source.format,
+        sparse: source.sparse,
         status: 'locked',
-        sourceVmId: vm.id,
+        parentDiskId: null,
+        templateId: template.id,
         createdAt: now,
         updatedAt: now,
       });
       await em.flush();
-      const copies: TemplateCopies['copies'] = [];
-      for (const attachment of await em.find(DiskAttachment, { vmId: vm.id }, { orderBy: { createdAt: 'asc', id: 'asc' } })) {
-        const source = await em.findOneOrFail(Disk, { id: attachment.diskId });
-        if (source.status !== 'ok') throw conflict(`disk ${source.name} of VM ${vm.name} is ${source.status}`);
-        const domain = await em.findOneOrFail(StorageDomain, { id: source.storageDomainId });
-        if (domain.status !== 'active') throw conflict(`storage domain ${domain.name} of disk ${source.name} is ${domain.status}`);
-        const copy = em.create(Disk, {
-          id: randomUUID(),
-          name: source.name,
-          description: source.description,
-          storageDomainId: source.storageDomainId,
-          provisionedSize: source.provisionedSize,
-          actualSize: 0,
-          format: source.format,
-          sparse: source.sparse,
-          status: 'locked',
-          parentDiskId: null,
-          templateId: template.id,
-          createdAt: now,
-          updatedAt: now,
-        });
-        await em.flush();
-        em.create(DiskAttachment, { ...attachment, id: copy.id, diskId: copy.id, vmId: null, templateId: template.id, createdAt: now });
-        source.status = 'locked';
-        copies.push({ diskId: copy.id, copyOfDiskId: source.id });
-      }
-      for (const nic of await em.find(Nic, { vmId: vm.id })) {
-        em.create(Nic, { ...nic, id: randomUUID(), vmId: null, templateId: template.id, mac: '', macPoolId: null, createdAt: now, updatedAt: now });
-      }
-      return { template, copies };
-    });
-    const params: TemplateCopies = { copies, sourceVmId: template.sourceVmId! };
-    const task = await this.scheduler.submit({ objectType: 'template', objectId: template.id, vmId: template.sourceVmId, action: 'create', params, correlationId });
-    return { template, task };
+      em.create(DiskAttachment, { ...attachment, id: copy.id, diskId: copy.id, vmId: null, templateId: template.id, createdAt: now });
+      copies.push({ diskId: copy.id, copyOfDiskId: source.id });
+    }
+    for (const nic of await em.find(Nic, { vmId: vm.id })) {
+      em.create(Nic, { ...nic, id: randomUUID(), vmId: null, templateId: template.id, mac: '', macPoolId: null, createdAt: now, updatedAt: now });
+    }
+    return { template, copies };
   }
 
   async update(id: string, input: TemplateInput): Promise<Template> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
-import { Cluster, DiskAttachment, Nic, Network, Template, VnicProfile, type Task, type Vm } from '../db/entities.js';
+import { Cluster, DiskAttachment, Nic, Network, Template, VnicProfile, type Task } from '../db/entities.js';
 import type { TaskScheduler } from '../tasks/task-scheduler.js';
 import {
   checkAttachable,
@@ -15,7 +15,7 @@ import {
 import { conflict, notFound } from '../rules/errors.js';
 import type { DiskService, NewDisk } from './disks.js';
 import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
-import type { Records } from '../state/records.js';
+import type { Records, VmRecord } from '../state/records.js';
 
 /** The owner of a device: a VM, or a template (whose devices are read-only through these calls). */
 export type DeviceOwner = { vmId: string } | { templateId: string };
@@ -122,7 +122,7 @@ export class VmDeviceRequests {
     return this.scheduler.submit({ objectType: 'vm', objectId: vmId, action: 'remove_nic', params: { nicId }, correlationId });
   }
 
-  private vmOf(vmId: string): Vm {
+  private vmOf(vmId: string): VmRecord {
     const vm = this.records.vm(vmId);
     if (!vm) throw notFound('VM', vmId);
     return vm;
@@ -134,7 +134,7 @@ export class VmDeviceRequests {
   }
 
   /** The vNIC profile a NIC of the VM may use: one of a network of the VM's data center; null for no network. */
-  private async profileFor(vm: Vm, reference: Reference | null | undefined): Promise<string | null> {
+  private async profileFor(vm: VmRecord, reference: Reference | null | undefined): Promise<string | null> {
     if (!reference) return null;
     return inTransaction(this.orm, async (em) => {
       const profile = await findReferenced(em, VnicProfile, reference, 'vNIC profile');

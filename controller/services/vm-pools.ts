@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
-import { Cluster, Template, VmPool, type Task, type Vm, type VmPoolType } from '../db/entities.js';
+import { Cluster, Template, VmPool, type Task, type VmPoolType } from '../db/entities.js';
 import type { TaskScheduler } from '../tasks/task-scheduler.js';
 import { isRunning } from '../rules/power-states.js';
 import { ServiceError, conflict, invalid, notFound } from '../rules/errors.js';
 import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
 import { defined } from './datacenters.js';
 import { KeyedLock } from '../rules/keyed-lock.js';
-import type { Records } from '../state/records.js';
+import type { Records, VmRecord } from '../state/records.js';
 import type { VmService } from './vms.js';
 
 /** The most VMs one pool may have. */
@@ -53,7 +53,7 @@ export class VmPoolService {
     return found;
   }
 
-  members(poolId: string): Vm[] {
+  members(poolId: string): VmRecord[] {
     return [...this.records.vms.values()].filter((vm) => vm.vmPoolId === poolId).sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   }
 
@@ -116,7 +116,7 @@ export class VmPoolService {
    * there is one. Requests for one pool are served one at a time, so no VM
    * is handed to two callers.
    */
-  async allocate(poolId: string, userId: string, correlationId: string | null): Promise<Vm> {
+  async allocate(poolId: string, userId: string, correlationId: string | null): Promise<VmRecord> {
     const claimed = await this.exclusively(poolId, async () => {
       const pool = await this.get(poolId);
       if (this.scheduler.isBusy(poolId)) throw conflict(`VM pool ${pool.name} is being removed`);
@@ -126,20 +126,20 @@ export class VmPoolService {
       const free = members.filter((vm) => !vm.allocatedTo && this.scheduler.runningAction(vm.id) !== 'remove');
       const vm = free.find((candidate) => isRunning(candidate) && !this.scheduler.isBusy(candidate.id)) ?? free.find((candidate) => !this.scheduler.isBusy(candidate.id)) ?? free[0];
       if (!vm) throw conflict(`VM pool ${pool.name} has no free VM`);
-      await this.records.updateVm(vm.id, { allocatedTo: userId, updatedAt: Date.now() });
+      await this.records.allocate(vm.id, userId);
       return vm;
     });
     try {
       await this.startHanded(claimed, correlationId);
       return claimed;
     } catch (error) {
-      await this.records.updateVm(claimed.id, { allocatedTo: null });
+      await this.records.allocate(claimed.id, null);
       throw error;
     }
   }
 
   /** Starts a VM just handed to a user, unless it runs (or a start already in its queue makes it run). */
-  private async startHanded(vm: Vm, correlationId: string | null): Promise<void> {
+  private async startHanded(vm: VmRecord, correlationId: string | null): Promise<void> {
     if (vm.powerState === 'running' && !this.scheduler.isBusy(vm.id)) return;
     let task: Task;
     try {
@@ -164,7 +164,7 @@ export class VmPoolService {
       const members = this.members(pool.id);
       for (const vm of members) {
         if (pool.poolType === 'automatic' && vm.allocatedTo && vm.desiredState === 'down' && !isRunning(vm) && !this.scheduler.isBusy(vm.id)) {
-          await this.records.updateVm(vm.id, { allocatedTo: null });
+          await this.records.allocate(vm.id, null);
         }
       }
       const free = members.filter((vm) => !vm.allocatedTo);
@@ -192,7 +192,7 @@ export class VmPoolService {
   }
 
   /** The VMs a pool would give up to shrink to `size`; refuses when too few of its VMs are free, down and idle. */
-  private checkShrinkable(poolId: string, size: number): Vm[] {
+  private checkShrinkable(poolId: string, size: number): VmRecord[] {
     const members = this.members(poolId);
     const excess = members.length - size;
     if (excess <= 0) return [];

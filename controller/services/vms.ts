@@ -9,7 +9,7 @@ import type { CreateDisksParams } from '../tasks/vm-device-runner.js';
 import type { RemoveVmParams } from '../tasks/vm-removal.js';
 import { conflict, notFound } from '../rules/errors.js';
 import { findReferenced, inTransaction, type Reference } from '../db/store.js';
-import type { Records } from '../state/records.js';
+import type { Records, VmRecord } from '../state/records.js';
 import { settingsPatch } from './datacenters.js';
 import type { MacAddresses } from '../tasks/mac-addresses.js';
 import type { VmDevices } from '../state/devices.js';
@@ -37,7 +37,7 @@ export interface NewVm extends VmInput {
 
 /** A VM with what it takes to describe it: its status and its host's name. */
 export interface VmView {
-  vm: Vm;
+  vm: VmRecord;
   status: VmStatus;
   /** Changes whenever the VM's record changes; with the status it identifies the VM's representation. */
   revision: number;
@@ -100,7 +100,7 @@ export class VmService {
       await this.copyTemplateNics(em, template, vm, cluster);
       return { vm, disks };
     });
-    this.records.putVm(created.vm);
+    this.records.vmCreated(created.vm);
     if (created.disks.length === 0) this.devices.noDevices(created.vm.id);
     else {
       const params: CreateDisksParams = { disks: created.disks };
@@ -110,20 +110,19 @@ export class VmService {
   }
 
   async update(id: string, input: VmInput): Promise<VmView> {
-    await this.records.settled();
     const updated = await inTransaction(this.orm, async (em) => {
       const vm = await em.findOne(Vm, { id });
       if (!vm) throw notFound('VM', id);
       if (input.cluster) {
         const cluster = await findReferenced(em, Cluster, input.cluster, 'cluster');
-        if (cluster.id !== vm.clusterId && vm.hostId) throw conflict(`VM ${vm.name} is defined on a host; it cannot change cluster`);
+        if (cluster.id !== vm.clusterId && this.records.vm(id)?.hostId) throw conflict(`VM ${vm.name} is defined on a host; it cannot change cluster`);
         vm.clusterId = cluster.id;
       }
       const { cpu, cluster: _cluster, ...fields } = input;
       em.assign(vm, settingsPatch(vm, fields, cpu));
       return vm;
     });
-    this.records.putVm(updated);
+    this.records.vmSettingsChanged(updated);
     return this.get(id);
   }
 
@@ -131,9 +130,7 @@ export class VmService {
     const task = await this.scheduler.submit({ objectType: 'vm', objectId: id, action, params, correlationId });
     const desired = desiredStateAfter[action];
     const vm = this.records.vm(id);
-    if (desired && vm && vm.desiredState !== desired) {
-      this.records.writeVmBehind(id, { desiredState: desired });
-    }
+    if (desired && vm && vm.desiredState !== desired) this.records.desiredStateAsked(id, desired);
     return task;
   }
 
@@ -155,7 +152,7 @@ export class VmService {
     return { total: this.records.vms.size, active };
   }
 
-  private describe(vms: Vm[]): VmView[] {
+  private describe(vms: VmRecord[]): VmView[] {
     return vms.map((vm) => ({
       vm,
       status: vmStatus(vm.powerState, vm.hostId, this.records.host(vm.hostId)?.status, this.scheduler.runningAction(vm.id)),

@@ -1,30 +1,10 @@
 import type { Orm } from '../db/orm.js';
-import type { Disk, StorageDomain, Vm } from '../db/entities.js';
-import type { DiskBus, DiskDevice, NicDevice, NicModel, StorageSpec, VmSpec, VolumeRef } from '../../shared/model.js';
+import type { StorageDomain } from '../db/entities.js';
+import { runStatement, selectRows } from '../db/store.js';
+import type { DiskBus, DiskDevice, NicDevice, NicModel, VmSpec } from '../../shared/model.js';
 import { conflict } from '../rules/errors.js';
-import { selectRows } from '../db/store.js';
-
-/** Where a VM's devices let it run. */
-export interface PlacementNeeds {
-  /** The host a VM must run on because a disk lives on that host's local storage, or null. */
-  hostId: string | null;
-  /** Why the VM cannot start at all (a locked disk, an inactive storage domain), or null. */
-  blocker: string | null;
-}
-
-interface Devices {
-  disks: DiskDevice[];
-  nics: NicDevice[];
-  needs: PlacementNeeds;
-}
-
-export function storageSpecOf(domain: Pick<StorageDomain, 'id' | 'storageType' | 'address' | 'path'>): StorageSpec {
-  return { id: domain.id, kind: domain.storageType, address: domain.address, path: domain.path };
-}
-
-export function volumeRefOf(disk: Pick<Disk, 'id' | 'format'>, domain: Pick<StorageDomain, 'id' | 'storageType' | 'address' | 'path'>): VolumeRef {
-  return { storage: storageSpecOf(domain), volumeId: disk.id, format: disk.format === 'cow' ? 'qcow2' : 'raw' };
-}
+import { placementNeeds, volumeRefOf, type DiskFacts, type PlacementNeeds } from '../rules/devices.js';
+import type { VmRecord } from './records.js';
 
 interface DiskRow {
   disk_id: string;
@@ -55,34 +35,55 @@ interface NicRow {
   mtu: number | null;
 }
 
+interface Devices {
+  disks: DiskDevice[];
+  nics: NicDevice[];
+  /** Placement facts of each disk as read, with the storage domain's id. */
+  diskFacts: Array<DiskFacts & { id: string; storageDomainId: string }>;
+}
+
 /**
  * The devices of each VM as hosts need them (disks with their volumes, NICs
- * with their networks) and where they let the VM run. They are read once per
- * VM and remembered; every service that changes disks, attachments, NICs,
- * networks or storage domains reports it here, so a start costs no query
- * while nothing changed.
+ * with their networks) and where they let the VM run.
+ *
+ * Devices are read once per VM and remembered. Whoever writes rows that
+ * change a VM's devices (attachments, NICs, networks, storage domains) calls
+ * `changed`/`changedAll` after the write; a read that began before such a
+ * call is not remembered, so a change is never hidden by a read that raced
+ * it.
+ *
+ * Disk locks and closing storage domains are held here, in memory, and take
+ * effect at once: a disk is locked (say for a template copy or its removal)
+ * before its row says so and unlocked only after its row says so, and a
+ * storage domain is closing from the moment its deactivation begins; a VM
+ * with such a disk cannot start meanwhile.
  */
 export class VmDevices {
   private readonly known = new Map<string, Devices>();
+  private generation = 0;
+  private readonly lockedDisks = new Map<string, string>();
+  private readonly closingDomains = new Set<string>();
 
   constructor(private readonly orm: Orm) {}
 
-  /** Forgets what is known about one VM's devices. */
-  changedVm(vmId: string): void {
+  /** Forgets what is known about one VM's devices; call after writing rows that change them. */
+  changed(vmId: string): void {
+    this.generation++;
     this.known.delete(vmId);
   }
 
-  /** Forgets every VM's devices, after a change that may concern many VMs. */
+  /** Forgets every VM's devices; call after writing rows that may change many VMs' devices. */
   changedAll(): void {
+    this.generation++;
     this.known.clear();
   }
 
-  /** Records that a VM has no devices, as a new VM without a template's devices has. */
+  /** Records that a new VM has no devices. */
   noDevices(vmId: string): void {
-    this.known.set(vmId, { disks: [], nics: [], needs: { hostId: null, blocker: null } });
+    this.known.set(vmId, { disks: [], nics: [], diskFacts: [] });
   }
 
-  async specOf(vm: Vm): Promise<VmSpec> {
+  async specOf(vm: VmRecord): Promise<VmSpec> {
     const { disks, nics } = await this.devicesOf(vm.id);
     return {
       id: vm.id,
@@ -99,21 +100,81 @@ export class VmDevices {
   }
 
   async placementOf(vmId: string): Promise<PlacementNeeds> {
-    return (await this.devicesOf(vmId)).needs;
+    const { diskFacts } = await this.devicesOf(vmId);
+    return placementNeeds(
+      diskFacts.map((disk) => ({
+        ...disk,
+        status: this.lockedDisks.has(disk.id) ? 'locked' : disk.status,
+        storageDomainStatus: this.closingDomains.has(disk.storageDomainId) ? 'closing' : disk.storageDomainStatus,
+      })),
+    );
+  }
+
+  /** The ids of the VM's active disks. */
+  async diskIdsOf(vmId: string): Promise<string[]> {
+    return (await this.devicesOf(vmId)).diskFacts.map((disk) => disk.id);
+  }
+
+  /**
+   * Locks disks for `holder` (a task, say): at once in memory, then in their
+   * rows. Refuses a disk that is locked already.
+   */
+  async lockDisks(diskIds: readonly string[], holder: string): Promise<void> {
+    const taken = diskIds.find((id) => this.lockedDisks.has(id));
+    if (taken) throw conflict(`disk ${taken} is locked by ${this.lockedDisks.get(taken)}`);
+    for (const id of diskIds) this.lockedDisks.set(id, holder);
+    try {
+      await this.writeDiskStatus(diskIds, 'locked');
+    } catch (error) {
+      for (const id of diskIds) this.lockedDisks.delete(id);
+      throw error;
+    }
+  }
+
+  /** Unlocks disks, leaving them `status` (`ok`, or `illegal` when what held them failed them): first in their rows, then in memory. */
+  async unlockDisks(diskIds: readonly string[], status: 'ok' | 'illegal'): Promise<void> {
+    await this.writeDiskStatus(diskIds, status);
+    for (const id of diskIds) this.lockedDisks.delete(id);
+    this.changedAll();
+  }
+
+  /** Forgets locks of disks whose rows were deleted. */
+  disksRemoved(diskIds: readonly string[]): void {
+    for (const id of diskIds) this.lockedDisks.delete(id);
+    this.changedAll();
+  }
+
+  /** Marks a storage domain as leaving service: VMs with disks on it cannot start from now on. */
+  closeDomain(storageDomainId: string): void {
+    this.closingDomains.add(storageDomainId);
+  }
+
+  /** Ends what `closeDomain` began, after the domain's row got its new status (or kept its old one). */
+  domainSettled(storageDomainId: string): void {
+    this.closingDomains.delete(storageDomainId);
+    this.changedAll();
+  }
+
+  private async writeDiskStatus(diskIds: readonly string[], status: string): Promise<void> {
+    if (diskIds.length === 0) return;
+    await runStatement(this.orm, `update disks set status = ?, updated_at = ? where id in (${diskIds.map(() => '?').join(', ')})`, [status, Date.now(), ...diskIds]);
   }
 
   private async devicesOf(vmId: string): Promise<Devices> {
     const cached = this.known.get(vmId);
     if (cached) return cached;
+    const began = this.generation;
     const [diskRows, nicRows] = await Promise.all([
-      selectRows<DiskRow>(this.orm, 
+      selectRows<DiskRow>(
+        this.orm,
         `select d.id as disk_id, d.name as disk_name, d.format, d.status as disk_status, a.disk_interface, a.bootable, a.read_only,
                 s.id as sd_id, s.name as sd_name, s.storage_type, s.address, s.path, s.host_id as sd_host_id, s.status as sd_status
            from disk_attachments a join disks d on d.id = a.disk_id join storage_domains s on s.id = d.storage_domain_id
           where a.vm_id = ? and a.active = ? order by a.bootable desc, a.created_at, a.id`,
         [vmId, true],
       ),
-      selectRows<NicRow>(this.orm, 
+      selectRows<NicRow>(
+        this.orm,
         `select n.id, n.name, n.mac, n.nic_interface, n.linked, w.id as network_id, w.name as network_name, w.vlan_id, w.mtu
            from nics n left join vnic_profiles p on p.id = n.vnic_profile_id left join networks w on w.id = p.network_id
           where n.vm_id = ? and n.plugged = ? order by n.name, n.id`,
@@ -136,25 +197,18 @@ export class VmDevices {
         network: row.network_id ? { id: row.network_id, name: row.network_name!, vlanId: row.vlan_id, mtu: Number(row.mtu ?? 0) } : null,
         linked: Boolean(row.linked),
       })),
-      needs: needsOf(diskRows),
+      diskFacts: diskRows.map((row) => ({
+        id: row.disk_id,
+        name: row.disk_name,
+        status: row.disk_status,
+        storageDomainId: row.sd_id,
+        storageDomainName: row.sd_name,
+        storageDomainStatus: row.sd_status,
+        storageType: row.storage_type,
+        localHostId: row.sd_host_id,
+      })),
     };
-    this.known.set(vmId, devices);
+    if (this.generation === began) this.known.set(vmId, devices);
     return devices;
   }
-}
-
-function needsOf(rows: DiskRow[]): PlacementNeeds {
-  let hostId: string | null = null;
-  for (const row of rows) {
-    if (row.disk_status !== 'ok') return { hostId: null, blocker: `disk ${row.disk_name} is ${row.disk_status}` };
-    if (row.sd_status !== 'active') return { hostId: null, blocker: `storage domain ${row.sd_name} of disk ${row.disk_name} is ${row.sd_status}, not active` };
-    if (row.storage_type !== 'localfs') continue;
-    if (hostId && row.sd_host_id !== hostId) return { hostId: null, blocker: 'its disks are on the local storage of different hosts' };
-    hostId = row.sd_host_id;
-  }
-  return { hostId, blocker: null };
-}
-
-export function placementConflict(vm: Pick<Vm, 'name'>, needs: PlacementNeeds) {
-  return needs.blocker ? conflict(`VM ${vm.name} cannot start: ${needs.blocker}`) : undefined;
 }

@@ -1,9 +1,6 @@
-import type { Host, Vm } from '../db/entities.js';
-import { isRunning } from '../rules/power-states.js';
-import type { Records } from './records.js';
-import { conflict, unavailable } from '../rules/errors.js';
-import { placementConflict, type PlacementNeeds } from './devices.js';
-
+import { NotYet, conflict, unavailable } from '../rules/errors.js';
+import { placementConflict, type PlacementNeeds } from '../rules/devices.js';
+import type { HostRecord, Records, VmRecord } from './records.js';
 
 interface Reservation {
   hostId: string;
@@ -13,18 +10,18 @@ interface Reservation {
 /**
  * Chooses the host a VM starts on. A VM already defined on a host starts
  * there; one without a host goes to the responding host of its cluster with
- * the most free memory. Free memory is the host's memory less what Drover's
- * running VMs on it hold, less memory promised to starts still in flight.
+ * the most free memory. Free memory is the host's memory less what the
+ * active VMs on it hold, less memory promised to starts still in flight.
+ * While a host that could be chosen is `connecting` (it has not reported its
+ * domains since its session began), the choice waits for it (`NotYet`).
  */
 export class Placement {
   private readonly reservations = new Map<string, Reservation>();
+  private readonly reservedOn = new Map<string, number>();
 
-  constructor(
-    private readonly records: Records,
-    private readonly isConnected: (hostId: string) => boolean,
-  ) {}
+  constructor(private readonly records: Records) {}
 
-  reserve(taskId: string, vm: Vm, needs: PlacementNeeds): string {
+  reserve(taskId: string, vm: VmRecord, needs: PlacementNeeds): string {
     const blocked = placementConflict(vm, needs);
     if (blocked) throw blocked;
     if (vm.hostId && needs.hostId && vm.hostId !== needs.hostId) {
@@ -32,14 +29,15 @@ export class Placement {
     }
     const pinned = vm.hostId ?? needs.hostId;
     const candidates = pinned
-      ? [this.records.host(pinned)].filter((host): host is Host => host !== undefined)
+      ? [this.records.host(pinned)].filter((host): host is HostRecord => host !== undefined)
       : [...this.records.hosts.values()].filter((host) => host.clusterId === vm.clusterId);
-    const reachable = candidates.filter((host) => host.status === 'up' && this.isConnected(host.id));
+    const connecting = candidates.filter((host) => host.status === 'connecting');
+    if (connecting.length) throw new NotYet(this.records.nextHostChange(), `host ${connecting.map((host) => host.name).join(', ')} has not reported its VMs yet`);
+    const reachable = candidates.filter((host) => host.status === 'up' && this.records.isConnected(host.id));
     if (pinned && reachable.length === 0) throw unavailable(`host ${pinned} of VM ${vm.name} is not connected`);
-    const used = this.committedMemory();
-    let best: { host: Host; free: number } | undefined;
+    let best: { host: HostRecord; free: number } | undefined;
     for (const host of reachable) {
-      const free = host.memoryBytes - (used.get(host.id) ?? 0);
+      const free = host.memoryBytes - this.records.committedMemory(host.id) - (this.reservedOn.get(host.id) ?? 0);
       if (free >= vm.memoryBytes && (!best || free > best.free)) best = { host, free };
     }
     if (!best) {
@@ -47,20 +45,14 @@ export class Placement {
       throw conflict(`no host can run VM ${vm.name}: ${vm.memoryBytes} bytes of memory are not free on ${where}`);
     }
     this.reservations.set(taskId, { hostId: best.host.id, bytes: vm.memoryBytes });
+    this.reservedOn.set(best.host.id, (this.reservedOn.get(best.host.id) ?? 0) + vm.memoryBytes);
     return best.host.id;
   }
 
   release(taskId: string): void {
+    const reservation = this.reservations.get(taskId);
+    if (!reservation) return;
     this.reservations.delete(taskId);
-  }
-
-  private committedMemory(): Map<string, number> {
-    const used = new Map<string, number>();
-    const add = (hostId: string, bytes: number) => used.set(hostId, (used.get(hostId) ?? 0) + bytes);
-    for (const vm of this.records.vms.values()) {
-      if (isRunning(vm)) add(vm.hostId!, vm.memoryBytes);
-    }
-    for (const reservation of this.reservations.values()) add(reservation.hostId, reservation.bytes);
-    return used;
+    this.reservedOn.set(reservation.hostId, (this.reservedOn.get(reservation.hostId) ?? 0) - reservation.bytes);
   }
 }

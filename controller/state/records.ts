@@ -1,44 +1,89 @@
 import type { Orm } from '../db/orm.js';
 import { Host, Vm } from '../db/entities.js';
 import { reader, updateRow, updateRows } from '../db/store.js';
+import type { DomainStatus } from '../../shared/model.js';
+import type { DesiredState, HostStatus } from '../rules/states.js';
+import { isRunning } from '../rules/power-states.js';
+import { WriteBehind, type Urgency } from './write-behind.js';
 
-/** How long a change written behind may wait for others to share its statement. */
-const writeBehindMs = 50;
+export type VmRecord = Readonly<Vm>;
+export type HostRecord = Readonly<Host>;
+
+/** The VM columns this class writes; every other column is written through the ORM by whoever changes it, and then taken in here. */
+type LiveColumns = Pick<Vm, 'hostId' | 'powerState' | 'powerStateAt' | 'desiredState' | 'allocatedTo'>;
 
 /**
- * The controller's in-memory copy of every VM and host row. The controller is
- * the only writer of these tables; every write goes to the database first and
- * then here, except the changes `writeVmBehind` takes, so reads on hot paths
- * (a VM's status, placement, task planning) need no query.
+ * The one owner of the VM and host rows: every VM and host is kept in
+ * memory, so reading one, its status, or planning and placing a task costs
+ * no query. Callers get read-only records and change them only through the
+ * named writes below, each of which says what it means (a domain reported,
+ * a desired state asked, a host registered...).
+ *
+ * Where a VM is defined (`hostId`) is durable before anything relies on it:
+ * a task that sends a VM to a host records the host on the VM in the same
+ * statement that stores the task (a trigger, migration `vm_locations`), so a
+ * VM is on record on the host before the command that may define it there
+ * is sent; reports that move a VM are written at the next turn of the event
+ * loop, and a placement of a VM waits for its location's write. Power states
+ * reported by hosts and desired states are written behind (see WriteBehind):
+ * every agent sends its full inventory again when its session starts, which
+ * also happens after a controller restart, and until a host has done so its
+ * status is `connecting` and its VMs' states are not trusted (their status is
+ * `unknown`, and tasks on them wait).
  */
 export class Records {
-  readonly vms = new Map<string, Vm>();
-  readonly hosts = new Map<string, Host>();
-  private readonly pendingVmWrites = new Map<string, Partial<Vm>>();
+  private readonly vmRows = new Map<string, Vm>();
+  private readonly hostRows = new Map<string, Host>();
   private readonly revisions = new Map<string, number>();
   private clock = 0;
-  private flushing?: Promise<void>;
-  private batchInFlight?: Promise<void>;
-  private batchWrites?: Map<string, Partial<Vm>>;
-  private flushTimer?: NodeJS.Timeout;
+  /** The memory held by active VMs, by host. */
+  private readonly committed = new Map<string, number>();
+  private readonly sessions = new Set<string>();
+  private readonly reportedHosts = new Set<string>();
+  private readonly connectingSince = new Map<string, number>();
+  private hostChange = deferred();
+  private readonly writes: WriteBehind;
 
   constructor(
     private readonly orm: Orm,
-    private readonly onWriteError: (error: unknown) => void = () => undefined,
-  ) {}
+    onWriteError: (error: unknown, rows: number) => void = () => undefined,
+  ) {
+    this.writes = new WriteBehind((patches) => updateRows(orm, 'vms', 'id', patches), onWriteError);
+  }
 
+  /**
+   * Reads every VM and host. A host is `connecting` until its agent's next
+   * session has sent its inventory, however it was left by the previous run.
+   */
   async load(): Promise<void> {
     const em = reader(this.orm);
-    for (const vm of await em.find(Vm, {})) this.vms.set(vm.id, detached(Vm, vm));
-    for (const host of await em.find(Host, {})) this.hosts.set(host.id, detached(Host, host));
+    for (const vm of await em.find(Vm, {})) this.takeVm(detached(Vm, vm));
+    const now = Date.now();
+    for (const host of await em.find(Host, {})) {
+      const record = detached(Host, host);
+      if (record.status === 'up') {
+        await updateRow(this.orm, 'hosts', 'id', record.id, { status: 'connecting', updatedAt: now });
+        record.status = 'connecting';
+      }
+      if (record.status === 'connecting') this.connectingSince.set(record.id, now);
+      this.hostRows.set(record.id, record);
+    }
   }
 
-  vm(id: string): Vm | undefined {
-    return this.vms.get(id);
+  get vms(): ReadonlyMap<string, VmRecord> {
+    return this.vmRows;
   }
 
-  host(id: string | null): Host | undefined {
-    return id ? this.hosts.get(id) : undefined;
+  get hosts(): ReadonlyMap<string, HostRecord> {
+    return this.hostRows;
+  }
+
+  vm(id: string): VmRecord | undefined {
+    return this.vmRows.get(id);
+  }
+
+  host(id: string | null): HostRecord | undefined {
+    return id ? this.hostRows.get(id) : undefined;
   }
 
   /** A number that changes whenever the VM's record changes, and is never reused. */
@@ -46,96 +91,220 @@ export class Records {
     return this.revisions.get(id) ?? 0;
   }
 
-  /** Takes in a VM row read and written through the ORM; changes still being written behind stay on top of it. */
-  putVm(vm: Vm): void {
-    this.vms.set(vm.id, Object.assign(detached(Vm, vm), this.batchWrites?.get(vm.id), this.pendingVmWrites.get(vm.id)));
-    this.touch(vm.id);
+  /** The memory the active VMs on the host hold, by what the host last reported. */
+  committedMemory(hostId: string): number {
+    return this.committed.get(hostId) ?? 0;
   }
 
-  putHost(host: Host): void {
-    this.hosts.set(host.id, detached(Host, host));
+  /** Resolves once every change taken so far is in the database; rejects when a write of them failed (they are tried again). */
+  settled(): Promise<void> {
+    return this.writes.settled();
   }
 
-  dropVm(id: string): void {
-    this.vms.delete(id);
-    this.pendingVmWrites.delete(id);
-    this.revisions.delete(id);
-  }
+  // ---- VMs
 
-  dropHost(id: string): void {
-    this.hosts.delete(id);
-  }
-
-  async updateVm(id: string, patch: Partial<Vm>): Promise<void> {
-    const current = this.vms.get(id);
-    if (!current) return;
-    const pending = this.pendingVmWrites.get(id);
-    if (pending) for (const key of Object.keys(patch)) delete pending[key as keyof Vm];
-    await this.batchInFlight;
-    await this.write('vms', id, patch);
-    Object.assign(current, patch);
-    this.touch(id);
+  /** Takes in a VM just inserted through the ORM. */
+  vmCreated(vm: Vm): void {
+    this.takeVm(detached(Vm, vm));
   }
 
   /**
-   * Applies a change that needs no durability of its own at once, and writes
-   * it behind: within writeBehindMs, or as soon as a reader of the table asks
-   * for it through `settled`. Changes of many VMs go out in one statement, and
-   * repeated changes of one VM in one row update. Hypervisor reports (power
-   * state, host) are sent again in full by every agent when it reconnects,
-   * which also happens after a controller restart; a desired state is what
-   * the VM's latest accepted task asked for.
+   * Takes in a VM row whose settings were just written through the ORM. Its
+   * live columns (location, power and desired state, allocation) stay as
+   * this class has them.
    */
-  writeVmBehind(id: string, patch: Partial<Vm>, condition?: { hostId: string }): void {
-    const current = this.vms.get(id);
-    if (!current || (condition && current.hostId !== condition.hostId)) return;
-    Object.assign(current, patch);
-    this.touch(id);
-    this.pendingVmWrites.set(id, { ...this.pendingVmWrites.get(id), ...patch });
-    this.flushTimer ??= setTimeout(() => this.flushSoon(), writeBehindMs).unref();
+  vmSettingsChanged(vm: Vm): void {
+    const current = this.vmRows.get(vm.id);
+    if (!current) return;
+    const row = detached(Vm, vm);
+    const live: LiveColumns = { hostId: current.hostId, powerState: current.powerState, powerStateAt: current.powerStateAt, desiredState: current.desiredState, allocatedTo: current.allocatedTo };
+    this.replaceVm(current, Object.assign(row, live));
   }
 
-  /** Resolves once every change taken so far is written. */
-  async settled(): Promise<void> {
-    this.flushSoon();
-    while (this.flushing) await this.flushing;
+  /** Forgets a VM whose row was deleted. */
+  vmRemoved(id: string): void {
+    const current = this.vmRows.get(id);
+    if (current) this.account(current, -1);
+    this.vmRows.delete(id);
+    this.revisions.delete(id);
+    this.writes.drop(id);
   }
 
-  private flushSoon(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.pendingVmWrites.size) this.flushing ??= this.flushReports();
+  /** Records what the VM's latest accepted action asks for. */
+  desiredStateAsked(id: string, desiredState: DesiredState): void {
+    this.changeVm(id, { desiredState }, 'behind');
   }
 
-  private async flushReports(): Promise<void> {
-    try {
-      while (this.pendingVmWrites.size) {
-        this.batchWrites = new Map(this.pendingVmWrites);
-        this.pendingVmWrites.clear();
-        this.batchInFlight = updateRows(this.orm, 'vms', 'id', this.batchWrites).catch(this.onWriteError);
-        await this.batchInFlight;
-      }
-    } finally {
-      this.batchInFlight = undefined;
-      this.batchWrites = undefined;
-      this.flushing = undefined;
+  /** Hands a pool VM to a user, or frees it (null), durably. */
+  async allocate(id: string, userId: string | null): Promise<void> {
+    this.changeVm(id, { allocatedTo: userId }, 'soon');
+    await this.writes.settled();
+  }
+
+  /**
+   * Takes in that a task sent the VM to a host: the task's row, stored
+   * already, recorded the host on the VM in the same statement when the VM
+   * had none (migration `vm_locations`).
+   */
+  sentTo(vmId: string, hostId: string): void {
+    const vm = this.vmRows.get(vmId);
+    if (vm && vm.hostId === null) this.replaceVm(vm, { ...vm, hostId });
+  }
+
+  /** Resolves once the database has the VM's location as this class has it. */
+  async locationWritten(vmId: string): Promise<void> {
+    if (this.writes.isPending(vmId, 'hostId')) await this.writes.settled();
+  }
+
+  /**
+   * The power states on record for a host's VMs are not to be trusted any
+   * more: the host has not reported since the controller started, and now
+   * stopped responding. Where they are stays on record.
+   */
+  powerStatesUnknown(hostId: string): void {
+    for (const vm of this.vmRows.values()) {
+      if (vm.hostId === hostId && vm.powerState !== null) this.changeVm(vm.id, { powerState: null, powerStateAt: Date.now() }, 'behind');
     }
   }
 
-  async updateHost(id: string, patch: Partial<Host>): Promise<void> {
-    const current = this.hosts.get(id);
-    if (!current) return;
-    await this.write('hosts', id, patch);
-    Object.assign(current, patch);
+  /** Whether the host has sent its inventory since the controller started. */
+  hasReported(hostId: string): boolean {
+    return this.reportedHosts.has(hostId);
+  }
+
+  /** A host's full list of domains: managed ones it lists are defined there in that state, and VMs on record there that it does not list are not. */
+  inventoryReported(hostId: string, domains: DomainStatus[]): void {
+    this.reportedHosts.add(hostId);
+    const managed = new Map(domains.filter((domain) => domain.managed).map((domain) => [domain.uuid, domain]));
+    const now = Date.now();
+    for (const vm of this.vmRows.values()) {
+      const domain = managed.get(vm.id);
+      if (domain) {
+        if (vm.hostId !== hostId || vm.powerState !== domain.state) this.reportLocation(vm, { hostId, powerState: domain.state, powerStateAt: now });
+      } else if (vm.hostId === hostId) {
+        this.reportLocation(vm, { hostId: null, powerState: null, powerStateAt: now });
+      }
+    }
+  }
+
+  /** A host reports one managed domain's state, by a change or by a command's outcome. */
+  domainReported(hostId: string, domain: DomainStatus): void {
+    const vm = this.vmRows.get(domain.uuid);
+    if (!vm || !domain.managed) return;
+    if (vm.hostId === hostId && vm.powerState === domain.state) return;
+    this.reportLocation(vm, { hostId, powerState: domain.state, powerStateAt: Date.now() });
+  }
+
+  /** A host reports that a domain is no longer defined there. */
+  domainGone(hostId: string, uuid: string): void {
+    const vm = this.vmRows.get(uuid);
+    if (!vm || vm.hostId !== hostId) return;
+    this.reportLocation(vm, { hostId: null, powerState: null, powerStateAt: Date.now() });
+  }
+
+  private reportLocation(vm: Vm, change: Pick<Vm, 'hostId' | 'powerState' | 'powerStateAt'>): void {
+    this.changeVm(vm.id, change, change.hostId === vm.hostId ? 'behind' : 'soon');
+  }
+
+  private changeVm(id: string, change: Partial<LiveColumns>, urgency: Urgency): void {
+    const vm = this.vmRows.get(id);
+    if (!vm) return;
+    this.replaceVm(vm, { ...vm, ...change });
+    this.writes.change(id, change, urgency);
+  }
+
+  private takeVm(vm: Vm): void {
+    this.vmRows.set(vm.id, vm);
+    this.account(vm, 1);
+    this.touch(vm.id);
+  }
+
+  /** Changes a record in place: whoever holds it reads its current values. */
+  private replaceVm(current: Vm, next: Vm): void {
+    this.account(current, -1);
+    Object.assign(current, next);
+    this.account(current, 1);
+    this.touch(current.id);
+  }
+
+  private account(vm: Vm, sign: 1 | -1): void {
+    if (!isRunning(vm)) return;
+    this.committed.set(vm.hostId!, (this.committed.get(vm.hostId!) ?? 0) + sign * vm.memoryBytes);
   }
 
   private touch(id: string): void {
     this.revisions.set(id, ++this.clock);
   }
 
-  private write(table: string, id: string, patch: object): Promise<void> {
-    return updateRow(this.orm, table, 'id', id, patch);
+  // ---- hosts
+
+  /** Whether the host's agent has a session open. */
+  isConnected(hostId: string): boolean {
+    return this.sessions.has(hostId);
   }
+
+  /** When the host became `connecting`, if it is. */
+  connectingSinceOf(hostId: string): number | undefined {
+    return this.connectingSince.get(hostId);
+  }
+
+  /** Takes in a host row just written through the ORM by its agent's hello; its session is open and it is `connecting` until its inventory arrives. */
+  hostRegistered(host: Host): void {
+    const record = detached(Host, host);
+    const current = this.hostRows.get(record.id);
+    if (current) Object.assign(current, record);
+    else this.hostRows.set(record.id, record);
+    this.sessions.add(record.id);
+    this.connectingSince.set(record.id, Date.now());
+    this.hostChanged();
+  }
+
+  hostDisconnected(hostId: string): void {
+    this.sessions.delete(hostId);
+  }
+
+  /** Changes a host's status (and what else the patch holds), durably. */
+  async hostStatus(hostId: string, status: HostStatus, patch: Partial<Host> = {}): Promise<void> {
+    await this.updateHost(hostId, { ...patch, status, updatedAt: Date.now() });
+    if (status === 'connecting') this.connectingSince.set(hostId, Date.now());
+    else this.connectingSince.delete(hostId);
+    this.hostChanged();
+  }
+
+  async hostSeen(hostId: string, at: number): Promise<void> {
+    await this.updateHost(hostId, { lastSeenAt: at });
+  }
+
+  hostRemoved(id: string): void {
+    this.hostRows.delete(id);
+    this.sessions.delete(id);
+    this.connectingSince.delete(id);
+    this.hostChanged();
+  }
+
+  /** Resolves at the next change of any host's status. */
+  nextHostChange(): Promise<void> {
+    return this.hostChange.promise;
+  }
+
+  private async updateHost(id: string, patch: Partial<Host>): Promise<void> {
+    if (!this.hostRows.has(id)) return;
+    await updateRow(this.orm, 'hosts', 'id', id, patch);
+    const current = this.hostRows.get(id);
+    if (current) Object.assign(current, patch);
+  }
+
+  private hostChanged(): void {
+    const { resolve } = this.hostChange;
+    this.hostChange = deferred();
+    resolve();
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
 }
 
 function detached<T extends object>(type: new () => T, source: T): T {

@@ -1,8 +1,7 @@
-import type { Vm } from '../db/entities.js';
 import type { HostCommand } from '../../shared/model.js';
 import type { AgentHub } from '../agents/agent-hub.js';
-import { unavailable } from '../rules/errors.js';
-import type { Records } from '../state/records.js';
+import { NotYet, unavailable } from '../rules/errors.js';
+import type { Records, VmRecord } from '../state/records.js';
 import type { VmDevices } from '../state/devices.js';
 import { outcomeError } from '../rules/outcomes.js';
 import { isRunning } from '../rules/power-states.js';
@@ -34,6 +33,8 @@ export class DeviceSync {
     const vm = this.records.vm(vmId);
     const hostId = vm?.hostId;
     if (!vm || !hostId) return this.committed(vmId, commit);
+    const host = this.records.host(hostId);
+    if (host?.status === 'connecting') throw new NotYet(this.records.nextHostChange(), `host ${host.name} of VM ${vm.name} has not reported its domains yet`);
     if (!this.hub.isConnected(hostId)) throw unavailable(`host ${hostId} of VM ${vm.name} is not connected`);
     const live = isRunning(vm) && device.plugging !== 'none';
     if (live && device.plugging === 'unplug') {
@@ -59,11 +60,11 @@ export class DeviceSync {
 
   private async committed(vmId: string, work: () => Promise<void>): Promise<void> {
     await work();
-    this.devices.changedVm(vmId);
+    this.devices.changed(vmId);
   }
 
-  private async specOf(vm: Vm) {
-    this.devices.changedVm(vm.id);
+  private async specOf(vm: VmRecord) {
+    this.devices.changed(vm.id);
     return this.devices.specOf(vm);
   }
 

@@ -5,7 +5,7 @@ import type { AgentHub } from '../agents/agent-hub.js';
 import { unavailable } from '../rules/errors.js';
 import type { Records } from '../state/records.js';
 import { selectRows } from '../db/store.js';
-import { storageSpecOf, volumeRefOf } from '../state/devices.js';
+import { storageSpecOf, volumeRefOf } from '../rules/devices.js';
 import { outcomeError } from '../rules/outcomes.js';
 
 /**

@@ -4,7 +4,8 @@ import type { StorageUsage, VolumeSpec } from '../../shared/model.js';
 import { conflict, notFound } from '../rules/errors.js';
 import type { Records } from '../state/records.js';
 import { inTransaction, reader, updateRow, selectRows, runStatement } from '../db/store.js';
-import { volumeRefOf, type VmDevices } from '../state/devices.js';
+import { volumeRefOf } from '../rules/devices.js';
+import type { VmDevices } from '../state/devices.js';
 import type { DeviceSync } from './device-sync.js';
 import { isRunning } from '../rules/power-states.js';
 import type { StorageAccess } from './storage-access.js';
@@ -24,13 +25,22 @@ export class StorageDomainRunner implements TaskRunner {
     private readonly access: StorageAccess,
     private readonly devices: VmDevices,
     private readonly recordUsage: (usage: StorageUsage) => Promise<void>,
+    private readonly busy: (objectId: string) => boolean,
   ) {}
 
   async run(task: Task): Promise<void> {
     const domain = await domainOf(this.orm, task.objectId);
-    if (task.action === 'activate') await this.activate(task, domain);
-    else await this.deactivate(task, domain);
-    this.devices.changedAll();
+    if (task.action === 'activate') {
+      await this.activate(task, domain);
+      this.devices.changedAll();
+      return;
+    }
+    this.devices.closeDomain(domain.id);
+    try {
+      await this.deactivate(task, domain);
+    } finally {
+      this.devices.domainSettled(domain.id);
+    }
   }
 
   private async activate(task: Task, domain: StorageDomain): Promise<void> {
@@ -45,8 +55,8 @@ export class StorageDomainRunner implements TaskRunner {
 
   private async deactivate(task: Task, domain: StorageDomain): Promise<void> {
     const users = await selectRows<{ vm_id: string }>(this.orm, 'select distinct a.vm_id from disk_attachments a join disks d on d.id = a.disk_id where d.storage_domain_id = ? and a.vm_id is not null', [domain.id]);
-    const running = users.map((row) => this.records.vm(row.vm_id)).find((vm) => vm && isRunning(vm));
-    if (running) throw conflict(`VM ${running.name} runs with a disk on storage domain ${domain.name}; stop it first`);
+    const running = users.map((row) => this.records.vm(row.vm_id)).find((vm) => vm && (isRunning(vm) || this.busy(vm.id)));
+    if (running) throw conflict(`VM ${running.name} runs, or is being acted on, with a disk on storage domain ${domain.name}; stop it first`);
     await updateRow(this.orm, 'storage_domains', 'id', domain.id, { status: 'maintenance', updatedAt: Date.now() });
     for (const host of await this.access.reachingHosts(domain)) await this.access.release(`${task.id}:${host.id}`, task.id, domain, host);
   }
@@ -67,6 +77,7 @@ export class DiskVolumes {
   constructor(
     private readonly orm: Orm,
     private readonly access: StorageAccess,
+    private readonly devices: VmDevices,
     private readonly recordUsage: (usage: StorageUsage) => Promise<void>,
   ) {}
 
@@ -108,6 +119,7 @@ export class DiskVolumes {
     const host = await this.access.hostFor(domain);
     const usage = await this.access.deleteVolume(commandId, taskId, host, disk, domain);
     await runStatement(this.orm, 'delete from disks where id = ?', [disk.id]);
+    this.devices.disksRemoved([disk.id]);
     if (usage) await this.recordUsage(usage);
   }
 }

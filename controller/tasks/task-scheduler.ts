@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
 import { Task, type TaskObjectType, type TaskState } from '../db/entities.js';
-import { ServiceError, notFound } from '../rules/errors.js';
+import { terminalTaskStates } from '../rules/states.js';
+import { NotYet, ServiceError, notFound } from '../rules/errors.js';
 import { insertRow, reader, updateRow } from '../db/store.js';
 
 /**
@@ -11,6 +12,13 @@ import { insertRow, reader, updateRow } from '../db/store.js';
  * of its actions, in order per object; `run` may be called again for a task
  * after a controller restart, so it must be safe to repeat (commands reuse
  * ids derived from the task id, which agents answer once).
+ *
+ * `plan` and `run` may throw NotYet when what the task needs is not known
+ * yet (a host has not reported since its session began, say): the task then
+ * waits, still queued and cancellable, until the NotYet's promise resolves,
+ * and is planned (or run) again. A NotYet must resolve in bounded time; the
+ * hosts' promises do, since a host that stays `connecting` becomes
+ * `non_responsive`.
  */
 export interface TaskRunner {
   /**
@@ -20,6 +28,8 @@ export interface TaskRunner {
    * stored).
    */
   plan?(task: Task): void | Promise<void>;
+  /** Takes in that the task's row holds its plan: its host and command are on record. */
+  stored?(task: Task): void;
   /** Performs the task; a ServiceError fails it with that error. */
   run(task: Task): Promise<void>;
   /** Frees what `plan` reserved; called once the task ended or was not stored. */
@@ -37,10 +47,8 @@ export interface TaskRequest {
   correlationId?: string | null;
 }
 
-const terminal: ReadonlySet<TaskState> = new Set(['finished', 'failed', 'cancelled']);
-
 export function isTerminal(task: Task): boolean {
-  return terminal.has(task.state);
+  return terminalTaskStates.has(task.state);
 }
 
 export function paramsOf<T>(task: Task): T {
@@ -107,10 +115,13 @@ export class TaskScheduler {
     queue.push(task);
     this.queues.set(task.objectId, queue);
     try {
-      if (idle) await this.prepare(task, runner);
+      if (idle) await this.prepare(task, runner).catch((error: unknown) => {
+        if (!(error instanceof NotYet)) throw error;
+      });
       const insert = insertRow(this.orm, 'tasks', task);
       this.storing.set(task, insert.catch(() => undefined));
       await insert;
+      if (task.state === 'running') runner.stored?.(task);
     } catch (error) {
       queue.splice(queue.indexOf(task), 1);
       runner.release?.(task);
@@ -211,16 +222,33 @@ export class TaskScheduler {
     task.startedAt = Date.now();
   }
 
+  /** Runs `step` until it does not answer NotYet, waiting for each NotYet; false when the task was cancelled meanwhile. */
+  private async whenReady(task: Task, step: () => Promise<void>): Promise<boolean> {
+    for (;;) {
+      try {
+        await step();
+        return true;
+      } catch (error) {
+        if (!(error instanceof NotYet)) throw error;
+        this.log.info({ task: task.id, reason: error.message }, 'task waits');
+        await error.until;
+        if (this.stopping || isTerminal(task)) return false;
+      }
+    }
+  }
+
   private async execute(task: Task): Promise<void> {
     let runner: TaskRunner | undefined;
     let failure: ServiceError | undefined;
     try {
       runner = this.runnerOf(task.objectType, task.action);
+      const planner = runner;
       if (task.state === 'queued') {
-        await this.prepare(task, runner);
+        if (!(await this.whenReady(task, () => this.prepare(task, planner)))) return;
         await updateRow(this.orm, 'tasks', 'id', task.id, { state: 'running', startedAt: task.startedAt, hostId: task.hostId, commandKind: task.commandKind });
+        runner.stored?.(task);
       }
-      await runner.run(task);
+      if (!(await this.whenReady(task, () => planner.run(task)))) return;
     } catch (error) {
       failure = error instanceof ServiceError ? error : new ServiceError('failed', 'Operation Failed', String((error as Error)?.message ?? error));
       if (!(error instanceof ServiceError)) this.log.error({ err: error, task: task.id }, 'task failed unexpectedly');

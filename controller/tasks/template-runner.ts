@@ -2,6 +2,7 @@ import type { Orm } from '../db/orm.js';
 import { Disk, type Task } from '../db/entities.js';
 import { reader, updateRow, runStatement } from '../db/store.js';
 import type { DiskVolumes } from './storage-runners.js';
+import type { VmDevices } from '../state/devices.js';
 import { paramsOf, type TaskRunner } from './task-scheduler.js';
 
 /** The parameters of a template's `create` task: which disk of the VM each template disk copies. */
@@ -15,6 +16,7 @@ export class TemplateRunner implements TaskRunner {
   constructor(
     private readonly orm: Orm,
     private readonly volumes: DiskVolumes,
+    private readonly devices: VmDevices,
   ) {}
 
   async run(task: Task): Promise<void> {
@@ -30,7 +32,7 @@ export class TemplateRunner implements TaskRunner {
       await updateRow(this.orm, 'templates', 'id', task.objectId, { status: 'illegal', updatedAt: Date.now() });
       throw error;
     } finally {
-      for (const copy of params.copies) await updateRow(this.orm, 'disks', 'id', copy.copyOfDiskId, { status: 'ok' });
+      await this.devices.unlockDisks(params.copies.map((copy) => copy.copyOfDiskId), 'ok');
     }
   }
 

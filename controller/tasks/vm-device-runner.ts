@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
-import { Cluster, Disk, DiskAttachment, Host, Nic, StorageDomain, type DiskInterface, type NicInterface, type Task, type Vm } from '../db/entities.js';
+import { Cluster, Disk, DiskAttachment, Host, Nic, StorageDomain, type DiskInterface, type NicInterface, type Task } from '../db/entities.js';
 import { conflict, notFound } from '../rules/errors.js';
 import type { MacAddresses } from './mac-addresses.js';
-import type { Records } from '../state/records.js';
+import type { Records, VmRecord } from '../state/records.js';
 import { inTransaction, reader, runStatement, selectRows } from '../db/store.js';
 import type { VmDevices } from '../state/devices.js';
 import { isRunning } from '../rules/power-states.js';
@@ -96,11 +96,11 @@ export class VmDeviceRunner implements TaskRunner {
           return await this.createDisks(task, paramsOf<CreateDisksParams>(task));
       }
     } finally {
-      this.devices.changedVm(vm.id);
+      this.devices.changed(vm.id);
     }
   }
 
-  private async attachDisk(task: Task, vm: Vm, params: AttachDiskParams): Promise<void> {
+  private async attachDisk(task: Task, vm: VmRecord, params: AttachDiskParams): Promise<void> {
     const em = reader(this.orm);
     if (params.newDisk && !(await em.findOne(Disk, { id: params.newDisk.id }))) {
       const now = Date.now();
@@ -137,7 +137,7 @@ export class VmDeviceRunner implements TaskRunner {
     }
   }
 
-  private async updateAttachment(task: Task, vm: Vm, params: UpdateAttachmentParams): Promise<void> {
+  private async updateAttachment(task: Task, vm: VmRecord, params: UpdateAttachmentParams): Promise<void> {
     const em = reader(this.orm);
     const attachment = await em.findOne(DiskAttachment, { diskId: params.diskId, vmId: vm.id });
     if (!attachment) throw notFound(`disk attachment of VM ${vm.name}:`, params.diskId);
@@ -154,7 +154,7 @@ export class VmDeviceRunner implements TaskRunner {
     await this.sync.change(this.step(task), vm.id, { id: params.diskId, plugging }, () => write(after), () => write(before));
   }
 
-  private async detachDisk(task: Task, vm: Vm, diskId: string): Promise<void> {
+  private async detachDisk(task: Task, vm: VmRecord, diskId: string): Promise<void> {
     const em = reader(this.orm);
     const attachment = await em.findOne(DiskAttachment, { diskId, vmId: vm.id });
     if (!attachment) return;
@@ -167,7 +167,7 @@ export class VmDeviceRunner implements TaskRunner {
     );
   }
 
-  private async addNic(task: Task, vm: Vm, params: AddNicParams): Promise<void> {
+  private async addNic(task: Task, vm: VmRecord, params: AddNicParams): Promise<void> {
     const em = reader(this.orm);
     const cluster = await em.findOne(Cluster, { id: vm.clusterId });
     if (!cluster) throw notFound('cluster', vm.clusterId);
@@ -190,7 +190,7 @@ export class VmDeviceRunner implements TaskRunner {
     );
   }
 
-  private async updateNic(task: Task, vm: Vm, params: UpdateNicParams): Promise<void> {
+  private async updateNic(task: Task, vm: VmRecord, params: UpdateNicParams): Promise<void> {
     const em = reader(this.orm);
     const nic = await em.findOne(Nic, { id: params.nicId, vmId: vm.id });
     if (!nic) throw notFound(`NIC of VM ${vm.name}:`, params.nicId);
@@ -227,7 +227,7 @@ export class VmDeviceRunner implements TaskRunner {
     );
   }
 
-  private async removeNic(task: Task, vm: Vm, nicId: string): Promise<void> {
+  private async removeNic(task: Task, vm: VmRecord, nicId: string): Promise<void> {
     const em = reader(this.orm);
     const nic = await em.findOne(Nic, { id: nicId, vmId: vm.id });
     if (!nic) return;
@@ -251,7 +251,7 @@ export class VmDeviceRunner implements TaskRunner {
 }
 
 /** Refuses an attachment that cannot be: a disk that is not ok, a template's, attached elsewhere, or on another host's local storage. */
-export async function checkAttachable(em: EntityManager, vm: Vm, diskId: string, fields: Pick<AttachmentFields, 'bootable'>, attachmentId?: string): Promise<void> {
+export async function checkAttachable(em: EntityManager, vm: VmRecord, diskId: string, fields: Pick<AttachmentFields, 'bootable'>, attachmentId?: string): Promise<void> {
   const disk = await em.findOne(Disk, { id: diskId });
   if (!disk) throw notFound('disk', diskId);
   if (disk.templateId) throw conflict(`disk ${disk.name} belongs to a template and cannot be attached to a VM`);
@@ -272,7 +272,7 @@ export async function checkAttachable(em: EntityManager, vm: Vm, diskId: string,
  * local storage of another host (a VM never placed included), since such a
  * VM could start nowhere.
  */
-export async function checkLocalStorage(em: EntityManager, vm: Vm, diskName: string, domain: Pick<StorageDomain, 'storageType' | 'hostId'>, attachmentId?: string): Promise<void> {
+export async function checkLocalStorage(em: EntityManager, vm: VmRecord, diskName: string, domain: Pick<StorageDomain, 'storageType' | 'hostId'>, attachmentId?: string): Promise<void> {
   if (domain.storageType !== 'localfs' || !domain.hostId) return;
   const hostName = async (id: string) => (await em.findOne(Host, { id }))?.name ?? id;
   if (vm.hostId && domain.hostId !== vm.hostId) {
@@ -291,11 +291,11 @@ export async function checkLocalStorage(em: EntityManager, vm: Vm, diskName: str
   }
 }
 
-async function checkSingleBootable(em: EntityManager, vm: Vm, except?: string): Promise<void> {
+async function checkSingleBootable(em: EntityManager, vm: VmRecord, except?: string): Promise<void> {
   const bootable = await em.find(DiskAttachment, { vmId: vm.id, bootable: true });
   if (bootable.some((attachment) => attachment.id !== except)) throw conflict(`VM ${vm.name} already has a bootable disk`);
 }
 
-async function checkNicName(em: EntityManager, vm: Vm, name: string): Promise<void> {
+async function checkNicName(em: EntityManager, vm: VmRecord, name: string): Promise<void> {
   if (await em.count(Nic, { vmId: vm.id, name })) throw conflict(`VM ${vm.name} already has a NIC named ${name}`);
 }

@@ -1,19 +1,20 @@
-import { Task, Vm } from '../db/entities.js';
-import type { CommandOutcome, DomainCommandKind } from '../../shared/model.js';
+import type { Task } from '../db/entities.js';
+import type { DomainCommandKind } from '../../shared/model.js';
 import type { AgentHub } from '../agents/agent-hub.js';
-import { notFound } from '../rules/errors.js';
-import type { Records } from '../state/records.js';
-import type { VmDevices } from '../state/devices.js';
+import { NotYet, notFound } from '../rules/errors.js';
 import { outcomeError } from '../rules/outcomes.js';
+import { planAction, type VmAction } from '../rules/vm-actions.js';
+import type { Records, VmRecord } from '../state/records.js';
+import type { VmDevices } from '../state/devices.js';
 import type { Placement } from '../state/placement.js';
 import type { TaskRunner } from './task-scheduler.js';
-import { planAction, type VmAction } from '../rules/vm-actions.js';
 
 /**
  * Runs the lifecycle actions of VMs (start, stop, shutdown, suspend, resume,
  * reboot, remove): plans the command from the hypervisor-reported state,
- * places a VM that has no host, sends the command, and records the state the
- * agent reports back.
+ * places a VM that has no host, sends the command, and takes in what the
+ * host reports back. An action on a VM whose host has not reported its
+ * domains since its session began waits for that report.
  */
 export class VmLifecycleRunner implements TaskRunner {
   constructor(
@@ -21,14 +22,26 @@ export class VmLifecycleRunner implements TaskRunner {
     private readonly devices: VmDevices,
     private readonly hub: AgentHub,
     private readonly placement: Placement,
-    private readonly removal: (vm: Vm, task: Task) => Promise<void>,
+    private readonly removal: (vm: VmRecord, task: Task) => Promise<void>,
   ) {}
 
   async plan(task: Task): Promise<void> {
     const vm = this.vmOf(task);
-    const plan = planAction(task.action as VmAction, vm, this.records.host(vm.hostId)?.status);
+    const host = this.records.host(vm.hostId);
+    if (host?.status === 'connecting') throw new NotYet(this.records.nextHostChange(), `host ${host.name} of VM ${vm.name} has not reported its domains yet`);
+    const plan = planAction(task.action as VmAction, vm, host?.status);
     task.commandKind = plan.command;
-    task.hostId = plan.command === 'start' ? this.placement.reserve(task.id, vm, await this.devices.placementOf(vm.id)) : vm.hostId;
+    if (plan.command !== 'start') {
+      task.hostId = vm.hostId;
+      return;
+    }
+    const needs = await this.devices.placementOf(vm.id);
+    await this.records.locationWritten(vm.id);
+    task.hostId = this.placement.reserve(task.id, vm, needs);
+  }
+
+  stored(task: Task): void {
+    if (task.hostId) this.records.sentTo(task.objectId, task.hostId);
   }
 
   async run(task: Task): Promise<void> {
@@ -42,7 +55,7 @@ export class VmLifecycleRunner implements TaskRunner {
         vmId: vm.id,
         spec: command === 'start' || command === 'define' ? await this.devices.specOf(vm) : undefined,
       });
-      this.record(vm, command, outcome);
+      if (outcome.ok && command === 'undefine' && !outcome.domain) this.records.domainGone(hostId, vm.id);
       if (!outcome.ok) throw outcomeError(outcome);
     }
     if (task.action === 'remove') await this.removal(vm, task);
@@ -52,15 +65,10 @@ export class VmLifecycleRunner implements TaskRunner {
     this.placement.release(task.id);
   }
 
-  private vmOf(task: Task): Vm {
+  private vmOf(task: Task): VmRecord {
     const vm = this.records.vm(task.objectId);
     if (!vm) throw notFound('VM', task.objectId);
     return vm;
-  }
-
-  /** The domain's state in an outcome is taken in where every outcome arrives; an undefined domain's absence is recorded here. */
-  private record(vm: Vm, command: string, outcome: CommandOutcome): void {
-    if (outcome.ok && command === 'undefine' && !outcome.domain) this.records.writeVmBehind(vm.id, { hostId: null, powerState: null, powerStateAt: Date.now() });
   }
 }
 

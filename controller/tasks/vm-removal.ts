@@ -1,6 +1,6 @@
 import type { Orm } from '../db/orm.js';
-import { DiskAttachment, type Task, type Vm } from '../db/entities.js';
-import type { Records } from '../state/records.js';
+import { DiskAttachment, type Task } from '../db/entities.js';
+import type { Records, VmRecord } from '../state/records.js';
 import { reader, runStatement } from '../db/store.js';
 import type { VmDevices } from '../state/devices.js';
 import type { DiskVolumes } from './storage-runners.js';
@@ -21,7 +21,7 @@ export class VmRemoval {
     private readonly volumes: DiskVolumes,
   ) {}
 
-  async remove(vm: Vm, task: Task): Promise<void> {
+  async remove(vm: VmRecord, task: Task): Promise<void> {
     const { detachOnly } = paramsOf<RemoveVmParams>(task);
     const em = reader(this.orm);
     const attachments = await em.find(DiskAttachment, { vmId: vm.id });
@@ -29,7 +29,7 @@ export class VmRemoval {
     if (!detachOnly) for (const attachment of attachments) await this.volumes.remove(`${task.id}:${attachment.diskId}`, task.id, attachment.diskId);
     await runStatement(em, 'delete from nics where vm_id = ?', [vm.id]);
     await runStatement(em, 'delete from vms where id = ?', [vm.id]);
-    this.records.dropVm(vm.id);
-    this.devices.changedVm(vm.id);
+    this.records.vmRemoved(vm.id);
+    this.devices.changed(vm.id);
   }
 }

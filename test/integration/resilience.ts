@@ -1,6 +1,29 @@
-import type { TestFn } from 'ava';
-import { DomainState } from '@unraid/libvirt';
+import type { ExecutionContext, TestFn } from 'ava';
+import { DomainState, type Hypervisor } from '@unraid/libvirt';
 import { TestSystem, eventually, type DatabaseKind } from './harness.js';
+
+/** The ids of the domains a libvirt host runs (or holds paused), read from libvirt itself. */
+async function activeDomains(libvirt: Hypervisor): Promise<Set<string>> {
+  const active = new Set<string>();
+  for (const domain of await libvirt.connectListAllDomains()) {
+    const { state } = await libvirt.domainGetInfo(domain);
+    if (state === DomainState.RUNNING || state === DomainState.PAUSED || state === DomainState.BLOCKED) active.add(await libvirt.domainGetUUIDString(domain));
+  }
+  return active;
+}
+
+/** Fails when one of the VMs is active on more than one host, reading every host's libvirt; answers where each active one runs. */
+async function assertNoTwoCopies(t: ExecutionContext, system: TestSystem, names: string[], vms: string[]): Promise<Map<string, string>> {
+  const where = new Map<string, string>();
+  for (const name of names) {
+    for (const id of await activeDomains(system.host(name).daemon!.hypervisor)) {
+      if (!vms.includes(id)) continue;
+      t.false(where.has(id), `VM ${id} runs on ${where.get(id)} and on ${name}`);
+      where.set(id, name);
+    }
+  }
+  return where;
+}
 
 type Test = TestFn<unknown>;
 
@@ -71,5 +94,73 @@ export function resilienceSuite(test: Test, database: DatabaseKind): void {
     await system.waitForVmStatus(vmId, 'up');
     const executed = system.executedCommands('alpha');
     for (const id of taskIds) t.is(executed.filter((commandId) => commandId === id).length, 1, `task ${id} executed exactly once`);
+  });
+
+  test.serial(`[${database}] a controller killed while a host's agent is frozen never starts that host's VMs elsewhere; they are unknown until the host reports`, async (t) => {
+    const system = await TestSystem.start(database, { alpha: { daemon: true }, beta: { daemon: true } }, { heartbeatMs: 2000 });
+    t.teardown(() => system.close());
+    const vms: string[] = [];
+    for (let index = 0; index < 12; index++) vms.push(await system.api.createVm(`owned-${index}`, 128));
+    for (const id of vms) t.is((await system.api.action(id, 'start')).status, 200);
+    const before = await assertNoTwoCopies(t, system, ['alpha', 'beta'], vms);
+    const onBeta = vms.filter((id) => before.get(id) === 'beta');
+    const onAlpha = vms.filter((id) => before.get(id) === 'alpha');
+    t.true(onBeta.length > 0 && onAlpha.length > 0, `the VMs are spread over both hosts (${onAlpha.length} on alpha, ${onBeta.length} on beta)`);
+
+    system.signalAgent('beta', 'SIGSTOP');
+    await system.killController('SIGKILL');
+    await system.startController();
+
+    for (const id of onBeta) t.is(await system.api.vmStatus(id), 'unknown', 'a VM of the silent host is unknown');
+    t.is((await system.api.hosts()).find((host) => host.name === 'beta').status, 'connecting');
+    const waiting = await system.api.action(onBeta[0]!, 'start', { async: true });
+    t.is(waiting.status, 202, waiting.text);
+    const removal = await system.api.delete(`/vms/${onBeta[1] ?? onBeta[0]}?async=true`);
+    t.true(removal.status === 202 || removal.status === 503, `a removal waits, or is refused once the host is declared non-responsive: ${removal.text}`);
+    await system.waitForHostStatus('alpha', 'up');
+    for (const id of onAlpha) await system.waitForVmStatus(id, 'up');
+
+    await system.waitForHostStatus('beta', 'non_responsive', 15_000);
+    for (const id of onBeta) t.is(await system.api.vmStatus(id), 'unknown', 'still unknown once the host is declared non-responsive');
+    const startTask = await system.api.task(waiting.body.action.task.id);
+    t.is(startTask.status, 'failed', 'the waiting start failed once the host was declared non-responsive, and did not run elsewhere');
+    t.regex(startTask.fault?.detail ?? '', /not responding/);
+    const refused = await system.api.action(onBeta[0]!, 'start');
+    t.is(refused.status, 503, refused.text);
+    const removeRefused = await system.api.delete(`/vms/${onBeta[0]}`);
+    t.is(removeRefused.status, 503, removeRefused.text);
+    await assertNoTwoCopies(t, system, ['alpha', 'beta'], vms);
+    t.deepEqual([...(await activeDomains(system.host('alpha').daemon!.hypervisor))].filter((id) => onBeta.includes(id)), [], "no VM of the silent host started on the other host");
+
+    system.signalAgent('beta', 'SIGCONT');
+    await system.waitForHostStatus('beta', 'up', 20_000);
+    for (const id of onBeta) await system.waitForVmStatus(id, 'up');
+    const after = await assertNoTwoCopies(t, system, ['alpha', 'beta'], vms);
+    for (const id of vms) t.is(after.get(id), before.get(id), `VM ${id} runs where it ran`);
+    for (const id of vms) t.is((await system.api.vm(id)).host.id, await system.hostId(before.get(id)!));
+  });
+
+  test.serial(`[${database}] actions submitted right after a controller restart wait for the hosts to report instead of failing`, async (t) => {
+    const system = await TestSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 8192 } }, { heartbeatMs: 1000 });
+    t.teardown(() => system.close());
+    const vms: string[] = [];
+    for (let index = 0; index < 16; index++) vms.push(await system.api.createVm(`restart-${index}`, 128));
+    const running = vms.slice(0, 8);
+    const stopped = vms.slice(8);
+    for (const id of running) t.is((await system.api.action(id, 'start')).status, 200);
+    await system.killController('SIGKILL');
+    await system.startController();
+
+    const submitted = await Promise.all([
+      ...running.map((id) => system.api.action(id, 'stop', { async: true })),
+      ...stopped.map((id) => system.api.action(id, 'start', { async: true })),
+    ]);
+    for (const response of submitted) t.is(response.status, 202, response.text);
+    for (const response of submitted) {
+      const task = await system.api.task(response.body.action.task.id);
+      t.is(task.status, 'finished', `${task.action} of VM ${task.vm?.id}: ${JSON.stringify(task.fault ?? '')}`);
+    }
+    for (const id of running) t.is(await system.api.vmStatus(id), 'down');
+    for (const id of stopped) t.is(await system.api.vmStatus(id), 'up');
   });
 }

@@ -99,6 +99,7 @@ function parseXml(text: string, root: string): Doc {
     return {};
   }
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw invalid('XML documents with a DOCTYPE or entity declarations are refused');
+  if (xmlNestsDeeperThan(text, maxDocumentDepth)) throw invalid(`the XML body nests deeper than ${maxDocumentDepth} levels`);
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw invalid(`the XML body is malformed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
   let parsed: Record<string, unknown>;
@@ -115,4 +116,27 @@ function parseXml(text: string, root: string): Doc {
   if (Array.isArray(body)) throw invalid(`the document has ${body.length} <${root}> elements; an XML document has one document element`);
   if (typeof body === 'string') return {};
   return (body ?? {}) as Doc;
+}
+
+/**
+ * Whether elements nest deeper than `limit`, by one pass over the text
+ * (before the validator and the parser, which take hundreds of
+ * milliseconds over a megabyte of nesting). Markup that is not an element
+ * (declarations, comments, CDATA) is skipped; a malformed document is left
+ * to the validator.
+ */
+function xmlNestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let index = text.indexOf('<'); index >= 0; index = text.indexOf('<', index + 1)) {
+    const next = text.charCodeAt(index + 1);
+    if (next === 0x2f) depth--; // </
+    else if (next === 0x3f || next === 0x21) continue; // <? <!
+    else {
+      const end = text.indexOf('>', index);
+      if (end < 0) return false;
+      if (text.charCodeAt(end - 1) !== 0x2f && ++depth > limit) return true;
+      index = end;
+    }
+  }
+  return false;
 }
