@@ -155,7 +155,7 @@ export interface DomainStatus {
 }
 
 /** The operations an agent performs on one domain; see proto CommandKind. */
-export type DomainCommandKind = 'define' | 'start' | 'shutdown' | 'destroy' | 'suspend' | 'resume' | 'reboot' | 'undefine' | 'pause';
+export type DomainCommandKind = 'define' | 'start' | 'shutdown' | 'destroy' | 'suspend' | 'resume' | 'reboot' | 'undefine';
 
 /** The operations an agent performs on storage; see proto CommandKind. */
 export type StorageCommandKind = 'prepare_storage' | 'release_storage' | 'create_volume' | 'delete_volume';

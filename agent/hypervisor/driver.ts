@@ -52,7 +52,6 @@ export type DriverOperation =
   | 'start'
   | 'shutdown'
   | 'destroy'
-  | 'pause'
   | 'resume'
   | 'suspend'
   | 'reboot'
@@ -167,9 +166,6 @@ export interface HypervisorDriver {
    * `invalid_state`.
    */
   destroy(uuid: string): Promise<DomainStatus | undefined>;
-
-  /** Stops the CPUs of a running domain, keeping its memory. Any other state is `invalid_state`. */
-  pause(uuid: string): Promise<DomainStatus | undefined>;
 
   /**
    * Continues a paused domain, wakes a domain that suspended itself through

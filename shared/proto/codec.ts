@@ -63,7 +63,6 @@ const kindToProto: Record<CommandKind, Named<ProtoCommandKind>> = {
   resume: 'RESUME',
   reboot: 'REBOOT',
   undefine: 'UNDEFINE',
-  pause: 'PAUSE',
   prepare_storage: 'PREPARE_STORAGE',
   release_storage: 'RELEASE_STORAGE',
   create_volume: 'CREATE_VOLUME',

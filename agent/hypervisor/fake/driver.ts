@@ -24,7 +24,6 @@ export class FakeDriver implements HypervisorDriver {
     start: 0,
     shutdown: 0,
     destroy: 0,
-    pause: 0,
     resume: 0,
     suspend: 0,
     reboot: 0,
@@ -120,12 +119,6 @@ export class FakeDriver implements HypervisorDriver {
     const domain = await this.operate('destroy', uuid);
     this.require(domain, 'destroy', [...activeStates, 'suspended']);
     domain.state = 'shutoff';
-    return this.current(uuid);
-  }
-
-  async pause(uuid: string): Promise<DomainStatus | undefined> {
-    const domain = await this.operate('pause', uuid);
-    this.transition(domain, 'pause', ['running'], 'paused');
     return this.current(uuid);
   }
 

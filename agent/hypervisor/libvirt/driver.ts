@@ -289,10 +289,6 @@ export class LibvirtDriver implements HypervisorDriver {
     });
   }
 
-  async pause(uuid: string): Promise<DomainStatus | undefined> {
-    return this.exclusively(uuid, () => this.act(uuid, 'pause', 'suspend', [DomainState.RUNNING]));
-  }
-
   async resume(uuid: string): Promise<DomainStatus | undefined> {
     return this.exclusively(uuid, async () => {
       if (this.images.has(uuid)) {

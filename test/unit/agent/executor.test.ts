@@ -151,8 +151,8 @@ test('start of a paused domain resumes it; state errors and missing domains are 
   t.is(driver.calls.resume, 1);
 
   await executor.execute(hostCommand('destroy', spec.id));
-  const pause = await executor.execute(hostCommand('pause', spec.id));
-  t.like(pause, { ok: false, error: 'invalid_state' });
+  const reboot = await executor.execute(hostCommand('reboot', spec.id));
+  t.like(reboot, { ok: false, error: 'invalid_state', domain: { state: 'shutoff' } });
   const missing = await executor.execute(hostCommand('reboot', '6f1c2a3b-0000-4000-8000-000000000000'));
   t.like(missing, { ok: false, error: 'domain_not_found', domain: undefined });
 });
