@@ -337,6 +337,29 @@ export function driverContract(test: TestFn, fixture: DriverFixture): void {
     }
   });
 
+  test(title('listDomains reports a thousand domains with their states and stays cheap: a listing after the first takes well under 100 ms'), async (t) => {
+    const seeds = Array.from({ length: 1_000 }, (_, index) => seeded(seedStates[index % seedStates.length], index % 10 === 0));
+    const { driver } = await fixture.host(t, seeds);
+    const suspended = vmSpec();
+    await driver.start(suspended.id, suspended);
+    await driver.suspend(suspended.id);
+    const listed = new Map((await driver.listDomains()).map((domain) => [domain.uuid, domain]));
+    t.is(listed.size, seeds.length + 1);
+    const wrong = seeds.filter(({ spec, state, managed }) => listed.get(spec.id)?.state !== state || listed.get(spec.id)?.managed !== managed);
+    t.deepEqual(wrong, []);
+    t.like(listed.get(suspended.id), { state: 'suspended', managed: true });
+
+    const durations: number[] = [];
+    for (let round = 0; round < 7; round++) {
+      const started = performance.now();
+      t.is((await driver.listDomains()).length, seeds.length + 1);
+      durations.push(performance.now() - started);
+    }
+    const median = durations.sort((a, b) => a - b)[3];
+    t.log(`listDomains with ${seeds.length + 1} domains: median ${median.toFixed(1)} ms`);
+    t.true(median < 100, `the median listing took ${median} ms`);
+  });
+
   test(title('operations on several domains at once, with listings while they run, all succeed'), async (t) => {
     const { driver } = await fixture.host(t);
     const specs = Array.from({ length: 4 }, () => vmSpec());
