@@ -155,13 +155,16 @@ export interface DomainStatus {
 }
 
 /** The operations an agent performs on one domain; see proto CommandKind. */
-export type DomainCommandKind = 'define' | 'start' | 'shutdown' | 'destroy' | 'suspend' | 'resume' | 'reboot' | 'undefine';
+export const domainCommandKinds = ['define', 'start', 'shutdown', 'destroy', 'suspend', 'resume', 'reboot', 'undefine'] as const;
+export type DomainCommandKind = (typeof domainCommandKinds)[number];
 
 /** The operations an agent performs on storage; see proto CommandKind. */
-export type StorageCommandKind = 'prepare_storage' | 'release_storage' | 'create_volume' | 'delete_volume';
+export const storageCommandKinds = ['prepare_storage', 'release_storage', 'create_volume', 'delete_volume'] as const;
+export type StorageCommandKind = (typeof storageCommandKinds)[number];
 
 /** The device changes an agent makes to a running domain; see proto CommandKind. */
-export type DeviceCommandKind = 'plug_device' | 'unplug_device';
+export const deviceCommandKinds = ['plug_device', 'unplug_device'] as const;
+export type DeviceCommandKind = (typeof deviceCommandKinds)[number];
 
 export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind;
 

@@ -96,6 +96,17 @@ test('driver failures become failed outcomes carrying the domain state', async (
   t.is(retried.domain?.state, 'running');
 });
 
+test('a driver failure that is not a DriverError becomes a hypervisor_failure carrying its message', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const spec = vmSpec();
+  await executor.execute(hostCommand('start', spec.id, spec));
+  driver.reboot = async () => {
+    throw new Error('the connection to the hypervisor broke');
+  };
+  const failed = await executor.execute(hostCommand('reboot', spec.id));
+  t.deepEqual(failed, { ok: false, error: 'hypervisor_failure', message: 'the connection to the hypervisor broke', domain: await driver.getDomain(spec.id) });
+});
+
 test('a failure predicate fails the matching operations only', async (t) => {
   const { driver, executor } = await setUp(t);
   const [a, b] = [vmSpec(), vmSpec()];
