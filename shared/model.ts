@@ -171,6 +171,7 @@ export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommand
 interface CommandBase {
   /** Unique per operation; a repeated id is answered with the first outcome. */
   commandId: string;
+  /** The task the command belongs to, for logs only; a task may send several commands. */
   taskId: string;
 }
 
@@ -194,8 +195,9 @@ export interface StorageCommand extends CommandBase {
 
 /**
  * Plugs a device into, or unplugs it from, the running domain of a VM, and
- * makes `spec` (which has the device, or no longer has it) the domain's
- * persistent definition. Nothing changes when the hypervisor refuses.
+ * makes `spec` (for an unplug, `spec` without the device) the domain's
+ * persistent definition. `spec` has the device in both cases. Nothing changes
+ * when the hypervisor refuses.
  */
 export interface DeviceCommand extends CommandBase {
   kind: DeviceCommandKind;
