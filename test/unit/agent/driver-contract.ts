@@ -123,8 +123,8 @@ function perform(driver: HypervisorDriver, operation: DomainOperation, spec: VmS
   return operations[operation]();
 }
 
-function seeded(state: SeedState, managed = true): SeededDomain {
-  return { spec: vmSpec(), state, managed };
+function seeded(state: SeedState, options: { managed?: boolean; nics?: NicDevice[] } = {}): SeededDomain {
+  return { spec: vmSpec({ nics: options.nics ?? [] }), state, managed: options.managed ?? true };
 }
 
 async function stateOf(driver: HypervisorDriver, uuid: string): Promise<PowerState | undefined> {
@@ -145,8 +145,8 @@ async function resolvedWith(t: ExecutionContext, driver: HypervisorDriver, statu
 
 /** A host with one managed domain in each state the tests cover, by state. */
 async function hostWithEveryState(fixture: DriverFixture, t: ExecutionContext, nics: NicDevice[] = []) {
-  const seeds = seedStates.map((state) => ({ ...seeded(state), spec: vmSpec({ nics }) }));
-  const toSuspend = { ...seeded('running'), spec: vmSpec({ nics }) };
+  const seeds = seedStates.map((state) => seeded(state, { nics }));
+  const toSuspend = seeded('running', { nics });
   const host = await fixture.host(t, [...seeds, toSuspend]);
   await host.driver.suspend(toSuspend.spec.id);
   const specs = new Map<PowerState, VmSpec>(seeds.map((seed) => [seed.state, seed.spec]));
@@ -319,7 +319,7 @@ export function driverContract(test: TestFn, fixture: DriverFixture): void {
   });
 
   test(title('listDomains and getDomain report every domain on the host, managed or not, with its power state'), async (t) => {
-    const seeds = [...seedStates.map((state) => seeded(state)), ...seedStates.map((state) => seeded(state, false))];
+    const seeds = [...seedStates.map((state) => seeded(state)), ...seedStates.map((state) => seeded(state, { managed: false }))];
     const { driver } = await fixture.host(t, seeds);
     const [defined, suspended] = [vmSpec(), vmSpec()];
     await driver.define(defined);
@@ -339,7 +339,7 @@ export function driverContract(test: TestFn, fixture: DriverFixture): void {
 
   // Serial: the file's other tests would otherwise share the time it measures.
   test.serial(title('listDomains reports a thousand domains with their states and stays cheap: a listing after the first takes well under 100 ms'), async (t) => {
-    const seeds = Array.from({ length: 1_000 }, (_, index) => seeded(seedStates[index % seedStates.length], index % 10 === 0));
+    const seeds = Array.from({ length: 1_000 }, (_, index) => seeded(seedStates[index % seedStates.length], { managed: index % 10 === 0 }));
     const { driver } = await fixture.host(t, seeds);
     const suspended = vmSpec();
     await driver.start(suspended.id, suspended);
