@@ -155,19 +155,23 @@ export interface DomainStatus {
 }
 
 /** The operations an agent performs on one domain; see proto CommandKind. */
-export type DomainCommandKind = 'define' | 'start' | 'shutdown' | 'destroy' | 'suspend' | 'resume' | 'reboot' | 'undefine' | 'pause';
+export const domainCommandKinds = ['define', 'start', 'shutdown', 'destroy', 'suspend', 'resume', 'reboot', 'undefine'] as const;
+export type DomainCommandKind = (typeof domainCommandKinds)[number];
 
 /** The operations an agent performs on storage; see proto CommandKind. */
-export type StorageCommandKind = 'prepare_storage' | 'release_storage' | 'create_volume' | 'delete_volume';
+export const storageCommandKinds = ['prepare_storage', 'release_storage', 'create_volume', 'delete_volume'] as const;
+export type StorageCommandKind = (typeof storageCommandKinds)[number];
 
 /** The device changes an agent makes to a running domain; see proto CommandKind. */
-export type DeviceCommandKind = 'plug_device' | 'unplug_device';
+export const deviceCommandKinds = ['plug_device', 'unplug_device'] as const;
+export type DeviceCommandKind = (typeof deviceCommandKinds)[number];
 
 export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind;
 
 interface CommandBase {
   /** Unique per operation; a repeated id is answered with the first outcome. */
   commandId: string;
+  /** The task the command belongs to, for logs only; a task may send several commands. */
   taskId: string;
 }
 
@@ -191,8 +195,9 @@ export interface StorageCommand extends CommandBase {
 
 /**
  * Plugs a device into, or unplugs it from, the running domain of a VM, and
- * makes `spec` (which has the device, or no longer has it) the domain's
- * persistent definition. Nothing changes when the hypervisor refuses.
+ * makes `spec` (for an unplug, `spec` without the device) the domain's
+ * persistent definition. `spec` has the device in both cases. Nothing changes
+ * when the hypervisor refuses.
  */
 export interface DeviceCommand extends CommandBase {
   kind: DeviceCommandKind;

@@ -21,7 +21,6 @@ const alreadyDone: Record<DomainCommandKind, (domain: DomainStatus | undefined) 
   start: (domain) => domain?.state === 'running',
   shutdown: (domain) => domain?.state === 'shutoff',
   destroy: (domain) => domain?.state === 'shutoff',
-  pause: (domain) => domain?.state === 'paused',
   resume: (domain) => domain?.state === 'running',
   suspend: (domain) => domain?.state === 'suspended',
   reboot: () => false,
@@ -253,8 +252,6 @@ export class CommandExecutor {
         return driver.shutdown(uuid, shutdownTimeoutMs);
       case 'destroy':
         return driver.destroy(uuid);
-      case 'pause':
-        return driver.pause(uuid);
       case 'resume':
         return driver.resume(uuid);
       case 'suspend':

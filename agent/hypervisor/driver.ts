@@ -44,25 +44,27 @@ export class DriverError extends Error {
 }
 
 /**
- * The names of the HypervisorDriver methods that act on a domain. Tests and
- * diagnostics use them to address one of these methods.
+ * The names of the HypervisorDriver methods that change the host: its domains
+ * and its storage. Tests and diagnostics use them to address one of these
+ * methods.
  */
-export type DriverOperation =
-  | 'define'
-  | 'start'
-  | 'shutdown'
-  | 'destroy'
-  | 'pause'
-  | 'resume'
-  | 'suspend'
-  | 'reboot'
-  | 'undefine'
-  | 'prepareStorage'
-  | 'releaseStorage'
-  | 'createVolume'
-  | 'deleteVolume'
-  | 'plugDevice'
-  | 'unplugDevice';
+export const driverOperations = [
+  'define',
+  'start',
+  'shutdown',
+  'destroy',
+  'resume',
+  'suspend',
+  'reboot',
+  'undefine',
+  'prepareStorage',
+  'releaseStorage',
+  'createVolume',
+  'deleteVolume',
+  'plugDevice',
+  'unplugDevice',
+] as const;
+export type DriverOperation = (typeof driverOperations)[number];
 
 /**
  * What a lifecycle report implies about its domain: 'definition' when only the
@@ -90,14 +92,15 @@ export type DomainChangeHint = PowerState | 'definition' | undefined;
  * Operations check the domain's state before acting and reject with kind
  * `invalid_state` when the state does not allow the operation, with
  * `domain_not_found` when no domain has the UUID, with `timed_out` when an
- * operation that waits for the guest did not finish in time, and with
+ * operation that waits for the guest did not finish in time, with
+ * `not_supported` when the hypervisor cannot do the operation at all, and with
  * `hypervisor_failure` when the hypervisor refused or failed the operation.
  * Operations do not "converge": starting a running domain is `invalid_state`.
  * Making repeated commands succeed is the command executor's job.
  *
- * The operations that act on a domain (start through undefine) resolve with
- * the domain's state as the hypervisor reports it right after the operation,
- * or undefined when the domain no longer exists.
+ * The operations that act on a domain (define through undefine, plugDevice
+ * and unplugDevice) resolve with the domain's state as the hypervisor reports
+ * it right after the operation, or undefined when the domain no longer exists.
  *
  * Every method may be called concurrently with any other, including
  * `listDomains` while an operation runs.
@@ -168,9 +171,6 @@ export interface HypervisorDriver {
    */
   destroy(uuid: string): Promise<DomainStatus | undefined>;
 
-  /** Stops the CPUs of a running domain, keeping its memory. Any other state is `invalid_state`. */
-  pause(uuid: string): Promise<DomainStatus | undefined>;
-
   /**
    * Continues a paused domain, wakes a domain that suspended itself through
    * power management, and restores a suspended domain from its saved memory.
@@ -194,9 +194,9 @@ export interface HypervisorDriver {
   reboot(uuid: string, timeoutMs: number): Promise<DomainStatus | undefined>;
 
   /**
-   * Removes the definition of a domain that is not active, together with any
-   * memory image saved for it. An active (running, paused, shutting down)
-   * domain is `invalid_state`.
+   * Removes the definition of a domain that is shut off or suspended, together
+   * with any memory image saved for it. Any other state (running, paused,
+   * shutting down, crashed, pm_suspended) is `invalid_state`.
    */
   undefine(uuid: string): Promise<DomainStatus | undefined>;
 
@@ -212,15 +212,21 @@ export interface HypervisorDriver {
   /** Stops using a storage domain on the host: its pool is stopped and forgotten, its files stay. An unknown domain is no error. */
   releaseStorage(storage: StorageSpec): Promise<void>;
 
-  /** The space of every storage domain prepared since the driver opened. */
+  /**
+   * The space of every storage domain prepared on the host and not released,
+   * by this driver or by one before it on the same host. A domain whose
+   * directory cannot be read (it went missing, say) is left out.
+   */
   storageUsage(): Promise<StorageUsage[]>;
 
   /**
    * Creates a volume on its storage domain (preparing the domain first):
    * empty, as a qcow2 overlay on `backing`, or as a copy of `copyOf`. A
-   * volume that exists with the same format and size is success. A
-   * preallocated volume that does not fit rejects with `no_space`. On
-   * failure no part of the volume is left, in libvirt or on disk.
+   * volume that exists with the same format and size is success; a volume of
+   * another format or size in its place is `hypervisor_failure`, and so is a
+   * `backing` or `copyOf` volume that does not exist. A preallocated volume
+   * that does not fit rejects with `no_space`. On failure no part of the
+   * volume is left, in libvirt or on disk.
    */
   createVolume(volume: VolumeSpec): Promise<{ volume: VolumeFacts; usage: StorageUsage }>;
 
@@ -228,18 +234,18 @@ export interface HypervisorDriver {
   deleteVolume(volume: VolumeRef): Promise<StorageUsage>;
 
   /**
-   * Plugs the disk or NIC `deviceId` of `spec` into the running domain, then
-   * makes `spec` the domain's persistent definition. Rejects with
+   * Plugs the disk or NIC `deviceId` of `spec` into the running (or paused)
+   * domain, then makes `spec` the domain's persistent definition. Rejects with
    * `not_supported` when the hypervisor cannot plug devices into a running
-   * domain, and with `invalid_state` when the domain is not running; in both
-   * cases nothing changed.
+   * domain, and with `invalid_state` when the domain is neither running nor
+   * paused; in both cases nothing changed.
    */
   plugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined>;
 
   /**
    * Unplugs the disk or NIC `deviceId` (which `spec` still has) from the
-   * running domain, then makes `spec` without it the domain's persistent
-   * definition. Fails like plugDevice, with nothing changed.
+   * running (or paused) domain, then makes `spec` without it the domain's
+   * persistent definition. Fails like plugDevice, with nothing changed.
    */
   unplugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined>;
 }

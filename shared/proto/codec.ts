@@ -19,11 +19,13 @@ import type { NicDevice as ProtoNicDevice, NicDevice__Output as ProtoNicDevice__
 import type { PowerState as ProtoPowerState } from './generated/drover/agent/v1/PowerState.js';
 import type { CommandKind as ProtoCommandKind } from './generated/drover/agent/v1/CommandKind.js';
 import type { CommandError as ProtoCommandError } from './generated/drover/agent/v1/CommandError.js';
+import { deviceCommandKinds, storageCommandKinds } from '../model.js';
 import type {
   CommandErrorKind,
   CommandKind,
   CommandOutcome,
   DiskBus,
+  DeviceCommandKind,
   DiskDevice,
   DomainCommandKind,
   DomainStatus,
@@ -63,7 +65,6 @@ const kindToProto: Record<CommandKind, Named<ProtoCommandKind>> = {
   resume: 'RESUME',
   reboot: 'REBOOT',
   undefine: 'UNDEFINE',
-  pause: 'PAUSE',
   prepare_storage: 'PREPARE_STORAGE',
   release_storage: 'RELEASE_STORAGE',
   create_volume: 'CREATE_VOLUME',
@@ -72,8 +73,8 @@ const kindToProto: Record<CommandKind, Named<ProtoCommandKind>> = {
   unplug_device: 'UNPLUG_DEVICE',
 };
 
-const storageKinds: ReadonlySet<CommandKind> = new Set<StorageCommandKind>(['prepare_storage', 'release_storage', 'create_volume', 'delete_volume']);
-const deviceKinds: ReadonlySet<CommandKind> = new Set(['plug_device', 'unplug_device']);
+const storageKinds: ReadonlySet<CommandKind> = new Set(storageCommandKinds);
+const deviceKinds: ReadonlySet<CommandKind> = new Set(deviceCommandKinds);
 
 const errorToProto: Record<CommandErrorKind, Named<ProtoCommandError>> = {
   invalid_state: 'INVALID_STATE',
@@ -269,7 +270,7 @@ export function decodeCommand(command: Command__Output): HostCommand {
     };
   }
   if (deviceKinds.has(kind)) {
-    return { ...base, kind: kind as 'plug_device' | 'unplug_device', vmId: command.vm_id, spec: decodeSpec(required(command.spec, 'spec')), deviceId: command.device_id };
+    return { ...base, kind: kind as DeviceCommandKind, vmId: command.vm_id, spec: decodeSpec(required(command.spec, 'spec')), deviceId: command.device_id };
   }
   return { ...base, kind: kind as DomainCommandKind, vmId: command.vm_id, spec: command.spec ? decodeSpec(command.spec) : undefined };
 }

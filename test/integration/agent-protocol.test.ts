@@ -40,6 +40,10 @@ test('the controller refuses agent sessions that do not start with a valid hello
   t.is(badHostId.code, grpc.status.INVALID_ARGUMENT);
   t.regex(badHostId.details, /not a UUID/);
 
+  const nameless = await session(address, [{ hello: { host_id: '6f1c2a9e-3b7d-4c5e-8f90-123456789abc', hostname: '' } }]);
+  t.is(nameless.code, grpc.status.INVALID_ARGUMENT);
+  t.regex(nameless.details, /without a hostname/);
+
   const unknownCluster = await session(address, [{ hello: { host_id: '6f1c2a9e-3b7d-4c5e-8f90-123456789abc', hostname: 'lost', cluster: 'Nowhere' } }]);
   t.is(unknownCluster.code, grpc.status.INVALID_ARGUMENT);
   t.regex(unknownCluster.details, /cluster Nowhere does not exist/);

@@ -1,5 +1,5 @@
 import type { CommandErrorKind, DomainStatus, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../../shared/model.js';
-import { DriverError, type DomainChangeHint, type DriverOperation, type HypervisorDriver, type NodeFacts } from '../driver.js';
+import { DriverError, driverOperations, type DomainChangeHint, type DriverOperation, type HypervisorDriver, type NodeFacts } from '../driver.js';
 
 interface FakeDomain {
   uuid: string;
@@ -11,47 +11,63 @@ interface FakeDomain {
 
 type FailurePredicate = (operation: DriverOperation, uuid: string) => { kind: CommandErrorKind; message: string } | undefined;
 
+export interface FakeDriverOptions {
+  /** Whether devices can be plugged into running domains, as `hotplug` (true unless told otherwise). */
+  hotplug?: boolean;
+  /**
+   * Whether the fake reports its own changes and those made behind its back to
+   * onDomainChange listeners, with the hints libvirt's events carry. Without
+   * it (the default) only reportChange calls the listeners.
+   */
+  events?: boolean;
+  /** The size of every storage domain (1 TiB unless told otherwise). */
+  storageBytes?: number;
+}
+
 const activeStates: ReadonlySet<PowerState> = new Set(['running', 'paused', 'shutting_down', 'crashed', 'pm_suspended']);
+
+function hintOf(state: PowerState): DomainChangeHint {
+  return state === 'running' || state === 'paused' ? state : undefined;
+}
+
+function volumeKey(volume: VolumeRef): string {
+  return `${volume.storage.id}/${volume.volumeId}`;
+}
 
 /**
  * An in-memory HypervisorDriver for unit tests. It follows the driver contract
  * and lets a test make operations fail, slow them down, count them, and change
- * domains behind the agent's back.
+ * domains and storage behind the agent's back. The fake is its own host: a
+ * driver closed and opened again finds the host as it was.
  */
 export class FakeDriver implements HypervisorDriver {
-  readonly calls: Record<DriverOperation, number> = {
-    define: 0,
-    start: 0,
-    shutdown: 0,
-    destroy: 0,
-    pause: 0,
-    resume: 0,
-    suspend: 0,
-    reboot: 0,
-    undefine: 0,
-    prepareStorage: 0,
-    releaseStorage: 0,
-    createVolume: 0,
-    deleteVolume: 0,
-    plugDevice: 0,
-    unplugDevice: 0,
-  };
+  readonly calls = Object.fromEntries(driverOperations.map((operation) => [operation, 0])) as Record<DriverOperation, number>;
   /** The volumes that exist, by storage domain id and volume id. */
   readonly volumes = new Map<string, VolumeSpec>();
   /** The storage domains prepared and not released, by id. */
   readonly preparedStorage = new Map<string, StorageSpec>();
   /** Whether devices can be plugged into running domains; the libvirt test driver cannot. */
-  hotplug = true;
+  hotplug: boolean;
   listCalls = 0;
   /** How many times getDomain was called from outside the driver. */
   lookups = 0;
   opened = false;
+  private readonly events: boolean;
+  private readonly storageBytes: number;
   private readonly domains = new Map<string, FakeDomain>();
+  private readonly missingDirectories = new Set<string>();
   private readonly pendingFailures: { operation: DriverOperation; kind: CommandErrorKind; message: string }[] = [];
   private failurePredicate?: FailurePredicate;
   private readonly delays = new Map<DriverOperation, number>();
   private guestIgnoresShutdown = false;
   private readonly changeListeners: ((uuid: string, hint: DomainChangeHint) => void)[] = [];
+  private readonly stateWatchers = new Set<() => void>();
+
+  constructor(options: FakeDriverOptions = {}) {
+    this.hotplug = options.hotplug ?? true;
+    this.events = options.events ?? false;
+    this.storageBytes = options.storageBytes ?? 2 ** 40;
+  }
 
   async open(): Promise<void> {
     this.opened = true;
@@ -88,16 +104,13 @@ export class FakeDriver implements HypervisorDriver {
     return this.current(uuid);
   }
 
-  private current(uuid: string): DomainStatus | undefined {
-    const domain = this.domains.get(uuid);
-    return domain ? this.statusOf(domain) : undefined;
-  }
-
   async define(spec: VmSpec): Promise<DomainStatus> {
     await this.enter('define', spec.id);
+    for (const disk of spec.disks) this.prepare(disk.volume.storage);
     const existing = this.domains.get(spec.id);
     const domain: FakeDomain = { uuid: spec.id, name: `drover-${spec.id}`, state: existing?.state ?? 'shutoff', managed: true, spec };
     this.domains.set(spec.id, domain);
+    this.changed(spec.id, 'definition');
     return this.statusOf(domain);
   }
 
@@ -111,21 +124,14 @@ export class FakeDriver implements HypervisorDriver {
   async shutdown(uuid: string, timeoutMs: number): Promise<DomainStatus | undefined> {
     const domain = await this.operate('shutdown', uuid);
     this.require(domain, 'shutdown', ['running', 'shutting_down']);
-    if (this.guestIgnoresShutdown) throw new DriverError('timed_out', `domain ${domain.name} did not shut down within ${timeoutMs} ms`);
-    domain.state = 'shutoff';
+    if (domain.state === 'running' && !this.guestIgnoresShutdown) this.enterState(domain, 'shutoff');
+    else await this.untilInactive(domain, timeoutMs);
     return this.current(uuid);
   }
 
   async destroy(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('destroy', uuid);
-    this.require(domain, 'destroy', [...activeStates, 'suspended']);
-    domain.state = 'shutoff';
-    return this.current(uuid);
-  }
-
-  async pause(uuid: string): Promise<DomainStatus | undefined> {
-    const domain = await this.operate('pause', uuid);
-    this.transition(domain, 'pause', ['running'], 'paused');
+    this.transition(domain, 'destroy', [...activeStates, 'suspended'], 'shutoff');
     return this.current(uuid);
   }
 
@@ -143,20 +149,20 @@ export class FakeDriver implements HypervisorDriver {
 
   async reboot(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('reboot', uuid);
-    this.transition(domain, 'reboot', ['running'], 'running');
+    this.require(domain, 'reboot', ['running']);
     return this.current(uuid);
   }
 
   async undefine(uuid: string): Promise<DomainStatus | undefined> {
     const domain = await this.operate('undefine', uuid);
     this.require(domain, 'undefine', ['shutoff', 'suspended']);
-    this.domains.delete(uuid);
+    this.forget(uuid);
     return this.current(uuid);
   }
 
   async prepareStorage(storage: StorageSpec): Promise<StorageUsage> {
     await this.enter('prepareStorage', storage.id);
-    this.preparedStorage.set(storage.id, storage);
+    this.prepare(storage);
     return this.usageOf(storage.id);
   }
 
@@ -166,20 +172,34 @@ export class FakeDriver implements HypervisorDriver {
   }
 
   async storageUsage(): Promise<StorageUsage[]> {
-    return [...this.preparedStorage.keys()].map((id) => this.usageOf(id));
+    return [...this.preparedStorage.values()].filter((storage) => !this.missingDirectories.has(storage.path)).map((storage) => this.usageOf(storage.id));
   }
 
   async createVolume(volume: VolumeSpec): Promise<{ volume: VolumeFacts; usage: StorageUsage }> {
     await this.enter('createVolume', volume.volumeId);
-    this.preparedStorage.set(volume.storage.id, volume.storage);
-    const key = `${volume.storage.id}/${volume.volumeId}`;
-    if (!this.volumes.has(key)) this.volumes.set(key, volume);
-    return { volume: { path: `/fake/${key}`, actualSizeBytes: volume.sparse ? 0 : volume.capacityBytes }, usage: this.usageOf(volume.storage.id) };
+    this.prepare(volume.storage);
+    const key = volumeKey(volume);
+    const existing = this.volumes.get(key);
+    if (existing && (existing.format !== volume.format || (!volume.copyOf && existing.capacityBytes !== volume.capacityBytes))) {
+      throw new DriverError('hypervisor_failure', `a different volume (${existing.format}, ${existing.capacityBytes} bytes) already exists at ${key}`);
+    }
+    if (!existing) {
+      for (const source of [volume.backing, volume.copyOf]) {
+        if (source && !this.volumes.has(volumeKey(source))) throw new DriverError('hypervisor_failure', `the volume ${volumeKey(source)} does not exist on this host`);
+      }
+      const { availableBytes } = this.usageOf(volume.storage.id);
+      if (!volume.sparse && volume.capacityBytes > availableBytes) {
+        throw new DriverError('no_space', `storage domain ${volume.storage.id} has ${availableBytes} bytes free, the volume needs ${volume.capacityBytes}`);
+      }
+      this.volumes.set(key, volume);
+    }
+    const created = this.volumes.get(key)!;
+    return { volume: { path: `/fake/${key}`, actualSizeBytes: created.sparse ? 0 : created.capacityBytes }, usage: this.usageOf(volume.storage.id) };
   }
 
   async deleteVolume(volume: VolumeRef): Promise<StorageUsage> {
     await this.enter('deleteVolume', volume.volumeId);
-    this.volumes.delete(`${volume.storage.id}/${volume.volumeId}`);
+    this.volumes.delete(volumeKey(volume));
     return this.usageOf(volume.storage.id);
   }
 
@@ -207,29 +227,35 @@ export class FakeDriver implements HypervisorDriver {
     this.delays.set(operation, ms);
   }
 
-  /** Makes shutdown and reboot behave like a guest that ignores ACPI power-off. */
+  /** Makes shutdown behave like a guest that ignores ACPI power-off: it waits its whole timeout for someone else to stop the domain. */
   ignoreShutdown(ignore = true): void {
     this.guestIgnoresShutdown = ignore;
   }
 
-  /** Adds a domain as if someone defined it outside Drover (or Drover before a restart). */
-  addDomain(status: DomainStatus): void {
-    this.domains.set(status.uuid, { ...status });
+  /** Adds a domain as if someone defined it outside Drover (or Drover before a restart); with a spec, that is its definition. */
+  addDomain(status: DomainStatus, spec?: VmSpec): void {
+    this.domains.set(status.uuid, { ...status, spec });
+    this.changed(status.uuid, 'definition');
   }
 
   /** Changes a domain's state behind the agent's back. */
   setState(uuid: string, state: PowerState): void {
     const domain = this.domains.get(uuid);
     if (!domain) throw new Error(`no fake domain ${uuid}`);
-    domain.state = state;
+    this.enterState(domain, state);
   }
 
   /** Removes a domain behind the agent's back. */
   removeDomain(uuid: string): void {
-    this.domains.delete(uuid);
+    this.forget(uuid);
   }
 
-  /** Tells the onDomainChange listeners that the domain changed, as a hypervisor's event would; changes never do it on their own. */
+  /** Makes the directory `path` missing on the fake host, as if it was unmounted or deleted: storage domains there are unreachable. */
+  removeStorageDirectory(path: string): void {
+    this.missingDirectories.add(path);
+  }
+
+  /** Tells the onDomainChange listeners that the domain changed, as a hypervisor's event would. */
   reportChange(uuid: string, hint?: DomainChangeHint): void {
     for (const listener of this.changeListeners) listener(uuid, hint);
   }
@@ -238,17 +264,28 @@ export class FakeDriver implements HypervisorDriver {
     return this.domains.get(uuid)?.spec;
   }
 
+  private current(uuid: string): DomainStatus | undefined {
+    const domain = this.domains.get(uuid);
+    return domain ? this.statusOf(domain) : undefined;
+  }
+
   private async changeDevices(operation: 'plugDevice' | 'unplugDevice', spec: VmSpec, deviceId: string, next: VmSpec): Promise<DomainStatus | undefined> {
     const domain = await this.operate(operation, spec.id);
     this.require(domain, operation, ['running', 'paused']);
     if (!this.hotplug) throw new DriverError('not_supported', `this hypervisor cannot ${operation === 'plugDevice' ? 'plug' : 'unplug'} device ${deviceId} while the domain runs`);
     domain.spec = next;
+    this.changed(spec.id, 'definition');
     return this.current(spec.id);
+  }
+
+  private prepare(storage: StorageSpec): void {
+    if (this.missingDirectories.has(storage.path)) throw new DriverError('storage_unreachable', `the directory ${storage.path} of storage domain ${storage.id} does not exist on this host`);
+    this.preparedStorage.set(storage.id, storage);
   }
 
   private usageOf(storageId: string): StorageUsage {
     const used = [...this.volumes.values()].filter((volume) => volume.storage.id === storageId).reduce((sum, volume) => sum + (volume.sparse ? 0 : volume.capacityBytes), 0);
-    return { storageId, availableBytes: 2 ** 40 - used, usedBytes: used };
+    return { storageId, availableBytes: this.storageBytes - used, usedBytes: used };
   }
 
   private statusOf(domain: FakeDomain): DomainStatus {
@@ -281,6 +318,39 @@ export class FakeDriver implements HypervisorDriver {
 
   private transition(domain: FakeDomain, operation: DriverOperation, allowed: readonly PowerState[], next: PowerState): void {
     this.require(domain, operation, allowed);
-    domain.state = next;
+    this.enterState(domain, next);
+  }
+
+  private enterState(domain: FakeDomain, state: PowerState): void {
+    domain.state = state;
+    this.changed(domain.uuid, hintOf(state));
+  }
+
+  private forget(uuid: string): void {
+    this.domains.delete(uuid);
+    this.changed(uuid, undefined);
+  }
+
+  private changed(uuid: string, hint: DomainChangeHint): void {
+    for (const watcher of this.stateWatchers) watcher();
+    if (this.events) this.reportChange(uuid, hint);
+  }
+
+  /** Resolves once the domain is no longer active (someone else stopped it), or rejects with timed_out after timeoutMs. */
+  private untilInactive(domain: FakeDomain, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const settle = (error?: DriverError) => {
+        clearTimeout(timer);
+        this.stateWatchers.delete(check);
+        if (error) reject(error);
+        else resolve();
+      };
+      const check = () => {
+        if (this.domains.get(domain.uuid) !== domain || !activeStates.has(domain.state)) settle();
+      };
+      const timer = setTimeout(() => settle(new DriverError('timed_out', `domain ${domain.name} did not shut down within ${timeoutMs} ms`)), timeoutMs);
+      this.stateWatchers.add(check);
+      check();
+    });
   }
 }

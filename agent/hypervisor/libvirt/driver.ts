@@ -289,10 +289,6 @@ export class LibvirtDriver implements HypervisorDriver {
     });
   }
 
-  async pause(uuid: string): Promise<DomainStatus | undefined> {
-    return this.exclusively(uuid, () => this.act(uuid, 'pause', 'suspend', [DomainState.RUNNING]));
-  }
-
   async resume(uuid: string): Promise<DomainStatus | undefined> {
     return this.exclusively(uuid, async () => {
       if (this.images.has(uuid)) {
@@ -535,15 +531,27 @@ export class LibvirtDriver implements HypervisorDriver {
     }
   }
 
+  /** Runs an operation on a domain, marked busy so that listings leave its memory image alone, after discarding the image if it is stale. */
   private async exclusively<T>(uuid: string, action: () => Promise<T>): Promise<T> {
     this.busy.set(uuid, (this.busy.get(uuid) ?? 0) + 1);
     try {
-      return await translateErrors(action);
+      return await translateErrors(async () => {
+        await this.discardStaleImage(uuid);
+        return action();
+      });
     } finally {
       const remaining = (this.busy.get(uuid) ?? 1) - 1;
       if (remaining > 0) this.busy.set(uuid, remaining);
       else this.busy.delete(uuid);
     }
+  }
+
+  /** Discards the memory image of a domain that is active: someone started it from scratch, so the image is stale. */
+  private async discardStaleImage(uuid: string): Promise<void> {
+    if (!this.images.has(uuid)) return;
+    const seenAt = this.images.tick();
+    const domain = await this.connected().domainStatus(uuid);
+    if (domain && activeStates.has(powerStateByLibvirtState[domain.state] ?? 'running') && this.images.recordedBefore(uuid, seenAt)) await this.images.discard(uuid);
   }
 
   private async restore(uuid: string): Promise<DomainStatus | undefined> {

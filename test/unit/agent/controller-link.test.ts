@@ -57,7 +57,7 @@ class FakeController {
   }
 }
 
-async function startAgent(t: { teardown: (fn: () => Promise<void>) => void }, controller: FakeController, driver: FakeDriver) {
+async function startAgent(t: { teardown: (fn: () => Promise<void>) => void }, controller: FakeController, driver: FakeDriver, overrides: Partial<AgentConfig> = {}) {
   const directory = await temporaryDirectory('link');
   const config: AgentConfig = {
     controllerAddress: `127.0.0.1:${controller.port}`,
@@ -66,9 +66,10 @@ async function startAgent(t: { teardown: (fn: () => Promise<void>) => void }, co
     hostname: 'host-under-test',
     cluster: 'lab',
     pollIntervalMs: 50,
-        storageMountRoot: '/nonexistent',
-        storageReportIntervalMs: 60_000,
+    storageMountRoot: '/nonexistent',
+    storageReportIntervalMs: 60_000,
     shutdownTimeoutMs: 1_000,
+    ...overrides,
   };
   const agent = new Agent(config, { driver, logger: silentLogger });
   await agent.start();
@@ -118,6 +119,28 @@ test('the agent says Hello, sends its Inventory, heartbeats, and answers command
   controller.send({ ...bad, kind: 'start', vmId: 'nope' });
   const [refused] = await eventually(() => (controller.resultsFor(bad.commandId).length ? controller.resultsFor(bad.commandId) : undefined), 3_000, 'the refusal');
   t.like(decodeOutcome(refused.command_result!), { ok: false, error: 'invalid_command' });
+});
+
+test('the agent reports the space of its storage domains after the Inventory and then periodically, whenever there is a domain to report', async (t) => {
+  const controller = new FakeController(20);
+  await controller.listen();
+  const driver = new FakeDriver();
+  const agent = await startAgent(t, controller, driver, { storageReportIntervalMs: 20 });
+  await agent.waitUntilConnected();
+  await eventually(() => controller.ofKind('heartbeat').length >= 5, 3_000, 'five heartbeats, as many storage report intervals');
+  t.deepEqual(controller.ofKind('storage_report'), [], 'no report while the host has no storage domain');
+
+  const storage = { id: randomUUID(), kind: 'localfs' as const, address: '', path: '/srv/vms' };
+  await driver.prepareStorage(storage);
+  const report = await eventually(() => controller.ofKind('storage_report')[0], 3_000, 'a periodic storage report');
+  t.deepEqual(report.storage_report?.usage.map((usage) => usage.storage_id), [storage.id]);
+
+  const second = new FakeController();
+  await second.listen();
+  const restarted = await startAgent(t, second, driver);
+  await restarted.waitUntilConnected();
+  await eventually(() => second.ofKind('storage_report').length > 0, 3_000, 'the report of the new session');
+  t.deepEqual(second.received.slice(0, 3).map((message) => message.body), ['hello', 'inventory', 'storage_report']);
 });
 
 test('state changes behind the agent reach the controller', async (t) => {

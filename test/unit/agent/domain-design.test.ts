@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { designDomain, domainNameFor, hypervisorKindOf } from '../../../agent/hypervisor/libvirt/designer.js';
 import { droverNamespace, readDroverMetadata, serializeDomainXml } from '../../../agent/hypervisor/libvirt/domain-xml.js';
+import { serializeNetworkXml } from '../../../agent/hypervisor/libvirt/resource-xml.js';
+import type { NicDevice } from '../../../shared/model.js';
 import { libvirtVersionFromMaps } from '../../../agent/hypervisor/libvirt/node-facts.js';
 import { vmSpec } from './helpers.js';
 
@@ -25,6 +28,36 @@ test('windows guests get a local clock and Hyper-V enlightenments on KVM', (t) =
   t.is(config.clock, 'localtime');
   t.truthy(config.hyperv);
   t.is(designDomain(vmSpec({ osType: 'windows_2022' }), 'test').hyperv, undefined);
+});
+
+test('devices are named after their Drover ids, and a NIC on no network has its link down', (t) => {
+  const storage = { id: randomUUID(), kind: 'localfs' as const, address: '', path: '/srv/vms' };
+  const diskId = randomUUID();
+  const network = { id: randomUUID(), name: 'backend', vlanId: 42, mtu: 9000 };
+  const nic = (overrides: Partial<NicDevice>): NicDevice => ({ nicId: randomUUID(), name: 'eth0', mac: '56:6f:00:00:00:01', model: 'virtio', network, linked: true, ...overrides });
+  const [linked, unlinked, unconnected] = [nic({}), nic({ linked: false }), nic({ network: null })];
+  const config = designDomain(vmSpec({ disks: [{ diskId, volume: { storage, volumeId: diskId, format: 'qcow2' }, bus: 'virtio', bootable: true, readOnly: false }], nics: [linked, unlinked, unconnected] }), 'kvm');
+  t.like(config.disks[0], { alias: `ua-${diskId}`, serial: diskId.replaceAll('-', '').slice(0, 20) });
+  t.deepEqual(
+    config.interfaces.map((device) => [device.alias, device.linkUp]),
+    [
+      [`ua-${linked.nicId}`, true],
+      [`ua-${unlinked.nicId}`, false],
+      [`ua-${unconnected.nicId}`, false],
+    ],
+  );
+});
+
+test("an isolated network gets a bridge of its own with the MTU; a network over the host's bridge leaves MTU and VLAN to the host; neither is tagged", (t) => {
+  const isolated = serializeNetworkXml({ name: 'drover-net-1', bridge: 'drv-1', hostBridge: false, mtu: 9000 });
+  t.regex(isolated, /<bridge name="drv-1" stp="on" delay="0"\/>/);
+  t.regex(isolated, /<mtu size="9000"\/>/);
+  t.notRegex(isolated, /<forward/);
+  const bridged = serializeNetworkXml({ name: 'drover-net-2', bridge: 'backend', hostBridge: true, mtu: 9000 });
+  t.regex(bridged, /<forward mode="bridge"\/>/);
+  t.regex(bridged, /<bridge name="backend"\/>/);
+  t.notRegex(bridged, /<mtu/);
+  for (const xml of [isolated, bridged]) t.notRegex(xml, /<vlan|<tag/);
 });
 
 test('domain XML carries escaped Drover metadata that reads back', (t) => {

@@ -96,6 +96,17 @@ test('driver failures become failed outcomes carrying the domain state', async (
   t.is(retried.domain?.state, 'running');
 });
 
+test('a driver failure that is not a DriverError becomes a hypervisor_failure carrying its message', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const spec = vmSpec();
+  await executor.execute(hostCommand('start', spec.id, spec));
+  driver.reboot = async () => {
+    throw new Error('the connection to the hypervisor broke');
+  };
+  const failed = await executor.execute(hostCommand('reboot', spec.id));
+  t.deepEqual(failed, { ok: false, error: 'hypervisor_failure', message: 'the connection to the hypervisor broke', domain: await driver.getDomain(spec.id) });
+});
+
 test('a failure predicate fails the matching operations only', async (t) => {
   const { driver, executor } = await setUp(t);
   const [a, b] = [vmSpec(), vmSpec()];
@@ -117,6 +128,10 @@ test('commands converge when the domain is already where they lead', async (t) =
   t.is(repeated.domain?.state, 'running');
   t.true((await executor.execute(hostCommand('resume', spec.id))).ok);
   t.is(driver.calls.resume, 1, 'resume of a running domain was tried once and its invalid_state taken as done');
+  t.true((await executor.execute(hostCommand('suspend', spec.id))).ok);
+  const suspendedAgain = await executor.execute(hostCommand('suspend', spec.id));
+  t.deepEqual(suspendedAgain, { ok: true, domain: await driver.getDomain(spec.id) });
+  t.is(suspendedAgain.domain?.state, 'suspended');
 
   t.true((await executor.execute(hostCommand('destroy', spec.id))).ok);
   const destroyedAgain = await executor.execute(hostCommand('destroy', spec.id));
@@ -141,7 +156,7 @@ test('a start with an unchanged spec does not redefine the domain, a changed one
   t.is(driver.calls.define, 2);
 });
 
-test('start of a paused domain resumes it; state errors and missing domains are reported', async (t) => {
+test('start of a paused or power-management suspended domain resumes it; state errors and missing domains are reported', async (t) => {
   const { driver, executor } = await setUp(t);
   const spec = vmSpec();
   await executor.execute(hostCommand('start', spec.id, spec));
@@ -149,10 +164,13 @@ test('start of a paused domain resumes it; state errors and missing domains are 
   const started = await executor.execute(hostCommand('start', spec.id));
   t.is(started.domain?.state, 'running');
   t.is(driver.calls.resume, 1);
+  driver.setState(spec.id, 'pm_suspended');
+  t.is((await executor.execute(hostCommand('start', spec.id))).domain?.state, 'running');
+  t.is(driver.calls.resume, 2);
 
   await executor.execute(hostCommand('destroy', spec.id));
-  const pause = await executor.execute(hostCommand('pause', spec.id));
-  t.like(pause, { ok: false, error: 'invalid_state' });
+  const reboot = await executor.execute(hostCommand('reboot', spec.id));
+  t.like(reboot, { ok: false, error: 'invalid_state', domain: { state: 'shutoff' } });
   const missing = await executor.execute(hostCommand('reboot', '6f1c2a3b-0000-4000-8000-000000000000'));
   t.like(missing, { ok: false, error: 'domain_not_found', domain: undefined });
 });
@@ -225,11 +243,14 @@ test('storage commands run through the driver once per command id and carry the 
   const created = await executor.execute(command);
   t.true(created.ok);
   t.is(created.volume?.path, `/fake/${storage.id}/${volume.volumeId}`);
+  t.is(created.storage?.storageId, storage.id);
   t.deepEqual(await executor.execute(command), created, 'a repeated command id gets the first outcome');
   t.is(driver.calls.createVolume, 1);
   const deleted = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'delete_volume', storage, volumeRef: volume });
   t.true(deleted.ok);
+  t.is(deleted.storage?.storageId, storage.id);
   t.is(driver.volumes.size, 0);
+  t.deepEqual(await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'release_storage', storage }), { ok: true }, 'a release reports no space');
 });
 
 test('storage commands with unsafe paths or ids are refused before the driver sees them', async (t) => {
@@ -242,6 +263,13 @@ test('storage commands with unsafe paths or ids are refused before the driver se
   const volume = { storage: { ...storage, path: '/srv' }, volumeId: '../../x', format: 'qcow2' as const, capacityBytes: 1, sparse: true };
   const badVolume = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'create_volume', storage: volume.storage, volume });
   t.deepEqual(badVolume.ok ? undefined : badVolume.error, 'invalid_command');
+  const source = { storage: volume.storage, volumeId: randomUUID(), format: 'qcow2' as const };
+  const rawOverlay = { ...volume, volumeId: randomUUID(), format: 'raw' as const, backing: source };
+  const backedCopy = { ...volume, volumeId: randomUUID(), backing: source, copyOf: source };
+  for (const refusedVolume of [rawOverlay, backedCopy]) {
+    const outcome = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'create_volume', storage: volume.storage, volume: refusedVolume });
+    t.deepEqual(outcome.ok ? undefined : outcome.error, 'invalid_command');
+  }
   t.is(driver.calls.prepareStorage + driver.calls.createVolume, 0);
 });
 
@@ -265,6 +293,9 @@ test('plugging a device into a running domain changes its definition; a hypervis
   t.deepEqual(driver.specOf(spec.id)?.nics, [], 'the definition did not change');
   const unknown = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'plug_device', vmId: spec.id, spec, deviceId: randomUUID() });
   t.deepEqual(unknown.ok ? undefined : unknown.error, 'invalid_command');
+  const alreadyGone = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'unplug_device', vmId: spec.id, spec, deviceId: nic.nicId });
+  t.deepEqual(alreadyGone.ok ? undefined : alreadyGone.error, 'invalid_command', 'an unplug needs the spec that still has the device');
+  t.is(driver.calls.plugDevice + driver.calls.unplugDevice, 3);
 });
 
 test('a command on a domain is bracketed by duringCommand: begun before the driver is called, ended after the outcome is journaled', async (t) => {

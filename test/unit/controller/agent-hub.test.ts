@@ -46,3 +46,21 @@ test('an unreachable host fails its pending commands as unavailable and closes i
   t.false(hub.isConnected('h1'));
   await t.throwsAsync(hub.dispatch('h1', command('c2')), { instanceOf: ServiceError });
 });
+
+test('a second session for a host id replaces the first: the first is closed, and pending and new commands go to the second', async (t) => {
+  const hub = new AgentHub();
+  const first = recordingSession();
+  hub.attach('h1', first);
+  const pending = hub.dispatch('h1', command('c1'));
+  const second = recordingSession();
+  hub.attach('h1', second);
+  t.deepEqual(first.closed, ['replaced by a new session']);
+  t.deepEqual(second.sent.map((sent) => sent.commandId), ['c1']);
+  hub.detach('h1', first);
+  t.true(hub.isConnected('h1'), 'the end of the replaced session does not disconnect the host');
+  void hub.dispatch('h1', command('c2'));
+  t.deepEqual(first.sent.map((sent) => sent.commandId), ['c1']);
+  t.deepEqual(second.sent.map((sent) => sent.commandId), ['c1', 'c2']);
+  hub.complete('c1', { ok: true });
+  t.deepEqual(await pending, { ok: true });
+});

@@ -10,7 +10,6 @@ export const CommandKind = {
   RESUME: 'RESUME',
   REBOOT: 'REBOOT',
   UNDEFINE: 'UNDEFINE',
-  PAUSE: 'PAUSE',
   PREPARE_STORAGE: 'PREPARE_STORAGE',
   RELEASE_STORAGE: 'RELEASE_STORAGE',
   CREATE_VOLUME: 'CREATE_VOLUME',
@@ -38,8 +37,6 @@ export type CommandKind =
   | 7
   | 'UNDEFINE'
   | 8
-  | 'PAUSE'
-  | 9
   | 'PREPARE_STORAGE'
   | 10
   | 'RELEASE_STORAGE'
