@@ -12,4 +12,5 @@ export const httpStatusOf: Record<ErrorKind, number> = {
   unavailable: 503,
   timeout: 504,
   precondition_failed: 412,
+  method_not_allowed: 405,
 };
