@@ -20,7 +20,7 @@ import type { Records } from '../state/records.js';
 import { reader, selectRows } from '../db/store.js';
 import type { TaskScheduler } from '../tasks/task-scheduler.js';
 import type { VmService } from '../services/vms.js';
-import { resources, type Resource, type ResourceName } from './catalog.js';
+import { linkNames, resources, type Resource, type ResourceName } from './catalog.js';
 import { compileFilters, compileSearch, type Sql } from './compile.js';
 import { parseSearch, SearchError } from './search.js';
 import { compareCodePoints } from './search-reference.js';
@@ -34,7 +34,7 @@ export const maxFollowDepth = 8;
 export interface ListRequest {
   search?: string;
   /** Attribute filters: field name to exact value. */
-  filters: Record<string, string>;
+  filters: ReadonlyMap<string, string>;
   /** At most this many results; undefined for all. */
   max?: number;
   caseSensitive: boolean;
@@ -258,7 +258,7 @@ export class QueryService {
 
   private followedKeys(name: ResourceName, follow: FollowTree): string[] {
     return [...follow.keys()].flatMap((linkName) => {
-      const link = resources[name].links[linkName]!;
+      const link = resources[name].links.get(linkName)!;
       return link.kind === 'one' ? [link.key] : [];
     });
   }
@@ -302,7 +302,7 @@ export class QueryService {
   /** Follows the tree's links from loaded objects, one or two queries per link; sibling links load concurrently. */
   private async expand(em: EntityManager, name: ResourceName, { ids, views, versions }: Views, follow: FollowTree, budget: Budget, known?: KnownDocuments): Promise<Loaded> {
     const follows = [...follow].map(async ([linkName, subtree]): Promise<FollowedLink> => {
-      const link = resources[name].links[linkName]!;
+      const link = resources[name].links.get(linkName)!;
       const byOwner = new Map<string, string[]>();
       const add = (owner: string, id: string) => {
         const list = byOwner.get(owner);
@@ -412,9 +412,9 @@ export function parseFollow(resource: ResourceName, text: string | undefined): F
     let level = tree;
     let owner = resource;
     for (const name of names) {
-      const link = resources[owner].links[name];
+      const link = resources[owner].links.get(name);
       if (!link) {
-        const valid = Object.keys(resources[owner].links).sort();
+        const valid = linkNames(resources[owner]);
         throw invalid(`follow: ${resources[owner].element} has no link "${name}"${valid.length ? `; it has ${valid.join(', ')}` : ' to follow'}`);
       }
       let next = level.get(name);

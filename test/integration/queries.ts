@@ -7,6 +7,8 @@ import { parseSearch, type Condition } from '../../controller/query/search.js';
 import { TestSystem, eventually, type Api, type ApiResponse, type DatabaseKind } from './harness.js';
 import { assertFault } from './api-compat.js';
 import { writeFleet } from './bulk.js';
+import { subCollections, topLevel } from '../../controller/api/collections.js';
+import { resources, type ResourceName } from '../../controller/query/catalog.js';
 
 type Test = TestFn<unknown>;
 
@@ -711,6 +713,61 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     assertFault(t, await api.get(`/vms?search=${encodeURIComponent('name=x sortby (select 1)')}`), 400);
     assertFault(t, await api.get(`/vms?search=${encodeURIComponent('cluster.name=x')}`), 400, /unknown field/);
     t.is((await api.get('/vms', { accept: 'json' })).body.vm.length, before, 'nothing changed');
+  });
+
+  test.serial(`${tag} prototype names (constructor, __proto__, toString) in parameters, searches and follow paths are 400s on every collection and object`, async (t) => {
+    const { system } = shared;
+    const { api } = system;
+    const firstId = async (segment: string): Promise<string> => {
+      const response = await api.get(`/${segment}?max=1`, { accept: 'json' });
+      const [id] = listIds(response);
+      if (!id) throw new Error(`/${segment} lists no object to test with: ${response.status} ${response.text.slice(0, 200)}`);
+      return id;
+    };
+    const collections: { url: string; resource: ResourceName }[] = [...topLevel].map(([segment, resource]) => ({ url: `/${segment}`, resource }));
+    for (const collection of subCollections) collections.push({ url: `/${collection.owner}/${await firstId(collection.owner)}/${collection.rel}`, resource: collection.target });
+    t.is(collections.length, topLevel.size + subCollections.length);
+    const followCases = (resource: ResourceName): [string, RegExp][] => {
+      const links = resources[resource].links;
+      const someLink = [...links.keys()][0];
+      return [
+        ['follow=constructor', /has no link "constructor"/],
+        ['follow=__proto__', /has no link "__proto__"/],
+        ['follow=toString', /has no link "toString"/],
+        ['follow=cluster.constructor', links.has('cluster') ? /cluster has no link "constructor"/ : /has no link "cluster"/],
+        ...(someLink ? [[`follow=${someLink}.constructor`, new RegExp(`${resources[links.get(someLink)!.target].element} has no link "constructor"`)] as [string, RegExp]] : []),
+      ];
+    };
+    let refused = 0;
+    for (const { url, resource } of collections) {
+      const cases: [string, RegExp][] = [
+        ['constructor=x', /query parameter constructor is neither a known option nor a field/],
+        ['__proto__=x', /query parameter __proto__ is neither a known option nor a field/],
+        ['toString=x', /query parameter toString is neither a known option nor a field/],
+        [`search=${encodeURIComponent('constructor=x')}`, /unknown field "constructor"/],
+        [`search=${encodeURIComponent('sortby constructor')}`, /unknown field "constructor"/],
+        ...followCases(resource),
+      ];
+      for (const [query, detail] of cases) {
+        const response = await api.get(`${url}?${query}`);
+        t.is(response.status, 400, `${url}?${query}: ${response.text.slice(0, 300)}`);
+        if (response.status === 400) assertFault(t, response, 400, detail);
+        refused++;
+      }
+    }
+    for (const [segment, resource] of topLevel) {
+      const url = `/${segment}/${await firstId(segment)}`;
+      for (const [query, detail] of followCases(resource)) {
+        for (const media of ['xml', 'json'] as const) {
+          const response = await api.get(`${url}?${query}`, { accept: media });
+          t.is(response.status, 400, `${url}?${query}: ${response.text.slice(0, 300)}`);
+          if (response.status === 400) assertFault(t, response, 400, detail, media);
+          refused++;
+        }
+      }
+    }
+    t.true(refused > 400, `${refused} requests refused`);
+    t.false(system.controllerOutput.join('').includes('"request failed"'), 'no request ended in an internal error');
   });
 
   test.serial(`${tag} reverse collections list the objects on the other end of each relation, and take search, max and follow`, async (t) => {

@@ -46,10 +46,10 @@ const presenters: Record<ResourceName, (present: Presenter, view: View, options:
  * document, by owner and link: a disk's `storage_domains`, a storage
  * domain's `data_centers`.
  */
-const listedSingles: Record<string, { member: string; element: string }> = {
-  'disk.storage_domains': { member: 'storage_domains', element: 'storage_domain' },
-  'storage_domain.data_center': { member: 'data_centers', element: 'data_center' },
-};
+const listedSingles: ReadonlyMap<string, { member: string; element: string }> = new Map([
+  ['disk.storage_domains', { member: 'storage_domains', element: 'storage_domain' }],
+  ['storage_domain.data_center', { member: 'data_centers', element: 'data_center' }],
+]);
 
 /** The representation of one object, as at its own URL. */
 export function presentView(present: Presenter, resource: ResourceName, view: View, options: PresentOptions): Rep {
@@ -86,7 +86,7 @@ export function presentLoaded(present: Presenter, loaded: Loaded, id: string, op
 function placeOf(owner: ResourceName, link: FollowedLink): { member: string; element?: string } {
   let place = places.get(link);
   if (!place) {
-    const listed = listedSingles[`${owner}.${link.name}`];
+    const listed = listedSingles.get(`${owner}.${link.name}`);
     place = link.single ? (listed ?? { member: link.name }) : { member: link.name, element: resources[link.resource].element };
     places.set(link, place);
   }

@@ -6,7 +6,7 @@ import { subCollections, topLevel, topLevelScopes } from '../collections.js';
 import type { ApiRouter } from '../routing.js';
 import { checkIfMatch, respond, respondList, type ApiContext } from '../context.js';
 import { knownParts, presentLoaded, presentObject, type PresentOptions } from '../present/graph.js';
-import { queryFlag } from '../input/request.js';
+import { queryEntries, queryFlag, querySingle } from '../input/request.js';
 
 /** Query parameters that are options of a request, not attribute filters. */
 const options = new Set(['search', 'max', 'follow', 'accept', 'all_content', 'case_sensitive', 'async', 'clone', 'detach_only', 'wait']);
@@ -14,19 +14,13 @@ const options = new Set(['search', 'max', 'follow', 'accept', 'all_content', 'ca
 /** The largest page a client can ask for with `max`; -1 asks for everything. */
 export const maxPageSize = 1_000_000_000;
 
-function single(ctx: ApiContext, name: string): string | undefined {
-  const value = ctx.query[name];
-  if (Array.isArray(value)) throw invalid(`query parameter ${name} is given more than once`);
-  return value;
-}
-
 export function presentOptions(ctx: ApiContext): PresentOptions {
   const header = ctx.get('All-Content');
   return { allContent: queryFlag(ctx, 'all_content') ?? (header ? header.trim().toLowerCase() === 'true' : false) };
 }
 
 function listRequest(ctx: ApiContext): ListRequest {
-  const maxText = single(ctx, 'max');
+  const maxText = querySingle(ctx, 'max');
   let max: number | undefined;
   if (maxText !== undefined) {
     if (!/^-?\d+$/.test(maxText)) throw invalid(`query parameter max must be a whole number, not "${maxText}"`);
@@ -34,18 +28,19 @@ function listRequest(ctx: ApiContext): ListRequest {
     if (max < -1 || max > maxPageSize) throw invalid(`query parameter max must be between -1 (no limit) and ${maxPageSize}`);
     if (max === -1) max = undefined;
   }
-  const filters: Record<string, string> = {};
-  for (const name of Object.keys(ctx.query)) {
+  const filters = new Map<string, string>();
+  for (const [name, value] of queryEntries(ctx)) {
     if (options.has(name)) continue;
-    filters[name] = single(ctx, name) ?? '';
+    if (Array.isArray(value)) throw invalid(`query parameter ${name} is given more than once`);
+    filters.set(name, value);
   }
-  return { search: single(ctx, 'search'), filters, max, caseSensitive: queryFlag(ctx, 'case_sensitive') ?? false };
+  return { search: querySingle(ctx, 'search'), filters, max, caseSensitive: queryFlag(ctx, 'case_sensitive') ?? false };
 }
 
 /** Answers a collection request: one page of the resource's objects matching the search and filters, with the followed links embedded. */
 export async function respondCollection(ctx: ApiContext, services: Services, resource: ResourceName, scope?: ListRequest['scope']): Promise<void> {
   const definition = resources[resource];
-  const follow = parseFollow(resource, single(ctx, 'follow'));
+  const follow = parseFollow(resource, querySingle(ctx, 'follow'));
   const request = { ...listRequest(ctx), scope };
   const page = await services.queries.list(definition, request);
   const loaded = await services.queries.load(resource, page.ids, follow, knownParts(ctx.state.present, ctx.state.media));
@@ -66,7 +61,7 @@ export async function respondCollection(ctx: ApiContext, services: Services, res
  * object's own route answers.
  */
 export async function respondFollowed(ctx: ApiContext, services: Services, resource: ResourceName, id: string): Promise<boolean> {
-  const followText = single(ctx, 'follow');
+  const followText = querySingle(ctx, 'follow');
   const presentWith = { ...presentOptions(ctx), media: ctx.state.media };
   if (!followText && !presentWith.allContent) return false;
   const loaded = await services.queries.load(resource, [id], parseFollow(resource, followText));
@@ -86,11 +81,11 @@ export async function ifMatch(ctx: ApiContext, services: Services, resource: Res
 
 /** Registers GET for every top-level collection and every collection below an object. */
 export function collectionRoutes(router: ApiRouter, services: Services): void {
-  for (const [segment, resource] of Object.entries(topLevel)) {
-    const scope = topLevelScopes[segment];
+  for (const [segment, resource] of topLevel) {
+    const scope = topLevelScopes.get(segment);
     router.get(`/${segment}`, (ctx) => respondCollection(ctx, services, resource, scope ? { text: scope, params: [] } : undefined));
   }
-  for (const [segment, resource] of Object.entries(topLevel)) {
+  for (const [segment, resource] of topLevel) {
     if (resource !== 'vm') {
       router.get(`/${segment}/:id`, async (ctx, next) => {
         if (!(await respondFollowed(ctx, services, resource, ctx.params.id!))) await next();
@@ -113,7 +108,7 @@ export function collectionRoutes(router: ApiRouter, services: Services): void {
   }
   for (const collection of subCollections) {
     router.get(`/${collection.owner}/:id/${collection.rel}`, async (ctx) => {
-      const owner = topLevel[collection.owner]!;
+      const owner = topLevel.get(collection.owner)!;
       const found = await services.queries.load(owner, [ctx.params.id!]);
       if (!found.views.has(ctx.params.id!)) throw notFound(resources[owner].element.replace('_', ' '), ctx.params.id!);
       await respondCollection(ctx, services, collection.target, { text: collection.scope, params: [ctx.params.id!] });

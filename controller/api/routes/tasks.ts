@@ -1,10 +1,10 @@
 import type { ApiRouter } from '../routing.js';
 import type { Task } from '../../db/entities.js';
 import type { TaskService } from '../../services/tasks.js';
-import { httpStatusOf } from '../errors.js';
+import { httpStatusOf, storedErrorKind } from '../errors.js';
 import { respond, type ApiContext } from '../context.js';
 import { queryInteger } from '../input/request.js';
-import { ServiceError, type ErrorKind } from '../../rules/errors.js';
+import { ServiceError } from '../../rules/errors.js';
 
 /** How long a synchronous action waits for its task before answering 202 pending. */
 export const syncActionWaitMs = 5 * 60 * 1000;
@@ -17,9 +17,8 @@ export async function answerWithTask(ctx: ApiContext, tasks: TaskService, task: 
   } else if (ended.state === 'finished') {
     respond(ctx, 200, 'action', present.action(ended, 'complete'));
   } else {
-    const kind = (ended.errorKind ?? 'conflict') as ErrorKind;
     const fault = { reason: ended.errorReason ?? 'Operation Failed', detail: ended.errorDetail ?? `the task was ${ended.state}` };
-    respond(ctx, httpStatusOf[kind] ?? 409, 'action', present.action(ended, 'failed', fault));
+    respond(ctx, httpStatusOf[storedErrorKind(ended.errorKind, 'conflict')], 'action', present.action(ended, 'failed', fault));
   }
 }
 
@@ -35,7 +34,7 @@ export async function settled(ctx: ApiContext, tasks: TaskService, task: Task): 
     return undefined;
   }
   if (ended.state === 'finished') return ended;
-  throw new ServiceError((ended.errorKind ?? 'conflict') as ErrorKind, ended.errorReason ?? 'Operation Failed', ended.errorDetail ?? `the task was ${ended.state}`);
+  throw new ServiceError(storedErrorKind(ended.errorKind, 'conflict'), ended.errorReason ?? 'Operation Failed', ended.errorDetail ?? `the task was ${ended.state}`);
 }
 
 export function taskRoutes(router: ApiRouter, tasks: TaskService): void {
