@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext, TestFn } from 'ava';
 import { XMLParser } from 'fast-xml-parser';
@@ -311,6 +311,24 @@ function diskRecords(diskList: any[], shared: Shared, domainNames: Map<string, s
       vm: fleet.vmId ? [vmNames.get(fleet.vmId)!] : [],
     };
   });
+}
+
+/** The controller's resident memory (Linux), in MiB: now, and at its peak since the peak was last reset. */
+async function controllerMemory(system: TestSystem): Promise<{ residentMiB: number; peakMiB: number }> {
+  const status = await readFile(`/proc/${system.controller!.pid}/status`, 'utf8');
+  const mebibytes = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)![1]) / 1024;
+  return { residentMiB: mebibytes('VmRSS'), peakMiB: mebibytes('VmHWM') };
+}
+
+/** Makes a request and measures it: how long it took, and how far the controller's resident memory rose above where it was (the peak is reset first). */
+async function measured(system: TestSystem, request: () => Promise<ApiResponse>): Promise<{ response: ApiResponse; ms: number; peakMiB: number }> {
+  await writeFile(`/proc/${system.controller!.pid}/clear_refs`, '5');
+  const before = await controllerMemory(system);
+  const started = performance.now();
+  const response = await request();
+  const ms = performance.now() - started;
+  const after = await controllerMemory(system);
+  return { response, ms, peakMiB: after.peakMiB - before.residentMiB };
 }
 
 /** Registers the search, reverse collection, follow and paging scenarios for one database. */
@@ -1013,7 +1031,9 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     const { system } = shared;
     const requests = [
       '/vms?follow=disk_attachments.disk,nics',
-      '/vms?follow=disk_attachments.disk.storage_domains,nics.vnic_profile,cluster',
+      // Embedded objects count as rendered; with 1,058 VMs, eleven per VM would pass the test controller's limit of 10,000.
+      '/vms?follow=disk_attachments.disk.storage_domains,cluster',
+      '/vms?follow=nics.vnic_profile',
       `/vms?search=${encodeURIComponent('cluster=fleet* or memory>100 sortby memory desc')}&follow=nics`,
       '/disks?follow=vms',
       '/storagedomains?follow=disks&all_content=true',
@@ -1048,5 +1068,74 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     t.is(fleetVm.nics.nic.length, 2);
     const tooMany = await system.api.get('/vms?follow=disk_attachments.disk.vms.disk_attachments.disk.vms');
     assertFault(t, tooMany, 400, /would embed more than 10000 objects/);
+  });
+
+  test.serial(`${tag} follow is bounded by the documents it would embed, counted as rendered: N×N follows are quick 400s, large legitimate ones are answered`, async (t) => {
+    const { system } = shared;
+    await system.killController('SIGTERM');
+    const fleet = await writeFleet(system.databaseLocation, 1500, { prefix: 'wide', clusters: 1 });
+    await system.startController();
+    const { api } = system;
+    const [clusterId] = fleet.clusterIds;
+    const wide = `search=${encodeURIComponent('name=wide-*')}`;
+    t.is(Number((await api.get(`/vms?${wide}&max=0`)).headers.get('x-total-count')), 1500);
+
+    const refusals = [
+      `/vms?${wide}&follow=cluster.vms`,
+      '/vms?follow=cluster.vms',
+      '/clusters?follow=vms.cluster.vms',
+      `/clusters/${clusterId}?follow=vms.cluster.vms`,
+      `/clusters/${clusterId}/vms?follow=cluster.vms`,
+      `/vms/${fleet.vmIds[0]}?follow=cluster.vms.cluster.vms`,
+    ];
+    for (const url of refusals) {
+      for (const media of ['json', 'xml'] as const) {
+        const { response, ms, peakMiB } = await measured(system, () => api.get(url, { accept: media }));
+        assertFault(t, response, 400, /follow would embed more than 10000 objects.*DROVER_MAX_EMBEDDED_OBJECTS.*counted as rendered.*\(max, or a narrower search\) or follow fewer links/, media);
+        t.log(`${url} (${media}): 400 in ${ms.toFixed(0)} ms, the controller's peak memory ${peakMiB.toFixed(0)} MiB above what it held before`);
+        t.true(ms < 5000, `${url}: ${ms} ms`);
+        t.true(peakMiB < 512, `${url}: ${peakMiB} MiB`);
+        t.is(system.controller!.exitCode, null, 'the controller lives on');
+        t.is((await api.get(`/vms/${fleet.vmIds[1]}`)).status, 200, 'and answers the next request');
+      }
+    }
+
+    const legitimate: [string, (body: any) => void][] = [
+      [
+        `/vms?${wide}&follow=cluster`,
+        (body) => {
+          t.is(body.vm.length, 1500);
+          t.true(body.vm.every((vm: any) => vm.cluster.id === clusterId && vm.cluster.name.startsWith('wide-cluster-')), 'every VM embeds its cluster');
+        },
+      ],
+      [
+        `/vms?${wide}&follow=disk_attachments`,
+        (body) => {
+          t.is(body.vm.length, 1500);
+          t.true(body.vm.every((vm: any) => vm.disk_attachments.disk_attachment.length === 2), 'every VM embeds its two disk attachments');
+        },
+      ],
+      [
+        `/vms?${wide}&follow=disk_attachments.disk,cluster`,
+        (body) => {
+          t.is(body.vm.length, 1500);
+          t.true(body.vm.every((vm: any) => vm.cluster.name && vm.disk_attachments.disk_attachment.every((attachment: any) => attachment.disk.provisioned_size === String(2 ** 30))), '7,500 embedded objects');
+        },
+      ],
+      [
+        `/clusters/${clusterId}?follow=vms.cluster`,
+        (body) => {
+          t.is(body.vms.vm.length, 1500);
+          t.true(body.vms.vm.every((vm: any) => vm.cluster.id === clusterId), 'the cluster embeds its VMs, each embedding the cluster once');
+        },
+      ],
+    ];
+    for (const [url, check] of legitimate) {
+      const { response, ms, peakMiB } = await measured(system, () => api.get(url, { accept: 'json' }));
+      t.is(response.status, 200, `${url}: ${response.text.slice(0, 300)}`);
+      t.log(`${url}: 200 in ${ms.toFixed(0)} ms, ${(response.text.length / 2 ** 20).toFixed(1)} MiB of JSON, the controller's peak memory ${peakMiB.toFixed(0)} MiB above what it held before`);
+      check(response.body);
+    }
+    t.false(system.controllerOutput.join('').includes('"request failed"'), 'no request ended in an internal error');
   });
 }

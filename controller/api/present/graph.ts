@@ -1,7 +1,7 @@
 import type { Cluster, DataCenter, DiskAttachment, Host, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
 import type { ResourceName } from '../../query/catalog.js';
 import { resources } from '../../query/catalog.js';
-import type { FollowedLink, KnownDocuments, Loaded, View } from '../../query/queries.js';
+import { isLoaded, type FollowedLink, type KnownDocuments, type Loaded, type View } from '../../query/queries.js';
 import type { DiskView } from '../../services/disks.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
 import type { VmView } from '../../services/vms.js';
@@ -94,10 +94,6 @@ function placeOf(owner: ResourceName, link: FollowedLink): { member: string; ele
 }
 
 const places = new WeakMap<FollowedLink, { member: string; element?: string }>();
-
-function isLoaded(loaded: Loaded, id: string): boolean {
-  return loaded.views.has(id) || loaded.known.has(id);
-}
 
 const partGroup = (media: MediaType, resource: ResourceName) => `${media}:${resource}`;
 
