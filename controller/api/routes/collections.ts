@@ -4,8 +4,8 @@ import { resources, type ResourceName } from '../../query/catalog.js';
 import { parseFollow, type ListRequest } from '../../query/queries.js';
 import { subCollections, topLevel, topLevelScopes } from '../collections.js';
 import type { ApiRouter } from '../routing.js';
-import { checkIfMatch, respond, respondList, type ApiContext } from '../context.js';
-import { knownParts, presentLoaded, presentObject, type PresentOptions } from '../present/graph.js';
+import { respondList, type ApiContext } from '../context.js';
+import { knownParts, presentObject, type PresentOptions } from '../present/graph.js';
 import { queryEntries, queryFlag, querySingle } from '../input/request.js';
 
 /** Query parameters that are options of a request, not attribute filters. */
@@ -55,56 +55,11 @@ export async function respondCollection(ctx: ApiContext, services: Services, res
   respondList(ctx, definition.collection, definition.element, loaded.ids.map((id) => presentObject(ctx.state.present, loaded, id, presentWith)));
 }
 
-/**
- * Answers a request for one object when it asks for followed links or all
- * content, and returns true; returns false for a plain request, which the
- * object's own route answers.
- */
-export async function respondFollowed(ctx: ApiContext, services: Services, resource: ResourceName, id: string): Promise<boolean> {
-  const followText = querySingle(ctx, 'follow');
-  const presentWith = { ...presentOptions(ctx), media: ctx.state.media };
-  if (!followText && !presentWith.allContent) return false;
-  const loaded = await services.queries.load(resource, [id], parseFollow(resource, followText));
-  if (!loaded.views.has(id)) throw notFound(resources[resource].element.replace('_', ' '), id);
-  respond(ctx, 200, resources[resource].element, presentLoaded(ctx.state.present, loaded, id, presentWith));
-  return true;
-}
-
-/** Refuses a change with 412 when the request's If-Match names no current version of the object. */
-export async function ifMatch(ctx: ApiContext, services: Services, resource: ResourceName, id: string): Promise<void> {
-  if (!ctx.get('If-Match')) return;
-  const loaded = await services.queries.load(resource, [id]);
-  const view = loaded.views.get(id);
-  if (!view) throw notFound(resources[resource].element.replace('_', ' '), id);
-  await checkIfMatch(ctx, resources[resource].element, (allContent) => presentLoaded(ctx.state.present, loaded, id, { allContent }));
-}
-
 /** Registers GET for every top-level collection and every collection below an object. */
 export function collectionRoutes(router: ApiRouter, services: Services): void {
   for (const [segment, resource] of topLevel) {
     const scope = topLevelScopes.get(segment);
     router.get(`/${segment}`, (ctx) => respondCollection(ctx, services, resource, scope ? { text: scope, params: [] } : undefined));
-  }
-  for (const [segment, resource] of topLevel) {
-    if (resource !== 'vm') {
-      router.get(`/${segment}/:id`, async (ctx, next) => {
-        if (!(await respondFollowed(ctx, services, resource, ctx.params.id!))) await next();
-      });
-    }
-    for (const method of ['put', 'delete'] as const) {
-      router[method](`/${segment}/:id`, async (ctx, next) => {
-        await ifMatch(ctx, services, resource, ctx.params.id!);
-        await next();
-      });
-    }
-  }
-  for (const [segment, resource] of [['diskattachments', 'disk_attachment'], ['nics', 'nic']] as const) {
-    for (const method of ['put', 'delete'] as const) {
-      router[method](`/vms/:id/${segment}/:device`, async (ctx, next) => {
-        await ifMatch(ctx, services, resource, ctx.params.device!);
-        await next();
-      });
-    }
   }
   for (const collection of subCollections) {
     router.get(`/${collection.owner}/:id/${collection.rel}`, async (ctx) => {
