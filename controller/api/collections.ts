@@ -1,4 +1,4 @@
-import type { ResourceName } from '../query/catalog.js';
+import { nameTable, type NameTable, type ResourceName } from '../query/catalog.js';
 
 /**
  * The collections of the API: the top-level ones by URL segment, and the
@@ -8,7 +8,7 @@ import type { ResourceName } from '../query/catalog.js';
  * `follow` and attribute filters like a top-level collection, and each is a
  * `<link rel>` of its owner.
  */
-export const topLevel: Record<string, ResourceName> = {
+export const topLevel: NameTable<ResourceName> = nameTable({
   vms: 'vm',
   hosts: 'host',
   clusters: 'cluster',
@@ -21,12 +21,12 @@ export const topLevel: Record<string, ResourceName> = {
   templates: 'template',
   vmpools: 'vm_pool',
   tasks: 'task',
-};
+});
 
 /** Conditions over `t` that a top-level collection's objects meet: `/disks` holds floating and attached disks, not templates'. */
-export const topLevelScopes: Partial<Record<string, string>> = {
+export const topLevelScopes: NameTable<string> = nameTable({
   disks: 't.template_id is null',
-};
+});
 
 export interface SubCollection {
   owner: string;

@@ -2,31 +2,43 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { ApiState } from './context.js';
 
-type Handler = Parameters<Router<ApiState>['get']>[1];
+/** One step of a route: a check that answers or calls the next step (see routes/steps.ts), or the handler that answers. */
+export type RouteStep = Parameters<Router<ApiState>['get']>[1];
+
+type Method = 'get' | 'post' | 'put' | 'delete';
 
 /**
  * The API's routes, kept in one @koa/router per collection (the first path
  * segment), so that a request is matched only against its collection's
- * routes instead of every route of the API.
+ * routes instead of every route of the API. Each route declares all its
+ * steps where it is registered, and no two routes of a method may match the
+ * same path (registering one that would is an error), so that what answers a
+ * request never depends on the order in which routes were registered.
  */
 export class ApiRouter {
   private readonly routers = new Map<string, Router<ApiState>>();
   private readonly dispatchers = new Map<string, Middleware<ApiState>>();
+  private readonly registered: { method: Method; path: string }[] = [];
 
-  get(path: string, handler: Handler): void {
-    this.routerFor(path).get(path, handler);
+  get(path: string, ...steps: RouteStep[]): void {
+    this.register('get', path, steps);
   }
 
-  post(path: string, handler: Handler): void {
-    this.routerFor(path).post(path, handler);
+  post(path: string, ...steps: RouteStep[]): void {
+    this.register('post', path, steps);
   }
 
-  put(path: string, handler: Handler): void {
-    this.routerFor(path).put(path, handler);
+  put(path: string, ...steps: RouteStep[]): void {
+    this.register('put', path, steps);
   }
 
-  delete(path: string, handler: Handler): void {
-    this.routerFor(path).delete(path, handler);
+  delete(path: string, ...steps: RouteStep[]): void {
+    this.register('delete', path, steps);
+  }
+
+  /** The routes, by method and path pattern (`/vms/:id`), in the order they were registered. */
+  declared(): readonly { method: Method; path: string }[] {
+    return this.registered;
   }
 
   /** The middleware that hands each request to its collection's routes. */
@@ -45,6 +57,13 @@ export class ApiRouter {
     return [...methods];
   }
 
+  private register(method: Method, path: string, steps: RouteStep[]): void {
+    const clash = this.registered.find((route) => route.method === method && overlap(route.path, path));
+    if (clash) throw new Error(`${method.toUpperCase()} ${path} would match the paths of ${method.toUpperCase()} ${clash.path}; which one answers must not depend on the order of registration`);
+    this.registered.push({ method, path });
+    this.routerFor(path)[method](path, ...steps);
+  }
+
   private routerFor(path: string): Router<ApiState> {
     const segment = segmentOf(path);
     let router = this.routers.get(segment);
@@ -60,4 +79,11 @@ export class ApiRouter {
 function segmentOf(path: string): string {
   const end = path.indexOf('/', 1);
   return end < 0 ? path.slice(1) : path.slice(1, end);
+}
+
+/** Whether two path patterns of plain segments and `:parameters` match some path alike. */
+function overlap(a: string, b: string): boolean {
+  const left = a.split('/');
+  const right = b.split('/');
+  return left.length === right.length && left.every((segment, index) => segment === right[index] || segment.startsWith(':') || right[index]!.startsWith(':'));
 }

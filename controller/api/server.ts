@@ -23,24 +23,30 @@ import type { Services } from './services.js';
 
 const ssoPaths = ['/ovirt-engine/sso/', '/ovirt-engine/services/'];
 
+/** Every resource route of the API, each with all its steps: no route depends on the order of these calls. */
+export function apiRoutes(services: Services): ApiRouter {
+  const api = new ApiRouter();
+  rootRoutes(api, services.hosts, services.vms);
+  collectionRoutes(api, services);
+  dataCenterRoutes(api, services);
+  clusterRoutes(api, services);
+  hostRoutes(api, services);
+  vmRoutes(api, services);
+  vmDeviceRoutes(api, services);
+  taskRoutes(api, services);
+  storageRoutes(api, services);
+  networkRoutes(api, services);
+  templateRoutes(api, services);
+  vmPoolRoutes(api, services);
+  return api;
+}
+
 /** Assembles the HTTP API: edge concerns, faults, SSO, then authenticated resource routes. */
 export function createApi(services: Services, log: Logger, options: { countStatements?: boolean } = {}): Koa<ApiState> {
   const app = new Koa<ApiState>();
   app.proxy = false;
   const sso = ssoRoutes(services.auth);
-  const api = new ApiRouter();
-  collectionRoutes(api, services);
-  rootRoutes(api, services.hosts, services.vms);
-  dataCenterRoutes(api, services.dataCenters);
-  clusterRoutes(api, services.clusters);
-  hostRoutes(api, services.hosts);
-  vmDeviceRoutes(api, services);
-  vmRoutes(api, services);
-  taskRoutes(api, services.tasks);
-  storageRoutes(api, services);
-  networkRoutes(api, services);
-  templateRoutes(api, services);
-  vmPoolRoutes(api, services);
+  const api = apiRoutes(services);
   const ssoEndpoints = sso.routes();
   const { correlation, apiPrefix } = createEdge((hostId) => services.vms.hostSummary(hostId));
   app.use(correlation);

@@ -13,4 +13,5 @@ export const grpcStatusOf: Record<ErrorKind, status> = {
   failed: status.INTERNAL,
   timeout: status.DEADLINE_EXCEEDED,
   precondition_failed: status.FAILED_PRECONDITION,
+  method_not_allowed: status.UNIMPLEMENTED,
 };

@@ -58,16 +58,26 @@ export type ResourceName =
   | 'vm_pool'
   | 'task';
 
+/**
+ * Names a request may use (search fields, attribute filters, sort fields,
+ * follow links) with what each means. A request's name is looked up only
+ * among the table's own names: a Map has no prototype names such as
+ * `constructor`, `__proto__` or `toString` to find.
+ */
+export type NameTable<T> = ReadonlyMap<string, T>;
+
+export const nameTable = <T>(entries: Record<string, T>): NameTable<T> => new Map(Object.entries(entries));
+
 export interface Resource {
   name: ResourceName;
   /** The XML element of a collection of these (`vms`) and of one (`vm`). */
   collection: string;
   element: string;
   table: string;
-  fields: Record<string, Field>;
+  fields: NameTable<Field>;
   /** The order of a collection after the search's own (SQL; `{C}` marks where text takes the code-point collation); the id always ends it, so the order is stable. */
   defaultSort: string[];
-  links: Record<string, Link>;
+  links: NameTable<Link>;
 }
 
 const text = (sql: string): ColumnField => ({ kind: 'column', sql, type: 'text' });
@@ -123,7 +133,7 @@ export const resources: Record<ResourceName, Resource> = {
     collection: 'vms',
     element: 'vm',
     table: 'vms',
-    fields: {
+    fields: nameTable({
       id: text('t.id'),
       uuid: text('t.id'),
       name: text('t.name'),
@@ -138,9 +148,9 @@ export const resources: Record<ResourceName, Resource> = {
       storage: vmStorage,
       network: vmNetwork,
       datacenter: { kind: 'related', key: 't.cluster_id', select: 'select c.id from clusters c join data_centers r on r.id = c.data_center_id', field: 'r.name', type: 'text', nullable: false },
-    },
+    }),
     defaultSort: ['t.name{C}'],
-    links: {
+    links: nameTable({
       cluster: { kind: 'one', target: 'cluster', key: 'clusterId' },
       host: { kind: 'one', target: 'host', key: 'hostId' },
       template: { kind: 'one', target: 'template', key: 'templateId' },
@@ -148,14 +158,14 @@ export const resources: Record<ResourceName, Resource> = {
       disk_attachments: { kind: 'many', target: 'disk_attachment', pairs: 'select a.vm_id as owner_id, a.id from disk_attachments a', ownerColumn: 'a.vm_id', order: 'a.created_at, a.id{C}' },
       nics: { kind: 'many', target: 'nic', pairs: 'select n.vm_id as owner_id, n.id from nics n', ownerColumn: 'n.vm_id', order: 'n.name{C}, n.id{C}' },
       ...taskLinks(),
-    },
+    }),
   },
   host: {
     name: 'host',
     collection: 'hosts',
     element: 'host',
     table: 'hosts',
-    fields: {
+    fields: nameTable({
       id: text('t.id'),
       name: text('t.name'),
       address: text('t.address'),
@@ -166,54 +176,54 @@ export const resources: Record<ResourceName, Resource> = {
       type: text('t.hypervisor_type'),
       cluster: byName('t.cluster_id', 'clusters'),
       datacenter: { kind: 'related', key: 't.cluster_id', select: 'select c.id from clusters c join data_centers r on r.id = c.data_center_id', field: 'r.name', type: 'text', nullable: false },
-    },
+    }),
     defaultSort: ['t.name{C}'],
-    links: {
+    links: nameTable({
       cluster: { kind: 'one', target: 'cluster', key: 'clusterId' },
       vms: { kind: 'many', target: 'vm', pairs: 'select v.host_id as owner_id, v.id from vms v', ownerColumn: 'v.host_id', order: 'v.name{C}, v.id{C}' },
       tasks: { kind: 'many', target: 'task', pairs: 'select k.host_id as owner_id, k.id from tasks k', ownerColumn: 'k.host_id', order: 'k.seq desc' },
-    },
+    }),
   },
   cluster: {
     name: 'cluster',
     collection: 'clusters',
     element: 'cluster',
     table: 'clusters',
-    fields: {
+    fields: nameTable({
       id: text('t.id'),
       name: text('t.name'),
       description: text('t.description'),
       'cpu.architecture': text('t.cpu_architecture'),
       datacenter: byName('t.data_center_id', 'data_centers'),
       mac_pool: byName('t.mac_pool_id', 'mac_pools'),
-    },
+    }),
     defaultSort: ['t.name{C}'],
-    links: {
+    links: nameTable({
       data_center: { kind: 'one', target: 'data_center', key: 'dataCenterId' },
       mac_pool: { kind: 'one', target: 'mac_pool', key: 'macPoolId' },
       hosts: { kind: 'many', target: 'host', pairs: 'select h.cluster_id as owner_id, h.id from hosts h', ownerColumn: 'h.cluster_id', order: 'h.name{C}, h.id{C}' },
       vms: { kind: 'many', target: 'vm', pairs: 'select v.cluster_id as owner_id, v.id from vms v', ownerColumn: 'v.cluster_id', order: 'v.name{C}, v.id{C}' },
-    },
+    }),
   },
   data_center: {
     name: 'data_center',
     collection: 'data_centers',
     element: 'data_center',
     table: 'data_centers',
-    fields: { id: text('t.id'), name: text('t.name'), description: text('t.description'), local: boolean('t.local') },
+    fields: nameTable({ id: text('t.id'), name: text('t.name'), description: text('t.description'), local: boolean('t.local') }),
     defaultSort: ['t.name{C}'],
-    links: {
+    links: nameTable({
       clusters: { kind: 'many', target: 'cluster', pairs: 'select c.data_center_id as owner_id, c.id from clusters c', ownerColumn: 'c.data_center_id', order: 'c.name{C}, c.id{C}' },
       networks: { kind: 'many', target: 'network', pairs: 'select w.data_center_id as owner_id, w.id from networks w', ownerColumn: 'w.data_center_id', order: 'w.name{C}, w.id{C}' },
       storage_domains: { kind: 'many', target: 'storage_domain', pairs: 'select s.data_center_id as owner_id, s.id from storage_domains s', ownerColumn: 's.data_center_id', order: 's.name{C}, s.id{C}' },
-    },
+    }),
   },
   storage_domain: {
     name: 'storage_domain',
     collection: 'storage_domains',
     element: 'storage_domain',
     table: 'storage_domains',
-    fields: {
+    fields: nameTable({
       id: text('t.id'),
       name: text('t.name'),
       description: text('t.description'),
@@ -225,9 +235,9 @@ export const resources: Record<ResourceName, Resource> = {
       used: number('t.used_bytes'),
       datacenter: byName('t.data_center_id', 'data_centers', true),
       host: byName('t.host_id', 'hosts', true),
-    },
+    }),
     defaultSort: ['t.name{C}'],
-    links: {
+    links: nameTable({
       data_center: { kind: 'one', target: 'data_center', key: 'dataCenterId' },
       host: { kind: 'one', target: 'host', key: 'hostId' },
       disks: { kind: 'many', target: 'disk', pairs: 'select d.storage_domain_id as owner_id, d.id from disks d', ownerColumn: 'd.storage_domain_id', order: 'd.name{C}, d.id{C}' },
@@ -246,14 +256,14 @@ export const resources: Record<ResourceName, Resource> = {
         order: 'm.name{C}, m.id{C}',
       },
       ...taskLinks(),
-    },
+    }),
   },
   disk: {
     name: 'disk',
     collection: 'disks',
     element: 'disk',
     table: 'disks',
-    fields: {
+    fields: nameTable({
       id: text('t.id'),
       name: text('t.name'),
       alias: text('t.name'),
@@ -265,61 +275,61 @@ export const resources: Record<ResourceName, Resource> = {
       actual_size: number('t.actual_size'),
       storage: byName('t.storage_domain_id', 'storage_domains'),
       vm: { kind: 'related', key: 't.id', select: 'select a.disk_id from disk_attachments a join vms r on r.id = a.vm_id', field: 'r.name', type: 'text', nullable: false },
-    },
+    }),
     defaultSort: ['t.name{C}'],
-    links: {
+    links: nameTable({
       storage_domains: { kind: 'one', target: 'storage_domain', key: 'storageDomainId' },
       vms: { kind: 'many', target: 'vm', pairs: 'select a.disk_id as owner_id, v.id from disk_attachments a join vms v on v.id = a.vm_id', ownerColumn: 'a.disk_id', order: 'v.name{C}, v.id{C}' },
       ...taskLinks(),
-    },
+    }),
   },
   disk_attachment: {
     name: 'disk_attachment',
     collection: 'disk_attachments',
     element: 'disk_attachment',
     table: 'disk_attachments',
-    fields: {
+    fields: nameTable({
       id: text('t.id'),
       interface: text('t.disk_interface'),
       bootable: boolean('t.bootable'),
       active: boolean('t.active'),
       read_only: boolean('t.read_only'),
-    },
+    }),
     defaultSort: ['t.created_at'],
-    links: {
+    links: nameTable({
       disk: { kind: 'one', target: 'disk', key: 'diskId' },
       vm: { kind: 'one', target: 'vm', key: 'vmId' },
       template: { kind: 'one', target: 'template', key: 'templateId' },
-    },
+    }),
   },
   nic: {
     name: 'nic',
     collection: 'nics',
     element: 'nic',
     table: 'nics',
-    fields: { id: text('t.id'), name: text('t.name'), interface: text('t.nic_interface'), 'mac.address': text('t.mac'), linked: boolean('t.linked'), plugged: boolean('t.plugged') },
+    fields: nameTable({ id: text('t.id'), name: text('t.name'), interface: text('t.nic_interface'), 'mac.address': text('t.mac'), linked: boolean('t.linked'), plugged: boolean('t.plugged') }),
     defaultSort: ['t.name{C}'],
-    links: {
+    links: nameTable({
       vnic_profile: { kind: 'one', target: 'vnic_profile', key: 'vnicProfileId' },
       vm: { kind: 'one', target: 'vm', key: 'vmId' },
       template: { kind: 'one', target: 'template', key: 'templateId' },
-    },
+    }),
   },
   network: {
     name: 'network',
     collection: 'networks',
     element: 'network',
     table: 'networks',
-    fields: {
+    fields: nameTable({
       id: text('t.id'),
       name: text('t.name'),
       description: text('t.description'),
       'vlan.id': number('t.vlan_id'),
       mtu: number('t.mtu'),
       datacenter: byName('t.data_center_id', 'data_centers'),
-    },
+    }),
     defaultSort: ['t.name{C}'],
-    links: {
+    links: nameTable({
       data_center: { kind: 'one', target: 'data_center', key: 'dataCenterId' },
       vnic_profiles: { kind: 'many', target: 'vnic_profile', pairs: 'select p.network_id as owner_id, p.id from vnic_profiles p', ownerColumn: 'p.network_id', order: 'p.name{C}, p.id{C}' },
       vms: {
@@ -329,32 +339,32 @@ export const resources: Record<ResourceName, Resource> = {
         ownerColumn: 'p.network_id',
         order: 'v.id',
       },
-    },
+    }),
   },
   vnic_profile: {
     name: 'vnic_profile',
     collection: 'vnic_profiles',
     element: 'vnic_profile',
     table: 'vnic_profiles',
-    fields: { id: text('t.id'), name: text('t.name'), description: text('t.description'), network: byName('t.network_id', 'networks') },
+    fields: nameTable({ id: text('t.id'), name: text('t.name'), description: text('t.description'), network: byName('t.network_id', 'networks') }),
     defaultSort: ['t.name{C}'],
-    links: { network: { kind: 'one', target: 'network', key: 'networkId' } },
+    links: nameTable({ network: { kind: 'one', target: 'network', key: 'networkId' } }),
   },
   mac_pool: {
     name: 'mac_pool',
     collection: 'mac_pools',
     element: 'mac_pool',
     table: 'mac_pools',
-    fields: { id: text('t.id'), name: text('t.name'), description: text('t.description'), default_pool: boolean('t.default_pool') },
+    fields: nameTable({ id: text('t.id'), name: text('t.name'), description: text('t.description'), default_pool: boolean('t.default_pool') }),
     defaultSort: ['t.name{C}'],
-    links: {},
+    links: nameTable({}),
   },
   template: {
     name: 'template',
     collection: 'templates',
     element: 'template',
     table: 'templates',
-    fields: {
+    fields: nameTable({
       id: text('t.id'),
       name: text('t.name'),
       description: text('t.description'),
@@ -370,22 +380,22 @@ export const resources: Record<ResourceName, Resource> = {
         type: 'text',
         nullable: false,
       },
-    },
+    }),
     defaultSort: ['t.name{C}'],
-    links: {
+    links: nameTable({
       cluster: { kind: 'one', target: 'cluster', key: 'clusterId' },
       vms: { kind: 'many', target: 'vm', pairs: 'select v.template_id as owner_id, v.id from vms v', ownerColumn: 'v.template_id', order: 'v.name{C}, v.id{C}' },
       disk_attachments: { kind: 'many', target: 'disk_attachment', pairs: 'select a.template_id as owner_id, a.id from disk_attachments a', ownerColumn: 'a.template_id', order: 'a.created_at, a.id{C}' },
       nics: { kind: 'many', target: 'nic', pairs: 'select n.template_id as owner_id, n.id from nics n', ownerColumn: 'n.template_id', order: 'n.name{C}, n.id{C}' },
       ...taskLinks(),
-    },
+    }),
   },
   vm_pool: {
     name: 'vm_pool',
     collection: 'vm_pools',
     element: 'vm_pool',
     table: 'vm_pools',
-    fields: {
+    fields: nameTable({
       id: text('t.id'),
       name: text('t.name'),
       description: text('t.description'),
@@ -395,21 +405,21 @@ export const resources: Record<ResourceName, Resource> = {
       type: text('t.pool_type'),
       cluster: byName('t.cluster_id', 'clusters'),
       template: byName('t.template_id', 'templates'),
-    },
+    }),
     defaultSort: ['t.name{C}'],
-    links: {
+    links: nameTable({
       cluster: { kind: 'one', target: 'cluster', key: 'clusterId' },
       template: { kind: 'one', target: 'template', key: 'templateId' },
       vms: { kind: 'many', target: 'vm', pairs: 'select v.vm_pool_id as owner_id, v.id from vms v', ownerColumn: 'v.vm_pool_id', order: 'v.name{C}, v.id{C}' },
       ...taskLinks(),
-    },
+    }),
   },
   task: {
     name: 'task',
     collection: 'tasks',
     element: 'task',
     table: 'tasks',
-    fields: {
+    fields: nameTable({
       id: text('t.id'),
       action: text('t.action'),
       status: text('t.state'),
@@ -418,16 +428,21 @@ export const resources: Record<ResourceName, Resource> = {
       creation_time: number('t.created_at'),
       vm: byName('t.vm_id', 'vms', true),
       host: byName('t.host_id', 'hosts', true),
-    },
+    }),
     defaultSort: ['t.seq desc'],
-    links: {
+    links: nameTable({
       vm: { kind: 'one', target: 'vm', key: 'vmId' },
       host: { kind: 'one', target: 'host', key: 'hostId' },
-    },
+    }),
   },
 };
 
 /** The search field names of a resource, for messages. */
 export function fieldNames(resource: Resource): string[] {
-  return Object.keys(resource.fields).sort();
+  return [...resource.fields.keys()].sort();
+}
+
+/** The names of the links `?follow=` can take from a resource's objects, for messages. */
+export function linkNames(resource: Resource): string[] {
+  return [...resource.links.keys()].sort();
 }

@@ -73,7 +73,7 @@ function compileCondition(resource: Resource, condition: Condition, options: Com
     const right = compileCondition(resource, condition.right, options);
     return { text: `(${left.text} ${condition.kind} ${right.text})`, params: [...left.params, ...right.params] };
   }
-  const field = resource.fields[condition.field]!;
+  const field = resource.fields.get(condition.field)!;
   if (field.kind === 'column') {
     const compared = comparison(field.sql, field, condition, options);
     // "Not equal" is "is not that value": a null field matches !=, as the reference evaluator says.
@@ -97,7 +97,7 @@ export function compileSearch(resource: Resource, query: SearchQuery, options: C
   }
   const where = query.where ? compileCondition(resource, query.where, options) : undefined;
   const orderBy = query.sortBy.map((item) => {
-    const field = resource.fields[item.field]!;
+    const field = resource.fields.get(item.field)!;
     if (field.kind !== 'column') fault(item.position, `${item.field} names a related object; sort by a field of the ${resource.element} itself`);
     const expression = field.type === 'text' && !options.caseSensitive ? `lower(${field.sql})${options.dialect.codePointOrder}` : field.sql;
     return `${expression} ${item.direction}${options.dialect.nullsLast(item.direction)}`;
@@ -105,12 +105,12 @@ export function compileSearch(resource: Resource, query: SearchQuery, options: C
   return { where, orderBy };
 }
 
-/** Compiles attribute filters (`?name=web1&memory=1073741824`): exact matches, a `*` meaning itself. */
-export function compileFilters(resource: Resource, filters: Record<string, string>, options: CompileOptions): Sql | undefined {
+/** Compiles attribute filters (`?name=web1&memory=1073741824`, parameter name to value): exact matches, a `*` meaning itself. */
+export function compileFilters(resource: Resource, filters: ReadonlyMap<string, string>, options: CompileOptions): Sql | undefined {
   const parts: Sql[] = [];
-  for (const [name, value] of Object.entries(filters)) {
+  for (const [name, value] of filters) {
     const key = name.toLowerCase();
-    if (!resource.fields[key]) throw invalid(`query parameter ${name} is neither a known option nor a field of ${resource.element}; the fields are: ${fieldNames(resource).join(', ')}`);
+    if (!resource.fields.has(key)) throw invalid(`query parameter ${name} is neither a known option nor a field of ${resource.element}; the fields are: ${fieldNames(resource).join(', ')}`);
     parts.push(compileCondition(resource, { kind: 'compare', field: key, op: '=', value, wildcard: false, position: 0 }, options));
   }
   if (parts.length === 0) return undefined;

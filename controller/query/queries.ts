@@ -20,7 +20,7 @@ import type { Records } from '../state/records.js';
 import { reader, selectRows } from '../db/store.js';
 import type { TaskScheduler } from '../tasks/task-scheduler.js';
 import type { VmService } from '../services/vms.js';
-import { resources, type Resource, type ResourceName } from './catalog.js';
+import { linkNames, resources, type Resource, type ResourceName } from './catalog.js';
 import { compileFilters, compileSearch, type Sql } from './compile.js';
 import { parseSearch, SearchError } from './search.js';
 import { compareCodePoints } from './search-reference.js';
@@ -34,7 +34,7 @@ export const maxFollowDepth = 8;
 export interface ListRequest {
   search?: string;
   /** Attribute filters: field name to exact value. */
-  filters: Record<string, string>;
+  filters: ReadonlyMap<string, string>;
   /** At most this many results; undefined for all. */
   max?: number;
   caseSensitive: boolean;
@@ -165,6 +165,16 @@ function rowsQuery(pairs: string): { alias: string; owner: string; from: string 
 /** The listed part of an object from which no single link is followed. */
 const noKeys: View = Object.freeze({});
 
+/** The refusal of a request whose followed links would embed more than `limit` objects. */
+function tooManyEmbedded(limit: number) {
+  return invalid(
+    `follow would embed more than ${limit} objects, the limit of embedded objects (the controller's DROVER_MAX_EMBEDDED_OBJECTS); ` +
+      'embedded objects are counted as rendered: an object embedded under 1,500 owners counts 1,500 times, and what it embeds counts again each time; ' +
+      'ask for fewer objects (max, or a narrower search) or follow fewer links',
+  );
+}
+
+/** What loading may still read: the distinct objects of followed links, whatever they embed. */
 interface Budget {
   left: number;
   limit: number;
@@ -172,7 +182,48 @@ interface Budget {
 
 function spend(budget: Budget, count: number): void {
   budget.left -= count;
-  if (budget.left < 0) throw invalid(`follow would embed more than ${budget.limit} objects; ask for fewer objects (max) or follow fewer links`);
+  if (budget.left < 0) throw tooManyEmbedded(budget.limit);
+}
+
+/** Whether an object of a level was loaded (as a view or as a document the caller has), and so is presented; a vanished one is not. */
+export function isLoaded(loaded: Loaded, id: string): boolean {
+  return loaded.views.has(id) || loaded.known.has(id);
+}
+
+/**
+ * How many embedded documents the documents of `ids` (objects of `loaded`)
+ * hold with the links followed from them, counted as rendered: each object
+ * once for every place it is embedded, together with what it embeds there.
+ * Counting stops as soon as it passes `limit` and then answers a number
+ * above `limit`, so that it costs at most one step per owner and linked
+ * object of the tree, however many documents the links would make.
+ */
+export function embeddedDocuments(loaded: Loaded, ids: readonly string[], limit: number): number {
+  const counted = new Map<Loaded, Map<string, number>>();
+  const below = (level: Loaded, id: string): number => {
+    let byId = counted.get(level);
+    if (!byId) counted.set(level, (byId = new Map()));
+    const known = byId.get(id);
+    if (known !== undefined) return known;
+    let count = 0;
+    for (const link of level.links) {
+      for (const target of link.byOwner.get(id) ?? []) {
+        if (!isLoaded(link.loaded, target)) continue;
+        count += 1 + below(link.loaded, target);
+        if (count > limit) break;
+      }
+      if (count > limit) break;
+    }
+    const capped = Math.min(count, limit + 1);
+    byId.set(id, capped);
+    return capped;
+  };
+  let total = 0;
+  for (const id of ids) {
+    total += below(loaded, id);
+    if (total > limit) return limit + 1;
+  }
+  return total;
 }
 
 /**
@@ -227,12 +278,19 @@ export class QueryService {
   /**
    * Loads the objects with the ids (in that order, skipping vanished ones),
    * and follows the tree's links from them; objects the caller already has
-   * documents for (`known`) are not read beyond their version.
+   * documents for (`known`) are not read beyond their version. Refuses (400)
+   * a tree whose documents would embed more than the limit of embedded
+   * objects, counted as rendered (see embeddedDocuments), before anything is
+   * rendered; loading stops earlier when the distinct objects it reads pass
+   * the same limit.
    */
   async load(resource: ResourceName, ids: string[], follow: FollowTree = new Map(), known?: KnownDocuments): Promise<Loaded> {
     if (follow.size > 0) await this.records.settled();
     const em = reader(this.orm);
-    return this.loadLevel(em, resource, ids, follow, { left: this.maxEmbeddedObjects, limit: this.maxEmbeddedObjects }, known);
+    const limit = this.maxEmbeddedObjects;
+    const loaded = await this.loadLevel(em, resource, ids, follow, { left: limit, limit }, known);
+    if (follow.size > 0 && embeddedDocuments(loaded, loaded.ids, limit) > limit) throw tooManyEmbedded(limit);
+    return loaded;
   }
 
   private async loadLevel(em: EntityManager, name: ResourceName, ids: string[], follow: FollowTree, budget: Budget, known?: KnownDocuments): Promise<Loaded> {
@@ -258,7 +316,7 @@ export class QueryService {
 
   private followedKeys(name: ResourceName, follow: FollowTree): string[] {
     return [...follow.keys()].flatMap((linkName) => {
-      const link = resources[name].links[linkName]!;
+      const link = resources[name].links.get(linkName)!;
       return link.kind === 'one' ? [link.key] : [];
     });
   }
@@ -302,7 +360,7 @@ export class QueryService {
   /** Follows the tree's links from loaded objects, one or two queries per link; sibling links load concurrently. */
   private async expand(em: EntityManager, name: ResourceName, { ids, views, versions }: Views, follow: FollowTree, budget: Budget, known?: KnownDocuments): Promise<Loaded> {
     const follows = [...follow].map(async ([linkName, subtree]): Promise<FollowedLink> => {
-      const link = resources[name].links[linkName]!;
+      const link = resources[name].links.get(linkName)!;
       const byOwner = new Map<string, string[]>();
       const add = (owner: string, id: string) => {
         const list = byOwner.get(owner);
@@ -412,9 +470,9 @@ export function parseFollow(resource: ResourceName, text: string | undefined): F
     let level = tree;
     let owner = resource;
     for (const name of names) {
-      const link = resources[owner].links[name];
+      const link = resources[owner].links.get(name);
       if (!link) {
-        const valid = Object.keys(resources[owner].links).sort();
+        const valid = linkNames(resources[owner]);
         throw invalid(`follow: ${resources[owner].element} has no link "${name}"${valid.length ? `; it has ${valid.join(', ')}` : ' to follow'}`);
       }
       let next = level.get(name);

@@ -45,8 +45,8 @@ export function matches(condition: Condition, record: Record<string, FieldValue>
   }
 
   const field = condition.field.toLowerCase();
-  const type = options.types[field] ?? 'text';
-  const actual = record[field] ?? null;
+  const type = (Object.hasOwn(options.types, field) ? options.types[field] : undefined) ?? 'text';
+  const actual = (Object.hasOwn(record, field) ? record[field] : undefined) ?? null;
   const { op, value, wildcard } = condition;
   if (type !== 'text' && wildcard) throw new Error(`a wildcard cannot be used on the ${type} field ${field}`);
   if (type === 'boolean' && op !== '=' && op !== '!=') throw new Error(`${op} cannot be used on the boolean field ${field}`);

@@ -1,6 +1,6 @@
 /**
  * The one error type services raise. `kind` says what went wrong in domain
- * terms; the HTTP layer (api/errors.ts) and the gRPC layer (agents/grpc-status.ts)
+ * terms; the HTTP layer (api/errors.ts) and the gRPC layer (gateway/grpc-status.ts)
  * each map kinds to their status codes in one place.
  *
  * - `invalid`: the request is malformed or breaks a rule about its values.
@@ -13,6 +13,7 @@
  * - `failed`: the hypervisor failed the operation.
  * - `timeout`: the operation did not end in time.
  * - `precondition_failed`: the object changed since the version the request names (If-Match).
+ * - `method_not_allowed`: the object or collection exists, but not the operation the request names (its method).
  */
 export type ErrorKind =
   | 'invalid'
@@ -24,7 +25,8 @@ export type ErrorKind =
   | 'unsupported_media'
   | 'failed'
   | 'timeout'
-  | 'precondition_failed';
+  | 'precondition_failed'
+  | 'method_not_allowed';
 
 export class ServiceError extends Error {
   constructor(

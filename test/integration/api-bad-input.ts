@@ -197,8 +197,19 @@ export function badInputSuite(test: Test, database: DatabaseKind): void {
     { name: 'a search with a syntax error', status: 400, detail: /search: at 7: /, send: () => api().get(`/vms?search=${encodeURIComponent('memory>')}`) },
     { name: 'an unknown attribute filter', status: 400, detail: /colour is neither a known option nor a field/, send: () => api().get('/vms?colour=red') },
     { name: 'an unknown follow link', status: 400, detail: /vm has no link "disk"; it has cluster, disk_attachments/, send: () => api().get('/vms?follow=disk') },
+    // Names every object has through its prototype are no parameters, fields or links.
+    { name: '?constructor=x on a collection', status: 400, detail: /query parameter constructor is neither a known option nor a field of vm/, send: () => api().get('/vms?constructor=x') },
+    { name: '?__proto__=x on a collection', status: 400, detail: /query parameter __proto__ is neither/, send: () => api().get('/clusters?__proto__=x') },
+    { name: '?toString=x below an object', status: 400, detail: /query parameter toString is neither/, send: (s) => api().get(`/vms/${s.usedVm}/tasks?toString=x`) },
+    { name: 'a search on the field constructor', status: 400, detail: /unknown field "constructor"/, send: () => api().get(`/hosts?search=${encodeURIComponent('constructor=x')}`) },
+    { name: 'a sort by __proto__', status: 400, detail: /unknown field "__proto__"/, send: () => api().get(`/vms?search=${encodeURIComponent('sortby __proto__')}`) },
+    { name: 'follow=toString on an object', status: 400, detail: /vm has no link "toString"/, send: (s) => api().get(`/vms/${s.downVm}?follow=toString`) },
+    { name: 'follow=cluster.constructor', status: 400, detail: /cluster has no link "constructor"/, send: () => api().get('/vms?follow=cluster.constructor') },
+    { name: 'follow=__proto__ on a task', status: 400, detail: /task has no link "__proto__"/, send: (s) => api().get(`/tasks/${s.taskId}?follow=__proto__`) },
     { name: 'a huge max', status: 400, detail: /max must be between -1/, send: () => api().get('/vms?max=99999999999999') },
     { name: 'a method the collection does not have', status: 405, send: () => api().request('PATCH', '/vms') },
+    { name: 'a method the object does not have', status: 405, detail: /PUT is not allowed on .*; allowed: (?!.*PUT)/, send: () => api().put('/hosts/anything', '<host><name>renamed</name></host>') },
+    { name: 'an If-Match that names no version of the VM', status: 412, detail: /changed since the entity tag/, send: (s) => api().delete(`/vms/${s.downVm}`, { headers: { 'If-Match': '"no-such-version"' } }) },
   ];
 
   for (const scenario of cases) {

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext, TestFn } from 'ava';
 import { XMLParser } from 'fast-xml-parser';
@@ -7,6 +7,10 @@ import { parseSearch, type Condition } from '../../controller/query/search.js';
 import { TestSystem, eventually, type Api, type ApiResponse, type DatabaseKind } from './harness.js';
 import { assertFault } from './api-compat.js';
 import { writeFleet } from './bulk.js';
+import { subCollections, topLevel } from '../../controller/api/collections.js';
+import { apiRoutes } from '../../controller/api/server.js';
+import type { Services } from '../../controller/api/services.js';
+import { resources, type ResourceName } from '../../controller/query/catalog.js';
 
 type Test = TestFn<unknown>;
 
@@ -309,6 +313,42 @@ function diskRecords(diskList: any[], shared: Shared, domainNames: Map<string, s
       vm: fleet.vmId ? [vmNames.get(fleet.vmId)!] : [],
     };
   });
+}
+
+/** The URL of some object a route pattern (`/vms/:id/nics/:nic`) names, found by listing each collection of the path in turn. */
+async function objectUrl(api: Api, pattern: string): Promise<string> {
+  const fill = async (prefix: string, rest: string[]): Promise<string | undefined> => {
+    if (rest.length === 0) return prefix;
+    const [collection, parameter, ...after] = rest;
+    if (!parameter?.startsWith(':')) throw new Error(`${pattern} is not a path of collections and ids`);
+    const listing = await api.get(`${prefix}/${collection}`, { accept: 'json' });
+    for (const id of listIds(listing).slice(0, 20)) {
+      const url = await fill(`${prefix}/${collection}/${id}`, after);
+      if (url) return url;
+    }
+    return undefined;
+  };
+  const url = await fill('', pattern.split('/').slice(1));
+  if (!url) throw new Error(`no object to try ${pattern} on`);
+  return url;
+}
+
+/** The controller's resident memory (Linux), in MiB: now, and at its peak since the peak was last reset. */
+async function controllerMemory(system: TestSystem): Promise<{ residentMiB: number; peakMiB: number }> {
+  const status = await readFile(`/proc/${system.controller!.pid}/status`, 'utf8');
+  const mebibytes = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)![1]) / 1024;
+  return { residentMiB: mebibytes('VmRSS'), peakMiB: mebibytes('VmHWM') };
+}
+
+/** Makes a request and measures it: how long it took, and how far the controller's resident memory rose above where it was (the peak is reset first). */
+async function measured(system: TestSystem, request: () => Promise<ApiResponse>): Promise<{ response: ApiResponse; ms: number; peakMiB: number }> {
+  await writeFile(`/proc/${system.controller!.pid}/clear_refs`, '5');
+  const before = await controllerMemory(system);
+  const started = performance.now();
+  const response = await request();
+  const ms = performance.now() - started;
+  const after = await controllerMemory(system);
+  return { response, ms, peakMiB: after.peakMiB - before.residentMiB };
 }
 
 /** Registers the search, reverse collection, follow and paging scenarios for one database. */
@@ -713,6 +753,61 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     t.is((await api.get('/vms', { accept: 'json' })).body.vm.length, before, 'nothing changed');
   });
 
+  test.serial(`${tag} prototype names (constructor, __proto__, toString) in parameters, searches and follow paths are 400s on every collection and object`, async (t) => {
+    const { system } = shared;
+    const { api } = system;
+    const firstId = async (segment: string): Promise<string> => {
+      const response = await api.get(`/${segment}?max=1`, { accept: 'json' });
+      const [id] = listIds(response);
+      if (!id) throw new Error(`/${segment} lists no object to test with: ${response.status} ${response.text.slice(0, 200)}`);
+      return id;
+    };
+    const collections: { url: string; resource: ResourceName }[] = [...topLevel].map(([segment, resource]) => ({ url: `/${segment}`, resource }));
+    for (const collection of subCollections) collections.push({ url: `/${collection.owner}/${await firstId(collection.owner)}/${collection.rel}`, resource: collection.target });
+    t.is(collections.length, topLevel.size + subCollections.length);
+    const followCases = (resource: ResourceName): [string, RegExp][] => {
+      const links = resources[resource].links;
+      const someLink = [...links.keys()][0];
+      return [
+        ['follow=constructor', /has no link "constructor"/],
+        ['follow=__proto__', /has no link "__proto__"/],
+        ['follow=toString', /has no link "toString"/],
+        ['follow=cluster.constructor', links.has('cluster') ? /cluster has no link "constructor"/ : /has no link "cluster"/],
+        ...(someLink ? [[`follow=${someLink}.constructor`, new RegExp(`${resources[links.get(someLink)!.target].element} has no link "constructor"`)] as [string, RegExp]] : []),
+      ];
+    };
+    let refused = 0;
+    for (const { url, resource } of collections) {
+      const cases: [string, RegExp][] = [
+        ['constructor=x', /query parameter constructor is neither a known option nor a field/],
+        ['__proto__=x', /query parameter __proto__ is neither a known option nor a field/],
+        ['toString=x', /query parameter toString is neither a known option nor a field/],
+        [`search=${encodeURIComponent('constructor=x')}`, /unknown field "constructor"/],
+        [`search=${encodeURIComponent('sortby constructor')}`, /unknown field "constructor"/],
+        ...followCases(resource),
+      ];
+      for (const [query, detail] of cases) {
+        const response = await api.get(`${url}?${query}`);
+        t.is(response.status, 400, `${url}?${query}: ${response.text.slice(0, 300)}`);
+        if (response.status === 400) assertFault(t, response, 400, detail);
+        refused++;
+      }
+    }
+    for (const [segment, resource] of topLevel) {
+      const url = `/${segment}/${await firstId(segment)}`;
+      for (const [query, detail] of followCases(resource)) {
+        for (const media of ['xml', 'json'] as const) {
+          const response = await api.get(`${url}?${query}`, { accept: media });
+          t.is(response.status, 400, `${url}?${query}: ${response.text.slice(0, 300)}`);
+          if (response.status === 400) assertFault(t, response, 400, detail, media);
+          refused++;
+        }
+      }
+    }
+    t.true(refused > 400, `${refused} requests refused`);
+    t.false(system.controllerOutput.join('').includes('"request failed"'), 'no request ended in an internal error');
+  });
+
   test.serial(`${tag} reverse collections list the objects on the other end of each relation, and take search, max and follow`, async (t) => {
     const { api } = shared.system;
     const { records } = shared;
@@ -923,6 +1018,33 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     t.is((await api.delete(`/clusters/${cluster.id}`, { headers: { 'If-Match': (await api.get(`/clusters/${cluster.id}`)).headers.get('etag')! } })).status, 200);
   });
 
+  test.serial(`${tag} every PUT and DELETE route of an object honours If-Match: a stale tag is refused with 412 before anything is read or changed`, async (t) => {
+    const { api } = shared.system;
+    const routes = apiRoutes({} as Services).declared().filter((route) => route.method === 'put' || route.method === 'delete');
+    t.true(routes.length >= 27, `${routes.length} routes`);
+    const staleTag = '"c3RhbGUtdGFnLW9mLW5vLWRvY3VtZW50"';
+    const notADocument = '<not_a_document/>';
+    for (const route of routes) {
+      const url = await objectUrl(api, route.path);
+      const where = `${route.method.toUpperCase()} ${route.path} (${url})`;
+      t.is((await api.get(url)).status, 200, where);
+      const refused = route.method === 'put' ? await api.put(url, notADocument, { headers: { 'If-Match': staleTag } }) : await api.delete(url, { headers: { 'If-Match': staleTag } });
+      assertFault(t, refused, 412, /changed since the entity tag/);
+      t.is((await api.get(url)).status, 200, `${where}: the refused change left the object`);
+      if (route.method === 'put') {
+        for (const media of ['xml', 'json'] as const) {
+          // A domain's space reports can change its document between the two requests; the next read has the new tag.
+          let answered: ApiResponse | undefined;
+          for (let attempt = 0; attempt < 3 && (answered === undefined || answered.status === 412); attempt++) {
+            const current = (await api.get(url, { accept: media })).headers.get('etag')!;
+            answered = await api.put(url, notADocument, { headers: { 'If-Match': current } });
+          }
+          assertFault(t, answered!, 400, /document element must be/);
+        }
+      }
+    }
+  });
+
   test.serial(`${tag} all_content adds the fields that take extra work`, async (t) => {
     const { api } = shared.system;
     const host = (await api.hosts())[0];
@@ -956,7 +1078,9 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     const { system } = shared;
     const requests = [
       '/vms?follow=disk_attachments.disk,nics',
-      '/vms?follow=disk_attachments.disk.storage_domains,nics.vnic_profile,cluster',
+      // Embedded objects count as rendered; with 1,058 VMs, eleven per VM would pass the test controller's limit of 10,000.
+      '/vms?follow=disk_attachments.disk.storage_domains,cluster',
+      '/vms?follow=nics.vnic_profile',
       `/vms?search=${encodeURIComponent('cluster=fleet* or memory>100 sortby memory desc')}&follow=nics`,
       '/disks?follow=vms',
       '/storagedomains?follow=disks&all_content=true',
@@ -991,5 +1115,74 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     t.is(fleetVm.nics.nic.length, 2);
     const tooMany = await system.api.get('/vms?follow=disk_attachments.disk.vms.disk_attachments.disk.vms');
     assertFault(t, tooMany, 400, /would embed more than 10000 objects/);
+  });
+
+  test.serial(`${tag} follow is bounded by the documents it would embed, counted as rendered: N×N follows are quick 400s, large legitimate ones are answered`, async (t) => {
+    const { system } = shared;
+    await system.killController('SIGTERM');
+    const fleet = await writeFleet(system.databaseLocation, 1500, { prefix: 'wide', clusters: 1 });
+    await system.startController();
+    const { api } = system;
+    const [clusterId] = fleet.clusterIds;
+    const wide = `search=${encodeURIComponent('name=wide-*')}`;
+    t.is(Number((await api.get(`/vms?${wide}&max=0`)).headers.get('x-total-count')), 1500);
+
+    const refusals = [
+      `/vms?${wide}&follow=cluster.vms`,
+      '/vms?follow=cluster.vms',
+      '/clusters?follow=vms.cluster.vms',
+      `/clusters/${clusterId}?follow=vms.cluster.vms`,
+      `/clusters/${clusterId}/vms?follow=cluster.vms`,
+      `/vms/${fleet.vmIds[0]}?follow=cluster.vms.cluster.vms`,
+    ];
+    for (const url of refusals) {
+      for (const media of ['json', 'xml'] as const) {
+        const { response, ms, peakMiB } = await measured(system, () => api.get(url, { accept: media }));
+        assertFault(t, response, 400, /follow would embed more than 10000 objects.*DROVER_MAX_EMBEDDED_OBJECTS.*counted as rendered.*\(max, or a narrower search\) or follow fewer links/, media);
+        t.log(`${url} (${media}): 400 in ${ms.toFixed(0)} ms, the controller's peak memory ${peakMiB.toFixed(0)} MiB above what it held before`);
+        t.true(ms < 5000, `${url}: ${ms} ms`);
+        t.true(peakMiB < 512, `${url}: ${peakMiB} MiB`);
+        t.is(system.controller!.exitCode, null, 'the controller lives on');
+        t.is((await api.get(`/vms/${fleet.vmIds[1]}`)).status, 200, 'and answers the next request');
+      }
+    }
+
+    const legitimate: [string, (body: any) => void][] = [
+      [
+        `/vms?${wide}&follow=cluster`,
+        (body) => {
+          t.is(body.vm.length, 1500);
+          t.true(body.vm.every((vm: any) => vm.cluster.id === clusterId && vm.cluster.name.startsWith('wide-cluster-')), 'every VM embeds its cluster');
+        },
+      ],
+      [
+        `/vms?${wide}&follow=disk_attachments`,
+        (body) => {
+          t.is(body.vm.length, 1500);
+          t.true(body.vm.every((vm: any) => vm.disk_attachments.disk_attachment.length === 2), 'every VM embeds its two disk attachments');
+        },
+      ],
+      [
+        `/vms?${wide}&follow=disk_attachments.disk,cluster`,
+        (body) => {
+          t.is(body.vm.length, 1500);
+          t.true(body.vm.every((vm: any) => vm.cluster.name && vm.disk_attachments.disk_attachment.every((attachment: any) => attachment.disk.provisioned_size === String(2 ** 30))), '7,500 embedded objects');
+        },
+      ],
+      [
+        `/clusters/${clusterId}?follow=vms.cluster`,
+        (body) => {
+          t.is(body.vms.vm.length, 1500);
+          t.true(body.vms.vm.every((vm: any) => vm.cluster.id === clusterId), 'the cluster embeds its VMs, each embedding the cluster once');
+        },
+      ],
+    ];
+    for (const [url, check] of legitimate) {
+      const { response, ms, peakMiB } = await measured(system, () => api.get(url, { accept: 'json' }));
+      t.is(response.status, 200, `${url}: ${response.text.slice(0, 300)}`);
+      t.log(`${url}: 200 in ${ms.toFixed(0)} ms, ${(response.text.length / 2 ** 20).toFixed(1)} MiB of JSON, the controller's peak memory ${peakMiB.toFixed(0)} MiB above what it held before`);
+      check(response.body);
+    }
+    t.false(system.controllerOutput.join('').includes('"request failed"'), 'no request ended in an internal error');
   });
 }

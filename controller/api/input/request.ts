@@ -15,8 +15,32 @@ export async function optionalDocumentOf(ctx: ApiContext, root: string): Promise
   return new Fields(parseDocument(raw, ctx.get('Content-Type'), root), root);
 }
 
+/**
+ * The request's query parameters are read only through these functions, which
+ * find a parameter only when the request names it: never one of an object's
+ * prototype names (`constructor`, `toString`, `__proto__`).
+ */
+
+/** A query parameter's value (a list when it is given more than once), or undefined when the request does not name it. */
+export function queryValue(ctx: ApiContext, name: string): string | string[] | undefined {
+  const query = ctx.query;
+  return Object.hasOwn(query, name) ? query[name] : undefined;
+}
+
+/** A query parameter given at most once: its value, or undefined; a 400 when it is given more than once. */
+export function querySingle(ctx: ApiContext, name: string): string | undefined {
+  const value = queryValue(ctx, name);
+  if (Array.isArray(value)) throw invalid(`query parameter ${name} is given more than once`);
+  return value;
+}
+
+/** The request's query parameters, name and value(s), in the order the request gives them. */
+export function queryEntries(ctx: ApiContext): [string, string | string[]][] {
+  return Object.entries(ctx.query).flatMap(([name, value]) => (value === undefined ? [] : [[name, value] as [string, string | string[]]]));
+}
+
 export function queryFlag(ctx: ApiContext, name: string): boolean | undefined {
-  const value = ctx.query[name];
+  const value = queryValue(ctx, name);
   if (value === undefined) return undefined;
   if (value === 'true' || value === '') return true;
   if (value === 'false') return false;
@@ -24,7 +48,7 @@ export function queryFlag(ctx: ApiContext, name: string): boolean | undefined {
 }
 
 export function queryInteger(ctx: ApiContext, name: string, min: number, max: number): number | undefined {
-  const value = ctx.query[name];
+  const value = queryValue(ctx, name);
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/^\d+$/.test(value)) throw invalid(`query parameter ${name} must be a whole number`);
   const number = Number(value);

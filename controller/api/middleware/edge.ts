@@ -4,6 +4,7 @@ import { ServiceError, invalid } from '../../rules/errors.js';
 import type { ApiContext } from '../context.js';
 import { Presenter } from '../present/entities.js';
 import { controlCharacters } from '../input/fields.js';
+import { queryEntries, queryValue } from '../input/request.js';
 import type { MediaType } from '../present/representation.js';
 
 const apiRoots = ['/ovirt-engine/api', '/api'];
@@ -52,7 +53,8 @@ export function createEdge(hostSummary?: Presenter['hostSummary']) {
 
 /** `?accept=` wins over the header; the header is weighed by its q-values; XML is the default, also for `*\/*` and for types this API does not serve. */
 function negotiate(ctx: ApiContext): MediaType {
-  const override = typeof ctx.query.accept === 'string' ? ctx.query.accept : undefined;
+  const accepted = queryValue(ctx, 'accept');
+  const override = typeof accepted === 'string' ? accepted : undefined;
   if (override !== undefined) return override.toLowerCase().includes('json') ? 'json' : 'xml';
   const accept = ctx.get('Accept');
   let media = mediaByAccept.get(accept);
@@ -91,7 +93,7 @@ function refuseControlCharacters(ctx: ApiContext, rest: string): void {
     // A malformed escape is left as it is; the router treats it as text, and no id matches it.
   }
   if (controlCharacters.test(path)) throw invalid('the request path contains control characters');
-  for (const [name, value] of Object.entries(ctx.query)) {
+  for (const [name, value] of queryEntries(ctx)) {
     for (const item of Array.isArray(value) ? value : [value]) {
       if (typeof item === 'string' && controlCharacters.test(item)) throw invalid(`query parameter ${name} contains control characters`);
     }

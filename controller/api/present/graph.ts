@@ -1,7 +1,7 @@
 import type { Cluster, DataCenter, DiskAttachment, Host, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
 import type { ResourceName } from '../../query/catalog.js';
 import { resources } from '../../query/catalog.js';
-import type { FollowedLink, KnownDocuments, Loaded, View } from '../../query/queries.js';
+import { isLoaded, type FollowedLink, type KnownDocuments, type Loaded, type View } from '../../query/queries.js';
 import type { DiskView } from '../../services/disks.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
 import type { VmView } from '../../services/vms.js';
@@ -46,10 +46,10 @@ const presenters: Record<ResourceName, (present: Presenter, view: View, options:
  * document, by owner and link: a disk's `storage_domains`, a storage
  * domain's `data_centers`.
  */
-const listedSingles: Record<string, { member: string; element: string }> = {
-  'disk.storage_domains': { member: 'storage_domains', element: 'storage_domain' },
-  'storage_domain.data_center': { member: 'data_centers', element: 'data_center' },
-};
+const listedSingles: ReadonlyMap<string, { member: string; element: string }> = new Map([
+  ['disk.storage_domains', { member: 'storage_domains', element: 'storage_domain' }],
+  ['storage_domain.data_center', { member: 'data_centers', element: 'data_center' }],
+]);
 
 /** The representation of one object, as at its own URL. */
 export function presentView(present: Presenter, resource: ResourceName, view: View, options: PresentOptions): Rep {
@@ -86,7 +86,7 @@ export function presentLoaded(present: Presenter, loaded: Loaded, id: string, op
 function placeOf(owner: ResourceName, link: FollowedLink): { member: string; element?: string } {
   let place = places.get(link);
   if (!place) {
-    const listed = listedSingles[`${owner}.${link.name}`];
+    const listed = listedSingles.get(`${owner}.${link.name}`);
     place = link.single ? (listed ?? { member: link.name }) : { member: link.name, element: resources[link.resource].element };
     places.set(link, place);
   }
@@ -94,10 +94,6 @@ function placeOf(owner: ResourceName, link: FollowedLink): { member: string; ele
 }
 
 const places = new WeakMap<FollowedLink, { member: string; element?: string }>();
-
-function isLoaded(loaded: Loaded, id: string): boolean {
-  return loaded.views.has(id) || loaded.known.has(id);
-}
 
 const partGroup = (media: MediaType, resource: ResourceName) => `${media}:${resource}`;
 

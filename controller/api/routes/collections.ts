@@ -4,9 +4,9 @@ import { resources, type ResourceName } from '../../query/catalog.js';
 import { parseFollow, type ListRequest } from '../../query/queries.js';
 import { subCollections, topLevel, topLevelScopes } from '../collections.js';
 import type { ApiRouter } from '../routing.js';
-import { checkIfMatch, respond, respondList, type ApiContext } from '../context.js';
-import { knownParts, presentLoaded, presentObject, type PresentOptions } from '../present/graph.js';
-import { queryFlag } from '../input/request.js';
+import { respondList, type ApiContext } from '../context.js';
+import { knownParts, presentObject, type PresentOptions } from '../present/graph.js';
+import { queryEntries, queryFlag, querySingle } from '../input/request.js';
 
 /** Query parameters that are options of a request, not attribute filters. */
 const options = new Set(['search', 'max', 'follow', 'accept', 'all_content', 'case_sensitive', 'async', 'clone', 'detach_only', 'wait']);
@@ -14,19 +14,13 @@ const options = new Set(['search', 'max', 'follow', 'accept', 'all_content', 'ca
 /** The largest page a client can ask for with `max`; -1 asks for everything. */
 export const maxPageSize = 1_000_000_000;
 
-function single(ctx: ApiContext, name: string): string | undefined {
-  const value = ctx.query[name];
-  if (Array.isArray(value)) throw invalid(`query parameter ${name} is given more than once`);
-  return value;
-}
-
 export function presentOptions(ctx: ApiContext): PresentOptions {
   const header = ctx.get('All-Content');
   return { allContent: queryFlag(ctx, 'all_content') ?? (header ? header.trim().toLowerCase() === 'true' : false) };
 }
 
 function listRequest(ctx: ApiContext): ListRequest {
-  const maxText = single(ctx, 'max');
+  const maxText = querySingle(ctx, 'max');
   let max: number | undefined;
   if (maxText !== undefined) {
     if (!/^-?\d+$/.test(maxText)) throw invalid(`query parameter max must be a whole number, not "${maxText}"`);
@@ -34,18 +28,19 @@ function listRequest(ctx: ApiContext): ListRequest {
     if (max < -1 || max > maxPageSize) throw invalid(`query parameter max must be between -1 (no limit) and ${maxPageSize}`);
     if (max === -1) max = undefined;
   }
-  const filters: Record<string, string> = {};
-  for (const name of Object.keys(ctx.query)) {
+  const filters = new Map<string, string>();
+  for (const [name, value] of queryEntries(ctx)) {
     if (options.has(name)) continue;
-    filters[name] = single(ctx, name) ?? '';
+    if (Array.isArray(value)) throw invalid(`query parameter ${name} is given more than once`);
+    filters.set(name, value);
   }
-  return { search: single(ctx, 'search'), filters, max, caseSensitive: queryFlag(ctx, 'case_sensitive') ?? false };
+  return { search: querySingle(ctx, 'search'), filters, max, caseSensitive: queryFlag(ctx, 'case_sensitive') ?? false };
 }
 
 /** Answers a collection request: one page of the resource's objects matching the search and filters, with the followed links embedded. */
 export async function respondCollection(ctx: ApiContext, services: Services, resource: ResourceName, scope?: ListRequest['scope']): Promise<void> {
   const definition = resources[resource];
-  const follow = parseFollow(resource, single(ctx, 'follow'));
+  const follow = parseFollow(resource, querySingle(ctx, 'follow'));
   const request = { ...listRequest(ctx), scope };
   const page = await services.queries.list(definition, request);
   const loaded = await services.queries.load(resource, page.ids, follow, knownParts(ctx.state.present, ctx.state.media));
@@ -60,60 +55,15 @@ export async function respondCollection(ctx: ApiContext, services: Services, res
   respondList(ctx, definition.collection, definition.element, loaded.ids.map((id) => presentObject(ctx.state.present, loaded, id, presentWith)));
 }
 
-/**
- * Answers a request for one object when it asks for followed links or all
- * content, and returns true; returns false for a plain request, which the
- * object's own route answers.
- */
-export async function respondFollowed(ctx: ApiContext, services: Services, resource: ResourceName, id: string): Promise<boolean> {
-  const followText = single(ctx, 'follow');
-  const presentWith = { ...presentOptions(ctx), media: ctx.state.media };
-  if (!followText && !presentWith.allContent) return false;
-  const loaded = await services.queries.load(resource, [id], parseFollow(resource, followText));
-  if (!loaded.views.has(id)) throw notFound(resources[resource].element.replace('_', ' '), id);
-  respond(ctx, 200, resources[resource].element, presentLoaded(ctx.state.present, loaded, id, presentWith));
-  return true;
-}
-
-/** Refuses a change with 412 when the request's If-Match names no current version of the object. */
-export async function ifMatch(ctx: ApiContext, services: Services, resource: ResourceName, id: string): Promise<void> {
-  if (!ctx.get('If-Match')) return;
-  const loaded = await services.queries.load(resource, [id]);
-  const view = loaded.views.get(id);
-  if (!view) throw notFound(resources[resource].element.replace('_', ' '), id);
-  await checkIfMatch(ctx, resources[resource].element, (allContent) => presentLoaded(ctx.state.present, loaded, id, { allContent }));
-}
-
 /** Registers GET for every top-level collection and every collection below an object. */
 export function collectionRoutes(router: ApiRouter, services: Services): void {
-  for (const [segment, resource] of Object.entries(topLevel)) {
-    const scope = topLevelScopes[segment];
+  for (const [segment, resource] of topLevel) {
+    const scope = topLevelScopes.get(segment);
     router.get(`/${segment}`, (ctx) => respondCollection(ctx, services, resource, scope ? { text: scope, params: [] } : undefined));
-  }
-  for (const [segment, resource] of Object.entries(topLevel)) {
-    if (resource !== 'vm') {
-      router.get(`/${segment}/:id`, async (ctx, next) => {
-        if (!(await respondFollowed(ctx, services, resource, ctx.params.id!))) await next();
-      });
-    }
-    for (const method of ['put', 'delete'] as const) {
-      router[method](`/${segment}/:id`, async (ctx, next) => {
-        await ifMatch(ctx, services, resource, ctx.params.id!);
-        await next();
-      });
-    }
-  }
-  for (const [segment, resource] of [['diskattachments', 'disk_attachment'], ['nics', 'nic']] as const) {
-    for (const method of ['put', 'delete'] as const) {
-      router[method](`/vms/:id/${segment}/:device`, async (ctx, next) => {
-        await ifMatch(ctx, services, resource, ctx.params.device!);
-        await next();
-      });
-    }
   }
   for (const collection of subCollections) {
     router.get(`/${collection.owner}/:id/${collection.rel}`, async (ctx) => {
-      const owner = topLevel[collection.owner]!;
+      const owner = topLevel.get(collection.owner)!;
       const found = await services.queries.load(owner, [ctx.params.id!]);
       if (!found.views.has(ctx.params.id!)) throw notFound(resources[owner].element.replace('_', ' '), ctx.params.id!);
       await respondCollection(ctx, services, collection.target, { text: collection.scope, params: [ctx.params.id!] });

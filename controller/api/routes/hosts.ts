@@ -1,16 +1,18 @@
 import type { ApiRouter } from '../routing.js';
-import type { HostService } from '../../services/hosts.js';
+import type { Services } from '../services.js';
 import { invalid } from '../../rules/errors.js';
 import { respond } from '../context.js';
+import { followable, ifMatch } from './steps.js';
 
-export function hostRoutes(router: ApiRouter, hosts: HostService): void {
+export function hostRoutes(router: ApiRouter, services: Services): void {
+  const { hosts } = services;
   router.post('/hosts', async () => {
     throw invalid('hosts register themselves: install and start drover-agent on the host, pointed at this controller');
   });
-  router.get('/hosts/:id', async (ctx) => {
+  router.get('/hosts/:id', followable(services, 'host'), async (ctx) => {
     respond(ctx, 200, 'host', ctx.state.present.host(await hosts.get(ctx.params.id!)));
   });
-  router.delete('/hosts/:id', async (ctx) => {
+  router.delete('/hosts/:id', ifMatch(services, 'host'), async (ctx) => {
     await hosts.remove(ctx.params.id!);
     respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
   });

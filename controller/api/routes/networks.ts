@@ -3,6 +3,7 @@ import type { Services } from '../services.js';
 import { respond } from '../context.js';
 import { documentOf } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
+import { followable, ifMatch } from './steps.js';
 
 function networkInput(fields: Fields, creating: boolean) {
   const vlan = fields.nested('vlan');
@@ -43,14 +44,14 @@ export function networkRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('networks', network.id));
     respond(ctx, 201, 'network', ctx.state.present.network(network));
   });
-  router.get('/networks/:id', async (ctx) => {
+  router.get('/networks/:id', followable(services, 'network'), async (ctx) => {
     respond(ctx, 200, 'network', ctx.state.present.network(await networks.get(ctx.params.id!)));
   });
-  router.put('/networks/:id', async (ctx) => {
+  router.put('/networks/:id', ifMatch(services, 'network'), async (ctx) => {
     const input = networkInput(await documentOf(ctx, 'network'), false);
     respond(ctx, 200, 'network', ctx.state.present.network(await networks.update(ctx.params.id!, input)));
   });
-  router.delete('/networks/:id', async (ctx) => {
+  router.delete('/networks/:id', ifMatch(services, 'network'), async (ctx) => {
     await networks.remove(ctx.params.id!);
     respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
   });
@@ -67,14 +68,14 @@ export function networkRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('vnicprofiles', profile.id));
     respond(ctx, 201, 'vnic_profile', ctx.state.present.vnicProfile(profile));
   });
-  router.get('/vnicprofiles/:id', async (ctx) => {
+  router.get('/vnicprofiles/:id', followable(services, 'vnic_profile'), async (ctx) => {
     respond(ctx, 200, 'vnic_profile', ctx.state.present.vnicProfile(await networks.getProfile(ctx.params.id!)));
   });
-  router.put('/vnicprofiles/:id', async (ctx) => {
+  router.put('/vnicprofiles/:id', ifMatch(services, 'vnic_profile'), async (ctx) => {
     const input = profileInput(await documentOf(ctx, 'vnic_profile'), false);
     respond(ctx, 200, 'vnic_profile', ctx.state.present.vnicProfile(await networks.updateProfile(ctx.params.id!, input)));
   });
-  router.delete('/vnicprofiles/:id', async (ctx) => {
+  router.delete('/vnicprofiles/:id', ifMatch(services, 'vnic_profile'), async (ctx) => {
     await networks.removeProfile(ctx.params.id!);
     respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
   });
@@ -85,14 +86,14 @@ export function networkRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('macpools', pool.id));
     respond(ctx, 201, 'mac_pool', ctx.state.present.macPool(pool));
   });
-  router.get('/macpools/:id', async (ctx) => {
+  router.get('/macpools/:id', followable(services, 'mac_pool'), async (ctx) => {
     respond(ctx, 200, 'mac_pool', ctx.state.present.macPool(await macPools.get(ctx.params.id!)));
   });
-  router.put('/macpools/:id', async (ctx) => {
+  router.put('/macpools/:id', ifMatch(services, 'mac_pool'), async (ctx) => {
     const input = macPoolInput(await documentOf(ctx, 'mac_pool'), false);
     respond(ctx, 200, 'mac_pool', ctx.state.present.macPool(await macPools.update(ctx.params.id!, input)));
   });
-  router.delete('/macpools/:id', async (ctx) => {
+  router.delete('/macpools/:id', ifMatch(services, 'mac_pool'), async (ctx) => {
     await macPools.remove(ctx.params.id!);
     respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
   });

@@ -7,6 +7,7 @@ import { respond, respondList, type ApiContext } from '../context.js';
 import { documentOf, optionalDocumentOf, queryFlag } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
 import { answerWithTask } from './tasks.js';
+import { followable, ifMatch, ifMatchDocument } from './steps.js';
 
 const pathPattern = /^\/(?!.*(?:^|\/)\.\.(?:\/|$))[^\0]{0,4095}$/;
 const addressPattern = /^[A-Za-z0-9.:[\]-]{1,255}$/;
@@ -62,15 +63,15 @@ export function storageRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('storagedomains', view.domain.id));
     respond(ctx, 201, 'storage_domain', present(ctx, services, view));
   });
-  router.get('/storagedomains/:id', async (ctx) => {
+  router.get('/storagedomains/:id', followable(services, 'storage_domain'), async (ctx) => {
     respond(ctx, 200, 'storage_domain', present(ctx, services, await storageDomains.get(ctx.params.id!)));
   });
-  router.put('/storagedomains/:id', async (ctx) => {
+  router.put('/storagedomains/:id', ifMatch(services, 'storage_domain'), async (ctx) => {
     const input = storageDomainInput(await documentOf(ctx, 'storage_domain'), false);
     if (input.host) throw invalid('the host of a storage domain cannot change');
     respond(ctx, 200, 'storage_domain', present(ctx, services, await storageDomains.update(ctx.params.id!, input)));
   });
-  router.delete('/storagedomains/:id', async (ctx) => {
+  router.delete('/storagedomains/:id', ifMatch(services, 'storage_domain'), async (ctx) => {
     await storageDomains.remove(ctx.params.id!);
     respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
   });
@@ -102,12 +103,19 @@ export function storageRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('datacenters', ctx.params.dc!, 'storagedomains', domain.id));
     respond(ctx, ended?.state === 'failed' ? 200 : 201, 'storage_domain', present(ctx, services, view, ctx.params.dc));
   });
-  router.get('/datacenters/:dc/storagedomains/:id', async (ctx) => {
+  const attached = async (ctx: ApiContext) => {
     const view = await storageDomains.get(ctx.params.id!);
     if (view.domain.dataCenterId !== ctx.params.dc) throw invalid(`storage domain ${ctx.params.id} is not attached to data center ${ctx.params.dc}`);
-    respond(ctx, 200, 'storage_domain', present(ctx, services, view, ctx.params.dc));
+    return view;
+  };
+  const ifMatchAttached = ifMatchDocument('storage_domain', async (ctx) => {
+    const view = await attached(ctx);
+    return (allContent) => ctx.state.present.storageDomain(view, storageDomains.statusOf(view.domain), ctx.params.dc, allContent);
   });
-  router.delete('/datacenters/:dc/storagedomains/:id', async (ctx) => {
+  router.get('/datacenters/:dc/storagedomains/:id', async (ctx) => {
+    respond(ctx, 200, 'storage_domain', present(ctx, services, await attached(ctx), ctx.params.dc));
+  });
+  router.delete('/datacenters/:dc/storagedomains/:id', ifMatchAttached, async (ctx) => {
     await storageDomains.detach(ctx.params.dc!, ctx.params.id!);
     respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
   });
@@ -118,15 +126,15 @@ export function storageRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('disks', view.disk.id));
     respond(ctx, 201, 'disk', ctx.state.present.disk(view));
   });
-  router.get('/disks/:id', async (ctx) => {
+  router.get('/disks/:id', followable(services, 'disk'), async (ctx) => {
     respond(ctx, 200, 'disk', ctx.state.present.disk(await disks.get(ctx.params.id!)));
   });
-  router.put('/disks/:id', async (ctx) => {
+  router.put('/disks/:id', ifMatch(services, 'disk'), async (ctx) => {
     const input = diskInput(await documentOf(ctx, 'disk'), false);
     if (input.format || input.sparse !== undefined || input.storageDomain) throw invalid('the format, sparseness and storage domain of a disk cannot change');
     respond(ctx, 200, 'disk', ctx.state.present.disk(await disks.update(ctx.params.id!, input)));
   });
-  router.delete('/disks/:id', async (ctx) => {
+  router.delete('/disks/:id', ifMatch(services, 'disk'), async (ctx) => {
     const task = await disks.remove(ctx.params.id!, ctx.state.correlationId);
     await answerWithTask(ctx, tasks, task, queryFlag(ctx, 'async') ?? false);
   });

@@ -5,6 +5,7 @@ import { documentOf, queryFlag } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
 import { answerWithTask } from './tasks.js';
 import { vmSettingsInput } from './vms.js';
+import { followable, ifMatch } from './steps.js';
 
 function templateInput(fields: Fields, creating: boolean) {
   return {
@@ -23,14 +24,14 @@ export function templateRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('templates', template.id));
     respond(ctx, 201, 'template', ctx.state.present.template(template));
   });
-  router.get('/templates/:id', async (ctx) => {
+  router.get('/templates/:id', followable(services, 'template'), async (ctx) => {
     respond(ctx, 200, 'template', ctx.state.present.template(await templates.get(ctx.params.id!)));
   });
-  router.put('/templates/:id', async (ctx) => {
+  router.put('/templates/:id', ifMatch(services, 'template'), async (ctx) => {
     const { vm: _vm, ...input } = templateInput(await documentOf(ctx, 'template'), false);
     respond(ctx, 200, 'template', ctx.state.present.template(await templates.update(ctx.params.id!, input)));
   });
-  router.delete('/templates/:id', async (ctx) => {
+  router.delete('/templates/:id', ifMatch(services, 'template'), async (ctx) => {
     const task = await templates.remove(ctx.params.id!, ctx.state.correlationId);
     await answerWithTask(ctx, tasks, task, queryFlag(ctx, 'async') ?? false);
   });

@@ -8,6 +8,7 @@ import { documentOf } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
 import { diskInput } from './storage.js';
 import { settled } from './tasks.js';
+import { ifMatch } from './steps.js';
 
 const diskInterfaces = ['virtio', 'virtio_scsi', 'sata', 'ide'] as const;
 const nicInterfaces = ['virtio', 'e1000', 'rtl8139'] as const;
@@ -79,13 +80,13 @@ export function vmDeviceRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('vms', ctx.params.id!, 'diskattachments', result.diskId));
     respond(ctx, 201, 'disk_attachment', ctx.state.present.diskAttachment(await vmDevices.attachment({ vmId: ctx.params.id! }, result.diskId)));
   });
-  router.put('/vms/:id/diskattachments/:disk', async (ctx) => {
+  router.put('/vms/:id/diskattachments/:disk', ifMatch(services, 'disk_attachment', 'disk'), async (ctx) => {
     const fields = await documentOf(ctx, 'disk_attachment');
     const task = await vmDevices.updateAttachment(ctx.params.id!, ctx.params.disk!, without(attachmentInput(fields)), ctx.state.correlationId);
     if (!(await settled(ctx, tasks, task))) return;
     respond(ctx, 200, 'disk_attachment', ctx.state.present.diskAttachment(await vmDevices.attachment({ vmId: ctx.params.id! }, ctx.params.disk!)));
   });
-  router.delete('/vms/:id/diskattachments/:disk', async (ctx) => {
+  router.delete('/vms/:id/diskattachments/:disk', ifMatch(services, 'disk_attachment', 'disk'), async (ctx) => {
     const task = await vmDevices.detachDisk(ctx.params.id!, ctx.params.disk!, ctx.state.correlationId);
     if (!(await settled(ctx, tasks, task))) return;
     respond(ctx, 200, 'action', ctx.state.present.action(task, 'complete'));
@@ -103,13 +104,13 @@ export function vmDeviceRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('vms', ctx.params.id!, 'nics', nicId));
     respond(ctx, 201, 'nic', ctx.state.present.nic(await vmDevices.nic({ vmId: ctx.params.id! }, nicId)));
   });
-  router.put('/vms/:id/nics/:nic', async (ctx) => {
+  router.put('/vms/:id/nics/:nic', ifMatch(services, 'nic', 'nic'), async (ctx) => {
     const input = nicInput(await documentOf(ctx, 'nic'), false);
     const task = await vmDevices.updateNic(ctx.params.id!, ctx.params.nic!, { fields: without(input.fields), mac: input.mac }, ctx.state.correlationId);
     if (!(await settled(ctx, tasks, task))) return;
     respond(ctx, 200, 'nic', ctx.state.present.nic(await vmDevices.nic({ vmId: ctx.params.id! }, ctx.params.nic!)));
   });
-  router.delete('/vms/:id/nics/:nic', async (ctx) => {
+  router.delete('/vms/:id/nics/:nic', ifMatch(services, 'nic', 'nic'), async (ctx) => {
     const task = await vmDevices.removeNic(ctx.params.id!, ctx.params.nic!, ctx.state.correlationId);
     if (!(await settled(ctx, tasks, task))) return;
     respond(ctx, 200, 'action', ctx.state.present.action(task, 'complete'));

@@ -6,6 +6,7 @@ import { respond } from '../context.js';
 import { documentOf, optionalDocumentOf, queryFlag } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
 import { answerWithTask } from './tasks.js';
+import { followable, ifMatch } from './steps.js';
 
 function poolInput(fields: Fields, creating: boolean) {
   return {
@@ -28,14 +29,14 @@ export function vmPoolRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('vmpools', pool.id));
     respond(ctx, 201, 'vm_pool', ctx.state.present.vmPool(pool));
   });
-  router.get('/vmpools/:id', async (ctx) => {
+  router.get('/vmpools/:id', followable(services, 'vm_pool'), async (ctx) => {
     respond(ctx, 200, 'vm_pool', ctx.state.present.vmPool(await vmPools.get(ctx.params.id!)));
   });
-  router.put('/vmpools/:id', async (ctx) => {
+  router.put('/vmpools/:id', ifMatch(services, 'vm_pool'), async (ctx) => {
     const input = poolInput(await documentOf(ctx, 'vm_pool'), false);
     respond(ctx, 200, 'vm_pool', ctx.state.present.vmPool(await vmPools.update(ctx.params.id!, input, ctx.state.correlationId)));
   });
-  router.delete('/vmpools/:id', async (ctx) => {
+  router.delete('/vmpools/:id', ifMatch(services, 'vm_pool'), async (ctx) => {
     const task = await vmPools.remove(ctx.params.id!, ctx.state.correlationId);
     await answerWithTask(ctx, tasks, task, queryFlag(ctx, 'async') ?? false);
   });

@@ -1,12 +1,12 @@
 import type { ApiRouter } from '../routing.js';
 import type { Services } from '../services.js';
-import { invalid, notFound } from '../../rules/errors.js';
-import { apiVmActions, vmActions, type VmAction } from '../../rules/vm-actions.js';
+import { invalid } from '../../rules/errors.js';
+import { apiVmActions, vmActions } from '../../rules/vm-actions.js';
 import { respond, respondEntity, type ApiContext } from '../context.js';
 import { documentOf, optionalDocumentOf, queryFlag } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
 import { answerWithTask } from './tasks.js';
-import { respondFollowed } from './collections.js';
+import { followable, ifMatch } from './steps.js';
 
 const mebibyte = 1024 * 1024;
 const maxMemoryBytes = 16 * 1024 * 1024 * mebibyte;
@@ -34,7 +34,6 @@ function vmInput(fields: Fields, creating: boolean) {
   };
 }
 
-
 function isAsync(ctx: ApiContext, body: Fields): boolean {
   return queryFlag(ctx, 'async') ?? body.boolean('async') ?? false;
 }
@@ -49,16 +48,15 @@ export function vmRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('vms', view.vm.id));
     respond(ctx, 201, 'vm', ctx.state.present.vm(view));
   });
-  router.get('/vms/:id', async (ctx) => {
-    if (ctx.querystring && (await respondFollowed(ctx, services, 'vm', ctx.params.id!))) return;
+  router.get('/vms/:id', followable(services, 'vm'), async (ctx) => {
     const view = vms.get(ctx.params.id!);
     respondEntity(ctx, 'vm', view.vm.id, `${view.revision}:${view.status}`, () => ctx.state.present.vm(view));
   });
-  router.put('/vms/:id', async (ctx) => {
+  router.put('/vms/:id', ifMatch(services, 'vm'), async (ctx) => {
     const input = vmInput(await documentOf(ctx, 'vm'), false);
     respond(ctx, 200, 'vm', ctx.state.present.vm(await vms.update(ctx.params.id!, input)));
   });
-  router.delete('/vms/:id', async (ctx) => {
+  router.delete('/vms/:id', ifMatch(services, 'vm'), async (ctx) => {
     const task = await vms.requestAction(ctx.params.id!, 'remove', ctx.state.correlationId, { detachOnly: queryFlag(ctx, 'detach_only') ?? false });
     await answerWithTask(ctx, tasks, task, queryFlag(ctx, 'async') ?? false);
   });
@@ -68,14 +66,12 @@ export function vmRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('tasks', task.id));
     respond(ctx, 201, 'task', ctx.state.present.task(task));
   });
-  router.post('/vms/:id/:action', async (ctx) => {
-    const action = ctx.params.action as VmAction;
-    if (!apiVmActions.includes(action)) {
-      throw notFound('action', `${ctx.params.action} (VM actions are ${apiVmActions.join(', ')})`);
-    }
-    const body = await optionalDocumentOf(ctx, 'action');
-    const asynchronous = isAsync(ctx, body);
-    const task = await vms.requestAction(ctx.params.id!, action, ctx.state.correlationId);
-    await answerWithTask(ctx, tasks, task, asynchronous);
-  });
+  for (const action of apiVmActions) {
+    router.post(`/vms/:id/${action}`, async (ctx) => {
+      const body = await optionalDocumentOf(ctx, 'action');
+      const asynchronous = isAsync(ctx, body);
+      const task = await vms.requestAction(ctx.params.id!, action, ctx.state.correlationId);
+      await answerWithTask(ctx, tasks, task, asynchronous);
+    });
+  }
 }
