@@ -1,4 +1,5 @@
 import type { FieldType } from './search-reference.js';
+import { vmStatusSql } from '../rules/vm-status.js';
 
 /**
  * The searchable, sortable and followable shape of every collection, in SQL
@@ -85,15 +86,12 @@ const number = (sql: string): ColumnField => ({ kind: 'column', sql, type: 'numb
 const boolean = (sql: string): ColumnField => ({ kind: 'column', sql, type: 'boolean' });
 const byName = (key: string, table: string, nullable = false): RelatedField => ({ kind: 'related', key, select: `select r.id from ${table} r`, field: 'r.name', type: 'text', nullable });
 
-const vmStatus = `case
-  when t.host_id is not null and coalesce((select h.status from hosts h where h.id = t.host_id), '') <> 'up'
-    then case when t.power_state in ('running', 'paused', 'shutting_down') then 'not_responding' else 'unknown' end
-  when t.power_state is null then 'down'
-  when t.power_state = 'running' then 'up'
-  when t.power_state = 'paused' then 'paused'
-  when t.power_state in ('suspended', 'pm_suspended') then 'suspended'
-  when t.power_state = 'shutting_down' then 'powering_down'
-  else 'down' end`;
+const vmStatus = vmStatusSql({
+  powerState: 't.power_state',
+  hostId: 't.host_id',
+  hostStatus: '(select h.status from hosts h where h.id = t.host_id)',
+  runningAction: "(select k.action from tasks k where k.vm_id = t.id and k.object_id = t.id and k.state = 'running' order by k.seq limit 1)",
+});
 
 const vmStorage: RelatedField = {
   kind: 'related',

@@ -1,4 +1,4 @@
-import type { PowerState } from '../../shared/model.js';
+import { powerStates, type PowerState } from '../../shared/model.js';
 import type { HostStatus } from './states.js';
 import { activePowerStates } from './power-states.js';
 import type { VmAction } from './vm-actions.js';
@@ -57,4 +57,41 @@ export function vmStatus(powerState: PowerState | null, hostId: string | null, h
   if (transitional === 'powering_up' && reported === 'up') return reported;
   if (transitional === 'powering_down' && reported === 'down') return reported;
   return transitional;
+}
+
+/** The SQL expressions `vmStatusSql` derives a VM's status from: each the twin of one argument of `vmStatus`. */
+export interface VmStatusColumns {
+  powerState: string;
+  hostId: string;
+  /** The status of the VM's host, or null when it has none. */
+  hostStatus: string;
+  /** The action of the task running on the VM, or null. */
+  runningAction: string;
+}
+
+const quoted = (value: string) => `'${value}'`;
+
+/**
+ * The SQL twin of `vmStatus`, made from the same tables: an expression that
+ * gives, for the row the columns belong to, the status `vmStatus` gives for
+ * their values. A test holds the two against each other over every
+ * combination of their inputs.
+ */
+export function vmStatusSql(columns: VmStatusColumns): string {
+  const { powerState, hostId, hostStatus, runningAction } = columns;
+  const active = [...activePowerStates].map(quoted).join(', ');
+  const reportedCases = powerStates.map((state) => `when ${quoted(state)} then ${quoted(fromPower[state])}`).join(' ');
+  const reported = `(case when ${hostId} is null then 'down' else case ${powerState} ${reportedCases} else 'down' end end)`;
+  const transitions = (Object.entries(whileRunning) as [string, VmStatus][]).map(([action, transitional]) => {
+    const branches: string[] = [];
+    if (action === 'start') branches.push(`when ${powerState} = 'suspended' then 'restoring_state'`);
+    if (transitional === 'powering_up') branches.push(`when ${reported} = 'up' then 'up'`);
+    if (transitional === 'powering_down') branches.push(`when ${reported} = 'down' then 'down'`);
+    return `when ${quoted(action)} then ${branches.length ? `case ${branches.join(' ')} else ${quoted(transitional)} end` : quoted(transitional)}`;
+  });
+  return `(case
+    when ${hostId} is not null and coalesce(${hostStatus}, '') <> 'up'
+      then case when ${hostStatus} = 'non_responsive' and ${powerState} in (${active}) then 'not_responding' else 'unknown' end
+    else case ${runningAction} ${transitions.join(' ')} else ${reported} end
+  end)`;
 }

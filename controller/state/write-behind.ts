@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { unavailable } from '../rules/errors.js';
 
 /** How soon a change is written: within `behindMs` together with others, or at the next turn of the event loop. */
@@ -42,6 +43,9 @@ export class WriteBehind {
   private flushing?: Promise<void>;
   private backoffMs = 0;
   private retrying = false;
+
+  /** Flushes run in the writer's own async context, not in that of whichever reader's settle began them. */
+  private readonly flushOutside = AsyncResource.bind(() => void this.flush());
 
   constructor(
     private readonly write: PatchWriter,
@@ -106,12 +110,12 @@ export class WriteBehind {
       this.timer = undefined;
       this.immediate ??= setImmediate(() => {
         this.immediate = undefined;
-        void this.flush();
+        this.flushOutside();
       });
     } else if (!this.timer && !this.immediate) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        void this.flush();
+        this.flushOutside();
       }, this.behindMs);
       this.timer.unref();
     }
@@ -182,7 +186,7 @@ export class WriteBehind {
     this.retrying = true;
     setTimeout(() => {
       this.retrying = false;
-      void this.flush();
+      this.flushOutside();
     }, this.backoffMs).unref();
   }
 }

@@ -77,7 +77,11 @@ export function recordsSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
   test(`[${kind}] reported power states show at once in memory and reach the database together when a reader settles`, async (t) => {
     const orm = await scratchDatabase(t, kind, 'drover-records');
     countStatements(orm);
-    const records = new Records(orm, (error) => t.fail(String(error)));
+    let writes!: { count: number };
+    const records = await counted(async (counter) => {
+      writes = counter;
+      return new Records(orm, (error) => t.fail(String(error)));
+    });
     const vms = await addVms(orm, 30);
     await records.load();
     const hostId = await addHost(orm);
@@ -91,11 +95,9 @@ export function recordsSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
     t.is((await rowsOf(orm)).get(vms[0]!.id)?.power_state, 'shutoff', 'the database has not got it yet');
     t.is(records.committedMemory(hostId), 30 * 2 ** 28, 'the host holds the memory of its thirty running VMs');
 
-    const statements = await counted(async (counter) => {
-      await records.settled();
-      return counter.count;
-    });
-    t.is(statements, 2, 'thirty VMs in one statement for power states, one for the desired states of ten of them');
+    const before = writes.count;
+    await records.settled();
+    t.is(writes.count - before, 2, 'thirty VMs in one statement for power states, one for the desired states of ten of them');
     const rows = await rowsOf(orm);
     for (const [index, vm] of vms.entries()) {
       t.is(rows.get(vm.id)?.power_state, 'running');

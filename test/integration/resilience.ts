@@ -141,7 +141,8 @@ export function resilienceSuite(test: Test, database: DatabaseKind): void {
   });
 
   test.serial(`[${database}] actions submitted right after a controller restart wait for the hosts to report instead of failing`, async (t) => {
-    const system = await TestSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 8192 } }, { heartbeatMs: 1000 });
+    // Three heartbeats of 2 s outlast the agents' longest reconnect backoff (5 s), as the default 5 s heartbeat does.
+    const system = await TestSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 8192 } }, { heartbeatMs: 2000 });
     t.teardown(() => system.close());
     const vms: string[] = [];
     for (let index = 0; index < 16; index++) vms.push(await system.api.createVm(`restart-${index}`, 128));
