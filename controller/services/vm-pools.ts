@@ -156,12 +156,16 @@ export class VmPoolService {
   /**
    * One round of keeping every pool as configured: VMs of automatic pools
    * that their users shut down become free, and free VMs are started until
-   * `prestarted_vms` of them run.
+   * `prestarted_vms` of them run. A pool waits while a host of its VMs has not
+   * reported since its session began, and leaves VMs on hosts that stopped
+   * responding alone: their state is not known.
    */
   async reconcile(): Promise<void> {
     for (const pool of await this.list()) {
       if (this.scheduler.isBusy(pool.id)) continue;
-      const members = this.members(pool.id);
+      const all = this.members(pool.id);
+      if (all.some((vm) => this.records.host(vm.hostId)?.status === 'connecting')) continue;
+      const members = all.filter((vm) => this.isKnown(vm));
       for (const vm of members) {
         if (pool.poolType === 'automatic' && vm.allocatedTo && vm.desiredState === 'down' && !isRunning(vm) && !this.scheduler.isBusy(vm.id)) {
           await this.records.allocate(vm.id, null);
@@ -177,6 +181,11 @@ export class VmPoolService {
         });
       }
     }
+  }
+
+  /** Whether the VM's state is as its host last reported in this run: it is on no host, or on one that is up. */
+  private isKnown(vm: VmRecord): boolean {
+    return vm.hostId === null || this.records.host(vm.hostId)?.status === 'up';
   }
 
   private async grow(pool: VmPool, correlationId: string | null): Promise<void> {
