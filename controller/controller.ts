@@ -47,7 +47,7 @@ export interface RunningController {
 }
 
 /** Builds every part of the controller on an open database: live state, the task engine with its runners, the services and queries. */
-async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { heartbeatIntervalMs: number; tokenLifetimeMs: number; maxEmbeddedObjects?: number }): Promise<Services> {
+async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { heartbeatIntervalMs: number; tokenLifetimeMs: number; maxEmbeddedObjects?: number }): Promise<{ services: Services; scheduler: TaskScheduler }> {
   const records = new Records(orm, (error) => log.error({ err: error }, 'could not write a reported VM state'));
   await records.load();
   const scheduler = new TaskScheduler(orm, log.child({ component: 'scheduler' }));
@@ -71,7 +71,7 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
   scheduler.register('template', ['create', 'remove'], new TemplateRunner(orm, volumes, devices));
   scheduler.register('vm_pool', ['remove'], new VmPoolRunner(orm, records, scheduler));
 
-  return {
+  const services: Services = {
     records,
     auth: new AuthService(orm, options.tokenLifetimeMs),
     dataCenters: new DataCenterService(orm),
@@ -87,17 +87,17 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
     vmPools,
     tasks: new TaskService(orm, scheduler),
     queries: new QueryService(orm, records, scheduler, vms, options.maxEmbeddedObjects),
-    scheduler,
   };
+  return { services, scheduler };
 }
 
 /** Opens the database, then serves agents over gRPC and clients over HTTP. */
 export async function startController(config: ControllerConfig, log: Logger): Promise<RunningController> {
   const orm = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const hub = new AgentHub();
-  const services = await createServices(orm, hub, log, config);
+  const { services, scheduler } = await createServices(orm, hub, log, config);
   const generatedAdminPassword = await services.auth.ensureAdmin(config.adminPassword);
-  await services.scheduler.recover();
+  await scheduler.recover();
 
   const gateway = new AgentGatewayServer(hub, services.hosts, log.child({ component: 'agents' }), (usage) => services.storageDomains.recordUsage(usage));
   const grpcPort = await gateway.listen(config.grpcListen);
@@ -144,12 +144,12 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     async stop() {
       clearInterval(liveness);
       clearInterval(pools);
-      await services.scheduler.stop();
+      await scheduler.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeAll();
       await gateway.close();
-      await services.records.settled();
+      await services.records.settled().catch((error: unknown) => log.error({ err: error }, 'VM changes could not be written before stopping'));
       await orm.close();
     },
   };

@@ -13,9 +13,8 @@ import type { VmDeviceRequests } from '../services/vm-device-requests.js';
 import type { TemplateService } from '../services/templates.js';
 import type { VmPoolService } from '../services/vm-pools.js';
 import type { QueryService } from '../query/queries.js';
-import type { TaskScheduler } from '../tasks/task-scheduler.js';
 
-/** What the HTTP API is given to work with: the services, the queries, and the task scheduler. */
+/** What the HTTP API is given to work with: the services and the queries. */
 export interface Services {
   records: Records;
   auth: AuthService;
@@ -32,6 +31,5 @@ export interface Services {
   vmPools: VmPoolService;
   tasks: TaskService;
   queries: QueryService;
-  scheduler: TaskScheduler;
 }
 

@@ -18,7 +18,7 @@ import {
 import { invalid } from '../rules/errors.js';
 import type { Records } from '../state/records.js';
 import { reader, selectRows } from '../db/store.js';
-import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import type { TaskQueue } from '../tasks/task-scheduler.js';
 import type { VmService } from '../services/vms.js';
 import { linkNames, resources, type Resource, type ResourceName } from './catalog.js';
 import { compileFilters, compileSearch, type Sql } from './compile.js';
@@ -239,7 +239,7 @@ export class QueryService {
   constructor(
     private readonly orm: Orm,
     private readonly records: Records,
-    scheduler: TaskScheduler,
+    scheduler: TaskQueue,
     vms: VmService,
     private readonly maxEmbeddedObjects = defaultMaxEmbeddedObjects,
   ) {
@@ -569,7 +569,7 @@ function inOrder(ids: string[], byId: Map<string, View>): Map<string, View> {
   return ordered;
 }
 
-function viewLoaders(orm: Orm, dialect: Dialect, records: Records, scheduler: TaskScheduler, vms: VmService): ViewLoaders {
+function viewLoaders(orm: Orm, dialect: Dialect, records: Records, scheduler: TaskQueue, vms: VmService): ViewLoaders {
   const rows = (table: string, entity: new () => object, options?: RowsLoaderOptions) => rowsLoader(orm, dialect, table, entity, options);
   const pure = { versioned: true };
   return {
@@ -606,7 +606,7 @@ export function entityOf(view: View): Record<string, unknown> {
   return (wrapped.vm ?? wrapped.domain ?? wrapped.disk ?? view) as Record<string, unknown>;
 }
 
-function statusOf(domain: StorageDomain, scheduler: TaskScheduler): string {
+function statusOf(domain: StorageDomain, scheduler: TaskQueue): string {
   const running = scheduler.runningAction(domain.id);
   if (running === 'activate') return 'activating';
   if (running === 'deactivate') return 'preparing_for_maintenance';

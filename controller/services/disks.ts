@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
 import { Disk, DiskAttachment, StorageDomain, Task, type DiskFormat } from '../db/entities.js';
-import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import type { TaskQueue } from '../tasks/task-scheduler.js';
 import { isRunning } from '../rules/power-states.js';
 import { conflict, invalid, notFound } from '../rules/errors.js';
 import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
@@ -37,7 +37,7 @@ export class DiskService {
     private readonly orm: Orm,
     private readonly records: Records,
     private readonly devices: VmDevices,
-    private readonly scheduler: TaskScheduler,
+    private readonly scheduler: TaskQueue,
   ) {}
 
   async list(filter: { storageDomainId?: string; includeTemplateDisks?: boolean } = {}): Promise<DiskView[]> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
 import { Cluster, DataCenter, Disk, Host, StorageDomain, Task, type StorageKind } from '../db/entities.js';
 import type { StorageUsage } from '../../shared/model.js';
-import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import type { TaskQueue } from '../tasks/task-scheduler.js';
 import { conflict, invalid, notFound } from '../rules/errors.js';
 import { findReferenced, inTransaction, reader, updateRow, type Reference, selectRows } from '../db/store.js';
 import { defined } from './datacenters.js';
@@ -26,7 +26,7 @@ export interface StorageDomainView {
 export class StorageDomainService {
   constructor(
     private readonly orm: Orm,
-    private readonly scheduler: TaskScheduler,
+    private readonly scheduler: TaskQueue,
     private readonly devices: VmDevices,
   ) {}
 

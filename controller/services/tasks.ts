@@ -1,13 +1,13 @@
 import type { Orm } from '../db/orm.js';
 import { Task } from '../db/entities.js';
-import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import type { TaskQueue } from '../tasks/task-scheduler.js';
 import { notFound } from '../rules/errors.js';
 import { reader } from '../db/store.js';
 
 export class TaskService {
   constructor(
     private readonly orm: Orm,
-    private readonly scheduler: TaskScheduler,
+    private readonly scheduler: TaskQueue,
   ) {}
 
   async get(id: string, waitSeconds = 0): Promise<Task> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
 import { Cluster, Disk, DiskAttachment, Nic, StorageDomain, Template, Vm, VmPool, blankTemplateId, type Task } from '../db/entities.js';
 import type { VmInput } from './vms.js';
-import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import type { TaskQueue } from '../tasks/task-scheduler.js';
 import { isRunning } from '../rules/power-states.js';
 import type { TemplateCopies } from '../tasks/template-runner.js';
 import { conflict, notFound } from '../rules/errors.js';
@@ -20,7 +20,7 @@ export class TemplateService {
     private readonly orm: Orm,
     private readonly records: Records,
     private readonly devices: VmDevices,
-    private readonly scheduler: TaskScheduler,
+    private readonly scheduler: TaskQueue,
   ) {}
 
   list(filter: { clusterId?: string } = {}): Promise<Template[]> {

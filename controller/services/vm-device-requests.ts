@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
 import { Cluster, DiskAttachment, Nic, Network, Template, VnicProfile, type Task } from '../db/entities.js';
-import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import type { TaskQueue } from '../tasks/task-scheduler.js';
 import {
   checkAttachable,
   checkLocalStorage,
@@ -31,7 +31,7 @@ export class VmDeviceRequests {
   constructor(
     private readonly orm: Orm,
     private readonly records: Records,
-    private readonly scheduler: TaskScheduler,
+    private readonly scheduler: TaskQueue,
     private readonly disks: DiskService,
   ) {}
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
 import { Cluster, Template, VmPool, type Task, type VmPoolType } from '../db/entities.js';
-import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import type { TaskQueue } from '../tasks/task-scheduler.js';
 import { isRunning } from '../rules/power-states.js';
 import { ServiceError, conflict, invalid, notFound } from '../rules/errors.js';
 import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
@@ -38,7 +38,7 @@ export class VmPoolService {
   constructor(
     private readonly orm: Orm,
     private readonly records: Records,
-    private readonly scheduler: TaskScheduler,
+    private readonly scheduler: TaskQueue,
     private readonly vms: VmService,
     private readonly log: Logger,
   ) {}

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
 import { Cluster, Disk, DiskAttachment, Nic, StorageDomain, Task, Template, Vm, blankTemplateId } from '../db/entities.js';
 import type { DisplayType } from '../../shared/model.js';
-import type { TaskScheduler } from '../tasks/task-scheduler.js';
+import type { TaskQueue } from '../tasks/task-scheduler.js';
 import { desiredStateAfter, type VmAction } from '../rules/vm-actions.js';
 import type { CreateDisksParams } from '../tasks/vm-device-runner.js';
 import type { RemoveVmParams } from '../tasks/vm-removal.js';
@@ -47,7 +47,7 @@ export class VmService {
   constructor(
     private readonly orm: Orm,
     private readonly records: Records,
-    private readonly scheduler: TaskScheduler,
+    private readonly scheduler: TaskQueue,
     private readonly devices: VmDevices,
     private readonly macPools: MacAddresses,
   ) {}

@@ -36,6 +36,13 @@ export interface TaskRunner {
   release?(task: Task): void;
 }
 
+/**
+ * What services and queries may do with tasks: submit them, cancel queued
+ * ones, wait for their end and ask what runs on an object. Registering
+ * runners, recovering and stopping belong to the composition root.
+ */
+export type TaskQueue = Pick<TaskScheduler, 'submit' | 'cancel' | 'waitForEnd' | 'openTask' | 'runningAction' | 'isBusy'>;
+
 /** What a caller asks of the scheduler. */
 export interface TaskRequest {
   objectType: TaskObjectType;
