@@ -142,13 +142,18 @@ export class Records {
   }
 
   /**
-   * Takes in that a task sent the VM to a host: the task's row, stored
+   * Takes in that a task will send the VM to a host: the task's row, stored
    * already, recorded the host on the VM in the same statement when the VM
-   * had none (migration `vm_locations`).
+   * had none (migration `vm_locations`). When a change of the VM's location
+   * was still being written meanwhile (a report that came in between), the
+   * host is written again after it, so the database ends with the host the
+   * command goes to; `locationWritten` tells when.
    */
   sentTo(vmId: string, hostId: string): void {
     const vm = this.vmRows.get(vmId);
-    if (vm && vm.hostId === null) this.replaceVm(vm, { ...vm, hostId });
+    if (!vm || (vm.hostId !== null && vm.hostId !== hostId)) return;
+    if (this.writes.isPending(vmId, 'hostId')) this.changeVm(vmId, { hostId }, 'soon');
+    else if (vm.hostId === null) this.replaceVm(vm, { ...vm, hostId });
   }
 
   /** Resolves once the database has the VM's location as this class has it. */

@@ -48,6 +48,7 @@ export class VmLifecycleRunner implements TaskRunner {
     const vm = this.vmOf(task);
     const { hostId, commandKind: command } = task;
     if (command && hostId) {
+      if (command === 'start') await this.records.locationWritten(vm.id);
       const outcome = await this.hub.dispatch(hostId, {
         commandId: task.id,
         taskId: task.id,

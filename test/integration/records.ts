@@ -146,6 +146,14 @@ export function recordsSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
     await runStatement(orm, 'update tasks set host_id = ?, state = ? where id = ?', [first, 'running', queued.id]);
     rows = await rowsOf(orm);
     t.is(rows.get(later!.id)?.host_id, first, 'giving the task its host records it on the VM');
+
+    records.domainGone(first, placed!.id);
+    const start = task(placed!.id, first, 'running');
+    await insertRow(orm, 'tasks', start);
+    records.sentTo(placed!.id, first);
+    await records.locationWritten(placed!.id);
+    t.is((await rowsOf(orm)).get(placed!.id)?.host_id, first, 'a start stored while a report that cleared the location was being written still leaves the VM on record on its host');
+    t.is(records.vm(placed!.id)?.hostId, first);
   });
 
   test(`[${kind}] a reader settles what was pending when it asked, while changes keep coming`, async (t) => {
