@@ -2,9 +2,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import Koa from 'koa';
-import { BenchSystem } from './lib/system.js';
+import { startBenchSystem } from './lib/bench-system.js';
 import { runLoad, type MeasuredLoad } from './lib/load.js';
-import { describeTarget, say, target, type BenchResult, type DatabaseKind } from './lib/report.js';
+import { describeTarget, say, target, type BenchResult } from './lib/report.js';
+import type { DatabaseKind } from '../test/support/scratch-database.js';
 import { describeSummary, round } from './lib/stats.js';
 import { profilePhase } from './lib/profile.js';
 import { cores, settle } from './lib/machine.js';
@@ -72,7 +73,7 @@ export async function getThroughput(database: DatabaseKind, options: ThroughputO
   const began = performance.now();
   const title = `GET /vms/{id} throughput vs bare Koa, ${options.connections} connections`;
   say(`\n== [3] ${title} (${database})`);
-  const system = await BenchSystem.start(database, `rps-${database}`);
+  const system = await startBenchSystem(database, `rps-${database}`);
   const bare = await startBareKoa();
   let vmId: string | undefined;
   try {

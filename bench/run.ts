@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -13,8 +13,9 @@ import { stateLatency } from './state-latency.js';
 import { pollCost } from './poll-cost.js';
 import { getThroughput } from './get-throughput.js';
 import { followBenchmark } from './follow.js';
-import { postgresBaseUrl } from './lib/system.js';
-import { formatValue, say, type BenchResult, type DatabaseKind } from './lib/report.js';
+import { postgresBaseUrl, type DatabaseKind } from '../test/support/scratch-database.js';
+import { temporaryDirectory } from '../test/support/temporary-directory.js';
+import { formatValue, say, type BenchResult } from './lib/report.js';
 
 /**
  * `npm run bench`: runs every benchmark on SQLite and on PostgreSQL, prints
@@ -89,8 +90,8 @@ async function postgresFacts(): Promise<{ version?: string; commitMsP50?: number
 
 /** The median time of appending one line to a file and fdatasync()ing it in the temporary directory, as the agent's journal does per command. */
 async function flushMsP50(): Promise<number> {
-  const directory = await mkdtemp(path.join(os.tmpdir(), 'drover-bench-fsync-'));
-  const handle = await open(path.join(directory, 'journal'), 'a');
+  const directory = await temporaryDirectory('bench-fsync');
+  const handle = await open(path.join(directory.path, 'journal'), 'a');
   try {
     const times: number[] = [];
     for (let index = 0; index < 50; index++) {
@@ -102,7 +103,7 @@ async function flushMsP50(): Promise<number> {
     return summarize(times).p50;
   } finally {
     await handle.close();
-    await rm(directory, { recursive: true, force: true });
+    await directory.remove();
   }
 }
 

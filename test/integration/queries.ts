@@ -4,9 +4,12 @@ import type { ExecutionContext, TestFn } from 'ava';
 import { XMLParser } from 'fast-xml-parser';
 import { compareForSort, matches, type FieldType, type FieldValue, type MatchOptions } from '../../controller/query/search-reference.js';
 import { parseSearch, type Condition } from '../../controller/query/search.js';
-import { TestSystem, eventually, type Api, type ApiResponse, type DatabaseKind } from './harness.js';
+import { ProcessSystem } from '../support/process-system.js';
+import { eventually } from '../support/eventually.js';
+import type { Api, ApiResponse } from '../support/api.js';
+import type { DatabaseKind } from '../support/scratch-database.js';
 import { assertFault } from './api-compat.js';
-import { writeFleet } from './bulk.js';
+import { writeFleet } from '../support/fleet.js';
 
 type Test = TestFn<unknown>;
 
@@ -23,7 +26,7 @@ interface FleetDisk {
 }
 
 interface Shared {
-  system: TestSystem;
+  system: ProcessSystem;
   /** The VMs as the reference evaluator sees them: flat records keyed by search field. */
   records: SearchRecord[];
   /** Every disk of the fleet (templates' too), by id. */
@@ -317,7 +320,7 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
   const tag = `[${database}]`;
 
   test.before(async () => {
-    const system = await TestSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 8192 } });
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 8192 } });
     shared.system = system;
     const { api } = system;
     const must = async (request: Promise<ApiResponse>, status = 201): Promise<any> => {

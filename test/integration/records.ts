@@ -5,8 +5,7 @@ import { Cluster, Vm, blankTemplateId } from '../../controller/db/entities.js';
 import { Records } from '../../controller/state/records.js';
 import { reader, selectRows } from '../../controller/db/store.js';
 import { countStatements, counted } from '../../controller/db/dialect.js';
-import type { DatabaseKind } from './harness.js';
-import { scratchDatabase } from './scratch-database.js';
+import { openScratchDatabase, type DatabaseKind } from '../support/scratch-database.js';
 
 async function addVms(orm: Orm, count: number): Promise<Vm[]> {
   const em = orm.em.fork();
@@ -46,7 +45,7 @@ async function rowsOf(orm: Orm): Promise<Map<string, Row>> {
 /** Registers the write-behind scenarios of the in-memory records for one database. */
 export function recordsSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
   test(`[${kind}] changes written behind show at once in memory, reach the database together when a reader settles, and never undo a later write`, async (t) => {
-    const orm = await scratchDatabase(t, kind, 'drover-records');
+    const orm = await openScratchDatabase(t, kind, 'records');
     countStatements(orm);
     const records = new Records(orm, (error) => t.fail(String(error)));
     const vms = await addVms(orm, 30);

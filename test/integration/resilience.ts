@@ -1,13 +1,15 @@
 import type { TestFn } from 'ava';
 import { DomainState } from '@unraid/libvirt';
-import { TestSystem, eventually, type DatabaseKind } from './harness.js';
+import { ProcessSystem } from '../support/process-system.js';
+import { eventually } from '../support/eventually.js';
+import type { DatabaseKind } from '../support/scratch-database.js';
 
 type Test = TestFn<unknown>;
 
 /** Registers the agent-failure and controller-restart scenarios for one database. */
 export function resilienceSuite(test: Test, database: DatabaseKind): void {
   test.serial(`[${database}] a killed agent makes its host non_responsive; restarted, it reconnects and VM states match libvirt`, async (t) => {
-    const system = await TestSystem.start(database, { alpha: { daemon: true }, beta: { memoryMiB: 1024 } });
+    const system = await ProcessSystem.start(database, { alpha: { daemon: true }, beta: { memoryMiB: 1024 } });
     t.teardown(() => system.close());
     const alpha = await system.hostId('alpha');
     const running = await system.api.createVm('keeps-running', 256);
@@ -47,7 +49,7 @@ export function resilienceSuite(test: Test, database: DatabaseKind): void {
   });
 
   test.serial(`[${database}] a controller restarted mid-queue runs every queued task once`, async (t) => {
-    const system = await TestSystem.start(database, { alpha: { memoryMiB: 4096 } }, { heartbeatMs: 3000 });
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 4096 } }, { heartbeatMs: 3000 });
     t.teardown(() => system.close());
     const vmId = await system.api.createVm('survivor', 256);
     system.signalAgent('alpha', 'SIGSTOP');

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import { Hypervisor } from '@unraid/libvirt';
@@ -11,7 +10,10 @@ import { StateWatcher } from '../../../agent/watch/state-watcher.js';
 import { readDroverMetadata } from '../../../agent/hypervisor/libvirt/domain-xml.js';
 import { loadedLibvirtVersion } from '../../../agent/hypervisor/libvirt/node-facts.js';
 import type { DomainChange, DomainStatus } from '../../../shared/model.js';
-import { eventually, temporaryDirectory, vmSpec } from './helpers.js';
+import { vmSpec } from './helpers.js';
+import { eventually } from '../../support/eventually.js';
+import { temporaryDirectory } from '../../support/temporary-directory.js';
+import { privateTestHost, testDomainXml } from '../../support/test-hosts.js';
 
 const domainCount = 1_000;
 
@@ -25,19 +27,15 @@ function runstateFor(index: number): number | undefined {
   return undefined;
 }
 
-function hostXml(domains: number): string {
-  const entries = Array.from({ length: domains }, (_, index) => {
-    const runstate = runstateFor(index);
-    return `<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'><name>vm-${index}</name><uuid>${uuidFor(index)}</uuid><memory>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os>${runstate ? `<test:runstate>${runstate}</test:runstate>` : ''}</domain>`;
-  });
-  return `<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>2</threads><active>8</active><mhz>2000</mhz><model>x86_64</model></cpu><memory>16777216</memory>${entries.join('')}</node>`;
-}
-
 async function privateHost(t: { teardown: (fn: () => Promise<void>) => void }, domains = 0) {
   const directory = await temporaryDirectory('libvirt');
-  const hostFile = path.join(directory.path, 'host.xml');
-  await writeFile(hostFile, hostXml(domains));
-  const driver = new LibvirtDriver({ uri: `test://${hostFile}`, dataDir: path.join(directory.path, 'agent') });
+  const uri = await privateTestHost(directory.path, 'host', {
+    memoryMiB: 16384,
+    cores: 4,
+    threads: 2,
+    domains: Array.from({ length: domains }, (_, index) => testDomainXml(`vm-${index}`, uuidFor(index), runstateFor(index))),
+  });
+  const driver = new LibvirtDriver({ uri, dataDir: path.join(directory.path, 'agent') });
   await driver.open();
   t.teardown(async () => {
     await driver.close();
@@ -278,7 +276,7 @@ test('lifecycle events make the watcher report a change made behind the agent lo
 
   const changedAt = performance.now();
   await outsider.domainCreate(await outsider.domainLookupByUUIDString(spec.id));
-  const change = await eventually(() => changes.find((change) => change.domain.uuid === spec.id && change.domain.state === 'running'), 1_000, 'the running domain');
+  const change = await eventually(() => changes.find((change) => change.domain.uuid === spec.id && change.domain.state === 'running'), 'the running domain', 1_000);
   const latency = performance.now() - changedAt;
   t.log(`a start behind the agent was reported after ${latency.toFixed(1)} ms (poll interval 5000 ms)`);
   t.true(latency < 1_000);
@@ -295,7 +293,7 @@ test('lifecycle reports carry what they imply: a definition, running, paused, or
   const expectHints = async (step: () => Promise<unknown>, expected: Array<string | undefined>, what: string) => {
     hints.length = 0;
     await step();
-    await eventually(() => hints.length >= expected.length, 1_000, what);
+    await eventually(() => hints.length >= expected.length, what, 1_000);
     t.deepEqual(hints.map(([, hint]) => hint), expected, what);
   };
   await expectHints(() => driver.start(spec.id, spec), ['definition', 'running'], 'define and start');
