@@ -21,7 +21,8 @@ export interface ThroughputOptions {
 
 const bareBody = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<vm id="00000000-0000-4000-8000-000000000000"><name>bare</name><status>up</status></vm>';
 
-async function startBareKoa(): Promise<{ server: http.Server; port: number }> {
+/** A Koa app that answers every request with the same small XML document: the floor of what any Koa server can do on this machine. */
+export async function startBareKoa(): Promise<{ port: number; close: () => Promise<void> }> {
   const app = new Koa();
   app.use((ctx) => {
     ctx.type = 'application/xml';
@@ -32,7 +33,14 @@ async function startBareKoa(): Promise<{ server: http.Server; port: number }> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  return { server, port: (server.address() as AddressInfo).port };
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** CPU used by processes other than the server and the client during a load window, in % of one core. */
@@ -96,11 +104,11 @@ export async function getThroughput(database: DatabaseKind, options: ThroughputO
     };
     for (let round = 0; round < options.rounds; round++) {
       await settle();
-      const drover = await profilePhase(`get-throughput-${database}-drover-round${round + 1}`, () => runLoad({ ...job, port: apiPort, path: vmPath }));
+      const drover = await profilePhase(`get-throughput-${database}-drover-round${round + 1}`, () => runLoad({ ...job, port: apiPort, requests: { kind: 'same', path: vmPath } }));
       droverLoads.push(drover);
       say(`round ${round + 1} drover:   ${describeLoad(drover)}`);
       await settle();
-      const koa = await profilePhase(`get-throughput-${database}-bare-round${round + 1}`, () => runLoad({ ...job, port: bare.port, path: vmPath }));
+      const koa = await profilePhase(`get-throughput-${database}-bare-round${round + 1}`, () => runLoad({ ...job, port: bare.port, requests: { kind: 'same', path: vmPath } }));
       bareLoads.push(koa);
       say(`round ${round + 1} bare Koa: ${describeLoad(koa)}`);
     }
@@ -124,10 +132,7 @@ export async function getThroughput(database: DatabaseKind, options: ThroughputO
       durationMs: Math.round(performance.now() - began),
     };
   } finally {
-    await new Promise<void>((resolve) => {
-      bare.server.closeAllConnections();
-      bare.server.close(() => resolve());
-    });
+    await bare.close();
     if (vmId) {
       await system.api.action(vmId, 'stop').catch(() => undefined);
       await system.api.delete(`/vms/${vmId}`).catch(() => undefined);
