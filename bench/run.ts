@@ -39,7 +39,7 @@ import { formatValue, say, type BenchResult } from './lib/report.js';
  *   BENCH_MIXED_CLIENTS=200   keep-alive clients of benchmark 5 (mixed load)
  *   BENCH_MIXED_SECONDS=60    measured seconds of each of benchmark 5's two phases
  *   BENCH_MIXED_VMS=1000      VMs of benchmark 5, every other one running
- *   BENCH_MIXED_THINK_MS=2000 each of benchmark 5's clients' mean pause between a response and its next request (0: none)
+ *   BENCH_MIXED_THINK_MS=3000 each of benchmark 5's clients' mean pause between a response and its next request (0: none)
  *   BENCH_FAKE_DRIVER=1       diagnostic: benchmark 1's agent drives the in-memory FakeDriver instead of libvirt
  *   BENCH_AGENT_IN_PROCESS=1  diagnostic: benchmark 1's agent runs in the benchmark process, with its libvirt calls timed
  *   BENCH_CPU_PROF=DIR        write a V8 CPU profile of each measured phase, and of each agent process, to DIR
@@ -213,7 +213,7 @@ async function main(): Promise<void> {
     mixedClients: integer('BENCH_MIXED_CLIENTS', 200),
     mixedSeconds: integer('BENCH_MIXED_SECONDS', 60),
     mixedVms: integer('BENCH_MIXED_VMS', 1000, 2),
-    mixedThinkMs: integer('BENCH_MIXED_THINK_MS', 2000, 0),
+    mixedThinkMs: integer('BENCH_MIXED_THINK_MS', 3000, 0),
   };
   const host = await machine();
   say(`Drover benchmarks on ${host.nproc} CPUs (${host.cpuModel}), ${host.memoryGiB} GiB, Node ${host.node}, PostgreSQL ${host.postgres ?? 'unreachable'}, commit ${host.commit ?? '?'}${host.uncommittedChangesOutsideBench ? ` with ${host.uncommittedChangesOutsideBench} uncommitted file(s) outside bench/` : ''}`);

@@ -75,7 +75,7 @@ export class InProcessSystem {
     const temporary = await temporaryDirectory(label);
     let scratch: ScratchDatabase | undefined;
     try {
-      scratch = await createScratchDatabase(database, label);
+      scratch = await createScratchDatabase(database, `${label}-db`);
       if (options.before) await options.before({ url: scratch.url, dataDir: scratch.dataDir });
       const controller = await startController(
         {

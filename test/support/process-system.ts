@@ -62,7 +62,7 @@ export class ProcessSystem {
 
   static async start(database: DatabaseKind, hosts: Record<string, HostOptions> = {}, options: { heartbeatMs?: number } = {}): Promise<ProcessSystem> {
     const directory = await temporaryDirectory('it');
-    const scratch = await createScratchDatabase(database, 'it');
+    const scratch = await createScratchDatabase(database, 'it-db');
     const system = new ProcessSystem(directory.path, scratch, options.heartbeatMs ?? heartbeatIntervalMs);
     try {
       for (let attempt = 1; ; attempt++) {
