@@ -2,9 +2,9 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { BenchSystem } from './lib/system.js';
-import type { Fleet } from '../test/integration/bulk.js';
-import { describeTarget, say, target, type BenchResult, type DatabaseKind, type Target } from './lib/report.js';
+import type { Fleet } from '../test/support/fleet.js';
+import type { DatabaseKind } from '../test/support/scratch-database.js';
+import { describeTarget, say, target, type BenchResult, type Target } from './lib/report.js';
 import { describeSummary, formatMs, round, summarize, type Summary } from './lib/stats.js';
 import { profilePhase } from './lib/profile.js';
 import { settle } from './lib/machine.js';
@@ -371,13 +371,13 @@ export async function followBenchmark(database: DatabaseKind, options: FollowOpt
   const began = performance.now();
   const title = `GET /vms?follow=disk_attachments.disk,nics, ${options.vms} VMs`;
   say(`\n== [4] ${title} (${database})`);
-  const [{ BenchSystem: System }, { writeFleet }, { default: pg }] = await Promise.all([import('./lib/system.js'), import('../test/integration/bulk.js'), import('pg')]);
+  const [{ startBenchSystem }, { writeFleet }, { default: pg }] = await Promise.all([import('./lib/bench-system.js'), import('../test/support/fleet.js'), import('pg')]);
   let fleet: Fleet | undefined;
   let fleetWriteMs = 0;
   let analyzeMs: number | undefined;
   const startedAt = performance.now();
-  const system: BenchSystem = await System.start(database, `follow-${database}`, {
-    countStatements: true,
+  const system = await startBenchSystem(database, `follow-${database}`, {
+    controller: { countStatements: true },
     before: async (location) => {
       const writing = performance.now();
       fleet = await writeFleet(location, options.vms, { prefix: 'fleet', clusters: 4 });

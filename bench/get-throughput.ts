@@ -2,9 +2,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import Koa from 'koa';
-import { BenchSystem } from './lib/system.js';
+import { startBenchSystem } from './lib/bench-system.js';
 import { runLoad, type MeasuredLoad } from './lib/load.js';
-import { describeTarget, say, target, type BenchResult, type DatabaseKind } from './lib/report.js';
+import { describeTarget, say, target, type BenchResult } from './lib/report.js';
+import type { DatabaseKind } from '../test/support/scratch-database.js';
 import { describeSummary, round } from './lib/stats.js';
 import { profilePhase } from './lib/profile.js';
 import { cores, settle } from './lib/machine.js';
@@ -20,7 +21,8 @@ export interface ThroughputOptions {
 
 const bareBody = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<vm id="00000000-0000-4000-8000-000000000000"><name>bare</name><status>up</status></vm>';
 
-async function startBareKoa(): Promise<{ server: http.Server; port: number }> {
+/** A Koa app that answers every request with the same small XML document: the floor of what any Koa server can do on this machine. */
+export async function startBareKoa(): Promise<{ port: number; close: () => Promise<void> }> {
   const app = new Koa();
   app.use((ctx) => {
     ctx.type = 'application/xml';
@@ -31,7 +33,14 @@ async function startBareKoa(): Promise<{ server: http.Server; port: number }> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  return { server, port: (server.address() as AddressInfo).port };
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** CPU used by processes other than the server and the client during a load window, in % of one core. */
@@ -72,7 +81,7 @@ export async function getThroughput(database: DatabaseKind, options: ThroughputO
   const began = performance.now();
   const title = `GET /vms/{id} throughput vs bare Koa, ${options.connections} connections`;
   say(`\n== [3] ${title} (${database})`);
-  const system = await BenchSystem.start(database, `rps-${database}`);
+  const system = await startBenchSystem(database, `rps-${database}`);
   const bare = await startBareKoa();
   let vmId: string | undefined;
   try {
@@ -95,11 +104,11 @@ export async function getThroughput(database: DatabaseKind, options: ThroughputO
     };
     for (let round = 0; round < options.rounds; round++) {
       await settle();
-      const drover = await profilePhase(`get-throughput-${database}-drover-round${round + 1}`, () => runLoad({ ...job, port: apiPort, path: vmPath }));
+      const drover = await profilePhase(`get-throughput-${database}-drover-round${round + 1}`, () => runLoad({ ...job, port: apiPort, requests: { kind: 'same', path: vmPath } }));
       droverLoads.push(drover);
       say(`round ${round + 1} drover:   ${describeLoad(drover)}`);
       await settle();
-      const koa = await profilePhase(`get-throughput-${database}-bare-round${round + 1}`, () => runLoad({ ...job, port: bare.port, path: vmPath }));
+      const koa = await profilePhase(`get-throughput-${database}-bare-round${round + 1}`, () => runLoad({ ...job, port: bare.port, requests: { kind: 'same', path: vmPath } }));
       bareLoads.push(koa);
       say(`round ${round + 1} bare Koa: ${describeLoad(koa)}`);
     }
@@ -123,10 +132,7 @@ export async function getThroughput(database: DatabaseKind, options: ThroughputO
       durationMs: Math.round(performance.now() - began),
     };
   } finally {
-    await new Promise<void>((resolve) => {
-      bare.server.closeAllConnections();
-      bare.server.close(() => resolve());
-    });
+    await bare.close();
     if (vmId) {
       await system.api.action(vmId, 'stop').catch(() => undefined);
       await system.api.delete(`/vms/${vmId}`).catch(() => undefined);

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LibvirtDriver } from '../agent/hypervisor/libvirt/driver.js';
 import type { VmSpec } from '../shared/model.js';
-import { privateTestHost } from './lib/system.js';
+import { temporaryDirectory } from '../test/support/temporary-directory.js';
+import { privateTestHost } from '../test/support/test-hosts.js';
 import { say, type BenchResult } from './lib/report.js';
 import { describeSummary, round, summarize } from './lib/stats.js';
 
@@ -42,9 +41,9 @@ export async function pollCost(options: PollCostOptions): Promise<BenchResult> {
   const began = performance.now();
   const title = `agent poll cost at ${options.domains} domains`;
   say(`\n== [2b] ${title}`);
-  const directory = await mkdtemp(path.join(os.tmpdir(), 'drover-bench-poll-'));
-  const uri = await privateTestHost(directory, 'poll-host', options.domains * 16 + 1024);
-  const driver = new LibvirtDriver({ uri, dataDir: path.join(directory, 'agent') });
+  const directory = await temporaryDirectory('bench-poll');
+  const uri = await privateTestHost(directory.path, 'poll-host', { memoryMiB: options.domains * 16 + 1024 });
+  const driver = new LibvirtDriver({ uri, dataDir: path.join(directory.path, 'agent') });
   try {
     await driver.open();
     const clusterId = randomUUID();
@@ -103,6 +102,6 @@ export async function pollCost(options: PollCostOptions): Promise<BenchResult> {
     };
   } finally {
     await driver.close().catch(() => undefined);
-    await rm(directory, { recursive: true, force: true });
+    await directory.remove();
   }
 }

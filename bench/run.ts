@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -13,8 +13,10 @@ import { stateLatency } from './state-latency.js';
 import { pollCost } from './poll-cost.js';
 import { getThroughput } from './get-throughput.js';
 import { followBenchmark } from './follow.js';
-import { postgresBaseUrl } from './lib/system.js';
-import { formatValue, say, type BenchResult, type DatabaseKind } from './lib/report.js';
+import { mixedLoad } from './mixed.js';
+import { postgresBaseUrl, type DatabaseKind } from '../test/support/scratch-database.js';
+import { temporaryDirectory } from '../test/support/temporary-directory.js';
+import { formatValue, say, type BenchResult } from './lib/report.js';
 
 /**
  * `npm run bench`: runs every benchmark on SQLite and on PostgreSQL, prints
@@ -26,7 +28,7 @@ import { formatValue, say, type BenchResult, type DatabaseKind } from './lib/rep
  *   BENCH_VMS=1000            VMs created and started by benchmark 1, per round
  *   BENCH_START_ROUNDS=3      rounds of benchmark 1, each on a new system; its figures cover all of them
  *   BENCH_DATABASES=sqlite,postgres
- *   BENCH_ONLY=start,state,poll,rps,follow   a subset of the benchmarks
+ *   BENCH_ONLY=start,state,poll,rps,follow,mixed   a subset of the benchmarks
  *   BENCH_STATE_SAMPLES=200   state changes timed by benchmark 2
  *   BENCH_POLL_DOMAINS=1000   domains for the poll-cost measurement
  *   BENCH_RPS_SECONDS=4       measured seconds per round and target in benchmark 3 (after 1 s of warm-up)
@@ -34,6 +36,10 @@ import { formatValue, say, type BenchResult, type DatabaseKind } from './lib/rep
  *   BENCH_CONNECTIONS=16      keep-alive connections in benchmark 3
  *   BENCH_FOLLOW_VMS=1000,10000   fleet sizes for benchmark 4 (follow, crawl, search)
  *   BENCH_CRAWL_CONNECTIONS=8 keep-alive connections of benchmark 4's client-side crawl
+ *   BENCH_MIXED_CLIENTS=200   keep-alive clients of benchmark 5 (mixed load)
+ *   BENCH_MIXED_SECONDS=60    measured seconds of each of benchmark 5's two phases
+ *   BENCH_MIXED_VMS=1000      VMs of benchmark 5, every other one running
+ *   BENCH_MIXED_THINK_MS=3000 each of benchmark 5's clients' mean pause between a response and its next request (0: none)
  *   BENCH_FAKE_DRIVER=1       diagnostic: benchmark 1's agent drives the in-memory FakeDriver instead of libvirt
  *   BENCH_AGENT_IN_PROCESS=1  diagnostic: benchmark 1's agent runs in the benchmark process, with its libvirt calls timed
  *   BENCH_CPU_PROF=DIR        write a V8 CPU profile of each measured phase, and of each agent process, to DIR
@@ -89,8 +95,8 @@ async function postgresFacts(): Promise<{ version?: string; commitMsP50?: number
 
 /** The median time of appending one line to a file and fdatasync()ing it in the temporary directory, as the agent's journal does per command. */
 async function flushMsP50(): Promise<number> {
-  const directory = await mkdtemp(path.join(os.tmpdir(), 'drover-bench-fsync-'));
-  const handle = await open(path.join(directory, 'journal'), 'a');
+  const directory = await temporaryDirectory('bench-fsync');
+  const handle = await open(path.join(directory.path, 'journal'), 'a');
   try {
     const times: number[] = [];
     for (let index = 0; index < 50; index++) {
@@ -102,7 +108,7 @@ async function flushMsP50(): Promise<number> {
     return summarize(times).p50;
   } finally {
     await handle.close();
-    await rm(directory, { recursive: true, force: true });
+    await directory.remove();
   }
 }
 
@@ -160,6 +166,18 @@ function printTable(results: BenchResult[]): void {
       info('search cluster= max=50 p50', figures.search.clusterPage);
       info('search cluster= p50', figures.search.cluster);
     }
+    if (result.id === 'mixed' && !result.error) {
+      type Phase = { rps: number; latencyMs: { p99: number }; byKind: Record<string, { latencyMs: { p99: number } }> };
+      const figures = result.figures as { readsOnly: Phase; mixed: Phase; bareKoa: Phase };
+      const info = (metric: string, measured: string) => rows.push([result.id, db, metric, measured, '-', 'info']);
+      const ms = (value: number | undefined) => formatValue(value ?? Number.NaN, 'ms');
+      info('rps, reads only / mixed', `${figures.readsOnly.rps} / ${figures.mixed.rps}`);
+      info('p99 of every request, reads only', ms(figures.readsOnly.latencyMs.p99));
+      for (const kind of Object.keys(figures.readsOnly.byKind).filter((name) => name.startsWith('list')).sort()) {
+        info(`${kind} p99, reads only / under writes`, `${ms(figures.readsOnly.byKind[kind]?.latencyMs.p99)} / ${ms(figures.mixed.byKind[kind]?.latencyMs.p99)}`);
+      }
+      info('floor: bare Koa p99, same clients', ms(figures.bareKoa.latencyMs.p99));
+    }
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
@@ -174,7 +192,7 @@ async function main(): Promise<void> {
   const vms = integer('BENCH_VMS', 1000);
   const databases = list('BENCH_DATABASES', ['sqlite', 'postgres']) as DatabaseKind[];
   for (const database of databases) if (database !== 'sqlite' && database !== 'postgres') throw new Error(`BENCH_DATABASES: unknown database ${database}`);
-  const only = new Set(list('BENCH_ONLY', ['start', 'state', 'poll', 'rps', 'follow']));
+  const only = new Set(list('BENCH_ONLY', ['start', 'state', 'poll', 'rps', 'follow', 'mixed']));
   const followVms = list('BENCH_FOLLOW_VMS', ['1000', '10000']).map((size) => {
     const value = Number(size);
     if (!Number.isSafeInteger(value) || value < 4) throw new Error(`BENCH_FOLLOW_VMS: ${size} is not a whole number of at least 4`);
@@ -192,6 +210,10 @@ async function main(): Promise<void> {
     connections: integer('BENCH_CONNECTIONS', 16),
     followVms,
     crawlConnections: integer('BENCH_CRAWL_CONNECTIONS', 8),
+    mixedClients: integer('BENCH_MIXED_CLIENTS', 200),
+    mixedSeconds: integer('BENCH_MIXED_SECONDS', 60),
+    mixedVms: integer('BENCH_MIXED_VMS', 1000, 2),
+    mixedThinkMs: integer('BENCH_MIXED_THINK_MS', 3000, 0),
   };
   const host = await machine();
   say(`Drover benchmarks on ${host.nproc} CPUs (${host.cpuModel}), ${host.memoryGiB} GiB, Node ${host.node}, PostgreSQL ${host.postgres ?? 'unreachable'}, commit ${host.commit ?? '?'}${host.uncommittedChangesOutsideBench ? ` with ${host.uncommittedChangesOutsideBench} uncommitted file(s) outside bench/` : ''}`);
@@ -211,6 +233,12 @@ async function main(): Promise<void> {
     if (only.has('follow'))
       for (const size of followVms)
         results.push(await attempt('follow', `follow, crawl and search, ${size} VMs`, database, () => followBenchmark(database, { vms: size, crawlConnections: config.crawlConnections, phaseBudgetMs: 300_000 })));
+    if (only.has('mixed'))
+      results.push(
+        await attempt('mixed', `mixed load, ${config.mixedClients} clients`, database, () =>
+          mixedLoad(database, { clients: config.mixedClients, durationMs: config.mixedSeconds * 1000, vms: config.mixedVms, warmupMs: 5_000, thinkMs: config.mixedThinkMs }),
+        ),
+      );
   }
   if (only.has('poll')) results.push(await attempt('poll-cost', 'agent poll cost', undefined, () => pollCost({ domains: config.pollDomains, repeats: 20 })));
 

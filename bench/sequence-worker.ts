@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { KeepAliveClient } from './lib/http.js';
+import { KeepAliveClient } from '../test/support/keep-alive-client.js';
 
 /**
  * Sends a list of requests one after another over one keep-alive connection

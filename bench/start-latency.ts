@@ -1,11 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { LibvirtDriver } from '../agent/hypervisor/libvirt/driver.js';
 import { FakeDriver } from '../agent/hypervisor/fake/driver.js';
-import { BenchSystem, privateTestHost } from './lib/system.js';
-import { describeTarget, say, target, type BenchResult, type DatabaseKind } from './lib/report.js';
+import type { InProcessSystem } from '../test/support/in-process-system.js';
+import type { DatabaseKind } from '../test/support/scratch-database.js';
+import { privateTestHost } from '../test/support/test-hosts.js';
+import { startBenchSystem } from './lib/bench-system.js';
+import { describeTarget, say, target, type BenchResult } from './lib/report.js';
 import { describeSummary, round, summarize, type Summary } from './lib/stats.js';
 import { CallTimings, timedDriver } from './lib/timed-driver.js';
-import { profilePhase } from './lib/profile.js';
+import { agentProfileArguments, profilePhase } from './lib/profile.js';
 import { busyPercent, cores, processCpuMs, readCpuTimes } from './lib/machine.js';
 import { runSequence } from './lib/load.js';
 
@@ -29,7 +32,7 @@ const vmMemoryMiB = 16;
  * ended after the agent answered and the outcome was recorded), with the
  * client's send and receive times on the same clock.
  */
-async function taskBreakdown(system: BenchSystem, spans: Array<{ taskId: string; sentAt: number; receivedAt: number }>): Promise<Record<string, Summary>> {
+async function taskBreakdown(system: InProcessSystem, spans: Array<{ taskId: string; sentAt: number; receivedAt: number }>): Promise<Record<string, Summary>> {
   const rows: Array<{ id: string; created_at: number | string; started_at: number | string | null; ended_at: number | string | null }> = await system.controller.orm.em
     .getConnection()
     .execute(`select id, created_at, started_at, ended_at from tasks where action = 'start'`);
@@ -98,20 +101,20 @@ interface StartRound {
 }
 
 async function startRound(database: DatabaseKind, options: StartLatencyOptions): Promise<StartRound> {
-  const system = await BenchSystem.start(database, `start-${database}`);
+  const system = await startBenchSystem(database, `start-${database}`);
   try {
     const hostMemoryMiB = (options.vms + warmupStarts) * vmMemoryMiB + 1024;
-    const uri = await privateTestHost(system.directory, 'start-host', hostMemoryMiB);
+    const uri = await privateTestHost(system.directory, 'start-host', { memoryMiB: hostMemoryMiB });
     const timings = new CallTimings();
     timings.enabled = false;
     if (options.inProcessAgent || options.fakeDriver) {
       await system.addAgent({
         name: 'start-host',
         uri,
-        driver: (dataDir) => timedDriver(options.fakeDriver ? new FakeDriver() : new LibvirtDriver({ uri, dataDir }), timings),
+        driver: (driverOptions) => timedDriver(options.fakeDriver ? new FakeDriver() : new LibvirtDriver(driverOptions), timings),
       });
     } else {
-      await system.addAgentProcess('start-host', uri);
+      await system.addAgentProcess('start-host', uri, { nodeArguments: agentProfileArguments('start-host') });
     }
     say(`agent: ${options.inProcessAgent || options.fakeDriver ? 'in this process (sharing its event loop with the controller)' : 'its own process, as npm start runs it'}`);
     if (options.fakeDriver) say('DIAGNOSTIC MODE: the agent drives the in-memory FakeDriver, not libvirt');
@@ -160,7 +163,7 @@ async function startRound(database: DatabaseKind, options: StartLatencyOptions):
     let connectionsOpened = 0;
     const phaseStarted = performance.now();
     const cpuBefore = process.cpuUsage();
-    const agentPid = system.agentPids.get('start-host');
+    const agentPid = system.agentProcesses.get('start-host')?.pid;
     const agentCpuBefore = processCpuMs(agentPid);
     const machineBefore = readCpuTimes();
     await profilePhase(`start-latency-${database}`, async () => {

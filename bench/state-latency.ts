@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hypervisor } from '@unraid/libvirt';
-import { BenchSystem } from './lib/system.js';
-import { describeTarget, say, target, type BenchResult, type DatabaseKind } from './lib/report.js';
+import { startBenchSystem } from './lib/bench-system.js';
+import { describeTarget, say, target, type BenchResult } from './lib/report.js';
+import type { DatabaseKind } from '../test/support/scratch-database.js';
 import { describeSummary, summarize } from './lib/stats.js';
 
 export interface StateLatencyOptions {
@@ -29,7 +30,7 @@ export async function stateLatency(database: DatabaseKind, options: StateLatency
   const began = performance.now();
   const title = 'host-to-API state latency';
   say(`\n== [2] ${title} (${database})`);
-  const system = await BenchSystem.start(database, `state-${database}`);
+  const system = await startBenchSystem(database, `state-${database}`);
   const hypervisor = new Hypervisor({ uri: defaultUri });
   let vmId: string | undefined;
   try {

@@ -1,10 +1,10 @@
 import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { LoadJob, LoadResult } from '../load-worker.js';
+import type { KindResult, LoadJob, LoadResult, ReadKind } from '../load-worker.js';
 import { busyPercent, readCpuTimes, type CpuTimes } from './machine.js';
 
-export type { LoadJob, LoadResult };
+export type { KindResult, LoadJob, LoadResult, ReadKind };
 
 export interface MeasuredLoad extends LoadResult {
   /** CPU of this (the server's) process during the measurement window, % of one core, all threads. */

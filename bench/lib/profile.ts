@@ -27,3 +27,9 @@ export async function profilePhase<T>(name: string, phase: () => Promise<T>): Pr
     process.stdout.write(`CPU profile of ${name}: ${file}\n`);
   }
 }
+
+/** Node's arguments that make an agent process write a CPU profile of its whole life to BENCH_CPU_PROF, when it names a directory. */
+export function agentProfileArguments(name: string): string[] {
+  const directory = process.env.BENCH_CPU_PROF;
+  return directory ? ['--cpu-prof', `--cpu-prof-dir=${directory}`, `--cpu-prof-name=agent-${name}-${Date.now()}.cpuprofile`] : [];
+}

@@ -1,6 +1,6 @@
-/** How a benchmark reports: named figures, targets checked against them, and notes. */
+import type { DatabaseKind } from '../../test/support/scratch-database.js';
 
-export type DatabaseKind = 'sqlite' | 'postgres';
+/** How a benchmark reports: named figures, targets checked against them, and notes. */
 
 export interface Target {
   /** What is compared, e.g. "p99 start latency". */

@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
 import { loadAgentProtocol, type AgentMessage, type ControllerMessage__Output } from '../../shared/proto/load.js';
-import { TestSystem } from './harness.js';
+import { ProcessSystem } from '../support/process-system.js';
 
 interface SessionEnd {
   code: grpc.status;
@@ -28,7 +28,7 @@ function session(address: string, messages: AgentMessage[]): Promise<SessionEnd>
 }
 
 test('the controller refuses agent sessions that do not start with a valid hello, and keeps serving', async (t) => {
-  const system = await TestSystem.start('sqlite');
+  const system = await ProcessSystem.start('sqlite');
   t.teardown(() => system.close());
   const address = `127.0.0.1:${system.grpcPort}`;
 

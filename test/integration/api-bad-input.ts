@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ExecutionContext, TestFn } from 'ava';
-import { TestSystem, type ApiResponse, type DatabaseKind } from './harness.js';
+import { ProcessSystem } from '../support/process-system.js';
+import { adminPassword, basicAuthorization, type ApiResponse } from '../support/api.js';
+import type { DatabaseKind } from '../support/scratch-database.js';
 import { assertFault } from './api-compat.js';
 
 type Test = TestFn<unknown>;
@@ -11,7 +13,7 @@ const vmXml = (inner: string) => `<vm>${inner}</vm>`;
 const goodVm = (name: string, memory: string | number = 256 * mebibyte, extra = '') => vmXml(`<name>${name}</name><memory>${memory}</memory><cluster><name>Default</name></cluster>${extra}`);
 
 interface Shared {
-  system: TestSystem;
+  system: ProcessSystem;
   /** A VM that is down, on no host. */
   downVm: string;
   /** A VM that ran on the host and was stopped, so it has tasks. */
@@ -20,7 +22,7 @@ interface Shared {
 }
 
 /** What must not change after a refused request: the listings of VMs, tasks, clusters and data centers. */
-async function snapshot(system: TestSystem): Promise<Record<string, string>> {
+async function snapshot(system: ProcessSystem): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const collection of ['vms', 'tasks', 'clusters', 'datacenters']) {
     const response = await system.api.get(`/${collection}`, { accept: 'json' });
@@ -42,7 +44,7 @@ interface Case {
 export function badInputSuite(test: Test, database: DatabaseKind): void {
   const shared = {} as Shared;
   test.before(async () => {
-    const system = await TestSystem.start(database, { alpha: { memoryMiB: 2048 } });
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 2048 } });
     shared.system = system;
     shared.downVm = await system.api.createVm('bad-input-down', 128);
     shared.usedVm = await system.api.createVm('bad-input-used', 128);
@@ -151,7 +153,7 @@ export function badInputSuite(test: Test, database: DatabaseKind): void {
     { name: 'a NUL in a task id in the path', status: 400, detail: /path contains control characters/, send: () => api().delete('/tasks/%00') },
     { name: 'a NUL in an action path', status: 400, detail: /path contains control characters/, send: () => api().post('/vms/%00/start', '<action/>') },
     { name: 'a NUL in a search', status: 400, detail: /query parameter search contains control characters/, send: () => api().get('/vms?search=name%3Dbad%00name') },
-    { name: 'a NUL in the Basic user name', status: 401, send: () => api().get('/vms', { auth: `Basic ${Buffer.from('admin\u0000@internal:integration-secret').toString('base64')}` }) },
+    { name: 'a NUL in the Basic user name', status: 401, send: () => api().get('/vms', { auth: basicAuthorization('admin\u0000@internal', adminPassword) }) },
     // Size, state, uniqueness, media type, query parameters.
     {
       name: 'a body over 1 MiB',
@@ -173,7 +175,7 @@ export function badInputSuite(test: Test, database: DatabaseKind): void {
         });
         const response = await fetch(`${api().root}/vms`, {
           method: 'POST',
-          headers: { Authorization: `Basic ${Buffer.from('admin@internal:integration-secret').toString('base64')}`, 'Content-Type': 'application/xml' },
+          headers: { Authorization: api().authorization, 'Content-Type': 'application/xml' },
           body: chunks,
           duplex: 'half',
         } as RequestInit);

@@ -1,13 +1,14 @@
 import net from 'node:net';
 import type { ExecutionContext, TestFn } from 'ava';
 import { XMLParser } from 'fast-xml-parser';
-import { Api, TestSystem, adminPassword, type ApiResponse, type DatabaseKind } from './harness.js';
+import { Api, adminPassword, basicAuthorization, type ApiResponse } from '../support/api.js';
+import { ProcessSystem } from '../support/process-system.js';
+import type { DatabaseKind } from '../support/scratch-database.js';
 
 type Test = TestFn<unknown>;
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-const goodBasic = basic('admin@internal', adminPassword);
+const goodBasic = basicAuthorization('admin@internal', adminPassword);
 const vmActionNames = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot'];
 
 /** Parses XML keeping every repeatable element a list, for checking the raw document shape. */
@@ -72,7 +73,7 @@ async function rootAt(origin: string, path: string): Promise<{ status: number; l
   return { status: response.status, location: response.headers.get('location'), text: await response.text() };
 }
 
-async function ssoToken(system: TestSystem, password = adminPassword): Promise<Response> {
+async function ssoToken(system: ProcessSystem, password = adminPassword): Promise<Response> {
   return fetch(`${system.api.origin}/ovirt-engine/sso/oauth/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
@@ -81,7 +82,7 @@ async function ssoToken(system: TestSystem, password = adminPassword): Promise<R
 }
 
 interface Shared {
-  system: TestSystem;
+  system: ProcessSystem;
   vmId: string;
 }
 
@@ -89,7 +90,7 @@ interface Shared {
 export function compatSuite(test: Test, database: DatabaseKind): void {
   const shared = {} as Shared;
   test.before(async () => {
-    shared.system = await TestSystem.start(database, { alpha: { memoryMiB: 4096 } });
+    shared.system = await ProcessSystem.start(database, { alpha: { memoryMiB: 4096 } });
     shared.vmId = await shared.system.api.createVm('compat-vm', 256, '<display><type>vnc</type></display>');
   });
   test.after.always(async () => {
@@ -389,16 +390,16 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     const rootNone = await system.api.get('/', { auth: null });
     t.is(rootNone.status, 401);
     t.is(rootNone.headers.get('www-authenticate'), 'Basic realm="RESTAPI"');
-    const bad = await system.api.get('/vms', { auth: basic('admin@internal', 'wrong') });
+    const bad = await system.api.get('/vms', { auth: basicAuthorization('admin@internal', 'wrong') });
     assertFault(t, bad, 401);
     t.is(bad.headers.get('www-authenticate'), 'Basic realm="RESTAPI"');
-    assertFault(t, await system.api.get('/vms', { auth: basic('nobody@internal', adminPassword) }), 401);
+    assertFault(t, await system.api.get('/vms', { auth: basicAuthorization('nobody@internal', adminPassword) }), 401);
     assertFault(t, await system.api.get('/vms', { auth: 'Basic !!!' }), 401);
     assertFault(t, await system.api.get('/vms', { auth: 'Digest username="admin"' }), 401);
     const good = await system.api.get('/vms', { auth: goodBasic });
     t.is(good.status, 200);
     t.is(good.body.vms.vm[0].id, shared.vmId);
-    t.is((await system.api.get('/vms', { auth: basic('admin@internal-authz', adminPassword) })).status, 200, 'oVirt\'s -authz profile name is accepted');
+    t.is((await system.api.get('/vms', { auth: basicAuthorization('admin@internal-authz', adminPassword) })).status, 200, 'oVirt\'s -authz profile name is accepted');
   });
 
   test.serial(`${tag} SSO: the password grant issues a bearer token that works until logout`, async (t) => {
@@ -497,7 +498,7 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
 /** The few compatibility checks worth repeating on another database. */
 export function compatSmoke(test: Test, database: DatabaseKind): void {
   test.serial(`[${database}] smoke: XML and JSON, /v4, faults, SSO and the root summary`, async (t) => {
-    const system = await TestSystem.start(database, { alpha: { memoryMiB: 2048 } });
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 2048 } });
     t.teardown(() => system.close());
     const vmId = await system.api.createVm('smoke-vm', 128);
     const xml = await system.api.get('/vms');

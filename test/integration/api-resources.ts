@@ -1,5 +1,7 @@
 import type { TestFn } from 'ava';
-import { TestSystem, eventually, type DatabaseKind } from './harness.js';
+import { ProcessSystem } from '../support/process-system.js';
+import { eventually } from '../support/eventually.js';
+import type { DatabaseKind } from '../support/scratch-database.js';
 import { assertFault } from './api-compat.js';
 
 type Test = TestFn<unknown>;
@@ -7,7 +9,7 @@ type Test = TestFn<unknown>;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 interface Shared {
-  system: TestSystem;
+  system: ProcessSystem;
 }
 
 const names = (list: any[] | undefined) => (list ?? []).map((item) => item.name);
@@ -16,7 +18,7 @@ const names = (list: any[] | undefined) => (list ?? []).map((item) => item.name)
 export function resourcesSuite(test: Test, database: DatabaseKind): void {
   const shared = {} as Shared;
   test.before(async () => {
-    shared.system = await TestSystem.start(database);
+    shared.system = await ProcessSystem.start(database);
   });
   test.after.always(async () => {
     await shared.system?.close();

@@ -1,13 +1,12 @@
 import type { TestFn } from 'ava';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { runStatement, selectRows } from '../../controller/db/store.js';
-import type { DatabaseKind } from './harness.js';
-import { scratchDatabase } from './scratch-database.js';
+import { openScratchDatabase, type DatabaseKind } from '../support/scratch-database.js';
 
 /** Registers the scenarios of statements run straight on the driver (controller/db/direct.ts) for one database. */
 export function directStatementsSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
   test(`[${kind}] statements outside transactions bind their values, outlive the statement caches, and fail as the ORM's statements do`, async (t) => {
-    const orm = await scratchDatabase(t, kind, 'drover-direct');
+    const orm = await openScratchDatabase(t, kind, 'direct');
     await runStatement(orm, 'create table direct_probe (id integer primary key, label text not null unique, flag boolean)');
     for (let index = 0; index < 300; index++) {
       await runStatement(orm, `insert into direct_probe (id, label, flag) values (?, ?, ?) ${' '.repeat(index % 3)}`, [index, `label ${index} ' ? "`, index % 2 === 0]);

@@ -1,9 +1,9 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { Api, controllerEntry, eventually, freePort } from './harness.js';
+import { Api, basicAuthorization } from '../support/api.js';
+import { controllerEntry, freePort } from '../support/process-system.js';
+import { eventually } from '../support/eventually.js';
+import { temporaryDirectory } from '../support/temporary-directory.js';
 
 function runEmbedded(dataDir: string, apiPort: number, grpcPort: number) {
   const child = spawn(process.execPath, [controllerEntry, '--embedded-agent'], {
@@ -18,15 +18,16 @@ function runEmbedded(dataDir: string, apiPort: number, grpcPort: number) {
 }
 
 test('the embedded setup prints the API URL and a generated password once, serves a local host, and stops cleanly on Ctrl-C', async (t) => {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'drover-embedded-'));
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const directory = await temporaryDirectory('embedded');
+  t.teardown(() => directory.remove());
+  const dataDir = directory.path;
   const apiPort = await freePort();
   const grpcPort = await freePort();
 
   const first = runEmbedded(dataDir, apiPort, grpcPort);
   const banner = await eventually(() => /Drover API: (\S+)\n.*password (\S+) \(generated/.exec(first.output()) ?? undefined, 'the startup banner');
   t.is(banner[1], `http://127.0.0.1:${apiPort}/ovirt-engine/api`);
-  const api = new Api(`http://127.0.0.1:${apiPort}`, `Basic ${Buffer.from(`admin@internal:${banner[2]}`).toString('base64')}`);
+  const api = new Api(`http://127.0.0.1:${apiPort}`, basicAuthorization('admin@internal', banner[2]!));
   const hosts = await eventually(async () => {
     const listed = await api.hosts();
     return listed.length === 1 && listed[0].status === 'up' ? listed : undefined;

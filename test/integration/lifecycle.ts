@@ -1,9 +1,11 @@
 import type { ExecutionContext, TestFn } from 'ava';
-import { TestSystem, eventually, type DatabaseKind } from './harness.js';
+import { ProcessSystem } from '../support/process-system.js';
+import { eventually } from '../support/eventually.js';
+import type { DatabaseKind } from '../support/scratch-database.js';
 
 type Test = TestFn<unknown>;
 
-async function expectAction(t: ExecutionContext, system: TestSystem, vmId: string, action: string, status: string) {
+async function expectAction(t: ExecutionContext, system: ProcessSystem, vmId: string, action: string, status: string) {
   const response = await system.api.action(vmId, action);
   t.is(response.status, 200, `${action}: ${response.text}`);
   t.is(response.body.action.status, 'complete');
@@ -14,7 +16,7 @@ async function expectAction(t: ExecutionContext, system: TestSystem, vmId: strin
 /** Registers the lifecycle scenarios for one database. */
 export function lifecycleSuite(test: Test, database: DatabaseKind): void {
   test.serial(`[${database}] a VM goes through its whole lifecycle over the XML API on a real agent`, async (t) => {
-    const system = await TestSystem.start(database, { alpha: { memoryMiB: 4096 } });
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 4096 } });
     t.teardown(() => system.close());
     const vmId = await system.api.createVm('lifecycle-xml', 512, '<cpu><topology><sockets>1</sockets><cores>2</cores><threads>1</threads></topology></cpu><display><type>spice</type></display>');
     const created = await system.api.get(`/vms/${vmId}`);
@@ -51,7 +53,7 @@ export function lifecycleSuite(test: Test, database: DatabaseKind): void {
   });
 
   test.serial(`[${database}] the same lifecycle over the JSON API`, async (t) => {
-    const system = await TestSystem.start(database, { alpha: { memoryMiB: 4096 } });
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 4096 } });
     t.teardown(() => system.close());
     const created = await system.api.post('/vms', { name: 'lifecycle-json', memory: '536870912', cluster: { name: 'Default' }, os: { type: 'rhel_9x64' } }, { accept: 'json' });
     t.is(created.status, 201, created.text);
@@ -78,7 +80,7 @@ export function lifecycleSuite(test: Test, database: DatabaseKind): void {
   });
 
   test.serial(`[${database}] what a start reports is seen at once by searches, followed links and updates, though the database gets it written behind`, async (t) => {
-    const system = await TestSystem.start(database, { alpha: { memoryMiB: 4096 } });
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 4096 } });
     t.teardown(() => system.close());
     const hostId = await system.hostId('alpha');
     const vmId = await system.api.createVm('written-behind', 256);
@@ -97,7 +99,7 @@ export function lifecycleSuite(test: Test, database: DatabaseKind): void {
   });
 
   test.serial(`[${database}] placement puts a VM on the host that has room, and refuses when none has`, async (t) => {
-    const system = await TestSystem.start(database, { small: { memoryMiB: 2048 }, large: { memoryMiB: 6144 } });
+    const system = await ProcessSystem.start(database, { small: { memoryMiB: 2048 }, large: { memoryMiB: 6144 } });
     t.teardown(() => system.close());
     const large = await system.hostId('large');
     const small = await system.hostId('small');
@@ -119,7 +121,7 @@ export function lifecycleSuite(test: Test, database: DatabaseKind): void {
   });
 
   test.serial(`[${database}] concurrent starts of one VM run one after another and place it on one host`, async (t) => {
-    const system = await TestSystem.start(database, { one: { memoryMiB: 4096 }, two: { memoryMiB: 4096 } });
+    const system = await ProcessSystem.start(database, { one: { memoryMiB: 4096 }, two: { memoryMiB: 4096 } });
     t.teardown(() => system.close());
     const vmId = await system.api.createVm('contended', 256);
     const answers = await Promise.all(Array.from({ length: 6 }, () => system.api.action(vmId, 'start')));
@@ -134,7 +136,7 @@ export function lifecycleSuite(test: Test, database: DatabaseKind): void {
   });
 
   test.serial(`[${database}] tasks run in order per VM, can be cancelled while queued, waited for, and run asynchronously`, async (t) => {
-    const system = await TestSystem.start(database, { alpha: { memoryMiB: 4096 } }, { heartbeatMs: 3000 });
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 4096 } }, { heartbeatMs: 3000 });
     t.teardown(() => system.close());
     const vmId = await system.api.createVm('ordered', 256);
     const other = await system.api.createVm('concurrent', 256);

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { TestSystem, adminPassword } from './harness.js';
+import { ProcessSystem } from '../support/process-system.js';
+import { adminPassword } from '../support/api.js';
 
 /** The repository root: this file runs as dist/test/integration/ovirt-client.test.js. */
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -31,7 +32,7 @@ function complaints(stderr: string): string[] {
 }
 
 test.serial('libgovirt lists, searches, starts and stops a VM, with Basic credentials and with an SSO token', async (t) => {
-  const system = await TestSystem.start('sqlite', { alpha: { memoryMiB: 2048 } });
+  const system = await ProcessSystem.start('sqlite', { alpha: { memoryMiB: 2048 } });
   t.teardown(() => system.close());
   const vmId = await system.api.createVm('govirt-vm', 256, '<display><type>spice</type></display>');
   await system.api.createVm('govirt-other', 128);

@@ -4,9 +4,12 @@ import type { ExecutionContext, TestFn } from 'ava';
 import { XMLParser } from 'fast-xml-parser';
 import { compareForSort, matches, type FieldType, type FieldValue, type MatchOptions } from '../../controller/query/search-reference.js';
 import { parseSearch, type Condition } from '../../controller/query/search.js';
-import { TestSystem, eventually, type Api, type ApiResponse, type DatabaseKind } from './harness.js';
+import { ProcessSystem } from '../support/process-system.js';
+import { eventually } from '../support/eventually.js';
+import type { Api, ApiResponse } from '../support/api.js';
+import type { DatabaseKind } from '../support/scratch-database.js';
 import { assertFault } from './api-compat.js';
-import { writeFleet } from './bulk.js';
+import { writeFleet } from '../support/fleet.js';
 import { subCollections, topLevel } from '../../controller/api/collections.js';
 import { apiRoutes } from '../../controller/api/server.js';
 import type { Services } from '../../controller/api/services.js';
@@ -27,7 +30,7 @@ interface FleetDisk {
 }
 
 interface Shared {
-  system: TestSystem;
+  system: ProcessSystem;
   /** The VMs as the reference evaluator sees them: flat records keyed by search field. */
   records: SearchRecord[];
   /** Every disk of the fleet (templates' too), by id. */
@@ -334,14 +337,14 @@ async function objectUrl(api: Api, pattern: string): Promise<string> {
 }
 
 /** The controller's resident memory (Linux), in MiB: now, and at its peak since the peak was last reset. */
-async function controllerMemory(system: TestSystem): Promise<{ residentMiB: number; peakMiB: number }> {
+async function controllerMemory(system: ProcessSystem): Promise<{ residentMiB: number; peakMiB: number }> {
   const status = await readFile(`/proc/${system.controller!.pid}/status`, 'utf8');
   const mebibytes = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)![1]) / 1024;
   return { residentMiB: mebibytes('VmRSS'), peakMiB: mebibytes('VmHWM') };
 }
 
 /** Makes a request and measures it: how long it took, and how far the controller's resident memory rose above where it was (the peak is reset first). */
-async function measured(system: TestSystem, request: () => Promise<ApiResponse>): Promise<{ response: ApiResponse; ms: number; peakMiB: number }> {
+async function measured(system: ProcessSystem, request: () => Promise<ApiResponse>): Promise<{ response: ApiResponse; ms: number; peakMiB: number }> {
   await writeFile(`/proc/${system.controller!.pid}/clear_refs`, '5');
   const before = await controllerMemory(system);
   const started = performance.now();
@@ -357,7 +360,7 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
   const tag = `[${database}]`;
 
   test.before(async () => {
-    const system = await TestSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 8192 } });
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 8192 } });
     shared.system = system;
     const { api } = system;
     const must = async (request: Promise<ApiResponse>, status = 201): Promise<any> => {

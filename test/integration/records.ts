@@ -6,8 +6,8 @@ import { Records } from '../../controller/state/records.js';
 import { insertRow, reader, runStatement, selectRows } from '../../controller/db/store.js';
 import { countStatements, counted } from '../../controller/db/dialect.js';
 import type { DomainStatus } from '../../shared/model.js';
-import { eventually, type DatabaseKind } from './harness.js';
-import { scratchDatabase } from './scratch-database.js';
+import { eventually } from '../support/eventually.js';
+import { openScratchDatabase, type DatabaseKind } from '../support/scratch-database.js';
 
 async function addVms(orm: Orm, count: number): Promise<Vm[]> {
   const em = orm.em.fork();
@@ -75,7 +75,7 @@ async function injectWriteFailures(orm: Orm, kind: DatabaseKind): Promise<{ fail
 /** Registers the scenarios of the VM and host records' writes for one database. */
 export function recordsSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
   test(`[${kind}] reported power states show at once in memory and reach the database together when a reader settles`, async (t) => {
-    const orm = await scratchDatabase(t, kind, 'drover-records');
+    const orm = await openScratchDatabase(t, kind, 'records');
     countStatements(orm);
     let writes!: { count: number };
     const records = await counted(async (counter) => {
@@ -106,7 +106,7 @@ export function recordsSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
   });
 
   test(`[${kind}] a VM's location is written at once, and a row whose settings were written through the ORM keeps the live columns`, async (t) => {
-    const orm = await scratchDatabase(t, kind, 'drover-records');
+    const orm = await openScratchDatabase(t, kind, 'records');
     const records = new Records(orm, (error) => t.fail(String(error)));
     const [vm] = await addVms(orm, 1);
     await records.load();
@@ -125,7 +125,7 @@ export function recordsSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
   });
 
   test(`[${kind}] a task sent to a host records the host on a VM that has none, in the statement that stores the task`, async (t) => {
-    const orm = await scratchDatabase(t, kind, 'drover-records');
+    const orm = await openScratchDatabase(t, kind, 'records');
     const records = new Records(orm, (error) => t.fail(String(error)));
     const [unplaced, placed, later] = await addVms(orm, 3);
     await records.load();
@@ -157,7 +157,7 @@ export function recordsSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
   });
 
   test(`[${kind}] a reader settles what was pending when it asked, while changes keep coming`, async (t) => {
-    const orm = await scratchDatabase(t, kind, 'drover-records');
+    const orm = await openScratchDatabase(t, kind, 'records');
     const records = new Records(orm, (error) => t.fail(String(error)));
     const vms = await addVms(orm, 50);
     await records.load();
@@ -186,7 +186,7 @@ export function recordsSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
   });
 
   test(`[${kind}] a batch the database refuses is written later, and readers that settle meanwhile are told`, async (t) => {
-    const orm = await scratchDatabase(t, kind, 'drover-records');
+    const orm = await openScratchDatabase(t, kind, 'records');
     const failures: unknown[] = [];
     const records = new Records(orm, (error) => failures.push(error));
     const vms = await addVms(orm, 5);

@@ -1,6 +1,8 @@
 import type { ExecutionContext, TestFn } from 'ava';
 import { DomainState, type Hypervisor } from '@unraid/libvirt';
-import { TestSystem, eventually, type DatabaseKind } from './harness.js';
+import { ProcessSystem } from '../support/process-system.js';
+import { eventually } from '../support/eventually.js';
+import type { DatabaseKind } from '../support/scratch-database.js';
 
 /** The ids of the domains a libvirt host runs (or holds paused), read from libvirt itself. */
 async function activeDomains(libvirt: Hypervisor): Promise<Set<string>> {
@@ -13,7 +15,7 @@ async function activeDomains(libvirt: Hypervisor): Promise<Set<string>> {
 }
 
 /** Fails when one of the VMs is active on more than one host, reading every host's libvirt; answers where each active one runs. */
-async function assertNoTwoCopies(t: ExecutionContext, system: TestSystem, names: string[], vms: string[]): Promise<Map<string, string>> {
+async function assertNoTwoCopies(t: ExecutionContext, system: ProcessSystem, names: string[], vms: string[]): Promise<Map<string, string>> {
   const where = new Map<string, string>();
   for (const name of names) {
     for (const id of await activeDomains(system.host(name).daemon!.hypervisor)) {
@@ -30,7 +32,7 @@ type Test = TestFn<unknown>;
 /** Registers the agent-failure and controller-restart scenarios for one database. */
 export function resilienceSuite(test: Test, database: DatabaseKind): void {
   test.serial(`[${database}] a killed agent makes its host non_responsive; restarted, it reconnects and VM states match libvirt`, async (t) => {
-    const system = await TestSystem.start(database, { alpha: { daemon: true }, beta: { memoryMiB: 1024 } });
+    const system = await ProcessSystem.start(database, { alpha: { daemon: true }, beta: { memoryMiB: 1024 } });
     t.teardown(() => system.close());
     const alpha = await system.hostId('alpha');
     const running = await system.api.createVm('keeps-running', 256);
@@ -70,7 +72,7 @@ export function resilienceSuite(test: Test, database: DatabaseKind): void {
   });
 
   test.serial(`[${database}] a controller restarted mid-queue runs every queued task once`, async (t) => {
-    const system = await TestSystem.start(database, { alpha: { memoryMiB: 4096 } }, { heartbeatMs: 3000 });
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 4096 } }, { heartbeatMs: 3000 });
     t.teardown(() => system.close());
     const vmId = await system.api.createVm('survivor', 256);
     system.signalAgent('alpha', 'SIGSTOP');
@@ -97,7 +99,7 @@ export function resilienceSuite(test: Test, database: DatabaseKind): void {
   });
 
   test.serial(`[${database}] a controller killed while a host's agent is frozen never starts that host's VMs elsewhere; they are unknown until the host reports`, async (t) => {
-    const system = await TestSystem.start(database, { alpha: { daemon: true }, beta: { daemon: true } }, { heartbeatMs: 2000 });
+    const system = await ProcessSystem.start(database, { alpha: { daemon: true }, beta: { daemon: true } }, { heartbeatMs: 2000 });
     t.teardown(() => system.close());
     const vms: string[] = [];
     for (let index = 0; index < 12; index++) vms.push(await system.api.createVm(`owned-${index}`, 128));
@@ -142,7 +144,7 @@ export function resilienceSuite(test: Test, database: DatabaseKind): void {
 
   test.serial(`[${database}] actions submitted right after a controller restart wait for the hosts to report instead of failing`, async (t) => {
     // Three heartbeats of 2 s outlast the agents' longest reconnect backoff (5 s), as the default 5 s heartbeat does.
-    const system = await TestSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 8192 } }, { heartbeatMs: 2000 });
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 8192 } }, { heartbeatMs: 2000 });
     t.teardown(() => system.close());
     const vms: string[] = [];
     for (let index = 0; index < 16; index++) vms.push(await system.api.createVm(`restart-${index}`, 128));

@@ -2,7 +2,10 @@ import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext, TestFn } from 'ava';
 import { LibvirtConnection } from '../../agent/hypervisor/libvirt/native/index.js';
-import { TestSystem, eventually, type Api, type ApiResponse, type DatabaseKind } from './harness.js';
+import { ProcessSystem } from '../support/process-system.js';
+import { eventually } from '../support/eventually.js';
+import type { Api, ApiResponse } from '../support/api.js';
+import type { DatabaseKind } from '../support/scratch-database.js';
 import { assertFault } from './api-compat.js';
 
 type Test = TestFn<unknown>;
@@ -11,7 +14,7 @@ const gib = 1024 ** 3;
 const mib = 1024 ** 2;
 
 interface Shared {
-  system: TestSystem;
+  system: ProcessSystem;
   /** libvirt connections to each host's daemon, to read back what the hosts did. */
   libvirt: Map<string, LibvirtConnection>;
   localPath: string;
@@ -83,7 +86,7 @@ export function storageSuite(test: Test, database: DatabaseKind): void {
   const tag = `[${database}]`;
 
   test.before(async () => {
-    shared.system = await TestSystem.start(database, { alpha: { daemon: true }, beta: { daemon: true } });
+    shared.system = await ProcessSystem.start(database, { alpha: { daemon: true }, beta: { daemon: true } });
     shared.libvirt = new Map();
     for (const name of ['alpha', 'beta']) {
       const connection = new LibvirtConnection(shared.system.host(name).daemon!.uri);

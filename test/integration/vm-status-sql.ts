@@ -4,8 +4,8 @@ import { hostStatuses, type HostStatus } from '../../controller/rules/states.js'
 import { vmActions } from '../../controller/rules/vm-actions.js';
 import { vmStatus, vmStatusSql } from '../../controller/rules/vm-status.js';
 import { runStatement, selectRows } from '../../controller/db/store.js';
-import { TestSystem, type DatabaseKind } from './harness.js';
-import { scratchDatabase } from './scratch-database.js';
+import { ProcessSystem } from '../support/process-system.js';
+import { openScratchDatabase, type DatabaseKind } from '../support/scratch-database.js';
 
 interface Case {
   id: number;
@@ -31,7 +31,7 @@ function everyCase(): Case[] {
 /** Holds the SQL twin of a VM's status against its TypeScript definition, and search against GET. */
 export function vmStatusSqlSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
   test(`[${kind}] the SQL twin of a VM's status gives what vmStatus gives, for every combination of power state, host, host status and running task`, async (t) => {
-    const orm = await scratchDatabase(t, kind, 'drover-status');
+    const orm = await openScratchDatabase(t, kind, 'status');
     await runStatement(orm, 'create table status_cases (id integer primary key, power_state varchar(32), host_id varchar(36), host_status varchar(32), running_action varchar(32))');
     const cases = everyCase();
     for (let from = 0; from < cases.length; from += 100) {
@@ -54,7 +54,7 @@ export function vmStatusSqlSuite(test: TestFn<unknown>, kind: DatabaseKind): voi
   });
 
   test(`[${kind}] a search by status finds a VM in the status GET shows, while a task runs on it and after`, async (t) => {
-    const system = await TestSystem.start(kind, { alpha: {} });
+    const system = await ProcessSystem.start(kind, { alpha: {} });
     t.teardown(() => system.close());
     const id = await system.api.createVm('status-search', 128);
     const found = async (status: string) => ((await system.api.get(`/vms?search=${encodeURIComponent(`status=${status}`)}`, { accept: 'json' })).body.vm ?? []).some((vm: { id: string }) => vm.id === id);

@@ -7,7 +7,9 @@ import { FakeDriver } from '../../../agent/hypervisor/fake/driver.js';
 import { decodeHello, decodeOutcome, encodeCommand } from '../../../shared/proto/codec.js';
 import { loadAgentProtocol, type AgentMessage__Output, type ControllerMessage } from '../../../shared/proto/load.js';
 import type { HostCommand } from '../../../shared/model.js';
-import { eventually, hostCommand, silentLogger, temporaryDirectory, vmSpec } from './helpers.js';
+import { hostCommand, silentLogger, vmSpec } from './helpers.js';
+import { eventually } from '../../support/eventually.js';
+import { temporaryDirectory } from '../../support/temporary-directory.js';
 
 class FakeController {
   readonly received: AgentMessage__Output[] = [];
@@ -90,7 +92,7 @@ test('the agent says Hello, sends its Inventory, heartbeats, and answers command
   const agent = await startAgent(t, controller, driver);
   await agent.waitUntilConnected();
 
-  await eventually(() => controller.received.length >= 2, 3_000, 'hello and inventory');
+  await eventually(() => controller.received.length >= 2, 'hello and inventory', 3_000);
   t.is(controller.received[0].body, 'hello');
   const hello = decodeHello(controller.received[0].hello!);
   t.like(hello, { hostname: 'host-under-test', cluster: 'lab', cpuCount: 8, libvirtVersion: '9.0.0', hypervisorType: 'FAKE', libvirtUri: 'fake:///' });
@@ -98,18 +100,18 @@ test('the agent says Hello, sends its Inventory, heartbeats, and answers command
   t.is(controller.received[1].body, 'inventory');
   t.deepEqual(controller.received[1].inventory?.domains, [{ uuid: existing.id, name: `drover-${existing.id}`, state: 'SHUTOFF', managed: true }]);
 
-  const heartbeats = await eventually(() => (controller.ofKind('heartbeat').length >= 2 ? controller.ofKind('heartbeat') : undefined), 3_000, 'heartbeats');
+  const heartbeats = await eventually(() => (controller.ofKind('heartbeat').length >= 2 ? controller.ofKind('heartbeat') : undefined), 'heartbeats', 3_000);
   t.deepEqual(heartbeats.slice(0, 2).map((message) => Number(message.heartbeat?.sequence)), [1, 2]);
 
   const spec = vmSpec();
   const start = hostCommand('start', spec.id, spec);
   controller.send(start);
-  const [result] = await eventually(() => (controller.resultsFor(start.commandId).length ? controller.resultsFor(start.commandId) : undefined), 3_000, 'the command result');
+  const [result] = await eventually(() => (controller.resultsFor(start.commandId).length ? controller.resultsFor(start.commandId) : undefined), 'the command result', 3_000);
   t.like(decodeOutcome(result.command_result!), { ok: true, domain: { uuid: spec.id, state: 'running', managed: true } });
 
   driver.setState(spec.id, 'shutoff');
   controller.send(start);
-  await eventually(() => controller.resultsFor(start.commandId).length === 2, 3_000, 'the repeated result');
+  await eventually(() => controller.resultsFor(start.commandId).length === 2, 'the repeated result', 3_000);
   t.deepEqual(controller.resultsFor(start.commandId)[1].command_result, result.command_result);
   const reportedRunning = controller.received.filter((message) => message.state_change?.domain?.uuid === spec.id && message.state_change.domain.state === 'RUNNING');
   t.deepEqual(reportedRunning, [], 'the result carries the state the command left, so no state change repeats it');
@@ -117,7 +119,7 @@ test('the agent says Hello, sends its Inventory, heartbeats, and answers command
 
   const bad = { ...hostCommand('start', spec.id), commandId: randomUUID() };
   controller.send({ ...bad, kind: 'start', vmId: 'nope' });
-  const [refused] = await eventually(() => (controller.resultsFor(bad.commandId).length ? controller.resultsFor(bad.commandId) : undefined), 3_000, 'the refusal');
+  const [refused] = await eventually(() => (controller.resultsFor(bad.commandId).length ? controller.resultsFor(bad.commandId) : undefined), 'the refusal', 3_000);
   t.like(decodeOutcome(refused.command_result!), { ok: false, error: 'invalid_command' });
 });
 
@@ -127,19 +129,19 @@ test('the agent reports the space of its storage domains after the Inventory and
   const driver = new FakeDriver();
   const agent = await startAgent(t, controller, driver, { storageReportIntervalMs: 20 });
   await agent.waitUntilConnected();
-  await eventually(() => controller.ofKind('heartbeat').length >= 5, 3_000, 'five heartbeats, as many storage report intervals');
+  await eventually(() => controller.ofKind('heartbeat').length >= 5, 'five heartbeats, as many storage report intervals', 3_000);
   t.deepEqual(controller.ofKind('storage_report'), [], 'no report while the host has no storage domain');
 
   const storage = { id: randomUUID(), kind: 'localfs' as const, address: '', path: '/srv/vms' };
   await driver.prepareStorage(storage);
-  const report = await eventually(() => controller.ofKind('storage_report')[0], 3_000, 'a periodic storage report');
+  const report = await eventually(() => controller.ofKind('storage_report')[0], 'a periodic storage report', 3_000);
   t.deepEqual(report.storage_report?.usage.map((usage) => usage.storage_id), [storage.id]);
 
   const second = new FakeController();
   await second.listen();
   const restarted = await startAgent(t, second, driver);
   await restarted.waitUntilConnected();
-  await eventually(() => second.ofKind('storage_report').length > 0, 3_000, 'the report of the new session');
+  await eventually(() => second.ofKind('storage_report').length > 0, 'the report of the new session', 3_000);
   t.deepEqual(second.received.slice(0, 3).map((message) => message.body), ['hello', 'inventory', 'storage_report']);
 });
 
@@ -152,10 +154,10 @@ test('state changes behind the agent reach the controller', async (t) => {
   const agent = await startAgent(t, controller, driver);
   await agent.waitUntilConnected();
   driver.setState(spec.id, 'paused');
-  const change = await eventually(() => controller.ofKind('state_change').find((message) => message.state_change?.domain?.state === 'PAUSED'), 2_000, 'the paused change');
+  const change = await eventually(() => controller.ofKind('state_change').find((message) => message.state_change?.domain?.state === 'PAUSED'), 'the paused change', 2_000);
   t.false(change.state_change?.removed);
   driver.removeDomain(spec.id);
-  const removal = await eventually(() => controller.ofKind('state_change').find((message) => message.state_change?.removed), 2_000, 'the removal');
+  const removal = await eventually(() => controller.ofKind('state_change').find((message) => message.state_change?.removed), 'the removal', 2_000);
   t.is(removal.state_change?.domain?.uuid, spec.id);
 });
 
@@ -171,14 +173,14 @@ test('the agent reconnects after the controller restarts on the same port, witho
   const hostId = decodeHello(first.received[0].hello!).hostId;
 
   first.stop();
-  await eventually(() => !agent.connected || undefined, 3_000, 'the disconnect');
+  await eventually(() => !agent.connected || undefined, 'the disconnect', 3_000);
   const callsBefore = { ...driver.calls };
 
   const second = new FakeController();
   await second.listen(port);
   t.teardown(() => second.stop());
   await agent.waitUntilConnected(8_000);
-  await eventually(() => second.ofKind('inventory').length === 1, 3_000, 'the new inventory');
+  await eventually(() => second.ofKind('inventory').length === 1, 'the new inventory', 3_000);
   t.is(second.received[0].body, 'hello');
   t.is(decodeHello(second.received[0].hello!).hostId, hostId);
   t.deepEqual(second.ofKind('inventory')[0].inventory?.domains.map((domain) => domain.state), ['RUNNING']);

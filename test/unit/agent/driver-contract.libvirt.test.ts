@@ -9,7 +9,8 @@ import { readDroverMetadata, serializeDomainXml } from '../../../agent/hyperviso
 import { DomainState, LibvirtConnection } from '../../../agent/hypervisor/libvirt/native/index.js';
 import type { StorageSpec, VmSpec } from '../../../shared/model.js';
 import { driverContract, type ContractHost, type SeedState, type SeededDomain, type SharedContractHost } from './driver-contract.js';
-import { temporaryDirectory, vmSpec } from './helpers.js';
+import { vmSpec } from './helpers.js';
+import { temporaryDirectory } from '../../support/temporary-directory.js';
 
 const runstateOf: Record<SeedState, number> = {
   running: DomainState.RUNNING,

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutionContext, TestFn } from 'ava';
 import { DriverError, type DomainChangeHint, type DriverOperation, type HypervisorDriver } from '../../../agent/hypervisor/driver.js';
 import type { CommandErrorKind, DiskDevice, DomainStatus, NicDevice, PowerState, StorageSpec, VmSpec, VolumeRef, VolumeSpec } from '../../../shared/model.js';
-import { eventually, vmSpec } from './helpers.js';
+import { vmSpec } from './helpers.js';
+import { eventually } from '../../support/eventually.js';
 
 /** What a driver can do where the contract lets drivers differ. */
 export interface DriverAbilities {
@@ -439,7 +440,7 @@ export function driverContract(test: TestFn, fixture: DriverFixture): void {
       const expectHints = async (step: () => Promise<unknown>, expected: DomainChangeHint[], what: string) => {
         hints.length = 0;
         await step();
-        await eventually(() => hints.length >= expected.length, 2_000, what);
+        await eventually(() => hints.length >= expected.length, what, 2_000);
         t.deepEqual(hints, expected, what);
       };
       await expectHints(() => driver.start(spec.id, spec), ['definition', 'running'], 'define and start');
@@ -456,11 +457,11 @@ export function driverContract(test: TestFn, fixture: DriverFixture): void {
       const hints: DomainChangeHint[] = [];
       host.driver.onDomainChange!((uuid, hint) => uuid === spec.id && hints.push(hint));
       await host.outsider.define(spec, true);
-      await eventually(() => hints.includes('definition'), 2_000, 'the definition');
+      await eventually(() => hints.includes('definition'), 'the definition', 2_000);
       await host.outsider.start(spec.id);
-      await eventually(() => hints.includes('running'), 2_000, 'the start');
+      await eventually(() => hints.includes('running'), 'the start', 2_000);
       await host.outsider.pause(spec.id);
-      await eventually(() => hints.includes('paused'), 2_000, 'the pause');
+      await eventually(() => hints.includes('paused'), 'the pause', 2_000);
       t.deepEqual(hints, ['definition', 'running', 'paused']);
     });
   } else {

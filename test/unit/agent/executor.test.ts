@@ -5,7 +5,8 @@ import test from 'ava';
 import { CommandExecutor } from '../../../agent/commands/executor.js';
 import { CommandJournal } from '../../../agent/commands/journal.js';
 import { FakeDriver } from '../../../agent/hypervisor/fake/driver.js';
-import { hostCommand, temporaryDirectory, vmSpec } from './helpers.js';
+import { hostCommand, vmSpec } from './helpers.js';
+import { temporaryDirectory } from '../../support/temporary-directory.js';
 
 async function setUp(t: { teardown: (fn: () => Promise<void>) => void }, driver = new FakeDriver()) {
   const directory = await temporaryDirectory('executor');

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import { Hypervisor } from '@unraid/libvirt';
@@ -10,16 +9,15 @@ import { StateWatcher } from '../../../agent/watch/state-watcher.js';
 import { readDroverMetadata } from '../../../agent/hypervisor/libvirt/domain-xml.js';
 import { loadedLibvirtVersion } from '../../../agent/hypervisor/libvirt/node-facts.js';
 import type { DomainChange } from '../../../shared/model.js';
-import { eventually, temporaryDirectory, vmSpec } from './helpers.js';
-
-const hostXml =
-  '<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>2</threads><active>8</active><mhz>2000</mhz><model>x86_64</model></cpu><memory>16777216</memory></node>';
+import { vmSpec } from './helpers.js';
+import { eventually } from '../../support/eventually.js';
+import { temporaryDirectory } from '../../support/temporary-directory.js';
+import { privateTestHost } from '../../support/test-hosts.js';
 
 async function privateHost(t: { teardown: (fn: () => Promise<void>) => void }) {
   const directory = await temporaryDirectory('libvirt');
-  const hostFile = path.join(directory.path, 'host.xml');
-  await writeFile(hostFile, hostXml);
-  const driver = new LibvirtDriver({ uri: `test://${hostFile}`, dataDir: path.join(directory.path, 'agent') });
+  const uri = await privateTestHost(directory.path, 'host', { memoryMiB: 16384, cores: 4, threads: 2 });
+  const driver = new LibvirtDriver({ uri, dataDir: path.join(directory.path, 'agent') });
   await driver.open();
   t.teardown(async () => {
     await driver.close();
@@ -139,7 +137,7 @@ test('lifecycle events make the watcher report a change made behind the agent lo
 
   const changedAt = performance.now();
   await outsider.domainCreate(await outsider.domainLookupByUUIDString(spec.id));
-  const change = await eventually(() => changes.find((change) => change.domain.uuid === spec.id && change.domain.state === 'running'), 1_000, 'the running domain');
+  const change = await eventually(() => changes.find((change) => change.domain.uuid === spec.id && change.domain.state === 'running'), 'the running domain', 1_000);
   const latency = performance.now() - changedAt;
   t.log(`a start behind the agent was reported after ${latency.toFixed(1)} ms (poll interval 5000 ms)`);
   t.true(latency < 1_000);

@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import { DriverError } from '../../../agent/hypervisor/driver.js';
 import { LibvirtDriver } from '../../../agent/hypervisor/libvirt/driver.js';
 import { findDeviceXml } from '../../../agent/hypervisor/libvirt/domain-xml.js';
 import type { DiskDevice, NicDevice, StorageSpec, VolumeSpec } from '../../../shared/model.js';
-import { temporaryDirectory, vmSpec } from './helpers.js';
+import { vmSpec } from './helpers.js';
+import { temporaryDirectory } from '../../support/temporary-directory.js';
+import { privateTestHost } from '../../support/test-hosts.js';
 
 const mib = 1024 ** 2;
 
 async function setUp(t: { teardown: (fn: () => Promise<void>) => void }) {
   const directory = await temporaryDirectory('storage');
-  const hostFile = path.join(directory.path, 'host.xml');
-  await writeFile(hostFile, '<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>2</cores><threads>1</threads><active>2</active><mhz>2000</mhz><model>x86_64</model></cpu><memory>4194304</memory></node>');
+  const uri = await privateTestHost(directory.path, 'host', { memoryMiB: 4096, cores: 2 });
   const mountRoot = path.join(directory.path, 'mnt');
-  const driver = new LibvirtDriver({ uri: `test://${hostFile}`, dataDir: path.join(directory.path, 'agent'), mountRoot });
+  const driver = new LibvirtDriver({ uri, dataDir: path.join(directory.path, 'agent'), mountRoot });
   await driver.open();
   t.teardown(async () => {
     await driver.close();

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import { DomainState as UnraidDomainState, Hypervisor } from '@unraid/libvirt';
@@ -14,11 +13,11 @@ import {
   type DomainLifecycleEvent,
   type LibvirtError,
 } from '../../../agent/hypervisor/libvirt/native/index.js';
-import { eventually, temporaryDirectory } from './helpers.js';
+import { eventually } from '../../support/eventually.js';
+import { temporaryDirectory } from '../../support/temporary-directory.js';
+import { privateTestHost, testDomainXml } from '../../support/test-hosts.js';
 
 type Teardown = { teardown: (fn: () => Promise<void>) => void };
-
-const testNamespace = 'http://libvirt.org/schemas/domain/test/1.0';
 
 /** Domains of the private hosts: one per state the test driver can start a domain in. */
 const hostDomains = [
@@ -37,15 +36,13 @@ function domainXml(name: string, uuid: string, extra = ''): string {
 /** A private test-driver host (its own host per connection) holding hostDomains. */
 async function privateHost(t: Teardown) {
   const directory = await temporaryDirectory('addon');
-  const hostFile = path.join(directory.path, 'host.xml');
-  const domains = hostDomains.map(({ name, uuid, runstate }) =>
-    domainXml(name, uuid, runstate ? `<test:runstate>${runstate}</test:runstate>`: '').replace("<domain type='test'>", `<domain type='test' xmlns:test='${testNamespace}'>`),
-  );
-  await writeFile(
-    hostFile,
-    `<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>2</threads><active>8</active><mhz>2000</mhz><model>x86_64</model></cpu><memory>16777216</memory>${domains.join('')}</node>`,
-  );
-  const connection = new LibvirtConnection(`test://${hostFile}`);
+  const uri = await privateTestHost(directory.path, 'host', {
+    memoryMiB: 16384,
+    cores: 4,
+    threads: 2,
+    domains: hostDomains.map(({ name, uuid, runstate }) => testDomainXml(name, uuid, runstate)),
+  });
+  const connection = new LibvirtConnection(uri);
   await connection.open();
   t.teardown(async () => {
     await connection.close();
@@ -242,9 +239,9 @@ test('lifecycle events arrive for a start and a destroy', async (t) => {
   await connection.onDomainLifecycle((event) => events.push(event));
   const shutoff = hostDomains.find((domain) => domain.runstate === DomainState.SHUTOFF)!;
   await connection.domainOperation(shutoff.uuid, 'create');
-  await eventually(() => events.some((event) => event.event === DomainEvent.STARTED), 2_000, 'the started event');
+  await eventually(() => events.some((event) => event.event === DomainEvent.STARTED), 'the started event', 2_000);
   await connection.domainOperation(shutoff.uuid, 'destroy');
-  await eventually(() => events.some((event) => event.event === DomainEvent.STOPPED), 2_000, 'the stopped event');
+  await eventually(() => events.some((event) => event.event === DomainEvent.STOPPED), 'the stopped event', 2_000);
   t.deepEqual(
     events.map(({ uuid, name, event, detail }) => ({ uuid, name, event, detail })),
     [
@@ -283,7 +280,7 @@ test('what the addon does on test:///default is seen through an independent conn
 
   await outsider.domainSuspend(seen);
   t.is((await connection.domainStatus(uuid))?.state, DomainState.PAUSED);
-  await eventually(() => events.some((event) => event.uuid === uuid && event.event === DomainEvent.SUSPENDED), 2_000, 'the suspended event');
+  await eventually(() => events.some((event) => event.uuid === uuid && event.event === DomainEvent.SUSPENDED), 'the suspended event', 2_000);
 
   await connection.domainOperation(uuid, 'destroy');
   t.is((await outsider.domainGetInfo(seen)).state, UnraidDomainState.SHUTOFF);

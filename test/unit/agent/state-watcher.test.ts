@@ -2,7 +2,8 @@ import test from 'ava';
 import { FakeDriver } from '../../../agent/hypervisor/fake/driver.js';
 import { StateWatcher } from '../../../agent/watch/state-watcher.js';
 import type { DomainChange } from '../../../shared/model.js';
-import { eventually, vmSpec } from './helpers.js';
+import { vmSpec } from './helpers.js';
+import { eventually } from '../../support/eventually.js';
 
 async function watch(t: { teardown: (fn: () => Promise<void>) => void }, driver: FakeDriver, pollIntervalMs = 20) {
   const changes: DomainChange[] = [];
@@ -36,10 +37,10 @@ test('the first poll reports every domain and the snapshot holds them', async (t
 test('changes made behind the agent are emitted once each', async (t) => {
   const { driver, spec, changes } = await watchOneDomain(t);
   driver.setState(spec.id, 'running');
-  await eventually(() => changes.length === 1, 2_000, 'the running change');
+  await eventually(() => changes.length === 1, 'the running change', 2_000);
   t.deepEqual(changes[0], { domain: { uuid: spec.id, name: `drover-${spec.id}`, state: 'running', managed: true }, removed: false });
   driver.setState(spec.id, 'crashed');
-  await eventually(() => changes.length === 2, 2_000, 'the crashed change');
+  await eventually(() => changes.length === 2, 'the crashed change', 2_000);
   t.is(changes[1].domain.state, 'crashed');
   await new Promise((resolve) => setTimeout(resolve, 100));
   t.is(changes.length, 2);
@@ -55,7 +56,7 @@ test('removals and new domains are emitted', async (t) => {
   driver.removeDomain(removed.id);
   const added = vmSpec();
   await driver.define(added);
-  await eventually(() => changes.length === 2, 2_000, 'two changes');
+  await eventually(() => changes.length === 2, 'two changes', 2_000);
   t.deepEqual(changes.find((change) => change.removed)?.domain.uuid, removed.id);
   t.deepEqual(changes.find((change) => !change.removed)?.domain.uuid, added.id);
   t.false(watcher.snapshot().some((domain) => domain.uuid === removed.id));
@@ -77,7 +78,7 @@ test('a change the driver reports makes the watcher read that domain at once, an
   const lookupsBefore = driver.lookups;
   driver.setState(spec.id, 'running');
   for (let index = 0; index < 20; index++) driver.reportChange(spec.id);
-  await eventually(() => changes.length === 1, 1_000, 'the reported change');
+  await eventually(() => changes.length === 1, 'the reported change', 1_000);
   t.is(changes[0].domain.state, 'running');
   await new Promise((resolve) => setTimeout(resolve, 50));
   t.is(driver.listCalls, listsBefore);
@@ -97,7 +98,7 @@ test('changes reported while a command holds a domain are read once, after the h
   t.deepEqual(changes, []);
   release();
   release();
-  await eventually(() => changes.length === 1, 1_000, 'the change read after the hold');
+  await eventually(() => changes.length === 1, 'the change read after the hold', 1_000);
   t.is(changes[0].domain.state, 'running');
   await new Promise((resolve) => setTimeout(resolve, 50));
   t.is(driver.lookups - lookupsBefore, 1, 'one read for both reports');
@@ -105,12 +106,12 @@ test('changes reported while a command holds a domain are read once, after the h
   const other = vmSpec();
   await driver.define(other);
   driver.reportChange(other.id);
-  await eventually(() => changes.some((change) => change.domain.uuid === other.id), 1_000, 'the second domain');
+  await eventually(() => changes.some((change) => change.domain.uuid === other.id), 'the second domain', 1_000);
   const held = watcher.hold(spec.id);
   const lookups = driver.lookups;
   driver.setState(other.id, 'running');
   driver.reportChange(other.id);
-  await eventually(() => changes.some((change) => change.domain.uuid === other.id && change.domain.state === 'running'), 1_000, 'a domain that is not held is read at once');
+  await eventually(() => changes.some((change) => change.domain.uuid === other.id && change.domain.state === 'running'), 'a domain that is not held is read at once', 1_000);
   t.is(driver.lookups - lookups, 1);
   held();
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -144,7 +145,7 @@ test('after a hold, no read is made when the last report implies the state the c
   driver.reportChange(spec.id, 'running');
   driver.reportChange(spec.id, 'paused');
   release();
-  await eventually(() => changes.length === 1, 1_000, 'the pause the command did not observe');
+  await eventually(() => changes.length === 1, 'the pause the command did not observe', 1_000);
   t.is(driver.lookups - lookups, 1);
   t.is(changes[0].domain.state, 'paused');
 
@@ -153,7 +154,7 @@ test('after a hold, no read is made when the last report implies the state the c
   driver.setState(spec.id, 'shutoff');
   driver.reportChange(spec.id, undefined);
   release();
-  await eventually(() => changes.length === 2, 1_000, 'a report that implies nothing is read');
+  await eventually(() => changes.length === 2, 'a report that implies nothing is read', 1_000);
   t.is(driver.lookups - lookups, 1);
   t.is(changes[1].domain.state, 'shutoff');
 });

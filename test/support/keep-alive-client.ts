@@ -49,7 +49,3 @@ export class KeepAliveClient {
     this.agent.destroy();
   }
 }
-
-export function basicAuthorization(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-}

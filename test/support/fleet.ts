@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { openDatabase, type Orm } from '../../controller/db/orm.js';
+import type { DatabaseLocation } from './scratch-database.js';
 
 /** Rows for a fleet of VMs written straight into the database, for tests and benchmarks of reads at scale. */
 export interface Fleet {
@@ -25,7 +26,7 @@ async function insertRows(orm: Orm, table: string, rows: Record<string, unknown>
  * the Default data center, while the controller is stopped (it reads VMs at
  * start). Returns the ids, VMs in name order.
  */
-export async function writeFleet(database: { url?: string; dataDir: string }, count: number, options: { clusters?: number; prefix?: string } = {}): Promise<Fleet> {
+export async function writeFleet(database: DatabaseLocation, count: number, options: { clusters?: number; prefix?: string } = {}): Promise<Fleet> {
   const orm = await openDatabase({ url: database.url, dataDir: database.dataDir });
   try {
     const connection = orm.em.getConnection();

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { inProcessSuite } from './in-process.js';
+
+inProcessSuite(test, 'sqlite');
