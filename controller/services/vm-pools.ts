@@ -126,6 +126,7 @@ export class VmPoolService {
       const free = members.filter((vm) => !vm.allocatedTo && this.scheduler.runningAction(vm.id) !== 'remove');
       const vm = free.find((candidate) => isRunning(candidate) && !this.scheduler.isBusy(candidate.id)) ?? free.find((candidate) => !this.scheduler.isBusy(candidate.id)) ?? free[0];
       if (!vm) throw conflict(`VM pool ${pool.name} has no free VM`);
+      this.records.desiredStateAsked(vm.id, 'up');
       await this.records.allocate(vm.id, userId);
       return vm;
     });
@@ -166,11 +167,13 @@ export class VmPoolService {
       const all = this.members(pool.id);
       if (all.some((vm) => this.records.host(vm.hostId)?.status === 'connecting')) continue;
       const members = all.filter((vm) => this.isKnown(vm));
-      for (const vm of members) {
-        if (pool.poolType === 'automatic' && vm.allocatedTo && vm.desiredState === 'down' && !isRunning(vm) && !this.scheduler.isBusy(vm.id)) {
-          await this.records.allocate(vm.id, null);
+      await this.exclusively(pool.id, async () => {
+        for (const vm of members) {
+          if (pool.poolType === 'automatic' && vm.allocatedTo && vm.desiredState === 'down' && !isRunning(vm) && !this.scheduler.isBusy(vm.id)) {
+            await this.records.allocate(vm.id, null);
+          }
         }
-      }
+      });
       const free = members.filter((vm) => !vm.allocatedTo);
       const up = free.filter((vm) => isRunning(vm) || this.scheduler.runningAction(vm.id) === 'start').length;
       const startable = free.filter((vm) => !isRunning(vm) && !this.scheduler.isBusy(vm.id) && (this.startFailures.get(vm.id) ?? 0) < Date.now());

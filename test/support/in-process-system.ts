@@ -151,7 +151,9 @@ export class InProcessSystem {
     this.agents.set(options.name, agent);
     await agent.start();
     await agent.waitUntilConnected(15_000);
-    return { agent, hostId: agent.hostFacts!.hostId, uri };
+    const hostId = agent.hostFacts!.hostId;
+    await eventually(() => this.controller.services.hosts.get(hostId).status === 'up', `host ${options.name} to be up`);
+    return { agent, hostId, uri };
   }
 
   /** Runs an agent as a process of its own, as `npm start` runs the embedded one, and waits until its host is up. */
