@@ -201,6 +201,7 @@ export function isLoaded(loaded: Loaded, id: string): boolean {
 export function embeddedDocuments(loaded: Loaded, ids: readonly string[], limit: number): number {
   const counted = new Map<Loaded, Map<string, number>>();
   const below = (level: Loaded, id: string): number => {
+    if (level.links.length === 0) return 0;
     let byId = counted.get(level);
     if (!byId) counted.set(level, (byId = new Map()));
     const known = byId.get(id);

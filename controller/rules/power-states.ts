@@ -1,4 +1,4 @@
-import { powerStates, type PowerState } from '../../shared/model.js';
+import type { PowerState } from '../../shared/model.js';
 
 /** The power states in which a domain is active: its guest runs or holds memory, and it cannot be undefined. */
 export const activePowerStates: ReadonlySet<PowerState> = new Set<PowerState>(['running', 'paused', 'shutting_down', 'pm_suspended']);
@@ -6,9 +6,4 @@ export const activePowerStates: ReadonlySet<PowerState> = new Set<PowerState>(['
 /** Whether a VM's domain is active on its host, by what the host last reported. */
 export function isRunning(vm: { hostId: string | null; powerState: PowerState | null }): boolean {
   return vm.hostId !== null && vm.powerState !== null && activePowerStates.has(vm.powerState);
-}
-
-/** Whether the value is one of the power states (for values read from the database or the wire). */
-export function isPowerState(value: unknown): value is PowerState {
-  return (powerStates as readonly unknown[]).includes(value);
 }

@@ -110,11 +110,6 @@ export class VmDevices {
     );
   }
 
-  /** The ids of the VM's active disks. */
-  async diskIdsOf(vmId: string): Promise<string[]> {
-    return (await this.devicesOf(vmId)).diskFacts.map((disk) => disk.id);
-  }
-
   /**
    * Locks disks for `holder` (a task, say): at once in memory, then in their
    * rows. Refuses a disk that is locked already.

@@ -52,8 +52,9 @@ export class Records {
   }
 
   /**
-   * Reads every VM and host. A host is `connecting` until its agent's next
-   * session has sent its inventory, however it was left by the previous run.
+   * Reads every VM and host. A host the previous run left `up` is
+   * `connecting` until its agent's next session has sent its inventory; one
+   * it left `non_responsive` stays so until its agent connects.
    */
   async load(): Promise<void> {
     const em = reader(this.orm);

@@ -117,6 +117,16 @@ export function resilienceSuite(test: Test, database: DatabaseKind): void {
     t.is((await system.api.hosts()).find((host) => host.name === 'beta').status, 'connecting');
     const waiting = await system.api.action(onBeta[0]!, 'start', { async: true });
     t.is(waiting.status, 202, waiting.text);
+    const cancelled = await system.api.action(onBeta.at(-1)!, 'stop', { async: true });
+    if (cancelled.status === 202) {
+      const taskId = cancelled.body.action.task.id;
+      t.is((await system.api.get(`/tasks/${taskId}`, { accept: 'json' })).body.status, 'queued', 'a task waiting for its host is queued');
+      const cancel = await system.api.delete(`/tasks/${taskId}`, { accept: 'json' });
+      t.is(cancel.status, 200, cancel.text);
+      t.is(cancel.body.status, 'cancelled', 'and can be cancelled');
+    } else {
+      t.is(cancelled.status, 503, `a stop waits, or is refused once the host is declared non-responsive: ${cancelled.text}`);
+    }
     const removal = await system.api.delete(`/vms/${onBeta[1] ?? onBeta[0]}?async=true`);
     t.true(removal.status === 202 || removal.status === 503, `a removal waits, or is refused once the host is declared non-responsive: ${removal.text}`);
     await system.waitForHostStatus('alpha', 'up');
