@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
-import { Cluster, DataCenter, Network, Nic, StorageDomain, VnicProfile } from '../db/entities.js';
+import { Cluster, DataCenter, Network, Nic, StorageDomain, VnicProfile, type Vm } from '../db/entities.js';
 import { createNetwork, managementNetworkName } from './networks.js';
 import { conflict, notFound } from '../rules/errors.js';
 import { inTransaction, reader, runStatement } from '../db/store.js';
@@ -77,6 +77,25 @@ export function defined<T extends object>(input: T): Partial<T> {
 }
 
 /** The changes an update makes to a VM's or template's settings: the fields given, and the CPU topology counts given. */
+/** The settings VMs and templates share. */
+export type VmSettings = Pick<Vm, 'description' | 'memoryBytes' | 'cpuSockets' | 'cpuCores' | 'cpuThreads' | 'osType' | 'displayType'>;
+
+/** The settings of a new VM or template: those the input gives, and the source's (a template, or a VM) for the rest. */
+export function settingsFrom(
+  input: { description?: string; memoryBytes?: number; cpu?: { sockets?: number; cores?: number; threads?: number }; osType?: string; displayType?: VmSettings['displayType'] },
+  source: VmSettings,
+): VmSettings {
+  return {
+    description: input.description ?? source.description,
+    memoryBytes: input.memoryBytes ?? source.memoryBytes,
+    cpuSockets: input.cpu?.sockets ?? source.cpuSockets,
+    cpuCores: input.cpu?.cores ?? source.cpuCores,
+    cpuThreads: input.cpu?.threads ?? source.cpuThreads,
+    osType: input.osType ?? source.osType,
+    displayType: input.displayType ?? source.displayType,
+  };
+}
+
 export function settingsPatch<T extends { cpuSockets: number; cpuCores: number; cpuThreads: number }>(
   current: T,
   fields: object,

@@ -7,7 +7,7 @@ import { isRunning } from '../rules/power-states.js';
 import type { TemplateCopies } from '../tasks/template-runner.js';
 import { conflict, notFound } from '../rules/errors.js';
 import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
-import { settingsPatch } from './datacenters.js';
+import { settingsFrom, settingsPatch } from './datacenters.js';
 import type { Records } from '../state/records.js';
 import type { VmDevices } from '../state/devices.js';
 import type { EntityManager } from '@mikro-orm/core';
@@ -73,14 +73,8 @@ export class TemplateService {
     const template = em.create(Template, {
       id: randomUUID(),
       name: input.name,
-      description: input.description ?? vm.description,
+      ...settingsFrom(input, vm),
       clusterId: cluster?.id ?? vm.clusterId,
-      memoryBytes: input.memoryBytes ?? vm.memoryBytes,
-      cpuSockets: input.cpu?.sockets ?? vm.cpuSockets,
-      cpuCores: input.cpu?.cores ?? vm.cpuCores,
-      cpuThreads: input.cpu?.threads ?? vm.cpuThreads,
-      osType: input.osType ?? vm.osType,
-      displayType: input.displayType ?? vm.displayType,
       status: 'locked',
       sourceVmId: vm.id,
       createdAt: now,

@@ -10,7 +10,7 @@ import type { RemoveVmParams } from '../tasks/vm-removal.js';
 import { conflict, notFound } from '../rules/errors.js';
 import { findReferenced, inTransaction, type Reference } from '../db/store.js';
 import type { Records, VmRecord } from '../state/records.js';
-import { settingsPatch } from './datacenters.js';
+import { settingsFrom, settingsPatch } from './datacenters.js';
 import type { MacAddresses } from '../tasks/mac-addresses.js';
 import type { VmDevices } from '../state/devices.js';
 import { vmStatus, type VmStatus } from '../rules/vm-status.js';
@@ -79,13 +79,7 @@ export class VmService {
       const vm = em.create(Vm, {
         id: randomUUID(),
         name: input.name,
-        description: input.description ?? (template.id === blankTemplateId ? '' : template.description),
-        memoryBytes: input.memoryBytes ?? template.memoryBytes,
-        cpuSockets: input.cpu?.sockets ?? template.cpuSockets,
-        cpuCores: input.cpu?.cores ?? template.cpuCores,
-        cpuThreads: input.cpu?.threads ?? template.cpuThreads,
-        osType: input.osType ?? template.osType,
-        displayType: input.displayType ?? template.displayType,
+        ...settingsFrom(input, template.id === blankTemplateId ? { ...template, description: '' } : template),
         clusterId: cluster.id,
         templateId: template.id,
         vmPoolId: input.vmPoolId ?? null,

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { repositoryRoot, sourceFiles } from '../../support/source-files.js';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 /**
@@ -21,15 +21,6 @@ const layers = [
   { name: 'root', paths: ['controller/controller.ts', 'controller/main.ts', 'controller/config.ts'], what: 'the composition root' },
 ] as const;
 
-const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-
-function sourceFiles(directory: string): string[] {
-  return readdirSync(path.join(repositoryRoot, directory)).flatMap((name) => {
-    const relative = path.posix.join(directory, name);
-    if (statSync(path.join(repositoryRoot, relative)).isDirectory()) return sourceFiles(relative);
-    return relative.endsWith('.ts') ? [relative] : [];
-  });
-}
 
 function layerOf(file: string): number {
   const index = layers.findIndex((layer) => layer.paths.some((prefix) => (prefix.endsWith('/') ? file.startsWith(prefix) : file === prefix)));

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { repositoryRoot, sourceFiles } from '../../support/source-files.js';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Dialect } from '../../../controller/db/dialect.js';
 import { resources, type ResourceName } from '../../../controller/query/catalog.js';
 import { compileFilters, compileSearch } from '../../../controller/query/compile.js';
@@ -66,15 +66,6 @@ test('the names of fields and links are the tables own names, with nothing from 
   }
 });
 
-const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-
-function sourceFiles(directory: string): string[] {
-  return readdirSync(path.join(repositoryRoot, directory)).flatMap((name) => {
-    const relative = path.posix.join(directory, name);
-    if (statSync(path.join(repositoryRoot, relative)).isDirectory()) return sourceFiles(relative);
-    return relative.endsWith('.ts') ? [relative] : [];
-  });
-}
 
 test('query parameters are read only through the accessors of input/request.ts, which look among the own names', (t) => {
   const readers = sourceFiles('controller/api').filter((file) => file !== 'controller/api/input/request.ts' && /\bctx\.(request\.)?query\b/.test(readFileSync(path.join(repositoryRoot, file), 'utf8')));
