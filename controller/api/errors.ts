@@ -14,8 +14,3 @@ export const httpStatusOf: Record<ErrorKind, number> = {
   precondition_failed: 412,
   method_not_allowed: 405,
 };
-
-/** The error kind a task stored, or `fallback` when it stored none or one this version does not know. */
-export function storedErrorKind(stored: string | null, fallback: ErrorKind): ErrorKind {
-  return stored !== null && Object.hasOwn(httpStatusOf, stored) ? (stored as ErrorKind) : fallback;
-}

@@ -15,18 +15,13 @@
  * - `precondition_failed`: the object changed since the version the request names (If-Match).
  * - `method_not_allowed`: the object or collection exists, but not the operation the request names (its method).
  */
-export type ErrorKind =
-  | 'invalid'
-  | 'not_found'
-  | 'conflict'
-  | 'unavailable'
-  | 'unauthorized'
-  | 'too_large'
-  | 'unsupported_media'
-  | 'failed'
-  | 'timeout'
-  | 'precondition_failed'
-  | 'method_not_allowed';
+export const errorKinds = ['invalid', 'not_found', 'conflict', 'unavailable', 'unauthorized', 'too_large', 'unsupported_media', 'failed', 'timeout', 'precondition_failed', 'method_not_allowed'] as const;
+export type ErrorKind = (typeof errorKinds)[number];
+
+/** The error kind a task stored, or `fallback` when it stored none or one this version does not know. */
+export function storedErrorKind(stored: string | null | undefined, fallback: ErrorKind): ErrorKind {
+  return (errorKinds as readonly (string | null | undefined)[]).includes(stored) ? (stored as ErrorKind) : fallback;
+}
 
 export class ServiceError extends Error {
   constructor(

@@ -4,7 +4,7 @@ import type { Orm } from '../db/orm.js';
 import { Cluster, Template, VmPool, type Task, type VmPoolType } from '../db/entities.js';
 import type { TaskQueue } from '../tasks/task-scheduler.js';
 import { isRunning } from '../rules/power-states.js';
-import { ServiceError, conflict, invalid, notFound } from '../rules/errors.js';
+import { ServiceError, conflict, invalid, notFound, storedErrorKind } from '../rules/errors.js';
 import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
 import { defined } from './datacenters.js';
 import { KeyedLock } from '../rules/keyed-lock.js';
@@ -151,7 +151,7 @@ export class VmPoolService {
     }
     const ended = await this.scheduler.waitForEnd(task.id, 5 * 60_000);
     if (ended?.state === 'finished' || vm.powerState === 'running') return;
-    throw new ServiceError((ended?.errorKind as ServiceError['kind']) ?? 'timeout', ended?.errorReason ?? 'Operation Failed', ended?.errorDetail ?? `VM ${vm.name} did not start in time`);
+    throw new ServiceError(storedErrorKind(ended?.errorKind, 'timeout'), ended?.errorReason ?? 'Operation Failed', ended?.errorDetail ?? `VM ${vm.name} did not start in time`);
   }
 
   /**

@@ -2,10 +2,10 @@ import type { ApiRouter } from '../routing.js';
 import type { Task } from '../../db/entities.js';
 import type { TaskService } from '../../services/tasks.js';
 import type { Services } from '../services.js';
-import { httpStatusOf, storedErrorKind } from '../errors.js';
+import { httpStatusOf } from '../errors.js';
 import { respond, type ApiContext } from '../context.js';
 import { queryInteger } from '../input/request.js';
-import { ServiceError } from '../../rules/errors.js';
+import { ServiceError, storedErrorKind } from '../../rules/errors.js';
 import { followable, ifMatch } from './steps.js';
 
 /** How long a synchronous action waits for its task before answering 202 pending. */
