@@ -105,7 +105,7 @@ export class HostService {
     }
   }
 
-  async remove(id: string): Promise<Host> {
+  async remove(id: string): Promise<HostRecord> {
     const host = this.records.host(id);
     if (!host) throw notFound('host', id);
     const vms = [...this.records.vms.values()].filter((vm) => vm.hostId === id).length;
@@ -113,7 +113,7 @@ export class HostService {
     if (this.hub.isConnected(id)) throw conflict(`host ${host.name} is connected; stop its agent before removing it, or it registers again`);
     await runStatement(this.orm, 'delete from hosts where id = ?', [id]);
     this.records.hostRemoved(id);
-    return host as Host;
+    return host;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Orm } from '../db/orm.js';
 import { Host, Vm } from '../db/entities.js';
-import { reader, updateRow, updateRows } from '../db/store.js';
+import { reader, runStatement, updateRow, updateRows } from '../db/store.js';
 import type { DomainStatus } from '../../shared/model.js';
 import type { DesiredState, HostStatus } from '../rules/states.js';
 import { isRunning } from '../rules/power-states.js';
@@ -57,15 +57,12 @@ export class Records {
    * it left `non_responsive` stays so until its agent connects.
    */
   async load(): Promise<void> {
+    const now = Date.now();
+    await runStatement(this.orm, "update hosts set status = 'connecting', updated_at = ? where status = 'up'", [now]);
     const em = reader(this.orm);
     for (const vm of await em.find(Vm, {})) this.takeVm(detached(Vm, vm));
-    const now = Date.now();
     for (const host of await em.find(Host, {})) {
       const record = detached(Host, host);
-      if (record.status === 'up') {
-        await updateRow(this.orm, 'hosts', 'id', record.id, { status: 'connecting', updatedAt: now });
-        record.status = 'connecting';
-      }
       if (record.status === 'connecting') this.connectingSince.set(record.id, now);
       this.hostRows.set(record.id, record);
     }

@@ -67,15 +67,6 @@ export class WriteBehind {
     return (this.pending.get(id)?.has(column) ?? false) || (this.inFlight?.get(id)?.has(column) ?? false);
   }
 
-  /** The values not written yet for a row: what the row as read from the database lacks. */
-  pendingOf(id: string): Record<string, unknown> | undefined {
-    const sources = [this.inFlight?.get(id), this.pending.get(id)].filter((source): source is Row => source !== undefined);
-    if (sources.length === 0) return undefined;
-    const values: Record<string, unknown> = {};
-    for (const source of sources) for (const [column, { value }] of source) values[column] = value;
-    return values;
-  }
-
   /** Forgets the changes of a row that no longer exists. */
   drop(id: string): void {
     this.pending.delete(id);
