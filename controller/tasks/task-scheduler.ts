@@ -74,7 +74,7 @@ export function paramsOf<T>(task: Task): T {
 export class TaskScheduler {
   private readonly queues = new Map<string, Task[]>();
   private readonly runners = new Map<string, TaskRunner>();
-  /** Inserts of tasks that were queued behind others; a task runs only once it is stored. */
+  /** Submissions (planning and insert) of tasks; the drain runs a task only once its submission ended, so it never runs a task still being planned or not yet stored. */
   private readonly storing = new WeakMap<Task, Promise<unknown>>();
   private readonly ended = new EventEmitter();
   private lastSeq = 0;
@@ -121,14 +121,16 @@ export class TaskScheduler {
     const idle = queue.every(isTerminal);
     queue.push(task);
     this.queues.set(task.objectId, queue);
-    try {
+    const stored = (async () => {
       if (idle) await this.prepare(task, runner).catch((error: unknown) => {
         if (!(error instanceof NotYet)) throw error;
       });
-      const insert = insertRow(this.orm, 'tasks', task);
-      this.storing.set(task, insert.catch(() => undefined));
-      await insert;
+      await insertRow(this.orm, 'tasks', task);
       if (task.state === 'running') runner.stored?.(task);
+    })();
+    this.storing.set(task, stored.catch(() => undefined));
+    try {
+      await stored;
     } catch (error) {
       queue.splice(queue.indexOf(task), 1);
       runner.release?.(task);

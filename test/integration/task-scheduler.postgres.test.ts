@@ -1,0 +1,4 @@
+import test from 'ava';
+import { taskSchedulerSuite } from './task-scheduler.js';
+
+taskSchedulerSuite(test, 'postgres');
