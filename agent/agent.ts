@@ -36,7 +36,7 @@ export class Agent {
     readonly config: AgentConfig,
     dependencies: AgentDependencies = {},
   ) {
-    this.driver = dependencies.driver ?? new LibvirtDriver({ uri: config.libvirtUri, dataDir: config.dataDir, mountRoot: config.storageMountRoot });
+    this.driver = dependencies.driver ?? new LibvirtDriver({ uri: config.libvirtUri, dataDir: config.dataDir, mountRoot: config.storageMountRoot, domainType: config.domainType });
     this.logger = dependencies.logger ?? createLogger('drover-agent');
   }
 
@@ -85,6 +85,7 @@ export class Agent {
       libvirtUri: node.uri,
       agentVersion: droverVersion,
       cluster: config.cluster,
+      domainType: node.domainType,
     };
     let link: ControllerLink | undefined;
     const watcher = new StateWatcher({

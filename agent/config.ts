@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { defaultMountRoot } from './hypervisor/libvirt/designer.js';
+import { domainTypes, isDomainType, type DomainType } from './hypervisor/libvirt/host-capabilities.js';
 
 export interface AgentConfig {
   controllerAddress: string;
@@ -12,6 +13,15 @@ export interface AgentConfig {
   /** Where shared storage (nfs, posixfs) is mounted on this host. */
   storageMountRoot: string;
   storageReportIntervalMs: number;
+  /** The domain type of the host's guests when the operator chose one (DROVER_DOMAIN_TYPE: kvm or qemu); otherwise the best the host offers. */
+  domainType?: DomainType;
+}
+
+function domainTypeOf(env: NodeJS.ProcessEnv): DomainType | undefined {
+  const raw = env.DROVER_DOMAIN_TYPE;
+  if (raw === undefined || raw === '') return undefined;
+  if (!isDomainType(raw)) throw new Error(`DROVER_DOMAIN_TYPE must be one of ${domainTypes.join(', ')}, not ${raw}`);
+  return raw;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -33,5 +43,6 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Age
     shutdownTimeoutMs: positiveInteger(env, 'DROVER_SHUTDOWN_TIMEOUT_MS', 60_000),
     storageMountRoot: env.DROVER_STORAGE_MOUNT_ROOT || defaultMountRoot,
     storageReportIntervalMs: positiveInteger(env, 'DROVER_STORAGE_REPORT_INTERVAL_MS', 60_000),
+    domainType: domainTypeOf(env),
   };
 }

@@ -3,7 +3,10 @@
 #   scripts/setup.sh [--with-postgres]
 # - apt packages: libvirt-dev and pkg-config (native libvirt binding), python3-gi and gir1.2-govirt-1.0
 #   (the libgovirt oVirt client used by the API tests), systemd (systemd-analyze, for the unit tests),
+#   libvirt's daemon with its QEMU driver, QEMU and qemu-utils (the QEMU test tier and real hosts),
 #   and postgresql with --with-postgres. apt-get update runs only when something is missing.
+# - the libvirt-qemu user and libvirt's directories, which libvirtd 9 needs and which Debian's
+#   libvirt-daemon-system (not installed: it would start the machine's own libvirtd) makes.
 # - npm ci when node_modules is missing or older than package-lock.json.
 # Node 20 itself is assumed to be installed.
 set -euo pipefail
@@ -18,7 +21,7 @@ for arg in "$@"; do
   esac
 done
 
-packages=(libvirt-dev pkg-config python3-gi gir1.2-govirt-1.0 systemd libvirt-daemon qemu-utils)
+packages=(libvirt-dev pkg-config python3-gi gir1.2-govirt-1.0 systemd libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils iptables)
 if (( with_postgres )); then packages+=(postgresql); fi
 
 missing=()
@@ -36,6 +39,17 @@ if (( ${#missing[@]} )); then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo[@]}" apt-get update -qq
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! getent passwd libvirt-qemu >/dev/null; then
+  sudo=()
+  (( EUID == 0 )) || sudo=(sudo)
+  "${sudo[@]}" useradd --system --user-group --no-create-home --home-dir /var/lib/libvirt --shell /usr/sbin/nologin libvirt-qemu
+fi
+if [[ ! -d /var/lib/libvirt || ! -d /var/cache/libvirt || ! -d /var/log/libvirt ]]; then
+  sudo=()
+  (( EUID == 0 )) || sudo=(sudo)
+  "${sudo[@]}" mkdir -p /var/lib/libvirt /var/cache/libvirt /var/log/libvirt
 fi
 
 if [[ ! -d node_modules || package-lock.json -nt node_modules ]]; then

@@ -248,6 +248,8 @@ export interface HostFacts {
   agentVersion: string;
   /** The cluster a new host should join; empty for the default cluster. */
   cluster: string;
+  /** The libvirt domain type of the host's guests: kvm, qemu (emulation) or test. */
+  domainType: string;
 }
 
 /** A change of one domain, as an agent observed it. */

@@ -8,8 +8,10 @@ export interface NodeFacts {
   hostname: string;
   /** The number of logical CPUs of the node. */
   cpuCount: number;
-  /** The CPU model, for example "x86_64". */
+  /** The host CPU's model name (for example "EPYC-Rome"), or its architecture when the hypervisor names no model. */
   cpuModel: string;
+  /** The domain type the node's guests run as: "kvm" (hardware virtualization), "qemu" (emulation) or "test". */
+  domainType: string;
   /** The node's physical memory in bytes. */
   memoryBytes: number;
   /** The version of the libvirt library in use as "major.minor.micro", or empty when it cannot be told. */

@@ -39,6 +39,7 @@ export class Host {
   libvirtVersion = '';
   hypervisorType = '';
   hypervisorVersion = '';
+  domainType = '';
   libvirtUri = '';
   agentVersion = '';
   registeredAt!: number;
@@ -298,6 +299,7 @@ export const HostSchema = new EntitySchema<Host>({
     libvirtVersion: { type: 'string' },
     hypervisorType: { type: 'string' },
     hypervisorVersion: { type: 'string' },
+    domainType: { type: 'string', default: '' },
     libvirtUri: { type: 'string' },
     agentVersion: { type: 'string' },
     registeredAt: epochMs(),

@@ -10,6 +10,7 @@ import { Migration20261124000000_resources } from './migrations/Migration2026112
 import { Migration20261125000000_search_indexes } from './migrations/Migration20261125000000_search_indexes.js';
 import { Migration20261201000000_row_versions } from './migrations/Migration20261201000000_row_versions.js';
 import { Migration20261206000000_vm_locations } from './migrations/Migration20261206000000_vm_locations.js';
+import { Migration20261206100000_host_domain_type } from './migrations/Migration20261206100000_host_domain_type.js';
 
 export const migrationsList = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -17,6 +18,7 @@ export const migrationsList = [
   { name: 'Migration20261125000000_search_indexes', class: Migration20261125000000_search_indexes },
   { name: 'Migration20261201000000_row_versions', class: Migration20261201000000_row_versions },
   { name: 'Migration20261206000000_vm_locations', class: Migration20261206000000_vm_locations },
+  { name: 'Migration20261206100000_host_domain_type', class: Migration20261206100000_host_domain_type },
 ];
 
 export interface DatabaseConfig {

@@ -47,6 +47,7 @@ export class HostService {
         libvirtVersion: facts.libvirtVersion,
         hypervisorType: facts.hypervisorType,
         hypervisorVersion: facts.hypervisorVersion,
+        domainType: facts.domainType,
         libvirtUri: facts.libvirtUri,
         agentVersion: facts.agentVersion,
         status: 'connecting' as const,

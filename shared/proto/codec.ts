@@ -310,6 +310,7 @@ export function encodeHello(facts: HostFacts): Hello {
     libvirt_uri: facts.libvirtUri,
     agent_version: facts.agentVersion,
     cluster: facts.cluster,
+    domain_type: facts.domainType,
   };
 }
 
@@ -326,5 +327,6 @@ export function decodeHello(hello: Hello__Output): HostFacts {
     libvirtUri: hello.libvirt_uri,
     agentVersion: hello.agent_version,
     cluster: hello.cluster,
+    domainType: hello.domain_type,
   };
 }

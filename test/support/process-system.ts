@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { adminPassword, Api } from './api.js';
 import { eventually } from './eventually.js';
 import { LibvirtDaemon } from './libvirt-daemon.js';
+import { QemuDaemon } from './qemu-daemon.js';
 import { createScratchDatabase, type DatabaseKind, type DatabaseLocation, type ScratchDatabase } from './scratch-database.js';
 import { temporaryDirectory } from './temporary-directory.js';
 import { privateTestHost } from './test-hosts.js';
@@ -34,13 +35,15 @@ export interface HostOptions {
   memoryMiB?: number;
   /** Run the host's hypervisor in a libvirt daemon so that it survives agent restarts. */
   daemon?: boolean;
+  /** Run the host on real QEMU: a private libvirtd of its own with the QEMU driver (the QEMU tier). */
+  qemu?: boolean;
 }
 
 interface HostRecord {
   name: string;
   uri: string;
   dataDir: string;
-  daemon?: LibvirtDaemon;
+  daemon?: LibvirtDaemon | QemuDaemon;
   process?: ChildProcess;
   output: string[];
 }
@@ -143,8 +146,12 @@ export class ProcessSystem {
     const hostDir = path.join(this.directory, 'hosts', name);
     await mkdir(hostDir, { recursive: true });
     let uri: string;
-    let daemon: LibvirtDaemon | undefined;
-    if (options.daemon) {
+    let daemon: LibvirtDaemon | QemuDaemon | undefined;
+    if (options.qemu) {
+      daemon = new QemuDaemon(path.join(hostDir, 'libvirtd'));
+      await daemon.start();
+      uri = daemon.uri;
+    } else if (options.daemon) {
       daemon = new LibvirtDaemon(path.join(hostDir, 'libvirtd'));
       await daemon.start();
       uri = daemon.uri;
@@ -196,6 +203,13 @@ export class ProcessSystem {
     return record;
   }
 
+  /** The QEMU daemon of a host added with `qemu: true`. */
+  qemuDaemon(name: string): QemuDaemon {
+    const daemon = this.host(name).daemon;
+    if (!(daemon instanceof QemuDaemon)) throw new Error(`host ${name} does not run on QEMU`);
+    return daemon;
+  }
+
   async hostId(name: string): Promise<string> {
     const host = (await this.api.hosts()).find((candidate) => candidate.name === name);
     if (!host) throw new Error(`host ${name} is not registered`);
@@ -225,7 +239,7 @@ export class ProcessSystem {
       await this.killAgent(name, 'SIGTERM');
     }
     await this.killController('SIGTERM');
-    for (const record of this.hosts.values()) await record.daemon?.stop();
+    for (const record of this.hosts.values()) await record.daemon?.stop().catch(() => undefined);
     await this.scratch.drop();
     await rm(this.directory, { recursive: true, force: true });
   }

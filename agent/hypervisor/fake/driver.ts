@@ -82,6 +82,7 @@ export class FakeDriver implements HypervisorDriver {
       hostname: 'fake-node',
       cpuCount: 8,
       cpuModel: 'x86_64',
+      domainType: 'test',
       memoryBytes: 16 * 2 ** 30,
       libvirtVersion: '9.0.0',
       hypervisorType: 'FAKE',

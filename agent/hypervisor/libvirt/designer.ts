@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { DiskBus, DiskDevice, NetworkSpec, NicDevice, StorageSpec, VmSpec, VolumeRef } from '../../../shared/model.js';
 import type { DiskConfig, DomainConfig, InterfaceConfig } from './domain-xml.js';
+import type { DomainType } from './host-capabilities.js';
 
 /** Where shared storage is mounted on a host, as oVirt mounts it; the agent's DROVER_STORAGE_MOUNT_ROOT overrides it. */
 export const defaultMountRoot = '/rhev/data-center/mnt';
@@ -85,16 +86,10 @@ export function designInterface(nic: NicDevice): InterfaceConfig {
   };
 }
 
-export type HypervisorKind = 'test' | 'kvm';
-
 export const domainNamePrefix = 'drover-';
 
 export function domainNameFor(vmId: string): string {
   return `${domainNamePrefix}${vmId}`;
-}
-
-export function hypervisorKindOf(uri: string): HypervisorKind {
-  return uri.startsWith('test:') ? 'test' : 'kvm';
 }
 
 function isWindows(osType: string): boolean {
@@ -105,14 +100,16 @@ function singleLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').trim();
 }
 
-export function designDomain(spec: VmSpec, kind: HypervisorKind, mountRoot = defaultMountRoot): DomainConfig {
+/** Designs the domain of a VM for a host whose guests are of `type` (kvm on hardware virtualization, qemu under emulation, test on the test driver). */
+export function designDomain(spec: VmSpec, type: DomainType, mountRoot = defaultMountRoot): DomainConfig {
+  const emulated = type !== 'test';
   const windows = isWindows(spec.osType);
   const spice = spec.displayType === 'spice';
   return {
     disks: designDisks(spec.disks, mountRoot),
     interfaces: spec.nics.map(designInterface),
     scsiController: spec.disks.some((disk) => disk.bus === 'virtio_scsi'),
-    type: kind,
+    type,
     name: domainNameFor(spec.id),
     uuid: spec.id,
     title: singleLine(spec.name),
@@ -120,10 +117,10 @@ export function designDomain(spec: VmSpec, kind: HypervisorKind, mountRoot = def
     metadata: { id: spec.id, name: spec.name, description: spec.description, clusterId: spec.clusterId, osType: spec.osType },
     memoryKiB: Math.ceil(spec.memoryBytes / 1024),
     vcpus: spec.cpu.sockets * spec.cpu.cores * spec.cpu.threads,
-    cpu: { mode: kind === 'kvm' ? 'host-model' : undefined, ...spec.cpu },
+    cpu: { mode: type === 'kvm' ? 'host-model' : undefined, ...spec.cpu },
     os: { type: 'hvm', boot: ['hd', 'cdrom', 'network'] },
     features: ['acpi', 'apic'],
-    hyperv: windows && kind === 'kvm' ? { relaxed: true, vapic: true, spinlocks: 8191 } : undefined,
+    hyperv: windows && type === 'kvm' ? { relaxed: true, vapic: true, spinlocks: 8191 } : undefined,
     clock: windows ? 'localtime' : 'utc',
     onPoweroff: 'destroy',
     onReboot: 'restart',
@@ -133,7 +130,7 @@ export function designDomain(spec: VmSpec, kind: HypervisorKind, mountRoot = def
     inputs: [{ type: 'tablet', bus: 'usb' }],
     channels: spice ? [{ type: 'spicevmc', targetName: 'com.redhat.spice.0' }] : [],
     serialConsole: true,
-    memballoon: kind === 'kvm' ? 'virtio' : undefined,
-    rng: kind === 'kvm' ? 'virtio' : undefined,
+    memballoon: emulated ? 'virtio' : undefined,
+    rng: emulated ? 'virtio' : undefined,
   };
 }

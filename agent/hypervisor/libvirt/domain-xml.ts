@@ -1,4 +1,5 @@
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import type { DomainType } from './host-capabilities.js';
 
 export const droverNamespace = 'https://drover.dev/xmlns/domain/1';
 
@@ -34,7 +35,7 @@ export interface DomainConfig {
   disks: DiskConfig[];
   interfaces: InterfaceConfig[];
   scsiController: boolean;
-  type: 'test' | 'kvm';
+  type: DomainType;
   name: string;
   uuid: string;
   title: string;

@@ -12,14 +12,12 @@ import {
   designInterface,
   deviceAlias,
   domainNamePrefix,
-  hypervisorKindOf,
   imagesDirectory,
   networkNameFor,
   storageDirectory,
   storagePoolName,
   storagePoolPrefix,
   volumePath,
-  type HypervisorKind,
 } from './designer.js';
 import { droverNamespace, findDeviceXml, readDiskTargets, serializeDeviceXml, serializeDomainXml } from './domain-xml.js';
 import { serializeNetworkXml, serializePoolXml, serializeVolumeXml } from './resource-xml.js';
@@ -27,12 +25,15 @@ import { volumeFiles } from './volume-files.js';
 import { isInvalidOperation, translateErrors } from './errors.js';
 import { DomainEvent, DomainState, ErrorCode, LibvirtConnection, isLibvirtError, type DomainInfo, type DomainOperation } from './native/index.js';
 import { SaveImages } from './save-images.js';
+import { chooseDomainType, parseCapabilities, type DomainType, type HostCapabilities } from './host-capabilities.js';
 
 export interface LibvirtDriverOptions {
   uri: string;
   dataDir: string;
   /** Where shared storage is mounted on this host; oVirt's /rhev/data-center/mnt by default. */
   mountRoot?: string;
+  /** The domain type of this host's guests; by default the best the host offers (kvm, else qemu's emulation). */
+  domainType?: DomainType;
 }
 
 const powerStateByLibvirtState: Record<number, PowerState> = {
@@ -72,7 +73,8 @@ function notFound(uuid: string): DriverError {
  */
 export class LibvirtDriver implements HypervisorDriver {
   private connection?: LibvirtConnection;
-  private readonly kind: HypervisorKind;
+  private capabilities: HostCapabilities = { arch: '', cpuModel: '', domainTypes: [] };
+  private domainType: DomainType = 'test';
   private readonly images: SaveImages;
   private readonly managedByUuid = new Map<string, boolean>();
   private readonly busy = new Map<string, number>();
@@ -84,7 +86,6 @@ export class LibvirtDriver implements HypervisorDriver {
   private readonly realizedNetworks = new Set<string>();
 
   constructor(private readonly options: LibvirtDriverOptions) {
-    this.kind = hypervisorKindOf(options.uri);
     this.images = new SaveImages(path.join(options.dataDir, 'saved-memory'));
     this.mountRoot = options.mountRoot ?? defaultMountRoot;
   }
@@ -94,6 +95,13 @@ export class LibvirtDriver implements HypervisorDriver {
     await this.images.load();
     const connection = new LibvirtConnection(this.options.uri);
     await translateErrors(() => connection.open());
+    try {
+      this.capabilities = parseCapabilities(await translateErrors(() => connection.capabilities()));
+      this.domainType = chooseDomainType(this.capabilities, this.options.domainType);
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      throw error instanceof DriverError ? error : new DriverError('hypervisor_failure', (error as Error).message);
+    }
     await connection.onDomainLifecycle((event) => this.domainChanged(event.uuid, hintOf(event.event))).catch(() => undefined);
     this.connection = connection;
     await this.discoverPools().catch(() => undefined);
@@ -117,7 +125,8 @@ export class LibvirtDriver implements HypervisorDriver {
     return {
       hostname,
       cpuCount: info.cpus,
-      cpuModel: info.model,
+      cpuModel: this.capabilities.cpuModel || info.model,
+      domainType: this.domainType,
       memoryBytes: info.memoryKiB * 1024,
       libvirtVersion,
       hypervisorType,
@@ -362,7 +371,7 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   private async defineNow(spec: VmSpec, options: { thenCreate?: boolean } = {}): Promise<DomainStatus> {
-    const domain = await this.connected().defineDomain(serializeDomainXml(designDomain(spec, this.kind, this.mountRoot)), options);
+    const domain = await this.connected().defineDomain(serializeDomainXml(designDomain(spec, this.domainType, this.mountRoot)), options);
     this.managedByUuid.set(spec.id, true);
     return this.toStatus(domain, true);
   }

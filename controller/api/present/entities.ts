@@ -83,12 +83,25 @@ export class Presenter {
       address: host.address,
       cpu: { name: host.cpuModel, topology: { sockets: 1, cores: host.cpuCount, threads: 1 } },
       libvirt_version: host.libvirtVersion ? { build, full_version: `libvirt-${host.libvirtVersion}`, major, minor } : undefined,
+      hypervisor: this.hypervisor(host),
       memory: host.memoryBytes,
       status: host.status,
       summary: allContent && this.hostSummary ? this.hostSummary(host.id) : undefined,
       type: host.hypervisorType === 'QEMU' ? 'rhel' : host.hypervisorType.toLowerCase(),
       version: { full_version: `drover-agent-${host.agentVersion}` },
       cluster: ref(this.href('clusters', host.clusterId), host.clusterId),
+    };
+  }
+
+  /** Drover's own element: the hypervisor the host's guests run on, its version, and whether they have hardware virtualization (KVM) or are emulated. */
+  private hypervisor(host: Host): Rep | undefined {
+    if (!host.hypervisorType) return undefined;
+    const [major, minor, build] = host.hypervisorVersion.split('.');
+    return {
+      type: host.hypervisorType.toLowerCase(),
+      version: host.hypervisorVersion ? { build, full_version: `${host.hypervisorType.toLowerCase()}-${host.hypervisorVersion}`, major, minor } : undefined,
+      domain_type: host.domainType || undefined,
+      kvm: host.domainType === 'kvm',
     };
   }
 

@@ -1,16 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
-import { designDomain, domainNameFor, hypervisorKindOf } from '../../../agent/hypervisor/libvirt/designer.js';
+import { designDomain, domainNameFor } from '../../../agent/hypervisor/libvirt/designer.js';
+import { chooseDomainType, parseCapabilities } from '../../../agent/hypervisor/libvirt/host-capabilities.js';
 import { droverNamespace, readDroverMetadata, serializeDomainXml } from '../../../agent/hypervisor/libvirt/domain-xml.js';
 import { serializeNetworkXml } from '../../../agent/hypervisor/libvirt/resource-xml.js';
 import type { NicDevice } from '../../../shared/model.js';
 import { libvirtVersionFromMaps } from '../../../agent/hypervisor/libvirt/node-facts.js';
 import { vmSpec } from './helpers.js';
 
-test('the designer picks the domain type from the URI and lays out the VM', (t) => {
+function capabilitiesXml(hostArch: string, guests: Array<{ arch: string; types: string[] }>): string {
+  const guestXml = guests.map(({ arch, types }) => `<guest><os_type>hvm</os_type><arch name='${arch}'><wordsize>64</wordsize>${types.map((type) => `<domain type='${type}'/>`).join('')}</arch></guest>`);
+  return `<capabilities><host><uuid>x</uuid><cpu><arch>${hostArch}</arch><model>EPYC-Rome</model><vendor>AMD</vendor></cpu></host>${guestXml.join('')}</capabilities>`;
+}
+
+test('the domain type comes from the host capabilities: kvm when offered, else QEMU emulation; an override must be offered', (t) => {
+  const withKvm = parseCapabilities(capabilitiesXml('x86_64', [{ arch: 'i686', types: ['qemu'] }, { arch: 'x86_64', types: ['qemu', 'kvm'] }]));
+  t.deepEqual(withKvm, { arch: 'x86_64', cpuModel: 'EPYC-Rome', domainTypes: ['qemu', 'kvm'] });
+  t.is(chooseDomainType(withKvm), 'kvm');
+  t.is(chooseDomainType(withKvm, 'qemu'), 'qemu', 'the operator may prefer emulation');
+  const withoutKvm = parseCapabilities(capabilitiesXml('x86_64', [{ arch: 'x86_64', types: ['qemu'] }]));
+  t.is(chooseDomainType(withoutKvm), 'qemu');
+  t.throws(() => chooseDomainType(withoutKvm, 'kvm'), { message: /does not offer domain type kvm for x86_64; it offers qemu/ });
+  t.is(chooseDomainType(parseCapabilities(capabilitiesXml('i686', [{ arch: 'i686', types: ['test'] }]))), 'test');
+  t.throws(() => chooseDomainType(parseCapabilities(capabilitiesXml('x86_64', [{ arch: 'x86_64', types: ['xen'] }]))), { message: /offers no domain type Drover knows/ });
+});
+
+test('the designer lays out the VM for its domain type', (t) => {
   const spec = vmSpec({ memoryBytes: 3 * 2 ** 30, cpu: { sockets: 2, cores: 3, threads: 2 }, displayType: 'spice' });
-  t.is(hypervisorKindOf('test:///default'), 'test');
-  t.is(hypervisorKindOf('qemu:///system'), 'kvm');
+  t.is(designDomain(spec, 'qemu').type, 'qemu');
+  t.is(designDomain(spec, 'qemu').cpu.mode, undefined, 'emulation has no host CPU to model');
   const config = designDomain(spec, 'kvm');
   t.is(config.type, 'kvm');
   t.is(config.name, domainNameFor(spec.id));

@@ -111,7 +111,7 @@ export interface DomainInfo {
  * definition) and pmWakeup (wake a guest that suspended itself through power
  * management).
  */
-export type DomainOperation = 'create' | 'shutdown' | 'destroy' | 'suspend' | 'resume' | 'reboot' | 'undefine' | 'pmWakeup';
+export type DomainOperation = 'create' | 'shutdown' | 'destroy' | 'suspend' | 'resume' | 'reboot' | 'undefine' | 'pmWakeup' | 'reset';
 
 /** Which definitions of a domain a device change applies to; neither means libvirt's "current" (live when running, else the persistent one). */
 export interface DeviceImpact {
@@ -178,6 +178,9 @@ interface NativeConnection {
   hypervisorVersion(): Promise<number>;
   libraryVersion(): Promise<number>;
   watchLifecycle(listener: (event: DomainLifecycleEvent) => void): Promise<void>;
+  capabilities(): Promise<string>;
+  isAlive(): boolean;
+  setKeepAlive(intervalSeconds: number, count: number): Promise<void>;
   listDomains(): Promise<DomainInfo[]>;
   domainStatus(uuid: string): Promise<DomainInfo | null>;
   domainXml(uuid: string, inactive: boolean): Promise<string>;
@@ -188,6 +191,7 @@ interface NativeConnection {
   restoreDomain(file: string): Promise<void>;
   attachDevice(uuid: string, xml: string, live: boolean, config: boolean): Promise<void>;
   detachDevice(uuid: string, xml: string, live: boolean, config: boolean): Promise<void>;
+  updateDevice(uuid: string, xml: string, live: boolean, config: boolean): Promise<void>;
   listStoragePools(): Promise<StoragePoolSummary[]>;
   storagePoolInfo(name: string): Promise<StoragePoolInfo | null>;
   storagePoolXml(name: string): Promise<string>;
@@ -293,6 +297,30 @@ export class LibvirtConnection {
     return this.call((native) => native.hostname());
   }
 
+  /** The host's capabilities document (virConnectGetCapabilities): its CPU and the guest types (domain types per architecture) it offers. */
+  capabilities(): Promise<string> {
+    return this.call((native) => native.capabilities());
+  }
+
+  /**
+   * Whether the connection is open and still alive (virConnectIsAlive): false
+   * once the daemon went away or keepalive gave up on it. It answers without
+   * calling the daemon.
+   */
+  isAlive(): boolean {
+    return this.native?.isAlive() ?? false;
+  }
+
+  /**
+   * Makes libvirt probe the daemon every intervalSeconds and close the
+   * connection after count unanswered probes (virConnectSetKeepAlive), so a
+   * daemon that hangs or vanishes is noticed. Drivers that run in the
+   * client's process (the test driver) reject with ErrorCode.NO_SUPPORT.
+   */
+  setKeepAlive(intervalSeconds: number, count: number): Promise<void> {
+    return this.call((native) => native.setKeepAlive(intervalSeconds, count));
+  }
+
   /** The hypervisor driver's name, for example "QEMU" or "TEST" (virConnectGetType). */
   hypervisorType(): Promise<string> {
     return this.call((native) => native.hypervisorType());
@@ -333,8 +361,10 @@ export class LibvirtConnection {
 
   /**
    * The element in the namespace namespaceUri of the metadata of the domain's
-   * persistent definition (virDomainGetMetadata, VIR_DOMAIN_METADATA_ELEMENT),
-   * as XML, or null when it has none.
+   * current definition (virDomainGetMetadata, VIR_DOMAIN_METADATA_ELEMENT,
+   * VIR_DOMAIN_AFFECT_CURRENT): the live one while the domain runs, so a
+   * transient domain (one that arrived by migration, say) answers too; the
+   * persistent one otherwise. Null when it has none.
    */
   domainMetadata(uuid: string, namespaceUri: string): Promise<string | null> {
     return this.call((native) => native.domainMetadata(uuid, namespaceUri));
@@ -382,6 +412,11 @@ export class LibvirtConnection {
   /** Removes the device described by its XML element from a domain (virDomainDetachDeviceFlags). */
   detachDevice(uuid: string, xml: string, impact: DeviceImpact = {}): Promise<void> {
     return this.call((native) => native.detachDevice(uuid, xml, impact.live ?? false, impact.config ?? false));
+  }
+
+  /** Changes a device of a domain in place, given as its XML element (virDomainUpdateDeviceFlags): a CD-ROM's medium, a console's password. */
+  updateDevice(uuid: string, xml: string, impact: DeviceImpact = {}): Promise<void> {
+    return this.call((native) => native.updateDevice(uuid, xml, impact.live ?? false, impact.config ?? false));
   }
 
   /** Lists every storage pool, active or not. */

@@ -39,6 +39,9 @@ Napi::Function Connection::Define(Napi::Env env) {
                          InstanceMethod<&Connection::HypervisorVersion>("hypervisorVersion"),
                          InstanceMethod<&Connection::LibraryVersion>("libraryVersion"),
                          InstanceMethod<&Connection::WatchLifecycle>("watchLifecycle"),
+                         InstanceMethod<&Connection::Capabilities>("capabilities"),
+                         InstanceMethod<&Connection::IsAlive>("isAlive"),
+                         InstanceMethod<&Connection::SetKeepAlive>("setKeepAlive"),
                          InstanceMethod<&Connection::ListDomains>("listDomains"),
                          InstanceMethod<&Connection::DomainStatus>("domainStatus"),
                          InstanceMethod<&Connection::DomainXml>("domainXml"),
@@ -49,6 +52,7 @@ Napi::Function Connection::Define(Napi::Env env) {
                          InstanceMethod<&Connection::RestoreDomain>("restoreDomain"),
                          InstanceMethod<&Connection::AttachDevice>("attachDevice"),
                          InstanceMethod<&Connection::DetachDevice>("detachDevice"),
+                         InstanceMethod<&Connection::UpdateDevice>("updateDevice"),
                          InstanceMethod<&Connection::ListStoragePools>("listStoragePools"),
                          InstanceMethod<&Connection::StoragePoolInfo>("storagePoolInfo"),
                          InstanceMethod<&Connection::StoragePoolXml>("storagePoolXml"),
@@ -148,6 +152,21 @@ Napi::Value Connection::LibraryVersion(const Napi::CallbackInfo& info) {
     check(virConnectGetLibVersion(conn, &version));
     return static_cast<double>(version);
   });
+}
+
+Napi::Value Connection::Capabilities(const Napi::CallbackInfo& info) {
+  return run(info, [](virConnectPtr conn) { return take(virConnectGetCapabilities(conn)); });
+}
+
+// Answers at once, without a job: virConnectIsAlive only reads the connection's state.
+Napi::Value Connection::IsAlive(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), conn_ && virConnectIsAlive(conn_) == 1);
+}
+
+Napi::Value Connection::SetKeepAlive(const Napi::CallbackInfo& info) {
+  int interval = info[0].ToNumber().Int32Value();
+  unsigned count = info[1].ToNumber().Uint32Value();
+  return run(info, [interval, count](virConnectPtr conn) { check(virConnectSetKeepAlive(conn, interval, count)); });
 }
 
 struct Listener {

@@ -54,6 +54,9 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value HypervisorVersion(const Napi::CallbackInfo& info);
   Napi::Value LibraryVersion(const Napi::CallbackInfo& info);
   Napi::Value WatchLifecycle(const Napi::CallbackInfo& info);
+  Napi::Value Capabilities(const Napi::CallbackInfo& info);
+  Napi::Value IsAlive(const Napi::CallbackInfo& info);
+  Napi::Value SetKeepAlive(const Napi::CallbackInfo& info);
 
   Napi::Value ListDomains(const Napi::CallbackInfo& info);
   Napi::Value DomainStatus(const Napi::CallbackInfo& info);
@@ -65,6 +68,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value RestoreDomain(const Napi::CallbackInfo& info);
   Napi::Value AttachDevice(const Napi::CallbackInfo& info);
   Napi::Value DetachDevice(const Napi::CallbackInfo& info);
+  Napi::Value UpdateDevice(const Napi::CallbackInfo& info);
 
   Napi::Value ListStoragePools(const Napi::CallbackInfo& info);
   Napi::Value StoragePoolInfo(const Napi::CallbackInfo& info);

@@ -85,7 +85,7 @@ Napi::Value Connection::DomainXml(const Napi::CallbackInfo& info) {
 Napi::Value Connection::DomainMetadata(const Napi::CallbackInfo& info) {
   return run(info, [uuid = text(info, 0), namespaceUri = text(info, 1)](virConnectPtr conn) -> std::optional<std::string> {
     Domain domain = lookup(conn, uuid);
-    char* metadata = virDomainGetMetadata(domain.get(), VIR_DOMAIN_METADATA_ELEMENT, namespaceUri.c_str(), VIR_DOMAIN_AFFECT_CONFIG);
+    char* metadata = virDomainGetMetadata(domain.get(), VIR_DOMAIN_METADATA_ELEMENT, namespaceUri.c_str(), VIR_DOMAIN_AFFECT_CURRENT);
     if (!metadata && lastErrorIs(VIR_ERR_NO_DOMAIN_METADATA)) return std::nullopt;
     return take(metadata);
   });
@@ -113,10 +113,12 @@ Napi::Value Connection::DefineDomain(const Napi::CallbackInfo& info) {
 
 static int reboot(virDomainPtr domain) { return virDomainReboot(domain, 0); }
 static int pmWakeup(virDomainPtr domain) { return virDomainPMWakeup(domain, 0); }
+static int reset(virDomainPtr domain) { return virDomainReset(domain, 0); }
 
 static const std::pair<const char*, int (*)(virDomainPtr)> operations[] = {
     {"create", virDomainCreate}, {"shutdown", virDomainShutdown}, {"destroy", virDomainDestroy}, {"suspend", virDomainSuspend},
     {"resume", virDomainResume}, {"reboot", reboot},              {"undefine", virDomainUndefine}, {"pmWakeup", pmWakeup},
+    {"reset", reset},
 };
 
 Napi::Value Connection::DomainOperation(const Napi::CallbackInfo& info) {
@@ -161,6 +163,12 @@ Napi::Value Connection::AttachDevice(const Napi::CallbackInfo& info) {
 Napi::Value Connection::DetachDevice(const Napi::CallbackInfo& info) {
   return run(info, [uuid = text(info, 0), xml = text(info, 1), flags = impact(info)](virConnectPtr conn) {
     check(virDomainDetachDeviceFlags(lookup(conn, uuid).get(), xml.c_str(), flags));
+  });
+}
+
+Napi::Value Connection::UpdateDevice(const Napi::CallbackInfo& info) {
+  return run(info, [uuid = text(info, 0), xml = text(info, 1), flags = impact(info)](virConnectPtr conn) {
+    check(virDomainUpdateDeviceFlags(lookup(conn, uuid).get(), xml.c_str(), flags));
   });
 }
 

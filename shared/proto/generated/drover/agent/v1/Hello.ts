@@ -14,6 +14,7 @@ export interface Hello {
   'libvirt_uri'?: (string);
   'agent_version'?: (string);
   'cluster'?: (string);
+  'domain_type'?: (string);
 }
 
 export interface Hello__Output {
@@ -28,4 +29,5 @@ export interface Hello__Output {
   'libvirt_uri': (string);
   'agent_version': (string);
   'cluster': (string);
+  'domain_type': (string);
 }

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { qemuLifecycleSuite } from './lifecycle.js';
+
+qemuLifecycleSuite(test, 'sqlite');
