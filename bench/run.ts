@@ -14,6 +14,7 @@ import { pollCost } from './poll-cost.js';
 import { getThroughput } from './get-throughput.js';
 import { followBenchmark } from './follow.js';
 import { mixedLoad } from './mixed.js';
+import { qemuLifecycle } from './qemu-lifecycle.js';
 import { postgresBaseUrl, type DatabaseKind } from '../test/support/scratch-database.js';
 import { temporaryDirectory } from '../test/support/temporary-directory.js';
 import { formatValue, say, type BenchResult } from './lib/report.js';
@@ -28,7 +29,8 @@ import { formatValue, say, type BenchResult } from './lib/report.js';
  *   BENCH_VMS=1000            VMs created and started by benchmark 1, per round
  *   BENCH_START_ROUNDS=3      rounds of benchmark 1, each on a new system; its figures cover all of them
  *   BENCH_DATABASES=sqlite,postgres
- *   BENCH_ONLY=start,state,poll,rps,follow,mixed   a subset of the benchmarks
+ *   BENCH_ONLY=start,state,poll,rps,follow,mixed,qemu   a subset of the benchmarks
+ *   BENCH_QEMU_CYCLES=15      start/stop cycles per side of benchmark 6 (QEMU guest vs virsh)
  *   BENCH_STATE_SAMPLES=200   state changes timed by benchmark 2
  *   BENCH_POLL_DOMAINS=1000   domains for the poll-cost measurement
  *   BENCH_RPS_SECONDS=4       measured seconds per round and target in benchmark 3 (after 1 s of warm-up)
@@ -192,7 +194,7 @@ async function main(): Promise<void> {
   const vms = integer('BENCH_VMS', 1000);
   const databases = list('BENCH_DATABASES', ['sqlite', 'postgres']) as DatabaseKind[];
   for (const database of databases) if (database !== 'sqlite' && database !== 'postgres') throw new Error(`BENCH_DATABASES: unknown database ${database}`);
-  const only = new Set(list('BENCH_ONLY', ['start', 'state', 'poll', 'rps', 'follow', 'mixed']));
+  const only = new Set(list('BENCH_ONLY', ['start', 'state', 'poll', 'rps', 'follow', 'mixed', 'qemu']));
   const followVms = list('BENCH_FOLLOW_VMS', ['1000', '10000']).map((size) => {
     const value = Number(size);
     if (!Number.isSafeInteger(value) || value < 4) throw new Error(`BENCH_FOLLOW_VMS: ${size} is not a whole number of at least 4`);
@@ -214,6 +216,7 @@ async function main(): Promise<void> {
     mixedSeconds: integer('BENCH_MIXED_SECONDS', 60),
     mixedVms: integer('BENCH_MIXED_VMS', 1000, 2),
     mixedThinkMs: integer('BENCH_MIXED_THINK_MS', 3000, 0),
+    qemuCycles: integer('BENCH_QEMU_CYCLES', 15),
   };
   const host = await machine();
   say(`Drover benchmarks on ${host.nproc} CPUs (${host.cpuModel}), ${host.memoryGiB} GiB, Node ${host.node}, PostgreSQL ${host.postgres ?? 'unreachable'}, commit ${host.commit ?? '?'}${host.uncommittedChangesOutsideBench ? ` with ${host.uncommittedChangesOutsideBench} uncommitted file(s) outside bench/` : ''}`);
@@ -239,6 +242,7 @@ async function main(): Promise<void> {
           mixedLoad(database, { clients: config.mixedClients, durationMs: config.mixedSeconds * 1000, vms: config.mixedVms, warmupMs: 5_000, thinkMs: config.mixedThinkMs }),
         ),
       );
+    if (only.has('qemu')) results.push(await attempt('qemu-lifecycle', 'start and stop on QEMU vs virsh', database, () => qemuLifecycle(database, { cycles: config.qemuCycles, memoryMiB: 256 })));
   }
   if (only.has('poll')) results.push(await attempt('poll-cost', 'agent poll cost', undefined, () => pollCost({ domains: config.pollDomains, repeats: 20 })));
 

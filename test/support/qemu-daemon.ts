@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,7 +87,16 @@ export class QemuDaemon {
     );
     await writeFile(
       path.join(etc, 'qemu.conf'),
-      ['user = "root"', 'group = "root"', 'dynamic_ownership = 0', 'security_driver = "none"', 'stdio_handler = "file"', ...(this.options.qemuConf ?? []), ''].join('\n'),
+      [
+        'user = "root"',
+        'group = "root"',
+        'dynamic_ownership = 0',
+        'security_driver = "none"',
+        'stdio_handler = "file"',
+        ...this.portRanges(),
+        ...(this.options.qemuConf ?? []),
+        '',
+      ].join('\n'),
     );
     await writeFile(path.join(etc, 'libvirt.conf'), '');
     const binds = [
@@ -114,6 +123,24 @@ export class QemuDaemon {
       await this.stopDaemonOnly('SIGKILL');
       throw error;
     });
+  }
+
+  /**
+   * Ports of the daemon's own for consoles, websockets and migrations. Each
+   * daemon allocates ports by trying to bind them, and daemons running side by
+   * side (several tests, several test files) would otherwise race for the same
+   * first free port, with QEMU failing to listen on it.
+   */
+  private portRanges(): string[] {
+    const block = 20000 + 64 * randomInt(0, 600);
+    return [
+      `remote_display_port_min = ${block}`,
+      `remote_display_port_max = ${block + 15}`,
+      `remote_websocket_port_min = ${block + 16}`,
+      `remote_websocket_port_max = ${block + 31}`,
+      `migration_port_min = ${block + 32}`,
+      `migration_port_max = ${block + 63}`,
+    ];
   }
 
   /** A connection to the daemon, for checking what the hypervisor says. */
