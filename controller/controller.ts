@@ -12,6 +12,7 @@ import { DeviceSync } from './tasks/device-sync.js';
 import { StorageAccess } from './tasks/storage-access.js';
 import { DiskRunner, DiskVolumes, StorageDomainRunner } from './tasks/storage-runners.js';
 import { VmDeviceRunner, vmDeviceActions } from './tasks/vm-device-runner.js';
+import { CdromRunner, cdromActions } from './tasks/cdrom-runner.js';
 import { TemplateRunner } from './tasks/template-runner.js';
 import { VmPoolRunner } from './tasks/vm-pool-runner.js';
 import { MacAddresses } from './tasks/mac-addresses.js';
@@ -28,6 +29,7 @@ import { DiskService } from './services/disks.js';
 import { NetworkService } from './services/networks.js';
 import { MacPoolService } from './services/mac-pools.js';
 import { VmDeviceRequests } from './services/vm-device-requests.js';
+import { CdromService } from './services/cdroms.js';
 import { TemplateService } from './services/templates.js';
 import { VmPoolService } from './services/vm-pools.js';
 import { QueryService } from './query/queries.js';
@@ -66,6 +68,7 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
   const placement = new Placement(records);
   scheduler.register('vm', vmLifecycleActions, new VmLifecycleRunner(records, devices, hub, placement, (vm, task) => removal.remove(vm, task)));
   scheduler.register('vm', vmDeviceActions, new VmDeviceRunner(orm, records, devices, sync, volumes, macAddresses));
+  scheduler.register('vm', cdromActions, new CdromRunner(orm, records, sync, hub));
   scheduler.register('storage_domain', ['activate', 'deactivate'], new StorageDomainRunner(orm, records, access, devices, recordUsage, (id) => scheduler.isBusy(id)));
   scheduler.register('disk', ['create', 'remove'], new DiskRunner(orm, volumes, sync));
   scheduler.register('template', ['create', 'remove'], new TemplateRunner(orm, volumes, devices));
@@ -79,6 +82,7 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
     hosts: new HostService(orm, records, hub, options.heartbeatIntervalMs),
     vms,
     vmDevices: new VmDeviceRequests(orm, records, scheduler, disks),
+    cdroms: new CdromService(orm, records, scheduler, access, hub),
     storageDomains,
     disks,
     networks: new NetworkService(orm, devices),

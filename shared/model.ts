@@ -141,6 +141,38 @@ export interface VmSpec {
   disks: DiskDevice[];
   /** The VM's plugged NICs. */
   nics: NicDevice[];
+  /** The medium in the VM's CD-ROM drive; the drive is there, empty, when absent. */
+  cdrom?: IsoFileRef;
+  /** The devices the VM boots from, in order; hd, cdrom, network when absent. */
+  bootDevices?: BootDevice[];
+}
+
+/** What a VM boots from, in oVirt's words: its bootable disk, its CD-ROM, the network (PXE). */
+export const bootDevices = ['hd', 'cdrom', 'network'] as const;
+export type BootDevice = (typeof bootDevices)[number];
+
+/**
+ * A file of a storage domain's ISO directory (`<domain directory>/<id>/images/11111111-1111-1111-1111-111111111111/`,
+ * where oVirt keeps ISO images), which a CD-ROM drive can hold.
+ */
+export interface IsoFileRef {
+  storage: StorageSpec;
+  /** The file's name in the ISO directory: no path components. */
+  name: string;
+}
+
+/** A file of a storage domain's ISO directory, as a host lists it. */
+export interface IsoFileFacts {
+  name: string;
+  sizeBytes: number;
+}
+
+/** The medium in the CD-ROM drive of a running domain, as its host reports it. */
+export interface MediumFacts {
+  /** The storage domain whose ISO directory holds the medium; empty when the drive is empty or holds a file from elsewhere. */
+  storageId: string;
+  /** The file's name in that ISO directory, the file's full path when it lies elsewhere, or empty for an empty drive. */
+  name: string;
 }
 
 /** One domain defined on a host, with its current power state. */
@@ -159,14 +191,18 @@ export const domainCommandKinds = ['define', 'start', 'shutdown', 'destroy', 'su
 export type DomainCommandKind = (typeof domainCommandKinds)[number];
 
 /** The operations an agent performs on storage; see proto CommandKind. */
-export const storageCommandKinds = ['prepare_storage', 'release_storage', 'create_volume', 'delete_volume'] as const;
+export const storageCommandKinds = ['prepare_storage', 'release_storage', 'create_volume', 'delete_volume', 'list_iso_files'] as const;
 export type StorageCommandKind = (typeof storageCommandKinds)[number];
 
 /** The device changes an agent makes to a running domain; see proto CommandKind. */
 export const deviceCommandKinds = ['plug_device', 'unplug_device'] as const;
 export type DeviceCommandKind = (typeof deviceCommandKinds)[number];
 
-export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind;
+/** The operations on the CD-ROM drive of a running domain; see proto CommandKind. */
+export const mediumCommandKinds = ['change_medium', 'read_medium'] as const;
+export type MediumCommandKind = (typeof mediumCommandKinds)[number];
+
+export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind | MediumCommandKind;
 
 interface CommandBase {
   /** Unique per operation; a repeated id is answered with the first outcome. */
@@ -207,8 +243,21 @@ export interface DeviceCommand extends CommandBase {
   deviceId: string;
 }
 
+/**
+ * Puts `medium` into the CD-ROM drive of the running (or paused) domain of a
+ * VM, or empties the drive when there is none (`change_medium`), or reads
+ * what the drive holds (`read_medium`). Only the running guest sees a change;
+ * the persistent definition stays as it is.
+ */
+export interface MediumCommand extends CommandBase {
+  kind: MediumCommandKind;
+  vmId: string;
+  /** The medium `change_medium` inserts; absent to eject. */
+  medium?: IsoFileRef;
+}
+
 /** A command as the agent receives it. */
-export type HostCommand = DomainCommand | StorageCommand | DeviceCommand;
+export type HostCommand = DomainCommand | StorageCommand | DeviceCommand | MediumCommand;
 
 /** Why a command failed; see proto CommandError. */
 export type CommandErrorKind =
@@ -229,6 +278,10 @@ export interface OutcomeFacts {
   volume?: VolumeFacts;
   /** The storage domain's space after a storage command. */
   storage?: StorageUsage;
+  /** The files of the storage domain's ISO directory, after `list_iso_files`. */
+  isoFiles?: IsoFileFacts[];
+  /** The medium in the drive after a medium command. */
+  medium?: MediumFacts;
 }
 
 /** The outcome of a command. */

@@ -1,5 +1,20 @@
 import type { Logger } from '../../shared/logger.js';
-import type { CommandOutcome, DeviceCommand, DomainCommand, DomainCommandKind, DomainStatus, HostCommand, StorageCommand, StorageSpec, VmSpec, VolumeRef } from '../../shared/model.js';
+import {
+  mediumCommandKinds,
+  type CommandOutcome,
+  type DeviceCommand,
+  type DomainCommand,
+  type DomainCommandKind,
+  type DomainStatus,
+  type HostCommand,
+  type IsoFileRef,
+  type MediumCommand,
+  type StorageCommand,
+  type StorageSpec,
+  type VmSpec,
+  type VolumeRef,
+} from '../../shared/model.js';
+import { isIsoFileName } from '../../shared/iso-files.js';
 import { DriverError, type HypervisorDriver } from '../hypervisor/driver.js';
 import type { CommandJournal } from './journal.js';
 
@@ -46,6 +61,11 @@ function volumeProblem(volume: VolumeRef): string | undefined {
   return storageProblem(volume.storage);
 }
 
+function isoFileProblem(file: IsoFileRef): string | undefined {
+  if (!isIsoFileName(file.name)) return `ISO file name ${JSON.stringify(file.name)} is not a plain file name`;
+  return storageProblem(file.storage);
+}
+
 function specProblem(spec: VmSpec, vmId: string): string | undefined {
   if (spec.id.toLowerCase() !== vmId.toLowerCase()) return `spec id ${spec.id} differs from vm id ${vmId}`;
   if (!spec.name) return 'spec has no name';
@@ -62,11 +82,19 @@ function specProblem(spec: VmSpec, vmId: string): string | undefined {
     if (!macPattern.test(nic.mac)) return `NIC ${nic.nicId} has no valid MAC address`;
     if (nic.network && !uuidPattern.test(nic.network.id)) return `network id ${nic.network.id} is not a UUID`;
   }
+  if (spec.cdrom) return isoFileProblem(spec.cdrom);
+  if (spec.bootDevices && new Set(spec.bootDevices).size !== spec.bootDevices.length) return `boot devices ${spec.bootDevices.join(', ')} repeat a device`;
   return undefined;
 }
 
 function isStorageCommand(command: HostCommand): command is StorageCommand {
   return 'storage' in command;
+}
+
+const mediumKinds: ReadonlySet<string> = new Set(mediumCommandKinds);
+
+function isMediumCommand(command: HostCommand): command is MediumCommand {
+  return mediumKinds.has(command.kind);
 }
 
 function isDeviceCommand(command: HostCommand): command is DeviceCommand {
@@ -88,6 +116,7 @@ export function commandProblem(command: HostCommand): string | undefined {
     return storageProblem(command.storage);
   }
   if (!uuidPattern.test(command.vmId)) return `vm id ${command.vmId} is not a UUID`;
+  if (isMediumCommand(command)) return command.medium ? isoFileProblem(command.medium) : undefined;
   if (isDeviceCommand(command)) {
     const problem = specProblem(command.spec, command.vmId);
     if (problem) return problem;
@@ -97,6 +126,10 @@ export function commandProblem(command: HostCommand): string | undefined {
   if (command.kind === 'define' && !command.spec) return 'define needs a spec';
   if (command.spec) return specProblem(command.spec, command.vmId);
   return undefined;
+}
+
+function notSupported(command: HostCommand): CommandOutcome {
+  return { ok: false, error: 'not_supported', message: `this host's hypervisor driver cannot ${command.kind.replaceAll('_', ' ')}` };
 }
 
 /**
@@ -154,6 +187,7 @@ export class CommandExecutor {
     const problem = commandProblem(command);
     if (problem) return { ok: false, error: 'invalid_command', message: problem };
     if (isStorageCommand(command)) return this.storageOutcome(command);
+    if (isMediumCommand(command)) return this.mediumOutcome(command);
     if (isDeviceCommand(command)) return this.deviceOutcome(command);
     return this.domainOutcome(command);
   }
@@ -173,7 +207,22 @@ export class CommandExecutor {
         }
         case 'delete_volume':
           return { ok: true, storage: await driver.deleteVolume(command.volumeRef!) };
+        case 'list_iso_files':
+          if (!driver.listIsoFiles) return notSupported(command);
+          return { ok: true, isoFiles: await driver.listIsoFiles(command.storage) };
       }
+    } catch (error) {
+      const failure = DriverError.from(error);
+      return { ok: false, error: failure.kind, message: failure.message };
+    }
+  }
+
+  private async mediumOutcome(command: MediumCommand): Promise<CommandOutcome> {
+    const { driver } = this.options;
+    if (!driver.changeMedium || !driver.readMedium) return notSupported(command);
+    try {
+      const medium = command.kind === 'change_medium' ? await driver.changeMedium(command.vmId, command.medium) : await driver.readMedium(command.vmId);
+      return { ok: true, medium };
     } catch (error) {
       const failure = DriverError.from(error);
       return { ok: false, error: failure.kind, message: failure.message };

@@ -1,4 +1,17 @@
-import type { CommandErrorKind, DomainStatus, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../shared/model.js';
+import type {
+  CommandErrorKind,
+  DomainStatus,
+  IsoFileFacts,
+  IsoFileRef,
+  MediumFacts,
+  PowerState,
+  StorageSpec,
+  StorageUsage,
+  VmSpec,
+  VolumeFacts,
+  VolumeRef,
+  VolumeSpec,
+} from '../../shared/model.js';
 
 /**
  * The facts a hypervisor driver reports about the node it drives.
@@ -250,4 +263,26 @@ export interface HypervisorDriver {
    * persistent definition. Fails like plugDevice, with nothing changed.
    */
   unplugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined>;
+
+  /**
+   * Lists the regular files of a storage domain's ISO directory (see
+   * IsoFileRef) whose names a spec can carry, ordered by name. A missing ISO
+   * directory lists nothing; a missing storage directory rejects with
+   * `storage_unreachable`. Drivers without CD-ROM media lack the CD-ROM
+   * methods; the agent then answers `not_supported`.
+   */
+  listIsoFiles?(storage: StorageSpec): Promise<IsoFileFacts[]>;
+
+  /**
+   * Puts the medium into the CD-ROM drive of the running (or paused) domain,
+   * or empties the drive when there is none, and reports what the drive then
+   * holds. Only the running guest sees the change: the persistent definition
+   * stays. A domain that is neither running nor paused is `invalid_state`; a
+   * medium whose file the host lacks, or a domain without the drive a spec
+   * gives every domain, is `hypervisor_failure`; then nothing changed.
+   */
+  changeMedium?(uuid: string, medium: IsoFileRef | undefined): Promise<MediumFacts>;
+
+  /** Reports what the CD-ROM drive of the running (or paused) domain holds; any other state is `invalid_state`. */
+  readMedium?(uuid: string): Promise<MediumFacts>;
 }

@@ -15,6 +15,7 @@ import { ssoRoutes } from './routes/sso.js';
 import { storageRoutes } from './routes/storage.js';
 import { networkRoutes } from './routes/networks.js';
 import { vmDeviceRoutes } from './routes/vm-devices.js';
+import { cdromRoutes } from './routes/cdroms.js';
 import { templateRoutes } from './routes/templates.js';
 import { vmPoolRoutes } from './routes/vmpools.js';
 import { collectionRoutes } from './routes/collections.js';
@@ -33,6 +34,7 @@ export function apiRoutes(services: Services): ApiRouter {
   hostRoutes(api, services);
   vmRoutes(api, services);
   vmDeviceRoutes(api, services);
+  cdromRoutes(api, services);
   taskRoutes(api, services);
   storageRoutes(api, services);
   networkRoutes(api, services);

@@ -10,6 +10,7 @@ import type { DiskService } from '../services/disks.js';
 import type { NetworkService } from '../services/networks.js';
 import type { MacPoolService } from '../services/mac-pools.js';
 import type { VmDeviceRequests } from '../services/vm-device-requests.js';
+import type { CdromService } from '../services/cdroms.js';
 import type { TemplateService } from '../services/templates.js';
 import type { VmPoolService } from '../services/vm-pools.js';
 import type { QueryService } from '../query/queries.js';
@@ -23,6 +24,7 @@ export interface Services {
   hosts: HostService;
   vms: VmService;
   vmDevices: VmDeviceRequests;
+  cdroms: CdromService;
   storageDomains: StorageDomainService;
   disks: DiskService;
   networks: NetworkService;

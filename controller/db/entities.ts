@@ -1,4 +1,4 @@
-import { BigIntType, EntitySchema } from '@mikro-orm/core';
+import { BigIntType, EntitySchema, type Opt } from '@mikro-orm/core';
 import type { CommandKind, DisplayType, PowerState } from '../../shared/model.js';
 import type { DesiredState, HostStatus, TaskState } from '../rules/states.js';
 
@@ -57,6 +57,8 @@ export class Vm {
   cpuThreads = 1;
   osType = 'other';
   displayType: DisplayType = 'vnc';
+  /** The boot devices in order, comma-separated (see rules/cdrom.ts). */
+  bootDevices: Opt<string> = 'hd,cdrom,network';
   clusterId!: string;
   hostId: string | null = null;
   powerState: PowerState | null = null;
@@ -321,6 +323,7 @@ export const VmSchema = new EntitySchema<Vm>({
     cpuThreads: { type: 'integer' },
     osType: { type: 'string' },
     displayType: { type: 'string' },
+    bootDevices: { type: 'string', default: 'hd,cdrom,network' },
     clusterId: { type: 'string', length: 36, index: true },
     hostId: { type: 'string', length: 36, nullable: true, index: true },
     powerState: { type: 'string', nullable: true },

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
 import { Cluster, Disk, DiskAttachment, Nic, StorageDomain, Task, Template, Vm, blankTemplateId } from '../db/entities.js';
-import type { DisplayType } from '../../shared/model.js';
+import type { BootDevice, DisplayType } from '../../shared/model.js';
+import { storedBootDevices } from '../rules/cdrom.js';
 import type { TaskQueue } from '../tasks/task-scheduler.js';
 import { desiredStateAfter, type VmAction } from '../rules/vm-actions.js';
 import type { CreateDisksParams } from '../tasks/vm-device-runner.js';
@@ -23,6 +24,8 @@ export interface VmInput {
   cpu?: { sockets?: number; cores?: number; threads?: number };
   osType?: string;
   displayType?: DisplayType;
+  /** What the VM boots from, in order. */
+  bootDevices?: BootDevice[];
   cluster?: Reference;
 }
 
@@ -80,6 +83,7 @@ export class VmService {
         id: randomUUID(),
         name: input.name,
         ...settingsFrom(input, template.id === blankTemplateId ? { ...template, description: '' } : template),
+        ...(input.bootDevices ? { bootDevices: storedBootDevices(input.bootDevices) } : {}),
         clusterId: cluster.id,
         templateId: template.id,
         vmPoolId: input.vmPoolId ?? null,
@@ -112,8 +116,8 @@ export class VmService {
         if (cluster.id !== vm.clusterId && this.records.vm(id)?.hostId) throw conflict(`VM ${vm.name} is defined on a host; it cannot change cluster`);
         vm.clusterId = cluster.id;
       }
-      const { cpu, cluster: _cluster, ...fields } = input;
-      em.assign(vm, settingsPatch(vm, fields, cpu));
+      const { cpu, cluster: _cluster, bootDevices, ...fields } = input;
+      em.assign(vm, { ...settingsPatch(vm, fields, cpu), ...(bootDevices ? { bootDevices: storedBootDevices(bootDevices) } : {}) });
       return vm;
     });
     this.records.vmSettingsChanged(updated);

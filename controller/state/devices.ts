@@ -1,9 +1,10 @@
 import type { Orm } from '../db/orm.js';
 import type { StorageDomain } from '../db/entities.js';
 import { runStatement, selectRows } from '../db/store.js';
-import type { DiskBus, DiskDevice, NicDevice, NicModel, VmSpec } from '../../shared/model.js';
+import type { DiskBus, DiskDevice, IsoFileRef, NicDevice, NicModel, VmSpec } from '../../shared/model.js';
 import { conflict } from '../rules/errors.js';
-import { placementNeeds, volumeRefOf, type DiskFacts, type PlacementNeeds } from '../rules/devices.js';
+import { placementNeeds, storageSpecOf, volumeRefOf, type DiskFacts, type PlacementNeeds } from '../rules/devices.js';
+import { bootDevicesOf } from '../rules/cdrom.js';
 import type { VmRecord } from './records.js';
 
 interface DiskRow {
@@ -35,9 +36,21 @@ interface NicRow {
   mtu: number | null;
 }
 
+interface CdromRow {
+  file_name: string;
+  sd_id: string;
+  sd_name: string;
+  sd_status: string;
+  sd_host_id: string | null;
+  storage_type: StorageDomain['storageType'];
+  address: string;
+  path: string;
+}
+
 interface Devices {
   disks: DiskDevice[];
   nics: NicDevice[];
+  cdrom?: IsoFileRef;
   /** Placement facts of each disk as read, with the storage domain's id. */
   diskFacts: Array<DiskFacts & { id: string; storageDomainId: string }>;
 }
@@ -84,7 +97,7 @@ export class VmDevices {
   }
 
   async specOf(vm: VmRecord): Promise<VmSpec> {
-    const { disks, nics } = await this.devicesOf(vm.id);
+    const { disks, nics, cdrom } = await this.devicesOf(vm.id);
     return {
       id: vm.id,
       name: vm.name,
@@ -96,6 +109,8 @@ export class VmDevices {
       clusterId: vm.clusterId,
       disks,
       nics,
+      cdrom,
+      bootDevices: bootDevicesOf(vm.bootDevices),
     };
   }
 
@@ -159,7 +174,7 @@ export class VmDevices {
     const cached = this.known.get(vmId);
     if (cached) return cached;
     const began = this.generation;
-    const [diskRows, nicRows] = await Promise.all([
+    const [diskRows, nicRows, cdromRows] = await Promise.all([
       selectRows<DiskRow>(
         this.orm,
         `select d.id as disk_id, d.name as disk_name, d.format, d.status as disk_status, a.disk_interface, a.bootable, a.read_only,
@@ -175,7 +190,14 @@ export class VmDevices {
           where n.vm_id = ? and n.plugged = ? order by n.name, n.id`,
         [vmId, true],
       ),
+      selectRows<CdromRow>(
+        this.orm,
+        `select c.file_name, s.id as sd_id, s.name as sd_name, s.status as sd_status, s.host_id as sd_host_id, s.storage_type, s.address, s.path
+           from vm_cdroms c join storage_domains s on s.id = c.storage_domain_id where c.vm_id = ?`,
+        [vmId],
+      ),
     ]);
+    const cdromRow = cdromRows[0];
     const devices: Devices = {
       disks: diskRows.map((row) => ({
         diskId: row.disk_id,
@@ -192,6 +214,9 @@ export class VmDevices {
         network: row.network_id ? { id: row.network_id, name: row.network_name!, vlanId: row.vlan_id, mtu: Number(row.mtu ?? 0) } : null,
         linked: Boolean(row.linked),
       })),
+      cdrom: cdromRow
+        ? { storage: storageSpecOf({ id: cdromRow.sd_id, storageType: cdromRow.storage_type, address: cdromRow.address, path: cdromRow.path }), name: cdromRow.file_name }
+        : undefined,
       diskFacts: diskRows.map((row) => ({
         id: row.disk_id,
         name: row.disk_name,
@@ -203,6 +228,18 @@ export class VmDevices {
         localHostId: row.sd_host_id,
       })),
     };
+    if (cdromRow) {
+      devices.diskFacts.push({
+        id: `cdrom:${cdromRow.file_name}`,
+        name: `${cdromRow.file_name} (the ISO file in its CD-ROM drive)`,
+        status: 'ok',
+        storageDomainId: cdromRow.sd_id,
+        storageDomainName: cdromRow.sd_name,
+        storageDomainStatus: cdromRow.sd_status,
+        storageType: cdromRow.storage_type,
+        localHostId: cdromRow.sd_host_id,
+      });
+    }
     if (this.generation === began) this.known.set(vmId, devices);
     return devices;
   }

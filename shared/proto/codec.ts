@@ -19,7 +19,8 @@ import type { NicDevice as ProtoNicDevice, NicDevice__Output as ProtoNicDevice__
 import type { PowerState as ProtoPowerState } from './generated/drover/agent/v1/PowerState.js';
 import type { CommandKind as ProtoCommandKind } from './generated/drover/agent/v1/CommandKind.js';
 import type { CommandError as ProtoCommandError } from './generated/drover/agent/v1/CommandError.js';
-import { deviceCommandKinds, storageCommandKinds } from '../model.js';
+import type { IsoFile as ProtoIsoFile, IsoFile__Output as ProtoIsoFile__Output } from './generated/drover/agent/v1/IsoFile.js';
+import { bootDevices, deviceCommandKinds, mediumCommandKinds, storageCommandKinds, type BootDevice, type IsoFileRef, type MediumCommandKind } from '../model.js';
 import type {
   CommandErrorKind,
   CommandKind,
@@ -71,10 +72,14 @@ const kindToProto: Record<CommandKind, Named<ProtoCommandKind>> = {
   delete_volume: 'DELETE_VOLUME',
   plug_device: 'PLUG_DEVICE',
   unplug_device: 'UNPLUG_DEVICE',
+  list_iso_files: 'LIST_ISO_FILES',
+  change_medium: 'CHANGE_MEDIUM',
+  read_medium: 'READ_MEDIUM',
 };
 
 const storageKinds: ReadonlySet<CommandKind> = new Set(storageCommandKinds);
 const deviceKinds: ReadonlySet<CommandKind> = new Set(deviceCommandKinds);
+const mediumKinds: ReadonlySet<CommandKind> = new Set(mediumCommandKinds);
 
 const errorToProto: Record<CommandErrorKind, Named<ProtoCommandError>> = {
   invalid_state: 'INVALID_STATE',
@@ -125,6 +130,8 @@ export function encodeSpec(spec: VmSpec): ProtoVmSpec {
     cluster_id: spec.clusterId,
     disks: spec.disks.map(encodeDisk),
     nics: spec.nics.map(encodeNic),
+    cdrom: spec.cdrom ? encodeIsoFile(spec.cdrom) : null,
+    boot_devices: spec.bootDevices ?? [],
   };
 }
 
@@ -141,6 +148,8 @@ export function decodeSpec(spec: ProtoVmSpec__Output): VmSpec {
     clusterId: spec.cluster_id,
     disks: spec.disks.map(decodeDisk),
     nics: spec.nics.map(decodeNic),
+    cdrom: spec.cdrom ? decodeIsoFile(spec.cdrom) : undefined,
+    bootDevices: spec.boot_devices.length > 0 ? spec.boot_devices.map((device) => oneOf<BootDevice>(bootDevices, device, 'boot device')) : undefined,
   };
 }
 
@@ -160,6 +169,14 @@ export function encodeStorage(storage: StorageSpec): ProtoStorageSpec {
 
 export function decodeStorage(storage: ProtoStorageSpec__Output): StorageSpec {
   return { id: storage.id, kind: oneOf(['localfs', 'nfs', 'posixfs'] as const, storage.kind, 'storage kind'), address: storage.address, path: storage.path };
+}
+
+function encodeIsoFile(file: IsoFileRef): ProtoIsoFile {
+  return { storage: encodeStorage(file.storage), name: file.name };
+}
+
+function decodeIsoFile(file: ProtoIsoFile__Output): IsoFileRef {
+  return { storage: decodeStorage(required(file.storage, 'ISO file storage')), name: file.name };
 }
 
 function encodeVolumeRef(volume: VolumeRef): ProtoVolumeRef {
@@ -252,8 +269,9 @@ export function encodeCommand(command: HostCommand): Command {
   return {
     ...base,
     vm_id: command.vmId,
-    spec: command.spec ? encodeSpec(command.spec) : null,
+    spec: 'spec' in command && command.spec ? encodeSpec(command.spec) : null,
     device_id: 'deviceId' in command ? command.deviceId : '',
+    medium: 'medium' in command && command.medium ? encodeIsoFile(command.medium) : null,
   };
 }
 
@@ -268,6 +286,9 @@ export function decodeCommand(command: Command__Output): HostCommand {
       volume: command.volume ? decodeVolumeSpec(command.volume) : undefined,
       volumeRef: command.volume_ref ? decodeVolumeRef(command.volume_ref) : undefined,
     };
+  }
+  if (mediumKinds.has(kind)) {
+    return { ...base, kind: kind as MediumCommandKind, vmId: command.vm_id, medium: command.medium ? decodeIsoFile(command.medium) : undefined };
   }
   if (deviceKinds.has(kind)) {
     return { ...base, kind: kind as DeviceCommandKind, vmId: command.vm_id, spec: decodeSpec(required(command.spec, 'spec')), deviceId: command.device_id };
@@ -284,6 +305,8 @@ export function encodeOutcome(commandId: string, outcome: CommandOutcome): Comma
     domain: outcome.domain ? encodeDomain(outcome.domain) : null,
     volume: outcome.volume ? { path: outcome.volume.path, actual_size_bytes: outcome.volume.actualSizeBytes } : null,
     storage: outcome.storage ? encodeUsage(outcome.storage) : null,
+    iso_files: (outcome.isoFiles ?? []).map((file) => ({ name: file.name, size_bytes: file.sizeBytes })),
+    medium: outcome.medium ? { storage_id: outcome.medium.storageId, name: outcome.medium.name } : null,
   };
 }
 
@@ -292,6 +315,8 @@ export function decodeOutcome(result: CommandResult__Output): CommandOutcome {
     domain: result.domain ? decodeDomain(result.domain) : undefined,
     volume: result.volume ? ({ path: result.volume.path, actualSizeBytes: Number(result.volume.actual_size_bytes) } satisfies VolumeFacts) : undefined,
     storage: result.storage ? decodeUsage(result.storage) : undefined,
+    isoFiles: result.iso_files.length > 0 ? result.iso_files.map((file) => ({ name: file.name, sizeBytes: Number(file.size_bytes) })) : undefined,
+    medium: result.medium ? { storageId: result.medium.storage_id, name: result.medium.name } : undefined,
   };
   if (result.ok) return { ok: true, ...facts };
   return { ok: false, error: decodeEnum(errorFromProto, result.error, 'command error'), message: result.message, ...facts };

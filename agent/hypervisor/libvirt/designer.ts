@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { DiskBus, DiskDevice, NetworkSpec, NicDevice, StorageSpec, VmSpec, VolumeRef } from '../../../shared/model.js';
-import type { DiskConfig, DomainConfig, InterfaceConfig } from './domain-xml.js';
+import type { BootDevice, DiskBus, DiskDevice, IsoFileRef, NetworkSpec, NicDevice, StorageSpec, VmSpec, VolumeRef } from '../../../shared/model.js';
+import type { CdromConfig, DiskConfig, DomainConfig, InterfaceConfig } from './domain-xml.js';
 import type { DomainType } from './host-capabilities.js';
 
 /** Where shared storage is mounted on a host, as oVirt mounts it; the agent's DROVER_STORAGE_MOUNT_ROOT overrides it. */
@@ -25,6 +25,21 @@ export function imagesDirectory(storage: StorageSpec, mountRoot: string): string
 export function volumePath(volume: VolumeRef, mountRoot: string): string {
   return path.join(imagesDirectory(volume.storage, mountRoot), volume.volumeId);
 }
+
+/** The image id oVirt keeps ISO files under; a storage domain's ISO directory is `<images directory>/<this id>`. */
+export const isoImageId = '11111111-1111-1111-1111-111111111111';
+
+/** The directory holding a storage domain's ISO files, where oVirt keeps them: `<domain directory>/<id>/images/11111111-1111-1111-1111-111111111111`. */
+export function isoDirectory(storage: StorageSpec, mountRoot: string): string {
+  return path.join(imagesDirectory(storage, mountRoot), isoImageId);
+}
+
+export function isoPath(file: IsoFileRef, mountRoot: string): string {
+  return path.join(isoDirectory(file.storage, mountRoot), file.name);
+}
+
+/** What a VM boots from when its spec does not say. */
+export const defaultBootDevices: readonly BootDevice[] = ['hd', 'cdrom', 'network'];
 
 export const storagePoolPrefix = 'drover-sd-';
 
@@ -76,6 +91,17 @@ export function designDisks(disks: DiskDevice[], mountRoot: string, taken: Reado
   });
 }
 
+/** The alias of every domain's one CD-ROM drive. */
+export const cdromAlias = deviceAlias('cdrom');
+
+/** The CD-ROM drive, on SATA (which both i440fx and q35 machines offer), named after the disks on its bus family. */
+export function designCdrom(medium: IsoFileRef | undefined, disks: readonly DiskConfig[], mountRoot: string): CdromConfig {
+  const taken = new Set(disks.map((disk) => disk.target));
+  let index = 0;
+  while (taken.has(targetName('sd', index))) index++;
+  return { path: medium ? isoPath(medium, mountRoot) : undefined, bus: 'sata', target: targetName('sd', index), alias: cdromAlias };
+}
+
 export function designInterface(nic: NicDevice): InterfaceConfig {
   return {
     source: nic.network ? { network: networkNameFor(nic.network) } : undefined,
@@ -105,8 +131,10 @@ export function designDomain(spec: VmSpec, type: DomainType, mountRoot = default
   const emulated = type !== 'test';
   const windows = isWindows(spec.osType);
   const spice = spec.displayType === 'spice';
+  const disks = designDisks(spec.disks, mountRoot);
   return {
-    disks: designDisks(spec.disks, mountRoot),
+    disks,
+    cdrom: designCdrom(spec.cdrom, disks, mountRoot),
     interfaces: spec.nics.map(designInterface),
     scsiController: spec.disks.some((disk) => disk.bus === 'virtio_scsi'),
     type,
@@ -118,7 +146,7 @@ export function designDomain(spec: VmSpec, type: DomainType, mountRoot = default
     memoryKiB: Math.ceil(spec.memoryBytes / 1024),
     vcpus: spec.cpu.sockets * spec.cpu.cores * spec.cpu.threads,
     cpu: { mode: type === 'kvm' ? 'host-model' : undefined, ...spec.cpu },
-    os: { type: 'hvm', boot: ['hd', 'cdrom', 'network'] },
+    os: { type: 'hvm', boot: [...(spec.bootDevices ?? defaultBootDevices)] },
     features: ['acpi', 'apic'],
     hyperv: windows && type === 'kvm' ? { relaxed: true, vapic: true, spinlocks: 8191 } : undefined,
     clock: windows ? 'localtime' : 'utc',

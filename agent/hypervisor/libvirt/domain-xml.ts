@@ -22,6 +22,14 @@ export interface DiskConfig {
   alias: string;
 }
 
+/** The CD-ROM drive: read-only, holding the file at `path`, or empty without one. */
+export interface CdromConfig {
+  path?: string;
+  bus: 'sata' | 'ide';
+  target: string;
+  alias: string;
+}
+
 /** A network interface: on a libvirt network, or (without a source) user-mode networking with its link down. */
 export interface InterfaceConfig {
   source?: { network: string };
@@ -33,6 +41,7 @@ export interface InterfaceConfig {
 
 export interface DomainConfig {
   disks: DiskConfig[];
+  cdrom?: CdromConfig;
   interfaces: InterfaceConfig[];
   scsiController: boolean;
   type: DomainType;
@@ -132,6 +141,22 @@ function diskNode(disk: DiskConfig): XmlNode {
   };
 }
 
+function cdromNode(cdrom: CdromConfig): XmlNode {
+  return {
+    ...element({ type: 'file', device: 'cdrom' }),
+    driver: element({ name: 'qemu', type: 'raw' }),
+    ...(cdrom.path ? { source: element({ file: cdrom.path }) } : {}),
+    target: element({ dev: cdrom.target, bus: cdrom.bus }),
+    readonly: '',
+    alias: element({ name: cdrom.alias }),
+  };
+}
+
+/** The XML of a CD-ROM drive, for changing its medium in a running domain. */
+export function serializeCdromXml(cdrom: CdromConfig): string {
+  return writeElement('disk', cdromNode(cdrom));
+}
+
 function interfaceNode(nic: InterfaceConfig): XmlNode {
   return {
     ...element({ type: nic.source ? 'network' : 'user' }),
@@ -150,7 +175,8 @@ export function serializeDeviceXml(device: { disk: DiskConfig } | { nic: Interfa
 
 function devicesNode(config: DomainConfig): XmlNode {
   const devices: XmlNode = {};
-  if (config.disks.length > 0) devices.disk = config.disks.map(diskNode);
+  const disks = [...config.disks.map(diskNode), ...(config.cdrom ? [cdromNode(config.cdrom)] : [])];
+  if (disks.length > 0) devices.disk = disks;
   if (config.scsiController) devices.controller = element({ type: 'scsi', index: 0, model: 'virtio-scsi' });
   if (config.interfaces.length > 0) devices.interface = config.interfaces.map(interfaceNode);
   if (config.serialConsole) {
@@ -267,6 +293,17 @@ export function readDiskTargets(domainXml: string): Set<string> {
   const domain = (deviceParser.parse(domainXml) as XmlNode).domain as XmlNode | undefined;
   const disks = ((domain?.devices as XmlNode | undefined)?.disk ?? []) as XmlNode[];
   return new Set(disks.map((disk) => String((disk.target as XmlNode | undefined)?.['@_dev'] ?? '')).filter(Boolean));
+}
+
+/** The CD-ROM drive of a domain that carries the alias, with its medium's path (absent for an empty drive), or undefined. */
+export function readCdrom(domainXml: string, alias: string): CdromConfig | undefined {
+  const domain = (deviceParser.parse(domainXml) as XmlNode).domain as XmlNode | undefined;
+  const disks = ((domain?.devices as XmlNode | undefined)?.disk ?? []) as XmlNode[];
+  const drive = disks.find((disk) => disk['@_device'] === 'cdrom' && (disk.alias as XmlNode | undefined)?.['@_name'] === alias);
+  if (!drive) return undefined;
+  const target = drive.target as XmlNode;
+  const file = (drive.source as XmlNode | undefined)?.['@_file'];
+  return { path: typeof file === 'string' && file !== '' ? file : undefined, bus: target['@_bus'] === 'ide' ? 'ide' : 'sata', target: String(target['@_dev']), alias };
 }
 
 /** The XML of the disk or interface of a domain that carries the alias, as the domain's XML has it, or undefined. */

@@ -2,10 +2,11 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { access } from 'node:fs/promises';
-import type { DomainStatus, NetworkSpec, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../../shared/model.js';
+import type { DomainStatus, IsoFileFacts, IsoFileRef, MediumFacts, NetworkSpec, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../../shared/model.js';
 import { DriverError, type DomainChangeHint, type HypervisorDriver, type NodeFacts } from '../driver.js';
 import {
   bridgeNameFor,
+  cdromAlias,
   defaultMountRoot,
   designDisks,
   designDomain,
@@ -13,13 +14,15 @@ import {
   deviceAlias,
   domainNamePrefix,
   imagesDirectory,
+  isoPath,
   networkNameFor,
   storageDirectory,
   storagePoolName,
   storagePoolPrefix,
   volumePath,
 } from './designer.js';
-import { droverNamespace, findDeviceXml, readDiskTargets, serializeDeviceXml, serializeDomainXml } from './domain-xml.js';
+import { droverNamespace, findDeviceXml, readCdrom, readDiskTargets, serializeCdromXml, serializeDeviceXml, serializeDomainXml } from './domain-xml.js';
+import { listIsoFiles, mediumOf } from './iso-media.js';
 import { serializeNetworkXml, serializePoolXml, serializeVolumeXml } from './resource-xml.js';
 import { volumeFiles } from './volume-files.js';
 import { isInvalidOperation, translateErrors } from './errors.js';
@@ -195,6 +198,25 @@ export class LibvirtDriver implements HypervisorDriver {
       }
       return this.currentStatus(spec.id);
     });
+  }
+
+  async listIsoFiles(storage: StorageSpec): Promise<IsoFileFacts[]> {
+    return translateErrors(() => listIsoFiles(storage, this.mountRoot));
+  }
+
+  async changeMedium(uuid: string, medium: IsoFileRef | undefined): Promise<MediumFacts> {
+    return this.exclusively(uuid, async () => {
+      const drive = readCdrom(await this.runningDomainXml(uuid, 'change the CD-ROM medium of'), cdromAlias);
+      if (!drive) throw new DriverError('hypervisor_failure', `domain ${uuid} has no Drover CD-ROM drive; start it from Drover once to give it one`);
+      const file = medium ? isoPath(medium, this.mountRoot) : undefined;
+      if (file && !(await volumeFiles.exists(file))) throw new DriverError('hypervisor_failure', `the ISO file ${file} does not exist on this host`);
+      await this.connected().updateDevice(uuid, serializeCdromXml({ ...drive, path: file }), { live: true });
+      return this.mediumNow(uuid);
+    });
+  }
+
+  async readMedium(uuid: string): Promise<MediumFacts> {
+    return translateErrors(() => this.mediumNow(uuid));
   }
 
   async prepareStorage(storage: StorageSpec): Promise<StorageUsage> {
@@ -388,6 +410,10 @@ export class LibvirtDriver implements HypervisorDriver {
     const status = await this.existingStatus(uuid);
     if (status.state !== 'running' && status.state !== 'paused') throw invalidState(status, verb);
     return this.connected().domainXml(uuid, { inactive: false });
+  }
+
+  private async mediumNow(uuid: string): Promise<MediumFacts> {
+    return mediumOf(readCdrom(await this.runningDomainXml(uuid, 'read the CD-ROM medium of'), cdromAlias)?.path);
   }
 
   private deviceXml(spec: VmSpec, deviceId: string, takenTargets: ReadonlySet<string>): string {

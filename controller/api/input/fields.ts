@@ -84,6 +84,19 @@ export class Fields {
     });
   }
 
+  /** The texts of the repeated elements `name` (one element or a list of them), each one of `allowed`; an empty list when absent. */
+  oneOfEach<T extends string>(name: string, allowed: readonly T[], options: { max: number }): T[] {
+    const value = this.raw(name);
+    const where = `${this.path}.${name}`;
+    if (value === undefined || value === '') return [];
+    const list = Array.isArray(value) ? value : [value];
+    if (list.length > options.max) throw invalid(`${where} may have at most ${options.max} elements`);
+    return list.map((item, index) => {
+      if (typeof item !== 'string' || !allowed.includes(item as T)) throw invalid(`${where}[${index}] must be one of ${allowed.join(', ')}, not ${JSON.stringify(item)}`);
+      return item as T;
+    });
+  }
+
   /** A reference to another object by `id` (attribute or element) or `name`. */
   reference(name: string, options: { required?: boolean } = {}): { id?: string; name?: string } | undefined {
     const nested = this.nested(name, options);

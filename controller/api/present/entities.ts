@@ -9,6 +9,8 @@ import { droverVersion } from '../../../shared/version.js';
 import { link, ref, type Rep } from './representation.js';
 import { RenderedDocuments, RenderedParts } from './rendered.js';
 import { linkRels } from '../collections.js';
+import { bootDevicesOf } from '../../rules/cdrom.js';
+import type { CdromView, IsoFileView } from '../../services/cdroms.js';
 
 /**
  * Empty text is left out rather than rendered as an empty element: libgovirt asserts on an empty
@@ -117,7 +119,7 @@ export class Presenter {
       creation_time: this.time(vm.createdAt),
       display: { type: vm.displayType },
       memory: vm.memoryBytes,
-      os: { type: vm.osType },
+      os: { boot: { devices: { device: bootDevicesOf(vm.bootDevices) } }, type: vm.osType },
       status,
       type: 'server',
       cluster: ref(this.href('clusters', vm.clusterId), vm.clusterId),
@@ -234,6 +236,27 @@ export class Presenter {
       vnic_profile: nic.vnicProfileId ? ref(this.href('vnicprofiles', nic.vnicProfileId), nic.vnicProfileId) : undefined,
       vm: nic.vmId ? ref(this.href('vms', nic.vmId), nic.vmId) : undefined,
       template: nic.templateId ? ref(this.href('templates', nic.templateId), nic.templateId) : undefined,
+    };
+  }
+
+  /** A VM's CD-ROM drive; `<file id>` names the ISO file it holds (none when empty). */
+  cdrom({ vmId, medium }: CdromView, id: string): Rep {
+    return {
+      $: { href: this.href('vms', vmId, 'cdroms', id), id },
+      file: medium
+        ? { $: { id: medium.fileName }, storage_domain: medium.storageDomainId ? ref(this.href('storagedomains', medium.storageDomainId), medium.storageDomainId) : undefined }
+        : undefined,
+      vm: ref(this.href('vms', vmId), vmId),
+    };
+  }
+
+  /** A file of a storage domain's ISO directory; its id is its name, as in oVirt. */
+  isoFile({ storageDomainId, file }: IsoFileView): Rep {
+    return {
+      $: { href: this.href('storagedomains', storageDomainId, 'files', file.name), id: file.name },
+      name: file.name,
+      type: 'iso',
+      storage_domain: ref(this.href('storagedomains', storageDomainId), storageDomainId),
     };
   }
 

@@ -5,6 +5,8 @@ import { apiVmActions, vmActions } from '../../rules/vm-actions.js';
 import { respond, respondEntity, type ApiContext } from '../context.js';
 import { documentOf, optionalDocumentOf, queryFlag } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
+import { bootDevices } from '../../../shared/model.js';
+import { checkBootDevices } from '../../rules/cdrom.js';
 import { answerWithTask } from './tasks.js';
 import { followable, ifMatch } from './steps.js';
 
@@ -26,9 +28,16 @@ export function vmSettingsInput(fields: Fields) {
   };
 }
 
+/** oVirt's boot order, `os.boot.devices.device` repeated: hd, cdrom, network, each at most once. */
+function bootInput(fields: Fields) {
+  const devices = fields.nested('os')?.nested('boot')?.nested('devices');
+  return devices ? checkBootDevices(devices.oneOfEach('device', bootDevices, { max: bootDevices.length }), `${devices.where}.device`) : undefined;
+}
+
 function vmInput(fields: Fields, creating: boolean) {
   return {
     ...vmSettingsInput(fields),
+    bootDevices: bootInput(fields),
     name: fields.text('name', { required: creating, pattern: namePattern, patternHint: nameHint }),
     cluster: fields.reference('cluster', { required: creating }),
   };

@@ -11,6 +11,9 @@ import type { DomainState as _drover_agent_v1_DomainState, DomainState__Output a
 import type { Heartbeat as _drover_agent_v1_Heartbeat, Heartbeat__Output as _drover_agent_v1_Heartbeat__Output } from './drover/agent/v1/Heartbeat';
 import type { Hello as _drover_agent_v1_Hello, Hello__Output as _drover_agent_v1_Hello__Output } from './drover/agent/v1/Hello';
 import type { Inventory as _drover_agent_v1_Inventory, Inventory__Output as _drover_agent_v1_Inventory__Output } from './drover/agent/v1/Inventory';
+import type { IsoFile as _drover_agent_v1_IsoFile, IsoFile__Output as _drover_agent_v1_IsoFile__Output } from './drover/agent/v1/IsoFile';
+import type { IsoFileFacts as _drover_agent_v1_IsoFileFacts, IsoFileFacts__Output as _drover_agent_v1_IsoFileFacts__Output } from './drover/agent/v1/IsoFileFacts';
+import type { MediumFacts as _drover_agent_v1_MediumFacts, MediumFacts__Output as _drover_agent_v1_MediumFacts__Output } from './drover/agent/v1/MediumFacts';
 import type { NetworkSpec as _drover_agent_v1_NetworkSpec, NetworkSpec__Output as _drover_agent_v1_NetworkSpec__Output } from './drover/agent/v1/NetworkSpec';
 import type { NicDevice as _drover_agent_v1_NicDevice, NicDevice__Output as _drover_agent_v1_NicDevice__Output } from './drover/agent/v1/NicDevice';
 import type { StateChange as _drover_agent_v1_StateChange, StateChange__Output as _drover_agent_v1_StateChange__Output } from './drover/agent/v1/StateChange';
@@ -43,6 +46,9 @@ export interface ProtoGrpcType {
         Heartbeat: MessageTypeDefinition<_drover_agent_v1_Heartbeat, _drover_agent_v1_Heartbeat__Output>
         Hello: MessageTypeDefinition<_drover_agent_v1_Hello, _drover_agent_v1_Hello__Output>
         Inventory: MessageTypeDefinition<_drover_agent_v1_Inventory, _drover_agent_v1_Inventory__Output>
+        IsoFile: MessageTypeDefinition<_drover_agent_v1_IsoFile, _drover_agent_v1_IsoFile__Output>
+        IsoFileFacts: MessageTypeDefinition<_drover_agent_v1_IsoFileFacts, _drover_agent_v1_IsoFileFacts__Output>
+        MediumFacts: MessageTypeDefinition<_drover_agent_v1_MediumFacts, _drover_agent_v1_MediumFacts__Output>
         NetworkSpec: MessageTypeDefinition<_drover_agent_v1_NetworkSpec, _drover_agent_v1_NetworkSpec__Output>
         NicDevice: MessageTypeDefinition<_drover_agent_v1_NicDevice, _drover_agent_v1_NicDevice__Output>
         PowerState: EnumTypeDefinition

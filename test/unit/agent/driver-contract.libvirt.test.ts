@@ -4,7 +4,7 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { DriverError } from '../../../agent/hypervisor/driver.js';
 import { LibvirtDriver } from '../../../agent/hypervisor/libvirt/driver.js';
-import { designDomain, storagePoolName, volumePath } from '../../../agent/hypervisor/libvirt/designer.js';
+import { cdromAlias, designDomain, storagePoolName, volumePath } from '../../../agent/hypervisor/libvirt/designer.js';
 import { readDroverMetadata, serializeDomainXml } from '../../../agent/hypervisor/libvirt/domain-xml.js';
 import { DomainState, LibvirtConnection } from '../../../agent/hypervisor/libvirt/native/index.js';
 import type { StorageSpec, VmSpec } from '../../../shared/model.js';
@@ -51,7 +51,7 @@ function hostOf(driver: () => LibvirtDriver, directory: string, mountRoot: strin
         });
       if (xml === undefined) return undefined;
       const metadata = readDroverMetadata(xml);
-      const deviceIds = [...xml.matchAll(/<alias name='ua-([^']+)'\/>/g)].map((match) => match[1]).sort();
+      const deviceIds = [...xml.matchAll(/<alias name='(ua-[^']+)'\/>/g)].filter((match) => match[1] !== cdromAlias).map((match) => match[1]!.slice('ua-'.length)).sort();
       return { name: metadata?.name ?? '', description: metadata?.description ?? '', deviceIds };
     },
     storage: async () => {

@@ -16,6 +16,9 @@ export const CommandKind = {
   DELETE_VOLUME: 'DELETE_VOLUME',
   PLUG_DEVICE: 'PLUG_DEVICE',
   UNPLUG_DEVICE: 'UNPLUG_DEVICE',
+  LIST_ISO_FILES: 'LIST_ISO_FILES',
+  CHANGE_MEDIUM: 'CHANGE_MEDIUM',
+  READ_MEDIUM: 'READ_MEDIUM',
 } as const;
 
 export type CommandKind =
@@ -49,5 +52,11 @@ export type CommandKind =
   | 14
   | 'UNPLUG_DEVICE'
   | 15
+  | 'LIST_ISO_FILES'
+  | 30
+  | 'CHANGE_MEDIUM'
+  | 31
+  | 'READ_MEDIUM'
+  | 32
 
 export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { qemuCdromSuite } from './cdrom.js';
+
+qemuCdromSuite(test, 'postgres');
