@@ -31,6 +31,7 @@ import { VmDeviceRequests } from './services/vm-device-requests.js';
 import { TemplateService } from './services/templates.js';
 import { VmPoolService } from './services/vm-pools.js';
 import { QueryService } from './query/queries.js';
+import { ConsoleService } from './services/consoles.js';
 import { AgentGatewayServer } from './gateway/grpc-server.js';
 import { createApi } from './api/server.js';
 import { countStatements } from './db/dialect.js';
@@ -79,6 +80,7 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
     hosts: new HostService(orm, records, hub, options.heartbeatIntervalMs),
     vms,
     vmDevices: new VmDeviceRequests(orm, records, scheduler, disks),
+    consoles: new ConsoleService(records, hub),
     storageDomains,
     disks,
     networks: new NetworkService(orm, devices),

@@ -166,7 +166,11 @@ export type StorageCommandKind = (typeof storageCommandKinds)[number];
 export const deviceCommandKinds = ['plug_device', 'unplug_device'] as const;
 export type DeviceCommandKind = (typeof deviceCommandKinds)[number];
 
-export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind;
+/** The operations on a running domain's graphics console; see proto CommandKind. */
+export const consoleCommandKinds = ['set_console_ticket', 'describe_console'] as const;
+export type ConsoleCommandKind = (typeof consoleCommandKinds)[number];
+
+export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind | ConsoleCommandKind;
 
 interface CommandBase {
   /** Unique per operation; a repeated id is answered with the first outcome. */
@@ -207,8 +211,29 @@ export interface DeviceCommand extends CommandBase {
   deviceId: string;
 }
 
+/** A password for a domain's graphics console, valid for `validSeconds` from when the host sets it; see proto ConsoleTicket. */
+export interface ConsoleTicket {
+  password: string;
+  validSeconds: number;
+}
+
+/**
+ * Sets a ticket on the graphics console of a VM's running domain
+ * (`set_console_ticket`, which needs `ticket`), or only describes the console
+ * (`describe_console`).
+ */
+export interface ConsoleCommand extends CommandBase {
+  kind: ConsoleCommandKind;
+  vmId: string;
+  ticket?: ConsoleTicket;
+}
+
 /** A command as the agent receives it. */
-export type HostCommand = DomainCommand | StorageCommand | DeviceCommand;
+export type HostCommand = DomainCommand | StorageCommand | DeviceCommand | ConsoleCommand;
+
+export function isConsoleCommand(command: HostCommand): command is ConsoleCommand {
+  return (consoleCommandKinds as readonly string[]).includes(command.kind);
+}
 
 /** Why a command failed; see proto CommandError. */
 export type CommandErrorKind =
@@ -229,6 +254,19 @@ export interface OutcomeFacts {
   volume?: VolumeFacts;
   /** The storage domain's space after a storage command. */
   storage?: StorageUsage;
+  /** The domain's graphics console after a console command. */
+  console?: ConsoleFacts;
+}
+
+/** The graphics console of a running domain as the hypervisor reports it; see proto ConsoleFacts. */
+export interface ConsoleFacts {
+  protocol: DisplayType;
+  /** The address the console listens on. */
+  address: string;
+  /** The plain TCP port, 0 when there is none. */
+  port: number;
+  /** The TLS port (SPICE), 0 when there is none. */
+  tlsPort: number;
 }
 
 /** The outcome of a command. */

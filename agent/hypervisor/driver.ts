@@ -1,4 +1,4 @@
-import type { CommandErrorKind, DomainStatus, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../shared/model.js';
+import type { CommandErrorKind, ConsoleFacts, ConsoleTicket, DomainStatus, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../shared/model.js';
 
 /**
  * The facts a hypervisor driver reports about the node it drives.
@@ -250,4 +250,18 @@ export interface HypervisorDriver {
    * persistent definition. Fails like plugDevice, with nothing changed.
    */
   unplugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined>;
+
+  /**
+   * Sets the password of the graphics console of the running (or paused)
+   * domain to `ticket.password`, valid for `ticket.validSeconds` from now by
+   * the host's clock, on the running domain only (its persistent definition
+   * keeps a password nobody knows), and describes the console. A domain that
+   * is neither running nor paused is `invalid_state`; one that has no graphics
+   * console is `not_supported`. Drivers whose domains have no consoles lack
+   * this method.
+   */
+  setConsoleTicket?(uuid: string, ticket: ConsoleTicket): Promise<ConsoleFacts>;
+
+  /** Describes the graphics console of the running (or paused) domain, failing as setConsoleTicket does; it changes nothing. */
+  describeConsole?(uuid: string): Promise<ConsoleFacts>;
 }

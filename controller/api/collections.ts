@@ -74,5 +74,6 @@ export const subCollections: SubCollection[] = [
 export function linkRels(owner: string): string[] {
   const rels = subCollections.filter((collection) => collection.owner === owner).map((collection) => collection.rel);
   if (owner === 'datacenters') rels.push('storagedomains');
+  if (owner === 'vms') rels.push('graphicsconsoles');
   return rels.sort();
 }

@@ -18,6 +18,7 @@ import { vmDeviceRoutes } from './routes/vm-devices.js';
 import { templateRoutes } from './routes/templates.js';
 import { vmPoolRoutes } from './routes/vmpools.js';
 import { collectionRoutes } from './routes/collections.js';
+import { consoleRoutes } from './routes/consoles.js';
 import { counted } from '../db/dialect.js';
 import type { Services } from './services.js';
 
@@ -33,6 +34,7 @@ export function apiRoutes(services: Services): ApiRouter {
   hostRoutes(api, services);
   vmRoutes(api, services);
   vmDeviceRoutes(api, services);
+  consoleRoutes(api, services);
   taskRoutes(api, services);
   storageRoutes(api, services);
   networkRoutes(api, services);

@@ -13,6 +13,7 @@ import type { VmDeviceRequests } from '../services/vm-device-requests.js';
 import type { TemplateService } from '../services/templates.js';
 import type { VmPoolService } from '../services/vm-pools.js';
 import type { QueryService } from '../query/queries.js';
+import type { ConsoleService } from '../services/consoles.js';
 
 /** What the HTTP API is given to work with: the services and the queries. */
 export interface Services {
@@ -23,6 +24,7 @@ export interface Services {
   hosts: HostService;
   vms: VmService;
   vmDevices: VmDeviceRequests;
+  consoles: ConsoleService;
   storageDomains: StorageDomainService;
   disks: DiskService;
   networks: NetworkService;

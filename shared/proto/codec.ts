@@ -19,11 +19,14 @@ import type { NicDevice as ProtoNicDevice, NicDevice__Output as ProtoNicDevice__
 import type { PowerState as ProtoPowerState } from './generated/drover/agent/v1/PowerState.js';
 import type { CommandKind as ProtoCommandKind } from './generated/drover/agent/v1/CommandKind.js';
 import type { CommandError as ProtoCommandError } from './generated/drover/agent/v1/CommandError.js';
-import { deviceCommandKinds, storageCommandKinds } from '../model.js';
+import type { ConsoleFacts as ProtoConsoleFacts, ConsoleFacts__Output as ProtoConsoleFacts__Output } from './generated/drover/agent/v1/ConsoleFacts.js';
+import { consoleCommandKinds, deviceCommandKinds, isConsoleCommand, storageCommandKinds } from '../model.js';
 import type {
   CommandErrorKind,
   CommandKind,
   CommandOutcome,
+  ConsoleCommandKind,
+  ConsoleFacts,
   DiskBus,
   DeviceCommandKind,
   DiskDevice,
@@ -71,10 +74,13 @@ const kindToProto: Record<CommandKind, Named<ProtoCommandKind>> = {
   delete_volume: 'DELETE_VOLUME',
   plug_device: 'PLUG_DEVICE',
   unplug_device: 'UNPLUG_DEVICE',
+  set_console_ticket: 'SET_CONSOLE_TICKET',
+  describe_console: 'DESCRIBE_CONSOLE',
 };
 
 const storageKinds: ReadonlySet<CommandKind> = new Set(storageCommandKinds);
 const deviceKinds: ReadonlySet<CommandKind> = new Set(deviceCommandKinds);
+const consoleKinds: ReadonlySet<CommandKind> = new Set(consoleCommandKinds);
 
 const errorToProto: Record<CommandErrorKind, Named<ProtoCommandError>> = {
   invalid_state: 'INVALID_STATE',
@@ -249,6 +255,9 @@ export function encodeCommand(command: HostCommand): Command {
       volume_ref: command.volumeRef ? encodeVolumeRef(command.volumeRef) : null,
     };
   }
+  if (isConsoleCommand(command)) {
+    return { ...base, vm_id: command.vmId, console_ticket: command.ticket ? { password: command.ticket.password, valid_seconds: command.ticket.validSeconds } : null };
+  }
   return {
     ...base,
     vm_id: command.vmId,
@@ -272,7 +281,19 @@ export function decodeCommand(command: Command__Output): HostCommand {
   if (deviceKinds.has(kind)) {
     return { ...base, kind: kind as DeviceCommandKind, vmId: command.vm_id, spec: decodeSpec(required(command.spec, 'spec')), deviceId: command.device_id };
   }
+  if (consoleKinds.has(kind)) {
+    const ticket = command.console_ticket;
+    return { ...base, kind: kind as ConsoleCommandKind, vmId: command.vm_id, ticket: ticket ? { password: ticket.password, validSeconds: ticket.valid_seconds } : undefined };
+  }
   return { ...base, kind: kind as DomainCommandKind, vmId: command.vm_id, spec: command.spec ? decodeSpec(command.spec) : undefined };
+}
+
+function encodeConsole(console: ConsoleFacts): ProtoConsoleFacts {
+  return { protocol: console.protocol, address: console.address, port: console.port, tls_port: console.tlsPort };
+}
+
+function decodeConsole(console: ProtoConsoleFacts__Output): ConsoleFacts {
+  return { protocol: oneOf(['vnc', 'spice'] as const, console.protocol, 'console protocol'), address: console.address, port: console.port, tlsPort: console.tls_port };
 }
 
 export function encodeOutcome(commandId: string, outcome: CommandOutcome): CommandResult {
@@ -284,6 +305,7 @@ export function encodeOutcome(commandId: string, outcome: CommandOutcome): Comma
     domain: outcome.domain ? encodeDomain(outcome.domain) : null,
     volume: outcome.volume ? { path: outcome.volume.path, actual_size_bytes: outcome.volume.actualSizeBytes } : null,
     storage: outcome.storage ? encodeUsage(outcome.storage) : null,
+    console: outcome.console ? encodeConsole(outcome.console) : null,
   };
 }
 
@@ -292,6 +314,7 @@ export function decodeOutcome(result: CommandResult__Output): CommandOutcome {
     domain: result.domain ? decodeDomain(result.domain) : undefined,
     volume: result.volume ? ({ path: result.volume.path, actualSizeBytes: Number(result.volume.actual_size_bytes) } satisfies VolumeFacts) : undefined,
     storage: result.storage ? decodeUsage(result.storage) : undefined,
+    console: result.console ? decodeConsole(result.console) : undefined,
   };
   if (result.ok) return { ok: true, ...facts };
   return { ok: false, error: decodeEnum(errorFromProto, result.error, 'command error'), message: result.message, ...facts };

@@ -16,6 +16,8 @@ export const CommandKind = {
   DELETE_VOLUME: 'DELETE_VOLUME',
   PLUG_DEVICE: 'PLUG_DEVICE',
   UNPLUG_DEVICE: 'UNPLUG_DEVICE',
+  SET_CONSOLE_TICKET: 'SET_CONSOLE_TICKET',
+  DESCRIBE_CONSOLE: 'DESCRIBE_CONSOLE',
 } as const;
 
 export type CommandKind =
@@ -49,5 +51,9 @@ export type CommandKind =
   | 14
   | 'UNPLUG_DEVICE'
   | 15
+  | 'SET_CONSOLE_TICKET'
+  | 16
+  | 'DESCRIBE_CONSOLE'
+  | 17
 
 export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]
