@@ -1,6 +1,8 @@
+import { isIP } from 'node:net';
 import os from 'node:os';
 import { defaultMountRoot } from './hypervisor/libvirt/designer.js';
 import { domainTypes, isDomainType, type DomainType } from './hypervisor/libvirt/host-capabilities.js';
+import { defaultDisplayAddress } from './hypervisor/libvirt/consoles.js';
 
 export interface AgentConfig {
   controllerAddress: string;
@@ -15,6 +17,15 @@ export interface AgentConfig {
   storageReportIntervalMs: number;
   /** The domain type of the host's guests when the operator chose one (DROVER_DOMAIN_TYPE: kvm or qemu); otherwise the best the host offers. */
   domainType?: DomainType;
+  /** The IP address guests' graphics consoles listen on (DROVER_DISPLAY_ADDRESS); the loopback address unless the operator chose another. */
+  displayAddress?: string;
+}
+
+function displayAddressOf(env: NodeJS.ProcessEnv): string {
+  const raw = env.DROVER_DISPLAY_ADDRESS;
+  if (raw === undefined || raw === '') return defaultDisplayAddress;
+  if (isIP(raw) === 0) throw new Error(`DROVER_DISPLAY_ADDRESS must be an IPv4 or IPv6 address, not ${raw}`);
+  return raw;
 }
 
 function domainTypeOf(env: NodeJS.ProcessEnv): DomainType | undefined {
@@ -44,5 +55,6 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Age
     storageMountRoot: env.DROVER_STORAGE_MOUNT_ROOT || defaultMountRoot,
     storageReportIntervalMs: positiveInteger(env, 'DROVER_STORAGE_REPORT_INTERVAL_MS', 60_000),
     domainType: domainTypeOf(env),
+    displayAddress: displayAddressOf(env),
   };
 }

@@ -33,6 +33,7 @@ import { CdromService } from './services/cdroms.js';
 import { TemplateService } from './services/templates.js';
 import { VmPoolService } from './services/vm-pools.js';
 import { QueryService } from './query/queries.js';
+import { ConsoleService } from './services/consoles.js';
 import { AgentGatewayServer } from './gateway/grpc-server.js';
 import { createApi } from './api/server.js';
 import { countStatements } from './db/dialect.js';
@@ -83,6 +84,7 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
     vms,
     vmDevices: new VmDeviceRequests(orm, records, scheduler, disks),
     cdroms: new CdromService(orm, records, scheduler, access, hub),
+    consoles: new ConsoleService(records, hub),
     storageDomains,
     disks,
     networks: new NetworkService(orm, devices),

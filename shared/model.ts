@@ -202,7 +202,11 @@ export type DeviceCommandKind = (typeof deviceCommandKinds)[number];
 export const mediumCommandKinds = ['change_medium', 'read_medium'] as const;
 export type MediumCommandKind = (typeof mediumCommandKinds)[number];
 
-export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind | MediumCommandKind;
+/** The operations on a running domain's graphics console; see proto CommandKind. */
+export const consoleCommandKinds = ['set_console_ticket', 'describe_console'] as const;
+export type ConsoleCommandKind = (typeof consoleCommandKinds)[number];
+
+export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind | MediumCommandKind | ConsoleCommandKind;
 
 interface CommandBase {
   /** Unique per operation; a repeated id is answered with the first outcome. */
@@ -256,8 +260,29 @@ export interface MediumCommand extends CommandBase {
   medium?: IsoFileRef;
 }
 
+/** A password for a domain's graphics console, valid for `validSeconds` from when the host sets it; see proto ConsoleTicket. */
+export interface ConsoleTicket {
+  password: string;
+  validSeconds: number;
+}
+
+/**
+ * Sets a ticket on the graphics console of a VM's running domain
+ * (`set_console_ticket`, which needs `ticket`), or only describes the console
+ * (`describe_console`).
+ */
+export interface ConsoleCommand extends CommandBase {
+  kind: ConsoleCommandKind;
+  vmId: string;
+  ticket?: ConsoleTicket;
+}
+
 /** A command as the agent receives it. */
-export type HostCommand = DomainCommand | StorageCommand | DeviceCommand | MediumCommand;
+export type HostCommand = DomainCommand | StorageCommand | DeviceCommand | MediumCommand | ConsoleCommand;
+
+export function isConsoleCommand(command: HostCommand): command is ConsoleCommand {
+  return (consoleCommandKinds as readonly string[]).includes(command.kind);
+}
 
 /** Why a command failed; see proto CommandError. */
 export type CommandErrorKind =
@@ -282,6 +307,19 @@ export interface OutcomeFacts {
   isoFiles?: IsoFileFacts[];
   /** The medium in the drive after a medium command. */
   medium?: MediumFacts;
+  /** The domain's graphics console after a console command. */
+  console?: ConsoleFacts;
+}
+
+/** The graphics console of a running domain as the hypervisor reports it; see proto ConsoleFacts. */
+export interface ConsoleFacts {
+  protocol: DisplayType;
+  /** The address the console listens on. */
+  address: string;
+  /** The plain TCP port, 0 when there is none. */
+  port: number;
+  /** The TLS port (SPICE), 0 when there is none. */
+  tlsPort: number;
 }
 
 /** The outcome of a command. */

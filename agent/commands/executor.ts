@@ -1,7 +1,9 @@
 import type { Logger } from '../../shared/logger.js';
 import {
+  isConsoleCommand,
   mediumCommandKinds,
   type CommandOutcome,
+  type ConsoleCommand,
   type DeviceCommand,
   type DomainCommand,
   type DomainCommandKind,
@@ -87,6 +89,23 @@ function specProblem(spec: VmSpec, vmId: string): string | undefined {
   return undefined;
 }
 
+/** The most seconds a console ticket may be valid: a day. */
+const maxTicketSeconds = 86_400;
+const ticketPasswordPattern = /^[\x21-\x7e]{1,64}$/;
+
+function consoleProblem(command: ConsoleCommand): string | undefined {
+  if (command.kind === 'describe_console') return undefined;
+  if (!command.ticket) return 'set_console_ticket needs a ticket';
+  if (!ticketPasswordPattern.test(command.ticket.password)) return 'the ticket password must be 1 to 64 printable ASCII characters without spaces';
+  const seconds = command.ticket.validSeconds;
+  return isPositiveInteger(seconds) && seconds <= maxTicketSeconds ? undefined : `the ticket's validity of ${seconds} seconds is not between 1 and ${maxTicketSeconds}`;
+}
+
+/** A command as it may be logged: a console ticket's password left out. */
+export function loggable(command: HostCommand): HostCommand {
+  return isConsoleCommand(command) && command.ticket ? { ...command, ticket: { ...command.ticket, password: '(hidden)' } } : command;
+}
+
 function isStorageCommand(command: HostCommand): command is StorageCommand {
   return 'storage' in command;
 }
@@ -117,6 +136,7 @@ export function commandProblem(command: HostCommand): string | undefined {
   }
   if (!uuidPattern.test(command.vmId)) return `vm id ${command.vmId} is not a UUID`;
   if (isMediumCommand(command)) return command.medium ? isoFileProblem(command.medium) : undefined;
+  if (isConsoleCommand(command)) return consoleProblem(command);
   if (isDeviceCommand(command)) {
     const problem = specProblem(command.spec, command.vmId);
     if (problem) return problem;
@@ -171,7 +191,7 @@ export class CommandExecutor {
     try {
       const outcome = await this.outcomeOf(command);
       if (this.closed) return outcome;
-      this.options.logger?.info({ command, outcome }, 'command executed');
+      this.options.logger?.info({ command: loggable(command), outcome }, 'command executed');
       try {
         await this.options.journal.record(command.commandId, outcome);
       } catch (error) {
@@ -188,6 +208,7 @@ export class CommandExecutor {
     if (problem) return { ok: false, error: 'invalid_command', message: problem };
     if (isStorageCommand(command)) return this.storageOutcome(command);
     if (isMediumCommand(command)) return this.mediumOutcome(command);
+    if (isConsoleCommand(command)) return this.consoleOutcome(command);
     if (isDeviceCommand(command)) return this.deviceOutcome(command);
     return this.domainOutcome(command);
   }
@@ -223,6 +244,18 @@ export class CommandExecutor {
     try {
       const medium = command.kind === 'change_medium' ? await driver.changeMedium(command.vmId, command.medium) : await driver.readMedium(command.vmId);
       return { ok: true, medium };
+    } catch (error) {
+      const failure = DriverError.from(error);
+      return { ok: false, error: failure.kind, message: failure.message };
+    }
+  }
+
+  private async consoleOutcome(command: ConsoleCommand): Promise<CommandOutcome> {
+    const { driver } = this.options;
+    try {
+      if (!driver.setConsoleTicket || !driver.describeConsole) throw new DriverError('not_supported', 'the hypervisor driver has no graphics consoles');
+      const console = command.kind === 'set_console_ticket' ? await driver.setConsoleTicket(command.vmId, command.ticket!) : await driver.describeConsole(command.vmId);
+      return { ok: true, console };
     } catch (error) {
       const failure = DriverError.from(error);
       return { ok: false, error: failure.kind, message: failure.message };

@@ -1,5 +1,7 @@
 import type {
   CommandErrorKind,
+  ConsoleFacts,
+  ConsoleTicket,
   DomainStatus,
   IsoFileFacts,
   IsoFileRef,
@@ -285,4 +287,18 @@ export interface HypervisorDriver {
 
   /** Reports what the CD-ROM drive of the running (or paused) domain holds; any other state is `invalid_state`. */
   readMedium?(uuid: string): Promise<MediumFacts>;
+
+  /**
+   * Sets the password of the graphics console of the running (or paused)
+   * domain to `ticket.password`, valid for `ticket.validSeconds` from now by
+   * the host's clock, on the running domain only (its persistent definition
+   * keeps a password nobody knows), and describes the console. A domain that
+   * is neither running nor paused is `invalid_state`; one that has no graphics
+   * console is `not_supported`. Drivers whose domains have no consoles lack
+   * this method.
+   */
+  setConsoleTicket?(uuid: string, ticket: ConsoleTicket): Promise<ConsoleFacts>;
+
+  /** Describes the graphics console of the running (or paused) domain, failing as setConsoleTicket does; it changes nothing. */
+  describeConsole?(uuid: string): Promise<ConsoleFacts>;
 }

@@ -76,5 +76,6 @@ export function linkRels(owner: string): string[] {
   if (owner === 'datacenters') rels.push('storagedomains');
   if (owner === 'vms') rels.push('cdroms');
   if (owner === 'storagedomains') rels.push('files');
+  if (owner === 'vms') rels.push('graphicsconsoles');
   return rels.sort();
 }

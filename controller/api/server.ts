@@ -19,6 +19,7 @@ import { cdromRoutes } from './routes/cdroms.js';
 import { templateRoutes } from './routes/templates.js';
 import { vmPoolRoutes } from './routes/vmpools.js';
 import { collectionRoutes } from './routes/collections.js';
+import { consoleRoutes } from './routes/consoles.js';
 import { counted } from '../db/dialect.js';
 import type { Services } from './services.js';
 
@@ -35,6 +36,7 @@ export function apiRoutes(services: Services): ApiRouter {
   vmRoutes(api, services);
   vmDeviceRoutes(api, services);
   cdromRoutes(api, services);
+  consoleRoutes(api, services);
   taskRoutes(api, services);
   storageRoutes(api, services);
   networkRoutes(api, services);

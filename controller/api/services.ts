@@ -14,6 +14,7 @@ import type { CdromService } from '../services/cdroms.js';
 import type { TemplateService } from '../services/templates.js';
 import type { VmPoolService } from '../services/vm-pools.js';
 import type { QueryService } from '../query/queries.js';
+import type { ConsoleService } from '../services/consoles.js';
 
 /** What the HTTP API is given to work with: the services and the queries. */
 export interface Services {
@@ -25,6 +26,7 @@ export interface Services {
   vms: VmService;
   vmDevices: VmDeviceRequests;
   cdroms: CdromService;
+  consoles: ConsoleService;
   storageDomains: StorageDomainService;
   disks: DiskService;
   networks: NetworkService;

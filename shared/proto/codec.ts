@@ -20,11 +20,24 @@ import type { PowerState as ProtoPowerState } from './generated/drover/agent/v1/
 import type { CommandKind as ProtoCommandKind } from './generated/drover/agent/v1/CommandKind.js';
 import type { CommandError as ProtoCommandError } from './generated/drover/agent/v1/CommandError.js';
 import type { IsoFile as ProtoIsoFile, IsoFile__Output as ProtoIsoFile__Output } from './generated/drover/agent/v1/IsoFile.js';
-import { bootDevices, deviceCommandKinds, mediumCommandKinds, storageCommandKinds, type BootDevice, type IsoFileRef, type MediumCommandKind } from '../model.js';
+import type { ConsoleFacts as ProtoConsoleFacts, ConsoleFacts__Output as ProtoConsoleFacts__Output } from './generated/drover/agent/v1/ConsoleFacts.js';
+import {
+  bootDevices,
+  consoleCommandKinds,
+  deviceCommandKinds,
+  isConsoleCommand,
+  mediumCommandKinds,
+  storageCommandKinds,
+  type BootDevice,
+  type IsoFileRef,
+  type MediumCommandKind,
+} from '../model.js';
 import type {
   CommandErrorKind,
   CommandKind,
   CommandOutcome,
+  ConsoleCommandKind,
+  ConsoleFacts,
   DiskBus,
   DeviceCommandKind,
   DiskDevice,
@@ -75,11 +88,14 @@ const kindToProto: Record<CommandKind, Named<ProtoCommandKind>> = {
   list_iso_files: 'LIST_ISO_FILES',
   change_medium: 'CHANGE_MEDIUM',
   read_medium: 'READ_MEDIUM',
+  set_console_ticket: 'SET_CONSOLE_TICKET',
+  describe_console: 'DESCRIBE_CONSOLE',
 };
 
 const storageKinds: ReadonlySet<CommandKind> = new Set(storageCommandKinds);
 const deviceKinds: ReadonlySet<CommandKind> = new Set(deviceCommandKinds);
 const mediumKinds: ReadonlySet<CommandKind> = new Set(mediumCommandKinds);
+const consoleKinds: ReadonlySet<CommandKind> = new Set(consoleCommandKinds);
 
 const errorToProto: Record<CommandErrorKind, Named<ProtoCommandError>> = {
   invalid_state: 'INVALID_STATE',
@@ -266,6 +282,9 @@ export function encodeCommand(command: HostCommand): Command {
       volume_ref: command.volumeRef ? encodeVolumeRef(command.volumeRef) : null,
     };
   }
+  if (isConsoleCommand(command)) {
+    return { ...base, vm_id: command.vmId, console_ticket: command.ticket ? { password: command.ticket.password, valid_seconds: command.ticket.validSeconds } : null };
+  }
   return {
     ...base,
     vm_id: command.vmId,
@@ -293,7 +312,19 @@ export function decodeCommand(command: Command__Output): HostCommand {
   if (deviceKinds.has(kind)) {
     return { ...base, kind: kind as DeviceCommandKind, vmId: command.vm_id, spec: decodeSpec(required(command.spec, 'spec')), deviceId: command.device_id };
   }
+  if (consoleKinds.has(kind)) {
+    const ticket = command.console_ticket;
+    return { ...base, kind: kind as ConsoleCommandKind, vmId: command.vm_id, ticket: ticket ? { password: ticket.password, validSeconds: ticket.valid_seconds } : undefined };
+  }
   return { ...base, kind: kind as DomainCommandKind, vmId: command.vm_id, spec: command.spec ? decodeSpec(command.spec) : undefined };
+}
+
+function encodeConsole(console: ConsoleFacts): ProtoConsoleFacts {
+  return { protocol: console.protocol, address: console.address, port: console.port, tls_port: console.tlsPort };
+}
+
+function decodeConsole(console: ProtoConsoleFacts__Output): ConsoleFacts {
+  return { protocol: oneOf(['vnc', 'spice'] as const, console.protocol, 'console protocol'), address: console.address, port: console.port, tlsPort: console.tls_port };
 }
 
 export function encodeOutcome(commandId: string, outcome: CommandOutcome): CommandResult {
@@ -307,6 +338,7 @@ export function encodeOutcome(commandId: string, outcome: CommandOutcome): Comma
     storage: outcome.storage ? encodeUsage(outcome.storage) : null,
     iso_files: (outcome.isoFiles ?? []).map((file) => ({ name: file.name, size_bytes: file.sizeBytes })),
     medium: outcome.medium ? { storage_id: outcome.medium.storageId, name: outcome.medium.name } : null,
+    console: outcome.console ? encodeConsole(outcome.console) : null,
   };
 }
 
@@ -317,6 +349,7 @@ export function decodeOutcome(result: CommandResult__Output): CommandOutcome {
     storage: result.storage ? decodeUsage(result.storage) : undefined,
     isoFiles: result.iso_files.length > 0 ? result.iso_files.map((file) => ({ name: file.name, sizeBytes: Number(file.size_bytes) })) : undefined,
     medium: result.medium ? { storageId: result.medium.storage_id, name: result.medium.name } : undefined,
+    console: result.console ? decodeConsole(result.console) : undefined,
   };
   if (result.ok) return { ok: true, ...facts };
   return { ok: false, error: decodeEnum(errorFromProto, result.error, 'command error'), message: result.message, ...facts };

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { BootDevice, DiskBus, DiskDevice, IsoFileRef, NetworkSpec, NicDevice, StorageSpec, VmSpec, VolumeRef } from '../../../shared/model.js';
 import type { CdromConfig, DiskConfig, DomainConfig, InterfaceConfig } from './domain-xml.js';
 import type { DomainType } from './host-capabilities.js';
+import { defaultDisplayAddress, lockedGraphics } from './consoles.js';
 
 /** Where shared storage is mounted on a host, as oVirt mounts it; the agent's DROVER_STORAGE_MOUNT_ROOT overrides it. */
 export const defaultMountRoot = '/rhev/data-center/mnt';
@@ -126,8 +127,12 @@ function singleLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').trim();
 }
 
-/** Designs the domain of a VM for a host whose guests are of `type` (kvm on hardware virtualization, qemu under emulation, test on the test driver). */
-export function designDomain(spec: VmSpec, type: DomainType, mountRoot = defaultMountRoot): DomainConfig {
+/**
+ * Designs the domain of a VM for a host whose guests are of `type` (kvm on
+ * hardware virtualization, qemu under emulation, test on the test driver),
+ * with its graphics console on `displayAddress` behind a password nobody knows.
+ */
+export function designDomain(spec: VmSpec, type: DomainType, mountRoot = defaultMountRoot, displayAddress = defaultDisplayAddress): DomainConfig {
   const emulated = type !== 'test';
   const windows = isWindows(spec.osType);
   const spice = spec.displayType === 'spice';
@@ -153,7 +158,7 @@ export function designDomain(spec: VmSpec, type: DomainType, mountRoot = default
     onPoweroff: 'destroy',
     onReboot: 'restart',
     onCrash: 'destroy',
-    graphics: { type: spec.displayType, autoport: true, listen: '0.0.0.0' },
+    graphics: lockedGraphics(spec.displayType, displayAddress),
     video: spice ? { model: 'qxl', vramKiB: 65536, heads: 1 } : { model: 'vga', vramKiB: 16384, heads: 1 },
     inputs: [{ type: 'tablet', bus: 'usb' }],
     channels: spice ? [{ type: 'spicevmc', targetName: 'com.redhat.spice.0' }] : [],

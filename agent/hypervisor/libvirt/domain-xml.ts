@@ -39,6 +39,17 @@ export interface InterfaceConfig {
   alias: string;
 }
 
+/** A graphics console: VNC or SPICE on `listen` (no listen element when empty), with a password valid until passwdValidTo (UTC, `YYYY-MM-DDTHH:MM:SS`). */
+export interface GraphicsConfig {
+  type: 'vnc' | 'spice';
+  autoport: boolean;
+  port?: number;
+  tlsPort?: number;
+  listen: string;
+  passwd?: string;
+  passwdValidTo?: string;
+}
+
 export interface DomainConfig {
   disks: DiskConfig[];
   cdrom?: CdromConfig;
@@ -60,7 +71,7 @@ export interface DomainConfig {
   onPoweroff: 'destroy' | 'restart';
   onReboot: 'destroy' | 'restart';
   onCrash: 'destroy' | 'restart';
-  graphics: { type: 'vnc' | 'spice'; autoport: boolean; listen: string };
+  graphics: GraphicsConfig;
   video: { model: 'vga' | 'qxl' | 'virtio' | 'cirrus'; vramKiB?: number; heads: number };
   inputs: { type: 'tablet' | 'mouse' | 'keyboard'; bus: 'usb' | 'ps2' | 'virtio' }[];
   channels: { type: 'spicevmc' | 'unix'; targetName: string }[];
@@ -168,6 +179,19 @@ function interfaceNode(nic: InterfaceConfig): XmlNode {
   };
 }
 
+function graphicsNode(graphics: GraphicsConfig): XmlNode {
+  const { type, autoport, port, tlsPort, listen, passwd, passwdValidTo } = graphics;
+  return {
+    ...element({ type, port, tlsPort, autoport: yesNo(autoport), passwd, passwdValidTo }),
+    ...(listen ? { listen: element({ type: 'address', address: listen }) } : {}),
+  };
+}
+
+/** The XML of a graphics console, for changing the password of a running domain's console. */
+export function serializeGraphicsXml(graphics: GraphicsConfig): string {
+  return writeElement('graphics', graphicsNode(graphics));
+}
+
 /** The XML of one device, for plugging it into or unplugging it from a running domain. */
 export function serializeDeviceXml(device: { disk: DiskConfig } | { nic: InterfaceConfig }): string {
   return 'disk' in device ? writeElement('disk', diskNode(device.disk)) : writeElement('interface', interfaceNode(device.nic));
@@ -190,10 +214,7 @@ function devicesNode(config: DomainConfig): XmlNode {
     }));
   }
   if (config.inputs.length > 0) devices.input = config.inputs.map((input) => element({ type: input.type, bus: input.bus }));
-  devices.graphics = {
-    ...element({ type: config.graphics.type, autoport: yesNo(config.graphics.autoport) }),
-    listen: element({ type: 'address', address: config.graphics.listen }),
-  };
+  devices.graphics = graphicsNode(config.graphics);
   devices.video = { model: element({ type: config.video.model, vram: config.video.vramKiB, heads: config.video.heads, primary: 'yes' }) };
   if (config.memballoon) devices.memballoon = element({ model: config.memballoon });
   if (config.rng) devices.rng = { ...element({ model: config.rng }), backend: element({ model: 'random' }, '/dev/urandom') };

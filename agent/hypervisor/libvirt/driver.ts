@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { access } from 'node:fs/promises';
-import type { DomainStatus, IsoFileFacts, IsoFileRef, MediumFacts, NetworkSpec, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../../shared/model.js';
+import type { ConsoleFacts, ConsoleTicket, DomainStatus, IsoFileFacts, IsoFileRef, MediumFacts, NetworkSpec, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../../shared/model.js';
 import { DriverError, type DomainChangeHint, type HypervisorDriver, type NodeFacts } from '../driver.js';
 import {
   bridgeNameFor,
@@ -29,6 +29,8 @@ import { isInvalidOperation, translateErrors } from './errors.js';
 import { DomainEvent, DomainState, ErrorCode, LibvirtConnection, isLibvirtError, type DomainInfo, type DomainOperation } from './native/index.js';
 import { SaveImages } from './save-images.js';
 import { chooseDomainType, parseCapabilities, type DomainType, type HostCapabilities } from './host-capabilities.js';
+import { consoleFacts, defaultDisplayAddress, liveGraphics, ticketedGraphics } from './consoles.js';
+import { serializeGraphicsXml } from './domain-xml.js';
 
 export interface LibvirtDriverOptions {
   uri: string;
@@ -37,6 +39,8 @@ export interface LibvirtDriverOptions {
   mountRoot?: string;
   /** The domain type of this host's guests; by default the best the host offers (kvm, else qemu's emulation). */
   domainType?: DomainType;
+  /** The address guests' graphics consoles listen on; the loopback address by default. */
+  displayAddress?: string;
 }
 
 const powerStateByLibvirtState: Record<number, PowerState> = {
@@ -382,6 +386,18 @@ export class LibvirtDriver implements HypervisorDriver {
     });
   }
 
+  async setConsoleTicket(uuid: string, ticket: ConsoleTicket): Promise<ConsoleFacts> {
+    return translateErrors(async () => {
+      const graphics = liveGraphics(await this.runningDomainXml(uuid, 'set a console ticket on'));
+      await this.connected().updateDevice(uuid, serializeGraphicsXml(ticketedGraphics(graphics, ticket, new Date())), { live: true });
+      return consoleFacts(graphics);
+    });
+  }
+
+  async describeConsole(uuid: string): Promise<ConsoleFacts> {
+    return translateErrors(async () => consoleFacts(liveGraphics(await this.runningDomainXml(uuid, 'describe the console of'))));
+  }
+
   /** Returns the domain's current XML description; for diagnostics and tests. */
   async domainXml(uuid: string, inactive = false): Promise<string> {
     return translateErrors(() => this.connected().domainXml(uuid, { inactive }));
@@ -393,7 +409,8 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   private async defineNow(spec: VmSpec, options: { thenCreate?: boolean } = {}): Promise<DomainStatus> {
-    const domain = await this.connected().defineDomain(serializeDomainXml(designDomain(spec, this.domainType, this.mountRoot)), options);
+    const design = designDomain(spec, this.domainType, this.mountRoot, this.options.displayAddress ?? defaultDisplayAddress);
+    const domain = await this.connected().defineDomain(serializeDomainXml(design), options);
     this.managedByUuid.set(spec.id, true);
     return this.toStatus(domain, true);
   }

@@ -11,6 +11,8 @@ import { RenderedDocuments, RenderedParts } from './rendered.js';
 import { linkRels } from '../collections.js';
 import { bootDevicesOf } from '../../rules/cdrom.js';
 import type { CdromView, IsoFileView } from '../../services/cdroms.js';
+import type { ConsoleView } from '../../services/consoles.js';
+import { consoleIds } from '../../rules/consoles.js';
 
 /**
  * Empty text is left out rather than rendered as an empty element: libgovirt asserts on an empty
@@ -126,6 +128,21 @@ export class Presenter {
       host: vm.hostId ? ref(this.href('hosts', vm.hostId), vm.hostId) : undefined,
       template: ref(this.href('templates', vm.templateId), vm.templateId),
       vm_pool: vm.vmPoolId ? ref(this.href('vmpools', vm.vmPoolId), vm.vmPoolId) : undefined,
+    };
+  }
+
+  /** A VM's graphics console; its address and ports only when the running console was asked for (`?current=true`). */
+  graphicsConsole(console: ConsoleView): Rep {
+    const id = consoleIds[console.protocol];
+    const href = this.href('vms', console.vmId, 'graphicsconsoles', id);
+    return {
+      $: { href, id },
+      actions: { link: ['remoteviewerconnectionfile', 'ticket'].map((action) => link(`${href}/${action}`, action)) },
+      address: console.live?.address,
+      port: console.live?.port || undefined,
+      protocol: console.protocol,
+      tls_port: console.live?.tlsPort || undefined,
+      vm: ref(this.href('vms', console.vmId), console.vmId),
     };
   }
 

@@ -5,6 +5,8 @@ import type { AgentGatewayClient as _drover_agent_v1_AgentGatewayClient, AgentGa
 import type { AgentMessage as _drover_agent_v1_AgentMessage, AgentMessage__Output as _drover_agent_v1_AgentMessage__Output } from './drover/agent/v1/AgentMessage';
 import type { Command as _drover_agent_v1_Command, Command__Output as _drover_agent_v1_Command__Output } from './drover/agent/v1/Command';
 import type { CommandResult as _drover_agent_v1_CommandResult, CommandResult__Output as _drover_agent_v1_CommandResult__Output } from './drover/agent/v1/CommandResult';
+import type { ConsoleFacts as _drover_agent_v1_ConsoleFacts, ConsoleFacts__Output as _drover_agent_v1_ConsoleFacts__Output } from './drover/agent/v1/ConsoleFacts';
+import type { ConsoleTicket as _drover_agent_v1_ConsoleTicket, ConsoleTicket__Output as _drover_agent_v1_ConsoleTicket__Output } from './drover/agent/v1/ConsoleTicket';
 import type { ControllerMessage as _drover_agent_v1_ControllerMessage, ControllerMessage__Output as _drover_agent_v1_ControllerMessage__Output } from './drover/agent/v1/ControllerMessage';
 import type { DiskDevice as _drover_agent_v1_DiskDevice, DiskDevice__Output as _drover_agent_v1_DiskDevice__Output } from './drover/agent/v1/DiskDevice';
 import type { DomainState as _drover_agent_v1_DomainState, DomainState__Output as _drover_agent_v1_DomainState__Output } from './drover/agent/v1/DomainState';
@@ -40,6 +42,8 @@ export interface ProtoGrpcType {
         CommandError: EnumTypeDefinition
         CommandKind: EnumTypeDefinition
         CommandResult: MessageTypeDefinition<_drover_agent_v1_CommandResult, _drover_agent_v1_CommandResult__Output>
+        ConsoleFacts: MessageTypeDefinition<_drover_agent_v1_ConsoleFacts, _drover_agent_v1_ConsoleFacts__Output>
+        ConsoleTicket: MessageTypeDefinition<_drover_agent_v1_ConsoleTicket, _drover_agent_v1_ConsoleTicket__Output>
         ControllerMessage: MessageTypeDefinition<_drover_agent_v1_ControllerMessage, _drover_agent_v1_ControllerMessage__Output>
         DiskDevice: MessageTypeDefinition<_drover_agent_v1_DiskDevice, _drover_agent_v1_DiskDevice__Output>
         DomainState: MessageTypeDefinition<_drover_agent_v1_DomainState, _drover_agent_v1_DomainState__Output>

@@ -84,7 +84,7 @@ test('domain XML carries escaped Drover metadata that reads back', (t) => {
   t.true(xml.includes(`xmlns:drover="${droverNamespace}"`));
   t.true(xml.includes('&lt;b&gt; &amp;'));
   t.regex(xml, /<topology sockets="1" cores="2" threads="1"\/>/);
-  t.regex(xml, /<graphics type="vnc" autoport="yes">/);
+  t.regex(xml, /<graphics type="vnc" autoport="yes" passwd="[^"]+" passwdValidTo="1970-01-01T00:00:00"><listen type="address" address="127.0.0.1"\/>/);
   t.deepEqual(readDroverMetadata(xml), { id: spec.id, name: spec.name, description: spec.description, clusterId: spec.clusterId, osType: spec.osType });
 });
 

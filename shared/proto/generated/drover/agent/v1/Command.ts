@@ -5,6 +5,7 @@ import type { VmSpec as _drover_agent_v1_VmSpec, VmSpec__Output as _drover_agent
 import type { StorageSpec as _drover_agent_v1_StorageSpec, StorageSpec__Output as _drover_agent_v1_StorageSpec__Output } from '../../../drover/agent/v1/StorageSpec';
 import type { VolumeSpec as _drover_agent_v1_VolumeSpec, VolumeSpec__Output as _drover_agent_v1_VolumeSpec__Output } from '../../../drover/agent/v1/VolumeSpec';
 import type { VolumeRef as _drover_agent_v1_VolumeRef, VolumeRef__Output as _drover_agent_v1_VolumeRef__Output } from '../../../drover/agent/v1/VolumeRef';
+import type { ConsoleTicket as _drover_agent_v1_ConsoleTicket, ConsoleTicket__Output as _drover_agent_v1_ConsoleTicket__Output } from '../../../drover/agent/v1/ConsoleTicket';
 import type { IsoFile as _drover_agent_v1_IsoFile, IsoFile__Output as _drover_agent_v1_IsoFile__Output } from '../../../drover/agent/v1/IsoFile';
 
 export interface Command {
@@ -17,6 +18,7 @@ export interface Command {
   'volume'?: (_drover_agent_v1_VolumeSpec | null);
   'volume_ref'?: (_drover_agent_v1_VolumeRef | null);
   'device_id'?: (string);
+  'console_ticket'?: (_drover_agent_v1_ConsoleTicket | null);
   'medium'?: (_drover_agent_v1_IsoFile | null);
 }
 
@@ -30,5 +32,6 @@ export interface Command__Output {
   'volume': (_drover_agent_v1_VolumeSpec__Output | null);
   'volume_ref': (_drover_agent_v1_VolumeRef__Output | null);
   'device_id': (string);
+  'console_ticket': (_drover_agent_v1_ConsoleTicket__Output | null);
   'medium': (_drover_agent_v1_IsoFile__Output | null);
 }

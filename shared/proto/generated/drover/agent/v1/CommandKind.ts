@@ -19,6 +19,8 @@ export const CommandKind = {
   LIST_ISO_FILES: 'LIST_ISO_FILES',
   CHANGE_MEDIUM: 'CHANGE_MEDIUM',
   READ_MEDIUM: 'READ_MEDIUM',
+  SET_CONSOLE_TICKET: 'SET_CONSOLE_TICKET',
+  DESCRIBE_CONSOLE: 'DESCRIBE_CONSOLE',
 } as const;
 
 export type CommandKind =
@@ -58,5 +60,9 @@ export type CommandKind =
   | 31
   | 'READ_MEDIUM'
   | 32
+  | 'SET_CONSOLE_TICKET'
+  | 16
+  | 'DESCRIBE_CONSOLE'
+  | 17
 
 export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]

@@ -1,0 +1,12 @@
+// Original file: proto/drover/agent/v1/agent.proto
+
+
+export interface ConsoleTicket {
+  'password'?: (string);
+  'valid_seconds'?: (number);
+}
+
+export interface ConsoleTicket__Output {
+  'password': (string);
+  'valid_seconds': (number);
+}

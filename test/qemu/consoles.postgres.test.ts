@@ -1,0 +1,4 @@
+import test from 'ava';
+import { qemuConsoleSuite } from './consoles.js';
+
+qemuConsoleSuite(test, 'postgres');
