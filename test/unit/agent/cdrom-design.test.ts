@@ -68,7 +68,7 @@ test('the agent refuses a medium or a spec CD-ROM whose file name has a path, an
   t.regex(commandProblem({ commandId: 'c', taskId: 't', kind: 'define', vmId, spec: vmSpec({ id: vmId, bootDevices: ['hd', 'hd'] }) }) ?? '', /repeat a device/);
 });
 
-test('an agent whose driver has no CD-ROM media answers its CD-ROM commands not_supported', async (t) => {
+test('an agent whose driver has no CD-ROM media answers its CD-ROM commands not_supported, and journals only the outcome of the command that acts', async (t) => {
   const directory = await temporaryDirectory('cdrom-executor');
   const journal = await CommandJournal.open(directory.path);
   t.teardown(async () => {
@@ -83,5 +83,6 @@ test('an agent whose driver has no CD-ROM media answers its CD-ROM commands not_
     { commandId: randomUUID(), taskId: 't', kind: 'list_iso_files' as const, storage: storage(directory.path) },
   ]) {
     t.like(await executor.execute(command), { ok: false, error: 'not_supported' }, command.kind);
+    t.is(journal.get(command.commandId) !== undefined, command.kind === 'change_medium', `${command.kind} is journaled only when it acts`);
   }
 });
