@@ -144,7 +144,7 @@ export function qemuCdromSuite(test: Test, database: DatabaseKind): void {
     expectStatus(t, await api.action(vmId, 'stop'), 200, 'stopping the VM again');
   });
 
-  test.serial(`[${database}] QEMU: a CD-ROM change names an ISO file the storage domain has, the one drive, and a well-formed body, or is refused with a fault`, async (t) => {
+  test.serial(`[${database}] QEMU: a CD-ROM change names an ISO file the storage domain has, the one drive, and a well-formed body, or is refused with a fault; a VM does not start while its medium's storage domain is not active`, async (t) => {
     const { api, storageDomainId } = await systemWithIsoFiles(t, database);
     const vmId = await api.createVm('refusals', 128);
     const drive = `/vms/${vmId}/cdroms/${cdromId}`;
@@ -167,5 +167,11 @@ export function qemuCdromSuite(test: Test, database: DatabaseKind): void {
     expectFault(t, await api.put(`/vms/${vmId}`, '<vm><os><boot><devices><device>hd</device><device>hd</device></devices></boot></os></vm>'), 400, /hd more than once/, 'a boot device twice');
     expectFault(t, await api.put(`/vms/${vmId}`, '<vm><os><boot><devices/></boot></os></vm>'), 400, /at least one boot device/, 'no boot device');
     t.deepEqual((await api.vm(vmId)).os.boot.devices.device, ['hd', 'cdrom', 'network'], 'nothing refused changed the boot order');
+
+    expectStatus(t, await insert(api, vmId, 'install.iso', false), 200, 'inserting an ISO');
+    expectStatus(t, await api.post(`/storagedomains/${storageDomainId}/deactivate`, '<action/>'), 200, 'putting the storage domain of the ISO in maintenance');
+    const start = await api.action(vmId, 'start');
+    t.is(start.status, 409, start.text);
+    t.regex(start.text, /storage domain local of disk install\.iso \(the ISO file in its CD-ROM drive\) is maintenance, not active/, 'a VM does not start while the storage domain of its medium is not active');
   });
 }
