@@ -2,6 +2,7 @@ import type { Logger } from '../../shared/logger.js';
 import {
   isConsoleCommand,
   mediumCommandKinds,
+  type CommandKind,
   type CommandOutcome,
   type ConsoleCommand,
   type DeviceCommand,
@@ -112,6 +113,9 @@ function isStorageCommand(command: HostCommand): command is StorageCommand {
 
 const mediumKinds: ReadonlySet<string> = new Set(mediumCommandKinds);
 
+/** Commands that only read: running one again is harmless, so their outcomes are not journaled, where they would push out those of commands that act. */
+const readOnlyKinds: ReadonlySet<string> = new Set(['list_iso_files', 'read_medium'] satisfies CommandKind[]);
+
 function isMediumCommand(command: HostCommand): command is MediumCommand {
   return mediumKinds.has(command.kind);
 }
@@ -192,6 +196,7 @@ export class CommandExecutor {
       const outcome = await this.outcomeOf(command);
       if (this.closed) return outcome;
       this.options.logger?.info({ command: loggable(command), outcome }, 'command executed');
+      if (readOnlyKinds.has(command.kind)) return outcome;
       try {
         await this.options.journal.record(command.commandId, outcome);
       } catch (error) {

@@ -31,7 +31,7 @@ function complaints(stderr: string): string[] {
     .filter((line) => line !== '' && !line.includes('Using plain text HTTP connection'));
 }
 
-test.serial('libgovirt lists, searches, starts and stops a VM, with Basic credentials and with an SSO token', async (t) => {
+test.serial('libgovirt lists, searches, reads the CD-ROM drive of, starts and stops a VM, with Basic credentials and with an SSO token', async (t) => {
   const system = await ProcessSystem.start('sqlite', { alpha: { memoryMiB: 2048 } });
   t.teardown(() => system.close());
   const vmId = await system.api.createVm('govirt-vm', 256, '<display><type>spice</type></display>');
@@ -43,10 +43,11 @@ test.serial('libgovirt lists, searches, starts and stops a VM, with Basic creden
     t.deepEqual(complaints(run.stderr), [], `${label}: libgovirt logged warnings or criticals`);
     const lines = run.stdout.trim().split('\n');
     t.is(lines.length, 1, `${label}: one JSON line on stdout`);
-    const result = JSON.parse(lines[0]!) as { listed: string[]; searched: string[]; found: string; states: string[] };
+    const result = JSON.parse(lines[0]!) as { listed: string[]; searched: string[]; found: string; cdroms: string[]; states: string[] };
     t.deepEqual(result.listed, ['govirt-other', 'govirt-vm'], `${label}: listed`);
     t.deepEqual(result.searched, ['govirt-vm'], `${label}: the search found only the VM`);
     t.is(result.found, vmId, `${label}: found`);
+    t.deepEqual(result.cdroms, [''], `${label}: the VM's one CD-ROM drive, empty`);
     t.is(result.states[0], 'down', `${label}: first state`);
     t.is(result.states.at(-1), 'down', `${label}: last state`);
     const up = result.states.indexOf('up');

@@ -3,6 +3,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ExecutionContext, TestFn } from 'ava';
+import { DriverError } from '../../agent/hypervisor/driver.js';
+import { LibvirtDriver } from '../../agent/hypervisor/libvirt/driver.js';
+import type { StorageSpec } from '../../shared/model.js';
 import type { Api, ApiResponse } from '../support/api.js';
 import { ProcessSystem } from '../support/process-system.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
@@ -48,7 +51,8 @@ async function systemWithIsoFiles(t: ExecutionContext, database: DatabaseKind) {
   await makeIso(isoDirectory, 'drivers.iso', 'DRIVERS');
   const dataCenter = (await api.get('/datacenters', { accept: 'json' })).body.data_center[0];
   expectStatus(t, await api.post(`/datacenters/${dataCenter.id}/storagedomains`, `<storage_domain id="${storageDomainId}"/>`), 201, 'attaching the storage domain');
-  return { system, api, storageDomainId, isoDirectory };
+  const storage: StorageSpec = { id: storageDomainId, kind: 'localfs', address: '', path: storagePath };
+  return { system, api, storageDomainId, storage, isoDirectory };
 }
 
 async function cdromFile(api: Api, vmId: string, current: boolean): Promise<string | undefined> {
@@ -75,8 +79,12 @@ function bootOrder(domainXml: string): string[] {
 /** The CD-ROM drive, ISO files and boot order on real QEMU, through a real controller and agent. */
 export function qemuCdromSuite(test: Test, database: DatabaseKind): void {
   test.serial(`[${database}] QEMU: ISO files go into and out of the CD-ROM drive of a stopped VM and of its running guest, and the VM boots in its boot order`, async (t) => {
-    const { system, api, storageDomainId, isoDirectory } = await systemWithIsoFiles(t, database);
+    const { system, api, storageDomainId, storage, isoDirectory } = await systemWithIsoFiles(t, database);
     const daemon = system.qemuDaemon('alpha');
+    const driver = new LibvirtDriver({ uri: daemon.uri, dataDir: path.join(system.directory, 'second-driver'), mountRoot: system.mountRoot });
+    await driver.open();
+    t.teardown(() => driver.close().catch(() => undefined));
+    const refusal = async (change: Promise<unknown>) => (await t.throwsAsync(change, { instanceOf: DriverError })).kind;
 
     const files = await api.get(`/storagedomains/${storageDomainId}/files`, { accept: 'json' });
     expectStatus(t, files, 200, 'listing the ISO files');
@@ -111,14 +119,21 @@ export function qemuCdromSuite(test: Test, database: DatabaseKind): void {
     t.is(mediumIn(await daemon.virsh('dumpxml', '--inactive', vmId)), path.join(isoDirectory, 'install.iso'), 'the persistent definition keeps the medium the VM starts with');
     t.is(await cdromFile(api, vmId, true), 'drivers.iso', 'current=true shows the medium in the running guest');
     t.is(await cdromFile(api, vmId, false), 'install.iso', 'without current, the medium the VM starts with');
+    t.is(await refusal(driver.changeMedium(vmId, { storage, name: 'gone.iso' })), 'hypervisor_failure', 'a driver refuses a medium whose file the host lacks');
+    t.deepEqual(await driver.readMedium(vmId), { storageId: storageDomainId, name: 'drivers.iso' }, 'and the drive keeps its medium');
 
     expectStatus(t, await insert(api, vmId, '', true), 200, 'ejecting the medium of the running guest');
     t.is(mediumIn(await daemon.virsh('dumpxml', vmId)), undefined, 'the running guest has an empty drive');
     t.is(await cdromFile(api, vmId, true), undefined, 'current=true shows the empty drive');
+    expectStatus(t, await insert(api, vmId, 'drivers.iso', false), 200, 'changing what the running VM starts with');
+    t.is(mediumIn(await daemon.virsh('dumpxml', '--inactive', vmId)), path.join(isoDirectory, 'drivers.iso'), 'the persistent definition holds the medium for the next start');
+    t.is(mediumIn(await daemon.virsh('dumpxml', vmId)), undefined, 'the running guest keeps its drive as it was');
 
     expectStatus(t, await api.action(vmId, 'stop'), 200, 'stopping the VM');
-    expectStatus(t, await insert(api, vmId, 'drivers.iso', false), 200, 'inserting another ISO into the stopped VM, defined on its host');
-    t.is(mediumIn(await daemon.virsh('dumpxml', '--inactive', vmId)), path.join(isoDirectory, 'drivers.iso'), 'the persistent definition holds the new medium at once');
+    t.is(await refusal(driver.changeMedium(vmId, undefined)), 'invalid_state', 'a driver changes no medium of a domain that is shut off');
+    t.is(await refusal(driver.readMedium(vmId)), 'invalid_state', 'nor reads one');
+    expectStatus(t, await insert(api, vmId, 'install.iso', false), 200, 'inserting another ISO into the stopped VM, defined on its host');
+    t.is(mediumIn(await daemon.virsh('dumpxml', '--inactive', vmId)), path.join(isoDirectory, 'install.iso'), 'the persistent definition holds the new medium at once');
     expectStatus(t, await insert(api, vmId, '', false), 200, 'ejecting the medium of the stopped VM');
     t.is(mediumIn(await daemon.virsh('dumpxml', '--inactive', vmId)), undefined, 'the persistent definition has an empty drive');
     t.is(await cdromFile(api, vmId, false), undefined, 'the VM starts with an empty drive');
@@ -129,7 +144,7 @@ export function qemuCdromSuite(test: Test, database: DatabaseKind): void {
     expectStatus(t, await api.action(vmId, 'stop'), 200, 'stopping the VM again');
   });
 
-  test.serial(`[${database}] QEMU: a CD-ROM change names an ISO file the storage domain has, the one drive, and a well-formed body, or is refused with a fault`, async (t) => {
+  test.serial(`[${database}] QEMU: a CD-ROM change names an ISO file the storage domain has, the one drive, and a well-formed body, or is refused with a fault; a VM does not start while its medium's storage domain is not active`, async (t) => {
     const { api, storageDomainId } = await systemWithIsoFiles(t, database);
     const vmId = await api.createVm('refusals', 128);
     const drive = `/vms/${vmId}/cdroms/${cdromId}`;
@@ -152,5 +167,11 @@ export function qemuCdromSuite(test: Test, database: DatabaseKind): void {
     expectFault(t, await api.put(`/vms/${vmId}`, '<vm><os><boot><devices><device>hd</device><device>hd</device></devices></boot></os></vm>'), 400, /hd more than once/, 'a boot device twice');
     expectFault(t, await api.put(`/vms/${vmId}`, '<vm><os><boot><devices/></boot></os></vm>'), 400, /at least one boot device/, 'no boot device');
     t.deepEqual((await api.vm(vmId)).os.boot.devices.device, ['hd', 'cdrom', 'network'], 'nothing refused changed the boot order');
+
+    expectStatus(t, await insert(api, vmId, 'install.iso', false), 200, 'inserting an ISO');
+    expectStatus(t, await api.post(`/storagedomains/${storageDomainId}/deactivate`, '<action/>'), 200, 'putting the storage domain of the ISO in maintenance');
+    const start = await api.action(vmId, 'start');
+    t.is(start.status, 409, start.text);
+    t.regex(start.text, /storage domain local of disk install\.iso \(the ISO file in its CD-ROM drive\) is maintenance, not active/, 'a VM does not start while the storage domain of its medium is not active');
   });
 }

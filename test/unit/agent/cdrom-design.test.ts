@@ -6,7 +6,10 @@ import test from 'ava';
 import { cdromAlias, designDomain, isoDirectory } from '../../../agent/hypervisor/libvirt/designer.js';
 import { readCdrom, serializeDomainXml } from '../../../agent/hypervisor/libvirt/domain-xml.js';
 import { listIsoFiles, mediumOf } from '../../../agent/hypervisor/libvirt/iso-media.js';
-import { commandProblem } from '../../../agent/commands/executor.js';
+import { CommandExecutor, commandProblem } from '../../../agent/commands/executor.js';
+import { CommandJournal } from '../../../agent/commands/journal.js';
+import { FakeDriver } from '../../../agent/hypervisor/fake/driver.js';
+import { temporaryDirectory } from '../../support/temporary-directory.js';
 import type { StorageSpec } from '../../../shared/model.js';
 import { vmSpec } from './helpers.js';
 
@@ -63,4 +66,23 @@ test('the agent refuses a medium or a spec CD-ROM whose file name has a path, an
   t.is(commandProblem({ commandId: 'c', taskId: 't', kind: 'change_medium', vmId }), undefined, 'ejecting needs no medium');
   t.regex(commandProblem({ commandId: 'c', taskId: 't', kind: 'define', vmId, spec: vmSpec({ id: vmId, cdrom: medium }) }) ?? '', /not a plain file name/);
   t.regex(commandProblem({ commandId: 'c', taskId: 't', kind: 'define', vmId, spec: vmSpec({ id: vmId, bootDevices: ['hd', 'hd'] }) }) ?? '', /repeat a device/);
+});
+
+test('an agent whose driver has no CD-ROM media answers its CD-ROM commands not_supported, and journals only the outcome of the command that acts', async (t) => {
+  const directory = await temporaryDirectory('cdrom-executor');
+  const journal = await CommandJournal.open(directory.path);
+  t.teardown(async () => {
+    await journal.close();
+    await directory.remove();
+  });
+  const executor = new CommandExecutor({ driver: new FakeDriver(), journal, shutdownTimeoutMs: 1_000 });
+  const vmId = randomUUID();
+  for (const command of [
+    { commandId: randomUUID(), taskId: 't', kind: 'change_medium' as const, vmId },
+    { commandId: randomUUID(), taskId: 't', kind: 'read_medium' as const, vmId },
+    { commandId: randomUUID(), taskId: 't', kind: 'list_iso_files' as const, storage: storage(directory.path) },
+  ]) {
+    t.like(await executor.execute(command), { ok: false, error: 'not_supported' }, command.kind);
+    t.is(journal.get(command.commandId) !== undefined, command.kind === 'change_medium', `${command.kind} is journaled only when it acts`);
+  }
 });
