@@ -1,3 +1,4 @@
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
@@ -67,7 +68,7 @@ test("on libvirt's test driver, a running domain's console is described where it
   t.is((refused as DriverError).kind, 'not_supported');
 });
 
-test('console commands are checked before the driver sees them, a driver without consoles answers not_supported, and no log line carries a ticket password', async (t) => {
+test('console commands are checked before the driver sees them, a driver without consoles answers not_supported, and no log line or journal entry carries a ticket password', async (t) => {
   const directory = await temporaryDirectory('console-commands');
   const journal = await CommandJournal.open(directory.path);
   const lines: string[] = [];
@@ -93,4 +94,8 @@ test('console commands are checked before the driver sees them, a driver without
   t.like(await executor.execute(command({ kind: 'describe_console' })), { ok: false, error: 'not_supported' });
   t.true(lines.some((line) => line.includes('(hidden)')), 'the ticket commands were logged');
   t.false(lines.some((line) => line.includes('secret12')), 'without their passwords');
+  await journal.close();
+  const journaled = await Promise.all((await readdir(directory.path)).map((file) => readFile(path.join(directory.path, file), 'utf8')));
+  t.true(journaled.join('').includes('not_supported'), 'the outcomes were journaled');
+  t.false(journaled.join('').includes('secret12'), 'without the passwords');
 });
