@@ -215,6 +215,8 @@ export interface DeviceCommand extends CommandBase {
 export interface ConsoleTicket {
   password: string;
   validSeconds: number;
+  /** The console the password is for; a running console of the other protocol is left alone. */
+  protocol: DisplayType;
 }
 
 /**

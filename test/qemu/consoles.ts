@@ -122,5 +122,9 @@ export function qemuConsoleSuite(test: Test, database: DatabaseKind): void {
     t.truthy(spicePassword, `a SPICE ticket has 16 characters: ${spiceText}`);
     t.deepEqual(await spiceAuthenticate(displayAddress, spicePort, spicePassword!), { accepted: true }, "the file's password opens the SPICE console");
     t.false((await spiceAuthenticate(displayAddress, spicePort, 'guessed')).accepted, 'another password does not');
+
+    const changed = await api.put(`/vms/${spiceVm}`, '<vm><display><type>vnc</type></display></vm>');
+    t.is(changed.status, 200, changed.text);
+    await expectFault(t, await api.post(`${spiceConsoles}/${vncId}/ticket`, '<action/>'), 409, /the running console of domain .* is spice, not vnc/, 'a ticket for the display the running VM gets at its next start');
   });
 }
