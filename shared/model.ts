@@ -264,6 +264,8 @@ export interface MediumCommand extends CommandBase {
 export interface ConsoleTicket {
   password: string;
   validSeconds: number;
+  /** The console the password is for; a running console of the other protocol is left alone. */
+  protocol: DisplayType;
 }
 
 /**

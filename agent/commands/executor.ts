@@ -97,6 +97,7 @@ const ticketPasswordPattern = /^[\x21-\x7e]{1,64}$/;
 function consoleProblem(command: ConsoleCommand): string | undefined {
   if (command.kind === 'describe_console') return undefined;
   if (!command.ticket) return 'set_console_ticket needs a ticket';
+  if (command.ticket.protocol !== 'vnc' && command.ticket.protocol !== 'spice') return `console protocol ${String(command.ticket.protocol)} is unknown`;
   if (!ticketPasswordPattern.test(command.ticket.password)) return 'the ticket password must be 1 to 64 printable ASCII characters without spaces';
   const seconds = command.ticket.validSeconds;
   return isPositiveInteger(seconds) && seconds <= maxTicketSeconds ? undefined : `the ticket's validity of ${seconds} seconds is not between 1 and ${maxTicketSeconds}`;

@@ -293,8 +293,9 @@ export interface HypervisorDriver {
    * domain to `ticket.password`, valid for `ticket.validSeconds` from now by
    * the host's clock, on the running domain only (its persistent definition
    * keeps a password nobody knows), and describes the console. A domain that
-   * is neither running nor paused is `invalid_state`; one that has no graphics
-   * console is `not_supported`. Drivers whose domains have no consoles lack
+   * is neither running nor paused, or whose running console is not of
+   * `ticket.protocol`, is `invalid_state`; one that has no graphics console is
+   * `not_supported`. Drivers whose domains have no consoles lack
    * this method.
    */
   setConsoleTicket?(uuid: string, ticket: ConsoleTicket): Promise<ConsoleFacts>;

@@ -67,7 +67,7 @@ export class ConsoleService {
     if (consoleIds[vm.displayType] !== consoleId) throw notFound('graphics console', consoleId);
     if (!isRunning(vm)) throw conflict(`VM ${vm.name} is not running; a console ticket is set on a running VM`);
     const password = randomPassword(ticketLength[vm.displayType]);
-    const live = await this.command(vm, 'set_console_ticket', { password, validSeconds });
+    const live = await this.command(vm, 'set_console_ticket', { password, validSeconds, protocol: vm.displayType });
     return { console: { vmId, protocol: live.protocol, live }, password, validSeconds };
   }
 

@@ -283,7 +283,7 @@ export function encodeCommand(command: HostCommand): Command {
     };
   }
   if (isConsoleCommand(command)) {
-    return { ...base, vm_id: command.vmId, console_ticket: command.ticket ? { password: command.ticket.password, valid_seconds: command.ticket.validSeconds } : null };
+    return { ...base, vm_id: command.vmId, console_ticket: command.ticket ? { password: command.ticket.password, valid_seconds: command.ticket.validSeconds, protocol: command.ticket.protocol } : null };
   }
   return {
     ...base,
@@ -314,7 +314,7 @@ export function decodeCommand(command: Command__Output): HostCommand {
   }
   if (consoleKinds.has(kind)) {
     const ticket = command.console_ticket;
-    return { ...base, kind: kind as ConsoleCommandKind, vmId: command.vm_id, ticket: ticket ? { password: ticket.password, validSeconds: ticket.valid_seconds } : undefined };
+    return { ...base, kind: kind as ConsoleCommandKind, vmId: command.vm_id, ticket: ticket ? { password: ticket.password, validSeconds: ticket.valid_seconds, protocol: oneOf(['vnc', 'spice'] as const, ticket.protocol, 'console protocol') } : undefined };
   }
   return { ...base, kind: kind as DomainCommandKind, vmId: command.vm_id, spec: command.spec ? decodeSpec(command.spec) : undefined };
 }

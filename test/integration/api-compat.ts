@@ -154,7 +154,7 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.is(vm.href, `/ovirt-engine/api/vms/${vmId}`);
     t.true(Array.isArray(vm.link));
     for (const entry of vm.link) t.deepEqual(Object.keys(entry).sort(), ['href', 'rel']);
-    t.deepEqual(vm.link.map((entry: any) => entry.rel), ['cdroms', 'diskattachments', 'disks', 'nics', 'tasks']);
+    t.deepEqual(vm.link.map((entry: any) => entry.rel), ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'tasks']);
     t.deepEqual(vm.actions.link.map((entry: any) => entry.rel), vmActionNames);
     for (const entry of vm.actions.link) t.is(entry.href, `/ovirt-engine/api/vms/${vmId}/${entry.rel}`);
     t.deepEqual(vm.display, { type: 'vnc' });
@@ -182,7 +182,7 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.is(vm.name, 'compat-vm');
     t.deepEqual(
       vm.link,
-      ['cdroms', 'diskattachments', 'disks', 'nics', 'tasks'].map((rel) => ({ '@href': `/ovirt-engine/api/vms/${vmId}/${rel}`, '@rel': rel })),
+      ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'tasks'].map((rel) => ({ '@href': `/ovirt-engine/api/vms/${vmId}/${rel}`, '@rel': rel })),
     );
     t.deepEqual(
       vm.actions.link.map((entry: any) => entry['@rel']),

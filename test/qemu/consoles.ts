@@ -1,7 +1,7 @@
 import type { ExecutionContext, TestFn } from 'ava';
 import { eventually } from '../support/eventually.js';
 import { ProcessSystem } from '../support/process-system.js';
-import { RfbSecurity, connectionRefused, rfbAuthenticate, rfbSecurityTypes } from '../support/rfb.js';
+import { RfbSecurity, connectionRefused, rfbAuthenticate, rfbSecurityTypes, spiceAuthenticate } from '../support/console-clients.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
 
 type Test = TestFn<unknown>;
@@ -18,7 +18,7 @@ async function expectFault(t: ExecutionContext, response: { status: number; text
 
 /** Graphics consoles of guests on real QEMU: where they listen, their tickets, and who can connect. */
 export function qemuConsoleSuite(test: Test, database: DatabaseKind): void {
-  test.serial(`[${database}] QEMU: a guest's VNC console listens on the display address only, needs a ticket, and takes the ticket's password until it expires`, async (t) => {
+  test.serial(`[${database}] QEMU: a guest's VNC or SPICE console listens on the display address only, needs a ticket, and takes the ticket's password until it expires`, async (t) => {
     const system = await ProcessSystem.start(database, { alpha: { qemu: true, agentEnvironment: { DROVER_DISPLAY_ADDRESS: displayAddress } } });
     t.teardown(() => system.close());
     const { api } = system;
@@ -103,5 +103,28 @@ export function qemuConsoleSuite(test: Test, database: DatabaseKind): void {
     await expectFault(t, await api.post(`${consoles}/${vncId}/ticket`, '<action/>'), 409, /not running/, 'a ticket once the VM stopped');
     const after = await api.get(`${consoles}/${vncId}?current=true`, { accept: 'json' });
     t.is(after.body.port, undefined, 'a stopped console has no port');
+
+    const spiceVm = await api.createVm('qemu-spice', 128, '<display><type>spice</type></display>');
+    const spiceConsoles = `/vms/${spiceVm}/graphicsconsoles`;
+    const spiceStarted = await api.action(spiceVm, 'start');
+    t.is(spiceStarted.status, 200, spiceStarted.text);
+    const spice = await api.get(`${spiceConsoles}/${spiceId}?current=true`, { accept: 'json' });
+    t.is(spice.status, 200, spice.text);
+    t.like(spice.body, { protocol: 'spice', address: displayAddress });
+    const spicePort = Number(spice.body.port);
+    t.true(await connectionRefused('127.0.0.1', spicePort), 'nothing listens on the SPICE port at another address');
+    t.false((await spiceAuthenticate(displayAddress, spicePort, '')).accepted, 'without a ticket SPICE refuses an empty password');
+    const spiceFile = await api.post(`${spiceConsoles}/${spiceId}/remoteviewerconnectionfile`, undefined, { accept: 'json' });
+    t.is(spiceFile.status, 200, spiceFile.text);
+    const spiceText = spiceFile.body.remote_viewer_connection_file as string;
+    t.regex(spiceText, new RegExp(`^type=spice\nhost=${displayAddress.replaceAll('.', '\\.')}\nport=${spicePort}\n`, 'm'));
+    const spicePassword = /^password=([A-Za-z0-9]{16})$/m.exec(spiceText)?.[1];
+    t.truthy(spicePassword, `a SPICE ticket has 16 characters: ${spiceText}`);
+    t.deepEqual(await spiceAuthenticate(displayAddress, spicePort, spicePassword!), { accepted: true }, "the file's password opens the SPICE console");
+    t.false((await spiceAuthenticate(displayAddress, spicePort, 'guessed')).accepted, 'another password does not');
+
+    const changed = await api.put(`/vms/${spiceVm}`, '<vm><display><type>vnc</type></display></vm>');
+    t.is(changed.status, 200, changed.text);
+    await expectFault(t, await api.post(`${spiceConsoles}/${vncId}/ticket`, '<action/>'), 409, /the running console of domain .* is spice, not vnc/, 'a ticket for the display the running VM gets at its next start');
   });
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomInt, randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Hypervisor } from '@unraid/libvirt';
@@ -15,6 +15,60 @@ const privateDirectories = ['/run/libvirt', '/var/lib/libvirt', '/var/log/libvir
  * files whole, so daemons can share them and only the first one probes.
  */
 const sharedCapabilityCache = path.join(os.tmpdir(), 'drover-qemu-capabilities');
+
+/**
+ * Where the QEMU daemons of this machine lease their blocks of ports (consoles, websockets, migrations).
+ * libvirt picks a free port for each guest's console by trying to bind it, and
+ * QEMU binds it a moment later: two daemons that start guests at the same
+ * time could pick one port, and one guest would fail to start. Each daemon
+ * therefore takes a block of ports of its own for its lifetime, below the
+ * ports Linux hands out to outgoing connections.
+ */
+const displayPortLeases = path.join(os.tmpdir(), 'drover-qemu-display-ports');
+const displayPortsPerDaemon = 64;
+const firstLeasedDisplayPort = 20_000;
+const lastLeasedDisplayPort = 32_767;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Leases a block of console ports no other live daemon's process holds; a lease whose process died is taken over. */
+async function leaseDisplayPorts(): Promise<{ min: number; max: number; file: string }> {
+  await mkdir(displayPortLeases, { recursive: true });
+  for (let min = firstLeasedDisplayPort; min + displayPortsPerDaemon - 1 <= lastLeasedDisplayPort; min += displayPortsPerDaemon) {
+    const file = path.join(displayPortLeases, String(min));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeFile(file, `${process.pid} ${randomUUID()}`, { flag: 'wx' });
+        return { min, max: min + displayPortsPerDaemon - 1, file };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const holder = Number((await readFile(file, 'utf8').catch(() => '')).split(' ')[0]);
+        if (!Number.isSafeInteger(holder) || holder <= 0 || isAlive(holder)) break;
+        await rm(file, { force: true });
+      }
+    }
+  }
+  throw new Error(`every block of console ports from ${firstLeasedDisplayPort} to ${lastLeasedDisplayPort} is leased`);
+}
+
+/** The qemu.conf settings that give a daemon's consoles, websockets and migrations the ports of its leased block. */
+function portRanges(min: number): string[] {
+  return [
+    `remote_display_port_min = ${min}`,
+    `remote_display_port_max = ${min + 15}`,
+    `remote_websocket_port_min = ${min + 16}`,
+    `remote_websocket_port_max = ${min + 31}`,
+    `migration_port_min = ${min + 32}`,
+    `migration_port_max = ${min + 63}`,
+  ];
+}
 
 /** Why this machine cannot run the QEMU tier, or undefined when it can. */
 export async function qemuTierProblem(): Promise<string | undefined> {
@@ -50,6 +104,7 @@ export interface QemuDaemonOptions {
 export class QemuDaemon {
   private process?: ChildProcess;
   private keeper?: Hypervisor;
+  private displayPorts?: { min: number; max: number; file: string };
   readonly hostUuid: string;
   readonly output: string[] = [];
 
@@ -85,6 +140,7 @@ export class QemuDaemon {
       path.join(etc, 'libvirtd.conf'),
       [`unix_sock_dir = "${run}"`, 'unix_sock_rw_perms = "0700"', 'auth_unix_rw = "none"', 'auth_unix_ro = "none"', `host_uuid = "${this.hostUuid}"`, 'keepalive_interval = 5', ''].join('\n'),
     );
+    this.displayPorts ??= await leaseDisplayPorts();
     await writeFile(
       path.join(etc, 'qemu.conf'),
       [
@@ -93,7 +149,7 @@ export class QemuDaemon {
         'dynamic_ownership = 0',
         'security_driver = "none"',
         'stdio_handler = "file"',
-        ...this.portRanges(),
+        ...portRanges(this.displayPorts.min),
         ...(this.options.qemuConf ?? []),
         '',
       ].join('\n'),
@@ -123,24 +179,6 @@ export class QemuDaemon {
       await this.stopDaemonOnly('SIGKILL');
       throw error;
     });
-  }
-
-  /**
-   * Ports of the daemon's own for consoles, websockets and migrations. Each
-   * daemon allocates ports by trying to bind them, and daemons running side by
-   * side (several tests, several test files) would otherwise race for the same
-   * first free port, with QEMU failing to listen on it.
-   */
-  private portRanges(): string[] {
-    const block = 20000 + 64 * randomInt(0, 600);
-    return [
-      `remote_display_port_min = ${block}`,
-      `remote_display_port_max = ${block + 15}`,
-      `remote_websocket_port_min = ${block + 16}`,
-      `remote_websocket_port_max = ${block + 31}`,
-      `migration_port_min = ${block + 32}`,
-      `migration_port_max = ${block + 63}`,
-    ];
   }
 
   /** A connection to the daemon, for checking what the hypervisor says. */
@@ -177,12 +215,14 @@ export class QemuDaemon {
     await exited;
   }
 
-  /** Destroys every running guest, then stops the daemon. */
+  /** Destroys every running guest, then stops the daemon and gives its console ports back. */
   async stop(): Promise<void> {
     if (this.keeper) {
       const names = (await this.virsh('list', '--name').catch(() => '')).split('\n').map((line) => line.trim()).filter(Boolean);
       for (const name of names) await this.virsh('destroy', name).catch(() => undefined);
     }
     await this.stopDaemonOnly();
+    if (this.displayPorts) await rm(this.displayPorts.file, { force: true });
+    this.displayPorts = undefined;
   }
 }

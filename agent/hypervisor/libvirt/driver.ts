@@ -389,6 +389,7 @@ export class LibvirtDriver implements HypervisorDriver {
   async setConsoleTicket(uuid: string, ticket: ConsoleTicket): Promise<ConsoleFacts> {
     return translateErrors(async () => {
       const graphics = liveGraphics(await this.runningDomainXml(uuid, 'set a console ticket on'));
+      if (graphics.type !== ticket.protocol) throw new DriverError('invalid_state', `the running console of domain ${uuid} is ${graphics.type}, not ${ticket.protocol}; the VM's display changes at its next start`);
       await this.connected().updateDevice(uuid, serializeGraphicsXml(ticketedGraphics(graphics, ticket, new Date())), { live: true });
       return consoleFacts(graphics);
     });

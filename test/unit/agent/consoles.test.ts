@@ -1,3 +1,4 @@
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
@@ -39,10 +40,10 @@ test("a ticket changes only the password and its expiry of the running console, 
   const live = `<domain><devices><graphics type='vnc' port='5903' autoport='yes' listen='10.0.0.5'><listen type='address' address='10.0.0.5'/></graphics></devices></domain>`;
   const graphics = liveGraphics(live);
   t.deepEqual(graphics, { type: 'vnc', autoport: true, listen: '10.0.0.5', port: 5903, tlsPort: 0 });
-  const ticketed = ticketedGraphics(graphics, { password: 'pa55word', validSeconds: 90 }, new Date('2026-12-06T10:00:00.750Z'));
+  const ticketed = ticketedGraphics(graphics, { password: 'pa55word', validSeconds: 90, protocol: 'vnc' }, new Date('2026-12-06T10:00:00.750Z'));
   t.is(serializeGraphicsXml(ticketed), '<graphics type="vnc" autoport="yes" passwd="pa55word" passwdValidTo="2026-12-06T10:01:30"><listen type="address" address="10.0.0.5"/></graphics>');
   const fixed = liveGraphics(`<domain><devices><graphics type='spice' port='5910' tlsPort='5911' autoport='no'><listen type='address' address='::1'/></graphics></devices></domain>`);
-  t.regex(serializeGraphicsXml(ticketedGraphics(fixed, { password: 'x', validSeconds: 1 }, new Date(0))), /^<graphics type="spice" port="5910" tlsPort="5911" autoport="no" passwd="x" passwdValidTo="1970-01-01T00:00:01">/);
+  t.regex(serializeGraphicsXml(ticketedGraphics(fixed, { password: 'x', validSeconds: 1, protocol: 'spice' }, new Date(0))), /^<graphics type="spice" port="5910" tlsPort="5911" autoport="no" passwd="x" passwdValidTo="1970-01-01T00:00:01">/);
   const error = t.throws(() => liveGraphics('<domain><devices><graphics type="rdp"/></devices></domain>'));
   t.true(error instanceof DriverError && error.kind === 'not_supported');
 });
@@ -59,15 +60,16 @@ test("on libvirt's test driver, a running domain's console is described where it
   const spec = vmSpec();
   await driver.define(spec);
   await t.throwsAsync(driver.describeConsole(spec.id), { instanceOf: DriverError, message: /cannot describe the console of domain .*: it is shutoff/ });
-  await t.throwsAsync(driver.setConsoleTicket(spec.id, { password: 'abc', validSeconds: 5 }), { instanceOf: DriverError, message: /it is shutoff/ });
+  await t.throwsAsync(driver.setConsoleTicket(spec.id, { password: 'abc', validSeconds: 5, protocol: 'vnc' }), { instanceOf: DriverError, message: /it is shutoff/ });
   await t.throwsAsync(driver.describeConsole(randomUUID()), { instanceOf: DriverError, message: /no domain with UUID/ });
   await driver.start(spec.id);
   t.deepEqual(await driver.describeConsole(spec.id), { protocol: 'vnc', address: '127.0.0.3', port: 0, tlsPort: 0 });
-  const refused = await t.throwsAsync(driver.setConsoleTicket(spec.id, { password: 'abc', validSeconds: 5 }));
+  await t.throwsAsync(driver.setConsoleTicket(spec.id, { password: 'abc', validSeconds: 5, protocol: 'spice' }), { instanceOf: DriverError, message: /the running console of domain .* is vnc, not spice/ });
+  const refused = await t.throwsAsync(driver.setConsoleTicket(spec.id, { password: 'abc', validSeconds: 5, protocol: 'vnc' }));
   t.is((refused as DriverError).kind, 'not_supported');
 });
 
-test('console commands are checked before the driver sees them, a driver without consoles answers not_supported, and no log line carries a ticket password', async (t) => {
+test('console commands are checked before the driver sees them, a driver without consoles answers not_supported, and no log line or journal entry carries a ticket password', async (t) => {
   const directory = await temporaryDirectory('console-commands');
   const journal = await CommandJournal.open(directory.path);
   const lines: string[] = [];
@@ -85,12 +87,16 @@ test('console commands are checked before the driver sees them, a driver without
   const vmId = randomUUID();
   const command = (overrides: Partial<ConsoleCommand>): ConsoleCommand => ({ commandId: randomUUID(), taskId: '', kind: 'set_console_ticket', vmId, ...overrides });
   t.like(await executor.execute(command({})), { ok: false, error: 'invalid_command', message: 'set_console_ticket needs a ticket' });
-  t.like(await executor.execute(command({ ticket: { password: 'two words', validSeconds: 5 } })), { ok: false, error: 'invalid_command' });
-  t.like(await executor.execute(command({ ticket: { password: 'x'.repeat(65), validSeconds: 5 } })), { ok: false, error: 'invalid_command' });
-  t.like(await executor.execute(command({ ticket: { password: 'secret12', validSeconds: 0 } })), { ok: false, error: 'invalid_command', message: "the ticket's validity of 0 seconds is not between 1 and 86400" });
-  t.like(await executor.execute(command({ ticket: { password: 'secret12', validSeconds: 86_401 } })), { ok: false, error: 'invalid_command' });
-  t.like(await executor.execute(command({ ticket: { password: 'secret12', validSeconds: 60 } })), { ok: false, error: 'not_supported' });
+  t.like(await executor.execute(command({ ticket: { password: 'two words', validSeconds: 5, protocol: 'vnc' } })), { ok: false, error: 'invalid_command' });
+  t.like(await executor.execute(command({ ticket: { password: 'x'.repeat(65), validSeconds: 5, protocol: 'vnc' } })), { ok: false, error: 'invalid_command' });
+  t.like(await executor.execute(command({ ticket: { password: 'secret12', validSeconds: 0, protocol: 'vnc' } })), { ok: false, error: 'invalid_command', message: "the ticket's validity of 0 seconds is not between 1 and 86400" });
+  t.like(await executor.execute(command({ ticket: { password: 'secret12', validSeconds: 86_401, protocol: 'vnc' } })), { ok: false, error: 'invalid_command' });
+  t.like(await executor.execute(command({ ticket: { password: 'secret12', validSeconds: 60, protocol: 'vnc' } })), { ok: false, error: 'not_supported' });
   t.like(await executor.execute(command({ kind: 'describe_console' })), { ok: false, error: 'not_supported' });
   t.true(lines.some((line) => line.includes('(hidden)')), 'the ticket commands were logged');
   t.false(lines.some((line) => line.includes('secret12')), 'without their passwords');
+  await journal.close();
+  const journaled = await Promise.all((await readdir(directory.path)).map((file) => readFile(path.join(directory.path, file), 'utf8')));
+  t.true(journaled.join('').includes('not_supported'), 'the outcomes were journaled');
+  t.false(journaled.join('').includes('secret12'), 'without the passwords');
 });

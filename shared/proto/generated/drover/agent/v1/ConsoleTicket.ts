@@ -4,9 +4,11 @@
 export interface ConsoleTicket {
   'password'?: (string);
   'valid_seconds'?: (number);
+  'protocol'?: (string);
 }
 
 export interface ConsoleTicket__Output {
   'password': (string);
   'valid_seconds': (number);
+  'protocol': (string);
 }

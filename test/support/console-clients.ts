@@ -1,4 +1,4 @@
-import { createCipheriv } from 'node:crypto';
+import { constants, createCipheriv, createPublicKey, publicEncrypt } from 'node:crypto';
 import net from 'node:net';
 
 /** RFB's security types (RFC 6143, 7.1.2) that tests look for. */
@@ -116,5 +116,45 @@ export async function connectionRefused(host: string, port: number): Promise<boo
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') return true;
     throw error;
+  }
+}
+
+const spiceMagic = 0x51444552; // "REDQ"
+const spiceMainChannel = 1;
+
+/**
+ * Authenticates to a SPICE server's main channel with a ticket's password, as
+ * a SPICE client does without capabilities: the link message, the server's
+ * RSA key, the password (NUL-terminated) encrypted with RSA-OAEP, and the
+ * server's link result. Whether the server accepted it, with its error code
+ * (SpiceLinkErr) when not.
+ */
+export async function spiceAuthenticate(host: string, port: number, password: string): Promise<{ accepted: boolean; error?: number }> {
+  const { socket, reader } = await connect(host, port);
+  try {
+    const message = Buffer.alloc(18);
+    message.writeUInt32LE(0, 0);
+    message.writeUInt8(spiceMainChannel, 4);
+    message.writeUInt8(0, 5);
+    message.writeUInt32LE(0, 6);
+    message.writeUInt32LE(0, 10);
+    message.writeUInt32LE(18, 14);
+    const header = Buffer.alloc(16);
+    header.writeUInt32LE(spiceMagic, 0);
+    header.writeUInt32LE(2, 4);
+    header.writeUInt32LE(2, 8);
+    header.writeUInt32LE(message.length, 12);
+    socket.write(Buffer.concat([header, message]));
+    const replyHeader = await reader.read(16);
+    if (replyHeader.readUInt32LE(0) !== spiceMagic) throw new Error('not a SPICE server');
+    const reply = await reader.read(replyHeader.readUInt32LE(12));
+    const linkError = reply.readUInt32LE(0);
+    if (linkError !== 0) return { accepted: false, error: linkError };
+    const key = createPublicKey({ key: reply.subarray(4, 4 + 162), format: 'der', type: 'spki' });
+    socket.write(publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING }, Buffer.from(`${password}\0`, 'latin1')));
+    const result = (await reader.read(4)).readUInt32LE(0);
+    return result === 0 ? { accepted: true } : { accepted: false, error: result };
+  } finally {
+    socket.destroy();
   }
 }

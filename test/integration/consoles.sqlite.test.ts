@@ -1,0 +1,4 @@
+import test from 'ava';
+import { consoleFaultSuite } from './consoles.js';
+
+consoleFaultSuite(test, 'sqlite');
