@@ -155,7 +155,7 @@ export interface DomainStatus {
 }
 
 /** The operations an agent performs on one domain; see proto CommandKind. */
-export const domainCommandKinds = ['define', 'start', 'shutdown', 'destroy', 'suspend', 'resume', 'reboot', 'undefine'] as const;
+export const domainCommandKinds = ['define', 'start', 'shutdown', 'destroy', 'suspend', 'resume', 'reboot', 'undefine', 'reset'] as const;
 export type DomainCommandKind = (typeof domainCommandKinds)[number];
 
 /** The operations an agent performs on storage; see proto CommandKind. */
@@ -166,7 +166,11 @@ export type StorageCommandKind = (typeof storageCommandKinds)[number];
 export const deviceCommandKinds = ['plug_device', 'unplug_device'] as const;
 export type DeviceCommandKind = (typeof deviceCommandKinds)[number];
 
-export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind;
+/** The operations an agent performs on a network; see proto CommandKind. */
+export const networkCommandKinds = ['prepare_network', 'release_network'] as const;
+export type NetworkCommandKind = (typeof networkCommandKinds)[number];
+
+export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind | NetworkCommandKind;
 
 interface CommandBase {
   /** Unique per operation; a repeated id is answered with the first outcome. */
@@ -207,8 +211,14 @@ export interface DeviceCommand extends CommandBase {
   deviceId: string;
 }
 
+/** Makes a network exist on the host (`prepare_network`) or removes it (`release_network`). */
+export interface NetworkCommand extends CommandBase {
+  kind: NetworkCommandKind;
+  network: NetworkSpec;
+}
+
 /** A command as the agent receives it. */
-export type HostCommand = DomainCommand | StorageCommand | DeviceCommand;
+export type HostCommand = DomainCommand | StorageCommand | DeviceCommand | NetworkCommand;
 
 /** Why a command failed; see proto CommandError. */
 export type CommandErrorKind =
@@ -229,6 +239,16 @@ export interface OutcomeFacts {
   volume?: VolumeFacts;
   /** The storage domain's space after a storage command. */
   storage?: StorageUsage;
+  /** How a `reboot` restarted the guest. */
+  reboot?: RebootFacts;
+}
+
+/** How a reboot restarted a guest: as asked, or by a reset after the guest had not rebooted in time. */
+export interface RebootFacts {
+  /** True when the guest had not rebooted within the reboot timeout and the domain was reset. */
+  reset: boolean;
+  /** How long the guest was waited for: until it rebooted, or the whole timeout before the reset. */
+  waitedMs: number;
 }
 
 /** The outcome of a command. */

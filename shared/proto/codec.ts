@@ -16,10 +16,11 @@ import type { VolumeSpec as ProtoVolumeSpec, VolumeSpec__Output as ProtoVolumeSp
 import type { StorageUsage as ProtoStorageUsage, StorageUsage__Output as ProtoStorageUsage__Output } from './generated/drover/agent/v1/StorageUsage.js';
 import type { DiskDevice as ProtoDiskDevice, DiskDevice__Output as ProtoDiskDevice__Output } from './generated/drover/agent/v1/DiskDevice.js';
 import type { NicDevice as ProtoNicDevice, NicDevice__Output as ProtoNicDevice__Output } from './generated/drover/agent/v1/NicDevice.js';
+import type { NetworkSpec as ProtoNetworkSpec, NetworkSpec__Output as ProtoNetworkSpec__Output } from './generated/drover/agent/v1/NetworkSpec.js';
 import type { PowerState as ProtoPowerState } from './generated/drover/agent/v1/PowerState.js';
 import type { CommandKind as ProtoCommandKind } from './generated/drover/agent/v1/CommandKind.js';
 import type { CommandError as ProtoCommandError } from './generated/drover/agent/v1/CommandError.js';
-import { deviceCommandKinds, storageCommandKinds } from '../model.js';
+import { deviceCommandKinds, networkCommandKinds, storageCommandKinds } from '../model.js';
 import type {
   CommandErrorKind,
   CommandKind,
@@ -31,6 +32,8 @@ import type {
   DomainStatus,
   HostCommand,
   HostFacts,
+  NetworkCommandKind,
+  NetworkSpec,
   NicDevice,
   NicModel,
   PowerState,
@@ -71,10 +74,14 @@ const kindToProto: Record<CommandKind, Named<ProtoCommandKind>> = {
   delete_volume: 'DELETE_VOLUME',
   plug_device: 'PLUG_DEVICE',
   unplug_device: 'UNPLUG_DEVICE',
+  reset: 'RESET',
+  prepare_network: 'PREPARE_NETWORK',
+  release_network: 'RELEASE_NETWORK',
 };
 
 const storageKinds: ReadonlySet<CommandKind> = new Set(storageCommandKinds);
 const deviceKinds: ReadonlySet<CommandKind> = new Set(deviceCommandKinds);
+const networkKinds: ReadonlySet<CommandKind> = new Set(networkCommandKinds);
 
 const errorToProto: Record<CommandErrorKind, Named<ProtoCommandError>> = {
   invalid_state: 'INVALID_STATE',
@@ -208,13 +215,21 @@ function decodeDisk(disk: ProtoDiskDevice__Output): DiskDevice {
   };
 }
 
+function encodeNetwork(network: NetworkSpec): ProtoNetworkSpec {
+  return { id: network.id, name: network.name, vlan_id: network.vlanId ?? 0, has_vlan: network.vlanId !== null, mtu: network.mtu };
+}
+
+function decodeNetwork(network: ProtoNetworkSpec__Output): NetworkSpec {
+  return { id: network.id, name: network.name, vlanId: network.has_vlan ? network.vlan_id : null, mtu: network.mtu };
+}
+
 function encodeNic(nic: NicDevice): ProtoNicDevice {
   return {
     nic_id: nic.nicId,
     name: nic.name,
     mac: nic.mac,
     model: nic.model,
-    network: nic.network ? { id: nic.network.id, name: nic.network.name, vlan_id: nic.network.vlanId ?? 0, has_vlan: nic.network.vlanId !== null, mtu: nic.network.mtu } : null,
+    network: nic.network ? encodeNetwork(nic.network) : null,
     linked: nic.linked,
   };
 }
@@ -226,7 +241,7 @@ function decodeNic(nic: ProtoNicDevice__Output): NicDevice {
     name: nic.name,
     mac: nic.mac,
     model: oneOf<NicModel>(['virtio', 'e1000', 'rtl8139'], nic.model, 'NIC model'),
-    network: network ? { id: network.id, name: network.name, vlanId: network.has_vlan ? network.vlan_id : null, mtu: network.mtu } : null,
+    network: network ? decodeNetwork(network) : null,
     linked: nic.linked,
   };
 }
@@ -241,6 +256,7 @@ export function decodeUsage(usage: ProtoStorageUsage__Output): StorageUsage {
 
 export function encodeCommand(command: HostCommand): Command {
   const base = { command_id: command.commandId, task_id: command.taskId, kind: kindToProto[command.kind] };
+  if ('network' in command) return { ...base, network: encodeNetwork(command.network) };
   if ('storage' in command) {
     return {
       ...base,
@@ -269,6 +285,7 @@ export function decodeCommand(command: Command__Output): HostCommand {
       volumeRef: command.volume_ref ? decodeVolumeRef(command.volume_ref) : undefined,
     };
   }
+  if (networkKinds.has(kind)) return { ...base, kind: kind as NetworkCommandKind, network: decodeNetwork(required(command.network, 'network')) };
   if (deviceKinds.has(kind)) {
     return { ...base, kind: kind as DeviceCommandKind, vmId: command.vm_id, spec: decodeSpec(required(command.spec, 'spec')), deviceId: command.device_id };
   }
@@ -284,6 +301,7 @@ export function encodeOutcome(commandId: string, outcome: CommandOutcome): Comma
     domain: outcome.domain ? encodeDomain(outcome.domain) : null,
     volume: outcome.volume ? { path: outcome.volume.path, actual_size_bytes: outcome.volume.actualSizeBytes } : null,
     storage: outcome.storage ? encodeUsage(outcome.storage) : null,
+    reboot: outcome.reboot ? { reset: outcome.reboot.reset, waited_ms: outcome.reboot.waitedMs } : null,
   };
 }
 
@@ -292,6 +310,7 @@ export function decodeOutcome(result: CommandResult__Output): CommandOutcome {
     domain: result.domain ? decodeDomain(result.domain) : undefined,
     volume: result.volume ? ({ path: result.volume.path, actualSizeBytes: Number(result.volume.actual_size_bytes) } satisfies VolumeFacts) : undefined,
     storage: result.storage ? decodeUsage(result.storage) : undefined,
+    reboot: result.reboot ? { reset: result.reboot.reset, waitedMs: Number(result.reboot.waited_ms) } : undefined,
   };
   if (result.ok) return { ok: true, ...facts };
   return { ok: false, error: decodeEnum(errorFromProto, result.error, 'command error'), message: result.message, ...facts };

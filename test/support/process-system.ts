@@ -37,6 +37,8 @@ export interface HostOptions {
   daemon?: boolean;
   /** Run the host on real QEMU: a private libvirtd of its own with the QEMU driver (the QEMU tier). */
   qemu?: boolean;
+  /** The agent's reboot timeout (DROVER_REBOOT_TIMEOUT_MS); the agent's default unless given. */
+  rebootTimeoutMs?: number;
 }
 
 interface HostRecord {
@@ -44,6 +46,7 @@ interface HostRecord {
   uri: string;
   dataDir: string;
   daemon?: LibvirtDaemon | QemuDaemon;
+  rebootTimeoutMs?: number;
   process?: ChildProcess;
   output: string[];
 }
@@ -158,7 +161,7 @@ export class ProcessSystem {
     } else {
       uri = await privateTestHost(hostDir, 'host', { memoryMiB: options.memoryMiB ?? 4096 });
     }
-    const record: HostRecord = { name, uri, dataDir: path.join(hostDir, 'agent'), daemon, output: [] };
+    const record: HostRecord = { name, uri, dataDir: path.join(hostDir, 'agent'), daemon, rebootTimeoutMs: options.rebootTimeoutMs, output: [] };
     this.hosts.set(name, record);
     await this.startAgent(name);
     await this.waitForHostStatus(name, 'up');
@@ -176,6 +179,7 @@ export class ProcessSystem {
         DROVER_POLL_INTERVAL_MS: '100',
         DROVER_STORAGE_MOUNT_ROOT: this.mountRoot,
         DROVER_LOG_LEVEL: 'debug',
+        ...(record.rebootTimeoutMs ? { DROVER_REBOOT_TIMEOUT_MS: String(record.rebootTimeoutMs) } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

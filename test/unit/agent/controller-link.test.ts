@@ -71,6 +71,7 @@ async function startAgent(t: { teardown: (fn: () => Promise<void>) => void }, co
     storageMountRoot: '/nonexistent',
     storageReportIntervalMs: 60_000,
     shutdownTimeoutMs: 1_000,
+    rebootTimeoutMs: 1_000,
     ...overrides,
   };
   const agent = new Agent(config, { driver, logger: silentLogger });

@@ -80,6 +80,7 @@ const allowedStates = {
   resume: ['paused', 'pm_suspended', 'suspended'],
   suspend: ['running', 'paused'],
   reboot: ['running'],
+  reset: ['running'],
   undefine: ['shutoff', 'suspended'],
   plugDevice: ['running', 'paused'],
   unplugDevice: ['running', 'paused'],
@@ -116,7 +117,8 @@ function perform(driver: HypervisorDriver, operation: DomainOperation, spec: VmS
     destroy: () => driver.destroy(spec.id),
     resume: () => driver.resume(spec.id),
     suspend: () => driver.suspend(spec.id),
-    reboot: () => driver.reboot(spec.id, shortTimeoutMs),
+    reboot: async () => (await driver.reboot(spec.id, shortTimeoutMs)).domain,
+    reset: () => driver.reset(spec.id),
     undefine: () => driver.undefine(spec.id),
     plugDevice: () => driver.plugDevice(withDevice, device.nicId),
     unplugDevice: () => driver.unplugDevice(withDevice, device.nicId),
@@ -276,10 +278,19 @@ export function driverContract(test: TestFn, fixture: DriverFixture): void {
     }
   });
 
-  test(title('reboot restarts a running domain, which is running after it'), async (t) => {
+  test(title('reboot restarts a running domain, which is running after it, and says the guest rebooted as asked'), async (t) => {
     const running = seeded('running');
     const { driver } = await fixture.host(t, [running]);
-    await resolvedWith(t, driver, await driver.reboot(running.spec.id, 10_000), running.spec.id, 'running');
+    const { domain, reboot } = await driver.reboot(running.spec.id, 10_000);
+    await resolvedWith(t, driver, domain, running.spec.id, 'running');
+    t.false(reboot.reset, 'the guest was not reset');
+    t.true(reboot.waitedMs < 10_000, `the guest was waited for ${reboot.waitedMs} ms`);
+  });
+
+  test(title('reset restarts a running domain at once, which is running after it'), async (t) => {
+    const running = seeded('running');
+    const { driver } = await fixture.host(t, [running]);
+    await resolvedWith(t, driver, await driver.reset(running.spec.id), running.spec.id, 'running');
   });
 
   test(title('undefine removes a shut off domain, and a suspended one with its memory image, resolving with no domain'), async (t) => {
@@ -369,7 +380,7 @@ export function driverContract(test: TestFn, fixture: DriverFixture): void {
     const [started] = await Promise.all([Promise.all(specs.map((spec) => driver.start(spec.id, spec))), listings()]);
     t.deepEqual(started.map((status) => status?.state), ['running', 'running', 'running', 'running']);
     const [changed] = await Promise.all([
-      Promise.all([driver.suspend(specs[0].id), driver.destroy(specs[1].id), driver.reboot(specs[2].id, 10_000), driver.define({ ...specs[3], description: 'changed' })]),
+      Promise.all([driver.suspend(specs[0].id), driver.destroy(specs[1].id), driver.reboot(specs[2].id, 10_000).then((rebooted) => rebooted.domain), driver.define({ ...specs[3], description: 'changed' })]),
       listings(),
     ]);
     t.deepEqual(changed.map((status) => status?.state), ['suspended', 'shutoff', 'running', 'running']);

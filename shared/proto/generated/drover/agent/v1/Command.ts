@@ -5,6 +5,7 @@ import type { VmSpec as _drover_agent_v1_VmSpec, VmSpec__Output as _drover_agent
 import type { StorageSpec as _drover_agent_v1_StorageSpec, StorageSpec__Output as _drover_agent_v1_StorageSpec__Output } from '../../../drover/agent/v1/StorageSpec';
 import type { VolumeSpec as _drover_agent_v1_VolumeSpec, VolumeSpec__Output as _drover_agent_v1_VolumeSpec__Output } from '../../../drover/agent/v1/VolumeSpec';
 import type { VolumeRef as _drover_agent_v1_VolumeRef, VolumeRef__Output as _drover_agent_v1_VolumeRef__Output } from '../../../drover/agent/v1/VolumeRef';
+import type { NetworkSpec as _drover_agent_v1_NetworkSpec, NetworkSpec__Output as _drover_agent_v1_NetworkSpec__Output } from '../../../drover/agent/v1/NetworkSpec';
 
 export interface Command {
   'command_id'?: (string);
@@ -16,6 +17,7 @@ export interface Command {
   'volume'?: (_drover_agent_v1_VolumeSpec | null);
   'volume_ref'?: (_drover_agent_v1_VolumeRef | null);
   'device_id'?: (string);
+  'network'?: (_drover_agent_v1_NetworkSpec | null);
 }
 
 export interface Command__Output {
@@ -28,4 +30,5 @@ export interface Command__Output {
   'volume': (_drover_agent_v1_VolumeSpec__Output | null);
   'volume_ref': (_drover_agent_v1_VolumeRef__Output | null);
   'device_id': (string);
+  'network': (_drover_agent_v1_NetworkSpec__Output | null);
 }

@@ -16,6 +16,9 @@ export const CommandKind = {
   DELETE_VOLUME: 'DELETE_VOLUME',
   PLUG_DEVICE: 'PLUG_DEVICE',
   UNPLUG_DEVICE: 'UNPLUG_DEVICE',
+  RESET: 'RESET',
+  PREPARE_NETWORK: 'PREPARE_NETWORK',
+  RELEASE_NETWORK: 'RELEASE_NETWORK',
 } as const;
 
 export type CommandKind =
@@ -49,5 +52,11 @@ export type CommandKind =
   | 14
   | 'UNPLUG_DEVICE'
   | 15
+  | 'RESET'
+  | 16
+  | 'PREPARE_NETWORK'
+  | 17
+  | 'RELEASE_NETWORK'
+  | 18
 
 export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]

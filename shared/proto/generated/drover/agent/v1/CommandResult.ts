@@ -4,6 +4,7 @@ import type { CommandError as _drover_agent_v1_CommandError, CommandError__Outpu
 import type { DomainState as _drover_agent_v1_DomainState, DomainState__Output as _drover_agent_v1_DomainState__Output } from '../../../drover/agent/v1/DomainState';
 import type { VolumeFacts as _drover_agent_v1_VolumeFacts, VolumeFacts__Output as _drover_agent_v1_VolumeFacts__Output } from '../../../drover/agent/v1/VolumeFacts';
 import type { StorageUsage as _drover_agent_v1_StorageUsage, StorageUsage__Output as _drover_agent_v1_StorageUsage__Output } from '../../../drover/agent/v1/StorageUsage';
+import type { RebootFacts as _drover_agent_v1_RebootFacts, RebootFacts__Output as _drover_agent_v1_RebootFacts__Output } from '../../../drover/agent/v1/RebootFacts';
 
 export interface CommandResult {
   'command_id'?: (string);
@@ -13,6 +14,7 @@ export interface CommandResult {
   'domain'?: (_drover_agent_v1_DomainState | null);
   'volume'?: (_drover_agent_v1_VolumeFacts | null);
   'storage'?: (_drover_agent_v1_StorageUsage | null);
+  'reboot'?: (_drover_agent_v1_RebootFacts | null);
 }
 
 export interface CommandResult__Output {
@@ -23,4 +25,5 @@ export interface CommandResult__Output {
   'domain': (_drover_agent_v1_DomainState__Output | null);
   'volume': (_drover_agent_v1_VolumeFacts__Output | null);
   'storage': (_drover_agent_v1_StorageUsage__Output | null);
+  'reboot': (_drover_agent_v1_RebootFacts__Output | null);
 }
