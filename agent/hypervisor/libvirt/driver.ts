@@ -24,7 +24,7 @@ import { RebootWatch, rebootCompletesInCall } from './reboot-watch.js';
 import { serializeNetworkXml, serializePoolXml, serializeVolumeXml } from './resource-xml.js';
 import { volumeFiles } from './volume-files.js';
 import { isInvalidOperation, translateErrors } from './errors.js';
-import { DomainEvent, DomainState, ErrorCode, LibvirtConnection, isLibvirtError, type DomainInfo, type DomainOperation } from './native/index.js';
+import { DomainEvent, DomainState, ErrorCode, LibvirtConnection, isLibvirtError, type DomainInfo, type DomainOperation, type NetworkSummary } from './native/index.js';
 import { SaveImages } from './save-images.js';
 import { chooseDomainType, parseCapabilities, type DomainType, type HostCapabilities } from './host-capabilities.js';
 
@@ -403,6 +403,12 @@ export class LibvirtDriver implements HypervisorDriver {
   /** Returns the domain's current XML description; for diagnostics and tests. */
   async domainXml(uuid: string, inactive = false): Promise<string> {
     return translateErrors(() => this.connected().domainXml(uuid, { inactive }));
+  }
+
+  /** Returns the libvirt network that realizes a Drover network, or undefined when the host has none; for diagnostics and tests. */
+  async networkSummary(network: NetworkSpec): Promise<NetworkSummary | undefined> {
+    const name = networkNameFor(network);
+    return (await translateErrors(() => this.connected().listNetworks())).find((candidate) => candidate.name === name);
   }
 
   /** Returns the path the memory image of a suspended domain is saved at. */
