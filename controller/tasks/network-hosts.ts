@@ -26,21 +26,33 @@ export class NetworkHosts {
     private readonly log: Logger,
   ) {}
 
-  /** Realizes every network of the host's data center on a host that came up; a host that fails one is told again when it next comes up. */
+  /**
+   * Realizes every network of the host's data center on a host that came up.
+   * It never rejects: a failure is logged, and the host is told again when it
+   * next comes up.
+   */
   async hostUp(hostId: string): Promise<void> {
     const host = this.records.host(hostId);
     if (!host) return;
-    const networks = await selectRows<{ id: string; name: string; vlan_id: number | null; mtu: number }>(
-      this.orm,
-      'select n.id, n.name, n.vlan_id, n.mtu from networks n join clusters c on c.data_center_id = n.data_center_id where c.id = ? order by n.name',
-      [host.clusterId],
-    );
-    for (const row of networks) await this.prepare(host, networkSpecOf({ id: row.id, name: row.name, vlanId: row.vlan_id, mtu: Number(row.mtu) }));
+    try {
+      const networks = await selectRows<{ id: string; name: string; vlan_id: number | null; mtu: number }>(
+        this.orm,
+        'select n.id, n.name, n.vlan_id, n.mtu from networks n join clusters c on c.data_center_id = n.data_center_id where c.id = ? order by n.name',
+        [host.clusterId],
+      );
+      for (const row of networks) await this.prepare(host, networkSpecOf({ id: row.id, name: row.name, vlanId: row.vlan_id, mtu: Number(row.mtu) }));
+    } catch (error) {
+      this.log.warn({ err: error, hostId }, 'the networks of a host that came up could not be realized');
+    }
   }
 
-  /** Realizes a new or changed network on every responding host of its data center. */
+  /** Realizes a network on every responding host of its data center. It never rejects: a failure is logged, and hosts get the network when they next come up. */
   async realize(network: Network): Promise<void> {
-    for (const host of await this.respondingHosts(network.dataCenterId)) await this.prepare(host, networkSpecOf(network));
+    try {
+      for (const host of await this.respondingHosts(network.dataCenterId)) await this.prepare(host, networkSpecOf(network));
+    } catch (error) {
+      this.log.warn({ err: error, network: network.id }, 'a network could not be realized on the hosts of its data center');
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { networkCommandKinds } from '../../shared/model.js';
 import { adminPassword, Api } from './api.js';
 import { eventually } from './eventually.js';
 import { LibvirtDaemon } from './libvirt-daemon.js';
@@ -228,13 +229,15 @@ export class ProcessSystem {
     await eventually(async () => (await this.api.vmStatus(id)) === status, `VM ${id} to be ${status}`, timeoutMs);
   }
 
-  /** The command ids an agent logged as executed (one line per execution). */
+  /** The command ids an agent logged as executed (one line per execution), but those on networks, which a host is sent whenever it comes up. */
   executedCommands(name: string): string[] {
     return this.host(name)
       .output.join('')
       .split('\n')
       .filter((line) => line.includes('"executing command"'))
-      .map((line) => JSON.parse(line).commandId as string);
+      .map((line) => JSON.parse(line) as { commandId: string; kind: string })
+      .filter((entry) => !(networkCommandKinds as readonly string[]).includes(entry.kind))
+      .map((entry) => entry.commandId);
   }
 
   async close(): Promise<void> {

@@ -85,7 +85,7 @@ export class LibvirtDriver implements HypervisorDriver {
   /** The images directory of each storage domain prepared on this host, by storage domain id. */
   private readonly preparedStorage = new Map<string, string>();
   private readonly realizedNetworks = new Set<string>();
-  /** The realization of each network under way, by libvirt network name, so that concurrent ones do not define it twice. */
+  /** The change of each network under way (a realization, a release), by libvirt network name, so that concurrent ones do not collide. */
   private readonly networkChanges = new Map<string, Promise<void>>();
   private readonly reboots = new RebootWatch();
   private rebootIsSynchronous = false;
@@ -378,17 +378,19 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async releaseNetwork(network: NetworkSpec): Promise<void> {
-    return translateErrors(async () => {
-      const name = networkNameFor(network);
-      const connection = this.connected();
-      const existing = (await connection.listNetworks()).find((candidate) => candidate.name === name);
-      if (!existing) return;
-      const user = await this.activeDomainOnNetwork(name);
-      if (user) throw new DriverError('invalid_state', `network ${network.name} is used by the running domain ${user}`);
-      this.realizedNetworks.delete(name);
-      if (existing.active) await connection.stopNetwork(name);
-      if (existing.persistent) await connection.undefineNetwork(name);
-    });
+    const name = networkNameFor(network);
+    return translateErrors(() =>
+      this.changeNetwork(name, async () => {
+        const connection = this.connected();
+        const existing = (await connection.listNetworks()).find((candidate) => candidate.name === name);
+        if (!existing) return;
+        const user = await this.activeDomainOnNetwork(name);
+        if (user) throw new DriverError('invalid_state', `network ${network.name} is used by the running domain ${user}`);
+        this.realizedNetworks.delete(name);
+        if (existing.active) await connection.stopNetwork(name);
+        if (existing.persistent) await connection.undefineNetwork(name);
+      }),
+    );
   }
 
   async undefine(uuid: string): Promise<DomainStatus | undefined> {
@@ -545,8 +547,12 @@ export class LibvirtDriver implements HypervisorDriver {
   private async ensureNetwork(network: NetworkSpec): Promise<void> {
     const name = networkNameFor(network);
     if (this.realizedNetworks.has(name)) return;
-    const earlier = this.networkChanges.get(name) ?? Promise.resolve();
-    const change = earlier.then(() => this.defineAndStartNetwork(network), () => this.defineAndStartNetwork(network));
+    await this.changeNetwork(name, () => this.defineAndStartNetwork(network));
+  }
+
+  /** Runs a change of a libvirt network after the changes of it already under way. */
+  private async changeNetwork(name: string, work: () => Promise<void>): Promise<void> {
+    const change = (this.networkChanges.get(name) ?? Promise.resolve()).catch(() => undefined).then(work);
     this.networkChanges.set(name, change);
     try {
       await change;
