@@ -98,6 +98,7 @@ export class Agent {
       driver,
       journal,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
+      rebootTimeoutMs: config.rebootTimeoutMs,
       afterCommand: (uuid, domain) => watcher.observe(uuid, domain, { reportedElsewhere: true }),
       duringCommand: (uuid) => watcher.hold(uuid),
       logger,

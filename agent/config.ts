@@ -12,6 +12,8 @@ export interface AgentConfig {
   cluster: string;
   pollIntervalMs: number;
   shutdownTimeoutMs: number;
+  /** How long a reboot waits for the guest to restart before it resets the domain. */
+  rebootTimeoutMs: number;
   /** Where shared storage (nfs, posixfs) is mounted on this host. */
   storageMountRoot: string;
   storageReportIntervalMs: number;
@@ -52,6 +54,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Age
     cluster: env.DROVER_CLUSTER ?? '',
     pollIntervalMs: positiveInteger(env, 'DROVER_POLL_INTERVAL_MS', 1000),
     shutdownTimeoutMs: positiveInteger(env, 'DROVER_SHUTDOWN_TIMEOUT_MS', 60_000),
+    rebootTimeoutMs: positiveInteger(env, 'DROVER_REBOOT_TIMEOUT_MS', 120_000),
     storageMountRoot: env.DROVER_STORAGE_MOUNT_ROOT || defaultMountRoot,
     storageReportIntervalMs: positiveInteger(env, 'DROVER_STORAGE_REPORT_INTERVAL_MS', 60_000),
     domainType: domainTypeOf(env),

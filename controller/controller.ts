@@ -7,6 +7,7 @@ import type { Services } from './api/services.js';
 import { TaskScheduler } from './tasks/task-scheduler.js';
 import { Placement } from './state/placement.js';
 import { VmLifecycleRunner, vmLifecycleActions } from './tasks/vm-lifecycle.js';
+import { NetworkHosts } from './tasks/network-hosts.js';
 import { VmRemoval } from './tasks/vm-removal.js';
 import { DeviceSync } from './tasks/device-sync.js';
 import { StorageAccess } from './tasks/storage-access.js';
@@ -67,6 +68,7 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
   const sync = new DeviceSync(records, devices, hub);
   const removal = new VmRemoval(orm, records, devices, volumes);
   const placement = new Placement(records);
+  const networkHosts = new NetworkHosts(orm, records, hub, log.child({ component: 'networks' }));
   scheduler.register('vm', vmLifecycleActions, new VmLifecycleRunner(records, devices, hub, placement, (vm, task) => removal.remove(vm, task)));
   scheduler.register('vm', vmDeviceActions, new VmDeviceRunner(orm, records, devices, sync, volumes, macAddresses));
   scheduler.register('vm', cdromActions, new CdromRunner(orm, records, sync, hub));
@@ -80,14 +82,14 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
     auth: new AuthService(orm, options.tokenLifetimeMs),
     dataCenters: new DataCenterService(orm),
     clusters: new ClusterService(orm),
-    hosts: new HostService(orm, records, hub, options.heartbeatIntervalMs),
+    hosts: new HostService(orm, records, hub, options.heartbeatIntervalMs, (hostId) => void networkHosts.hostUp(hostId)),
     vms,
     vmDevices: new VmDeviceRequests(orm, records, scheduler, disks),
     cdroms: new CdromService(orm, records, scheduler, access, hub),
     consoles: new ConsoleService(records, hub),
     storageDomains,
     disks,
-    networks: new NetworkService(orm, devices),
+    networks: new NetworkService(orm, devices, networkHosts),
     macPools: new MacPoolService(orm, macAddresses),
     templates: new TemplateService(orm, records, devices, scheduler),
     vmPools,

@@ -187,7 +187,7 @@ export interface DomainStatus {
 }
 
 /** The operations an agent performs on one domain; see proto CommandKind. */
-export const domainCommandKinds = ['define', 'start', 'shutdown', 'destroy', 'suspend', 'resume', 'reboot', 'undefine'] as const;
+export const domainCommandKinds = ['define', 'start', 'shutdown', 'destroy', 'suspend', 'resume', 'reboot', 'undefine', 'reset'] as const;
 export type DomainCommandKind = (typeof domainCommandKinds)[number];
 
 /** The operations an agent performs on storage; see proto CommandKind. */
@@ -206,7 +206,11 @@ export type MediumCommandKind = (typeof mediumCommandKinds)[number];
 export const consoleCommandKinds = ['set_console_ticket', 'describe_console'] as const;
 export type ConsoleCommandKind = (typeof consoleCommandKinds)[number];
 
-export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind | MediumCommandKind | ConsoleCommandKind;
+/** The operations an agent performs on a network; see proto CommandKind. */
+export const networkCommandKinds = ['prepare_network', 'release_network'] as const;
+export type NetworkCommandKind = (typeof networkCommandKinds)[number];
+
+export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind | MediumCommandKind | ConsoleCommandKind | NetworkCommandKind;
 
 interface CommandBase {
   /** Unique per operation; a repeated id is answered with the first outcome. */
@@ -279,12 +283,18 @@ export interface ConsoleCommand extends CommandBase {
   ticket?: ConsoleTicket;
 }
 
-/** A command as the agent receives it. */
-export type HostCommand = DomainCommand | StorageCommand | DeviceCommand | MediumCommand | ConsoleCommand;
 
 export function isConsoleCommand(command: HostCommand): command is ConsoleCommand {
   return (consoleCommandKinds as readonly string[]).includes(command.kind);
 }
+/** Makes a network exist on the host (`prepare_network`) or removes it (`release_network`). */
+export interface NetworkCommand extends CommandBase {
+  kind: NetworkCommandKind;
+  network: NetworkSpec;
+}
+
+/** A command as the agent receives it. */
+export type HostCommand = DomainCommand | StorageCommand | DeviceCommand | MediumCommand | ConsoleCommand | NetworkCommand;
 
 /** Why a command failed; see proto CommandError. */
 export type CommandErrorKind =
@@ -311,6 +321,8 @@ export interface OutcomeFacts {
   medium?: MediumFacts;
   /** The domain's graphics console after a console command. */
   console?: ConsoleFacts;
+  /** How a `reboot` restarted the guest. */
+  reboot?: RebootFacts;
 }
 
 /** The graphics console of a running domain as the hypervisor reports it; see proto ConsoleFacts. */
@@ -322,6 +334,14 @@ export interface ConsoleFacts {
   port: number;
   /** The TLS port (SPICE), 0 when there is none. */
   tlsPort: number;
+}
+
+/** How a reboot restarted a guest: as asked, or by a reset after the guest had not rebooted in time. */
+export interface RebootFacts {
+  /** True when the guest had not rebooted within the reboot timeout and the domain was reset. */
+  reset: boolean;
+  /** How long the guest was waited for: until it rebooted, or the whole timeout before the reset. */
+  waitedMs: number;
 }
 
 /** The outcome of a command. */

@@ -2,6 +2,7 @@ import type { Logger } from '../../shared/logger.js';
 import {
   isConsoleCommand,
   mediumCommandKinds,
+  networkCommandKinds,
   type CommandKind,
   type CommandOutcome,
   type ConsoleCommand,
@@ -12,6 +13,8 @@ import {
   type HostCommand,
   type IsoFileRef,
   type MediumCommand,
+  type NetworkCommand,
+  type NetworkSpec,
   type StorageCommand,
   type StorageSpec,
   type VmSpec,
@@ -25,6 +28,8 @@ export interface CommandExecutorOptions {
   driver: HypervisorDriver;
   journal: CommandJournal;
   shutdownTimeoutMs: number;
+  /** How long a reboot waits for the guest to restart before it resets the domain. */
+  rebootTimeoutMs: number;
   /** Receives the domain's state as read right after every executed command, before its outcome (which carries the same state) is returned. */
   afterCommand?: (uuid: string, domain: DomainStatus | undefined) => void;
   /** Called when a command on a domain begins; the function it returns is called once the command has ended and its outcome is journaled. */
@@ -43,6 +48,7 @@ const alreadyDone: Record<DomainCommandKind, (domain: DomainStatus | undefined) 
   suspend: (domain) => domain?.state === 'suspended',
   reboot: () => false,
   undefine: (domain) => domain === undefined,
+  reset: () => false,
 };
 
 function isPositiveInteger(value: number): boolean {
@@ -108,6 +114,18 @@ export function loggable(command: HostCommand): HostCommand {
   return isConsoleCommand(command) && command.ticket ? { ...command, ticket: { ...command.ticket, password: '(hidden)' } } : command;
 }
 
+function networkProblem(network: NetworkSpec): string | undefined {
+  if (!uuidPattern.test(network.id)) return `network id ${network.id} is not a UUID`;
+  if (!network.name) return `network ${network.id} has no name`;
+  return undefined;
+}
+
+const networkKinds: ReadonlySet<string> = new Set(networkCommandKinds);
+
+function isNetworkCommand(command: HostCommand): command is NetworkCommand {
+  return networkKinds.has(command.kind);
+}
+
 function isStorageCommand(command: HostCommand): command is StorageCommand {
   return 'storage' in command;
 }
@@ -127,6 +145,7 @@ function isDeviceCommand(command: HostCommand): command is DeviceCommand {
 
 export function commandProblem(command: HostCommand): string | undefined {
   if (!command.commandId) return 'command id is empty';
+  if (isNetworkCommand(command)) return networkProblem(command.network);
   if (isStorageCommand(command)) {
     if (command.kind === 'create_volume') {
       if (!command.volume) return 'create_volume needs a volume';
@@ -212,11 +231,35 @@ export class CommandExecutor {
   private async outcomeOf(command: HostCommand): Promise<CommandOutcome> {
     const problem = commandProblem(command);
     if (problem) return { ok: false, error: 'invalid_command', message: problem };
+    if (isNetworkCommand(command)) return this.networkOutcome(command);
     if (isStorageCommand(command)) return this.storageOutcome(command);
     if (isMediumCommand(command)) return this.mediumOutcome(command);
     if (isConsoleCommand(command)) return this.consoleOutcome(command);
     if (isDeviceCommand(command)) return this.deviceOutcome(command);
+    if (command.kind === 'reboot') return this.rebootOutcome(command);
     return this.domainOutcome(command);
+  }
+
+  private async networkOutcome(command: NetworkCommand): Promise<CommandOutcome> {
+    const { driver } = this.options;
+    try {
+      if (command.kind === 'prepare_network') await driver.prepareNetwork(command.network);
+      else await driver.releaseNetwork(command.network);
+      return { ok: true };
+    } catch (error) {
+      const failure = DriverError.from(error);
+      return { ok: false, error: failure.kind, message: failure.message };
+    }
+  }
+
+  private async rebootOutcome(command: DomainCommand): Promise<CommandOutcome> {
+    try {
+      const { domain, reboot } = await this.options.driver.reboot(command.vmId, this.options.rebootTimeoutMs);
+      this.options.afterCommand?.(command.vmId, domain);
+      return { ok: true, domain, reboot };
+    } catch (error) {
+      return this.failedDomainOutcome(command, error);
+    }
   }
 
   private async storageOutcome(command: StorageCommand): Promise<CommandOutcome> {
@@ -288,11 +331,15 @@ export class CommandExecutor {
       this.options.afterCommand?.(command.vmId, domain);
       return { ok: true, domain };
     } catch (error) {
-      const failure = DriverError.from(error);
-      const domain = await this.options.driver.getDomain(command.vmId).catch(() => undefined);
-      this.options.afterCommand?.(command.vmId, domain);
-      return { ok: false, error: failure.kind, message: failure.message, domain };
+      return this.failedDomainOutcome(command, error);
     }
+  }
+
+  private async failedDomainOutcome(command: DomainCommand, error: unknown): Promise<CommandOutcome> {
+    const failure = DriverError.from(error);
+    const domain = await this.options.driver.getDomain(command.vmId).catch(() => undefined);
+    this.options.afterCommand?.(command.vmId, domain);
+    return { ok: false, error: failure.kind, message: failure.message, domain };
   }
 
   /** Performs the command and resolves with the domain's state afterwards. */
@@ -329,7 +376,7 @@ export class CommandExecutor {
   }
 
   private async operate(command: DomainCommand): Promise<DomainStatus | undefined> {
-    const { driver, shutdownTimeoutMs } = this.options;
+    const { driver, shutdownTimeoutMs, rebootTimeoutMs } = this.options;
     const uuid = command.vmId;
     switch (command.kind) {
       case 'define':
@@ -345,7 +392,9 @@ export class CommandExecutor {
       case 'suspend':
         return driver.suspend(uuid);
       case 'reboot':
-        return driver.reboot(uuid, shutdownTimeoutMs);
+        return (await driver.reboot(uuid, rebootTimeoutMs)).domain;
+      case 'reset':
+        return driver.reset(uuid);
       case 'undefine':
         this.definedSpecs.delete(uuid);
         return driver.undefine(uuid);

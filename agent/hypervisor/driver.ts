@@ -6,7 +6,9 @@ import type {
   IsoFileFacts,
   IsoFileRef,
   MediumFacts,
+  NetworkSpec,
   PowerState,
+  RebootFacts,
   StorageSpec,
   StorageUsage,
   VmSpec,
@@ -80,6 +82,9 @@ export const driverOperations = [
   'deleteVolume',
   'plugDevice',
   'unplugDevice',
+  'reset',
+  'prepareNetwork',
+  'releaseNetwork',
 ] as const;
 export type DriverOperation = (typeof driverOperations)[number];
 
@@ -203,12 +208,22 @@ export interface HypervisorDriver {
   suspend(uuid: string): Promise<DomainStatus | undefined>;
 
   /**
-   * Restarts a running domain. An implementation that lacks a native reboot
-   * shuts the guest down gracefully, waiting up to timeoutMs, powers it off
-   * when it did not stop in time, and starts it again. A domain that is not
-   * running is `invalid_state`.
+   * Restarts a running domain, gracefully first: asks the guest to reboot
+   * and waits up to timeoutMs for the hypervisor to report that it did; when
+   * it has not, resets the domain (as `reset` does). Resolves with the
+   * domain's state and says which of the two happened and how long the guest
+   * was waited for. An implementation that cannot ask the guest to reboot
+   * shuts it down gracefully, waiting up to timeoutMs, powers it off when it
+   * did not stop in time, and starts it again (that is no reset). A domain
+   * that is not running is `invalid_state`.
    */
-  reboot(uuid: string, timeoutMs: number): Promise<DomainStatus | undefined>;
+  reboot(uuid: string, timeoutMs: number): Promise<{ domain: DomainStatus | undefined; reboot: RebootFacts }>;
+
+  /**
+   * Restarts a running domain at once, without asking the guest (the reset
+   * button). A domain that is not running is `invalid_state`.
+   */
+  reset(uuid: string): Promise<DomainStatus | undefined>;
 
   /**
    * Removes the definition of a domain that is shut off or suspended, together
@@ -258,6 +273,19 @@ export interface HypervisorDriver {
    * paused; in both cases nothing changed.
    */
   plugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined>;
+
+  /**
+   * Makes a network exist and run on the host, as NetworkSpec describes,
+   * whether or not a domain uses it. Repeating it is harmless.
+   */
+  prepareNetwork(network: NetworkSpec): Promise<void>;
+
+  /**
+   * Stops a network on the host and removes its definition. Rejects with
+   * `invalid_state`, with nothing changed, while an active domain has an
+   * interface on it. A network the host does not have is no error.
+   */
+  releaseNetwork(network: NetworkSpec): Promise<void>;
 
   /**
    * Unplugs the disk or NIC `deviceId` (which `spec` still has) from the

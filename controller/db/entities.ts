@@ -239,6 +239,8 @@ export class Task {
   errorKind: string | null = null;
   errorReason: string | null = null;
   errorDetail: string | null = null;
+  /** What happened, in a sentence, when the outcome says more than success (a reboot that needed a reset, say). */
+  description: string | null = null;
 }
 
 export class User {
@@ -514,6 +516,7 @@ export const TaskSchema = new EntitySchema<Task>({
     errorKind: { type: 'string', nullable: true },
     errorReason: { type: 'text', nullable: true },
     errorDetail: { type: 'text', nullable: true },
+    description: { type: 'text', nullable: true },
   },
 });
 

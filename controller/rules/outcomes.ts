@@ -1,4 +1,4 @@
-import type { CommandErrorKind, CommandOutcome } from '../../shared/model.js';
+import type { CommandErrorKind, CommandOutcome, RebootFacts } from '../../shared/model.js';
 import { ServiceError, conflict } from './errors.js';
 
 const errorOf: Record<CommandErrorKind, (message: string) => ServiceError> = {
@@ -15,4 +15,11 @@ const errorOf: Record<CommandErrorKind, (message: string) => ServiceError> = {
 /** The service error a failed command outcome stands for. */
 export function outcomeError(outcome: Extract<CommandOutcome, { ok: false }>): ServiceError {
   return errorOf[outcome.error](outcome.message);
+}
+
+/** What a reboot task's description says happened: the guest rebooted as asked, or was reset when it had not in time. */
+export function rebootDescription(reboot: RebootFacts): string {
+  const seconds = Math.round(reboot.waitedMs / 100) / 10;
+  if (reboot.reset) return `the guest did not reboot within ${seconds} s of the request and was reset`;
+  return `the guest rebooted ${seconds} s after the request`;
 }

@@ -4,17 +4,18 @@ import { activePowerStates } from './power-states.js';
 import { conflict, unavailable } from './errors.js';
 
 /** The operations a task can perform on a VM. */
-export type VmAction = 'start' | 'stop' | 'shutdown' | 'suspend' | 'resume' | 'reboot' | 'remove';
+export type VmAction = 'start' | 'stop' | 'shutdown' | 'suspend' | 'resume' | 'reboot' | 'reset' | 'remove';
 
-export const vmActions: readonly VmAction[] = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot', 'remove'];
+export const vmActions: readonly VmAction[] = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot', 'reset', 'remove'];
 
 /** The actions the API offers as `POST /vms/{id}/<action>`. */
-export const apiVmActions: readonly VmAction[] = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot'];
+export const apiVmActions: readonly VmAction[] = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot', 'reset'];
 
 export const desiredStateAfter: Record<VmAction, DesiredState | undefined> = {
   start: 'up',
   resume: 'up',
   reboot: 'up',
+  reset: 'up',
   stop: 'down',
   shutdown: 'down',
   suspend: 'suspended',
@@ -58,6 +59,9 @@ export function planAction(action: VmAction, vm: VmFacts, hostStatus: HostStatus
       throw refuse(`it is ${describe}, not running`);
     case 'reboot':
       if (state === 'running') return { command: 'reboot' };
+      throw refuse(`it is ${describe}, not running`);
+    case 'reset':
+      if (state === 'running') return { command: 'reset' };
       throw refuse(`it is ${describe}, not running`);
     case 'remove':
       if (state !== null && activePowerStates.has(state)) throw refuse('it is running; stop it first');

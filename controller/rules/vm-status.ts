@@ -36,6 +36,7 @@ const whileRunning: Partial<Record<VmAction | 'create_disks' | 'attach_disk', Vm
   shutdown: 'powering_down',
   suspend: 'saving_state',
   reboot: 'reboot_in_progress',
+  reset: 'reboot_in_progress',
 };
 
 /**

@@ -18,6 +18,7 @@ export class HostService {
     private readonly records: Records,
     private readonly hub: AgentHub,
     readonly heartbeatIntervalMs: number,
+    private readonly hostUp: (hostId: string) => void = () => undefined,
   ) {}
 
   list(): HostRecord[] {
@@ -63,10 +64,11 @@ export class HostService {
     return host;
   }
 
-  /** A session's inventory: the host's domains are taken in, then the host is `up`. */
+  /** A session's inventory: the host's domains are taken in, then the host is `up` and is given what hosts of its cluster have (its networks). */
   async inventoryReported(hostId: string, domains: DomainStatus[]): Promise<void> {
     this.records.inventoryReported(hostId, domains);
     await this.records.hostStatus(hostId, 'up', { lastSeenAt: Date.now() });
+    this.hostUp(hostId);
   }
 
   /** A change of one domain reported by its host, or the state a command's outcome carries. */

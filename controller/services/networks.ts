@@ -6,6 +6,7 @@ import { conflict, notFound } from '../rules/errors.js';
 import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
 import { defined } from './datacenters.js';
 import type { VmDevices } from '../state/devices.js';
+import type { NetworkHosts } from '../tasks/network-hosts.js';
 
 /** The network every data center has from the start, as oVirt's management network. */
 export const managementNetworkName = 'ovirtmgmt';
@@ -25,11 +26,16 @@ export interface VnicProfileInput {
   portMirroring?: boolean;
 }
 
-/** Networks of data centers and their vNIC profiles; a host realizes a network when a VM that uses it is defined there. */
+/**
+ * Networks of data centers and their vNIC profiles. Every responding host of a
+ * network's data center realizes it when it is created and when the host comes
+ * up, and gives it up when it is deleted.
+ */
 export class NetworkService {
   constructor(
     private readonly orm: Orm,
     private readonly devices: VmDevices,
+    private readonly hosts: NetworkHosts,
   ) {}
 
   list(filter: { dataCenterId?: string } = {}): Promise<Network[]> {
@@ -43,11 +49,13 @@ export class NetworkService {
   }
 
   /** Creates a network with a vNIC profile of the same name, as oVirt does. */
-  create(input: NetworkInput & { name: string; dataCenter: Reference }): Promise<Network> {
-    return inTransaction(this.orm, async (em) => {
+  async create(input: NetworkInput & { name: string; dataCenter: Reference }): Promise<Network> {
+    const network = await inTransaction(this.orm, async (em) => {
       const dataCenter = await findReferenced(em, DataCenter, input.dataCenter, 'data center');
       return createNetwork(em, { name: input.name, description: input.description ?? '', dataCenterId: dataCenter.id, vlanId: input.vlanId ?? null, mtu: input.mtu ?? 0 });
     });
+    void this.hosts.realize(network);
+    return network;
   }
 
   async update(id: string, input: NetworkInput): Promise<Network> {
@@ -67,19 +75,26 @@ export class NetworkService {
     return updated;
   }
 
+  /**
+   * Removes a network no NIC uses: from the responding hosts of its data
+   * center first (refused while a running domain on one of them uses it), then
+   * from the database. When a NIC took it meanwhile, the hosts realize it again.
+   */
   async remove(id: string): Promise<Network> {
-    return inTransaction(this.orm, async (em) => {
-      const network = await em.findOne(Network, { id });
-      if (!network) throw notFound('network', id);
-      if (network.name === managementNetworkName) throw conflict(`the ${managementNetworkName} network cannot be removed`);
-      const profiles = await em.find(VnicProfile, { networkId: id });
-      const used = profiles.length ? await em.count(Nic, { vnicProfileId: { $in: profiles.map((profile) => profile.id) } }) : 0;
-      if (used > 0) throw conflict(`network ${network.name} is used by ${used} NIC(s)`);
-      for (const profile of profiles) em.remove(profile);
-      await em.flush();
-      em.remove(network);
-      return network;
-    });
+    const network = await inTransaction(this.orm, (em) => removable(em, id));
+    await this.hosts.release(network);
+    try {
+      return await inTransaction(this.orm, async (em) => {
+        const { profiles } = await removableWithProfiles(em, id);
+        for (const profile of profiles) em.remove(profile);
+        await em.flush();
+        em.remove(network);
+        return network;
+      });
+    } catch (error) {
+      void this.hosts.realize(network);
+      throw error;
+    }
   }
 
   listProfiles(filter: { networkId?: string } = {}): Promise<VnicProfile[]> {
@@ -140,4 +155,18 @@ export async function createNetwork(em: EntityManager, fields: Pick<Network, 'na
   await em.flush();
   em.create(VnicProfile, { id: randomUUID(), name: fields.name, description: '', networkId: network.id, portMirroring: false, createdAt: now, updatedAt: now });
   return network;
+}
+
+async function removableWithProfiles(em: EntityManager, id: string): Promise<{ network: Network; profiles: VnicProfile[] }> {
+  const network = await em.findOne(Network, { id });
+  if (!network) throw notFound('network', id);
+  if (network.name === managementNetworkName) throw conflict(`the ${managementNetworkName} network cannot be removed`);
+  const profiles = await em.find(VnicProfile, { networkId: id });
+  const used = profiles.length ? await em.count(Nic, { vnicProfileId: { $in: profiles.map((profile) => profile.id) } }) : 0;
+  if (used > 0) throw conflict(`network ${network.name} is used by ${used} NIC(s)`);
+  return { network, profiles };
+}
+
+async function removable(em: EntityManager, id: string): Promise<Network> {
+  return (await removableWithProfiles(em, id)).network;
 }

@@ -286,6 +286,7 @@ export class TaskScheduler {
       errorKind: task.errorKind,
       errorReason: task.errorReason,
       errorDetail: task.errorDetail,
+      description: task.description,
     });
     this.ended.emit(task.id, task);
     await written;

@@ -2,7 +2,7 @@ import type { Task } from '../db/entities.js';
 import type { DomainCommandKind } from '../../shared/model.js';
 import type { AgentHub } from '../agents/agent-hub.js';
 import { NotYet, notFound } from '../rules/errors.js';
-import { outcomeError } from '../rules/outcomes.js';
+import { outcomeError, rebootDescription } from '../rules/outcomes.js';
 import { planAction, type VmAction } from '../rules/vm-actions.js';
 import type { Records, VmRecord } from '../state/records.js';
 import type { VmDevices } from '../state/devices.js';
@@ -58,6 +58,7 @@ export class VmLifecycleRunner implements TaskRunner {
       });
       if (outcome.ok && command === 'undefine' && !outcome.domain) this.records.domainGone(hostId, vm.id);
       if (!outcome.ok) throw outcomeError(outcome);
+      if (outcome.reboot) task.description = rebootDescription(outcome.reboot);
     }
     if (task.action === 'remove') await this.removal(vm, task);
   }
@@ -73,4 +74,4 @@ export class VmLifecycleRunner implements TaskRunner {
   }
 }
 
-export const vmLifecycleActions: readonly VmAction[] = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot', 'remove'];
+export const vmLifecycleActions: readonly VmAction[] = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot', 'reset', 'remove'];

@@ -16,6 +16,7 @@ import type { VolumeSpec as ProtoVolumeSpec, VolumeSpec__Output as ProtoVolumeSp
 import type { StorageUsage as ProtoStorageUsage, StorageUsage__Output as ProtoStorageUsage__Output } from './generated/drover/agent/v1/StorageUsage.js';
 import type { DiskDevice as ProtoDiskDevice, DiskDevice__Output as ProtoDiskDevice__Output } from './generated/drover/agent/v1/DiskDevice.js';
 import type { NicDevice as ProtoNicDevice, NicDevice__Output as ProtoNicDevice__Output } from './generated/drover/agent/v1/NicDevice.js';
+import type { NetworkSpec as ProtoNetworkSpec, NetworkSpec__Output as ProtoNetworkSpec__Output } from './generated/drover/agent/v1/NetworkSpec.js';
 import type { PowerState as ProtoPowerState } from './generated/drover/agent/v1/PowerState.js';
 import type { CommandKind as ProtoCommandKind } from './generated/drover/agent/v1/CommandKind.js';
 import type { CommandError as ProtoCommandError } from './generated/drover/agent/v1/CommandError.js';
@@ -27,6 +28,7 @@ import {
   deviceCommandKinds,
   isConsoleCommand,
   mediumCommandKinds,
+  networkCommandKinds,
   storageCommandKinds,
   type BootDevice,
   type IsoFileRef,
@@ -45,6 +47,8 @@ import type {
   DomainStatus,
   HostCommand,
   HostFacts,
+  NetworkCommandKind,
+  NetworkSpec,
   NicDevice,
   NicModel,
   PowerState,
@@ -90,12 +94,16 @@ const kindToProto: Record<CommandKind, Named<ProtoCommandKind>> = {
   read_medium: 'READ_MEDIUM',
   set_console_ticket: 'SET_CONSOLE_TICKET',
   describe_console: 'DESCRIBE_CONSOLE',
+  reset: 'RESET',
+  prepare_network: 'PREPARE_NETWORK',
+  release_network: 'RELEASE_NETWORK',
 };
 
 const storageKinds: ReadonlySet<CommandKind> = new Set(storageCommandKinds);
 const deviceKinds: ReadonlySet<CommandKind> = new Set(deviceCommandKinds);
 const mediumKinds: ReadonlySet<CommandKind> = new Set(mediumCommandKinds);
 const consoleKinds: ReadonlySet<CommandKind> = new Set(consoleCommandKinds);
+const networkKinds: ReadonlySet<CommandKind> = new Set(networkCommandKinds);
 
 const errorToProto: Record<CommandErrorKind, Named<ProtoCommandError>> = {
   invalid_state: 'INVALID_STATE',
@@ -241,13 +249,21 @@ function decodeDisk(disk: ProtoDiskDevice__Output): DiskDevice {
   };
 }
 
+function encodeNetwork(network: NetworkSpec): ProtoNetworkSpec {
+  return { id: network.id, name: network.name, vlan_id: network.vlanId ?? 0, has_vlan: network.vlanId !== null, mtu: network.mtu };
+}
+
+function decodeNetwork(network: ProtoNetworkSpec__Output): NetworkSpec {
+  return { id: network.id, name: network.name, vlanId: network.has_vlan ? network.vlan_id : null, mtu: network.mtu };
+}
+
 function encodeNic(nic: NicDevice): ProtoNicDevice {
   return {
     nic_id: nic.nicId,
     name: nic.name,
     mac: nic.mac,
     model: nic.model,
-    network: nic.network ? { id: nic.network.id, name: nic.network.name, vlan_id: nic.network.vlanId ?? 0, has_vlan: nic.network.vlanId !== null, mtu: nic.network.mtu } : null,
+    network: nic.network ? encodeNetwork(nic.network) : null,
     linked: nic.linked,
   };
 }
@@ -259,7 +275,7 @@ function decodeNic(nic: ProtoNicDevice__Output): NicDevice {
     name: nic.name,
     mac: nic.mac,
     model: oneOf<NicModel>(['virtio', 'e1000', 'rtl8139'], nic.model, 'NIC model'),
-    network: network ? { id: network.id, name: network.name, vlanId: network.has_vlan ? network.vlan_id : null, mtu: network.mtu } : null,
+    network: network ? decodeNetwork(network) : null,
     linked: nic.linked,
   };
 }
@@ -274,6 +290,7 @@ export function decodeUsage(usage: ProtoStorageUsage__Output): StorageUsage {
 
 export function encodeCommand(command: HostCommand): Command {
   const base = { command_id: command.commandId, task_id: command.taskId, kind: kindToProto[command.kind] };
+  if ('network' in command) return { ...base, network: encodeNetwork(command.network) };
   if ('storage' in command) {
     return {
       ...base,
@@ -309,6 +326,7 @@ export function decodeCommand(command: Command__Output): HostCommand {
   if (mediumKinds.has(kind)) {
     return { ...base, kind: kind as MediumCommandKind, vmId: command.vm_id, medium: command.medium ? decodeIsoFile(command.medium) : undefined };
   }
+  if (networkKinds.has(kind)) return { ...base, kind: kind as NetworkCommandKind, network: decodeNetwork(required(command.network, 'network')) };
   if (deviceKinds.has(kind)) {
     return { ...base, kind: kind as DeviceCommandKind, vmId: command.vm_id, spec: decodeSpec(required(command.spec, 'spec')), deviceId: command.device_id };
   }
@@ -339,6 +357,7 @@ export function encodeOutcome(commandId: string, outcome: CommandOutcome): Comma
     iso_files: (outcome.isoFiles ?? []).map((file) => ({ name: file.name, size_bytes: file.sizeBytes })),
     medium: outcome.medium ? { storage_id: outcome.medium.storageId, name: outcome.medium.name } : null,
     console: outcome.console ? encodeConsole(outcome.console) : null,
+    reboot: outcome.reboot ? { reset: outcome.reboot.reset, waited_ms: outcome.reboot.waitedMs } : null,
   };
 }
 
@@ -350,6 +369,7 @@ export function decodeOutcome(result: CommandResult__Output): CommandOutcome {
     isoFiles: result.iso_files.length > 0 ? result.iso_files.map((file) => ({ name: file.name, sizeBytes: Number(file.size_bytes) })) : undefined,
     medium: result.medium ? { storageId: result.medium.storage_id, name: result.medium.name } : undefined,
     console: result.console ? decodeConsole(result.console) : undefined,
+    reboot: result.reboot ? { reset: result.reboot.reset, waitedMs: Number(result.reboot.waited_ms) } : undefined,
   };
   if (result.ok) return { ok: true, ...facts };
   return { ok: false, error: decodeEnum(errorFromProto, result.error, 'command error'), message: result.message, ...facts };

@@ -9,7 +9,7 @@ type Test = TestFn<unknown>;
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const goodBasic = basicAuthorization('admin@internal', adminPassword);
-const vmActionNames = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot'];
+const vmActionNames = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot', 'reset'];
 
 /** Parses XML keeping every repeatable element a list, for checking the raw document shape. */
 const strictXml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, isArray: (name, jpath) => name === 'link' || /^(vms\.vm|hosts\.host|clusters\.cluster|data_centers\.data_center|tasks\.task)$/.test(String(jpath)) });

@@ -1,16 +1,18 @@
 import type { ExecutionContext, TestFn } from 'ava';
+import type { ApiResponse } from '../support/api.js';
 import { ProcessSystem } from '../support/process-system.js';
 import { eventually } from '../support/eventually.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
 
 type Test = TestFn<unknown>;
 
-async function expectAction(t: ExecutionContext, system: ProcessSystem, vmId: string, action: string, status: string) {
+async function expectAction(t: ExecutionContext, system: ProcessSystem, vmId: string, action: string, status: string): Promise<ApiResponse> {
   const response = await system.api.action(vmId, action);
   t.is(response.status, 200, `${action}: ${response.text}`);
   t.is(response.body.action.status, 'complete');
   t.truthy(response.body.action.task.href, `${action} links its task`);
   t.is(await system.api.vmStatus(vmId), status, `after ${action}`);
+  return response;
 }
 
 /** Registers the lifecycle scenarios for one database. */
@@ -29,7 +31,8 @@ export function lifecycleSuite(test: Test, database: DatabaseKind): void {
     t.is((await system.api.vm(vmId)).host.id, await system.hostId('alpha'));
     await expectAction(t, system, vmId, 'suspend', 'suspended');
     await expectAction(t, system, vmId, 'start', 'up');
-    await expectAction(t, system, vmId, 'reboot', 'up');
+    const rebooted = await expectAction(t, system, vmId, 'reboot', 'up');
+    t.regex(rebooted.body.action.description, /^the guest rebooted [\d.]+ s after the request$/, 'the answer says the guest rebooted as asked');
     await expectAction(t, system, vmId, 'shutdown', 'down');
     await expectAction(t, system, vmId, 'start', 'up');
     await expectAction(t, system, vmId, 'suspend', 'suspended');

@@ -145,6 +145,7 @@ export class InProcessSystem {
         storageMountRoot: this.mountRoot,
         storageReportIntervalMs: 60_000,
         shutdownTimeoutMs: 60_000,
+        rebootTimeoutMs: 120_000,
       },
       { driver: options.driver?.({ uri, dataDir, mountRoot: this.mountRoot }), logger: fileLogger(path.join(this.directory, `agent-${options.name}.log`), 'drover-agent', this.options.logLevel) },
     );

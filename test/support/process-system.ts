@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { networkCommandKinds } from '../../shared/model.js';
 import { adminPassword, Api } from './api.js';
 import { eventually } from './eventually.js';
 import { LibvirtDaemon } from './libvirt-daemon.js';
@@ -39,6 +40,8 @@ export interface HostOptions {
   qemu?: boolean;
   /** Settings of the host's agent beyond those the system gives every agent, as its environment (`DROVER_DISPLAY_ADDRESS`, say). */
   agentEnvironment?: Record<string, string>;
+  /** The agent's reboot timeout (DROVER_REBOOT_TIMEOUT_MS); the agent's default unless given. */
+  rebootTimeoutMs?: number;
 }
 
 interface HostRecord {
@@ -46,6 +49,7 @@ interface HostRecord {
   uri: string;
   dataDir: string;
   daemon?: LibvirtDaemon | QemuDaemon;
+  rebootTimeoutMs?: number;
   process?: ChildProcess;
   output: string[];
   agentEnvironment: Record<string, string>;
@@ -161,7 +165,7 @@ export class ProcessSystem {
     } else {
       uri = await privateTestHost(hostDir, 'host', { memoryMiB: options.memoryMiB ?? 4096 });
     }
-    const record: HostRecord = { name, uri, dataDir: path.join(hostDir, 'agent'), daemon, output: [], agentEnvironment: options.agentEnvironment ?? {} };
+    const record: HostRecord = { name, uri, dataDir: path.join(hostDir, 'agent'), daemon, rebootTimeoutMs: options.rebootTimeoutMs, output: [], agentEnvironment: options.agentEnvironment ?? {} };
     this.hosts.set(name, record);
     await this.startAgent(name);
     await this.waitForHostStatus(name, 'up');
@@ -180,6 +184,7 @@ export class ProcessSystem {
         DROVER_STORAGE_MOUNT_ROOT: this.mountRoot,
         DROVER_LOG_LEVEL: 'debug',
         ...record.agentEnvironment,
+        ...(record.rebootTimeoutMs ? { DROVER_REBOOT_TIMEOUT_MS: String(record.rebootTimeoutMs) } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -228,13 +233,15 @@ export class ProcessSystem {
     await eventually(async () => (await this.api.vmStatus(id)) === status, `VM ${id} to be ${status}`, timeoutMs);
   }
 
-  /** The command ids an agent logged as executed (one line per execution). */
+  /** The command ids an agent logged as executed (one line per execution), but those on networks, which a host is sent whenever it comes up. */
   executedCommands(name: string): string[] {
     return this.host(name)
       .output.join('')
       .split('\n')
       .filter((line) => line.includes('"executing command"'))
-      .map((line) => JSON.parse(line).commandId as string);
+      .map((line) => JSON.parse(line) as { commandId: string; kind: string })
+      .filter((entry) => !(networkCommandKinds as readonly string[]).includes(entry.kind))
+      .map((entry) => entry.commandId);
   }
 
   async close(): Promise<void> {

@@ -215,11 +215,13 @@ export class QemuDaemon {
     await exited;
   }
 
-  /** Destroys every running guest, then stops the daemon and gives its console ports back. */
+  /** Destroys every running guest, then every active network (their bridges are in the machine's one network namespace, shared by every daemon), then stops the daemon and gives its ports back. */
   async stop(): Promise<void> {
     if (this.keeper) {
       const names = (await this.virsh('list', '--name').catch(() => '')).split('\n').map((line) => line.trim()).filter(Boolean);
       for (const name of names) await this.virsh('destroy', name).catch(() => undefined);
+      const networks = (await this.virsh('net-list', '--name').catch(() => '')).split('\n').map((line) => line.trim()).filter(Boolean);
+      for (const network of networks) await this.virsh('net-destroy', network).catch(() => undefined);
     }
     await this.stopDaemonOnly();
     if (this.displayPorts) await rm(this.displayPorts.file, { force: true });

@@ -1,4 +1,4 @@
-import type { CommandErrorKind, DomainStatus, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../../shared/model.js';
+import type { CommandErrorKind, DomainStatus, NetworkSpec, PowerState, RebootFacts, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../../shared/model.js';
 import { DriverError, driverOperations, type DomainChangeHint, type DriverOperation, type HypervisorDriver, type NodeFacts } from '../driver.js';
 
 interface FakeDomain {
@@ -46,6 +46,8 @@ export class FakeDriver implements HypervisorDriver {
   readonly volumes = new Map<string, VolumeSpec>();
   /** The storage domains prepared and not released, by id. */
   readonly preparedStorage = new Map<string, StorageSpec>();
+  /** The networks that exist on the fake host, by network id. */
+  readonly networks = new Map<string, NetworkSpec>();
   /** Whether devices can be plugged into running domains; the libvirt test driver cannot. */
   hotplug: boolean;
   listCalls = 0;
@@ -60,6 +62,7 @@ export class FakeDriver implements HypervisorDriver {
   private failurePredicate?: FailurePredicate;
   private readonly delays = new Map<DriverOperation, number>();
   private guestIgnoresShutdown = false;
+  private guestIgnoresReboot = false;
   private readonly changeListeners: ((uuid: string, hint: DomainChangeHint) => void)[] = [];
   private readonly stateWatchers = new Set<() => void>();
 
@@ -108,6 +111,7 @@ export class FakeDriver implements HypervisorDriver {
   async define(spec: VmSpec): Promise<DomainStatus> {
     await this.enter('define', spec.id);
     for (const disk of spec.disks) this.prepare(disk.volume.storage);
+    for (const nic of spec.nics) if (nic.network) this.networks.set(nic.network.id, nic.network);
     const existing = this.domains.get(spec.id);
     const domain: FakeDomain = { uuid: spec.id, name: `drover-${spec.id}`, state: existing?.state ?? 'shutoff', managed: true, spec };
     this.domains.set(spec.id, domain);
@@ -148,10 +152,31 @@ export class FakeDriver implements HypervisorDriver {
     return this.current(uuid);
   }
 
-  async reboot(uuid: string): Promise<DomainStatus | undefined> {
+  async reboot(uuid: string, timeoutMs: number): Promise<{ domain: DomainStatus | undefined; reboot: RebootFacts }> {
     const domain = await this.operate('reboot', uuid);
     this.require(domain, 'reboot', ['running']);
+    if (!this.guestIgnoresReboot) return { domain: this.current(uuid), reboot: { reset: false, waitedMs: 0 } };
+    await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+    this.require(domain, 'reboot', ['running']);
+    return { domain: this.current(uuid), reboot: { reset: true, waitedMs: timeoutMs } };
+  }
+
+  async reset(uuid: string): Promise<DomainStatus | undefined> {
+    const domain = await this.operate('reset', uuid);
+    this.require(domain, 'reset', ['running']);
     return this.current(uuid);
+  }
+
+  async prepareNetwork(network: NetworkSpec): Promise<void> {
+    await this.enter('prepareNetwork', network.id);
+    this.networks.set(network.id, network);
+  }
+
+  async releaseNetwork(network: NetworkSpec): Promise<void> {
+    await this.enter('releaseNetwork', network.id);
+    const user = [...this.domains.values()].find((domain) => activeStates.has(domain.state) && domain.spec?.nics.some((nic) => nic.network?.id === network.id));
+    if (user) throw new DriverError('invalid_state', `network ${network.name} is used by the running domain ${user.name}`);
+    this.networks.delete(network.id);
   }
 
   async undefine(uuid: string): Promise<DomainStatus | undefined> {
@@ -231,6 +256,11 @@ export class FakeDriver implements HypervisorDriver {
   /** Makes shutdown behave like a guest that ignores ACPI power-off: it waits its whole timeout for someone else to stop the domain. */
   ignoreShutdown(ignore = true): void {
     this.guestIgnoresShutdown = ignore;
+  }
+
+  /** Makes reboot behave like a guest that ignores the request: the domain is reset once the reboot timeout has passed. */
+  ignoreReboot(ignore = true): void {
+    this.guestIgnoresReboot = ignore;
   }
 
   /** Adds a domain as if someone defined it outside Drover (or Drover before a restart); with a spec, that is its definition. */

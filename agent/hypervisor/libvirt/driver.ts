@@ -2,7 +2,23 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { access } from 'node:fs/promises';
-import type { ConsoleFacts, ConsoleTicket, DomainStatus, IsoFileFacts, IsoFileRef, MediumFacts, NetworkSpec, PowerState, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../../shared/model.js';
+import type {
+  ConsoleFacts,
+  ConsoleTicket,
+  DomainStatus,
+  IsoFileFacts,
+  IsoFileRef,
+  MediumFacts,
+  NetworkSpec,
+  PowerState,
+  RebootFacts,
+  StorageSpec,
+  StorageUsage,
+  VmSpec,
+  VolumeFacts,
+  VolumeRef,
+  VolumeSpec,
+} from '../../../shared/model.js';
 import { DriverError, type DomainChangeHint, type HypervisorDriver, type NodeFacts } from '../driver.js';
 import {
   bridgeNameFor,
@@ -23,10 +39,11 @@ import {
 } from './designer.js';
 import { droverNamespace, findDeviceXml, readCdrom, readDiskTargets, serializeCdromXml, serializeDeviceXml, serializeDomainXml } from './domain-xml.js';
 import { listIsoFiles, mediumOf } from './iso-media.js';
+import { RebootWatch, rebootCompletesInCall } from './reboot-watch.js';
 import { serializeNetworkXml, serializePoolXml, serializeVolumeXml } from './resource-xml.js';
 import { volumeFiles } from './volume-files.js';
 import { isInvalidOperation, translateErrors } from './errors.js';
-import { DomainEvent, DomainState, ErrorCode, LibvirtConnection, isLibvirtError, type DomainInfo, type DomainOperation } from './native/index.js';
+import { DomainEvent, DomainState, ErrorCode, LibvirtConnection, isLibvirtError, type DomainInfo, type DomainOperation, type NetworkSummary } from './native/index.js';
 import { SaveImages } from './save-images.js';
 import { chooseDomainType, parseCapabilities, type DomainType, type HostCapabilities } from './host-capabilities.js';
 import { consoleFacts, defaultDisplayAddress, liveGraphics, ticketedGraphics } from './consoles.js';
@@ -91,6 +108,10 @@ export class LibvirtDriver implements HypervisorDriver {
   /** The images directory of each storage domain prepared on this host, by storage domain id. */
   private readonly preparedStorage = new Map<string, string>();
   private readonly realizedNetworks = new Set<string>();
+  /** The change of each network under way (a realization, a release), by libvirt network name, so that concurrent ones do not collide. */
+  private readonly networkChanges = new Map<string, Promise<void>>();
+  private readonly reboots = new RebootWatch();
+  private rebootIsSynchronous = false;
 
   constructor(private readonly options: LibvirtDriverOptions) {
     this.images = new SaveImages(path.join(options.dataDir, 'saved-memory'));
@@ -110,6 +131,8 @@ export class LibvirtDriver implements HypervisorDriver {
       throw error instanceof DriverError ? error : new DriverError('hypervisor_failure', (error as Error).message);
     }
     await connection.onDomainLifecycle((event) => this.domainChanged(event.uuid, hintOf(event.event))).catch(() => undefined);
+    await connection.onDomainReboot((uuid) => this.reboots.rebooted(uuid)).catch(() => undefined);
+    this.rebootIsSynchronous = rebootCompletesInCall(await translateErrors(() => connection.hypervisorType()));
     this.connection = connection;
     await this.discoverPools().catch(() => undefined);
   }
@@ -359,12 +382,20 @@ export class LibvirtDriver implements HypervisorDriver {
     });
   }
 
-  async reboot(uuid: string, timeoutMs: number): Promise<DomainStatus | undefined> {
+  async reboot(uuid: string, timeoutMs: number): Promise<{ domain: DomainStatus | undefined; reboot: RebootFacts }> {
     return this.exclusively(uuid, async () => {
+      const rebooted = this.reboots.next(uuid);
+      const askedAt = Date.now();
       try {
-        return await this.act(uuid, 'reboot', 'reboot', [DomainState.RUNNING]);
+        const asked = await this.act(uuid, 'reboot', 'reboot', [DomainState.RUNNING]);
+        if (this.rebootIsSynchronous || (await rebooted.within(timeoutMs - (Date.now() - askedAt)))) {
+          return { domain: this.rebootIsSynchronous ? asked : await this.currentStatus(uuid), reboot: { reset: false, waitedMs: Date.now() - askedAt } };
+        }
+        return { domain: await this.act(uuid, 'reboot', 'reset', [DomainState.RUNNING]), reboot: { reset: true, waitedMs: timeoutMs } };
       } catch (error) {
         if (!(isLibvirtError(error) && error.code === ErrorCode.NO_SUPPORT)) throw error;
+      } finally {
+        rebooted.cancel();
       }
       await this.act(uuid, 'reboot', 'shutdown', [DomainState.RUNNING]);
       try {
@@ -373,8 +404,35 @@ export class LibvirtDriver implements HypervisorDriver {
         if (!(error instanceof DriverError && error.kind === 'timed_out')) throw error;
         await this.connected().domainOperation(uuid, 'destroy');
       }
-      return this.statusOf(await this.connected().domainOperation(uuid, 'create'));
+      return { domain: await this.statusOf(await this.connected().domainOperation(uuid, 'create')), reboot: { reset: false, waitedMs: Date.now() - askedAt } };
     });
+  }
+
+  async reset(uuid: string): Promise<DomainStatus | undefined> {
+    return this.exclusively(uuid, () => this.act(uuid, 'reset', 'reset', [DomainState.RUNNING]));
+  }
+
+  async prepareNetwork(network: NetworkSpec): Promise<void> {
+    return translateErrors(async () => {
+      this.realizedNetworks.delete(networkNameFor(network));
+      await this.ensureNetwork(network);
+    });
+  }
+
+  async releaseNetwork(network: NetworkSpec): Promise<void> {
+    const name = networkNameFor(network);
+    return translateErrors(() =>
+      this.changeNetwork(name, async () => {
+        const connection = this.connected();
+        const existing = (await connection.listNetworks()).find((candidate) => candidate.name === name);
+        if (!existing) return;
+        const user = await this.activeDomainOnNetwork(name);
+        if (user) throw new DriverError('invalid_state', `network ${network.name} is used by the running domain ${user}`);
+        this.realizedNetworks.delete(name);
+        if (existing.active) await connection.stopNetwork(name);
+        if (existing.persistent) await connection.undefineNetwork(name);
+      }),
+    );
   }
 
   async undefine(uuid: string): Promise<DomainStatus | undefined> {
@@ -402,6 +460,12 @@ export class LibvirtDriver implements HypervisorDriver {
   /** Returns the domain's current XML description; for diagnostics and tests. */
   async domainXml(uuid: string, inactive = false): Promise<string> {
     return translateErrors(() => this.connected().domainXml(uuid, { inactive }));
+  }
+
+  /** Returns the libvirt network that realizes a Drover network, or undefined when the host has none; for diagnostics and tests. */
+  async networkSummary(network: NetworkSpec): Promise<NetworkSummary | undefined> {
+    const name = networkNameFor(network);
+    return (await translateErrors(() => this.connected().listNetworks())).find((candidate) => candidate.name === name);
   }
 
   /** Returns the path the memory image of a suspended domain is saved at. */
@@ -543,6 +607,23 @@ export class LibvirtDriver implements HypervisorDriver {
   private async ensureNetwork(network: NetworkSpec): Promise<void> {
     const name = networkNameFor(network);
     if (this.realizedNetworks.has(name)) return;
+    await this.changeNetwork(name, () => this.defineAndStartNetwork(network));
+  }
+
+  /** Runs a change of a libvirt network after the changes of it already under way. */
+  private async changeNetwork(name: string, work: () => Promise<void>): Promise<void> {
+    const change = (this.networkChanges.get(name) ?? Promise.resolve()).catch(() => undefined).then(work);
+    this.networkChanges.set(name, change);
+    try {
+      await change;
+    } finally {
+      if (this.networkChanges.get(name) === change) this.networkChanges.delete(name);
+    }
+  }
+
+  private async defineAndStartNetwork(network: NetworkSpec): Promise<void> {
+    const name = networkNameFor(network);
+    if (this.realizedNetworks.has(name)) return;
     const connection = this.connected();
     const existing = (await connection.listNetworks()).find((candidate) => candidate.name === name);
     if (!existing) {
@@ -554,6 +635,21 @@ export class LibvirtDriver implements HypervisorDriver {
     }
     if (!existing?.active) await connection.startNetwork(name);
     this.realizedNetworks.add(name);
+  }
+
+  /** The name of an active domain with an interface on the libvirt network, as its live definition says. */
+  private async activeDomainOnNetwork(name: string): Promise<string | undefined> {
+    const connection = this.connected();
+    const source = new RegExp(`<source\\s[^>]*network=(['"])${name}\\1`);
+    for (const domain of await connection.listDomains()) {
+      if (domain.state === DomainState.SHUTOFF) continue;
+      const xml = await connection.domainXml(domain.uuid).catch((error: unknown) => {
+        if (isLibvirtError(error) && error.code === ErrorCode.NO_DOMAIN) return '';
+        throw error;
+      });
+      if (source.test(xml)) return domain.name;
+    }
+    return undefined;
   }
 
   private connected(): LibvirtConnection {

@@ -332,6 +332,7 @@ export class Presenter {
     return {
       $: { href, id: task.id },
       action: task.action,
+      description: task.description ?? undefined,
       status: task.state,
       correlation_id: task.correlationId ?? undefined,
       creation_time: this.time(task.createdAt),
@@ -348,6 +349,7 @@ export class Presenter {
   action(task: Task | undefined, status: 'complete' | 'pending' | 'failed', fault?: { reason: string; detail: string }): Rep {
     return {
       status,
+      description: task?.description ?? undefined,
       fault,
       task: task ? ref(this.href('tasks', task.id), task.id) : undefined,
       link: task ? [link(this.href('tasks', task.id), 'task')] : undefined,

@@ -18,6 +18,7 @@ import type { IsoFileFacts as _drover_agent_v1_IsoFileFacts, IsoFileFacts__Outpu
 import type { MediumFacts as _drover_agent_v1_MediumFacts, MediumFacts__Output as _drover_agent_v1_MediumFacts__Output } from './drover/agent/v1/MediumFacts';
 import type { NetworkSpec as _drover_agent_v1_NetworkSpec, NetworkSpec__Output as _drover_agent_v1_NetworkSpec__Output } from './drover/agent/v1/NetworkSpec';
 import type { NicDevice as _drover_agent_v1_NicDevice, NicDevice__Output as _drover_agent_v1_NicDevice__Output } from './drover/agent/v1/NicDevice';
+import type { RebootFacts as _drover_agent_v1_RebootFacts, RebootFacts__Output as _drover_agent_v1_RebootFacts__Output } from './drover/agent/v1/RebootFacts';
 import type { StateChange as _drover_agent_v1_StateChange, StateChange__Output as _drover_agent_v1_StateChange__Output } from './drover/agent/v1/StateChange';
 import type { StorageReport as _drover_agent_v1_StorageReport, StorageReport__Output as _drover_agent_v1_StorageReport__Output } from './drover/agent/v1/StorageReport';
 import type { StorageSpec as _drover_agent_v1_StorageSpec, StorageSpec__Output as _drover_agent_v1_StorageSpec__Output } from './drover/agent/v1/StorageSpec';
@@ -56,6 +57,7 @@ export interface ProtoGrpcType {
         NetworkSpec: MessageTypeDefinition<_drover_agent_v1_NetworkSpec, _drover_agent_v1_NetworkSpec__Output>
         NicDevice: MessageTypeDefinition<_drover_agent_v1_NicDevice, _drover_agent_v1_NicDevice__Output>
         PowerState: EnumTypeDefinition
+        RebootFacts: MessageTypeDefinition<_drover_agent_v1_RebootFacts, _drover_agent_v1_RebootFacts__Output>
         StateChange: MessageTypeDefinition<_drover_agent_v1_StateChange, _drover_agent_v1_StateChange__Output>
         StorageReport: MessageTypeDefinition<_drover_agent_v1_StorageReport, _drover_agent_v1_StorageReport__Output>
         StorageSpec: MessageTypeDefinition<_drover_agent_v1_StorageSpec, _drover_agent_v1_StorageSpec__Output>

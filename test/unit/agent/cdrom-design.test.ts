@@ -75,7 +75,7 @@ test('an agent whose driver has no CD-ROM media answers its CD-ROM commands not_
     await journal.close();
     await directory.remove();
   });
-  const executor = new CommandExecutor({ driver: new FakeDriver(), journal, shutdownTimeoutMs: 1_000 });
+  const executor = new CommandExecutor({ driver: new FakeDriver(), journal, shutdownTimeoutMs: 1_000, rebootTimeoutMs: 1_000 });
   const vmId = randomUUID();
   for (const command of [
     { commandId: randomUUID(), taskId: 't', kind: 'change_medium' as const, vmId },

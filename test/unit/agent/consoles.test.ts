@@ -79,7 +79,7 @@ test('console commands are checked before the driver sees them, a driver without
         done();
       },
     }));
-  const executor = new CommandExecutor({ driver: new FakeDriver(), journal, shutdownTimeoutMs: 1_000, logger });
+  const executor = new CommandExecutor({ driver: new FakeDriver(), journal, shutdownTimeoutMs: 1_000, rebootTimeoutMs: 1_000, logger });
   t.teardown(async () => {
     await journal.close();
     await directory.remove();

@@ -71,6 +71,7 @@ async function startAgent(t: { teardown: (fn: () => Promise<void>) => void }, co
     storageMountRoot: '/nonexistent',
     storageReportIntervalMs: 60_000,
     shutdownTimeoutMs: 1_000,
+    rebootTimeoutMs: 1_000,
     ...overrides,
   };
   const agent = new Agent(config, { driver, logger: silentLogger });
@@ -121,6 +122,33 @@ test('the agent says Hello, sends its Inventory, heartbeats, and answers command
   controller.send({ ...bad, kind: 'start', vmId: 'nope' });
   const [refused] = await eventually(() => (controller.resultsFor(bad.commandId).length ? controller.resultsFor(bad.commandId) : undefined), 'the refusal', 3_000);
   t.like(decodeOutcome(refused.command_result!), { ok: false, error: 'invalid_command' });
+});
+
+test('over the link, a reboot of a guest that ignores it says the agent reset it after its reboot timeout, a reset is carried out, and networks are prepared and released', async (t) => {
+  const controller = new FakeController();
+  await controller.listen();
+  const driver = new FakeDriver();
+  const agent = await startAgent(t, controller, driver, { rebootTimeoutMs: 50 });
+  await agent.waitUntilConnected();
+  const answer = async (command: HostCommand) => {
+    controller.send(command);
+    const [result] = await eventually(() => (controller.resultsFor(command.commandId).length ? controller.resultsFor(command.commandId) : undefined), `the result of ${command.kind}`, 3_000);
+    return decodeOutcome(result.command_result!);
+  };
+  const spec = vmSpec();
+  await answer(hostCommand('start', spec.id, spec));
+  t.like(await answer(hostCommand('reboot', spec.id)), { ok: true, reboot: { reset: false }, domain: { state: 'running' } });
+  driver.ignoreReboot();
+  t.like(await answer(hostCommand('reboot', spec.id)), { ok: true, reboot: { reset: true, waitedMs: 50 }, domain: { state: 'running' } });
+  t.like(await answer(hostCommand('reset', spec.id)), { ok: true, domain: { state: 'running' } });
+  t.is(driver.calls.reset, 1);
+
+  const network = { id: randomUUID(), name: 'blue', vlanId: 12, mtu: 1400 };
+  t.like(await answer({ commandId: randomUUID(), taskId: '', kind: 'prepare_network', network }), { ok: true });
+  t.deepEqual(driver.networks.get(network.id), network, 'the network arrives as the controller described it');
+  t.like(await answer({ commandId: randomUUID(), taskId: '', kind: 'release_network', network }), { ok: true });
+  t.false(driver.networks.has(network.id));
+  t.like(await answer({ commandId: randomUUID(), taskId: '', kind: 'release_network', network: { ...network, id: 'not-a-uuid' } }), { ok: false, error: 'invalid_command' });
 });
 
 test('the agent reports the space of its storage domains after the Inventory and then periodically, whenever there is a domain to report', async (t) => {

@@ -18,6 +18,7 @@ function hostOf(driver: FakeDriver): ContractHost {
     storage: async (): Promise<StorageSpec> => ({ id: randomUUID(), kind: 'localfs', address: '', path: `/srv/fake/${randomUUID()}` }),
     removeStorageDirectory: async (storage) => driver.removeStorageDirectory(storage.path),
     volumeExists: async (volume: VolumeRef) => driver.volumes.has(`${volume.storage.id}/${volume.volumeId}`),
+    networkState: async (network) => (driver.networks.has(network.id) ? 'running' : undefined),
   };
 }
 

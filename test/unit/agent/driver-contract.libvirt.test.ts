@@ -65,6 +65,10 @@ function hostOf(driver: () => LibvirtDriver, directory: string, mountRoot: strin
       () => true,
       () => false,
     ),
+    networkState: async (network) => {
+      const found = await driver().networkSummary(network);
+      return found && (found.active ? 'running' : 'stopped');
+    },
   };
 }
 

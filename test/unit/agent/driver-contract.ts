@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExecutionContext, TestFn } from 'ava';
 import { DriverError, type DomainChangeHint, type DriverOperation, type HypervisorDriver } from '../../../agent/hypervisor/driver.js';
-import type { CommandErrorKind, DiskDevice, DomainStatus, NicDevice, PowerState, StorageSpec, VmSpec, VolumeRef, VolumeSpec } from '../../../shared/model.js';
+import type { CommandErrorKind, DiskDevice, DomainStatus, NetworkSpec, NicDevice, PowerState, StorageSpec, VmSpec, VolumeRef, VolumeSpec } from '../../../shared/model.js';
 import { vmSpec } from './helpers.js';
 import { eventually } from '../../support/eventually.js';
 
@@ -44,6 +44,8 @@ export interface ContractHost {
   removeStorageDirectory(storage: StorageSpec): Promise<void>;
   /** Whether any part of the volume exists on the host. */
   volumeExists(volume: VolumeRef): Promise<boolean>;
+  /** Whether the network is defined on the host, and then whether it runs. */
+  networkState(network: NetworkSpec): Promise<'running' | 'stopped' | undefined>;
 }
 
 /** Someone else changing the host's domains behind the driver's back. */
@@ -80,6 +82,7 @@ const allowedStates = {
   resume: ['paused', 'pm_suspended', 'suspended'],
   suspend: ['running', 'paused'],
   reboot: ['running'],
+  reset: ['running'],
   undefine: ['shutoff', 'suspended'],
   plugDevice: ['running', 'paused'],
   unplugDevice: ['running', 'paused'],
@@ -92,6 +95,11 @@ const seedStates = ['shutoff', 'running', 'paused', 'shutting_down', 'crashed', 
 const testedStates: readonly PowerState[] = [...seedStates, 'suspended'];
 const shortTimeoutMs = 100;
 const mib = 1024 ** 2;
+
+function networkSpec(): NetworkSpec {
+  const id = randomUUID();
+  return { id, name: `net-${id.slice(0, 8)}`, vlanId: null, mtu: 0 };
+}
 
 function nicDevice(): NicDevice {
   const octet = () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0');
@@ -116,7 +124,8 @@ function perform(driver: HypervisorDriver, operation: DomainOperation, spec: VmS
     destroy: () => driver.destroy(spec.id),
     resume: () => driver.resume(spec.id),
     suspend: () => driver.suspend(spec.id),
-    reboot: () => driver.reboot(spec.id, shortTimeoutMs),
+    reboot: async () => (await driver.reboot(spec.id, shortTimeoutMs)).domain,
+    reset: () => driver.reset(spec.id),
     undefine: () => driver.undefine(spec.id),
     plugDevice: () => driver.plugDevice(withDevice, device.nicId),
     unplugDevice: () => driver.unplugDevice(withDevice, device.nicId),
@@ -276,10 +285,19 @@ export function driverContract(test: TestFn, fixture: DriverFixture): void {
     }
   });
 
-  test(title('reboot restarts a running domain, which is running after it'), async (t) => {
+  test(title('reboot restarts a running domain, which is running after it, and says the guest rebooted as asked'), async (t) => {
     const running = seeded('running');
     const { driver } = await fixture.host(t, [running]);
-    await resolvedWith(t, driver, await driver.reboot(running.spec.id, 10_000), running.spec.id, 'running');
+    const { domain, reboot } = await driver.reboot(running.spec.id, 10_000);
+    await resolvedWith(t, driver, domain, running.spec.id, 'running');
+    t.false(reboot.reset, 'the guest was not reset');
+    t.true(reboot.waitedMs < 10_000, `the guest was waited for ${reboot.waitedMs} ms`);
+  });
+
+  test(title('reset restarts a running domain at once, which is running after it'), async (t) => {
+    const running = seeded('running');
+    const { driver } = await fixture.host(t, [running]);
+    await resolvedWith(t, driver, await driver.reset(running.spec.id), running.spec.id, 'running');
   });
 
   test(title('undefine removes a shut off domain, and a suspended one with its memory image, resolving with no domain'), async (t) => {
@@ -369,7 +387,7 @@ export function driverContract(test: TestFn, fixture: DriverFixture): void {
     const [started] = await Promise.all([Promise.all(specs.map((spec) => driver.start(spec.id, spec))), listings()]);
     t.deepEqual(started.map((status) => status?.state), ['running', 'running', 'running', 'running']);
     const [changed] = await Promise.all([
-      Promise.all([driver.suspend(specs[0].id), driver.destroy(specs[1].id), driver.reboot(specs[2].id, 10_000), driver.define({ ...specs[3], description: 'changed' })]),
+      Promise.all([driver.suspend(specs[0].id), driver.destroy(specs[1].id), driver.reboot(specs[2].id, 10_000).then((rebooted) => rebooted.domain), driver.define({ ...specs[3], description: 'changed' })]),
       listings(),
     ]);
     t.deepEqual(changed.map((status) => status?.state), ['suspended', 'shutoff', 'running', 'running']);
@@ -516,6 +534,39 @@ export function driverContract(test: TestFn, fixture: DriverFixture): void {
     await rejects(t, driver.createVolume(volume), 'storage_unreachable');
     t.false(await volumeExists(volume));
     t.deepEqual((await driver.storageUsage()).map((entry) => entry.storageId), [kept.id]);
+  });
+
+  test(title('prepareNetwork makes a network run on the host though no domain uses it, and preparing it again is harmless'), async (t) => {
+    const { driver, networkState } = await fixture.host(t);
+    const network = networkSpec();
+    await driver.prepareNetwork(network);
+    t.is(await networkState(network), 'running');
+    await driver.prepareNetwork(network);
+    t.is(await networkState(network), 'running');
+  });
+
+  test(title('releaseNetwork removes a network, and releasing one the host does not have is no error'), async (t) => {
+    const { driver, networkState } = await fixture.host(t);
+    const [released, kept] = [networkSpec(), networkSpec()];
+    await driver.prepareNetwork(released);
+    await driver.prepareNetwork(kept);
+    await driver.releaseNetwork(released);
+    t.is(await networkState(released), undefined);
+    t.is(await networkState(kept), 'running');
+    await driver.releaseNetwork(released);
+    await driver.releaseNetwork(networkSpec());
+  });
+
+  test(title('releaseNetwork is invalid_state while an active domain has an interface on the network, which keeps running; once the domain is off it is released'), async (t) => {
+    const { driver, networkState } = await fixture.host(t);
+    const network = networkSpec();
+    const spec = vmSpec({ nics: [{ ...nicDevice(), network }] });
+    await driver.start(spec.id, spec);
+    await rejects(t, driver.releaseNetwork(network), 'invalid_state');
+    t.is(await networkState(network), 'running');
+    await driver.destroy(spec.id);
+    await driver.releaseNetwork(network);
+    t.is(await networkState(network), undefined);
   });
 
   test(title('releaseStorage forgets a storage domain but keeps its volumes, and releasing an unknown one is no error'), async (t) => {

@@ -16,6 +16,7 @@ async function setUp(t: { teardown: (fn: () => Promise<void>) => void }, driver 
     driver,
     journal,
     shutdownTimeoutMs: 1_000,
+    rebootTimeoutMs: 200,
     afterCommand: async () => {
       refreshes.push(Date.now());
     },
@@ -75,7 +76,7 @@ test('outcomes survive re-creating the executor from the same data directory', a
   const freshDriver = new FakeDriver();
   const reopened = await CommandJournal.open(dataDir);
   t.teardown(() => reopened.close());
-  const restarted = new CommandExecutor({ driver: freshDriver, journal: reopened, shutdownTimeoutMs: 1_000 });
+  const restarted = new CommandExecutor({ driver: freshDriver, journal: reopened, shutdownTimeoutMs: 1_000, rebootTimeoutMs: 200 });
   t.deepEqual(await restarted.execute(start), first);
   t.is(freshDriver.calls.start, 0);
   t.is(freshDriver.calls.define, 0);
@@ -315,6 +316,7 @@ test('a command on a domain is bracketed by duringCommand: begun before the driv
     driver,
     journal,
     shutdownTimeoutMs: 1_000,
+    rebootTimeoutMs: 200,
     afterCommand: (uuid, domain) => events.push(`after ${uuid === spec.id} ${domain?.state}`),
     duringCommand: (uuid) => {
       events.push(`begin ${uuid === spec.id} ${driver.calls.start}`);

@@ -33,6 +33,7 @@ test('each action maps to one command in the states that allow it and is refused
     shutdown: { running: 'shutdown' },
     suspend: { running: 'suspend', paused: 'suspend' },
     reboot: { running: 'reboot' },
+    reset: { running: 'reset' },
     remove: { shutoff: 'undefine', suspended: 'undefine', crashed: 'undefine' },
   };
   const states: PowerState[] = ['running', 'paused', 'shutoff', 'suspended', 'shutting_down', 'crashed', 'pm_suspended'];

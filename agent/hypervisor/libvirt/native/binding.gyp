@@ -7,7 +7,8 @@
         "src/connection.cc",
         "src/domains.cc",
         "src/storage.cc",
-        "src/networks.cc"
+        "src/networks.cc",
+        "src/reboot-events.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS"],

@@ -178,6 +178,7 @@ interface NativeConnection {
   hypervisorVersion(): Promise<number>;
   libraryVersion(): Promise<number>;
   watchLifecycle(listener: (event: DomainLifecycleEvent) => void): Promise<void>;
+  watchReboot(listener: (uuid: string) => void): Promise<void>;
   capabilities(): Promise<string>;
   isAlive(): boolean;
   setKeepAlive(intervalSeconds: number, count: number): Promise<void>;
@@ -257,6 +258,8 @@ export class LibvirtConnection {
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   private listener?: (event: DomainLifecycleEvent) => void;
   private watching?: Promise<void>;
+  private rebootListener?: (uuid: string) => void;
+  private watchingReboots?: Promise<void>;
 
   constructor(readonly uri: string) {}
 
@@ -548,6 +551,26 @@ export class LibvirtConnection {
       });
     }
     return this.watching;
+  }
+
+  /**
+   * Sets the one listener of reboot events (VIR_DOMAIN_EVENT_ID_REBOOT) on this
+   * connection, replacing any earlier one: it is called with the domain's UUID
+   * when the guest of a running domain restarted, whether the guest rebooted
+   * itself, was asked to (virDomainReboot), or was reset. Registration and
+   * delivery are as for onDomainLifecycle. Drivers that have no reboot events
+   * never call it.
+   */
+  onDomainReboot(listener: (uuid: string) => void): Promise<void> {
+    this.rebootListener = listener;
+    if (!this.watchingReboots) {
+      const watching = this.call((native) => native.watchReboot((uuid) => this.rebootListener?.(uuid)));
+      this.watchingReboots = watching;
+      watching.catch(() => {
+        if (this.watchingReboots === watching) this.watchingReboots = undefined;
+      });
+    }
+    return this.watchingReboots;
   }
 
   private async call<T>(job: (native: NativeConnection) => Promise<T>): Promise<T> {

@@ -42,6 +42,7 @@ Napi::Function Connection::Define(Napi::Env env) {
                          InstanceMethod<&Connection::Capabilities>("capabilities"),
                          InstanceMethod<&Connection::IsAlive>("isAlive"),
                          InstanceMethod<&Connection::SetKeepAlive>("setKeepAlive"),
+                         InstanceMethod<&Connection::WatchReboot>("watchReboot"),
                          InstanceMethod<&Connection::ListDomains>("listDomains"),
                          InstanceMethod<&Connection::DomainStatus>("domainStatus"),
                          InstanceMethod<&Connection::DomainXml>("domainXml"),
@@ -99,8 +100,10 @@ Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
   }
   virConnectPtr own = std::exchange(conn_, nullptr);
   int lifecycle = lifecycle_->close();
-  return schedule(info.Env(), own, [own, lifecycle](virConnectPtr conn) {
+  int reboot = reboot_->close();
+  return schedule(info.Env(), own, [own, lifecycle, reboot](virConnectPtr conn) {
     if (lifecycle >= 0) virConnectDomainEventDeregisterAny(conn, lifecycle);
+    if (reboot >= 0) virConnectDomainEventDeregisterAny(conn, reboot);
     virConnectClose(own);
   });
 }

@@ -57,6 +57,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value Capabilities(const Napi::CallbackInfo& info);
   Napi::Value IsAlive(const Napi::CallbackInfo& info);
   Napi::Value SetKeepAlive(const Napi::CallbackInfo& info);
+  Napi::Value WatchReboot(const Napi::CallbackInfo& info);
 
   Napi::Value ListDomains(const Napi::CallbackInfo& info);
   Napi::Value DomainStatus(const Napi::CallbackInfo& info);
@@ -97,6 +98,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   virConnectPtr conn_ = nullptr;
   std::shared_ptr<Subscription> lifecycle_ = std::make_shared<Subscription>();
   bool watching_ = false;
+  std::shared_ptr<Subscription> reboot_ = std::make_shared<Subscription>();
+  bool watchingReboot_ = false;
 };
 
 // Argument readers; they throw a TypeError for a wrong type.

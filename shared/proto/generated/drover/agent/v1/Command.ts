@@ -6,6 +6,7 @@ import type { StorageSpec as _drover_agent_v1_StorageSpec, StorageSpec__Output a
 import type { VolumeSpec as _drover_agent_v1_VolumeSpec, VolumeSpec__Output as _drover_agent_v1_VolumeSpec__Output } from '../../../drover/agent/v1/VolumeSpec';
 import type { VolumeRef as _drover_agent_v1_VolumeRef, VolumeRef__Output as _drover_agent_v1_VolumeRef__Output } from '../../../drover/agent/v1/VolumeRef';
 import type { ConsoleTicket as _drover_agent_v1_ConsoleTicket, ConsoleTicket__Output as _drover_agent_v1_ConsoleTicket__Output } from '../../../drover/agent/v1/ConsoleTicket';
+import type { NetworkSpec as _drover_agent_v1_NetworkSpec, NetworkSpec__Output as _drover_agent_v1_NetworkSpec__Output } from '../../../drover/agent/v1/NetworkSpec';
 import type { IsoFile as _drover_agent_v1_IsoFile, IsoFile__Output as _drover_agent_v1_IsoFile__Output } from '../../../drover/agent/v1/IsoFile';
 
 export interface Command {
@@ -19,6 +20,7 @@ export interface Command {
   'volume_ref'?: (_drover_agent_v1_VolumeRef | null);
   'device_id'?: (string);
   'console_ticket'?: (_drover_agent_v1_ConsoleTicket | null);
+  'network'?: (_drover_agent_v1_NetworkSpec | null);
   'medium'?: (_drover_agent_v1_IsoFile | null);
 }
 
@@ -33,5 +35,6 @@ export interface Command__Output {
   'volume_ref': (_drover_agent_v1_VolumeRef__Output | null);
   'device_id': (string);
   'console_ticket': (_drover_agent_v1_ConsoleTicket__Output | null);
+  'network': (_drover_agent_v1_NetworkSpec__Output | null);
   'medium': (_drover_agent_v1_IsoFile__Output | null);
 }

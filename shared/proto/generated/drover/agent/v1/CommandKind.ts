@@ -21,6 +21,9 @@ export const CommandKind = {
   READ_MEDIUM: 'READ_MEDIUM',
   SET_CONSOLE_TICKET: 'SET_CONSOLE_TICKET',
   DESCRIBE_CONSOLE: 'DESCRIBE_CONSOLE',
+  RESET: 'RESET',
+  PREPARE_NETWORK: 'PREPARE_NETWORK',
+  RELEASE_NETWORK: 'RELEASE_NETWORK',
 } as const;
 
 export type CommandKind =
@@ -64,5 +67,11 @@ export type CommandKind =
   | 16
   | 'DESCRIBE_CONSOLE'
   | 17
+  | 'RESET'
+  | 19
+  | 'PREPARE_NETWORK'
+  | 20
+  | 'RELEASE_NETWORK'
+  | 21
 
 export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]

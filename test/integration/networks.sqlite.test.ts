@@ -1,0 +1,4 @@
+import test from 'ava';
+import { networksSuite } from './networks.js';
+
+networksSuite(test, 'sqlite');

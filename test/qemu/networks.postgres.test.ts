@@ -1,0 +1,4 @@
+import test from 'ava';
+import { qemuNetworksSuite } from './networks.js';
+
+qemuNetworksSuite(test, 'postgres');

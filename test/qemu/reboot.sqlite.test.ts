@@ -1,0 +1,4 @@
+import test from 'ava';
+import { qemuRebootSuite } from './reboot.js';
+
+qemuRebootSuite(test, 'sqlite');
