@@ -5,6 +5,7 @@ import test from 'ava';
 import { DriverError } from '../../../agent/hypervisor/driver.js';
 import { LibvirtDriver } from '../../../agent/hypervisor/libvirt/driver.js';
 import { findDeviceXml } from '../../../agent/hypervisor/libvirt/domain-xml.js';
+import { volumeFiles } from '../../../agent/hypervisor/libvirt/volume-files.js';
 import type { DiskDevice, NicDevice, StorageSpec, VolumeSpec } from '../../../shared/model.js';
 import { vmSpec } from './helpers.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
@@ -92,6 +93,17 @@ test('volumes are real files in the right format and size, thin copies have thei
   await driver.createVolume(raw);
   const rawStat = await stat(path.join(images, raw.volumeId));
   t.true(rawStat.blocks * 512 >= 8 * mib, 'a preallocated volume takes its space');
+});
+
+test('new qcow2 volumes are version 1.1 (compat 1.1), empty ones, overlays and copies alike, where qemu-img writes them', async (t) => {
+  const { driver, local, images } = await setUp(t);
+  const base = volume(local);
+  await driver.createVolume(base);
+  const overlay = volume(local, { backing: { storage: local, volumeId: base.volumeId, format: 'qcow2' } });
+  await driver.createVolume(overlay);
+  const copy = volume(local, { copyOf: { storage: local, volumeId: base.volumeId, format: 'qcow2' } });
+  await driver.createVolume(copy);
+  for (const made of [base, overlay, copy]) t.is((await volumeFiles.info(path.join(images, made.volumeId))).compat, '1.1');
 });
 
 test('a domain is defined with its disks and NICs, on networks the driver realizes; the test driver refuses to unplug a device from a running domain, which keeps it', async (t) => {
