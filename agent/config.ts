@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { defaultMountRoot } from './hypervisor/libvirt/designer.js';
+import { defaultUnplugTimeoutMs } from './hypervisor/libvirt/driver.js';
 import { domainTypes, isDomainType, type DomainType } from './hypervisor/libvirt/host-capabilities.js';
 
 export interface AgentConfig {
@@ -10,6 +11,8 @@ export interface AgentConfig {
   cluster: string;
   pollIntervalMs: number;
   shutdownTimeoutMs: number;
+  /** How long a device unplug waits for the guest to release the device (the driver's default when absent). */
+  unplugTimeoutMs?: number;
   /** Where shared storage (nfs, posixfs) is mounted on this host. */
   storageMountRoot: string;
   storageReportIntervalMs: number;
@@ -41,6 +44,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Age
     cluster: env.DROVER_CLUSTER ?? '',
     pollIntervalMs: positiveInteger(env, 'DROVER_POLL_INTERVAL_MS', 1000),
     shutdownTimeoutMs: positiveInteger(env, 'DROVER_SHUTDOWN_TIMEOUT_MS', 60_000),
+    unplugTimeoutMs: positiveInteger(env, 'DROVER_UNPLUG_TIMEOUT_MS', defaultUnplugTimeoutMs),
     storageMountRoot: env.DROVER_STORAGE_MOUNT_ROOT || defaultMountRoot,
     storageReportIntervalMs: positiveInteger(env, 'DROVER_STORAGE_REPORT_INTERVAL_MS', 60_000),
     domainType: domainTypeOf(env),

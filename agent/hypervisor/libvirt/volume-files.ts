@@ -58,6 +58,19 @@ export const volumeFiles = {
     return { format: facts.format, virtualSizeBytes: facts['virtual-size'], backingFile: facts['backing-filename'], compat: facts['format-specific']?.data?.compat };
   },
 
+  /**
+   * Whether a process (a QEMU of this host, or of another host over shared
+   * storage that carries locks) holds the image's lock, as qemu-img finds
+   * when it opens the image without sharing it. Another failure to open it
+   * says nothing of its users: false.
+   */
+  async locked(file: string): Promise<boolean> {
+    return qemuImg(['info', '--output=json', file]).then(
+      () => false,
+      (error: unknown) => /lock/i.test((error as Error).message),
+    );
+  },
+
   /** The space a file takes on its file system. */
   async actualSize(file: string): Promise<number> {
     return (await stat(file)).blocks * 512;

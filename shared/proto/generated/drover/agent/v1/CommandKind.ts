@@ -16,6 +16,7 @@ export const CommandKind = {
   DELETE_VOLUME: 'DELETE_VOLUME',
   PLUG_DEVICE: 'PLUG_DEVICE',
   UNPLUG_DEVICE: 'UNPLUG_DEVICE',
+  CHECK_VOLUME_UNUSED: 'CHECK_VOLUME_UNUSED',
 } as const;
 
 export type CommandKind =
@@ -49,5 +50,7 @@ export type CommandKind =
   | 14
   | 'UNPLUG_DEVICE'
   | 15
+  | 'CHECK_VOLUME_UNUSED'
+  | 16
 
 export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]
