@@ -86,13 +86,13 @@ export class StorageAccess {
         throw unavailable(`host ${host.name} may use disk ${disk.name} on storage domain ${domain.name} and cannot be asked (it is not connected); the disk is deleted only once every host of the data center can say that none of its guests uses it`);
       }
       const outcome = await this.hub.dispatch(host.id, { commandId: `${commandId}:${host.id}`, taskId, kind: 'check_volume_unused', storage: storageSpecOf(domain), volumeRef: volumeRefOf(disk, domain) });
-      if (!outcome.ok) throw outcomeError({ ...outcome, message: `on host ${host.name}, ${outcome.message}` });
+      if (!outcome.ok) throw outcomeError({ ...outcome, message: `host ${host.name}: ${outcome.message}` });
     }
   }
 
   async deleteVolume(commandId: string, taskId: string, host: Host, disk: Disk, domain: StorageDomain): Promise<StorageUsage | undefined> {
     const outcome = await this.hub.dispatch(host.id, { commandId, taskId, kind: 'delete_volume', storage: storageSpecOf(domain), volumeRef: volumeRefOf(disk, domain) });
-    if (!outcome.ok) throw outcomeError({ ...outcome, message: `on host ${host.name}, ${outcome.message}` });
+    if (!outcome.ok) throw outcomeError({ ...outcome, message: `host ${host.name}: ${outcome.message}` });
     return outcome.storage;
   }
 }

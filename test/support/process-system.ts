@@ -37,6 +37,8 @@ export interface HostOptions {
   daemon?: boolean;
   /** Run the host on real QEMU: a private libvirtd of its own with the QEMU driver (the QEMU tier). */
   qemu?: boolean;
+  /** Environment variables for the host's agent besides the ones every agent of the system gets (DROVER_UNPLUG_TIMEOUT_MS, say). */
+  agentEnv?: Record<string, string>;
 }
 
 interface HostRecord {
@@ -46,6 +48,7 @@ interface HostRecord {
   daemon?: LibvirtDaemon | QemuDaemon;
   process?: ChildProcess;
   output: string[];
+  agentEnv: Record<string, string>;
 }
 
 /** A real controller process and real agent processes on a real database, in a temporary directory. */
@@ -158,7 +161,7 @@ export class ProcessSystem {
     } else {
       uri = await privateTestHost(hostDir, 'host', { memoryMiB: options.memoryMiB ?? 4096 });
     }
-    const record: HostRecord = { name, uri, dataDir: path.join(hostDir, 'agent'), daemon, output: [] };
+    const record: HostRecord = { name, uri, dataDir: path.join(hostDir, 'agent'), daemon, output: [], agentEnv: options.agentEnv ?? {} };
     this.hosts.set(name, record);
     await this.startAgent(name);
     await this.waitForHostStatus(name, 'up');
@@ -176,6 +179,7 @@ export class ProcessSystem {
         DROVER_POLL_INTERVAL_MS: '100',
         DROVER_STORAGE_MOUNT_ROOT: this.mountRoot,
         DROVER_LOG_LEVEL: 'debug',
+        ...record.agentEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

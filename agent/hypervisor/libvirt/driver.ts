@@ -504,7 +504,7 @@ export class LibvirtDriver implements HypervisorDriver {
     const users = await volumeUsers(this.connected(), { file, pool: storagePoolName(volume.storage.id), volume: volume.volumeId });
     if (users.length > 0) {
       const named = users.map((user) => `${user.name} (${user.running ? 'running' : 'defined'})`).join(', ');
-      throw new DriverError('in_use', `the volume ${file} is a disk of domain ${named} on this host; it is not deleted`);
+      throw new DriverError('in_use', `domain ${named} has the volume ${file} as a disk; the volume is not deleted`);
     }
     if ((await volumeFiles.exists(file)) && (await volumeFiles.locked(file))) {
       throw new DriverError('in_use', `a process holds the lock of the volume ${file} (a guest runs with it, on this host or another that shares the storage); it is not deleted`);
