@@ -166,12 +166,10 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async define(spec: VmSpec): Promise<DomainStatus> {
-    return this.exclusively(spec.id, () =>
-      this.volumeUse.using(async () => {
-        await this.realizeDevices(spec);
-        return this.defineNow(spec);
-      }),
-    );
+    return this.exclusively(spec.id, () => this.volumeUse.using(async () => {
+      await this.realizeDevices(spec);
+      return this.defineNow(spec);
+    }));
   }
 
   async plugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined> {
@@ -522,7 +520,7 @@ export class LibvirtDriver implements HypervisorDriver {
       if (!findDeviceXml(await this.connected().domainXml(uuid, { inactive: false }), alias)) return;
       if (Date.now() >= deadline) {
         const seconds = (this.options.unplugTimeoutMs ?? defaultUnplugTimeoutMs) / 1000;
-        throw new DriverError('in_use', `the guest has not released device ${deviceId} within ${seconds} s, so it stays plugged in and defined (a guest must acknowledge the unplug of a PCI device, which one without a running operating system, or one that refuses, does not); the request stays with the guest, and unplugging again after it released the device completes`);
+        throw new DriverError('in_use', `the guest has not released device ${deviceId} within ${seconds} s, so it stays plugged in and defined (the guest's operating system must acknowledge the unplug of a PCI device; one that is not running, or refuses, does not); the request stays with the guest, and unplugging again once it released the device completes`);
       }
       await sleep(Math.min(50 * 2 ** attempt, 500, Math.max(deadline - Date.now(), 1)));
     }
