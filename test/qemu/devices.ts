@@ -151,6 +151,8 @@ export function qemuDevicesSuite(test: Test, database: DatabaseKind): void {
       await eventually(async () => (await diskStatus(system, disk)) === 'ok', 'the disk to be unlocked again');
     }
     t.regex(await daemon.virsh('domstate', 'hand-made'), /running/, 'the guest still runs');
+    const checks = ['alpha', 'beta'].map((host) => system.host(host).output.join('').split('\n').filter((line) => line.includes('"executing command"') && line.includes('"kind":"check_volume_unused"')).length);
+    t.is(checks[0]! + checks[1]!, 1, 'for the shared volume, the host that did not delete it was asked whether it uses it');
 
     await daemon.virsh('destroy', 'hand-made');
     assertFailedAction(t, await api.delete(`/disks/${localDisk}`), 409, /hand-made \(defined\)/);
