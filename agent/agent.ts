@@ -36,7 +36,16 @@ export class Agent {
     readonly config: AgentConfig,
     dependencies: AgentDependencies = {},
   ) {
-    this.driver = dependencies.driver ?? new LibvirtDriver({ uri: config.libvirtUri, dataDir: config.dataDir, mountRoot: config.storageMountRoot, domainType: config.domainType, displayAddress: config.displayAddress });
+    this.driver =
+      dependencies.driver ??
+      new LibvirtDriver({
+        uri: config.libvirtUri,
+        dataDir: config.dataDir,
+        mountRoot: config.storageMountRoot,
+        domainType: config.domainType,
+        displayAddress: config.displayAddress,
+        unplugTimeoutMs: config.unplugTimeoutMs,
+      });
     this.logger = dependencies.logger ?? createLogger('drover-agent');
   }
 

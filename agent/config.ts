@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import os from 'node:os';
 import { defaultMountRoot } from './hypervisor/libvirt/designer.js';
+import { defaultUnplugTimeoutMs } from './hypervisor/libvirt/driver.js';
 import { domainTypes, isDomainType, type DomainType } from './hypervisor/libvirt/host-capabilities.js';
 import { defaultDisplayAddress } from './hypervisor/libvirt/consoles.js';
 
@@ -14,6 +15,8 @@ export interface AgentConfig {
   shutdownTimeoutMs: number;
   /** How long a reboot waits for the guest to restart before it resets the domain. */
   rebootTimeoutMs: number;
+  /** How long a device unplug waits for the guest to release the device (the driver's default when absent). */
+  unplugTimeoutMs?: number;
   /** Where shared storage (nfs, posixfs) is mounted on this host. */
   storageMountRoot: string;
   storageReportIntervalMs: number;
@@ -55,6 +58,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Age
     pollIntervalMs: positiveInteger(env, 'DROVER_POLL_INTERVAL_MS', 1000),
     shutdownTimeoutMs: positiveInteger(env, 'DROVER_SHUTDOWN_TIMEOUT_MS', 60_000),
     rebootTimeoutMs: positiveInteger(env, 'DROVER_REBOOT_TIMEOUT_MS', 120_000),
+    unplugTimeoutMs: positiveInteger(env, 'DROVER_UNPLUG_TIMEOUT_MS', defaultUnplugTimeoutMs),
     storageMountRoot: env.DROVER_STORAGE_MOUNT_ROOT || defaultMountRoot,
     storageReportIntervalMs: positiveInteger(env, 'DROVER_STORAGE_REPORT_INTERVAL_MS', 60_000),
     domainType: domainTypeOf(env),

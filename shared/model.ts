@@ -191,7 +191,7 @@ export const domainCommandKinds = ['define', 'start', 'shutdown', 'destroy', 'su
 export type DomainCommandKind = (typeof domainCommandKinds)[number];
 
 /** The operations an agent performs on storage; see proto CommandKind. */
-export const storageCommandKinds = ['prepare_storage', 'release_storage', 'create_volume', 'delete_volume', 'list_iso_files'] as const;
+export const storageCommandKinds = ['prepare_storage', 'release_storage', 'create_volume', 'delete_volume', 'list_iso_files', 'check_volume_unused'] as const;
 export type StorageCommandKind = (typeof storageCommandKinds)[number];
 
 /** The device changes an agent makes to a running domain; see proto CommandKind. */
@@ -227,13 +227,13 @@ export interface DomainCommand extends CommandBase {
   spec?: VmSpec;
 }
 
-/** A command on a storage domain (`prepare_storage`, `release_storage`) or a volume (`create_volume`, `delete_volume`). */
+/** A command on a storage domain (`prepare_storage`, `release_storage`) or a volume (`create_volume`, `delete_volume`, `check_volume_unused`). */
 export interface StorageCommand extends CommandBase {
   kind: StorageCommandKind;
   storage: StorageSpec;
   /** Present for `create_volume`. */
   volume?: VolumeSpec;
-  /** Present for `delete_volume`. */
+  /** Present for `delete_volume` and `check_volume_unused`. */
   volumeRef?: VolumeRef;
 }
 
@@ -305,7 +305,8 @@ export type CommandErrorKind =
   | 'timed_out'
   | 'not_supported'
   | 'storage_unreachable'
-  | 'no_space';
+  | 'no_space'
+  | 'in_use';
 
 /** What a command's outcome may carry besides success or failure. */
 export interface OutcomeFacts {

@@ -155,7 +155,7 @@ export function commandProblem(command: HostCommand): string | undefined {
       if (volume.backing && volume.copyOf) return 'a volume is either backed by another or a copy of one, not both';
       return volumeProblem(volume) ?? (volume.backing && volumeProblem(volume.backing)) ?? (volume.copyOf && volumeProblem(volume.copyOf)) ?? undefined;
     }
-    if (command.kind === 'delete_volume') return command.volumeRef ? volumeProblem(command.volumeRef) : 'delete_volume needs a volume';
+    if (command.kind === 'delete_volume' || command.kind === 'check_volume_unused') return command.volumeRef ? volumeProblem(command.volumeRef) : `${command.kind} needs a volume`;
     return storageProblem(command.storage);
   }
   if (!uuidPattern.test(command.vmId)) return `vm id ${command.vmId} is not a UUID`;
@@ -280,6 +280,9 @@ export class CommandExecutor {
         case 'list_iso_files':
           if (!driver.listIsoFiles) return notSupported(command);
           return { ok: true, isoFiles: await driver.listIsoFiles(command.storage) };
+        case 'check_volume_unused':
+          await driver.checkVolumeUnused(command.volumeRef!);
+          return { ok: true };
       }
     } catch (error) {
       const failure = DriverError.from(error);

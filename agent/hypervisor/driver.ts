@@ -80,6 +80,7 @@ export const driverOperations = [
   'releaseStorage',
   'createVolume',
   'deleteVolume',
+  'checkVolumeUnused',
   'plugDevice',
   'unplugDevice',
   'reset',
@@ -115,8 +116,10 @@ export type DomainChangeHint = PowerState | 'definition' | undefined;
  * `invalid_state` when the state does not allow the operation, with
  * `domain_not_found` when no domain has the UUID, with `timed_out` when an
  * operation that waits for the guest did not finish in time, with
- * `not_supported` when the hypervisor cannot do the operation at all, and with
- * `hypervisor_failure` when the hypervisor refused or failed the operation.
+ * `not_supported` when the hypervisor cannot do the operation at all, with
+ * `in_use` when a guest still uses what the operation would take from it (a
+ * volume to delete, a device to unplug), and with `hypervisor_failure` when
+ * the hypervisor refused or failed the operation.
  * Operations do not "converge": starting a running domain is `invalid_state`.
  * Making repeated commands succeed is the command executor's job.
  *
@@ -262,8 +265,24 @@ export interface HypervisorDriver {
    */
   createVolume(volume: VolumeSpec): Promise<{ volume: VolumeFacts; usage: StorageUsage }>;
 
-  /** Deletes a volume, in libvirt and on disk; a volume that does not exist is success. */
+  /**
+   * Deletes a volume, in libvirt and on disk; a volume that does not exist is
+   * success. A volume that a domain of the host refers to, as
+   * checkVolumeUnused finds, is not deleted: it rejects with `in_use`. No
+   * domain is defined or started through the driver, and no device plugged,
+   * between that check and the deletion.
+   */
   deleteVolume(volume: VolumeRef): Promise<StorageUsage>;
+
+  /**
+   * Rejects with `in_use`, naming the domains, when a domain defined on or
+   * running on the host, managed or not, refers to the volume's file: as a
+   * disk of its persistent definition or of the running domain, or in the
+   * backing chain of a running domain's disk. A file is the volume's when it
+   * has the volume's path or is the same file (a link to it, say). Changes
+   * nothing.
+   */
+  checkVolumeUnused(volume: VolumeRef): Promise<void>;
 
   /**
    * Plugs the disk or NIC `deviceId` of `spec` into the running (or paused)
@@ -290,7 +309,13 @@ export interface HypervisorDriver {
   /**
    * Unplugs the disk or NIC `deviceId` (which `spec` still has) from the
    * running (or paused) domain, then makes `spec` without it the domain's
-   * persistent definition. Fails like plugDevice, with nothing changed.
+   * persistent definition. Fails like plugDevice, with nothing changed. It
+   * resolves only once the device has left the running domain: a guest must
+   * release some devices (PCI ones) before they go, and when the guest has not
+   * released the device within the driver's unplug timeout it rejects with
+   * `in_use`, the device still in the running domain and in the persistent
+   * definition. The request stays with the guest, which may release the
+   * device later; unplugging it again then only updates the definition.
    */
   unplugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined>;
 

@@ -10,6 +10,7 @@ const errorOf: Record<CommandErrorKind, (message: string) => ServiceError> = {
   not_supported: (message) => conflict(`the host's hypervisor cannot do this: ${message}`),
   storage_unreachable: (message) => new ServiceError('unavailable', 'Storage Unavailable', message),
   no_space: (message) => conflict(`not enough space on the storage domain: ${message}`),
+  in_use: (message) => conflict(message),
 };
 
 /** The service error a failed command outcome stands for. */

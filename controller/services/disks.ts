@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
 import { Disk, DiskAttachment, StorageDomain, Task, type DiskFormat } from '../db/entities.js';
 import type { TaskQueue } from '../tasks/task-scheduler.js';
+import type { DiskRemovalParams } from '../tasks/storage-runners.js';
 import { isRunning } from '../rules/power-states.js';
 import { conflict, invalid, notFound } from '../rules/errors.js';
 import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
@@ -125,7 +126,8 @@ export class DiskService {
     }
     await this.devices.lockDisks([id], `the removal of disk ${disk.name}`);
     try {
-      return await this.scheduler.submit({ objectType: 'disk', objectId: id, action: 'remove', correlationId });
+      const params: DiskRemovalParams = { statusBefore: disk.status === 'illegal' ? 'illegal' : 'ok' };
+      return await this.scheduler.submit({ objectType: 'disk', objectId: id, action: 'remove', params, correlationId });
     } catch (error) {
       await this.devices.unlockDisks([id], disk.status === 'illegal' ? 'illegal' : 'ok');
       throw error;

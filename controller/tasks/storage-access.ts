@@ -31,6 +31,19 @@ export class StorageAccess {
     return [...this.records.hosts.values()].filter((host) => clusterIds.has(host.clusterId) && responding(host)).sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /**
+   * Every host that may have the domain's storage, whatever its state: the
+   * one host of a localfs domain, every host of the clusters of a shared
+   * domain's data center.
+   */
+  async sharingHosts(domain: StorageDomain): Promise<Host[]> {
+    if (domain.storageType === 'localfs') return [this.records.host(domain.hostId)].filter((host): host is Host => host !== undefined);
+    if (!domain.dataCenterId) return [];
+    const clusters = await selectRows<{ id: string }>(this.orm, 'select id from clusters where data_center_id = ?', [domain.dataCenterId]);
+    const clusterIds = new Set(clusters.map((cluster) => cluster.id));
+    return [...this.records.hosts.values()].filter((host) => clusterIds.has(host.clusterId)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   /** One host that reaches the domain, taking turns among them. */
   async hostFor(domain: StorageDomain): Promise<Host> {
     const hosts = await this.reachingHosts(domain);
@@ -59,9 +72,27 @@ export class StorageAccess {
     return { facts: outcome.volume, usage: outcome.storage };
   }
 
+  /**
+   * Asks every host but `deleting` that may have the shared domain's storage
+   * whether one of its domains uses the disk's volume: a host that uses it is
+   * a conflict, and a host that cannot answer (its agent is not connected) is
+   * unavailable, since only its answer could tell.
+   */
+  async checkUnusedElsewhere(commandId: string, taskId: string, deleting: Host, disk: Disk, domain: StorageDomain): Promise<void> {
+    if (domain.storageType === 'localfs') return;
+    for (const host of await this.sharingHosts(domain)) {
+      if (host.id === deleting.id) continue;
+      if (!this.hub.isConnected(host.id)) {
+        throw unavailable(`host ${host.name} may use disk ${disk.name} on storage domain ${domain.name} and cannot be asked (it is not connected); the disk is deleted only once every host of the data center can say that none of its guests uses it`);
+      }
+      const outcome = await this.hub.dispatch(host.id, { commandId: `${commandId}:${host.id}`, taskId, kind: 'check_volume_unused', storage: storageSpecOf(domain), volumeRef: volumeRefOf(disk, domain) });
+      if (!outcome.ok) throw outcomeError({ ...outcome, message: `host ${host.name}: ${outcome.message}` });
+    }
+  }
+
   async deleteVolume(commandId: string, taskId: string, host: Host, disk: Disk, domain: StorageDomain): Promise<StorageUsage | undefined> {
     const outcome = await this.hub.dispatch(host.id, { commandId, taskId, kind: 'delete_volume', storage: storageSpecOf(domain), volumeRef: volumeRefOf(disk, domain) });
-    if (!outcome.ok) throw outcomeError(outcome);
+    if (!outcome.ok) throw outcomeError({ ...outcome, message: `host ${host.name}: ${outcome.message}` });
     return outcome.storage;
   }
 }

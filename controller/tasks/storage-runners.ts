@@ -9,7 +9,7 @@ import type { VmDevices } from '../state/devices.js';
 import type { DeviceSync } from './device-sync.js';
 import { isRunning } from '../rules/power-states.js';
 import type { StorageAccess } from './storage-access.js';
-import type { TaskRunner } from './task-scheduler.js';
+import { paramsOf, type TaskRunner } from './task-scheduler.js';
 
 async function domainOf(orm: Orm, id: string): Promise<StorageDomain> {
   const domain = await reader(orm).findOne(StorageDomain, { id });
@@ -111,17 +111,32 @@ export class DiskVolumes {
     }
   }
 
-  /** Deletes the disk's volume (on a host that reaches its domain) and its row. */
+  /**
+   * Deletes the disk's volume (on a host that reaches its domain) and its
+   * row, once the other hosts that share the storage said none of their
+   * domains uses it; the deleting host checks its own as it deletes.
+   */
   async remove(commandId: string, taskId: string, diskId: string): Promise<void> {
     const disk = await reader(this.orm).findOne(Disk, { id: diskId });
     if (!disk) return;
     const domain = await domainOf(this.orm, disk.storageDomainId);
     const host = await this.access.hostFor(domain);
+    await this.access.checkUnusedElsewhere(`${commandId}:unused`, taskId, host, disk, domain);
     const usage = await this.access.deleteVolume(commandId, taskId, host, disk, domain);
     await runStatement(this.orm, 'delete from disks where id = ?', [disk.id]);
     this.devices.disksRemoved([disk.id]);
     if (usage) await this.recordUsage(usage);
   }
+
+  /** Unlocks a disk whose removal failed, leaving it as it was before. */
+  async removalFailed(diskId: string, status: 'ok' | 'illegal'): Promise<void> {
+    if (await reader(this.orm).findOne(Disk, { id: diskId })) await this.devices.unlockDisks([diskId], status);
+  }
+}
+
+/** What the removal of a disk remembers: the status the disk had, which it gets back when the removal fails. */
+export interface DiskRemovalParams {
+  statusBefore?: 'ok' | 'illegal';
 }
 
 /** Creates a floating disk's volume, or removes a disk: detaches it from the (stopped) VMs that have it, then deletes its volume. */
@@ -134,6 +149,15 @@ export class DiskRunner implements TaskRunner {
 
   async run(task: Task): Promise<void> {
     if (task.action === 'create') return this.volumes.create(task.id, task.id, task.objectId);
+    try {
+      await this.remove(task);
+    } catch (error) {
+      await this.volumes.removalFailed(task.objectId, paramsOf<DiskRemovalParams>(task).statusBefore ?? 'ok');
+      throw error;
+    }
+  }
+
+  private async remove(task: Task): Promise<void> {
     const em = reader(this.orm);
     for (const attachment of await em.find(DiskAttachment, { diskId: task.objectId })) {
       const detach = () => runStatement(em, 'delete from disk_attachments where id = ?', [attachment.id]);

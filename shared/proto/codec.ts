@@ -87,6 +87,7 @@ const kindToProto: Record<CommandKind, Named<ProtoCommandKind>> = {
   release_storage: 'RELEASE_STORAGE',
   create_volume: 'CREATE_VOLUME',
   delete_volume: 'DELETE_VOLUME',
+  check_volume_unused: 'CHECK_VOLUME_UNUSED',
   plug_device: 'PLUG_DEVICE',
   unplug_device: 'UNPLUG_DEVICE',
   list_iso_files: 'LIST_ISO_FILES',
@@ -114,6 +115,7 @@ const errorToProto: Record<CommandErrorKind, Named<ProtoCommandError>> = {
   not_supported: 'NOT_SUPPORTED',
   storage_unreachable: 'STORAGE_UNREACHABLE',
   no_space: 'NO_SPACE',
+  in_use: 'IN_USE',
 };
 
 function invert<K extends string, V extends string>(map: Record<K, V>): Map<V, K> {

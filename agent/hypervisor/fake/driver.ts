@@ -225,8 +225,14 @@ export class FakeDriver implements HypervisorDriver {
 
   async deleteVolume(volume: VolumeRef): Promise<StorageUsage> {
     await this.enter('deleteVolume', volume.volumeId);
+    this.refuseUsed(volume);
     this.volumes.delete(volumeKey(volume));
     return this.usageOf(volume.storage.id);
+  }
+
+  async checkVolumeUnused(volume: VolumeRef): Promise<void> {
+    await this.enter('checkVolumeUnused', volume.volumeId);
+    this.refuseUsed(volume);
   }
 
   async plugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined> {
@@ -307,6 +313,12 @@ export class FakeDriver implements HypervisorDriver {
     domain.spec = next;
     this.changed(spec.id, 'definition');
     return this.current(spec.id);
+  }
+
+  private refuseUsed(volume: VolumeRef): void {
+    const key = volumeKey(volume);
+    const users = [...this.domains.values()].filter((domain) => domain.spec?.disks.some((disk) => volumeKey(disk.volume) === key)).map((domain) => domain.name);
+    if (users.length) throw new DriverError('in_use', `volume ${key} is used by domain ${users.join(', ')}; it was not deleted`);
   }
 
   private prepare(storage: StorageSpec): void {

@@ -48,6 +48,10 @@ import { SaveImages } from './save-images.js';
 import { chooseDomainType, parseCapabilities, type DomainType, type HostCapabilities } from './host-capabilities.js';
 import { consoleFacts, defaultDisplayAddress, liveGraphics, ticketedGraphics } from './consoles.js';
 import { serializeGraphicsXml } from './domain-xml.js';
+import { VolumeUseGuard, volumeUsers } from './volume-users.js';
+
+/** How long an unplug waits for the guest to release the device by default: vdsm's hot-unplug timeout. */
+export const defaultUnplugTimeoutMs = 30_000;
 
 export interface LibvirtDriverOptions {
   uri: string;
@@ -58,6 +62,8 @@ export interface LibvirtDriverOptions {
   domainType?: DomainType;
   /** The address guests' graphics consoles listen on; the loopback address by default. */
   displayAddress?: string;
+  /** How long unplugDevice waits for the guest to release a device; defaultUnplugTimeoutMs unless given. */
+  unplugTimeoutMs?: number;
 }
 
 const powerStateByLibvirtState: Record<number, PowerState> = {
@@ -112,6 +118,7 @@ export class LibvirtDriver implements HypervisorDriver {
   private readonly networkChanges = new Map<string, Promise<void>>();
   private readonly reboots = new RebootWatch();
   private rebootIsSynchronous = false;
+  private readonly volumeUse = new VolumeUseGuard();
 
   constructor(private readonly options: LibvirtDriverOptions) {
     this.images = new SaveImages(path.join(options.dataDir, 'saved-memory'));
@@ -189,14 +196,14 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async define(spec: VmSpec): Promise<DomainStatus> {
-    return this.exclusively(spec.id, async () => {
+    return this.exclusively(spec.id, () => this.volumeUse.using(async () => {
       await this.realizeDevices(spec);
       return this.defineNow(spec);
-    });
+    }));
   }
 
   async plugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined> {
-    return this.exclusively(spec.id, async () => {
+    return this.exclusively(spec.id, () => this.volumeUse.using(async () => {
       await this.realizeDevices(spec);
       const live = await this.runningDomainXml(spec.id, 'plug a device into');
       const xml = this.deviceXml(spec, deviceId, readDiskTargets(live));
@@ -208,14 +215,18 @@ export class LibvirtDriver implements HypervisorDriver {
         throw error;
       }
       return this.currentStatus(spec.id);
-    });
+    }));
   }
 
   async unplugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined> {
     return this.exclusively(spec.id, async () => {
       const live = await this.runningDomainXml(spec.id, 'unplug a device from');
       const xml = findDeviceXml(live, deviceAlias(deviceId));
-      if (xml) await this.connected().detachDevice(spec.id, xml, { live: true });
+      if (xml) {
+        const deadline = Date.now() + (this.options.unplugTimeoutMs ?? defaultUnplugTimeoutMs);
+        await this.connected().detachDevice(spec.id, xml, { live: true });
+        await this.waitUntilReleased(spec.id, deviceId, deadline);
+      }
       const remaining = { ...spec, disks: spec.disks.filter((disk) => disk.diskId !== deviceId), nics: spec.nics.filter((nic) => nic.nicId !== deviceId) };
       try {
         await this.defineNow(remaining);
@@ -293,14 +304,21 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async deleteVolume(volume: VolumeRef): Promise<StorageUsage> {
-    return translateErrors(async () => {
-      await this.discardVolume(volume);
-      return this.usageOf(volume.storage).catch(() => ({ storageId: volume.storage.id, availableBytes: 0, usedBytes: 0 }));
-    });
+    return translateErrors(() =>
+      this.volumeUse.deletion(async () => {
+        await this.refuseUsed(volume);
+        await this.discardVolume(volume);
+        return this.usageOf(volume.storage).catch(() => ({ storageId: volume.storage.id, availableBytes: 0, usedBytes: 0 }));
+      }),
+    );
+  }
+
+  async checkVolumeUnused(volume: VolumeRef): Promise<void> {
+    return translateErrors(() => this.refuseUsed(volume));
   }
 
   async start(uuid: string, spec?: VmSpec): Promise<DomainStatus | undefined> {
-    return this.exclusively(uuid, async () => {
+    return this.exclusively(uuid, () => this.volumeUse.using(async () => {
       if (spec) await this.realizeDevices(spec);
       if (this.images.has(uuid)) {
         if (spec) await this.defineNow(spec);
@@ -315,7 +333,7 @@ export class LibvirtDriver implements HypervisorDriver {
         }
       }
       return this.act(uuid, 'start', 'create', [DomainState.SHUTOFF]);
-    });
+    }));
   }
 
   async shutdown(uuid: string, timeoutMs: number): Promise<DomainStatus | undefined> {
@@ -348,7 +366,7 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async resume(uuid: string): Promise<DomainStatus | undefined> {
-    return this.exclusively(uuid, async () => {
+    return this.exclusively(uuid, () => this.volumeUse.using(async () => {
       if (this.images.has(uuid)) {
         const before = await this.existingStatus(uuid);
         if (before.state === 'suspended') return this.restore(uuid);
@@ -361,7 +379,7 @@ export class LibvirtDriver implements HypervisorDriver {
         if (now.state !== 'pm_suspended') throw invalidState(now, 'resume');
         return this.act(uuid, 'resume', 'pmWakeup', [DomainState.PMSUSPENDED]);
       }
-    });
+    }));
   }
 
   async suspend(uuid: string): Promise<DomainStatus | undefined> {
@@ -584,6 +602,36 @@ export class LibvirtDriver implements HypervisorDriver {
       throw new DriverError('hypervisor_failure', `a different volume (${facts.format}, ${facts.virtualSizeBytes} bytes) already exists at ${file}`);
     }
     return { path: file, actualSizeBytes: await volumeFiles.actualSize(file) };
+  }
+
+  /** Rejects with `in_use` when a domain of this host refers to the volume, or a process holds the lock of its file. */
+  private async refuseUsed(volume: VolumeRef): Promise<void> {
+    const file = volumePath(volume, this.mountRoot);
+    const users = await volumeUsers(this.connected(), { file, pool: storagePoolName(volume.storage.id), volume: volume.volumeId });
+    if (users.length > 0) {
+      const named = users.map((user) => `${user.name} (${user.running ? 'running' : 'defined'})`).join(', ');
+      throw new DriverError('in_use', `domain ${named} has the volume ${file} as a disk; the volume is not deleted`);
+    }
+    if ((await volumeFiles.exists(file)) && (await volumeFiles.locked(file))) {
+      throw new DriverError('in_use', `a process holds the lock of the volume ${file} (a guest runs with it, on this host or another that shares the storage); it is not deleted`);
+    }
+  }
+
+  /**
+   * Waits until the device has left the running domain: libvirt asks the
+   * guest to release it and waits a few seconds itself, then reports success
+   * even when the guest has not yet released it.
+   */
+  private async waitUntilReleased(uuid: string, deviceId: string, deadline: number): Promise<void> {
+    const alias = deviceAlias(deviceId);
+    for (let attempt = 0; ; attempt++) {
+      if (!findDeviceXml(await this.connected().domainXml(uuid, { inactive: false }), alias)) return;
+      if (Date.now() >= deadline) {
+        const seconds = (this.options.unplugTimeoutMs ?? defaultUnplugTimeoutMs) / 1000;
+        throw new DriverError('in_use', `the guest has not released device ${deviceId} within ${seconds} s, so it stays plugged in and defined (the guest's operating system must acknowledge the unplug of a PCI device; one that is not running, or refuses, does not); the request stays with the guest, and unplugging again once it released the device completes`);
+      }
+      await sleep(Math.min(50 * 2 ** attempt, 500, Math.max(deadline - Date.now(), 1)));
+    }
   }
 
   /** Removes a volume from libvirt and from disk, whichever of the two has it. */

@@ -23,6 +23,9 @@ export interface NetworkConfig {
   mtu: number;
 }
 
+/** The qcow2 version of new volumes: 1.1 (QEMU 1.1 and later), which has lazy refcounts, zero clusters and extended features; libvirt's default is 0.10. */
+export const qcow2Compat = '1.1';
+
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, indentBy: '  ', suppressEmptyNode: true, processEntities: true });
 
 export function serializePoolXml(pool: PoolConfig): string {
@@ -36,7 +39,7 @@ export function serializeVolumeXml(volume: VolumeConfig): string {
       name: volume.name,
       capacity: bytes(volume.capacityBytes),
       allocation: bytes(volume.allocationBytes),
-      target: { format: { '@_type': volume.format } },
+      target: { format: { '@_type': volume.format }, ...(volume.format === 'qcow2' ? { compat: qcow2Compat } : {}) },
       ...(volume.backing ? { backingStore: { path: volume.backing.path, format: { '@_type': volume.backing.format } } } : {}),
     },
   }) as string;

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { stat, statfs } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { DriverError } from '../driver.js';
+import { qcow2Compat } from './resource-xml.js';
 
 const run = promisify(execFile);
 const qemuImgTimeoutMs = 10 * 60_000;
@@ -10,6 +11,8 @@ export interface ImageFacts {
   format: string;
   virtualSizeBytes: number;
   backingFile?: string;
+  /** The qcow2 version of a qcow2 image ("0.10" or "1.1"). */
+  compat?: string;
 }
 
 async function qemuImg(args: string[]): Promise<string> {
@@ -23,6 +26,10 @@ async function qemuImg(args: string[]): Promise<string> {
   }
 }
 
+function formatOptions(format: 'qcow2' | 'raw'): string[] {
+  return format === 'qcow2' ? [`compat=${qcow2Compat}`] : [];
+}
+
 /**
  * Writes volume files with qemu-img, for volumes libvirt only records (the
  * test driver keeps its volumes in memory and writes no file).
@@ -31,17 +38,37 @@ export const volumeFiles = {
   async create(file: string, options: { format: 'qcow2' | 'raw'; capacityBytes: number; sparse: boolean; backing?: { path: string; format: string } }): Promise<void> {
     const args = ['create', '-q', '-f', options.format];
     if (options.backing) args.push('-b', options.backing.path, '-F', options.backing.format);
-    if (!options.sparse) args.push('-o', 'preallocation=falloc');
+    const creationOptions = [...formatOptions(options.format), ...(options.sparse ? [] : ['preallocation=falloc'])];
+    if (creationOptions.length) args.push('-o', creationOptions.join(','));
     await qemuImg([...args, file, String(options.capacityBytes)]);
   },
 
   async copy(source: { path: string; format: string }, file: string, options: { format: 'qcow2' | 'raw'; sparse: boolean }): Promise<void> {
-    await qemuImg(['convert', '-q', '-f', source.format, '-O', options.format, ...(options.sparse ? [] : ['-S', '0']), source.path, file]);
+    const conversionOptions = formatOptions(options.format);
+    await qemuImg(['convert', '-q', '-f', source.format, '-O', options.format, ...(conversionOptions.length ? ['-o', conversionOptions.join(',')] : []), ...(options.sparse ? [] : ['-S', '0']), source.path, file]);
   },
 
   async info(file: string): Promise<ImageFacts> {
-    const facts = JSON.parse(await qemuImg(['info', '--output=json', '-U', file])) as { format: string; 'virtual-size': number; 'backing-filename'?: string };
-    return { format: facts.format, virtualSizeBytes: facts['virtual-size'], backingFile: facts['backing-filename'] };
+    const facts = JSON.parse(await qemuImg(['info', '--output=json', '-U', file])) as {
+      format: string;
+      'virtual-size': number;
+      'backing-filename'?: string;
+      'format-specific'?: { type: string; data?: { compat?: string } };
+    };
+    return { format: facts.format, virtualSizeBytes: facts['virtual-size'], backingFile: facts['backing-filename'], compat: facts['format-specific']?.data?.compat };
+  },
+
+  /**
+   * Whether a process (a QEMU of this host, or of another host over shared
+   * storage that carries locks) holds the image's lock, as qemu-img finds
+   * when it opens the image without sharing it. Another failure to open it
+   * says nothing of its users: false.
+   */
+  async locked(file: string): Promise<boolean> {
+    return qemuImg(['info', '--output=json', file]).then(
+      () => false,
+      (error: unknown) => /lock/i.test((error as Error).message),
+    );
   },
 
   /** The space a file takes on its file system. */

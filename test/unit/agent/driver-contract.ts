@@ -634,6 +634,23 @@ export function driverContract(test: TestFn, fixture: DriverFixture): void {
     t.is((await driver.deleteVolume(volume)).storageId, volume.storage.id);
   });
 
+  test(title('a volume a domain refers to is in_use for deleteVolume and checkVolumeUnused, which name the domain and delete nothing; once no domain has it, both succeed'), async (t) => {
+    const { driver, storage, volumeExists } = await fixture.host(t);
+    const disk = diskOn(await storage());
+    await driver.createVolume({ ...disk.volume, capacityBytes: 64 * mib, sparse: true });
+    const spec = vmSpec({ disks: [disk] });
+    await driver.define(spec);
+    const checked = await rejects(t, driver.checkVolumeUnused(disk.volume), 'in_use');
+    t.true(checked.message.includes(spec.name) || checked.message.includes(spec.id), checked.message);
+    const refused = await rejects(t, driver.deleteVolume(disk.volume), 'in_use');
+    t.true(refused.message.includes(spec.name) || refused.message.includes(spec.id), refused.message);
+    t.true(await volumeExists(disk.volume), 'the volume stays');
+    await driver.define({ ...spec, disks: [] });
+    await driver.checkVolumeUnused(disk.volume);
+    await driver.deleteVolume(disk.volume);
+    t.false(await volumeExists(disk.volume));
+  });
+
   if (abilities.hotplug) {
     test(title('plugDevice plugs a device into a running or paused domain and makes the spec its definition; unplugDevice takes it out again'), async (t) => {
       const [running, paused] = [seeded('running'), seeded('paused')];

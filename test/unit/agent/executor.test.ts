@@ -255,6 +255,26 @@ test('storage commands run through the driver once per command id and carry the 
   t.deepEqual(await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'release_storage', storage }), { ok: true }, 'a release reports no space');
 });
 
+test('check_volume_unused fails with in_use naming the domain while one has the volume, changes nothing, and succeeds once none has it; delete_volume refuses alike', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const storage = { id: randomUUID(), kind: 'nfs' as const, address: 'filer', path: '/exports/vms' };
+  const volume = { storage, volumeId: randomUUID(), format: 'qcow2' as const, capacityBytes: 2 ** 30, sparse: true };
+  t.true((await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'create_volume', storage, volume })).ok);
+  const spec = vmSpec({ disks: [{ diskId: volume.volumeId, volume: { storage, volumeId: volume.volumeId, format: 'qcow2' }, bus: 'virtio', bootable: true, readOnly: false }] });
+  await driver.define(spec);
+  const checked = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'check_volume_unused', storage, volumeRef: volume });
+  t.deepEqual(checked.ok ? undefined : checked.error, 'in_use');
+  t.regex(checked.ok ? '' : checked.message, new RegExp(spec.id));
+  const refused = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'delete_volume', storage, volumeRef: volume });
+  t.deepEqual(refused.ok ? undefined : refused.error, 'in_use');
+  t.is(driver.volumes.size, 1, 'the volume stays');
+  await driver.define({ ...spec, disks: [] });
+  t.deepEqual(await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'check_volume_unused', storage, volumeRef: volume }), { ok: true });
+  t.is(driver.volumes.size, 1, 'a check deletes nothing');
+  const missing = await executor.execute({ commandId: randomUUID(), taskId: randomUUID(), kind: 'check_volume_unused', storage });
+  t.deepEqual(missing.ok ? undefined : missing.error, 'invalid_command', 'a check needs the volume');
+});
+
 test('storage commands with unsafe paths or ids are refused before the driver sees them', async (t) => {
   const { driver, executor } = await setUp(t);
   const storage = { id: randomUUID(), kind: 'localfs' as const, address: '', path: '/srv/../etc' };

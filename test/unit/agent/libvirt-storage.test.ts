@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -5,9 +6,11 @@ import test from 'ava';
 import { DriverError } from '../../../agent/hypervisor/driver.js';
 import { LibvirtDriver } from '../../../agent/hypervisor/libvirt/driver.js';
 import { findDeviceXml } from '../../../agent/hypervisor/libvirt/domain-xml.js';
+import { volumeFiles } from '../../../agent/hypervisor/libvirt/volume-files.js';
 import type { DiskDevice, NicDevice, StorageSpec, VolumeSpec } from '../../../shared/model.js';
 import { vmSpec } from './helpers.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
+import { eventually } from '../../support/eventually.js';
 import { privateTestHost } from '../../support/test-hosts.js';
 
 const mib = 1024 ** 2;
@@ -92,6 +95,35 @@ test('volumes are real files in the right format and size, thin copies have thei
   await driver.createVolume(raw);
   const rawStat = await stat(path.join(images, raw.volumeId));
   t.true(rawStat.blocks * 512 >= 8 * mib, 'a preallocated volume takes its space');
+});
+
+test('new qcow2 volumes are version 1.1 (compat 1.1), empty ones, overlays and copies alike, where qemu-img writes them', async (t) => {
+  const { driver, local, images } = await setUp(t);
+  const base = volume(local);
+  await driver.createVolume(base);
+  const overlay = volume(local, { backing: { storage: local, volumeId: base.volumeId, format: 'qcow2' } });
+  await driver.createVolume(overlay);
+  const copy = volume(local, { copyOf: { storage: local, volumeId: base.volumeId, format: 'qcow2' } });
+  await driver.createVolume(copy);
+  for (const made of [base, overlay, copy]) t.is((await volumeFiles.info(path.join(images, made.volumeId))).compat, '1.1');
+});
+
+test('a volume whose image a process holds open (a guest libvirt does not show, as qemu-io here) is in_use and stays; once the process let go it is deleted', async (t) => {
+  const { driver, local, images } = await setUp(t);
+  const held = volume(local);
+  await driver.createVolume(held);
+  const file = path.join(images, held.volumeId);
+  const holder = spawn('qemu-io', ['-c', 'sleep 600000', file], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => holder.once('exit', resolve));
+  t.teardown(() => void holder.kill('SIGKILL'));
+  await eventually(() => volumeFiles.locked(file), 'qemu-io to hold the image lock');
+  const refused = await expectKind(driver.deleteVolume(held), 'in_use');
+  t.regex(refused.message, /holds the lock/);
+  t.true((await stat(file)).isFile(), 'the file stays');
+  holder.kill('SIGKILL');
+  await exited;
+  await driver.deleteVolume(held);
+  await t.throwsAsync(stat(file), { code: 'ENOENT' });
 });
 
 test('a domain is defined with its disks and NICs, on networks the driver realizes; the test driver refuses to unplug a device from a running domain, which keeps it', async (t) => {

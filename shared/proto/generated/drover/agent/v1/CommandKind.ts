@@ -24,6 +24,7 @@ export const CommandKind = {
   RESET: 'RESET',
   PREPARE_NETWORK: 'PREPARE_NETWORK',
   RELEASE_NETWORK: 'RELEASE_NETWORK',
+  CHECK_VOLUME_UNUSED: 'CHECK_VOLUME_UNUSED',
 } as const;
 
 export type CommandKind =
@@ -73,5 +74,7 @@ export type CommandKind =
   | 20
   | 'RELEASE_NETWORK'
   | 21
+  | 'CHECK_VOLUME_UNUSED'
+  | 22
 
 export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { qemuDevicesSuite } from './devices.js';
+
+qemuDevicesSuite(test, 'sqlite');
