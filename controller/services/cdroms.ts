@@ -91,14 +91,23 @@ export class CdromService {
       if (!domain) throw notFound('storage domain', storageDomainId);
       if (domain.dataCenterId !== cluster.dataCenterId || domain.status !== 'active') throw conflict(`storage domain ${domain.name} is not active in the data center of VM ${vm.name}`);
       if (!(await this.list(domain)).some((file) => file.name === fileName)) throw notFound('ISO file', `${fileName} of storage domain ${domain.name}`);
-      return { storageDomainId: domain.id, fileName };
+      return this.reachable(vm, fileName, domain);
     }
     const domains = await em.find(StorageDomain, { dataCenterId: cluster.dataCenterId, status: 'active' }, { orderBy: { name: 'asc' } });
     const holding: StorageDomain[] = [];
     for (const domain of domains) if ((await this.list(domain)).some((file) => file.name === fileName)) holding.push(domain);
     if (holding.length === 0) throw notFound('ISO file', `${fileName} in the active storage domains of the data center of VM ${vm.name}`);
     if (holding.length > 1) throw invalid(`the ISO file ${fileName} is in storage domains ${holding.map((domain) => domain.name).join(', ')}; name one in cdrom.file.storage_domain`);
-    return { storageDomainId: holding[0]!.id, fileName };
+    return this.reachable(vm, fileName, holding[0]!);
+  }
+
+  /** The medium, when the VM's host reaches its storage domain: a VM defined on a host takes no ISO file from another host's local storage. */
+  private reachable(vm: VmRecord, fileName: string, domain: StorageDomain): { storageDomainId: string; fileName: string } {
+    if (domain.storageType === 'localfs' && vm.hostId && domain.hostId !== vm.hostId) {
+      const hostName = (id: string | null) => this.records.host(id)?.name ?? id;
+      throw conflict(`the ISO file ${fileName} is on the local storage of host ${hostName(domain.hostId)}, but VM ${vm.name} is defined on host ${hostName(vm.hostId)}`);
+    }
+    return { storageDomainId: domain.id, fileName };
   }
 
   private async list(domain: StorageDomain): Promise<IsoFileFacts[]> {

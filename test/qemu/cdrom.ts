@@ -168,7 +168,7 @@ export function qemuCdromSuite(test: Test, database: DatabaseKind): void {
     expectFault(t, await api.put(`/vms/${vmId}`, '<vm><os><boot><devices/></boot></os></vm>'), 400, /at least one boot device/, 'no boot device');
     t.deepEqual((await api.vm(vmId)).os.boot.devices.device, ['hd', 'cdrom', 'network'], 'nothing refused changed the boot order');
 
-    expectStatus(t, await insert(api, vmId, 'install.iso', false), 200, 'inserting an ISO');
+    expectStatus(t, await api.put(drive, { file: { id: 'install.iso' } }), 200, 'inserting an ISO with a JSON body');
     expectStatus(t, await api.post(`/storagedomains/${storageDomainId}/deactivate`, '<action/>'), 200, 'putting the storage domain of the ISO in maintenance');
     const start = await api.action(vmId, 'start');
     t.is(start.status, 409, start.text);

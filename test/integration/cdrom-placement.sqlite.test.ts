@@ -1,0 +1,4 @@
+import test from 'ava';
+import { cdromPlacementSuite } from './cdrom-placement.js';
+
+cdromPlacementSuite(test, 'sqlite');
