@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Hypervisor } from '@unraid/libvirt';
@@ -215,7 +215,26 @@ export class QemuDaemon {
     await exited;
   }
 
-  /** Destroys every running guest, then every active network (their bridges are in the machine's one network namespace, shared by every daemon), then stops the daemon and gives its ports back. */
+  /**
+   * Kills the QEMU processes of guests that outlived this daemon (it was
+   * stopped with stopDaemonOnly and not started again): each by the pid its
+   * pid file names, and only while that process is still the guest's QEMU.
+   */
+  private async killOrphanedGuests(): Promise<void> {
+    const directory = path.join(this.privatePath('/run/libvirt'), 'qemu');
+    for (const file of (await readdir(directory).catch(() => [] as string[])).filter((name) => name.endsWith('.pid'))) {
+      const pid = Number((await readFile(path.join(directory, file), 'utf8').catch(() => '')).trim());
+      const commandLine = Number.isSafeInteger(pid) && pid > 0 ? await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '') : '';
+      if (commandLine.includes(`guest=${file.slice(0, -'.pid'.length)},`)) process.kill(pid, 'SIGKILL');
+    }
+  }
+
+  /**
+   * Destroys every running guest (also those of a daemon stopped with
+   * stopDaemonOnly), then every active network (their bridges are in the
+   * machine's one network namespace, shared by every daemon), then stops the
+   * daemon and gives its ports back.
+   */
   async stop(): Promise<void> {
     if (this.keeper) {
       const names = (await this.virsh('list', '--name').catch(() => '')).split('\n').map((line) => line.trim()).filter(Boolean);
@@ -224,6 +243,7 @@ export class QemuDaemon {
       for (const network of networks) await this.virsh('net-destroy', network).catch(() => undefined);
     }
     await this.stopDaemonOnly();
+    await this.killOrphanedGuests();
     if (this.displayPorts) await rm(this.displayPorts.file, { force: true });
     this.displayPorts = undefined;
   }
