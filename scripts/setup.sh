@@ -4,6 +4,7 @@
 # - apt packages: libvirt-dev and pkg-config (native libvirt binding), python3-gi and gir1.2-govirt-1.0
 #   (the libgovirt oVirt client used by the API tests), systemd (systemd-analyze, for the unit tests),
 #   libvirt's daemon with its QEMU driver, QEMU and qemu-utils (the QEMU test tier and real hosts),
+#   genisoimage (the agent builds cloud-init seeds with it; the tests read them with isoinfo), ovmf (UEFI guests),
 #   and postgresql with --with-postgres. apt-get update runs only when something is missing.
 # - the libvirt-qemu user and libvirt's directories, which libvirtd 9 needs and which Debian's
 #   libvirt-daemon-system (not installed: it would start the machine's own libvirtd) makes.
@@ -21,7 +22,7 @@ for arg in "$@"; do
   esac
 done
 
-packages=(libvirt-dev pkg-config python3-gi gir1.2-govirt-1.0 systemd libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils iptables)
+packages=(libvirt-dev pkg-config python3-gi gir1.2-govirt-1.0 systemd libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils iptables genisoimage ovmf)
 if (( with_postgres )); then packages+=(postgresql); fi
 
 missing=()

@@ -96,6 +96,10 @@ export class VmDevices {
       clusterId: vm.clusterId,
       disks,
       nics,
+      cpuMode: vm.cpuMode ?? undefined,
+      customCpuModel: vm.customCpuModel ?? undefined,
+      machine: vm.customEmulatedMachine ?? undefined,
+      biosType: vm.biosType ?? undefined,
     };
   }
 

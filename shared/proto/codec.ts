@@ -19,7 +19,8 @@ import type { NicDevice as ProtoNicDevice, NicDevice__Output as ProtoNicDevice__
 import type { PowerState as ProtoPowerState } from './generated/drover/agent/v1/PowerState.js';
 import type { CommandKind as ProtoCommandKind } from './generated/drover/agent/v1/CommandKind.js';
 import type { CommandError as ProtoCommandError } from './generated/drover/agent/v1/CommandError.js';
-import { deviceCommandKinds, storageCommandKinds } from '../model.js';
+import type { CloudInit as ProtoCloudInit, CloudInit__Output as ProtoCloudInit__Output } from './generated/drover/agent/v1/CloudInit.js';
+import { biosTypes, cpuModes, deviceCommandKinds, storageCommandKinds, type CloudInitSpec } from '../model.js';
 import type {
   CommandErrorKind,
   CommandKind,
@@ -125,6 +126,39 @@ export function encodeSpec(spec: VmSpec): ProtoVmSpec {
     cluster_id: spec.clusterId,
     disks: spec.disks.map(encodeDisk),
     nics: spec.nics.map(encodeNic),
+    cpu_mode: spec.cpuMode ?? '',
+    custom_cpu_model: spec.customCpuModel ?? '',
+    machine: spec.machine ?? '',
+    bios_type: spec.biosType ?? '',
+    cloud_init: spec.cloudInit ? encodeCloudInit(spec.cloudInit) : undefined,
+  };
+}
+
+function encodeCloudInit(init: CloudInitSpec): ProtoCloudInit {
+  return {
+    host_name: init.hostName,
+    user_name: init.userName,
+    root_password: init.rootPassword,
+    authorized_ssh_keys: init.authorizedSshKeys,
+    regenerate_ssh_keys: init.regenerateSshKeys,
+    timezone: init.timezone,
+    dns_servers: init.dnsServers,
+    dns_search: init.dnsSearch,
+    custom_script: init.customScript,
+  };
+}
+
+function decodeCloudInit(init: ProtoCloudInit__Output): CloudInitSpec {
+  return {
+    hostName: init.host_name,
+    userName: init.user_name,
+    rootPassword: init.root_password,
+    authorizedSshKeys: init.authorized_ssh_keys,
+    regenerateSshKeys: init.regenerate_ssh_keys,
+    timezone: init.timezone,
+    dnsServers: init.dns_servers,
+    dnsSearch: init.dns_search,
+    customScript: init.custom_script,
   };
 }
 
@@ -141,6 +175,11 @@ export function decodeSpec(spec: ProtoVmSpec__Output): VmSpec {
     clusterId: spec.cluster_id,
     disks: spec.disks.map(decodeDisk),
     nics: spec.nics.map(decodeNic),
+    cpuMode: spec.cpu_mode ? oneOf(cpuModes, spec.cpu_mode, 'CPU mode') : undefined,
+    customCpuModel: spec.custom_cpu_model || undefined,
+    machine: spec.machine || undefined,
+    biosType: spec.bios_type ? oneOf(biosTypes, spec.bios_type, 'BIOS type') : undefined,
+    cloudInit: spec.cloud_init ? decodeCloudInit(spec.cloud_init) : undefined,
   };
 }
 

@@ -25,6 +25,7 @@ import { volumeFiles } from './volume-files.js';
 import { isInvalidOperation, translateErrors } from './errors.js';
 import { DomainEvent, DomainState, ErrorCode, LibvirtConnection, isLibvirtError, type DomainInfo, type DomainOperation } from './native/index.js';
 import { SaveImages } from './save-images.js';
+import { CloudInitSeeds } from './cloud-init-seed.js';
 import { chooseDomainType, parseCapabilities, type DomainType, type HostCapabilities } from './host-capabilities.js';
 
 export interface LibvirtDriverOptions {
@@ -76,6 +77,7 @@ export class LibvirtDriver implements HypervisorDriver {
   private capabilities: HostCapabilities = { arch: '', cpuModel: '', domainTypes: [] };
   private domainType: DomainType = 'test';
   private readonly images: SaveImages;
+  private readonly seeds: CloudInitSeeds;
   private readonly managedByUuid = new Map<string, boolean>();
   private readonly busy = new Map<string, number>();
   private readonly changeListeners = new Set<(uuid: string, hint: DomainChangeHint) => void>();
@@ -87,6 +89,7 @@ export class LibvirtDriver implements HypervisorDriver {
 
   constructor(private readonly options: LibvirtDriverOptions) {
     this.images = new SaveImages(path.join(options.dataDir, 'saved-memory'));
+    this.seeds = new CloudInitSeeds(path.join(options.dataDir, 'cloud-init'));
     this.mountRoot = options.mountRoot ?? defaultMountRoot;
   }
 
@@ -253,13 +256,14 @@ export class LibvirtDriver implements HypervisorDriver {
   async start(uuid: string, spec?: VmSpec): Promise<DomainStatus | undefined> {
     return this.exclusively(uuid, async () => {
       if (spec) await this.realizeDevices(spec);
+      const seed = spec?.cloudInit ? await this.seeds.write(uuid, spec.cloudInit) : undefined;
       if (this.images.has(uuid)) {
-        if (spec) await this.defineNow(spec);
+        if (spec) await this.defineNow(spec, {}, seed);
         const before = await this.existingStatus(uuid);
         if (before.state === 'suspended') return this.restore(uuid);
       } else if (spec) {
         try {
-          return await this.defineNow(spec, { thenCreate: true });
+          return await this.defineNow(spec, { thenCreate: true }, seed);
         } catch (error) {
           if (!isInvalidOperation(error)) throw error;
           throw invalidState(await this.existingStatus(uuid), 'start');
@@ -355,6 +359,7 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.exclusively(uuid, async () => {
       const after = await this.act(uuid, 'undefine', 'undefine', [DomainState.SHUTOFF]);
       await this.images.discard(uuid);
+      await this.seeds.remove(uuid);
       this.managedByUuid.delete(uuid);
       return after;
     });
@@ -370,8 +375,8 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.images.pathFor(uuid);
   }
 
-  private async defineNow(spec: VmSpec, options: { thenCreate?: boolean } = {}): Promise<DomainStatus> {
-    const domain = await this.connected().defineDomain(serializeDomainXml(designDomain(spec, this.domainType, this.mountRoot)), options);
+  private async defineNow(spec: VmSpec, options: { thenCreate?: boolean } = {}, cloudInitSeed?: string): Promise<DomainStatus> {
+    const domain = await this.connected().defineDomain(serializeDomainXml(designDomain(spec, this.domainType, this.mountRoot, cloudInitSeed)), options);
     this.managedByUuid.set(spec.id, true);
     return this.toStatus(domain, true);
   }

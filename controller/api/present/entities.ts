@@ -9,6 +9,7 @@ import { droverVersion } from '../../../shared/version.js';
 import { link, ref, type Rep } from './representation.js';
 import { RenderedDocuments, RenderedParts } from './rendered.js';
 import { linkRels } from '../collections.js';
+import { guestHardware, initializationRep } from './guest-config.js';
 
 /**
  * Empty text is left out rather than rendered as an empty element: libgovirt asserts on an empty
@@ -113,9 +114,11 @@ export class Presenter {
       name: vm.name,
       description: nonEmpty(vm.description),
       link: this.links(href, 'vms'),
-      cpu: { architecture: 'x86_64', topology: { cores: vm.cpuCores, sockets: vm.cpuSockets, threads: vm.cpuThreads } },
+      ...guestHardware(vm),
+      cpu: { architecture: 'x86_64', mode: vm.cpuMode ?? undefined, topology: { cores: vm.cpuCores, sockets: vm.cpuSockets, threads: vm.cpuThreads } },
       creation_time: this.time(vm.createdAt),
       display: { type: vm.displayType },
+      initialization: initializationRep(vm.initialization),
       memory: vm.memoryBytes,
       os: { type: vm.osType },
       status,
@@ -257,7 +260,8 @@ export class Presenter {
       name: template.name,
       description: nonEmpty(template.description),
       link: this.links(href, 'templates'),
-      cpu: { architecture: 'x86_64', topology: { cores: template.cpuCores, sockets: template.cpuSockets, threads: template.cpuThreads } },
+      ...guestHardware(template),
+      cpu: { architecture: 'x86_64', mode: template.cpuMode ?? undefined, topology: { cores: template.cpuCores, sockets: template.cpuSockets, threads: template.cpuThreads } },
       creation_time: this.time(template.createdAt),
       display: { type: template.displayType },
       memory: template.memoryBytes,

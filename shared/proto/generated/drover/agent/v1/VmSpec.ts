@@ -2,6 +2,7 @@
 
 import type { DiskDevice as _drover_agent_v1_DiskDevice, DiskDevice__Output as _drover_agent_v1_DiskDevice__Output } from '../../../drover/agent/v1/DiskDevice';
 import type { NicDevice as _drover_agent_v1_NicDevice, NicDevice__Output as _drover_agent_v1_NicDevice__Output } from '../../../drover/agent/v1/NicDevice';
+import type { CloudInit as _drover_agent_v1_CloudInit, CloudInit__Output as _drover_agent_v1_CloudInit__Output } from '../../../drover/agent/v1/CloudInit';
 import type { Long } from '@grpc/proto-loader';
 
 export interface VmSpec {
@@ -17,6 +18,11 @@ export interface VmSpec {
   'cluster_id'?: (string);
   'disks'?: (_drover_agent_v1_DiskDevice)[];
   'nics'?: (_drover_agent_v1_NicDevice)[];
+  'cpu_mode'?: (string);
+  'custom_cpu_model'?: (string);
+  'machine'?: (string);
+  'bios_type'?: (string);
+  'cloud_init'?: (_drover_agent_v1_CloudInit | null);
 }
 
 export interface VmSpec__Output {
@@ -32,4 +38,9 @@ export interface VmSpec__Output {
   'cluster_id': (string);
   'disks': (_drover_agent_v1_DiskDevice__Output)[];
   'nics': (_drover_agent_v1_NicDevice__Output)[];
+  'cpu_mode': (string);
+  'custom_cpu_model': (string);
+  'machine': (string);
+  'bios_type': (string);
+  'cloud_init': (_drover_agent_v1_CloudInit__Output | null);
 }
