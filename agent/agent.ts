@@ -36,7 +36,7 @@ export class Agent {
     readonly config: AgentConfig,
     dependencies: AgentDependencies = {},
   ) {
-    this.driver = dependencies.driver ?? new LibvirtDriver({ uri: config.libvirtUri, dataDir: config.dataDir, mountRoot: config.storageMountRoot, domainType: config.domainType });
+    this.driver = dependencies.driver ?? new LibvirtDriver({ uri: config.libvirtUri, dataDir: config.dataDir, mountRoot: config.storageMountRoot, domainType: config.domainType, cloudInitDir: config.cloudInitDir });
     this.logger = dependencies.logger ?? createLogger('drover-agent');
   }
 

@@ -15,6 +15,8 @@ export interface AgentConfig {
   storageReportIntervalMs: number;
   /** The domain type of the host's guests when the operator chose one (DROVER_DOMAIN_TYPE: kvm or qemu); otherwise the best the host offers. */
   domainType?: DomainType;
+  /** Where the agent writes cloud-init seeds (DROVER_CLOUD_INIT_DIR), a directory QEMU can reach; `cloud-init` in the data directory by default. */
+  cloudInitDir?: string;
 }
 
 function domainTypeOf(env: NodeJS.ProcessEnv): DomainType | undefined {
@@ -44,5 +46,6 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Age
     storageMountRoot: env.DROVER_STORAGE_MOUNT_ROOT || defaultMountRoot,
     storageReportIntervalMs: positiveInteger(env, 'DROVER_STORAGE_REPORT_INTERVAL_MS', 60_000),
     domainType: domainTypeOf(env),
+    cloudInitDir: env.DROVER_CLOUD_INIT_DIR || undefined,
   };
 }

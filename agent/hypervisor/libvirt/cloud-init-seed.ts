@@ -44,8 +44,10 @@ export function cloudInitMetaData(vmId: string, init: CloudInitSpec, userData: s
 /**
  * The cloud-init seeds of VMs on this host: ISO 9660 images labelled
  * `cidata` holding user-data and meta-data (cloud-init's NoCloud source),
- * made with genisoimage, one per VM in `directory`, readable by root alone
- * since they may hold a password.
+ * made with genisoimage, one per VM in `directory`. A seed may hold a
+ * password: its file is the agent's alone until libvirt hands it to the
+ * guest's QEMU (dynamic ownership), and a directory the agent creates lets
+ * others through but not list it, so QEMU can open the file by its path.
  */
 export class CloudInitSeeds {
   constructor(private readonly directory: string) {}
@@ -56,7 +58,7 @@ export class CloudInitSeeds {
 
   /** Writes the seed of a VM (replacing any earlier one) and returns its file. */
   async write(vmId: string, init: CloudInitSpec): Promise<string> {
-    await mkdir(this.directory, { recursive: true, mode: 0o700 });
+    await mkdir(this.directory, { recursive: true, mode: 0o711 });
     const staging = await mkdtemp(path.join(this.directory, '.staging-'));
     try {
       const userData = cloudInitUserData(init);

@@ -35,6 +35,8 @@ export interface LibvirtDriverOptions {
   mountRoot?: string;
   /** The domain type of this host's guests; by default the best the host offers (kvm, else qemu's emulation). */
   domainType?: DomainType;
+  /** Where cloud-init seeds are written; `cloud-init` in the data directory by default. QEMU must be able to reach it. */
+  cloudInitDir?: string;
 }
 
 const powerStateByLibvirtState: Record<number, PowerState> = {
@@ -89,7 +91,7 @@ export class LibvirtDriver implements HypervisorDriver {
 
   constructor(private readonly options: LibvirtDriverOptions) {
     this.images = new SaveImages(path.join(options.dataDir, 'saved-memory'));
-    this.seeds = new CloudInitSeeds(path.join(options.dataDir, 'cloud-init'));
+    this.seeds = new CloudInitSeeds(options.cloudInitDir ?? path.join(options.dataDir, 'cloud-init'));
     this.mountRoot = options.mountRoot ?? defaultMountRoot;
   }
 
