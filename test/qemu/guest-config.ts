@@ -44,8 +44,13 @@ export function qemuGuestConfigSuite(test: Test, database: DatabaseKind): void {
     const vmId = await system.api.createVm(
       'cloud-init',
       128,
-      `<initialization><host_name>web1.example.org</host_name><user_name>alice</user_name><root_password>${password}</root_password><authorized_ssh_keys>${sshKey}</authorized_ssh_keys><dns_servers>192.0.2.53</dns_servers><custom_script>runcmd: [touch, /ran]</custom_script></initialization>`,
+      `<initialization><host_name>first.example.org</host_name><root_password>${password}</root_password></initialization>`,
     );
+    const updated = await system.api.put(
+      `/vms/${vmId}`,
+      `<vm><initialization><host_name>web1.example.org</host_name><user_name>alice</user_name><authorized_ssh_keys>${sshKey}</authorized_ssh_keys><dns_servers>192.0.2.53</dns_servers><custom_script>runcmd: [touch, /ran]</custom_script></initialization></vm>`,
+    );
+    t.is(updated.status, 200, updated.text);
 
     await startVm(t, system, vmId, '<action><use_cloud_init>true</use_cloud_init></action>');
     const seed = seedFile(await daemon.virsh('dumpxml', vmId));
@@ -56,7 +61,7 @@ export function qemuGuestConfigSuite(test: Test, database: DatabaseKind): void {
     t.regex(userData, /^hostname: "web1\.example\.org"$/m);
     t.regex(userData, /^user: "alice"$/m);
     t.true(userData.includes(`ssh_authorized_keys: ["${sshKey}"]`), userData);
-    t.true(userData.includes(`password: "${password}"`), 'the password reaches the guest');
+    t.true(userData.includes(`password: "${password}"`), 'the password reaches the guest, kept by an update that gave none');
     t.regex(userData, /^resolv_conf: \{"nameservers": \["192\.0\.2\.53"\]/m);
     t.regex(userData, /^runcmd: \[touch, \/ran\]$/m, 'the custom script follows the generated cloud-config');
     const metaData = await isoFile(seed, 'meta-data');
@@ -85,7 +90,7 @@ export function qemuGuestConfigSuite(test: Test, database: DatabaseKind): void {
     t.false((await system.api.get('/tasks', { accept: 'json' })).text.includes(password), 'tasks do not show it');
   });
 
-  test.serial(`[${database}] QEMU: a q35 VM with a custom CPU model and UEFI starts as asked (machine, CPU and OVMF loader in the live domain); host_passthrough under emulation is QEMU's maximum CPU; a UEFI VM is removed with its variable store`, async (t) => {
+  test.serial(`[${database}] QEMU: a q35 VM with a custom CPU model and UEFI starts as asked (machine, CPU and OVMF loader in the live domain), secure boot too; host_passthrough under emulation is QEMU's maximum CPU; a UEFI VM is removed with its variable store`, async (t) => {
     const system = await ProcessSystem.start(database, { alpha: { qemu: true } });
     t.teardown(() => system.close());
     const daemon = system.qemuDaemon('alpha');
@@ -99,6 +104,14 @@ export function qemuGuestConfigSuite(test: Test, database: DatabaseKind): void {
     t.regex(live, /<loader readonly='yes'[^>]*type='pflash'[^>]*>\/usr\/share\/OVMF\/OVMF_CODE[^<]*\.fd<\/loader>/, 'the firmware is OVMF');
     t.notRegex(live, /<loader[^>]*secure='yes'/, 'q35_ovmf is UEFI without secure boot');
     t.regex(live, /<nvram[^>]*>[^<]+<\/nvram>/, 'the guest has a UEFI variable store');
+
+    const secure = await system.api.createVm('secure-boot', 256, '<bios><type>q35_secure_boot</type></bios>');
+    await startVm(t, system, secure, '<action/>');
+    const secureXml = await daemon.virsh('dumpxml', secure);
+    t.regex(secureXml, /<loader readonly='yes' secure='yes' type='pflash'>\/usr\/share\/OVMF\/OVMF_CODE[^<]*\.fd<\/loader>/, 'secure boot runs a secure-boot OVMF build');
+    t.regex(secureXml, /<smm state='on'\/>/, 'with SMM, which secure boot needs');
+    t.regex(secureXml, /machine='pc-q35-[\d.]+'/, 'on q35, which the firmware implies');
+    await stopVm(t, system, secure);
 
     const passthrough = await system.api.createVm('passthrough', 128, '<cpu><mode>host_passthrough</mode></cpu><custom_emulated_machine>pc</custom_emulated_machine>');
     await startVm(t, system, passthrough, '<action/>');
