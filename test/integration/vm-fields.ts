@@ -2,6 +2,7 @@ import type { TestFn } from 'ava';
 import { InProcessSystem } from '../support/in-process-system.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
 import { assertFault } from './api-compat.js';
+import { eventually } from '../support/eventually.js';
 
 type Test = TestFn<unknown>;
 
@@ -68,7 +69,7 @@ export function vmFieldsSuite(test: Test, database: DatabaseKind): void {
     assertFault(t, await api.post(`/vms/${vmId}/start`, '<action><use_cloud_init>true</use_cloud_init></action>'), 400, /has no initialization/);
   });
 
-  test.serial(`[${database}] VM input: CPU mode and model, machine type, firmware and cloud-init are stored and shown (never the root password), and contradictions are refused`, async (t) => {
+  test.serial(`[${database}] VM input: CPU mode and model, machine type, firmware and cloud-init are stored and shown (never the root password; a start's one-time password is not kept once it ended), and contradictions are refused`, async (t) => {
     const system = await InProcessSystem.start(database, { label: 'vm-fields' });
     t.teardown(() => system.close());
     const { api } = system;
@@ -104,6 +105,18 @@ export function vmFieldsSuite(test: Test, database: DatabaseKind): void {
     t.is(after.custom_cpu_model, undefined);
     t.is(after.cpu.mode, 'host_passthrough');
     t.is(after.initialization, undefined, 'an empty initialization clears it');
+
+    await system.addAgent({ name: 'alpha', memoryMiB: 4096 });
+    const oneTime = 'one-time-Pa55';
+    const started = await api.post(`/vms/${vmId}/start`, `<action><use_cloud_init>true</use_cloud_init><vm><initialization><host_name>once</host_name><root_password>${oneTime}</root_password></initialization></vm></action>`);
+    t.is(started.status, 200, started.text);
+    t.false(started.text.includes(oneTime));
+    const taskId = started.body.action.task?.id ?? /tasks\/([0-9a-f-]{36})/.exec(started.text)?.[1];
+    const written = await eventually(async () => {
+      const [row] = (await system.controller.orm.em.fork().getConnection().execute('select state, params from tasks where id = ?', [taskId])) as Array<{ state: string; params: string | null }>;
+      return row?.state === 'finished' ? row : undefined;
+    }, 'the start task written as finished');
+    t.is(written.params, null, 'an ended start keeps no parameters, so the one-time password is not stored');
 
     const source = (await api.post('/vms', vmXml('template-source', '<custom_emulated_machine>pc-q35-7.2</custom_emulated_machine><bios><type>q35_secure_boot</type></bios><cpu><mode>host_model</mode></cpu>'))).body.vm.id as string;
     const template = await api.post('/templates', `<template><name>secure</name><vm id="${source}"/></template>`);
