@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,18 @@ const privateDirectories = ['/run/libvirt', '/var/lib/libvirt', '/var/log/libvir
  * files whole, so daemons can share them and only the first one probes.
  */
 const sharedCapabilityCache = path.join(os.tmpdir(), 'drover-qemu-capabilities');
+
+/**
+ * The display (VNC, SPICE) ports of one daemon's guests: a block of its own, picked at random below
+ * the ephemeral range. Daemons share the machine's network; each picks a free port only among its
+ * own guests' and what is bound at that moment, so two daemons on one range (the default 5900 up)
+ * can hand the same port to guests starting at once, and one of them fails ("Address already in use").
+ */
+function displayPorts(): string[] {
+  const size = 16;
+  const min = 5900 + randomInt(0, Math.floor((32768 - 5900) / size)) * size;
+  return [`remote_display_port_min = ${min}`, `remote_display_port_max = ${min + size - 1}`];
+}
 
 /** Why this machine cannot run the QEMU tier, or undefined when it can. */
 export async function qemuTierProblem(): Promise<string | undefined> {
@@ -87,7 +99,7 @@ export class QemuDaemon {
     );
     await writeFile(
       path.join(etc, 'qemu.conf'),
-      ['user = "root"', 'group = "root"', 'dynamic_ownership = 0', 'security_driver = "none"', 'stdio_handler = "file"', ...(this.options.qemuConf ?? []), ''].join('\n'),
+      ['user = "root"', 'group = "root"', 'dynamic_ownership = 0', 'security_driver = "none"', 'stdio_handler = "file"', ...displayPorts(), ...(this.options.qemuConf ?? []), ''].join('\n'),
     );
     await writeFile(path.join(etc, 'libvirt.conf'), '');
     const binds = [
