@@ -45,6 +45,7 @@ export class Agent {
         domainType: config.domainType,
         displayAddress: config.displayAddress,
         unplugTimeoutMs: config.unplugTimeoutMs,
+        cloudInitDir: config.cloudInitDir,
       });
     this.logger = dependencies.logger ?? createLogger('drover-agent');
   }

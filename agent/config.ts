@@ -24,6 +24,8 @@ export interface AgentConfig {
   domainType?: DomainType;
   /** The IP address guests' graphics consoles listen on (DROVER_DISPLAY_ADDRESS); the loopback address unless the operator chose another. */
   displayAddress?: string;
+  /** Where the agent writes cloud-init seeds (DROVER_CLOUD_INIT_DIR), a directory QEMU can reach; `cloud-init` in the data directory by default. */
+  cloudInitDir?: string;
 }
 
 function displayAddressOf(env: NodeJS.ProcessEnv): string {
@@ -63,5 +65,6 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Age
     storageReportIntervalMs: positiveInteger(env, 'DROVER_STORAGE_REPORT_INTERVAL_MS', 60_000),
     domainType: domainTypeOf(env),
     displayAddress: displayAddressOf(env),
+    cloudInitDir: env.DROVER_CLOUD_INIT_DIR || undefined,
   };
 }

@@ -3,8 +3,9 @@
 #   scripts/setup.sh [--with-postgres]
 # - apt packages: libvirt-dev and pkg-config (native libvirt binding), python3-gi and gir1.2-govirt-1.0
 #   (the libgovirt oVirt client used by the API tests), systemd (systemd-analyze, for the unit tests),
-#   libvirt's daemon with its QEMU driver, QEMU, qemu-utils and genisoimage (the QEMU test tier and
-#   real hosts; the tier's CD-ROM tests make ISO images), and postgresql with --with-postgres. apt-get update runs only when something is missing.
+#   libvirt's daemon with its QEMU driver, QEMU and qemu-utils (the QEMU test tier and real hosts),
+#   genisoimage (the agent builds cloud-init seeds with it; the tests make ISO images and read seeds with
+#   it), ovmf (UEFI guests), and postgresql with --with-postgres. apt-get update runs only when something is missing.
 # - the libvirt-qemu user and libvirt's directories, which libvirtd 9 needs and which Debian's
 #   libvirt-daemon-system (not installed: it would start the machine's own libvirtd) makes.
 # - npm ci when node_modules is missing or older than package-lock.json.
@@ -21,7 +22,7 @@ for arg in "$@"; do
   esac
 done
 
-packages=(libvirt-dev pkg-config python3-gi gir1.2-govirt-1.0 systemd libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils iptables genisoimage)
+packages=(libvirt-dev pkg-config python3-gi gir1.2-govirt-1.0 systemd libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils iptables genisoimage ovmf)
 if (( with_postgres )); then packages+=(postgresql); fi
 
 missing=()

@@ -121,6 +121,41 @@ export interface NicDevice {
 }
 
 /**
+ * How a VM's virtual CPU is modelled, in oVirt's words: `host_passthrough`
+ * (the host's own CPU), `host_model` (a named model closest to the host's),
+ * `custom` (the named model `customCpuModel`).
+ */
+export const cpuModes = ['custom', 'host_model', 'host_passthrough'] as const;
+export type CpuMode = (typeof cpuModes)[number];
+
+/**
+ * A VM's chipset and firmware, in oVirt's words: SeaBIOS on i440fx or q35,
+ * UEFI (OVMF) on q35, UEFI with secure boot on q35.
+ */
+export const biosTypes = ['i440fx_sea_bios', 'q35_sea_bios', 'q35_ovmf', 'q35_secure_boot'] as const;
+export type BiosType = (typeof biosTypes)[number];
+
+/**
+ * What cloud-init configures in a guest at its start, from oVirt's
+ * Initialization; empty strings and lists mean "not set". The agent writes it
+ * to a NoCloud seed. `rootPassword` is a secret: it must not be logged.
+ */
+export interface CloudInitSpec {
+  hostName: string;
+  /** The user the password and keys are for; root when empty. */
+  userName: string;
+  rootPassword: string;
+  authorizedSshKeys: string[];
+  /** Whether the guest makes new SSH host keys. */
+  regenerateSshKeys: boolean;
+  timezone: string;
+  dnsServers: string[];
+  dnsSearch: string[];
+  /** cloud-config text appended to the generated user-data, as oVirt appends it. */
+  customScript: string;
+}
+
+/**
  * What a host needs to know to define a VM's domain. Device policy (buses,
  * models) is the agent's business, not part of the spec.
  */
@@ -145,6 +180,16 @@ export interface VmSpec {
   cdrom?: IsoFileRef;
   /** The devices the VM boots from, in order; hd, cdrom, network when absent. */
   bootDevices?: BootDevice[];
+  /** The CPU mode; absent for the host's default (host-model on KVM, the emulator's default CPU otherwise). */
+  cpuMode?: CpuMode;
+  /** The CPU model of the `custom` mode (also when no mode is given), a QEMU model name such as Nehalem. */
+  customCpuModel?: string;
+  /** The machine type: `q35`, `pc` (i440fx), or a versioned name of QEMU's such as `pc-q35-7.2`; absent for what `biosType` implies, else QEMU's default. */
+  machine?: string;
+  /** The firmware; absent for SeaBIOS. */
+  biosType?: BiosType;
+  /** Present when the start attaches a cloud-init seed. */
+  cloudInit?: CloudInitSpec;
 }
 
 /** What a VM boots from, in oVirt's words: its bootable disk, its CD-ROM, the network (PXE). */

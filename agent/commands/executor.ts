@@ -82,6 +82,8 @@ function specProblem(spec: VmSpec, vmId: string): string | undefined {
   const { sockets, cores, threads } = spec.cpu;
   if (![sockets, cores, threads].every(isPositiveInteger)) return `cpu topology ${sockets}/${cores}/${threads} is not positive`;
   if (spec.displayType !== 'vnc' && spec.displayType !== 'spice') return `display type ${String(spec.displayType)} is unknown`;
+  if (spec.customCpuModel !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(spec.customCpuModel)) return `CPU model ${spec.customCpuModel} is not a QEMU model name`;
+  if (spec.machine !== undefined && !/^(q35|pc|i440fx|pc-(q35|i440fx)-[A-Za-z0-9.]{1,40})$/.test(spec.machine)) return `machine ${spec.machine} is not a q35 or i440fx machine type`;
   for (const disk of spec.disks) {
     const problem = volumeProblem(disk.volume) ?? (disk.diskId === disk.volume.volumeId ? undefined : `disk ${disk.diskId} names volume ${disk.volume.volumeId}`);
     if (problem) return problem;

@@ -1,5 +1,5 @@
 import { BigIntType, EntitySchema, type Opt } from '@mikro-orm/core';
-import type { CommandKind, DisplayType, PowerState } from '../../shared/model.js';
+import type { BiosType, CommandKind, CpuMode, DisplayType, PowerState } from '../../shared/model.js';
 import type { DesiredState, HostStatus, TaskState } from '../rules/states.js';
 
 /** The id oVirt gives its Blank template, which every installation has. */
@@ -59,6 +59,12 @@ export class Vm {
   displayType: DisplayType = 'vnc';
   /** The boot devices in order, comma-separated (see rules/cdrom.ts). */
   bootDevices: Opt<string> = 'hd,cdrom,network';
+  cpuMode: CpuMode | null = null;
+  customCpuModel: string | null = null;
+  customEmulatedMachine: string | null = null;
+  biosType: BiosType | null = null;
+  /** The VM's cloud-init settings as JSON (an Initialization, see rules/initialization.ts), or null. */
+  initialization: string | null = null;
   clusterId!: string;
   hostId: string | null = null;
   powerState: PowerState | null = null;
@@ -194,6 +200,10 @@ export class Template {
   cpuThreads = 1;
   osType = 'other';
   displayType: DisplayType = 'vnc';
+  cpuMode: CpuMode | null = null;
+  customCpuModel: string | null = null;
+  customEmulatedMachine: string | null = null;
+  biosType: BiosType | null = null;
   status: TemplateStatus = 'locked';
   sourceVmId: string | null = null;
   createdAt!: number;
@@ -312,6 +322,16 @@ export const HostSchema = new EntitySchema<Host>({
   },
 });
 
+/** The CPU, machine and firmware settings VMs and templates share; null where the VM leaves them to the host. */
+function hardwareColumns() {
+  return {
+    cpuMode: { type: 'string', length: 32, nullable: true },
+    customCpuModel: { type: 'string', length: 64, nullable: true },
+    customEmulatedMachine: { type: 'string', length: 64, nullable: true },
+    biosType: { type: 'string', length: 32, nullable: true },
+  } as const;
+}
+
 export const VmSchema = new EntitySchema<Vm>({
   class: Vm,
   tableName: 'vms',
@@ -326,6 +346,8 @@ export const VmSchema = new EntitySchema<Vm>({
     osType: { type: 'string' },
     displayType: { type: 'string' },
     bootDevices: { type: 'string', default: 'hd,cdrom,network' },
+    ...hardwareColumns(),
+    initialization: { type: 'text', nullable: true },
     clusterId: { type: 'string', length: 36, index: true },
     hostId: { type: 'string', length: 36, nullable: true, index: true },
     powerState: { type: 'string', nullable: true },
@@ -472,6 +494,7 @@ export const TemplateSchema = new EntitySchema<Template>({
     cpuThreads: { type: 'integer' },
     osType: { type: 'string' },
     displayType: { type: 'string' },
+    ...hardwareColumns(),
     status: { type: 'string' },
     sourceVmId: optionalReference(),
     ...timestamps(),

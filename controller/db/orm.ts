@@ -13,6 +13,7 @@ import { Migration20261206000000_vm_locations } from './migrations/Migration2026
 import { Migration20261206100000_host_domain_type } from './migrations/Migration20261206100000_host_domain_type.js';
 import { Migration20261206130000_task_descriptions } from './migrations/Migration20261206130000_task_descriptions.js';
 import { Migration20261206150000_cdrom_and_boot } from './migrations/Migration20261206150000_cdrom_and_boot.js';
+import { Migration20261206160000_guest_hardware } from './migrations/Migration20261206160000_guest_hardware.js';
 
 export const migrationsList = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -23,6 +24,7 @@ export const migrationsList = [
   { name: 'Migration20261206100000_host_domain_type', class: Migration20261206100000_host_domain_type },
   { name: 'Migration20261206130000_task_descriptions', class: Migration20261206130000_task_descriptions },
   { name: 'Migration20261206150000_cdrom_and_boot', class: Migration20261206150000_cdrom_and_boot },
+  { name: 'Migration20261206160000_guest_hardware', class: Migration20261206160000_guest_hardware },
 ];
 
 export interface DatabaseConfig {

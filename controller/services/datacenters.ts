@@ -4,6 +4,7 @@ import { Cluster, DataCenter, Network, Nic, StorageDomain, VnicProfile, type Vm 
 import { createNetwork, managementNetworkName } from './networks.js';
 import { conflict, notFound } from '../rules/errors.js';
 import { inTransaction, reader, runStatement } from '../db/store.js';
+import { checkGuestHardware, type GuestHardware } from '../rules/guest-hardware.js';
 
 export interface DataCenterInput {
   name?: string;
@@ -78,14 +79,16 @@ export function defined<T extends object>(input: T): Partial<T> {
 
 /** The changes an update makes to a VM's or template's settings: the fields given, and the CPU topology counts given. */
 /** The settings VMs and templates share. */
-export type VmSettings = Pick<Vm, 'description' | 'memoryBytes' | 'cpuSockets' | 'cpuCores' | 'cpuThreads' | 'osType' | 'displayType'>;
+export type VmSettings = Pick<Vm, 'description' | 'memoryBytes' | 'cpuSockets' | 'cpuCores' | 'cpuThreads' | 'osType' | 'displayType'> & GuestHardware;
+
+/** The settings a request gives for a new or changed VM or template; null clears a hardware setting (leaves it to the host). */
+export interface VmSettingsInput extends Partial<Pick<VmSettings, 'description' | 'memoryBytes' | 'osType' | 'displayType'>>, Partial<GuestHardware> {
+  cpu?: { sockets?: number; cores?: number; threads?: number };
+}
 
 /** The settings of a new VM or template: those the input gives, and the source's (a template, or a VM) for the rest. */
-export function settingsFrom(
-  input: { description?: string; memoryBytes?: number; cpu?: { sockets?: number; cores?: number; threads?: number }; osType?: string; displayType?: VmSettings['displayType'] },
-  source: VmSettings,
-): VmSettings {
-  return {
+export function settingsFrom(input: VmSettingsInput, source: VmSettings): VmSettings {
+  const settings: VmSettings = {
     description: input.description ?? source.description,
     memoryBytes: input.memoryBytes ?? source.memoryBytes,
     cpuSockets: input.cpu?.sockets ?? source.cpuSockets,
@@ -93,7 +96,13 @@ export function settingsFrom(
     cpuThreads: input.cpu?.threads ?? source.cpuThreads,
     osType: input.osType ?? source.osType,
     displayType: input.displayType ?? source.displayType,
+    cpuMode: input.cpuMode !== undefined ? input.cpuMode : source.cpuMode,
+    customCpuModel: input.customCpuModel !== undefined ? input.customCpuModel : source.customCpuModel,
+    customEmulatedMachine: input.customEmulatedMachine !== undefined ? input.customEmulatedMachine : source.customEmulatedMachine,
+    biosType: input.biosType !== undefined ? input.biosType : source.biosType,
   };
+  checkGuestHardware(settings, 'the settings');
+  return settings;
 }
 
 export function settingsPatch<T extends { cpuSockets: number; cpuCores: number; cpuThreads: number }>(
@@ -109,3 +118,4 @@ export function settingsPatch<T extends { cpuSockets: number; cpuCores: number; 
     updatedAt: Date.now(),
   };
 }
+

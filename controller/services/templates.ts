@@ -8,12 +8,13 @@ import type { TemplateCopies } from '../tasks/template-runner.js';
 import { conflict, notFound } from '../rules/errors.js';
 import { findReferenced, inTransaction, reader, type Reference } from '../db/store.js';
 import { settingsFrom, settingsPatch } from './datacenters.js';
+import { checkGuestHardware } from '../rules/guest-hardware.js';
 import type { Records } from '../state/records.js';
 import type { VmDevices } from '../state/devices.js';
 import type { EntityManager } from '@mikro-orm/core';
 
-/** A template has a VM's settings. */
-export type TemplateInput = VmInput;
+/** A template has a VM's settings, without a VM's cloud-init settings. */
+export type TemplateInput = Omit<VmInput, 'initialization'>;
 
 export class TemplateService {
   constructor(
@@ -120,6 +121,7 @@ export class TemplateService {
       const { cpu, cluster, ...fields } = input;
       if (cluster) template.clusterId = (await findReferenced(em, Cluster, cluster, 'cluster')).id;
       em.assign(template, settingsPatch(template, fields, cpu));
+      checkGuestHardware(template, `template ${template.name}`);
       return template;
     });
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
 import { Cluster, Disk, DiskAttachment, Nic, StorageDomain, Task, Template, Vm, blankTemplateId } from '../db/entities.js';
-import type { BootDevice, DisplayType } from '../../shared/model.js';
+import type { BootDevice } from '../../shared/model.js';
 import { storedBootDevices } from '../rules/cdrom.js';
 import type { TaskQueue } from '../tasks/task-scheduler.js';
 import { desiredStateAfter, type VmAction } from '../rules/vm-actions.js';
@@ -11,22 +11,21 @@ import type { RemoveVmParams } from '../tasks/vm-removal.js';
 import { conflict, notFound } from '../rules/errors.js';
 import { findReferenced, inTransaction, type Reference } from '../db/store.js';
 import type { Records, VmRecord } from '../state/records.js';
-import { settingsFrom, settingsPatch } from './datacenters.js';
+import { settingsFrom, settingsPatch, type VmSettingsInput } from './datacenters.js';
+import { checkGuestHardware } from '../rules/guest-hardware.js';
+import { cloudInitForStart, storedInitialization, updatedInitialization, type InitializationInput, type StartVmParams } from '../rules/initialization.js';
 import type { MacAddresses } from '../tasks/mac-addresses.js';
 import type { VmDevices } from '../state/devices.js';
 import { vmStatus, type VmStatus } from '../rules/vm-status.js';
 import { isRunning } from '../rules/power-states.js';
 
-export interface VmInput {
+export interface VmInput extends VmSettingsInput {
   name?: string;
-  description?: string;
-  memoryBytes?: number;
-  cpu?: { sockets?: number; cores?: number; threads?: number };
-  osType?: string;
-  displayType?: DisplayType;
   /** What the VM boots from, in order. */
   bootDevices?: BootDevice[];
   cluster?: Reference;
+  /** Cloud-init settings; null clears them. An update without a root password keeps the VM's. */
+  initialization?: InitializationInput;
 }
 
 export interface NewVm extends VmInput {
@@ -84,6 +83,7 @@ export class VmService {
         name: input.name,
         ...settingsFrom(input, template.id === blankTemplateId ? { ...template, description: '' } : template),
         ...(input.bootDevices ? { bootDevices: storedBootDevices(input.bootDevices) } : {}),
+        initialization: input.initialization ? storedInitialization(updatedInitialization(input.initialization, null)) : null,
         clusterId: cluster.id,
         templateId: template.id,
         vmPoolId: input.vmPoolId ?? null,
@@ -116,15 +116,19 @@ export class VmService {
         if (cluster.id !== vm.clusterId && this.records.vm(id)?.hostId) throw conflict(`VM ${vm.name} is defined on a host; it cannot change cluster`);
         vm.clusterId = cluster.id;
       }
-      const { cpu, cluster: _cluster, bootDevices, ...fields } = input;
+      const { cpu, cluster: _cluster, bootDevices, initialization, ...fields } = input;
       em.assign(vm, { ...settingsPatch(vm, fields, cpu), ...(bootDevices ? { bootDevices: storedBootDevices(bootDevices) } : {}) });
+      if (initialization !== undefined) vm.initialization = storedInitialization(updatedInitialization(initialization, vm.initialization));
+      checkGuestHardware(vm, `VM ${vm.name}`);
       return vm;
     });
     this.records.vmSettingsChanged(updated);
     return this.get(id);
   }
 
-  async requestAction(id: string, action: VmAction, correlationId: string | null, params?: RemoveVmParams): Promise<Task> {
+  async requestAction(id: string, action: VmAction, correlationId: string | null, params?: RemoveVmParams | StartVmParams): Promise<Task> {
+    const current = this.records.vm(id);
+    if (action === 'start' && current) cloudInitForStart((params ?? {}) as StartVmParams, current.initialization, current.name);
     const task = await this.scheduler.submit({ objectType: 'vm', objectId: id, action, params, correlationId });
     const desired = desiredStateAfter[action];
     const vm = this.records.vm(id);

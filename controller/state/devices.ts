@@ -111,6 +111,10 @@ export class VmDevices {
       nics,
       cdrom,
       bootDevices: bootDevicesOf(vm.bootDevices),
+      cpuMode: vm.cpuMode ?? undefined,
+      customCpuModel: vm.customCpuModel ?? undefined,
+      machine: vm.customEmulatedMachine ?? undefined,
+      biosType: vm.biosType ?? undefined,
     };
   }
 

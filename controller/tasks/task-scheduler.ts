@@ -272,16 +272,20 @@ export class TaskScheduler {
    * the outcome is settled (an agent answers a repeated command with its
    * first outcome), so a crash before the write only makes the task run
    * again to the same end. The object's next task waits for the write, and
-   * until then readers get the task from `openTask`.
+   * until then readers get the task from `openTask`. The task's parameters
+   * go with its end: nothing reads them afterwards, and they may hold a
+   * secret (a start's one-time cloud-init password).
    */
   private async finish(task: Task, state: TaskState, error?: ServiceError): Promise<void> {
     task.state = state;
+    task.params = null;
     task.endedAt = Date.now();
     task.errorKind = error?.kind ?? null;
     task.errorReason = error?.reason ?? null;
     task.errorDetail = error?.detail ?? null;
     const written = updateRow(this.orm, 'tasks', 'id', task.id, {
       state,
+      params: null,
       endedAt: task.endedAt,
       errorKind: task.errorKind,
       errorReason: task.errorReason,

@@ -1,5 +1,6 @@
 import type { Task } from '../db/entities.js';
-import type { DomainCommandKind } from '../../shared/model.js';
+import type { CloudInitSpec, DomainCommandKind } from '../../shared/model.js';
+import { cloudInitForStart, type StartVmParams } from '../rules/initialization.js';
 import type { AgentHub } from '../agents/agent-hub.js';
 import { NotYet, notFound } from '../rules/errors.js';
 import { outcomeError, rebootDescription } from '../rules/outcomes.js';
@@ -7,7 +8,7 @@ import { planAction, type VmAction } from '../rules/vm-actions.js';
 import type { Records, VmRecord } from '../state/records.js';
 import type { VmDevices } from '../state/devices.js';
 import type { Placement } from '../state/placement.js';
-import type { TaskRunner } from './task-scheduler.js';
+import { paramsOf, type TaskRunner } from './task-scheduler.js';
 
 /**
  * Runs the lifecycle actions of VMs (start, stop, shutdown, suspend, resume,
@@ -54,7 +55,7 @@ export class VmLifecycleRunner implements TaskRunner {
         taskId: task.id,
         kind: command as DomainCommandKind,
         vmId: vm.id,
-        spec: command === 'start' || command === 'define' ? await this.devices.specOf(vm) : undefined,
+        spec: command === 'start' || command === 'define' ? { ...(await this.devices.specOf(vm)), cloudInit: command === 'start' ? this.cloudInitOf(vm, task) : undefined } : undefined,
       });
       if (outcome.ok && command === 'undefine' && !outcome.domain) this.records.domainGone(hostId, vm.id);
       if (!outcome.ok) throw outcomeError(outcome);
@@ -65,6 +66,10 @@ export class VmLifecycleRunner implements TaskRunner {
 
   release(task: Task): void {
     this.placement.release(task.id);
+  }
+
+  private cloudInitOf(vm: VmRecord, task: Task): CloudInitSpec | undefined {
+    return task.action === 'start' ? cloudInitForStart(paramsOf<StartVmParams>(task), vm.initialization, vm.name) : undefined;
   }
 
   private vmOf(task: Task): VmRecord {

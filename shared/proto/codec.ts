@@ -22,15 +22,19 @@ import type { CommandKind as ProtoCommandKind } from './generated/drover/agent/v
 import type { CommandError as ProtoCommandError } from './generated/drover/agent/v1/CommandError.js';
 import type { IsoFile as ProtoIsoFile, IsoFile__Output as ProtoIsoFile__Output } from './generated/drover/agent/v1/IsoFile.js';
 import type { ConsoleFacts as ProtoConsoleFacts, ConsoleFacts__Output as ProtoConsoleFacts__Output } from './generated/drover/agent/v1/ConsoleFacts.js';
+import type { CloudInit as ProtoCloudInit, CloudInit__Output as ProtoCloudInit__Output } from './generated/drover/agent/v1/CloudInit.js';
 import {
+  biosTypes,
   bootDevices,
   consoleCommandKinds,
+  cpuModes,
   deviceCommandKinds,
   isConsoleCommand,
   mediumCommandKinds,
   networkCommandKinds,
   storageCommandKinds,
   type BootDevice,
+  type CloudInitSpec,
   type IsoFileRef,
   type MediumCommandKind,
 } from '../model.js';
@@ -158,6 +162,39 @@ export function encodeSpec(spec: VmSpec): ProtoVmSpec {
     nics: spec.nics.map(encodeNic),
     cdrom: spec.cdrom ? encodeIsoFile(spec.cdrom) : null,
     boot_devices: spec.bootDevices ?? [],
+    cpu_mode: spec.cpuMode ?? '',
+    custom_cpu_model: spec.customCpuModel ?? '',
+    machine: spec.machine ?? '',
+    bios_type: spec.biosType ?? '',
+    cloud_init: spec.cloudInit ? encodeCloudInit(spec.cloudInit) : undefined,
+  };
+}
+
+function encodeCloudInit(init: CloudInitSpec): ProtoCloudInit {
+  return {
+    host_name: init.hostName,
+    user_name: init.userName,
+    root_password: init.rootPassword,
+    authorized_ssh_keys: init.authorizedSshKeys,
+    regenerate_ssh_keys: init.regenerateSshKeys,
+    timezone: init.timezone,
+    dns_servers: init.dnsServers,
+    dns_search: init.dnsSearch,
+    custom_script: init.customScript,
+  };
+}
+
+function decodeCloudInit(init: ProtoCloudInit__Output): CloudInitSpec {
+  return {
+    hostName: init.host_name,
+    userName: init.user_name,
+    rootPassword: init.root_password,
+    authorizedSshKeys: init.authorized_ssh_keys,
+    regenerateSshKeys: init.regenerate_ssh_keys,
+    timezone: init.timezone,
+    dnsServers: init.dns_servers,
+    dnsSearch: init.dns_search,
+    customScript: init.custom_script,
   };
 }
 
@@ -176,6 +213,11 @@ export function decodeSpec(spec: ProtoVmSpec__Output): VmSpec {
     nics: spec.nics.map(decodeNic),
     cdrom: spec.cdrom ? decodeIsoFile(spec.cdrom) : undefined,
     bootDevices: spec.boot_devices.length > 0 ? spec.boot_devices.map((device) => oneOf<BootDevice>(bootDevices, device, 'boot device')) : undefined,
+    cpuMode: spec.cpu_mode ? oneOf(cpuModes, spec.cpu_mode, 'CPU mode') : undefined,
+    customCpuModel: spec.custom_cpu_model || undefined,
+    machine: spec.machine || undefined,
+    biosType: spec.bios_type ? oneOf(biosTypes, spec.bios_type, 'BIOS type') : undefined,
+    cloudInit: spec.cloud_init ? decodeCloudInit(spec.cloud_init) : undefined,
   };
 }
 

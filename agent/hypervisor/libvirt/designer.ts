@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { BootDevice, DiskBus, DiskDevice, IsoFileRef, NetworkSpec, NicDevice, StorageSpec, VmSpec, VolumeRef } from '../../../shared/model.js';
+import type { BiosType, BootDevice, DiskBus, DiskDevice, IsoFileRef, NetworkSpec, NicDevice, StorageSpec, VmSpec, VolumeRef } from '../../../shared/model.js';
 import type { CdromConfig, DiskConfig, DomainConfig, InterfaceConfig } from './domain-xml.js';
 import type { DomainType } from './host-capabilities.js';
 import { defaultDisplayAddress, lockedGraphics } from './consoles.js';
@@ -119,6 +119,48 @@ export function domainNameFor(vmId: string): string {
   return `${domainNamePrefix}${vmId}`;
 }
 
+/**
+ * The libvirt CPU of a VM. A custom model (the `custom` mode, or a model
+ * given without a mode) is used exactly, or the start fails. Under KVM,
+ * host_passthrough and host_model are libvirt's modes of the same names
+ * (host-model is also the default). Under emulation (domain type qemu) there
+ * is no host CPU to pass through or model: both become libvirt's `maximum`
+ * mode, QEMU's `-cpu max`, every feature the emulator offers.
+ */
+export function designCpu(spec: Pick<VmSpec, 'cpuMode' | 'customCpuModel'>, type: DomainType): Pick<DomainConfig['cpu'], 'mode' | 'model'> {
+  const model = spec.customCpuModel;
+  if (spec.cpuMode === 'custom' || (!spec.cpuMode && model)) return model ? { mode: 'custom', model } : {};
+  if (type === 'qemu' && spec.cpuMode) return { mode: 'maximum' };
+  if (type !== 'kvm') return {};
+  return { mode: spec.cpuMode === 'host_passthrough' ? 'host-passthrough' : 'host-model' };
+}
+
+/** The machine type: the VM's own (`i440fx` is QEMU's `pc`), else q35 for a q35 firmware, else QEMU's default. */
+export function designMachine(spec: Pick<VmSpec, 'machine' | 'biosType'>): string | undefined {
+  if (spec.machine) return spec.machine === 'i440fx' ? 'pc' : spec.machine;
+  return spec.biosType?.startsWith('q35') ? 'q35' : undefined;
+}
+
+const firmwareOf: Record<BiosType, Pick<DomainConfig['os'], 'firmware' | 'secureBoot'>> = {
+  i440fx_sea_bios: {},
+  q35_sea_bios: {},
+  q35_ovmf: { firmware: 'efi', secureBoot: false },
+  q35_secure_boot: { firmware: 'efi', secureBoot: true },
+};
+
+/** The alias of a VM's cloud-init seed drive, which no user device has (theirs are `ua-<uuid>`). */
+export const cloudInitSeedAlias = 'ua-drover-cloud-init';
+
+/** The read-only CD-ROM drive of a cloud-init seed: on SATA on a q35 machine (which has no IDE), on IDE otherwise, after the VM's disks and CD-ROM drive (`drives`). */
+function designSeedDrive(file: string, machine: string | undefined, drives: ReadonlyArray<{ target: string }>): DiskConfig {
+  const q35 = machine?.includes('q35') ?? false;
+  const prefix = q35 ? 'sd' : 'hd';
+  const taken = new Set(drives.map((drive) => drive.target));
+  let index = 0;
+  while (taken.has(targetName(prefix, index))) index++;
+  return { path: file, format: 'raw', bus: q35 ? 'sata' : 'ide', target: targetName(prefix, index), readOnly: true, serial: 'cloud-init', alias: cloudInitSeedAlias, device: 'cdrom' };
+}
+
 function isWindows(osType: string): boolean {
   return osType.toLowerCase().startsWith('windows');
 }
@@ -130,16 +172,19 @@ function singleLine(text: string): string {
 /**
  * Designs the domain of a VM for a host whose guests are of `type` (kvm on
  * hardware virtualization, qemu under emulation, test on the test driver),
- * with its graphics console on `displayAddress` behind a password nobody knows.
+ * with its graphics console on `displayAddress` behind a password nobody
+ * knows; `cloudInitSeed` is the file of a cloud-init seed to attach.
  */
-export function designDomain(spec: VmSpec, type: DomainType, mountRoot = defaultMountRoot, displayAddress = defaultDisplayAddress): DomainConfig {
+export function designDomain(spec: VmSpec, type: DomainType, mountRoot = defaultMountRoot, displayAddress = defaultDisplayAddress, cloudInitSeed?: string): DomainConfig {
   const emulated = type !== 'test';
   const windows = isWindows(spec.osType);
   const spice = spec.displayType === 'spice';
+  const machine = designMachine(spec);
   const disks = designDisks(spec.disks, mountRoot);
+  const cdrom = designCdrom(spec.cdrom, disks, mountRoot);
   return {
-    disks,
-    cdrom: designCdrom(spec.cdrom, disks, mountRoot),
+    disks: cloudInitSeed ? [...disks, designSeedDrive(cloudInitSeed, machine, [...disks, cdrom])] : disks,
+    cdrom,
     interfaces: spec.nics.map(designInterface),
     scsiController: spec.disks.some((disk) => disk.bus === 'virtio_scsi'),
     type,
@@ -150,9 +195,9 @@ export function designDomain(spec: VmSpec, type: DomainType, mountRoot = default
     metadata: { id: spec.id, name: spec.name, description: spec.description, clusterId: spec.clusterId, osType: spec.osType },
     memoryKiB: Math.ceil(spec.memoryBytes / 1024),
     vcpus: spec.cpu.sockets * spec.cpu.cores * spec.cpu.threads,
-    cpu: { mode: type === 'kvm' ? 'host-model' : undefined, ...spec.cpu },
-    os: { type: 'hvm', boot: [...(spec.bootDevices ?? defaultBootDevices)] },
-    features: ['acpi', 'apic'],
+    cpu: { ...designCpu(spec, type), ...spec.cpu },
+    os: { type: 'hvm', machine, ...firmwareOf[spec.biosType ?? 'i440fx_sea_bios'], boot: [...(spec.bootDevices ?? defaultBootDevices)] },
+    features: spec.biosType === 'q35_secure_boot' ? ['acpi', 'apic', 'smm'] : ['acpi', 'apic'],
     hyperv: windows && type === 'kvm' ? { relaxed: true, vapic: true, spinlocks: 8191 } : undefined,
     clock: windows ? 'localtime' : 'utc',
     onPoweroff: 'destroy',

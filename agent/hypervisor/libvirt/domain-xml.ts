@@ -20,6 +20,8 @@ export interface DiskConfig {
   readOnly: boolean;
   serial: string;
   alias: string;
+  /** A read-only CD-ROM (such as a cloud-init seed) rather than a disk; written without host caching. */
+  device?: 'cdrom';
 }
 
 /** The CD-ROM drive: read-only, holding the file at `path`, or empty without one. */
@@ -63,8 +65,9 @@ export interface DomainConfig {
   metadata: DroverMetadata;
   memoryKiB: number;
   vcpus: number;
-  cpu: { mode?: 'host-model' | 'host-passthrough'; sockets: number; cores: number; threads: number };
-  os: { type: 'hvm'; arch?: string; machine?: string; boot: string[] };
+  cpu: { mode?: 'host-model' | 'host-passthrough' | 'maximum' | 'custom'; model?: string; sockets: number; cores: number; threads: number };
+  /** `firmware: 'efi'` has libvirt choose UEFI (OVMF) firmware and its variable store: a secure-boot build with keys enrolled when `secureBoot`, else one without secure boot. */
+  os: { type: 'hvm'; arch?: string; machine?: string; firmware?: 'efi'; secureBoot?: boolean; boot: string[] };
   features: string[];
   hyperv?: { relaxed: boolean; vapic: boolean; spinlocks: number };
   clock: 'utc' | 'localtime';
@@ -142,8 +145,8 @@ function metadataNode(metadata: DroverMetadata): XmlNode {
 
 function diskNode(disk: DiskConfig): XmlNode {
   return {
-    ...element({ type: 'file', device: 'disk' }),
-    driver: element({ name: 'qemu', type: disk.format, cache: 'none' }),
+    ...element({ type: 'file', device: disk.device ?? 'disk' }),
+    driver: element({ name: 'qemu', type: disk.format, cache: disk.device === 'cdrom' ? undefined : 'none' }),
     source: element({ file: disk.path }),
     target: element({ dev: disk.target, bus: disk.bus }),
     ...(disk.readOnly ? { readonly: '' } : {}),
@@ -247,12 +250,15 @@ export function serializeDomainXml(config: DomainConfig): string {
     currentMemory: element({ unit: 'KiB' }, config.memoryKiB),
     vcpu: element({ placement: 'static' }, config.vcpus),
     os: {
+      ...element({ firmware: config.os.firmware }),
       type: element({ arch: config.os.arch, machine: config.os.machine }, config.os.type),
+      ...(config.os.firmware === 'efi' ? { firmware: { feature: ['secure-boot', 'enrolled-keys'].map((name) => element({ enabled: yesNo(config.os.secureBoot ?? false), name })) } } : {}),
       boot: config.os.boot.map((dev) => element({ dev })),
     },
     features: featuresNode(config),
     cpu: {
-      ...element({ mode: config.cpu.mode }),
+      ...element({ mode: config.cpu.mode, match: config.cpu.model ? 'exact' : undefined, check: config.cpu.model ? 'none' : undefined }),
+      ...(config.cpu.model ? { model: element({ fallback: 'forbid' }, config.cpu.model) } : {}),
       topology: element({ sockets: config.cpu.sockets, cores: config.cpu.cores, threads: config.cpu.threads }),
     },
     clock: element({ offset: config.clock }),

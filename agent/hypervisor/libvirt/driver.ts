@@ -45,6 +45,7 @@ import { volumeFiles } from './volume-files.js';
 import { isInvalidOperation, translateErrors } from './errors.js';
 import { DomainEvent, DomainState, ErrorCode, LibvirtConnection, isLibvirtError, type DomainInfo, type DomainOperation, type NetworkSummary } from './native/index.js';
 import { SaveImages } from './save-images.js';
+import { CloudInitSeeds } from './cloud-init-seed.js';
 import { chooseDomainType, parseCapabilities, type DomainType, type HostCapabilities } from './host-capabilities.js';
 import { consoleFacts, defaultDisplayAddress, liveGraphics, ticketedGraphics } from './consoles.js';
 import { serializeGraphicsXml } from './domain-xml.js';
@@ -64,6 +65,8 @@ export interface LibvirtDriverOptions {
   displayAddress?: string;
   /** How long unplugDevice waits for the guest to release a device; defaultUnplugTimeoutMs unless given. */
   unplugTimeoutMs?: number;
+  /** Where cloud-init seeds are written; `cloud-init` in the data directory by default. QEMU must be able to reach it. */
+  cloudInitDir?: string;
 }
 
 const powerStateByLibvirtState: Record<number, PowerState> = {
@@ -106,6 +109,7 @@ export class LibvirtDriver implements HypervisorDriver {
   private capabilities: HostCapabilities = { arch: '', cpuModel: '', domainTypes: [] };
   private domainType: DomainType = 'test';
   private readonly images: SaveImages;
+  private readonly seeds: CloudInitSeeds;
   private readonly managedByUuid = new Map<string, boolean>();
   private readonly busy = new Map<string, number>();
   private readonly changeListeners = new Set<(uuid: string, hint: DomainChangeHint) => void>();
@@ -122,6 +126,7 @@ export class LibvirtDriver implements HypervisorDriver {
 
   constructor(private readonly options: LibvirtDriverOptions) {
     this.images = new SaveImages(path.join(options.dataDir, 'saved-memory'));
+    this.seeds = new CloudInitSeeds(options.cloudInitDir ?? path.join(options.dataDir, 'cloud-init'));
     this.mountRoot = options.mountRoot ?? defaultMountRoot;
   }
 
@@ -320,13 +325,14 @@ export class LibvirtDriver implements HypervisorDriver {
   async start(uuid: string, spec?: VmSpec): Promise<DomainStatus | undefined> {
     return this.exclusively(uuid, () => this.volumeUse.using(async () => {
       if (spec) await this.realizeDevices(spec);
+      const seed = spec?.cloudInit ? await this.seeds.write(uuid, spec.cloudInit) : undefined;
       if (this.images.has(uuid)) {
-        if (spec) await this.defineNow(spec);
+        if (spec) await this.defineNow(spec, {}, seed);
         const before = await this.existingStatus(uuid);
         if (before.state === 'suspended') return this.restore(uuid);
       } else if (spec) {
         try {
-          return await this.defineNow(spec, { thenCreate: true });
+          return await this.defineNow(spec, { thenCreate: true }, seed);
         } catch (error) {
           if (!isInvalidOperation(error)) throw error;
           throw invalidState(await this.existingStatus(uuid), 'start');
@@ -457,6 +463,7 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.exclusively(uuid, async () => {
       const after = await this.act(uuid, 'undefine', 'undefine', [DomainState.SHUTOFF]);
       await this.images.discard(uuid);
+      await this.seeds.remove(uuid);
       this.managedByUuid.delete(uuid);
       return after;
     });
@@ -491,8 +498,8 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.images.pathFor(uuid);
   }
 
-  private async defineNow(spec: VmSpec, options: { thenCreate?: boolean } = {}): Promise<DomainStatus> {
-    const design = designDomain(spec, this.domainType, this.mountRoot, this.options.displayAddress ?? defaultDisplayAddress);
+  private async defineNow(spec: VmSpec, options: { thenCreate?: boolean } = {}, cloudInitSeed?: string): Promise<DomainStatus> {
+    const design = designDomain(spec, this.domainType, this.mountRoot, this.options.displayAddress ?? defaultDisplayAddress, cloudInitSeed);
     const domain = await this.connected().defineDomain(serializeDomainXml(design), options);
     this.managedByUuid.set(spec.id, true);
     return this.toStatus(domain, true);

@@ -2,17 +2,23 @@ import { invalid } from '../../rules/errors.js';
 import type { ApiContext } from '../context.js';
 import { parseDocument, readBody, type Doc } from './body.js';
 import { Fields } from './fields.js';
+import { refuseUnimplemented, type FieldTable } from './vm-fields.js';
 
-export async function documentOf(ctx: ApiContext, root: string): Promise<Fields> {
+/** Reads the request's document; with `accepted`, a document with fields outside that table is refused (see refuseUnimplemented). */
+export async function documentOf(ctx: ApiContext, root: string, accepted?: FieldTable): Promise<Fields> {
   const raw = await readBody(ctx.req);
-  return new Fields(parseDocument(raw, ctx.get('Content-Type'), root), root);
+  const document = parseDocument(raw, ctx.get('Content-Type'), root);
+  if (accepted) refuseUnimplemented(document, accepted, root);
+  return new Fields(document, root);
 }
 
 /** Reads an optional body, for actions whose document may be omitted. */
-export async function optionalDocumentOf(ctx: ApiContext, root: string): Promise<Fields> {
+export async function optionalDocumentOf(ctx: ApiContext, root: string, accepted?: FieldTable): Promise<Fields> {
   const raw = await readBody(ctx.req);
   if (!raw.toString('utf8').trim()) return new Fields({} as Doc, root);
-  return new Fields(parseDocument(raw, ctx.get('Content-Type'), root), root);
+  const document = parseDocument(raw, ctx.get('Content-Type'), root);
+  if (accepted) refuseUnimplemented(document, accepted, root);
+  return new Fields(document, root);
 }
 
 /**

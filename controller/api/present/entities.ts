@@ -13,6 +13,7 @@ import { bootDevicesOf } from '../../rules/cdrom.js';
 import type { CdromView, IsoFileView } from '../../services/cdroms.js';
 import type { ConsoleView } from '../../services/consoles.js';
 import { consoleIds } from '../../rules/consoles.js';
+import { guestHardware, initializationRep } from './guest-config.js';
 
 /**
  * Empty text is left out rather than rendered as an empty element: libgovirt asserts on an empty
@@ -117,9 +118,11 @@ export class Presenter {
       name: vm.name,
       description: nonEmpty(vm.description),
       link: this.links(href, 'vms'),
-      cpu: { architecture: 'x86_64', topology: { cores: vm.cpuCores, sockets: vm.cpuSockets, threads: vm.cpuThreads } },
+      ...guestHardware(vm),
+      cpu: { architecture: 'x86_64', mode: vm.cpuMode ?? undefined, topology: { cores: vm.cpuCores, sockets: vm.cpuSockets, threads: vm.cpuThreads } },
       creation_time: this.time(vm.createdAt),
       display: { type: vm.displayType },
+      initialization: initializationRep(vm.initialization),
       memory: vm.memoryBytes,
       os: { boot: { devices: { device: bootDevicesOf(vm.bootDevices) } }, type: vm.osType },
       status,
@@ -297,7 +300,8 @@ export class Presenter {
       name: template.name,
       description: nonEmpty(template.description),
       link: this.links(href, 'templates'),
-      cpu: { architecture: 'x86_64', topology: { cores: template.cpuCores, sockets: template.cpuSockets, threads: template.cpuThreads } },
+      ...guestHardware(template),
+      cpu: { architecture: 'x86_64', mode: template.cpuMode ?? undefined, topology: { cores: template.cpuCores, sockets: template.cpuSockets, threads: template.cpuThreads } },
       creation_time: this.time(template.createdAt),
       display: { type: template.displayType },
       memory: template.memoryBytes,

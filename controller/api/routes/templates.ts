@@ -5,6 +5,7 @@ import { documentOf, queryFlag } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
 import { answerWithTask } from './tasks.js';
 import { vmSettingsInput } from './vms.js';
+import { templateFields } from '../input/vm-fields.js';
 import { followable, ifMatch } from './steps.js';
 
 function templateInput(fields: Fields, creating: boolean) {
@@ -19,7 +20,7 @@ function templateInput(fields: Fields, creating: boolean) {
 export function templateRoutes(router: ApiRouter, services: Services): void {
   const { templates, tasks } = services;
   router.post('/templates', async (ctx) => {
-    const input = templateInput(await documentOf(ctx, 'template'), true);
+    const input = templateInput(await documentOf(ctx, 'template', templateFields), true);
     const { template } = await templates.create({ ...input, name: input.name!, vm: input.vm! }, ctx.state.correlationId);
     ctx.set('Location', ctx.state.present.href('templates', template.id));
     respond(ctx, 201, 'template', ctx.state.present.template(template));
@@ -28,7 +29,7 @@ export function templateRoutes(router: ApiRouter, services: Services): void {
     respond(ctx, 200, 'template', ctx.state.present.template(await templates.get(ctx.params.id!)));
   });
   router.put('/templates/:id', ifMatch(services, 'template'), async (ctx) => {
-    const { vm: _vm, ...input } = templateInput(await documentOf(ctx, 'template'), false);
+    const { vm: _vm, ...input } = templateInput(await documentOf(ctx, 'template', templateFields), false);
     respond(ctx, 200, 'template', ctx.state.present.template(await templates.update(ctx.params.id!, input)));
   });
   router.delete('/templates/:id', ifMatch(services, 'template'), async (ctx) => {

@@ -5,8 +5,12 @@ import { apiVmActions, vmActions } from '../../rules/vm-actions.js';
 import { respond, respondEntity, type ApiContext } from '../context.js';
 import { documentOf, optionalDocumentOf, queryFlag } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
-import { bootDevices } from '../../../shared/model.js';
 import { checkBootDevices } from '../../rules/cdrom.js';
+import { startActionFields, vmFields } from '../input/vm-fields.js';
+import { initializationInput } from '../input/initialization.js';
+import { cpuModelPattern, machinePattern } from '../../rules/guest-hardware.js';
+import type { StartVmParams } from '../../rules/initialization.js';
+import { biosTypes, bootDevices, cpuModes } from '../../../shared/model.js';
 import { answerWithTask } from './tasks.js';
 import { followable, ifMatch } from './steps.js';
 
@@ -25,6 +29,35 @@ export function vmSettingsInput(fields: Fields) {
     cpu,
     osType: fields.nested('os')?.text('type', { max: 64, pattern: /^[A-Za-z0-9_]+$/, patternHint: 'must be an oVirt operating system name such as other or rhel_9x64' }),
     displayType: fields.nested('display')?.oneOf('type', ['vnc', 'spice'] as const),
+    ...hardwareInput(fields),
+  };
+}
+
+/** A text field that an empty value clears (null). */
+function clearable(fields: Fields, name: string, pattern: RegExp, hint: string): string | null | undefined {
+  const value = fields.text(name);
+  if (value === undefined || value === '') return value === '' ? null : undefined;
+  if (!pattern.test(value)) throw invalid(`${fields.where}.${name} ${hint}, not "${value}"`);
+  return value;
+}
+
+/** CPU mode and model, machine type and firmware; oVirt's cluster_default (or an empty value) leaves a setting to the host. */
+function hardwareInput(fields: Fields) {
+  const biosType = fields.nested('bios')?.oneOf('type', [...biosTypes, 'cluster_default'] as const);
+  return {
+    cpuMode: fields.nested('cpu')?.oneOf('mode', cpuModes),
+    customCpuModel: clearable(fields, 'custom_cpu_model', cpuModelPattern, 'must be a QEMU CPU model name such as Nehalem'),
+    customEmulatedMachine: clearable(fields, 'custom_emulated_machine', machinePattern, 'must be q35, pc, i440fx or a versioned pc-q35-… or pc-i440fx-… machine'),
+    biosType: biosType === 'cluster_default' ? null : biosType,
+  };
+}
+
+/** What a start action asks about cloud-init: `use_cloud_init`, and `vm.initialization` for this start only. */
+function startInput(body: Fields): StartVmParams {
+  const initialization = initializationInput(body.nested('vm')?.nested('initialization'));
+  return {
+    useCloudInit: body.boolean('use_cloud_init'),
+    initialization: initialization ? { ...initialization, rootPassword: initialization.rootPassword ?? '' } : undefined,
   };
 }
 
@@ -40,6 +73,7 @@ function vmInput(fields: Fields, creating: boolean) {
     bootDevices: bootInput(fields),
     name: fields.text('name', { required: creating, pattern: namePattern, patternHint: nameHint }),
     cluster: fields.reference('cluster', { required: creating }),
+    initialization: initializationInput(fields.nested('initialization')),
   };
 }
 
@@ -50,7 +84,7 @@ function isAsync(ctx: ApiContext, body: Fields): boolean {
 export function vmRoutes(router: ApiRouter, services: Services): void {
   const { vms, tasks } = services;
   router.post('/vms', async (ctx) => {
-    const fields = await documentOf(ctx, 'vm');
+    const fields = await documentOf(ctx, 'vm', vmFields);
     const input = vmInput(fields, true);
     const template = fields.reference('template');
     const view = await vms.create({ ...input, name: input.name!, cluster: input.cluster!, template, clone: queryFlag(ctx, 'clone') ?? false }, ctx.state.correlationId);
@@ -62,7 +96,7 @@ export function vmRoutes(router: ApiRouter, services: Services): void {
     respondEntity(ctx, 'vm', view.vm.id, `${view.revision}:${view.status}`, () => ctx.state.present.vm(view));
   });
   router.put('/vms/:id', ifMatch(services, 'vm'), async (ctx) => {
-    const input = vmInput(await documentOf(ctx, 'vm'), false);
+    const input = vmInput(await documentOf(ctx, 'vm', vmFields), false);
     respond(ctx, 200, 'vm', ctx.state.present.vm(await vms.update(ctx.params.id!, input)));
   });
   router.delete('/vms/:id', ifMatch(services, 'vm'), async (ctx) => {
@@ -77,9 +111,9 @@ export function vmRoutes(router: ApiRouter, services: Services): void {
   });
   for (const action of apiVmActions) {
     router.post(`/vms/:id/${action}`, async (ctx) => {
-      const body = await optionalDocumentOf(ctx, 'action');
+      const body = await optionalDocumentOf(ctx, 'action', action === 'start' ? startActionFields : undefined);
       const asynchronous = isAsync(ctx, body);
-      const task = await vms.requestAction(ctx.params.id!, action, ctx.state.correlationId);
+      const task = await vms.requestAction(ctx.params.id!, action, ctx.state.correlationId, action === 'start' ? startInput(body) : undefined);
       await answerWithTask(ctx, tasks, task, asynchronous);
     });
   }

@@ -3,6 +3,7 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { AgentGatewayClient as _drover_agent_v1_AgentGatewayClient, AgentGatewayDefinition as _drover_agent_v1_AgentGatewayDefinition } from './drover/agent/v1/AgentGateway';
 import type { AgentMessage as _drover_agent_v1_AgentMessage, AgentMessage__Output as _drover_agent_v1_AgentMessage__Output } from './drover/agent/v1/AgentMessage';
+import type { CloudInit as _drover_agent_v1_CloudInit, CloudInit__Output as _drover_agent_v1_CloudInit__Output } from './drover/agent/v1/CloudInit';
 import type { Command as _drover_agent_v1_Command, Command__Output as _drover_agent_v1_Command__Output } from './drover/agent/v1/Command';
 import type { CommandResult as _drover_agent_v1_CommandResult, CommandResult__Output as _drover_agent_v1_CommandResult__Output } from './drover/agent/v1/CommandResult';
 import type { ConsoleFacts as _drover_agent_v1_ConsoleFacts, ConsoleFacts__Output as _drover_agent_v1_ConsoleFacts__Output } from './drover/agent/v1/ConsoleFacts';
@@ -39,6 +40,7 @@ export interface ProtoGrpcType {
       v1: {
         AgentGateway: SubtypeConstructor<typeof grpc.Client, _drover_agent_v1_AgentGatewayClient> & { service: _drover_agent_v1_AgentGatewayDefinition }
         AgentMessage: MessageTypeDefinition<_drover_agent_v1_AgentMessage, _drover_agent_v1_AgentMessage__Output>
+        CloudInit: MessageTypeDefinition<_drover_agent_v1_CloudInit, _drover_agent_v1_CloudInit__Output>
         Command: MessageTypeDefinition<_drover_agent_v1_Command, _drover_agent_v1_Command__Output>
         CommandError: EnumTypeDefinition
         CommandKind: EnumTypeDefinition

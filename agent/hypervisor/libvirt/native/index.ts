@@ -108,7 +108,7 @@ export interface DomainInfo {
  * (virDomainCreate, start), shutdown (ask the guest to power off), destroy (power
  * off at once), suspend (stop the CPUs, keeping the memory), resume (continue a
  * suspended domain), reboot (virDomainReboot), undefine (remove the persistent
- * definition) and pmWakeup (wake a guest that suspended itself through power
+ * definition, with a UEFI guest's variable store) and pmWakeup (wake a guest that suspended itself through power
  * management).
  */
 export type DomainOperation = 'create' | 'shutdown' | 'destroy' | 'suspend' | 'resume' | 'reboot' | 'undefine' | 'pmWakeup' | 'reset';

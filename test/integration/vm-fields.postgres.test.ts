@@ -1,0 +1,4 @@
+import test from 'ava';
+import { vmFieldsSuite } from './vm-fields.js';
+
+vmFieldsSuite(test, 'postgres');

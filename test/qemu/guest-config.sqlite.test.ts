@@ -1,0 +1,4 @@
+import test from 'ava';
+import { qemuGuestConfigSuite } from './guest-config.js';
+
+qemuGuestConfigSuite(test, 'sqlite');
