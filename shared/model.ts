@@ -219,7 +219,8 @@ export type CommandErrorKind =
   | 'timed_out'
   | 'not_supported'
   | 'storage_unreachable'
-  | 'no_space';
+  | 'no_space'
+  | 'hypervisor_unreachable';
 
 /** What a command's outcome may carry besides success or failure. */
 export interface OutcomeFacts {
@@ -229,6 +230,8 @@ export interface OutcomeFacts {
   volume?: VolumeFacts;
   /** The storage domain's space after a storage command. */
   storage?: StorageUsage;
+  /** True when a command on a domain failed and its state could not be read afterwards either: `domain` is then absent and says nothing. */
+  domainUnknown?: boolean;
 }
 
 /** The outcome of a command. */

@@ -1,5 +1,5 @@
 import type { Logger } from '../../shared/logger.js';
-import type { CommandOutcome, DeviceCommand, DomainCommand, DomainCommandKind, DomainStatus, HostCommand, StorageCommand, StorageSpec, VmSpec, VolumeRef } from '../../shared/model.js';
+import type { CommandOutcome, OutcomeFacts, DeviceCommand, DomainCommand, DomainCommandKind, DomainStatus, HostCommand, StorageCommand, StorageSpec, VmSpec, VolumeRef } from '../../shared/model.js';
 import { DriverError, type HypervisorDriver } from '../hypervisor/driver.js';
 import type { CommandJournal } from './journal.js';
 
@@ -189,8 +189,7 @@ export class CommandExecutor {
       return { ok: true, domain };
     } catch (error) {
       const failure = DriverError.from(error);
-      const domain = await driver.getDomain(command.vmId).catch(() => undefined);
-      return { ok: false, error: failure.kind, message: failure.message, domain };
+      return { ok: false, error: failure.kind, message: failure.message, ...(await this.stateAfterFailure(command.vmId)) };
     }
   }
 
@@ -201,9 +200,22 @@ export class CommandExecutor {
       return { ok: true, domain };
     } catch (error) {
       const failure = DriverError.from(error);
-      const domain = await this.options.driver.getDomain(command.vmId).catch(() => undefined);
-      this.options.afterCommand?.(command.vmId, domain);
-      return { ok: false, error: failure.kind, message: failure.message, domain };
+      const facts = await this.stateAfterFailure(command.vmId);
+      if (!facts.domainUnknown) this.options.afterCommand?.(command.vmId, facts.domain);
+      return { ok: false, error: failure.kind, message: failure.message, ...facts };
+    }
+  }
+
+  /**
+   * Reads the domain's state after a failed command. A read that fails too
+   * says nothing about the domain (least of all that it is gone): the
+   * outcome then carries domainUnknown.
+   */
+  private async stateAfterFailure(uuid: string): Promise<Pick<OutcomeFacts, 'domain' | 'domainUnknown'>> {
+    try {
+      return { domain: await this.options.driver.getDomain(uuid) };
+    } catch {
+      return { domainUnknown: true };
     }
   }
 

@@ -1,5 +1,5 @@
 import type { CommandErrorKind, CommandOutcome } from '../../shared/model.js';
-import { ServiceError, conflict } from './errors.js';
+import { ServiceError, conflict, unavailable } from './errors.js';
 
 const errorOf: Record<CommandErrorKind, (message: string) => ServiceError> = {
   invalid_state: (message) => conflict(message),
@@ -10,6 +10,7 @@ const errorOf: Record<CommandErrorKind, (message: string) => ServiceError> = {
   not_supported: (message) => conflict(`the host's hypervisor cannot do this: ${message}`),
   storage_unreachable: (message) => new ServiceError('unavailable', 'Storage Unavailable', message),
   no_space: (message) => conflict(`not enough space on the storage domain: ${message}`),
+  hypervisor_unreachable: (message) => unavailable(`${message}; what the operation did is unknown until the host has reconnected`),
 };
 
 /** The service error a failed command outcome stands for. */

@@ -85,6 +85,7 @@ const errorToProto: Record<CommandErrorKind, Named<ProtoCommandError>> = {
   not_supported: 'NOT_SUPPORTED',
   storage_unreachable: 'STORAGE_UNREACHABLE',
   no_space: 'NO_SPACE',
+  hypervisor_unreachable: 'HYPERVISOR_UNREACHABLE',
 };
 
 function invert<K extends string, V extends string>(map: Record<K, V>): Map<V, K> {
@@ -284,6 +285,7 @@ export function encodeOutcome(commandId: string, outcome: CommandOutcome): Comma
     domain: outcome.domain ? encodeDomain(outcome.domain) : null,
     volume: outcome.volume ? { path: outcome.volume.path, actual_size_bytes: outcome.volume.actualSizeBytes } : null,
     storage: outcome.storage ? encodeUsage(outcome.storage) : null,
+    domain_unknown: outcome.domainUnknown ?? false,
   };
 }
 
@@ -292,6 +294,7 @@ export function decodeOutcome(result: CommandResult__Output): CommandOutcome {
     domain: result.domain ? decodeDomain(result.domain) : undefined,
     volume: result.volume ? ({ path: result.volume.path, actualSizeBytes: Number(result.volume.actual_size_bytes) } satisfies VolumeFacts) : undefined,
     storage: result.storage ? decodeUsage(result.storage) : undefined,
+    domainUnknown: result.domain_unknown || undefined,
   };
   if (result.ok) return { ok: true, ...facts };
   return { ok: false, error: decodeEnum(errorFromProto, result.error, 'command error'), message: result.message, ...facts };

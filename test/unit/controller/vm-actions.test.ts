@@ -63,4 +63,7 @@ test('status comes from the reported power state, the host, and the task in flig
   t.is(vmStatus('running', 'h1', 'up', 'suspend'), 'saving_state');
   t.is(vmStatus('running', 'h1', 'non_responsive', undefined), 'not_responding');
   t.is(vmStatus('shutoff', 'h1', 'non_responsive', undefined), 'unknown');
+  t.is(vmStatus('running', 'h1', 'non_operational', undefined), 'not_responding', 'a host that cannot reach its hypervisor cannot tell');
+  t.is(vmStatus('paused', 'h1', 'non_operational', 'start'), 'not_responding');
+  t.is(vmStatus('running', 'h1', 'up', undefined, 'h2'), 'unknown', 'a VM active on two hosts at once');
 });

@@ -10,6 +10,7 @@ export const CommandError = {
   NOT_SUPPORTED: 'NOT_SUPPORTED',
   STORAGE_UNREACHABLE: 'STORAGE_UNREACHABLE',
   NO_SPACE: 'NO_SPACE',
+  HYPERVISOR_UNREACHABLE: 'HYPERVISOR_UNREACHABLE',
 } as const;
 
 export type CommandError =
@@ -31,5 +32,7 @@ export type CommandError =
   | 7
   | 'NO_SPACE'
   | 8
+  | 'HYPERVISOR_UNREACHABLE'
+  | 9
 
 export type CommandError__Output = typeof CommandError[keyof typeof CommandError]

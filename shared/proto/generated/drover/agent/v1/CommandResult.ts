@@ -13,6 +13,7 @@ export interface CommandResult {
   'domain'?: (_drover_agent_v1_DomainState | null);
   'volume'?: (_drover_agent_v1_VolumeFacts | null);
   'storage'?: (_drover_agent_v1_StorageUsage | null);
+  'domain_unknown'?: (boolean);
 }
 
 export interface CommandResult__Output {
@@ -23,4 +24,5 @@ export interface CommandResult__Output {
   'domain': (_drover_agent_v1_DomainState__Output | null);
   'volume': (_drover_agent_v1_VolumeFacts__Output | null);
   'storage': (_drover_agent_v1_StorageUsage__Output | null);
+  'domain_unknown': (boolean);
 }
