@@ -214,3 +214,29 @@ test('an agent that loses its hypervisor says so, answers commands with hypervis
   t.deepEqual(again.inventory?.domains, [{ uuid: running.id, name: `drover-${running.id}`, state: 'RUNNING', managed: true }]);
   t.is(fake.calls.destroy, 0, 'the stop never reached the hypervisor');
 });
+
+test('a session that begins while the hypervisor is unreachable reports that in place of the Inventory, and the Inventory follows once the agent has reconnected', async (t) => {
+  const first = new FakeController();
+  const port = await first.listen();
+  const fake = new FakeDriver();
+  const running = vmSpec();
+  await fake.start(running.id, running);
+  const driver = new ReconnectingDriver(fake, { livenessCheckMs: 10, initialBackoffMs: 10, maxBackoffMs: 40 });
+  const agent = await startAgent(t, first, driver);
+  await agent.waitUntilConnected();
+  fake.stopHypervisor();
+  await eventually(() => first.ofKind('hypervisor_unreachable').length === 1, 'the report that the hypervisor is unreachable', 3_000);
+  first.stop();
+  await eventually(() => !agent.connected || undefined, 'the disconnect', 3_000);
+
+  const second = new FakeController();
+  await second.listen(port);
+  t.teardown(() => second.stop());
+  await agent.waitUntilConnected(8_000);
+  await eventually(() => second.received.length >= 2, 'the hello and what follows it', 3_000);
+  t.deepEqual(second.received.slice(0, 2).map((message) => message.body), ['hello', 'hypervisor_unreachable']);
+  t.deepEqual(second.ofKind('inventory'), [], 'no inventory from a hypervisor the agent cannot reach');
+  fake.startHypervisor();
+  const inventory = await eventually(() => second.ofKind('inventory')[0], 'the inventory once reconnected', 3_000);
+  t.deepEqual(inventory.inventory?.domains.map((domain) => domain.state), ['RUNNING']);
+});
