@@ -53,10 +53,6 @@ export class ReconnectingDriver implements HypervisorDriver {
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
   }
 
-  get reachability(): Reachability {
-    return this.lostReason === undefined ? { reachable: true } : { reachable: false, reason: this.lostReason };
-  }
-
   async open(): Promise<void> {
     await this.inner.open();
     this.closed = false;
