@@ -79,4 +79,21 @@ export function libvirtdRestartSuite(test: Test, database: DatabaseKind): void {
     t.true(agentLog.includes('reconnected to the hypervisor'), 'the agent reconnected');
     t.false(agentLog.includes('listing domains failed'), 'the agent did not log a failed listing on every poll');
   });
+
+  test.serial(`[${database}] QEMU: a libvirtd that hangs is given up after its keepalive probes go unanswered: the host is non_operational until libvirtd answers again`, async (t) => {
+    const system = await ProcessSystem.start(database, { alpha: { qemu: true } });
+    const daemon = system.qemuDaemon('alpha');
+    const libvirtd = Number((await readFile(path.join(daemon.directory, 'libvirtd.pid'), 'utf8')).trim());
+    t.teardown(async () => {
+      process.kill(libvirtd, 'SIGCONT');
+      await system.close();
+    });
+    process.kill(libvirtd, 'SIGSTOP');
+    await system.waitForHostStatus('alpha', 'non_operational', 40_000);
+    const host = (await system.api.get(`/hosts/${await system.hostId('alpha')}`, { accept: 'json' })).body;
+    t.regex(host.status_detail, /cannot reach the hypervisor/);
+    process.kill(libvirtd, 'SIGCONT');
+    await system.waitForHostStatus('alpha', 'up', 30_000);
+    t.regex(await daemon.virsh('list', '--all'), /Id/, 'libvirtd answers again');
+  });
 }
