@@ -10,7 +10,7 @@ type Test = TestFn<unknown>;
 
 /** Domains that move by hand, on real QEMU: the API follows a guest that an administrator migrated with virsh. */
 export function handMigrationSuite(test: Test, database: DatabaseKind): void {
-  test.serial(`[${database}] QEMU: a guest migrated by hand with virsh is up on its new host; start starts no second copy, stop stops it there, and its disk cannot be deleted while it runs`, async (t) => {
+  test.serial(`[${database}] QEMU: a guest migrated by hand with virsh is up on its new host; start starts no second copy, stop stops it there and remove undefines it there, and its disk cannot be deleted while it runs`, async (t) => {
     const system = await ProcessSystem.start(database, { alpha: { qemu: true }, beta: { qemu: true } });
     t.teardown(() => system.close());
     const { api } = system;
@@ -63,6 +63,9 @@ export function handMigrationSuite(test: Test, database: DatabaseKind): void {
     const down = await api.vm(vmId);
     t.is(down.status, 'down');
     t.is(down.host?.id, hostIds[target], 'the VM stays defined where it was migrated to');
+    const removed = await api.delete(`/vms/${vmId}`);
+    t.is(removed.status, 200, removed.text);
+    await t.throwsAsync(targetDaemon.virsh('domstate', vmId), undefined, 'remove undefined the domain where it was');
   });
 
   test.serial(`[${database}] QEMU: a guest migrated by hand as a transient domain, its definition left behind, stays up where it runs; a second copy started by hand makes the VM unknown, which no action starts again and stop brings back to one copy`, async (t) => {
