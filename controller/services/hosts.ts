@@ -73,10 +73,13 @@ export class HostService {
   /**
    * The host's agent lost its hypervisor: the host is `non_operational`,
    * with the agent's reason, until its next inventory. Its VMs stay where
-   * they were last reported; their status says they are not responding.
+   * they were last reported; their status says they are not responding. A
+   * host that has not reported since the controller started has its VMs'
+   * power states forgotten, as a non-responsive one does.
    */
   async hypervisorUnreachable(hostId: string, reason: string): Promise<void> {
     await this.records.hostStatus(hostId, 'non_operational', { statusDetail: `the agent cannot reach the hypervisor: ${reason}` });
+    if (!this.records.hasReported(hostId)) this.records.powerStatesUnknown(hostId);
   }
 
   /** A change of one domain reported by its host, or the state a command's outcome carries. */
