@@ -4,8 +4,9 @@ import { droverVersion } from '../shared/version.js';
 import { CommandExecutor } from './commands/executor.js';
 import { CommandJournal } from './commands/journal.js';
 import type { AgentConfig } from './config.js';
-import type { HypervisorDriver } from './hypervisor/driver.js';
+import { DriverError, type HypervisorDriver, type Reachability } from './hypervisor/driver.js';
 import { LibvirtDriver } from './hypervisor/libvirt/driver.js';
+import { ReconnectingDriver } from './hypervisor/reconnecting-driver.js';
 import { loadHostId } from './identity.js';
 import { ControllerLink } from './link/controller-link.js';
 import { StateWatcher } from './watch/state-watcher.js';
@@ -36,18 +37,21 @@ export class Agent {
     readonly config: AgentConfig,
     dependencies: AgentDependencies = {},
   ) {
+    this.logger = dependencies.logger ?? createLogger('drover-agent');
     this.driver =
       dependencies.driver ??
-      new LibvirtDriver({
-        uri: config.libvirtUri,
-        dataDir: config.dataDir,
-        mountRoot: config.storageMountRoot,
-        domainType: config.domainType,
-        displayAddress: config.displayAddress,
-        unplugTimeoutMs: config.unplugTimeoutMs,
-        cloudInitDir: config.cloudInitDir,
-      });
-    this.logger = dependencies.logger ?? createLogger('drover-agent');
+      new ReconnectingDriver(
+        new LibvirtDriver({
+          uri: config.libvirtUri,
+          dataDir: config.dataDir,
+          mountRoot: config.storageMountRoot,
+          domainType: config.domainType,
+          displayAddress: config.displayAddress,
+          unplugTimeoutMs: config.unplugTimeoutMs,
+          cloudInitDir: config.cloudInitDir,
+        }),
+        { logger: this.logger },
+      );
   }
 
   get hostFacts(): HostFacts | undefined {
@@ -102,7 +106,9 @@ export class Agent {
       driver,
       pollIntervalMs: config.pollIntervalMs,
       onChange: (change) => link?.reportChange(change),
-      onError: (error) => logger.error({ err: error }, 'listing domains failed'),
+      onError: (error) => {
+        if (!(error instanceof DriverError && error.kind === 'hypervisor_unreachable')) logger.error({ err: error }, 'listing domains failed');
+      },
     });
     const executor = new CommandExecutor({
       driver,
@@ -114,14 +120,30 @@ export class Agent {
       logger,
     });
     await watcher.start();
+    let hypervisor: Reachability = { reachable: true };
     link = new ControllerLink({
       address: config.controllerAddress,
       hello: () => facts,
       inventory: () => watcher.snapshot(),
+      hypervisor: () => hypervisor,
       execute: (command) => executor.execute(command),
       storageUsage: () => driver.storageUsage(),
       storageReportIntervalMs: config.storageReportIntervalMs,
       logger,
+    });
+    let reachabilityChanges = 0;
+    driver.onReachabilityChange?.((reachability) => {
+      const change = ++reachabilityChanges;
+      if (!reachability.reachable) {
+        hypervisor = reachability;
+        link?.reportHypervisor(reachability);
+        return;
+      }
+      void watcher.pollNow().then(() => {
+        if (change !== reachabilityChanges) return;
+        hypervisor = reachability;
+        link?.reportHypervisor(reachability);
+      });
     });
     link.start();
     this.running = { journal, executor, watcher, link, facts };

@@ -351,7 +351,8 @@ export type CommandErrorKind =
   | 'not_supported'
   | 'storage_unreachable'
   | 'no_space'
-  | 'in_use';
+  | 'in_use'
+  | 'hypervisor_unreachable';
 
 /** What a command's outcome may carry besides success or failure. */
 export interface OutcomeFacts {
@@ -369,6 +370,8 @@ export interface OutcomeFacts {
   console?: ConsoleFacts;
   /** How a `reboot` restarted the guest. */
   reboot?: RebootFacts;
+  /** True when a command on a domain failed and its state could not be read afterwards either: `domain` is then absent and says nothing. */
+  domainUnknown?: boolean;
 }
 
 /** The graphics console of a running domain as the hypervisor reports it; see proto ConsoleFacts. */

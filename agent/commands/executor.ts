@@ -15,6 +15,7 @@ import {
   type MediumCommand,
   type NetworkCommand,
   type NetworkSpec,
+  type OutcomeFacts,
   type StorageCommand,
   type StorageSpec,
   type VmSpec,
@@ -325,8 +326,7 @@ export class CommandExecutor {
       return { ok: true, domain };
     } catch (error) {
       const failure = DriverError.from(error);
-      const domain = await driver.getDomain(command.vmId).catch(() => undefined);
-      return { ok: false, error: failure.kind, message: failure.message, domain };
+      return { ok: false, error: failure.kind, message: failure.message, ...(await this.stateAfterFailure(command.vmId)) };
     }
   }
 
@@ -340,11 +340,24 @@ export class CommandExecutor {
     }
   }
 
+  /**
+   * Reads the domain's state after a failed command. A read that fails too
+   * says nothing about the domain (least of all that it is gone): the
+   * outcome then carries domainUnknown.
+   */
+  private async stateAfterFailure(uuid: string): Promise<Pick<OutcomeFacts, 'domain' | 'domainUnknown'>> {
+    try {
+      return { domain: await this.options.driver.getDomain(uuid) };
+    } catch {
+      return { domainUnknown: true };
+    }
+  }
+
   private async failedDomainOutcome(command: DomainCommand, error: unknown): Promise<CommandOutcome> {
     const failure = DriverError.from(error);
-    const domain = await this.options.driver.getDomain(command.vmId).catch(() => undefined);
-    this.options.afterCommand?.(command.vmId, domain);
-    return { ok: false, error: failure.kind, message: failure.message, domain };
+    const facts = await this.stateAfterFailure(command.vmId);
+    if (!facts.domainUnknown) this.options.afterCommand?.(command.vmId, facts.domain);
+    return { ok: false, error: failure.kind, message: failure.message, ...facts };
   }
 
   /** Performs the command and resolves with the domain's state afterwards. */

@@ -97,6 +97,9 @@ export type DriverOperation = (typeof driverOperations)[number];
  */
 export type DomainChangeHint = PowerState | 'definition' | undefined;
 
+/** Whether a driver can reach its hypervisor now, and when it cannot, why. */
+export type Reachability = { reachable: true } | { reachable: false; reason: string };
+
 /**
  * HypervisorDriver is the agent's only view of the hypervisor. The agent's
  * command executor and state watcher talk to it and to nothing else, so a host
@@ -150,6 +153,18 @@ export interface HypervisorDriver {
    * something for certain (see DomainChangeHint).
    */
   onDomainChange?(listener: (uuid: string, hint: DomainChangeHint) => void): void;
+
+  /**
+   * Adds a listener that is called when the driver loses its connection to
+   * the hypervisor (reachable false, with the reason) and when it has a
+   * working connection again (reachable true). Drivers whose connection
+   * cannot be lost never call it. While the hypervisor is unreachable, every
+   * method but open and close rejects at once with kind
+   * `hypervisor_unreachable`, and so does an operation during which the
+   * connection was lost: its effect is then unknown. Such a driver
+   * reconnects by itself.
+   */
+  onReachabilityChange?(listener: (reachability: Reachability) => void): void;
 
   /**
    * Lists every domain defined on the host, managed or not, with its current

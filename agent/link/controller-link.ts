@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../shared/logger.js';
 import type { CommandOutcome, DomainChange, DomainStatus, HostCommand, HostFacts, StorageUsage } from '../../shared/model.js';
+import type { Reachability } from '../hypervisor/driver.js';
 import { decodeCommand, encodeDomain, encodeHello, encodeOutcome, encodeUsage } from '../../shared/proto/codec.js';
 import {
   loadAgentProtocol,
@@ -15,6 +16,8 @@ export interface ControllerLinkOptions {
   address: string;
   hello: () => HostFacts;
   inventory: () => DomainStatus[];
+  /** Whether the hypervisor is reachable now; a session that begins while it is not reports that in place of the Inventory. Always reachable unless given. */
+  hypervisor?: () => Reachability;
   execute: (command: HostCommand) => Promise<CommandOutcome>;
   /** The space of the storage domains the host prepared, reported after the Inventory and then every storageReportIntervalMs. */
   storageUsage?: () => Promise<StorageUsage[]>;
@@ -97,6 +100,22 @@ export class ControllerLink extends EventEmitter {
     this.send(session, { state_change: { domain: encodeDomain(change.domain), removed: change.removed } });
   }
 
+  /**
+   * Tells the controller that the hypervisor became unreachable, with the
+   * reason, or, once it is reachable again, sends a full Inventory (which
+   * the caller makes sure is current).
+   */
+  reportHypervisor(reachability: Reachability): void {
+    const session = this.session;
+    if (!session?.welcomed) return;
+    this.sendHypervisorState(session, reachability);
+  }
+
+  private sendHypervisorState(session: Session, reachability: Reachability): void {
+    if (reachability.reachable) this.send(session, { inventory: { domains: this.options.inventory().map(encodeDomain) } });
+    else this.send(session, { hypervisor_unreachable: { reason: reachability.reason } });
+  }
+
   private connect(): void {
     if (this.stopped) return;
     const { AgentGateway } = loadAgentProtocol().drover.agent.v1;
@@ -120,7 +139,7 @@ export class ControllerLink extends EventEmitter {
   private welcomed(session: Session, heartbeatIntervalMs: number): void {
     if (session.welcomed) return;
     clearTimeout(session.welcomeTimer);
-    this.send(session, { inventory: { domains: this.options.inventory().map(encodeDomain) } });
+    this.sendHypervisorState(session, this.options.hypervisor?.() ?? { reachable: true });
     session.welcomed = true;
     this.failedAttempts = 0;
     const interval = heartbeatIntervalMs > 0 ? heartbeatIntervalMs : defaultHeartbeatIntervalMs;

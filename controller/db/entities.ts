@@ -33,6 +33,8 @@ export class Host {
   address = '';
   clusterId!: string;
   status: HostStatus = 'up';
+  /** Why the host is in its status, for its administrator (what a non-operational host's agent reported); empty when there is nothing to say. */
+  statusDetail = '';
   cpuCount = 0;
   cpuModel = '';
   memoryBytes = 0;
@@ -74,6 +76,8 @@ export class Vm {
   vmPoolId: string | null = null;
   /** For a VM of a pool: the user the VM is handed to by allocatevm, or null while it is free. */
   allocatedTo: string | null = null;
+  /** Another host on which the VM's domain is active at the same time as on hostId (a migration in progress, or two copies), or null. */
+  duplicateHostId: string | null = null;
   createdAt!: number;
   updatedAt!: number;
 }
@@ -314,6 +318,7 @@ export const HostSchema = new EntitySchema<Host>({
     hypervisorType: { type: 'string' },
     hypervisorVersion: { type: 'string' },
     domainType: { type: 'string', default: '' },
+    statusDetail: { type: 'text', default: '' },
     libvirtUri: { type: 'string' },
     agentVersion: { type: 'string' },
     registeredAt: epochMs(),
@@ -356,6 +361,7 @@ export const VmSchema = new EntitySchema<Vm>({
     templateId: { type: 'string', length: 36 },
     vmPoolId: { type: 'string', length: 36, nullable: true },
     allocatedTo: { type: 'string', length: 36, nullable: true },
+    duplicateHostId: { type: 'string', length: 36, nullable: true },
     createdAt: epochMs(),
     updatedAt: epochMs(),
   },

@@ -11,6 +11,7 @@ import { Migration20261125000000_search_indexes } from './migrations/Migration20
 import { Migration20261201000000_row_versions } from './migrations/Migration20261201000000_row_versions.js';
 import { Migration20261206000000_vm_locations } from './migrations/Migration20261206000000_vm_locations.js';
 import { Migration20261206100000_host_domain_type } from './migrations/Migration20261206100000_host_domain_type.js';
+import { Migration20261206110000_host_status_detail_and_duplicate_vms } from './migrations/Migration20261206110000_host_status_detail_and_duplicate_vms.js';
 import { Migration20261206130000_task_descriptions } from './migrations/Migration20261206130000_task_descriptions.js';
 import { Migration20261206150000_cdrom_and_boot } from './migrations/Migration20261206150000_cdrom_and_boot.js';
 import { Migration20261206160000_guest_hardware } from './migrations/Migration20261206160000_guest_hardware.js';
@@ -22,6 +23,7 @@ export const migrationsList = [
   { name: 'Migration20261201000000_row_versions', class: Migration20261201000000_row_versions },
   { name: 'Migration20261206000000_vm_locations', class: Migration20261206000000_vm_locations },
   { name: 'Migration20261206100000_host_domain_type', class: Migration20261206100000_host_domain_type },
+  { name: 'Migration20261206110000_host_status_detail_and_duplicate_vms', class: Migration20261206110000_host_status_detail_and_duplicate_vms },
   { name: 'Migration20261206130000_task_descriptions', class: Migration20261206130000_task_descriptions },
   { name: 'Migration20261206150000_cdrom_and_boot', class: Migration20261206150000_cdrom_and_boot },
   { name: 'Migration20261206160000_guest_hardware', class: Migration20261206160000_guest_hardware },

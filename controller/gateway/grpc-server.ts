@@ -86,6 +86,8 @@ export class AgentGatewayServer {
         case 'state_change':
           if (!message.state_change?.domain) throw new ProtocolError('state change without a domain');
           return this.hosts.domainChanged(hostId, { domain: decodeDomain(message.state_change.domain), removed: message.state_change.removed });
+        case 'hypervisor_unreachable':
+          return this.hosts.hypervisorUnreachable(hostId, message.hypervisor_unreachable?.reason ?? '');
         case 'storage_report':
           for (const usage of message.storage_report?.usage ?? []) await this.storageReported(decodeUsage(usage));
           return;

@@ -91,6 +91,7 @@ const vmStatus = vmStatusSql({
   hostId: 't.host_id',
   hostStatus: '(select h.status from hosts h where h.id = t.host_id)',
   runningAction: "(select k.action from tasks k where k.vm_id = t.id and k.object_id = t.id and k.state = 'running' order by k.seq limit 1)",
+  duplicateHostId: 't.duplicate_host_id',
 });
 
 const vmStorage: RelatedField = {

@@ -1,5 +1,5 @@
 import type { CommandErrorKind, CommandOutcome, RebootFacts } from '../../shared/model.js';
-import { ServiceError, conflict } from './errors.js';
+import { ServiceError, conflict, unavailable } from './errors.js';
 
 const errorOf: Record<CommandErrorKind, (message: string) => ServiceError> = {
   invalid_state: (message) => conflict(message),
@@ -11,6 +11,7 @@ const errorOf: Record<CommandErrorKind, (message: string) => ServiceError> = {
   storage_unreachable: (message) => new ServiceError('unavailable', 'Storage Unavailable', message),
   no_space: (message) => conflict(`not enough space on the storage domain: ${message}`),
   in_use: (message) => conflict(message),
+  hypervisor_unreachable: (message) => unavailable(`${message}; what the operation did is unknown until the host has reconnected`),
 };
 
 /** The service error a failed command outcome stands for. */

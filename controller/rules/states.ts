@@ -7,10 +7,11 @@
 /**
  * A host's status: `connecting` from its agent's hello (and from a controller
  * start) until the session has sent the host's inventory, then `up`;
- * `non_responsive` when its agent missed its heartbeats, or stayed
- * `connecting` that long.
+ * `non_operational` while its agent reports that it cannot reach its
+ * hypervisor (until the agent sends an inventory again); `non_responsive`
+ * when its agent missed its heartbeats, or stayed `connecting` that long.
  */
-export const hostStatuses = ['up', 'connecting', 'non_responsive'] as const;
+export const hostStatuses = ['up', 'connecting', 'non_operational', 'non_responsive'] as const;
 export type HostStatus = (typeof hostStatuses)[number];
 
 /** What the last accepted action of a VM asked for. */

@@ -31,14 +31,26 @@ interface VmFacts {
   name: string;
   hostId: string | null;
   powerState: PowerState | null;
+  /** A second host the VM's domain is active on besides hostId, if any. */
+  duplicateHostId?: string | null;
 }
 
+/** The actions allowed on a VM active on two hosts at once: those that stop the copy on its host, never one that could start or keep a second copy. */
+const actionsOnDuplicates: ReadonlySet<VmAction> = new Set<VmAction>(['stop', 'shutdown']);
 
-/** Decides how an action is carried out from the VM's reported state, or refuses it. */
+
+/**
+ * Decides how an action is carried out from the VM's reported state, or
+ * refuses it. A VM active on two hosts at once can only be stopped (on its
+ * own host; the other copy then becomes the VM).
+ */
 export function planAction(action: VmAction, vm: VmFacts, hostStatus: HostStatus | undefined): ActionPlan {
   if (vm.hostId && hostStatus !== 'up') throw unavailable(`VM ${vm.name} is on host ${vm.hostId}, which is not responding`);
   const state = vm.hostId ? vm.powerState : null;
   const refuse = (why: string) => conflict(`cannot ${action} VM ${vm.name}: ${why}`);
+  if (vm.hostId && vm.duplicateHostId && !actionsOnDuplicates.has(action)) {
+    throw refuse(`it is active on two hosts at once (${vm.hostId} and ${vm.duplicateHostId}); stop it until one copy is left`);
+  }
   const describe = state ?? 'down';
   switch (action) {
     case 'start':

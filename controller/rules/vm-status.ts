@@ -39,18 +39,31 @@ const whileRunning: Partial<Record<VmAction | 'create_disks' | 'attach_disk', Vm
   reset: 'reboot_in_progress',
 };
 
+/** The host statuses in which a host cannot tell its VMs' states: its agent is silent, or cannot reach the hypervisor. */
+const blindHostStatuses: readonly HostStatus[] = ['non_responsive', 'non_operational'];
+
 /**
  * Derives the status shown to API clients from what the host last reported,
  * whether that host still responds, and the task in flight on the VM. A VM
  * on a host that has not reported its domains since its session began (or
  * since the controller started) is `unknown`: what is on record may be
- * stale. A VM on a host that stopped responding is `not_responding` when it
- * was last seen active, and `unknown` otherwise.
+ * stale. A VM on a host that stopped responding, or whose agent cannot reach
+ * the hypervisor, is `not_responding` when it was last seen active, and
+ * `unknown` otherwise. A VM whose domain is active on a second host besides
+ * its own (`duplicateHostId`: a migration in progress, or two copies) is
+ * `unknown` too: which copy is the VM is not for Drover to guess.
  */
-export function vmStatus(powerState: PowerState | null, hostId: string | null, hostStatus: HostStatus | undefined, runningAction: string | undefined): VmStatus {
+export function vmStatus(
+  powerState: PowerState | null,
+  hostId: string | null,
+  hostStatus: HostStatus | undefined,
+  runningAction: string | undefined,
+  duplicateHostId: string | null = null,
+): VmStatus {
   if (hostId && hostStatus !== 'up') {
-    return hostStatus === 'non_responsive' && powerState !== null && activePowerStates.has(powerState) ? 'not_responding' : 'unknown';
+    return hostStatus !== undefined && blindHostStatuses.includes(hostStatus) && powerState !== null && activePowerStates.has(powerState) ? 'not_responding' : 'unknown';
   }
+  if (hostId && duplicateHostId) return 'unknown';
   const reported = hostId && powerState ? fromPower[powerState] : 'down';
   const transitional = runningAction && whileRunning[runningAction as keyof typeof whileRunning];
   if (!transitional) return reported;
@@ -68,6 +81,8 @@ export interface VmStatusColumns {
   hostStatus: string;
   /** The action of the task running on the VM, or null. */
   runningAction: string;
+  /** The second host the VM's domain is active on, or null. */
+  duplicateHostId: string;
 }
 
 const quoted = (value: string) => `'${value}'`;
@@ -79,7 +94,8 @@ const quoted = (value: string) => `'${value}'`;
  * combination of their inputs.
  */
 export function vmStatusSql(columns: VmStatusColumns): string {
-  const { powerState, hostId, hostStatus, runningAction } = columns;
+  const { powerState, hostId, hostStatus, runningAction, duplicateHostId } = columns;
+  const blind = blindHostStatuses.map(quoted).join(', ');
   const active = [...activePowerStates].map(quoted).join(', ');
   const reportedCases = powerStates.map((state) => `when ${quoted(state)} then ${quoted(fromPower[state])}`).join(' ');
   const reported = `(case when ${hostId} is null then 'down' else case ${powerState} ${reportedCases} else 'down' end end)`;
@@ -92,7 +108,8 @@ export function vmStatusSql(columns: VmStatusColumns): string {
   });
   return `(case
     when ${hostId} is not null and coalesce(${hostStatus}, '') <> 'up'
-      then case when ${hostStatus} = 'non_responsive' and ${powerState} in (${active}) then 'not_responding' else 'unknown' end
+      then case when ${hostStatus} in (${blind}) and ${powerState} in (${active}) then 'not_responding' else 'unknown' end
+    when ${hostId} is not null and ${duplicateHostId} is not null then 'unknown'
     else case ${runningAction} ${transitions.join(' ')} else ${reported} end
   end)`;
 }

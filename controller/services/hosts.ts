@@ -52,6 +52,7 @@ export class HostService {
         libvirtUri: facts.libvirtUri,
         agentVersion: facts.agentVersion,
         status: 'connecting' as const,
+        statusDetail: '',
         lastSeenAt: now,
         updatedAt: now,
       };
@@ -64,11 +65,23 @@ export class HostService {
     return host;
   }
 
-  /** A session's inventory: the host's domains are taken in, then the host is `up` and is given what hosts of its cluster have (its networks). */
+  /** A session's inventory, or one sent after the host reconnected to its hypervisor: the host's domains are taken in, then the host is `up` and is given what hosts of its cluster have (its networks). */
   async inventoryReported(hostId: string, domains: DomainStatus[]): Promise<void> {
     this.records.inventoryReported(hostId, domains);
-    await this.records.hostStatus(hostId, 'up', { lastSeenAt: Date.now() });
+    await this.records.hostStatus(hostId, 'up', { lastSeenAt: Date.now(), statusDetail: '' });
     this.hostUp(hostId);
+  }
+
+  /**
+   * The host's agent lost its hypervisor: the host is `non_operational`,
+   * with the agent's reason, until its next inventory. Its VMs stay where
+   * they were last reported; their status says they are not responding. A
+   * host that has not reported since the controller started has its VMs'
+   * power states forgotten, as a non-responsive one does.
+   */
+  async hypervisorUnreachable(hostId: string, reason: string): Promise<void> {
+    await this.records.hostStatus(hostId, 'non_operational', { statusDetail: `the agent cannot reach the hypervisor: ${reason}` });
+    if (!this.records.hasReported(hostId)) this.records.powerStatesUnknown(hostId);
   }
 
   /** A change of one domain reported by its host, or the state a command's outcome carries. */

@@ -157,7 +157,7 @@ export class VmService {
   private describe(vms: VmRecord[]): VmView[] {
     return vms.map((vm) => ({
       vm,
-      status: vmStatus(vm.powerState, vm.hostId, this.records.host(vm.hostId)?.status, this.scheduler.runningAction(vm.id)),
+      status: vmStatus(vm.powerState, vm.hostId, this.records.host(vm.hostId)?.status, this.scheduler.runningAction(vm.id), vm.duplicateHostId),
       revision: this.records.vmRevision(vm.id),
     }));
   }

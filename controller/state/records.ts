@@ -1,16 +1,18 @@
 import type { Orm } from '../db/orm.js';
 import { Host, Vm } from '../db/entities.js';
 import { reader, runStatement, updateRow, updateRows } from '../db/store.js';
-import type { DomainStatus } from '../../shared/model.js';
+import type { DomainStatus, PowerState } from '../../shared/model.js';
 import type { DesiredState, HostStatus } from '../rules/states.js';
-import { isRunning } from '../rules/power-states.js';
+import { activePowerStates, isRunning } from '../rules/power-states.js';
 import { WriteBehind, type Urgency } from './write-behind.js';
 
 export type VmRecord = Readonly<Vm>;
 export type HostRecord = Readonly<Host>;
 
 /** The VM columns this class writes; every other column is written through the ORM by whoever changes it, and then taken in here. */
-type LiveColumns = Pick<Vm, 'hostId' | 'powerState' | 'powerStateAt' | 'desiredState' | 'allocatedTo'>;
+type LiveColumns = Pick<Vm, 'hostId' | 'powerState' | 'powerStateAt' | 'desiredState' | 'allocatedTo' | 'duplicateHostId'>;
+
+type Location = Pick<Vm, 'hostId' | 'powerState' | 'duplicateHostId'>;
 
 /**
  * The one owner of the VM and host rows: every VM and host is kept in
@@ -41,6 +43,8 @@ export class Records {
   private readonly sessions = new Set<string>();
   private readonly reportedHosts = new Set<string>();
   private readonly connectingSince = new Map<string, number>();
+  /** The state each host last reported each VM's domain in, by VM and host, for the hosts that have it defined. */
+  private readonly sightings = new Map<string, Map<string, PowerState>>();
   private hostChange = deferred();
   private readonly writes: WriteBehind;
 
@@ -52,13 +56,14 @@ export class Records {
   }
 
   /**
-   * Reads every VM and host. A host the previous run left `up` is
-   * `connecting` until its agent's next session has sent its inventory; one
-   * it left `non_responsive` stays so until its agent connects.
+   * Reads every VM and host. A host the previous run left `up` or
+   * `non_operational` is `connecting` until its agent's next session has
+   * sent its inventory; one it left `non_responsive` stays so until its
+   * agent connects.
    */
   async load(): Promise<void> {
     const now = Date.now();
-    await runStatement(this.orm, "update hosts set status = 'connecting', updated_at = ? where status = 'up'", [now]);
+    await runStatement(this.orm, "update hosts set status = 'connecting', status_detail = '', updated_at = ? where status in ('up', 'non_operational')", [now]);
     const em = reader(this.orm);
     for (const vm of await em.find(Vm, {})) this.takeVm(detached(Vm, vm));
     for (const host of await em.find(Host, {})) {
@@ -115,7 +120,14 @@ export class Records {
     const current = this.vmRows.get(vm.id);
     if (!current) return;
     const row = detached(Vm, vm);
-    const live: LiveColumns = { hostId: current.hostId, powerState: current.powerState, powerStateAt: current.powerStateAt, desiredState: current.desiredState, allocatedTo: current.allocatedTo };
+    const live: LiveColumns = {
+      hostId: current.hostId,
+      powerState: current.powerState,
+      powerStateAt: current.powerStateAt,
+      desiredState: current.desiredState,
+      allocatedTo: current.allocatedTo,
+      duplicateHostId: current.duplicateHostId,
+    };
     this.replaceVm(current, Object.assign(row, live));
   }
 
@@ -124,6 +136,7 @@ export class Records {
     const current = this.vmRows.get(id);
     if (current) this.account(current, -1);
     this.vmRows.delete(id);
+    this.sightings.delete(id);
     this.revisions.delete(id);
     this.writes.drop(id);
   }
@@ -175,18 +188,14 @@ export class Records {
     return this.reportedHosts.has(hostId);
   }
 
-  /** A host's full list of domains: managed ones it lists are defined there in that state, and VMs on record there that it does not list are not. */
+  /** A host's full list of domains: managed ones it lists are defined there in that state, and VMs it does not list are not defined there. */
   inventoryReported(hostId: string, domains: DomainStatus[]): void {
     this.reportedHosts.add(hostId);
     const managed = new Map(domains.filter((domain) => domain.managed).map((domain) => [domain.uuid, domain]));
-    const now = Date.now();
     for (const vm of this.vmRows.values()) {
       const domain = managed.get(vm.id);
-      if (domain) {
-        if (vm.hostId !== hostId || vm.powerState !== domain.state) this.reportLocation(vm, { hostId, powerState: domain.state, powerStateAt: now });
-      } else if (vm.hostId === hostId) {
-        this.reportLocation(vm, { hostId: null, powerState: null, powerStateAt: now });
-      }
+      if (domain) this.sighted(vm, hostId, domain.state);
+      else if (vm.hostId === hostId || this.sightings.get(vm.id)?.has(hostId)) this.sighted(vm, hostId, null);
     }
   }
 
@@ -194,19 +203,32 @@ export class Records {
   domainReported(hostId: string, domain: DomainStatus): void {
     const vm = this.vmRows.get(domain.uuid);
     if (!vm || !domain.managed) return;
-    if (vm.hostId === hostId && vm.powerState === domain.state) return;
-    this.reportLocation(vm, { hostId, powerState: domain.state, powerStateAt: Date.now() });
+    this.sighted(vm, hostId, domain.state);
   }
 
   /** A host reports that a domain is no longer defined there. */
   domainGone(hostId: string, uuid: string): void {
     const vm = this.vmRows.get(uuid);
-    if (!vm || vm.hostId !== hostId) return;
-    this.reportLocation(vm, { hostId: null, powerState: null, powerStateAt: Date.now() });
+    if (vm) this.sighted(vm, hostId, null);
   }
 
-  private reportLocation(vm: Vm, change: Pick<Vm, 'hostId' | 'powerState' | 'powerStateAt'>): void {
-    this.changeVm(vm.id, change, change.hostId === vm.hostId ? 'behind' : 'soon');
+  /**
+   * Takes in what one host reported of a VM's domain (null: it is not
+   * defined there), and moves the VM to where the hosts report it: the host
+   * it is active on (its own host first), else its own host while that host
+   * has it defined or has not reported on it (a command may be defining it
+   * there), else another host that has it defined, else none. A VM active on
+   * a second host besides its own names that host as its duplicate.
+   */
+  private sighted(vm: Vm, hostId: string, state: PowerState | null): void {
+    const seen = this.sightings.get(vm.id) ?? new Map<string, PowerState>();
+    if (state === null) seen.delete(hostId);
+    else seen.set(hostId, state);
+    if (seen.size) this.sightings.set(vm.id, seen);
+    else this.sightings.delete(vm.id);
+    const next = locate(vm, seen, hostId);
+    if (next.hostId === vm.hostId && next.powerState === vm.powerState && next.duplicateHostId === vm.duplicateHostId) return;
+    this.changeVm(vm.id, { ...next, powerStateAt: Date.now() }, next.hostId === vm.hostId ? 'behind' : 'soon');
   }
 
   private changeVm(id: string, change: Partial<LiveColumns>, urgency: Urgency): void {
@@ -266,9 +288,9 @@ export class Records {
     this.sessions.delete(hostId);
   }
 
-  /** Changes a host's status (and what else the patch holds), durably. */
+  /** Changes a host's status (and what else the patch holds), durably; the status detail is the patch's, or none. */
   async hostStatus(hostId: string, status: HostStatus, patch: Partial<Host> = {}): Promise<void> {
-    await this.updateHost(hostId, { ...patch, status, updatedAt: Date.now() });
+    await this.updateHost(hostId, { statusDetail: '', ...patch, status, updatedAt: Date.now() });
     if (status === 'connecting') this.connectingSince.set(hostId, Date.now());
     else this.connectingSince.delete(hostId);
     this.hostChanged();
@@ -280,6 +302,7 @@ export class Records {
 
   hostRemoved(id: string): void {
     this.hostRows.delete(id);
+    for (const seen of this.sightings.values()) seen.delete(id);
     this.sessions.delete(id);
     this.connectingSince.delete(id);
     this.hostChanged();
@@ -302,6 +325,16 @@ export class Records {
     this.hostChange = deferred();
     resolve();
   }
+}
+
+function locate(vm: Vm, seen: ReadonlyMap<string, PowerState>, reporter: string): Location {
+  const active = [...seen].filter(([, state]) => activePowerStates.has(state)).map(([host]) => host);
+  let hostId: string | null;
+  if (active.length) hostId = vm.hostId !== null && active.includes(vm.hostId) ? vm.hostId : active[0]!;
+  else if (vm.hostId !== null && (seen.has(vm.hostId) || vm.hostId !== reporter)) hostId = vm.hostId;
+  else hostId = seen.keys().next().value ?? null;
+  const powerState = hostId === null ? null : (seen.get(hostId) ?? (hostId === vm.hostId ? vm.powerState : null));
+  return { hostId, powerState, duplicateHostId: active.find((host) => host !== hostId) ?? null };
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -2,7 +2,7 @@ import type { Task } from '../db/entities.js';
 import type { CloudInitSpec, DomainCommandKind } from '../../shared/model.js';
 import { cloudInitForStart, type StartVmParams } from '../rules/initialization.js';
 import type { AgentHub } from '../agents/agent-hub.js';
-import { NotYet, notFound } from '../rules/errors.js';
+import { NotYet, notFound, unavailable } from '../rules/errors.js';
 import { outcomeError, rebootDescription } from '../rules/outcomes.js';
 import { planAction, type VmAction } from '../rules/vm-actions.js';
 import type { Records, VmRecord } from '../state/records.js';
@@ -30,6 +30,7 @@ export class VmLifecycleRunner implements TaskRunner {
     const vm = this.vmOf(task);
     const host = this.records.host(vm.hostId);
     if (host?.status === 'connecting') throw new NotYet(this.records.nextHostChange(), `host ${host.name} of VM ${vm.name} has not reported its domains yet`);
+    if (host?.status === 'non_operational') throw unavailable(`host ${host.name} of VM ${vm.name} is non-operational (${host.statusDetail}); try again once it is up`);
     const plan = planAction(task.action as VmAction, vm, host?.status);
     task.commandKind = plan.command;
     if (plan.command !== 'start') {

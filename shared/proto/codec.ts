@@ -120,6 +120,7 @@ const errorToProto: Record<CommandErrorKind, Named<ProtoCommandError>> = {
   storage_unreachable: 'STORAGE_UNREACHABLE',
   no_space: 'NO_SPACE',
   in_use: 'IN_USE',
+  hypervisor_unreachable: 'HYPERVISOR_UNREACHABLE',
 };
 
 function invert<K extends string, V extends string>(map: Record<K, V>): Map<V, K> {
@@ -402,6 +403,7 @@ export function encodeOutcome(commandId: string, outcome: CommandOutcome): Comma
     medium: outcome.medium ? { storage_id: outcome.medium.storageId, name: outcome.medium.name } : null,
     console: outcome.console ? encodeConsole(outcome.console) : null,
     reboot: outcome.reboot ? { reset: outcome.reboot.reset, waited_ms: outcome.reboot.waitedMs } : null,
+    domain_unknown: outcome.domainUnknown ?? false,
   };
 }
 
@@ -414,6 +416,7 @@ export function decodeOutcome(result: CommandResult__Output): CommandOutcome {
     medium: result.medium ? { storageId: result.medium.storage_id, name: result.medium.name } : undefined,
     console: result.console ? decodeConsole(result.console) : undefined,
     reboot: result.reboot ? { reset: result.reboot.reset, waitedMs: Number(result.reboot.waited_ms) } : undefined,
+    domainUnknown: result.domain_unknown || undefined,
   };
   if (result.ok) return { ok: true, ...facts };
   return { ok: false, error: decodeEnum(errorFromProto, result.error, 'command error'), message: result.message, ...facts };

@@ -13,6 +13,7 @@ interface Case {
   hostId: string | null;
   hostStatus: HostStatus | null;
   runningAction: string | null;
+  duplicateHostId: string | null;
 }
 
 function everyCase(): Case[] {
@@ -21,7 +22,9 @@ function everyCase(): Case[] {
   for (const powerState of [...powerStates, null]) {
     for (const hostId of ['host', null]) {
       for (const hostStatus of [...hostStatuses, null]) {
-        for (const runningAction of [...actions, null]) cases.push({ id: cases.length, powerState, hostId, hostStatus, runningAction });
+        for (const runningAction of [...actions, null]) {
+          for (const duplicateHostId of ['other-host', null]) cases.push({ id: cases.length, powerState, hostId, hostStatus, runningAction, duplicateHostId });
+        }
       }
     }
   }
@@ -30,24 +33,24 @@ function everyCase(): Case[] {
 
 /** Holds the SQL twin of a VM's status against its TypeScript definition, and search against GET. */
 export function vmStatusSqlSuite(test: TestFn<unknown>, kind: DatabaseKind): void {
-  test(`[${kind}] the SQL twin of a VM's status gives what vmStatus gives, for every combination of power state, host, host status and running task`, async (t) => {
+  test(`[${kind}] the SQL twin of a VM's status gives what vmStatus gives, for every combination of power state, host, host status, running task and second host`, async (t) => {
     const orm = await openScratchDatabase(t, kind, 'status');
-    await runStatement(orm, 'create table status_cases (id integer primary key, power_state varchar(32), host_id varchar(36), host_status varchar(32), running_action varchar(32))');
+    await runStatement(orm, 'create table status_cases (id integer primary key, power_state varchar(32), host_id varchar(36), host_status varchar(32), running_action varchar(32), duplicate_host_id varchar(36))');
     const cases = everyCase();
     for (let from = 0; from < cases.length; from += 100) {
       const chunk = cases.slice(from, from + 100);
       await runStatement(
         orm,
-        `insert into status_cases (id, power_state, host_id, host_status, running_action) values ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-        chunk.flatMap((row) => [row.id, row.powerState, row.hostId, row.hostStatus, row.runningAction]),
+        `insert into status_cases (id, power_state, host_id, host_status, running_action, duplicate_host_id) values ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+        chunk.flatMap((row) => [row.id, row.powerState, row.hostId, row.hostStatus, row.runningAction, row.duplicateHostId]),
       );
     }
-    const expression = vmStatusSql({ powerState: 'c.power_state', hostId: 'c.host_id', hostStatus: 'c.host_status', runningAction: 'c.running_action' });
+    const expression = vmStatusSql({ powerState: 'c.power_state', hostId: 'c.host_id', hostStatus: 'c.host_status', runningAction: 'c.running_action', duplicateHostId: 'c.duplicate_host_id' });
     const rows = await selectRows<{ id: number; status: string }>(orm, `select c.id, ${expression} as status from status_cases c order by c.id`);
     t.is(rows.length, cases.length);
     const differences = rows.flatMap((row) => {
       const input = cases[Number(row.id)]!;
-      const expected = vmStatus(input.powerState, input.hostId, input.hostStatus ?? undefined, input.runningAction ?? undefined);
+      const expected = vmStatus(input.powerState, input.hostId, input.hostStatus ?? undefined, input.runningAction ?? undefined, input.duplicateHostId);
       return expected === row.status ? [] : [`${JSON.stringify(input)}: SQL says ${row.status}, vmStatus says ${expected}`];
     });
     t.deepEqual(differences, []);

@@ -65,6 +65,8 @@ export class FakeDriver implements HypervisorDriver {
   private guestIgnoresReboot = false;
   private readonly changeListeners: ((uuid: string, hint: DomainChangeHint) => void)[] = [];
   private readonly stateWatchers = new Set<() => void>();
+  private hypervisorDown = false;
+  private connectionDead = false;
 
   constructor(options: FakeDriverOptions = {}) {
     this.hotplug = options.hotplug ?? true;
@@ -73,7 +75,30 @@ export class FakeDriver implements HypervisorDriver {
   }
 
   async open(): Promise<void> {
+    if (this.hypervisorDown) throw new DriverError('hypervisor_failure', 'Failed to connect socket: Connection refused');
+    this.connectionDead = false;
     this.opened = true;
+  }
+
+  /** Whether the connection is open and alive, as libvirt's virConnectIsAlive tells; false from stopHypervisor until an open after startHypervisor. */
+  isAlive(): boolean {
+    return this.opened && !this.connectionDead;
+  }
+
+  /**
+   * Makes the hypervisor go away, as a stopped libvirtd does: the connection
+   * dies, every call but close rejects with `hypervisor_failure` as libvirt's
+   * do on a closed connection, and open rejects until startHypervisor.
+   * Domains stay as they are.
+   */
+  stopHypervisor(): void {
+    this.hypervisorDown = true;
+    this.connectionDead = true;
+  }
+
+  /** Brings the hypervisor back: open succeeds again, on a new connection (the dead one stays dead). */
+  startHypervisor(): void {
+    this.hypervisorDown = false;
   }
 
   async close(): Promise<void> {
@@ -81,6 +106,7 @@ export class FakeDriver implements HypervisorDriver {
   }
 
   async nodeFacts(): Promise<NodeFacts> {
+    this.checkConnection();
     return {
       hostname: 'fake-node',
       cpuCount: 8,
@@ -100,11 +126,13 @@ export class FakeDriver implements HypervisorDriver {
 
   async listDomains(): Promise<DomainStatus[]> {
     this.listCalls++;
+    this.checkConnection();
     return [...this.domains.values()].map((domain) => this.statusOf(domain));
   }
 
   async getDomain(uuid: string): Promise<DomainStatus | undefined> {
     this.lookups++;
+    this.checkConnection();
     return this.current(uuid);
   }
 
@@ -335,8 +363,13 @@ export class FakeDriver implements HypervisorDriver {
     return { uuid: domain.uuid, name: domain.name, state: domain.state, managed: domain.managed };
   }
 
+  private checkConnection(): void {
+    if (this.connectionDead) throw new DriverError('hypervisor_failure', 'internal error: client socket is closed');
+  }
+
   private async enter(operation: DriverOperation, uuid: string): Promise<void> {
     this.calls[operation]++;
+    this.checkConnection();
     const delay = this.delays.get(operation);
     if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
     const index = this.pendingFailures.findIndex((failure) => failure.operation === operation);

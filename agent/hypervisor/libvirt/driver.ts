@@ -42,7 +42,7 @@ import { listIsoFiles, mediumOf } from './iso-media.js';
 import { RebootWatch, rebootCompletesInCall } from './reboot-watch.js';
 import { serializeNetworkXml, serializePoolXml, serializeVolumeXml } from './resource-xml.js';
 import { volumeFiles } from './volume-files.js';
-import { isInvalidOperation, translateErrors } from './errors.js';
+import { isInvalidOperation, toDriverError, translateErrors } from './errors.js';
 import { DomainEvent, DomainState, ErrorCode, LibvirtConnection, isLibvirtError, type DomainInfo, type DomainOperation, type NetworkSummary } from './native/index.js';
 import { SaveImages } from './save-images.js';
 import { CloudInitSeeds } from './cloud-init-seed.js';
@@ -88,6 +88,10 @@ function hintOf(event: number): DomainChangeHint {
   return undefined;
 }
 
+/** libvirt probes the daemon every keepAliveIntervalSeconds and gives the connection up after keepAliveCount unanswered probes. */
+const keepAliveIntervalSeconds = 5;
+const keepAliveCount = 3;
+
 const activeStates: ReadonlySet<PowerState> = new Set(['running', 'paused', 'shutting_down', 'crashed', 'pm_suspended']);
 
 function invalidState(status: DomainStatus, operation: string): DriverError {
@@ -130,14 +134,24 @@ export class LibvirtDriver implements HypervisorDriver {
     this.mountRoot = options.mountRoot ?? defaultMountRoot;
   }
 
-  /** Connects, and subscribes to domain lifecycle events when the hypervisor offers them (without them, only polling sees changes). */
+  /**
+   * Connects, has libvirt probe the daemon with keepalive messages (where the
+   * hypervisor runs in a daemon), and subscribes to domain lifecycle events
+   * when the hypervisor offers them (without them, only polling sees
+   * changes). A closed driver can be opened again, on a new connection.
+   */
   async open(): Promise<void> {
     await this.images.load();
+    this.managedByUuid.clear();
+    this.realizedNetworks.clear();
     const connection = new LibvirtConnection(this.options.uri);
     await translateErrors(() => connection.open());
     try {
       this.capabilities = parseCapabilities(await translateErrors(() => connection.capabilities()));
       this.domainType = chooseDomainType(this.capabilities, this.options.domainType);
+      await connection.setKeepAlive(keepAliveIntervalSeconds, keepAliveCount).catch((error: unknown) => {
+        if (!(isLibvirtError(error) && error.code === ErrorCode.NO_SUPPORT)) throw toDriverError(error);
+      });
     } catch (error) {
       await connection.close().catch(() => undefined);
       throw error instanceof DriverError ? error : new DriverError('hypervisor_failure', (error as Error).message);
@@ -153,6 +167,11 @@ export class LibvirtDriver implements HypervisorDriver {
     const connection = this.connection;
     this.connection = undefined;
     if (connection) await translateErrors(() => connection.close());
+  }
+
+  /** Whether the connection is open and alive: false once libvirtd went away or stopped answering keepalive probes. */
+  isAlive(): boolean {
+    return this.connection?.isAlive() ?? false;
   }
 
   onDomainChange(listener: (uuid: string, hint: DomainChangeHint) => void): void {
@@ -713,6 +732,7 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   private domainChanged(uuid: string, hint: DomainChangeHint): void {
+    if (this.managedByUuid.get(uuid) === false) this.managedByUuid.delete(uuid);
     for (const listener of this.changeListeners) {
       try {
         listener(uuid, hint);
@@ -807,24 +827,28 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   /**
-   * A domain is managed when its name has Drover's prefix and its persistent
-   * definition carries Drover metadata with its own UUID. The answer is cached
-   * per UUID until the domain is undefined or no longer listed. A domain that
-   * cannot be asked (it vanished, say) reads as unmanaged and is asked again
-   * next time.
+   * A domain is managed when its name has Drover's prefix and its current
+   * definition (the live one while it runs, so a transient domain, one that
+   * arrived by migration say, answers too) carries Drover metadata with its
+   * own UUID. The answer is cached per UUID until the domain is undefined or
+   * no longer listed, a negative one only until the domain's next lifecycle
+   * event (it may be defined again, or arrive by migration). A domain that
+   * vanished while asked reads as unmanaged and is asked again next time;
+   * any other failure to ask rejects, so that no listing calls a Drover
+   * domain foreign because a call failed.
    */
   private async isManaged(domain: DomainInfo): Promise<boolean> {
     const known = this.knownManaged(domain);
     if (known !== undefined) return known;
-    let managed: boolean;
+    let metadata: string | null;
     try {
-      // libvirt answers with the element stripped of its namespace: <vm><id>...</id>...</vm>.
-      const metadata = await this.connected().domainMetadata(domain.uuid, droverNamespace);
-      managed = metadata !== null && /<id>([^<]*)<\/id>/.exec(metadata)?.[1]?.trim() === domain.uuid;
+      metadata = await this.connected().domainMetadata(domain.uuid, droverNamespace);
     } catch (error) {
-      if (!isInvalidOperation(error)) return false;
-      managed = false; // a transient domain has no persistent definition to carry the metadata
+      if (isLibvirtError(error) && error.code === ErrorCode.NO_DOMAIN) return false;
+      throw error;
     }
+    // libvirt answers with the element stripped of its namespace: <vm><id>...</id>...</vm>.
+    const managed = metadata !== null && /<id>([^<]*)<\/id>/.exec(metadata)?.[1]?.trim() === domain.uuid;
     this.managedByUuid.set(domain.uuid, managed);
     return managed;
   }

@@ -13,6 +13,7 @@ import type { DiskDevice as _drover_agent_v1_DiskDevice, DiskDevice__Output as _
 import type { DomainState as _drover_agent_v1_DomainState, DomainState__Output as _drover_agent_v1_DomainState__Output } from './drover/agent/v1/DomainState';
 import type { Heartbeat as _drover_agent_v1_Heartbeat, Heartbeat__Output as _drover_agent_v1_Heartbeat__Output } from './drover/agent/v1/Heartbeat';
 import type { Hello as _drover_agent_v1_Hello, Hello__Output as _drover_agent_v1_Hello__Output } from './drover/agent/v1/Hello';
+import type { HypervisorUnreachable as _drover_agent_v1_HypervisorUnreachable, HypervisorUnreachable__Output as _drover_agent_v1_HypervisorUnreachable__Output } from './drover/agent/v1/HypervisorUnreachable';
 import type { Inventory as _drover_agent_v1_Inventory, Inventory__Output as _drover_agent_v1_Inventory__Output } from './drover/agent/v1/Inventory';
 import type { IsoFile as _drover_agent_v1_IsoFile, IsoFile__Output as _drover_agent_v1_IsoFile__Output } from './drover/agent/v1/IsoFile';
 import type { IsoFileFacts as _drover_agent_v1_IsoFileFacts, IsoFileFacts__Output as _drover_agent_v1_IsoFileFacts__Output } from './drover/agent/v1/IsoFileFacts';
@@ -52,6 +53,7 @@ export interface ProtoGrpcType {
         DomainState: MessageTypeDefinition<_drover_agent_v1_DomainState, _drover_agent_v1_DomainState__Output>
         Heartbeat: MessageTypeDefinition<_drover_agent_v1_Heartbeat, _drover_agent_v1_Heartbeat__Output>
         Hello: MessageTypeDefinition<_drover_agent_v1_Hello, _drover_agent_v1_Hello__Output>
+        HypervisorUnreachable: MessageTypeDefinition<_drover_agent_v1_HypervisorUnreachable, _drover_agent_v1_HypervisorUnreachable__Output>
         Inventory: MessageTypeDefinition<_drover_agent_v1_Inventory, _drover_agent_v1_Inventory__Output>
         IsoFile: MessageTypeDefinition<_drover_agent_v1_IsoFile, _drover_agent_v1_IsoFile__Output>
         IsoFileFacts: MessageTypeDefinition<_drover_agent_v1_IsoFileFacts, _drover_agent_v1_IsoFileFacts__Output>

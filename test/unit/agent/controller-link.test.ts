@@ -4,6 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import { Agent } from '../../../agent/agent.js';
 import type { AgentConfig } from '../../../agent/config.js';
 import { FakeDriver } from '../../../agent/hypervisor/fake/driver.js';
+import type { HypervisorDriver } from '../../../agent/hypervisor/driver.js';
+import { ReconnectingDriver } from '../../../agent/hypervisor/reconnecting-driver.js';
 import { decodeHello, decodeOutcome, encodeCommand } from '../../../shared/proto/codec.js';
 import { loadAgentProtocol, type AgentMessage__Output, type ControllerMessage } from '../../../shared/proto/load.js';
 import type { HostCommand } from '../../../shared/model.js';
@@ -59,7 +61,7 @@ class FakeController {
   }
 }
 
-async function startAgent(t: { teardown: (fn: () => Promise<void>) => void }, controller: FakeController, driver: FakeDriver, overrides: Partial<AgentConfig> = {}) {
+async function startAgent(t: { teardown: (fn: () => Promise<void>) => void }, controller: FakeController, driver: HypervisorDriver, overrides: Partial<AgentConfig> = {}) {
   const directory = await temporaryDirectory('link');
   const config: AgentConfig = {
     controllerAddress: `127.0.0.1:${controller.port}`,
@@ -213,4 +215,56 @@ test('the agent reconnects after the controller restarts on the same port, witho
   t.is(decodeHello(second.received[0].hello!).hostId, hostId);
   t.deepEqual(second.ofKind('inventory')[0].inventory?.domains.map((domain) => domain.state), ['RUNNING']);
   t.deepEqual(driver.calls, callsBefore);
+});
+
+test('an agent that loses its hypervisor says so, answers commands with hypervisor_unreachable and the domain unknown, reports no domain gone, and sends a full Inventory once it has reconnected', async (t) => {
+  const controller = new FakeController();
+  await controller.listen();
+  const fake = new FakeDriver();
+  const running = vmSpec();
+  await fake.start(running.id, running);
+  const driver = new ReconnectingDriver(fake, { livenessCheckMs: 10, initialBackoffMs: 10, maxBackoffMs: 40 });
+  const agent = await startAgent(t, controller, driver);
+  await agent.waitUntilConnected();
+  await eventually(() => controller.ofKind('inventory').length === 1, 'the first inventory', 3_000);
+
+  fake.stopHypervisor();
+  const lost = await eventually(() => controller.ofKind('hypervisor_unreachable')[0], 'the report that the hypervisor is unreachable', 3_000);
+  t.regex(lost.hypervisor_unreachable!.reason, /closed/);
+  const stop = hostCommand('destroy', running.id);
+  controller.send(stop);
+  const [result] = await eventually(() => (controller.resultsFor(stop.commandId).length ? controller.resultsFor(stop.commandId) : undefined), 'the stop result', 3_000);
+  t.like(result.command_result, { ok: false, error: 'HYPERVISOR_UNREACHABLE', domain: null, domain_unknown: true });
+  t.deepEqual(controller.ofKind('state_change'), [], 'no state change, least of all a removal, while the hypervisor is away');
+
+  fake.startHypervisor();
+  const [, again] = await eventually(() => (controller.ofKind('inventory').length === 2 ? controller.ofKind('inventory') : undefined), 'the inventory after reconnecting', 3_000);
+  t.deepEqual(again.inventory?.domains, [{ uuid: running.id, name: `drover-${running.id}`, state: 'RUNNING', managed: true }]);
+  t.is(fake.calls.destroy, 0, 'the stop never reached the hypervisor');
+});
+
+test('a session that begins while the hypervisor is unreachable reports that in place of the Inventory, and the Inventory follows once the agent has reconnected', async (t) => {
+  const first = new FakeController();
+  const port = await first.listen();
+  const fake = new FakeDriver();
+  const running = vmSpec();
+  await fake.start(running.id, running);
+  const driver = new ReconnectingDriver(fake, { livenessCheckMs: 10, initialBackoffMs: 10, maxBackoffMs: 40 });
+  const agent = await startAgent(t, first, driver);
+  await agent.waitUntilConnected();
+  fake.stopHypervisor();
+  await eventually(() => first.ofKind('hypervisor_unreachable').length === 1, 'the report that the hypervisor is unreachable', 3_000);
+  first.stop();
+  await eventually(() => !agent.connected || undefined, 'the disconnect', 3_000);
+
+  const second = new FakeController();
+  await second.listen(port);
+  t.teardown(() => second.stop());
+  await agent.waitUntilConnected(8_000);
+  await eventually(() => second.received.length >= 2, 'the hello and what follows it', 3_000);
+  t.deepEqual(second.received.slice(0, 2).map((message) => message.body), ['hello', 'hypervisor_unreachable']);
+  t.deepEqual(second.ofKind('inventory'), [], 'no inventory from a hypervisor the agent cannot reach');
+  fake.startHypervisor();
+  const inventory = await eventually(() => second.ofKind('inventory')[0], 'the inventory once reconnected', 3_000);
+  t.deepEqual(inventory.inventory?.domains.map((domain) => domain.state), ['RUNNING']);
 });

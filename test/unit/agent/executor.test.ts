@@ -353,3 +353,37 @@ test('a command on a domain is bracketed by duringCommand: begun before the driv
   t.is(events[0], 'begin true 1');
   t.is(events.at(-1), 'end journaled', `also when the command fails (${JSON.stringify(failed)})`);
 });
+
+test('a failed command whose domain cannot be read afterwards either carries domain_unknown, and reports no state, least of all the domain gone', async (t) => {
+  const directory = await temporaryDirectory('executor');
+  const journal = await CommandJournal.open(directory.path);
+  t.teardown(async () => {
+    await journal.close().catch(() => undefined);
+    await directory.remove();
+  });
+  const driver = new FakeDriver();
+  const observed: [string, unknown][] = [];
+  const executor = new CommandExecutor({ driver, journal, shutdownTimeoutMs: 1_000, rebootTimeoutMs: 1_000, afterCommand: (uuid, domain) => observed.push([uuid, domain]) });
+  const spec = vmSpec();
+  t.true((await executor.execute(hostCommand('start', spec.id, spec))).ok);
+  observed.length = 0;
+
+  driver.stopHypervisor();
+  const outcome = await executor.execute(hostCommand('destroy', spec.id));
+  t.deepEqual(outcome, { ok: false, error: 'hypervisor_failure', message: 'internal error: client socket is closed', domainUnknown: true });
+  t.deepEqual(observed, [], 'nothing told the state watcher the domain is gone');
+  t.is((await driver.getDomain(spec.id).catch(() => 'unreadable')), 'unreadable');
+});
+
+test('a failed command whose domain can be read afterwards carries its state, or its absence', async (t) => {
+  const { driver, executor } = await setUp(t);
+  const spec = vmSpec();
+  driver.failNext('start', 'hypervisor_failure', 'no capacity');
+  const failed = await executor.execute(hostCommand('start', spec.id, spec));
+  t.like(failed, { ok: false, domain: { uuid: spec.id, state: 'shutoff' } });
+  t.is(failed.domainUnknown, undefined);
+  const missing = randomUUID();
+  const absent = await executor.execute(hostCommand('destroy', missing));
+  t.like(absent, { ok: false, error: 'domain_not_found', domain: undefined });
+  t.is(absent.domainUnknown, undefined, 'a domain read as absent is known to be absent');
+});

@@ -52,6 +52,16 @@ test('a VM whose host does not respond cannot be acted on, and removing a never-
   t.deepEqual(planAction('remove', nowhere, undefined), { command: null });
 });
 
+test('a VM active on two hosts at once can only be stopped or shut down, on its own host; nothing starts it again', (t) => {
+  const twice = (powerState: PowerState) => ({ name: 'vm1', hostId: 'h1', powerState, duplicateHostId: 'h2' });
+  t.deepEqual(planAction('stop', twice('running'), 'up'), { command: 'destroy' });
+  t.deepEqual(planAction('shutdown', twice('running'), 'up'), { command: 'shutdown' });
+  for (const action of ['start', 'resume', 'suspend', 'reboot', 'remove'] as const) {
+    t.is(refusal(action, twice('paused')), 'conflict', `${action} on a paused copy`);
+    t.is(refusal(action, twice('running')), 'conflict', `${action} on a running copy`);
+  }
+});
+
 test('status comes from the reported power state, the host, and the task in flight', (t) => {
   t.is(vmStatus(null, null, undefined, undefined), 'down');
   t.is(vmStatus('running', 'h1', 'up', undefined), 'up');
@@ -64,4 +74,7 @@ test('status comes from the reported power state, the host, and the task in flig
   t.is(vmStatus('running', 'h1', 'up', 'suspend'), 'saving_state');
   t.is(vmStatus('running', 'h1', 'non_responsive', undefined), 'not_responding');
   t.is(vmStatus('shutoff', 'h1', 'non_responsive', undefined), 'unknown');
+  t.is(vmStatus('running', 'h1', 'non_operational', undefined), 'not_responding', 'a host that cannot reach its hypervisor cannot tell');
+  t.is(vmStatus('paused', 'h1', 'non_operational', 'start'), 'not_responding');
+  t.is(vmStatus('running', 'h1', 'up', undefined, 'h2'), 'unknown', 'a VM active on two hosts at once');
 });

@@ -6,6 +6,7 @@ import type { Inventory as _drover_agent_v1_Inventory, Inventory__Output as _dro
 import type { StateChange as _drover_agent_v1_StateChange, StateChange__Output as _drover_agent_v1_StateChange__Output } from '../../../drover/agent/v1/StateChange';
 import type { CommandResult as _drover_agent_v1_CommandResult, CommandResult__Output as _drover_agent_v1_CommandResult__Output } from '../../../drover/agent/v1/CommandResult';
 import type { StorageReport as _drover_agent_v1_StorageReport, StorageReport__Output as _drover_agent_v1_StorageReport__Output } from '../../../drover/agent/v1/StorageReport';
+import type { HypervisorUnreachable as _drover_agent_v1_HypervisorUnreachable, HypervisorUnreachable__Output as _drover_agent_v1_HypervisorUnreachable__Output } from '../../../drover/agent/v1/HypervisorUnreachable';
 
 export interface AgentMessage {
   'hello'?: (_drover_agent_v1_Hello | null);
@@ -14,7 +15,8 @@ export interface AgentMessage {
   'state_change'?: (_drover_agent_v1_StateChange | null);
   'command_result'?: (_drover_agent_v1_CommandResult | null);
   'storage_report'?: (_drover_agent_v1_StorageReport | null);
-  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result"|"storage_report";
+  'hypervisor_unreachable'?: (_drover_agent_v1_HypervisorUnreachable | null);
+  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result"|"storage_report"|"hypervisor_unreachable";
 }
 
 export interface AgentMessage__Output {
@@ -24,5 +26,6 @@ export interface AgentMessage__Output {
   'state_change'?: (_drover_agent_v1_StateChange__Output | null);
   'command_result'?: (_drover_agent_v1_CommandResult__Output | null);
   'storage_report'?: (_drover_agent_v1_StorageReport__Output | null);
-  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result"|"storage_report";
+  'hypervisor_unreachable'?: (_drover_agent_v1_HypervisorUnreachable__Output | null);
+  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result"|"storage_report"|"hypervisor_unreachable";
 }

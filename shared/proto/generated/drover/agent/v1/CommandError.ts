@@ -11,6 +11,7 @@ export const CommandError = {
   STORAGE_UNREACHABLE: 'STORAGE_UNREACHABLE',
   NO_SPACE: 'NO_SPACE',
   IN_USE: 'IN_USE',
+  HYPERVISOR_UNREACHABLE: 'HYPERVISOR_UNREACHABLE',
 } as const;
 
 export type CommandError =
@@ -34,5 +35,7 @@ export type CommandError =
   | 8
   | 'IN_USE'
   | 9
+  | 'HYPERVISOR_UNREACHABLE'
+  | 10
 
 export type CommandError__Output = typeof CommandError[keyof typeof CommandError]

@@ -19,6 +19,7 @@ export interface CommandResult {
   'storage'?: (_drover_agent_v1_StorageUsage | null);
   'console'?: (_drover_agent_v1_ConsoleFacts | null);
   'reboot'?: (_drover_agent_v1_RebootFacts | null);
+  'domain_unknown'?: (boolean);
   'iso_files'?: (_drover_agent_v1_IsoFileFacts)[];
   'medium'?: (_drover_agent_v1_MediumFacts | null);
 }
@@ -33,6 +34,7 @@ export interface CommandResult__Output {
   'storage': (_drover_agent_v1_StorageUsage__Output | null);
   'console': (_drover_agent_v1_ConsoleFacts__Output | null);
   'reboot': (_drover_agent_v1_RebootFacts__Output | null);
+  'domain_unknown': (boolean);
   'iso_files': (_drover_agent_v1_IsoFileFacts__Output)[];
   'medium': (_drover_agent_v1_MediumFacts__Output | null);
 }

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { libvirtdRestartSuite } from './libvirtd-restart.js';
+
+libvirtdRestartSuite(test, 'sqlite');
