@@ -15,11 +15,7 @@ export function cdromPlacementSuite(test: Test, database: DatabaseKind): void {
     t.teardown(() => system.close());
     const { api } = system;
     const storagePath = path.join(system.directory, 'local-beta');
-    await mkdir(storagePath, { recursive: true });
-    const domain = await api.post(
-      '/storagedomains',
-      `<storage_domain><name>local-beta</name><type>data</type><host><name>beta</name></host><storage><type>localfs</type><path>${storagePath}</path></storage></storage_domain>`,
-    );
+    const domain = await api.addLocalStorage('local-beta', 'beta', storagePath);
     t.is(domain.status, 201, domain.text);
     const storageDomainId = domain.body.storage_domain.id as string;
     const isoDirectory = path.join(storagePath, storageDomainId, 'images', '11111111-1111-1111-1111-111111111111');

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext, TestFn } from 'ava';
 import { LibvirtDriver } from '../../agent/hypervisor/libvirt/driver.js';
@@ -20,11 +19,7 @@ async function systemWithDisk(t: ExecutionContext, kind: DatabaseKind) {
   await system.addAgent({ name: 'alpha', memoryMiB: 4096, driver: (options) => (gated = new GatedDriver(new LibvirtDriver(options))).driver });
   const { api } = system;
   const storagePath = path.join(system.directory, 'local-alpha');
-  await mkdir(storagePath, { recursive: true });
-  const domain = await api.post(
-    '/storagedomains',
-    `<storage_domain><name>local</name><type>data</type><host><name>alpha</name></host><storage><type>localfs</type><path>${storagePath}</path></storage></storage_domain>`,
-  );
+  const domain = await api.addLocalStorage('local', 'alpha', storagePath);
   t.is(domain.status, 201, domain.text);
   const dataCenter = (await api.get('/datacenters', { accept: 'json' })).body.data_center[0];
   const attached = await api.post(`/datacenters/${dataCenter.id}/storagedomains`, `<storage_domain id="${domain.body.storage_domain.id}"/>`);

@@ -38,11 +38,7 @@ async function systemWithIsoFiles(t: ExecutionContext, database: DatabaseKind) {
   t.teardown(() => system.close());
   const { api } = system;
   const storagePath = path.join(system.directory, 'local-alpha');
-  await mkdir(storagePath, { recursive: true });
-  const domain = await api.post(
-    '/storagedomains',
-    `<storage_domain><name>local</name><type>data</type><host><name>alpha</name></host><storage><type>localfs</type><path>${storagePath}</path></storage></storage_domain>`,
-  );
+  const domain = await api.addLocalStorage('local', 'alpha', storagePath);
   expectStatus(t, domain, 201, 'adding the storage domain');
   const storageDomainId = domain.body.storage_domain.id as string;
   const isoDirectory = path.join(storagePath, storageDomainId, 'images', isoImageId);

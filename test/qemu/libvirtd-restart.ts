@@ -93,7 +93,12 @@ export function libvirtdRestartSuite(test: Test, database: DatabaseKind): void {
     const host = (await system.api.get(`/hosts/${await system.hostId('alpha')}`, { accept: 'json' })).body;
     t.regex(host.status_detail, /cannot reach the hypervisor/);
     process.kill(libvirtd, 'SIGCONT');
-    await system.waitForHostStatus('alpha', 'up', 30_000);
+    try {
+      await system.waitForHostStatus('alpha', 'up', 60_000);
+    } catch (error) {
+      t.log(system.host('alpha').output.join('').split('\n').slice(-40).join('\n'));
+      throw error;
+    }
     t.regex(await daemon.virsh('list', '--all'), /Id/, 'libvirtd answers again');
   });
 }

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { XMLParser } from 'fast-xml-parser';
 
 export const adminUser = 'admin@internal';
@@ -72,6 +73,18 @@ export class Api {
   }
   delete(path: string, options?: RequestOptions) {
     return this.request('DELETE', path, options);
+  }
+
+  /**
+   * Adds a localfs storage domain of `hostName` in `directory` (made first)
+   * and answers the API's response (201 with the domain, or a fault).
+   */
+  async addLocalStorage(name: string, hostName: string, directory: string): Promise<ApiResponse> {
+    await mkdir(directory, { recursive: true });
+    return this.post(
+      '/storagedomains',
+      `<storage_domain><name>${name}</name><type>data</type><host><name>${hostName}</name></host><storage><type>localfs</type><path>${directory}</path></storage></storage_domain>`,
+    );
   }
 
   /** Creates a VM through the XML API and returns its id. */

@@ -356,8 +356,7 @@ export function driverContract(test: TestFn, fixture: DriverFixture): void {
     }
   });
 
-  // Serial: the file's other tests would otherwise share the time it measures.
-  test.serial(title('listDomains reports a thousand domains with their states and stays cheap: a listing after the first takes well under 100 ms'), async (t) => {
+  test(title('listDomains reports a thousand domains with their states, every listing alike (what a listing costs is benchmark poll-cost\'s, not a test\'s)'), async (t) => {
     const seeds = Array.from({ length: 1_000 }, (_, index) => seeded(seedStates[index % seedStates.length], { managed: index % 10 === 0 }));
     const { driver } = await fixture.host(t, seeds);
     const suspended = vmSpec();
@@ -369,15 +368,7 @@ export function driverContract(test: TestFn, fixture: DriverFixture): void {
     t.deepEqual(wrong, []);
     t.like(listed.get(suspended.id), { state: 'suspended', managed: true });
 
-    const durations: number[] = [];
-    for (let round = 0; round < 7; round++) {
-      const started = performance.now();
-      t.is((await driver.listDomains()).length, seeds.length + 1);
-      durations.push(performance.now() - started);
-    }
-    const median = durations.sort((a, b) => a - b)[3];
-    t.log(`listDomains with ${seeds.length + 1} domains: median ${median.toFixed(1)} ms`);
-    t.true(median < 100, `the median listing took ${median} ms`);
+    for (let round = 0; round < 3; round++) t.deepEqual(new Map((await driver.listDomains()).map((domain) => [domain.uuid, domain])), listed);
   });
 
   test(title('operations on several domains at once, with listings while they run, all succeed'), async (t) => {
