@@ -18,6 +18,12 @@ export interface HostCapabilities {
   domainTypes: DomainType[];
 }
 
+/** A `<guest>` of the capabilities document, as the parser reads it. */
+interface GuestElement {
+  os_type?: string;
+  arch?: { '@_name'?: string; domain?: Array<{ '@_type'?: string }> };
+}
+
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', isArray: (name) => name === 'guest' || name === 'domain' });
 
 /** Reads a capabilities document (virConnectGetCapabilities). */
@@ -26,11 +32,14 @@ export function parseCapabilities(xml: string): HostCapabilities {
   const cpu = capabilities.host?.cpu ?? {};
   const arch = String(cpu.arch ?? '');
   const model = typeof cpu.model === 'object' ? cpu.model['#text'] : cpu.model;
-  const guests = ((capabilities.guest ?? []) as any[]).filter((guest) => guest?.['os_type'] === 'hvm');
+  const guests = ((capabilities.guest ?? []) as GuestElement[]).filter((guest) => guest?.os_type === 'hvm');
   const native = guests.filter((guest) => guest.arch?.['@_name'] === arch);
   const offered = new Set<DomainType>();
   for (const guest of native.length ? native : guests) {
-    for (const domain of guest.arch?.domain ?? []) if (isDomainType(domain['@_type'])) offered.add(domain['@_type']);
+    for (const domain of guest.arch?.domain ?? []) {
+      const type = domain['@_type'] ?? '';
+      if (isDomainType(type)) offered.add(type);
+    }
   }
   return { arch, cpuModel: String(model ?? ''), domainTypes: [...offered] };
 }
