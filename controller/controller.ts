@@ -6,7 +6,8 @@ import { AgentHub } from './agents/agent-hub.js';
 import type { Services } from './api/services.js';
 import { TaskScheduler } from './tasks/task-scheduler.js';
 import { Placement } from './state/placement.js';
-import { VmLifecycleRunner, vmLifecycleActions } from './tasks/vm-lifecycle.js';
+import { VmLifecycleRunner } from './tasks/vm-lifecycle.js';
+import { vmActions } from './rules/vm-actions.js';
 import { NetworkHosts } from './tasks/network-hosts.js';
 import { VmRemoval } from './tasks/vm-removal.js';
 import { DeviceSync } from './tasks/device-sync.js';
@@ -69,7 +70,7 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
   const removal = new VmRemoval(orm, records, devices, volumes);
   const placement = new Placement(records);
   const networkHosts = new NetworkHosts(orm, records, hub, log.child({ component: 'networks' }));
-  scheduler.register('vm', vmLifecycleActions, new VmLifecycleRunner(records, devices, hub, placement, (vm, task) => removal.remove(vm, task)));
+  scheduler.register('vm', vmActions, new VmLifecycleRunner(records, devices, hub, placement, (vm, task) => removal.remove(vm, task)));
   scheduler.register('vm', vmDeviceActions, new VmDeviceRunner(orm, records, devices, sync, volumes, macAddresses));
   scheduler.register('vm', cdromActions, new CdromRunner(orm, records, sync, hub));
   scheduler.register('storage_domain', ['activate', 'deactivate'], new StorageDomainRunner(orm, records, access, devices, recordUsage, (id) => scheduler.isBusy(id)));

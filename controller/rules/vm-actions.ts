@@ -3,10 +3,9 @@ import type { DesiredState, HostStatus } from './states.js';
 import { activePowerStates } from './power-states.js';
 import { conflict, unavailable } from './errors.js';
 
-/** The operations a task can perform on a VM. */
-export type VmAction = 'start' | 'stop' | 'shutdown' | 'suspend' | 'resume' | 'reboot' | 'reset' | 'remove';
-
-export const vmActions: readonly VmAction[] = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot', 'reset', 'remove'];
+/** The lifecycle operations a task can perform on a VM. */
+export const vmActions = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot', 'reset', 'remove'] as const;
+export type VmAction = (typeof vmActions)[number];
 
 /** The actions the API offers as `POST /vms/{id}/<action>`. */
 export const apiVmActions: readonly VmAction[] = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot', 'reset'];

@@ -79,5 +79,3 @@ export class VmLifecycleRunner implements TaskRunner {
     return vm;
   }
 }
-
-export const vmLifecycleActions: readonly VmAction[] = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot', 'reset', 'remove'];

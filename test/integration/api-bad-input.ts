@@ -3,7 +3,7 @@ import type { ExecutionContext, TestFn } from 'ava';
 import { ProcessSystem } from '../support/process-system.js';
 import { adminPassword, basicAuthorization, type ApiResponse } from '../support/api.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
-import { assertFault } from './api-compat.js';
+import { assertFault } from '../support/api.js';
 
 type Test = TestFn<unknown>;
 

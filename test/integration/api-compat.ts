@@ -1,7 +1,7 @@
 import net from 'node:net';
-import type { ExecutionContext, TestFn } from 'ava';
+import type { TestFn } from 'ava';
 import { XMLParser } from 'fast-xml-parser';
-import { Api, adminPassword, basicAuthorization, type ApiResponse } from '../support/api.js';
+import { Api, adminPassword, assertFault, basicAuthorization, type ApiResponse } from '../support/api.js';
 import { ProcessSystem } from '../support/process-system.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
 
@@ -14,21 +14,6 @@ const vmActionNames = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot
 /** Parses XML keeping every repeatable element a list, for checking the raw document shape. */
 const strictXml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, isArray: (name, jpath) => name === 'link' || /^(vms\.vm|hosts\.host|clusters\.cluster|data_centers\.data_center|tasks\.task)$/.test(String(jpath)) });
 
-/** Asserts an oVirt fault document (XML by default, JSON when asked) with a non-empty reason and detail. */
-export function assertFault(t: ExecutionContext, response: ApiResponse, status: number, detail?: RegExp, media: 'xml' | 'json' = 'xml'): void {
-  t.is(response.status, status, response.text);
-  if (media === 'json') {
-    t.regex(response.headers.get('content-type') ?? '', /^application\/json/);
-    const body = JSON.parse(response.text);
-    t.true(typeof body.reason === 'string' && body.reason.length > 0, `JSON fault has a reason: ${response.text}`);
-    t.true(typeof body.detail === 'string' && body.detail.length > 0, `JSON fault has a detail: ${response.text}`);
-    if (detail) t.regex(body.detail, detail);
-    return;
-  }
-  t.regex(response.headers.get('content-type') ?? '', /^application\/xml/);
-  t.regex(response.text, /^<\?xml[^>]*\?>\s*<fault><reason>[^<]+<\/reason><detail>[^<]+<\/detail><\/fault>$/, 'a <fault> with a reason and a detail');
-  if (detail) t.regex(response.body.fault.detail, detail);
-}
 
 /** One HTTP/1.1 exchange on a raw socket: writes `request` and collects everything until the server closes or `timeoutMs` passes. */
 function rawExchange(port: number, request: string, timeoutMs = 3000): Promise<{ data: string; closed: boolean; elapsedMs: number }> {

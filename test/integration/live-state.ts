@@ -6,7 +6,6 @@ import type { Orm } from '../../controller/db/orm.js';
 import { eventually } from '../support/eventually.js';
 import { GatedDriver } from '../support/gated-driver.js';
 import { InProcessSystem } from '../support/in-process-system.js';
-import type { Api } from '../support/api.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
 
 const mib = 1024 ** 2;
@@ -31,10 +30,6 @@ async function systemWithDisk(t: ExecutionContext, kind: DatabaseKind) {
   );
   t.is(disk.status, 201, disk.text);
   return { system, gated: () => gated, api, vmId, diskId: disk.body.disk_attachment.disk.id as string };
-}
-
-async function diskStatus(api: Api, id: string): Promise<string> {
-  return (await api.get(`/disks/${id}`, { accept: 'json' })).body.status;
 }
 
 /** Makes every update of a VM's power state fail while `failing_writes` has a row: a failure of the database itself. */
@@ -67,7 +62,7 @@ export function liveStateSuite(test: TestFn<unknown>, kind: DatabaseKind): void 
     const template = await api.post('/templates', `<template><name>golden</name><vm id="${vmId}"/></template>`);
     t.true(template.status === 201 || template.status === 202, template.text);
     await copy.reached;
-    t.is(await diskStatus(api, diskId), 'locked');
+    t.is(await api.diskStatus(diskId), 'locked');
     const refused = await api.action(vmId, 'start');
     t.is(refused.status, 409, refused.text);
     t.regex(refused.text, /cannot start: disk .* is locked/);
@@ -77,7 +72,7 @@ export function liveStateSuite(test: TestFn<unknown>, kind: DatabaseKind): void 
 
     copy.release();
     await eventually(async () => (await api.get(`/templates/${template.body.template.id}`, { accept: 'json' })).body.status === 'ok', 'the template copy to end');
-    t.is(await diskStatus(api, diskId), 'ok');
+    t.is(await api.diskStatus(diskId), 'ok');
     const started = await api.action(vmId, 'start');
     t.is(started.status, 200, started.text);
     t.is(await api.vmStatus(vmId), 'up');
@@ -94,7 +89,7 @@ export function liveStateSuite(test: TestFn<unknown>, kind: DatabaseKind): void 
     const refused = await t.throwsAsync(services.vms.requestAction(vmId, 'start', null), undefined, 'a start submitted once the removal took the disk, while the disk is still attached, is refused');
     t.regex(refused!.message, /cannot start: disk .* is locked/);
     await redefine.reached;
-    t.is(await diskStatus(api, diskId), 'locked');
+    t.is(await api.diskStatus(diskId), 'locked');
     t.deepEqual((await api.get(`/vms/${vmId}/diskattachments`, { accept: 'json' })).body.disk_attachment ?? [], [], 'the disk is detached before the host redefines the VM');
 
     redefine.release();

@@ -8,7 +8,7 @@ import { ProcessSystem } from '../support/process-system.js';
 import { eventually } from '../support/eventually.js';
 import type { Api, ApiResponse } from '../support/api.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
-import { assertFault } from './api-compat.js';
+import { assertFault } from '../support/api.js';
 import { writeFleet } from '../support/fleet.js';
 import { subCollections, topLevel } from '../../controller/api/collections.js';
 import { apiRoutes } from '../../controller/api/server.js';

@@ -6,7 +6,7 @@ import { ProcessSystem } from '../support/process-system.js';
 import { eventually } from '../support/eventually.js';
 import type { Api, ApiResponse } from '../support/api.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
-import { assertFault } from './api-compat.js';
+import { assertFault } from '../support/api.js';
 
 type Test = TestFn<unknown>;
 

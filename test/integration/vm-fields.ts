@@ -1,7 +1,7 @@
 import type { TestFn } from 'ava';
 import { InProcessSystem } from '../support/in-process-system.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
-import { assertFault } from './api-compat.js';
+import { assertFault } from '../support/api.js';
 import { eventually } from '../support/eventually.js';
 
 type Test = TestFn<unknown>;

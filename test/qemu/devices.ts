@@ -2,10 +2,10 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext, TestFn } from 'ava';
 import { volumeFiles } from '../../agent/hypervisor/libvirt/volume-files.js';
-import { assertFault } from '../integration/api-compat.js';
-import type { ApiResponse } from '../support/api.js';
+import { assertFault, type ApiResponse } from '../support/api.js';
 import { eventually } from '../support/eventually.js';
 import { ProcessSystem } from '../support/process-system.js';
+import { guestDomainType } from '../support/qemu-daemon.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
 
 type Test = TestFn<unknown>;
@@ -52,15 +52,6 @@ function assertFailedAction(t: ExecutionContext, response: ApiResponse, status: 
   t.is(response.status, status, response.text);
   t.is(response.body?.action?.status, 'failed', response.text);
   t.regex(response.body?.action?.fault?.detail ?? '', detail);
-}
-
-async function diskStatus(system: ProcessSystem, id: string): Promise<string> {
-  return (await system.api.get(`/disks/${id}`, { accept: 'json' })).body.status;
-}
-
-/** The domain type the QEMU tier's guests run as on this machine. */
-async function domainType(): Promise<'kvm' | 'qemu'> {
-  return (await exists('/dev/kvm')) ? 'kvm' : 'qemu';
 }
 
 /** Hot-unplug on real QEMU, and volumes a guest uses, which are never deleted. */
@@ -137,7 +128,7 @@ export function qemuDevicesSuite(test: Test, database: DatabaseKind): void {
     const diskXml = (file: string, target: string) => `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${file}'/><target dev='${target}' bus='virtio'/></disk>`;
     await writeFile(
       handMade,
-      `<domain type='${await domainType()}'><name>hand-made</name><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os><features><acpi/></features><devices>${diskXml(localFile, 'vda')}${diskXml(sharedFile, 'vdb')}</devices></domain>`,
+      `<domain type='${await guestDomainType()}'><name>hand-made</name><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os><features><acpi/></features><devices>${diskXml(localFile, 'vda')}${diskXml(sharedFile, 'vdb')}</devices></domain>`,
     );
     await daemon.virsh('define', handMade);
     await daemon.virsh('start', 'hand-made');
@@ -148,7 +139,7 @@ export function qemuDevicesSuite(test: Test, database: DatabaseKind): void {
     ] as const) {
       assertFailedAction(t, await api.delete(`/disks/${disk}`), 409, /^host alpha: domain hand-made \(running\) has the volume .* as a disk; the volume is not deleted$/);
       t.true(await exists(file), 'the volume file is still there');
-      await eventually(async () => (await diskStatus(system, disk)) === 'ok', 'the disk to be unlocked again');
+      await eventually(async () => (await system.api.diskStatus(disk)) === 'ok', 'the disk to be unlocked again');
     }
     t.regex(await daemon.virsh('domstate', 'hand-made'), /running/, 'the guest still runs');
     const checks = ['alpha', 'beta'].map((host) => system.host(host).output.join('').split('\n').filter((line) => line.includes('"executing command"') && line.includes('"kind":"check_volume_unused"')).length);
@@ -162,7 +153,7 @@ export function qemuDevicesSuite(test: Test, database: DatabaseKind): void {
     await system.waitForHostStatus('beta', 'non_responsive');
     assertFailedAction(t, await api.delete(`/disks/${sharedDisk}`), 503, /host beta may use disk shared-1 .* cannot be asked/);
     t.true(await exists(sharedFile), 'a volume on shared storage stays while a host that may use it cannot answer');
-    await eventually(async () => (await diskStatus(system, sharedDisk)) === 'ok', 'the disk to be unlocked again');
+    await eventually(async () => (await system.api.diskStatus(sharedDisk)) === 'ok', 'the disk to be unlocked again');
 
     const removed = await api.delete(`/disks/${localDisk}`);
     t.is(removed.status, 200, removed.text);

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { access } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { ExecutionContext, TestFn } from 'ava';
 import { ProcessSystem } from '../support/process-system.js';
+import { guestDomainType } from '../support/qemu-daemon.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
 import { cloudInitSeedAlias } from '../../agent/hypervisor/libvirt/designer.js';
 
@@ -94,7 +94,7 @@ export function qemuGuestConfigSuite(test: Test, database: DatabaseKind): void {
     const system = await ProcessSystem.start(database, { alpha: { qemu: true } });
     t.teardown(() => system.close());
     const daemon = system.qemuDaemon('alpha');
-    const kvm = await access('/dev/kvm').then(() => true, () => false);
+    const kvm = (await guestDomainType()) === 'kvm';
 
     const uefi = await system.api.createVm('uefi-q35', 256, '<cpu><mode>custom</mode></cpu><custom_cpu_model>Nehalem</custom_cpu_model><custom_emulated_machine>q35</custom_emulated_machine><bios><type>q35_ovmf</type></bios>');
     await startVm(t, system, uefi, '<action/>');

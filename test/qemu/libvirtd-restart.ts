@@ -4,7 +4,7 @@ import type { ExecutionContext, TestFn } from 'ava';
 import type { ApiResponse } from '../support/api.js';
 import { eventually } from '../support/eventually.js';
 import { ProcessSystem } from '../support/process-system.js';
-import type { QemuDaemon } from '../support/qemu-daemon.js';
+import { isProcessAlive, type QemuDaemon } from '../support/qemu-daemon.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
 
 type Test = TestFn<unknown>;
@@ -13,15 +13,6 @@ type Test = TestFn<unknown>;
 async function qemuPid(daemon: QemuDaemon, vmId: string): Promise<number> {
   const name = (await daemon.virsh('domname', vmId)).trim();
   return Number((await readFile(path.join(daemon.privatePath('/run/libvirt'), 'qemu', `${name}.pid`), 'utf8')).trim());
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function expectUnavailable(t: ExecutionContext, response: ApiResponse, what: string): void {
@@ -44,7 +35,7 @@ export function libvirtdRestartSuite(test: Test, database: DatabaseKind): void {
     t.is(started.status, 200, started.text);
     t.is(await system.api.vmStatus(vmId), 'up');
     const pid = await qemuPid(daemon, vmId);
-    t.true(isAlive(pid), 'QEMU runs the guest');
+    t.true(isProcessAlive(pid), 'QEMU runs the guest');
 
     // A command that reaches the agent while libvirtd is gone: the agent is frozen before libvirtd stops, so
     // the controller still believes the host up and sends the stop; the agent thaws to a dead connection.
@@ -60,10 +51,10 @@ export function libvirtdRestartSuite(test: Test, database: DatabaseKind): void {
     const vm = await system.api.vm(vmId);
     t.is(vm.host?.id, alpha, 'the VM keeps its host: nothing is inferred from a failed read');
     t.is(vm.status, 'not_responding', 'its state is unknown, not down');
-    t.true(isAlive(pid), 'the guest runs on without libvirtd');
+    t.true(isProcessAlive(pid), 'the guest runs on without libvirtd');
 
     expectUnavailable(t, await system.api.action(vmId, 'suspend'), 'an action while the host is non_operational');
-    t.true(isAlive(pid));
+    t.true(isProcessAlive(pid));
 
     await daemon.start();
     await system.waitForHostStatus('alpha', 'up', 30_000);
@@ -74,7 +65,7 @@ export function libvirtdRestartSuite(test: Test, database: DatabaseKind): void {
     const stopped = await system.api.action(vmId, 'stop');
     t.is(stopped.status, 200, stopped.text);
     t.is(await system.api.vmStatus(vmId), 'down');
-    await eventually(() => !isAlive(pid), 'the guest to be gone after the stop');
+    await eventually(() => !isProcessAlive(pid), 'the guest to be gone after the stop');
     const agentLog = system.host('alpha').output.join('');
     t.true(agentLog.includes('reconnected to the hypervisor'), 'the agent reconnected');
     t.false(agentLog.includes('listing domains failed'), 'the agent did not log a failed listing on every poll');

@@ -1,6 +1,6 @@
-import { access } from 'node:fs/promises';
 import type { ExecutionContext, TestFn } from 'ava';
 import { ProcessSystem } from '../support/process-system.js';
+import { guestDomainType } from '../support/qemu-daemon.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
 
 type Test = TestFn<unknown>;
@@ -21,7 +21,7 @@ export function qemuLifecycleSuite(test: Test, database: DatabaseKind): void {
     const host = (await system.api.get(`/hosts/${await system.hostId('alpha')}`)).body.host;
     t.is(host.hypervisor.type, 'qemu');
     t.regex(host.hypervisor.version.full_version, /^qemu-\d+\.\d+\.\d+$/, 'the host shows the QEMU version');
-    const kvm = await access('/dev/kvm').then(() => true, () => false);
+    const kvm = (await guestDomainType()) === 'kvm';
     t.is(host.hypervisor.kvm, String(kvm), 'the host says whether its guests have KVM');
     t.is(host.hypervisor.domain_type, kvm ? 'kvm' : 'qemu');
     t.not(host.cpu.name, 'x86_64', 'the CPU is named by its model, not its architecture');

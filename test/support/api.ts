@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import type { ExecutionContext } from 'ava';
 import { XMLParser } from 'fast-xml-parser';
 
 export const adminUser = 'admin@internal';
@@ -87,6 +88,11 @@ export class Api {
     );
   }
 
+  /** A disk's status (`ok`, `locked`, `illegal`). */
+  async diskStatus(id: string): Promise<string> {
+    return (await this.get(`/disks/${id}`, { accept: 'json' })).body.status;
+  }
+
   /** Creates a VM through the XML API and returns its id. */
   async createVm(name: string, memoryMiB = 256, extra = ''): Promise<string> {
     const response = await this.post('/vms', `<vm><name>${name}</name><memory>${memoryMiB * 1024 * 1024}</memory><cluster><name>Default</name></cluster>${extra}</vm>`);
@@ -118,4 +124,20 @@ export class Api {
   async action(id: string, action: string, options: { async?: boolean } = {}): Promise<ApiResponse> {
     return this.post(`/vms/${id}/${action}`, options.async ? '<action><async>true</async></action>' : '<action/>');
   }
+}
+
+/** Asserts an oVirt fault document (XML by default, JSON when asked) with a non-empty reason and detail. */
+export function assertFault(t: ExecutionContext, response: ApiResponse, status: number, detail?: RegExp, media: 'xml' | 'json' = 'xml'): void {
+  t.is(response.status, status, response.text);
+  if (media === 'json') {
+    t.regex(response.headers.get('content-type') ?? '', /^application\/json/);
+    const body = JSON.parse(response.text);
+    t.true(typeof body.reason === 'string' && body.reason.length > 0, `JSON fault has a reason: ${response.text}`);
+    t.true(typeof body.detail === 'string' && body.detail.length > 0, `JSON fault has a detail: ${response.text}`);
+    if (detail) t.regex(body.detail, detail);
+    return;
+  }
+  t.regex(response.headers.get('content-type') ?? '', /^application\/xml/);
+  t.regex(response.text, /^<\?xml[^>]*\?>\s*<fault><reason>[^<]+<\/reason><detail>[^<]+<\/detail><\/fault>$/, 'a <fault> with a reason and a detail');
+  if (detail) t.regex(response.body.fault.detail, detail);
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Hypervisor } from '@unraid/libvirt';
@@ -29,13 +29,19 @@ const displayPortsPerDaemon = 64;
 const firstLeasedDisplayPort = 20_000;
 const lastLeasedDisplayPort = 32_767;
 
-function isAlive(pid: number): boolean {
+/** Whether a process of that pid exists (one of another user's counts). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** The domain type the QEMU tier's guests run as on this machine: kvm where there is /dev/kvm, else QEMU's emulation. */
+export async function guestDomainType(): Promise<'kvm' | 'qemu'> {
+  return (await access('/dev/kvm').then(() => true, () => false)) ? 'kvm' : 'qemu';
 }
 
 /** Leases a block of console ports no other live daemon's process holds; a lease whose process died is taken over. */
@@ -50,7 +56,7 @@ async function leaseDisplayPorts(): Promise<{ min: number; max: number; file: st
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const holder = Number((await readFile(file, 'utf8').catch(() => '')).split(' ')[0]);
-        if (!Number.isSafeInteger(holder) || holder <= 0 || isAlive(holder)) break;
+        if (!Number.isSafeInteger(holder) || holder <= 0 || isProcessAlive(holder)) break;
         await rm(file, { force: true });
       }
     }
