@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 export interface ControllerConfig {
@@ -17,6 +19,10 @@ export interface ControllerConfig {
   countStatements?: boolean;
   /** The most objects one request may embed with ?follow= (100,000 by default). */
   maxEmbeddedObjects?: number;
+  /** The operator's own CA (DROVER_CA_CERT and DROVER_CA_KEY, PEM files); without it the controller creates one in `<dataDir>/pki` at first start. */
+  givenCa?: { certificateFile: string; keyFile: string };
+  /** The DNS names and IP addresses agents and clients reach the controller by (DROVER_TLS_NAMES, comma-separated), which its server certificate names. */
+  tlsNames: string[];
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -31,7 +37,24 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
     poolReconcileIntervalMs: positive(env.DROVER_POOL_RECONCILE_INTERVAL_MS, 2000, 'DROVER_POOL_RECONCILE_INTERVAL_MS'),
     countStatements: env.DROVER_COUNT_STATEMENTS === '1',
     maxEmbeddedObjects: positive(env.DROVER_MAX_EMBEDDED_OBJECTS, 100_000, 'DROVER_MAX_EMBEDDED_OBJECTS'),
+    givenCa: givenCaOf(env),
+    tlsNames: tlsNamesOf(env),
   };
+}
+
+function givenCaOf(env: NodeJS.ProcessEnv): ControllerConfig['givenCa'] {
+  const certificateFile = env.DROVER_CA_CERT || undefined;
+  const keyFile = env.DROVER_CA_KEY || undefined;
+  if (!certificateFile && !keyFile) return undefined;
+  if (!certificateFile || !keyFile) throw new Error('DROVER_CA_CERT and DROVER_CA_KEY go together: give both or neither');
+  return { certificateFile: path.resolve(certificateFile), keyFile: path.resolve(keyFile) };
+}
+
+/** The names the server certificate carries: the operator's, or the loopback names and this machine's host name. */
+function tlsNamesOf(env: NodeJS.ProcessEnv): string[] {
+  const given = (env.DROVER_TLS_NAMES ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  for (const name of given) if (!isIP(name) && !/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(name)) throw new Error(`DROVER_TLS_NAMES: ${name} is neither a DNS name nor an IP address`);
+  return given.length ? given : [...new Set(['localhost', '127.0.0.1', '::1', os.hostname()])];
 }
 
 function positive(value: string | undefined, fallback: number, name: string): number {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { openDatabase, type Orm } from './db/orm.js';
@@ -40,12 +41,20 @@ import { AgentGatewayServer } from './gateway/grpc-server.js';
 import { createApi } from './api/server.js';
 import { countStatements } from './db/dialect.js';
 import { splitHostPort, type ControllerConfig } from './config.js';
+import { CertificateAuthority } from './pki/certificate-authority.js';
+
+/** The controller issues its own server certificate at every start, so a year is far more than it needs. */
+const serverCertificateLifetimeMs = 365 * 24 * 3600_000;
 
 export interface RunningController {
   apiUrl: string;
   grpcAddress: string;
   services: Services;
   orm: Orm;
+  /** The controller's certificate authority, which signs host certificates and the controller's own. */
+  ca: CertificateAuthority;
+  /** The certificate (with the CA's behind it) and key of the controller's endpoints, issued at start for the configured names. */
+  serverCertificate: { certificatePem: string; privateKeyPem: string };
   /** The admin password generated at first start, if one was. */
   generatedAdminPassword?: string;
   stop(): Promise<void>;
@@ -102,6 +111,8 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
 
 /** Opens the database, then serves agents over gRPC and clients over HTTP. */
 export async function startController(config: ControllerConfig, log: Logger): Promise<RunningController> {
+  const ca = await CertificateAuthority.open(path.join(config.dataDir, 'pki'), config.givenCa);
+  const serverCertificate = await ca.issueServerCertificate(config.tlsNames, serverCertificateLifetimeMs);
   const orm = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const hub = new AgentHub();
   const { services, scheduler } = await createServices(orm, hub, log, config);
@@ -149,6 +160,8 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     grpcAddress,
     services,
     orm,
+    ca,
+    serverCertificate,
     generatedAdminPassword,
     async stop() {
       clearInterval(liveness);

@@ -11,6 +11,7 @@ import ts from 'typescript';
  */
 const layers = [
   { name: 'rules', paths: ['controller/rules/'], what: 'pure rules: no I/O, no state' },
+  { name: 'pki', paths: ['controller/pki/'], what: 'the certificate authority: keys and certificates on disk' },
   { name: 'db', paths: ['controller/db/'], what: 'entities, migrations and the SQL gateway' },
   { name: 'state', paths: ['controller/state/'], what: 'the one owner of live VM and host state' },
   { name: 'agents', paths: ['controller/agents/'], what: 'command routing to agent sessions' },
@@ -44,7 +45,7 @@ test('every controller file belongs to one layer', (t) => {
   t.true(controllerFiles.length > 50, 'the walk found the controller');
 });
 
-test('controller imports point down the layers: rules, db, state, agents, tasks, services, query, adapters, root', (t) => {
+test('controller imports point down the layers: rules, pki, db, state, agents, tasks, services, query, adapters, root', (t) => {
   const upward: string[] = [];
   let checked = 0;
   for (const file of controllerFiles) {
