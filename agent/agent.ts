@@ -1,3 +1,5 @@
+import * as grpc from '@grpc/grpc-js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Logger } from '../shared/logger.js';
 import type { HostFacts } from '../shared/model.js';
 import { droverVersion } from '../shared/version.js';
@@ -7,7 +9,9 @@ import type { AgentConfig } from './config.js';
 import { DriverError, type HypervisorDriver, type Reachability } from './hypervisor/driver.js';
 import { LibvirtDriver } from './hypervisor/libvirt/driver.js';
 import { ReconnectingDriver } from './hypervisor/reconnecting-driver.js';
-import { loadHostId } from './identity.js';
+import { loadIdentity, saveIdentity, type AgentIdentity } from './identity.js';
+import { enroll, identityCredentials, parseEnrollmentToken, renew } from './link/enrollment.js';
+import { CertificateRenewal } from './link/renewal.js';
 import { ControllerLink } from './link/controller-link.js';
 import { StateWatcher } from './watch/state-watcher.js';
 
@@ -17,6 +21,7 @@ export interface AgentDependencies {
 }
 
 interface Running {
+  renewal: CertificateRenewal;
   journal: CommandJournal;
   executor: CommandExecutor;
   watcher: StateWatcher;
@@ -83,7 +88,8 @@ export class Agent {
   async start(): Promise<void> {
     if (this.running) return;
     const { config, driver, logger } = this;
-    const hostId = await loadHostId(config.dataDir);
+    let identity = await this.identity();
+    const { hostId } = identity;
     await driver.open();
     const journal = await CommandJournal.open(config.dataDir);
     const node = await driver.nodeFacts();
@@ -123,6 +129,7 @@ export class Agent {
     let hypervisor: Reachability = { reachable: true };
     link = new ControllerLink({
       address: config.controllerAddress,
+      credentials: () => identityCredentials(identity),
       hello: () => facts,
       inventory: () => watcher.snapshot(),
       hypervisor: () => hypervisor,
@@ -146,8 +153,48 @@ export class Agent {
       });
     });
     link.start();
-    this.running = { journal, executor, watcher, link, facts };
+    const renewal = new CertificateRenewal({
+      current: () => identity,
+      renew: async () => {
+        const renewed = await renew(config.controllerAddress, identity);
+        await saveIdentity(config.dataDir, renewed);
+        identity = renewed;
+        link?.restart();
+      },
+      logger,
+    });
+    renewal.start();
+    this.running = { renewal, journal, executor, watcher, link, facts };
     logger.info({ hostId, uri: facts.libvirtUri, controller: config.controllerAddress, libvirtVersion: facts.libvirtVersion }, 'agent started');
+  }
+
+  /** The identity in the data directory, or a new one from enrolling with the configured token when there is none. */
+  private async identity(): Promise<AgentIdentity> {
+    const { config, logger } = this;
+    const kept = await loadIdentity(config.dataDir);
+    if (kept) {
+      if (config.enrollmentToken) logger.info({ hostId: kept.hostId }, 'the agent is enrolled already; DROVER_ENROLLMENT_TOKEN is not used');
+      return kept;
+    }
+    if (!config.enrollmentToken) {
+      throw new Error(`this agent is not enrolled (no certificate in ${config.dataDir}): create an enrollment token on the controller (drover enrollment-token create, or POST /ovirt-engine/api/hostenrollmenttokens) and start the agent with DROVER_ENROLLMENT_TOKEN set to it`);
+    }
+    const token = parseEnrollmentToken(config.enrollmentToken);
+    let enrolled: AgentIdentity | undefined;
+    for (let attempt = 0; !enrolled; attempt++) {
+      try {
+        enrolled = await enroll(config.controllerAddress, token);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (code !== grpc.status.UNAVAILABLE && code !== grpc.status.DEADLINE_EXCEEDED) throw error;
+        const delay = Math.min(5_000, 100 * 2 ** attempt);
+        logger.warn({ err: error, retryInMs: delay }, 'the controller is not reachable for enrollment yet');
+        await sleep(delay);
+      }
+    }
+    await saveIdentity(config.dataDir, enrolled);
+    logger.info({ hostId: enrolled.hostId }, 'enrolled with the controller');
+    return enrolled;
   }
 
   /** Stops reporting and executing; guests are left as they are. */
@@ -155,6 +202,7 @@ export class Agent {
     const running = this.running;
     if (!running) return;
     this.running = undefined;
+    running.renewal.stop();
     running.executor.close();
     await running.link.stop();
     await running.watcher.stop();

@@ -7,6 +7,8 @@ import { defaultDisplayAddress } from './hypervisor/libvirt/consoles.js';
 
 export interface AgentConfig {
   controllerAddress: string;
+  /** A one-time enrollment token (DROVER_ENROLLMENT_TOKEN), used only while the agent holds no certificate. */
+  enrollmentToken?: string;
   libvirtUri: string;
   dataDir: string;
   hostname: string;
@@ -53,6 +55,7 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number)
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): AgentConfig {
   return {
     controllerAddress: env.DROVER_CONTROLLER || '127.0.0.1:8081',
+    enrollmentToken: env.DROVER_ENROLLMENT_TOKEN || undefined,
     libvirtUri: env.DROVER_LIBVIRT_URI || 'test:///default',
     dataDir: env.DROVER_AGENT_DATA_DIR || './data/agent',
     hostname: env.DROVER_HOST_NAME || os.hostname(),

@@ -19,6 +19,10 @@ export interface ControllerConfig {
   countStatements?: boolean;
   /** The most objects one request may embed with ?follow= (100,000 by default). */
   maxEmbeddedObjects?: number;
+  /** How long a new host enrollment token is valid unless its creator says otherwise (DROVER_ENROLLMENT_TOKEN_LIFETIME_SECONDS, an hour by default). */
+  enrollmentTokenLifetimeMs: number;
+  /** How long a host certificate is valid (DROVER_HOST_CERTIFICATE_LIFETIME_SECONDS, a year by default); agents renew theirs when a third of it is left. */
+  hostCertificateLifetimeMs: number;
   /** The operator's own CA (DROVER_CA_CERT and DROVER_CA_KEY, PEM files); without it the controller creates one in `<dataDir>/pki` at first start. */
   givenCa?: { certificateFile: string; keyFile: string };
   /** The DNS names and IP addresses agents and clients reach the controller by (DROVER_TLS_NAMES, comma-separated), which its server certificate names. */
@@ -37,6 +41,8 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
     poolReconcileIntervalMs: positive(env.DROVER_POOL_RECONCILE_INTERVAL_MS, 2000, 'DROVER_POOL_RECONCILE_INTERVAL_MS'),
     countStatements: env.DROVER_COUNT_STATEMENTS === '1',
     maxEmbeddedObjects: positive(env.DROVER_MAX_EMBEDDED_OBJECTS, 100_000, 'DROVER_MAX_EMBEDDED_OBJECTS'),
+    enrollmentTokenLifetimeMs: positive(env.DROVER_ENROLLMENT_TOKEN_LIFETIME_SECONDS, 3600, 'DROVER_ENROLLMENT_TOKEN_LIFETIME_SECONDS') * 1000,
+    hostCertificateLifetimeMs: positive(env.DROVER_HOST_CERTIFICATE_LIFETIME_SECONDS, 365 * 24 * 3600, 'DROVER_HOST_CERTIFICATE_LIFETIME_SECONDS') * 1000,
     givenCa: givenCaOf(env),
     tlsNames: tlsNamesOf(env),
   };

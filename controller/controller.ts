@@ -37,6 +37,7 @@ import { TemplateService } from './services/templates.js';
 import { VmPoolService } from './services/vm-pools.js';
 import { QueryService } from './query/queries.js';
 import { ConsoleService } from './services/consoles.js';
+import { EnrollmentService } from './services/enrollment.js';
 import { AgentGatewayServer } from './gateway/grpc-server.js';
 import { createApi } from './api/server.js';
 import { countStatements } from './db/dialect.js';
@@ -61,7 +62,13 @@ export interface RunningController {
 }
 
 /** Builds every part of the controller on an open database: live state, the task engine with its runners, the services and queries. */
-async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { heartbeatIntervalMs: number; tokenLifetimeMs: number; maxEmbeddedObjects?: number }): Promise<{ services: Services; scheduler: TaskScheduler }> {
+async function createServices(
+  orm: Orm,
+  hub: AgentHub,
+  ca: CertificateAuthority,
+  log: Logger,
+  options: Pick<ControllerConfig, 'heartbeatIntervalMs' | 'tokenLifetimeMs' | 'maxEmbeddedObjects' | 'enrollmentTokenLifetimeMs' | 'hostCertificateLifetimeMs'>,
+): Promise<{ services: Services; scheduler: TaskScheduler }> {
   const records = new Records(orm, (error) => log.error({ err: error }, 'could not write a reported VM state'));
   await records.load();
   const scheduler = new TaskScheduler(orm, log.child({ component: 'scheduler' }));
@@ -105,6 +112,7 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
     vmPools,
     tasks: new TaskService(orm, scheduler),
     queries: new QueryService(orm, records, scheduler, vms, options.maxEmbeddedObjects),
+    enrollment: new EnrollmentService(orm, ca, { tokenLifetimeMs: options.enrollmentTokenLifetimeMs, hostCertificateLifetimeMs: options.hostCertificateLifetimeMs }),
   };
   return { services, scheduler };
 }
@@ -115,11 +123,14 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const serverCertificate = await ca.issueServerCertificate(config.tlsNames, serverCertificateLifetimeMs);
   const orm = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const hub = new AgentHub();
-  const { services, scheduler } = await createServices(orm, hub, log, config);
+  const { services, scheduler } = await createServices(orm, hub, ca, log, config);
   const generatedAdminPassword = await services.auth.ensureAdmin(config.adminPassword);
   await scheduler.recover();
 
-  const gateway = new AgentGatewayServer(hub, services.hosts, log.child({ component: 'agents' }), (usage) => services.storageDomains.recordUsage(usage));
+  const gateway = new AgentGatewayServer(hub, services.hosts, services.enrollment, log.child({ component: 'agents' }), {
+    serverCertificate,
+    storageReported: (hostId, usage) => services.storageDomains.hostReportedUsage(hostId, usage),
+  });
   const grpcPort = await gateway.listen(config.grpcListen);
   const grpcAddress = `${splitHostPort(config.grpcListen).host}:${grpcPort}`;
 

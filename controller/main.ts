@@ -1,23 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../shared/logger.js';
 import { configFromEnvironment } from './config.js';
-import { startController } from './controller.js';
+import { startController, type RunningController } from './controller.js';
 import { adminUserName } from './services/auth.js';
 
 const log = createLogger('drover-controller');
 
-function startEmbeddedAgent(controllerAddress: string, dataDir: string): ChildProcess {
+/** Starts the embedded agent, enrolling it through the same path as any agent (a one-time token) when it holds no certificate yet. */
+async function startEmbeddedAgent(controller: RunningController, dataDir: string): Promise<ChildProcess> {
   const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../agent/main.js');
+  const agentDataDir = process.env.DROVER_AGENT_DATA_DIR || path.join(dataDir, 'agent');
+  const enrolled = existsSync(path.join(agentDataDir, 'host.pem'));
+  const token = enrolled ? undefined : (await controller.services.enrollment.createToken({ description: 'the embedded agent', lifetimeMs: 10 * 60_000 })).token;
   return spawn(process.execPath, [entry], {
     stdio: 'inherit',
     env: {
       ...process.env,
-      DROVER_CONTROLLER: controllerAddress,
-      DROVER_AGENT_DATA_DIR: process.env.DROVER_AGENT_DATA_DIR || path.join(dataDir, 'agent'),
+      DROVER_CONTROLLER: controller.grpcAddress,
+      DROVER_AGENT_DATA_DIR: agentDataDir,
       DROVER_LIBVIRT_URI: process.env.DROVER_LIBVIRT_URI || 'test:///default',
+      ...(token ? { DROVER_ENROLLMENT_TOKEN: token } : {}),
     },
   });
 }
@@ -26,7 +32,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { 'embedded-agent': { type: 'boolean', default: false } } });
   const config = configFromEnvironment();
   const controller = await startController(config, log);
-  const agent = values['embedded-agent'] ? startEmbeddedAgent(controller.grpcAddress, config.dataDir) : undefined;
+  const agent = values['embedded-agent'] ? await startEmbeddedAgent(controller, config.dataDir) : undefined;
 
   const login = controller.generatedAdminPassword
     ? `user ${adminUserName}, password ${controller.generatedAdminPassword} (generated now and shown only once; set DROVER_ADMIN_PASSWORD to choose one)`

@@ -14,6 +14,8 @@ import {
 
 export interface ControllerLinkOptions {
   address: string;
+  /** The credentials of each new session's channel: the agent's certificate, and only the controller's CA trusted. */
+  credentials: () => grpc.ChannelCredentials;
   hello: () => HostFacts;
   inventory: () => DomainStatus[];
   /** Whether the hypervisor is reachable now; a session that begins while it is not reports that in place of the Inventory. Always reachable unless given. */
@@ -94,6 +96,15 @@ export class ControllerLink extends EventEmitter {
     this.close(session);
   }
 
+  /** Ends the current session, if any, and opens a new one at once (with the credentials as they are now). */
+  restart(): void {
+    if (this.stopped) return;
+    clearTimeout(this.reconnectTimer);
+    if (this.session) this.close(this.session);
+    this.failedAttempts = 0;
+    this.connect();
+  }
+
   reportChange(change: DomainChange): void {
     const session = this.session;
     if (!session?.welcomed) return;
@@ -119,7 +130,7 @@ export class ControllerLink extends EventEmitter {
   private connect(): void {
     if (this.stopped) return;
     const { AgentGateway } = loadAgentProtocol().drover.agent.v1;
-    const client = new AgentGateway(this.options.address, grpc.credentials.createInsecure(), channelOptions);
+    const client = new AgentGateway(this.options.address, this.options.credentials(), channelOptions);
     const call = client.Session();
     const session: Session = { client, call, welcomed: false, closed: false, heartbeatSequence: 0 };
     this.session = session;

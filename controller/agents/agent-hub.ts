@@ -26,15 +26,37 @@ export class AgentHub {
   private readonly pending = new Map<string, PendingCommand>();
   private readonly unreachable = new Set<string>();
 
-  attach(hostId: string, session: AgentSessionSink): void {
+  /**
+   * Makes a new session the host's, unless the host's live session was heard
+   * from within `quietMs`: then it returns false and changes nothing. A live
+   * session quiet for longer is closed and replaced.
+   */
+  attach(hostId: string, session: AgentSessionSink, quietMs: number): boolean {
     const previous = this.sessions.get(hostId);
-    if (previous && previous !== session) previous.close('replaced by a new session');
+    if (previous && previous !== session) {
+      if (!this.admits(hostId, quietMs)) return false;
+      previous.close('replaced by a new session after it fell silent');
+    }
     this.sessions.set(hostId, session);
     this.unreachable.delete(hostId);
     this.touch(hostId);
     for (const pending of this.pending.values()) {
       if (pending.hostId === hostId) session.sendCommand(pending.command);
     }
+    return true;
+  }
+
+  /** Whether a new session for the host would be attached now: the host has no session, or its session was silent for `quietMs`. */
+  admits(hostId: string, quietMs: number): boolean {
+    return !this.sessions.has(hostId) || Date.now() - (this.lastSeen.get(hostId) ?? 0) >= quietMs;
+  }
+
+  /** Ends the host's session, if it has one (its certificate was revoked, say). */
+  end(hostId: string, reason: string): void {
+    const session = this.sessions.get(hostId);
+    if (!session) return;
+    this.sessions.delete(hostId);
+    session.close(reason);
   }
 
   detach(hostId: string, session: AgentSessionSink): void {
@@ -63,11 +85,13 @@ export class AgentHub {
     });
   }
 
-  complete(commandId: string, outcome: CommandOutcome): void {
+  /** Completes a command with its outcome, when it was sent to this host; returns whether it was. */
+  complete(hostId: string, commandId: string, outcome: CommandOutcome): boolean {
     const pending = this.pending.get(commandId);
-    if (!pending) return;
+    if (!pending || pending.hostId !== hostId) return false;
     this.pending.delete(commandId);
     pending.resolve(outcome);
+    return true;
   }
 
   /** Fails every command waiting for the host and refuses new ones until it reconnects. */

@@ -1,3 +1,4 @@
+import { enrollmentRoutes } from './routes/enrollment.js';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { ApiState } from './context.js';
@@ -42,6 +43,7 @@ export function apiRoutes(services: Services): ApiRouter {
   networkRoutes(api, services);
   templateRoutes(api, services);
   vmPoolRoutes(api, services);
+  enrollmentRoutes(api, services);
   return api;
 }
 

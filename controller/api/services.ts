@@ -15,6 +15,7 @@ import type { TemplateService } from '../services/templates.js';
 import type { VmPoolService } from '../services/vm-pools.js';
 import type { QueryService } from '../query/queries.js';
 import type { ConsoleService } from '../services/consoles.js';
+import type { EnrollmentService } from '../services/enrollment.js';
 
 /** What the HTTP API is given to work with: the services and the queries. */
 export interface Services {
@@ -35,5 +36,6 @@ export interface Services {
   vmPools: VmPoolService;
   tasks: TaskService;
   queries: QueryService;
+  enrollment: EnrollmentService;
 }
 

@@ -271,6 +271,25 @@ export class AccessToken {
   expiresAt!: number;
 }
 
+export class HostEnrollmentToken {
+  id!: string;
+  tokenHash!: string;
+  description = '';
+  createdBy: string | null = null;
+  createdAt!: number;
+  expiresAt!: number;
+  usedAt: number | null = null;
+  hostId: string | null = null;
+}
+
+export class HostCertificate {
+  serial!: string;
+  hostId!: string;
+  issuedAt!: number;
+  notAfter!: number;
+  revokedAt: number | null = null;
+}
+
 const epochMs = () => ({ type: new BigIntType('number') });
 const bytes = () => ({ type: new BigIntType('number') });
 
@@ -571,6 +590,33 @@ export const AccessTokenSchema = new EntitySchema<AccessToken>({
   },
 });
 
+export const HostEnrollmentTokenSchema = new EntitySchema<HostEnrollmentToken>({
+  class: HostEnrollmentToken,
+  tableName: 'host_enrollment_tokens',
+  properties: {
+    id: { type: 'string', primary: true, length: 36 },
+    tokenHash: { type: 'string', length: 64, unique: true },
+    description: { type: 'text' },
+    createdBy: { type: 'string', length: 36, nullable: true },
+    createdAt: epochMs(),
+    expiresAt: epochMs(),
+    usedAt: { ...epochMs(), nullable: true },
+    hostId: { type: 'string', length: 36, nullable: true },
+  },
+});
+
+export const HostCertificateSchema = new EntitySchema<HostCertificate>({
+  class: HostCertificate,
+  tableName: 'host_certificates',
+  properties: {
+    serial: { type: 'string', primary: true, length: 40 },
+    hostId: { type: 'string', length: 36, index: true },
+    issuedAt: epochMs(),
+    notAfter: epochMs(),
+    revokedAt: { ...epochMs(), nullable: true },
+  },
+});
+
 export const entitySchemas = [
   DataCenterSchema,
   ClusterSchema,
@@ -588,4 +634,6 @@ export const entitySchemas = [
   TaskSchema,
   UserSchema,
   AccessTokenSchema,
+  HostEnrollmentTokenSchema,
+  HostCertificateSchema,
 ];

@@ -15,6 +15,7 @@ import {
 } from '../../shared/pki/x509.js';
 
 const caLifetimeMs = 20 * 365 * 24 * 3600_000;
+/** How far back a certificate's validity begins, for peers whose clocks are behind: five minutes, or a tenth of a short lifetime. */
 const clockSkewMs = 5 * 60_000;
 const hostIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const organization = 'Drover';
@@ -162,7 +163,7 @@ export class CertificateAuthority {
   private async issue(subject: string, publicKey: x509.PublicKey, lifetimeMs: number, extensions: x509.Extension[]): Promise<IssuedCertificate> {
     const serial = randomSerialNumber();
     const now = Math.floor(Date.now() / 1000) * 1000;
-    const notBefore = now - clockSkewMs;
+    const notBefore = now - Math.min(clockSkewMs, Math.ceil(lifetimeMs / 10_000) * 1000);
     const notAfter = Math.min(now + Math.ceil(lifetimeMs / 1000) * 1000, this.certificate.notAfter.getTime());
     const certificate = await x509.X509CertificateGenerator.create({
       serialNumber: serial,

@@ -121,13 +121,14 @@ export class HostService {
     }
   }
 
+  /** Removes a host that has no VM; its certificates are revoked with it (by the database), and its session, if any, ends. */
   async remove(id: string): Promise<HostRecord> {
     const host = this.records.host(id);
     if (!host) throw notFound('host', id);
     const vms = [...this.records.vms.values()].filter((vm) => vm.hostId === id).length;
     if (vms > 0) throw conflict(`host ${host.name} still has ${vms} VM(s) defined on it`);
-    if (this.hub.isConnected(id)) throw conflict(`host ${host.name} is connected; stop its agent before removing it, or it registers again`);
     await runStatement(this.orm, 'delete from hosts where id = ?', [id]);
+    this.hub.end(id, 'the host was removed and its certificates revoked');
     this.records.hostRemoved(id);
     return host;
   }

@@ -154,6 +154,25 @@ export class StorageDomainService {
     await updateRow(this.orm, 'storage_domains', 'id', usage.storageId, { availableBytes: usage.availableBytes, usedBytes: usage.usedBytes, reportedAt: Date.now() });
   }
 
+  /**
+   * Records the space a host reports of a storage domain, when the domain is
+   * the host's to report: its own localfs domain, or a shared one in the
+   * host's data center. Returns whether it was.
+   */
+  async hostReportedUsage(hostId: string, usage: StorageUsage): Promise<boolean> {
+    const [domain] = await selectRows<{ host_id: string | null; data_center_id: string | null; host_data_center_id: string | null }>(
+      this.orm,
+      `select s.host_id, s.data_center_id, (select c.data_center_id from hosts h join clusters c on c.id = h.cluster_id where h.id = ?) as host_data_center_id
+         from storage_domains s where s.id = ?`,
+      [hostId, usage.storageId],
+    );
+    if (!domain) return false;
+    const reachable = domain.host_id === null ? domain.data_center_id !== null && domain.data_center_id === domain.host_data_center_id : domain.host_id === hostId;
+    if (!reachable) return false;
+    await this.recordUsage(usage);
+    return true;
+  }
+
   private async withCommitted(domains: StorageDomain[]): Promise<StorageDomainView[]> {
     if (domains.length === 0) return [];
     const rows = await selectRows<{ storage_domain_id: string; committed: number | string }>(this.orm, 

@@ -40,9 +40,10 @@ export function fingerprintOf(certificatePem: string): string {
   return createHash('sha256').update(new X509Certificate(certificatePem).raw).digest('hex');
 }
 
+/** 16 random bytes as lower-case hex, the first in 0x40-0x7f so that the DER integer is positive and keeps all 16 bytes (its hex is the same wherever it is read). */
 export function randomSerialNumber(): string {
   const bytes = randomBytes(16);
-  bytes[0] = bytes[0]! & 0x7f;
+  bytes[0] = (bytes[0]! & 0x3f) | 0x40;
   return bytes.toString('hex');
 }
 

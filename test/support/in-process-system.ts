@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Agent } from '../../agent/agent.js';
@@ -137,6 +138,7 @@ export class InProcessSystem {
     const agent = new Agent(
       {
         controllerAddress: this.controller.grpcAddress,
+        enrollmentToken: await this.enrollmentTokenFor(dataDir),
         libvirtUri: uri,
         dataDir,
         hostname: options.name,
@@ -164,6 +166,7 @@ export class InProcessSystem {
       env: {
         ...process.env,
         DROVER_CONTROLLER: this.controller.grpcAddress,
+        DROVER_ENROLLMENT_TOKEN: (await this.enrollmentTokenFor(path.join(this.directory, 'agents', name))) ?? '',
         DROVER_LIBVIRT_URI: uri,
         DROVER_AGENT_DATA_DIR: path.join(this.directory, 'agents', name),
         DROVER_HOST_NAME: name,
@@ -175,6 +178,12 @@ export class InProcessSystem {
     this.agentProcesses.set(name, child);
     await eventually(() => this.controller.services.hosts.list().some((host) => host.name === name && host.status === 'up'), `agent ${name} to register`);
     return child;
+  }
+
+  /** A new enrollment token for an agent whose data directory holds no certificate yet; none for one that has enrolled. */
+  async enrollmentTokenFor(agentDataDir: string): Promise<string | undefined> {
+    if (existsSync(path.join(agentDataDir, 'host.pem'))) return undefined;
+    return (await this.controller.services.enrollment.createToken({ description: `test agent in ${agentDataDir}` })).token;
   }
 
   /** Stops the agents, then the controller, and drops the database. */

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,12 +69,31 @@ export class ProcessSystem {
     readonly directory: string,
     private readonly scratch: ScratchDatabase,
     readonly heartbeatMs: number,
+    private readonly controllerEnvironment: Record<string, string>,
   ) {}
 
-  static async start(database: DatabaseKind, hosts: Record<string, HostOptions> = {}, options: { heartbeatMs?: number } = {}): Promise<ProcessSystem> {
+  /** Where agents reach the controller's gRPC endpoint. */
+  get grpcAddress(): string {
+    return `127.0.0.1:${this.grpcPort}`;
+  }
+
+  /** The controller's CA certificate (PEM), as it created it in its data directory. */
+  caCertificate(): Promise<string> {
+    return readFile(path.join(this.scratch.dataDir, 'pki', 'ca.pem'), 'utf8');
+  }
+
+  /** The mode bits of each file in a host agent's data directory. */
+  async agentFiles(name: string): Promise<Record<string, number>> {
+    const { dataDir } = this.host(name);
+    const modes: Record<string, number> = {};
+    for (const file of await readdir(dataDir)) modes[file] = (await stat(path.join(dataDir, file))).mode & 0o777;
+    return modes;
+  }
+
+  static async start(database: DatabaseKind, hosts: Record<string, HostOptions> = {}, options: { heartbeatMs?: number; controllerEnvironment?: Record<string, string> } = {}): Promise<ProcessSystem> {
     const directory = await temporaryDirectory('it');
     const scratch = await createScratchDatabase(database, 'it-db');
-    const system = new ProcessSystem(directory.path, scratch, options.heartbeatMs ?? heartbeatIntervalMs);
+    const system = new ProcessSystem(directory.path, scratch, options.heartbeatMs ?? heartbeatIntervalMs, options.controllerEnvironment ?? {});
     try {
       for (let attempt = 1; ; attempt++) {
         system.apiPort = await freePort();
@@ -109,6 +129,7 @@ export class ProcessSystem {
         DROVER_COUNT_STATEMENTS: '1',
         DROVER_MAX_EMBEDDED_OBJECTS: '10000',
         DROVER_LOG_LEVEL: 'info',
+        ...this.controllerEnvironment,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -171,12 +192,22 @@ export class ProcessSystem {
     await this.waitForHostStatus(name, 'up');
   }
 
+  /** A new enrollment token from the API, for an agent whose data directory holds no certificate yet; none for one that has enrolled. */
+  async enrollmentTokenFor(agentDataDir: string): Promise<string | undefined> {
+    if (existsSync(path.join(agentDataDir, 'host.pem'))) return undefined;
+    const created = await this.api.post('/hostenrollmenttokens', { description: `test agent in ${agentDataDir}` }, { accept: 'json' });
+    if (created.status !== 201) throw new Error(`creating an enrollment token answered ${created.status}: ${created.text}`);
+    return created.body.token as string;
+  }
+
   async startAgent(name: string): Promise<void> {
     const record = this.host(name);
+    const token = await this.enrollmentTokenFor(record.dataDir);
     record.process = spawn(process.execPath, [agentEntry], {
       env: {
         ...process.env,
         DROVER_CONTROLLER: `127.0.0.1:${this.grpcPort}`,
+        ...(token ? { DROVER_ENROLLMENT_TOKEN: token } : {}),
         DROVER_LIBVIRT_URI: record.uri,
         DROVER_AGENT_DATA_DIR: record.dataDir,
         DROVER_HOST_NAME: name,

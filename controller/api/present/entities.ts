@@ -1,4 +1,4 @@
-import type { Cluster, DataCenter, DiskAttachment, Host, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
+import type { Cluster, DataCenter, DiskAttachment, Host, HostEnrollmentToken, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
 import type { VmView } from '../../services/vms.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
 import type { DiskView } from '../../services/disks.js';
@@ -348,6 +348,20 @@ export class Presenter {
       host: task.hostId ? ref(this.href('hosts', task.hostId), task.hostId) : undefined,
       vm: task.vmId ? ref(this.href('vms', task.vmId), task.vmId) : undefined,
       ...(task.objectType === 'vm' ? {} : { [taskObjectElement[task.objectType]]: ref(this.href(taskObjectCollection[task.objectType], task.objectId), task.objectId) }),
+    };
+  }
+
+  /** An enrollment token; its secret only when it was just created, the one time it is shown. */
+  hostEnrollmentToken(token: HostEnrollmentToken, secret?: string): Rep {
+    return {
+      $: { href: this.href('hostenrollmenttokens', token.id), id: token.id },
+      description: nonEmpty(token.description),
+      token: secret,
+      creation_time: this.time(token.createdAt),
+      expiration_time: this.time(token.expiresAt),
+      used: token.usedAt !== null,
+      used_time: this.time(token.usedAt),
+      host: token.hostId ? ref(this.href('hosts', token.hostId), token.hostId) : undefined,
     };
   }
 

@@ -3,6 +3,8 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { AgentGatewayClient as _drover_agent_v1_AgentGatewayClient, AgentGatewayDefinition as _drover_agent_v1_AgentGatewayDefinition } from './drover/agent/v1/AgentGateway';
 import type { AgentMessage as _drover_agent_v1_AgentMessage, AgentMessage__Output as _drover_agent_v1_AgentMessage__Output } from './drover/agent/v1/AgentMessage';
+import type { CaCertificateRequest as _drover_agent_v1_CaCertificateRequest, CaCertificateRequest__Output as _drover_agent_v1_CaCertificateRequest__Output } from './drover/agent/v1/CaCertificateRequest';
+import type { CaCertificateResponse as _drover_agent_v1_CaCertificateResponse, CaCertificateResponse__Output as _drover_agent_v1_CaCertificateResponse__Output } from './drover/agent/v1/CaCertificateResponse';
 import type { CloudInit as _drover_agent_v1_CloudInit, CloudInit__Output as _drover_agent_v1_CloudInit__Output } from './drover/agent/v1/CloudInit';
 import type { Command as _drover_agent_v1_Command, Command__Output as _drover_agent_v1_Command__Output } from './drover/agent/v1/Command';
 import type { CommandResult as _drover_agent_v1_CommandResult, CommandResult__Output as _drover_agent_v1_CommandResult__Output } from './drover/agent/v1/CommandResult';
@@ -11,6 +13,8 @@ import type { ConsoleTicket as _drover_agent_v1_ConsoleTicket, ConsoleTicket__Ou
 import type { ControllerMessage as _drover_agent_v1_ControllerMessage, ControllerMessage__Output as _drover_agent_v1_ControllerMessage__Output } from './drover/agent/v1/ControllerMessage';
 import type { DiskDevice as _drover_agent_v1_DiskDevice, DiskDevice__Output as _drover_agent_v1_DiskDevice__Output } from './drover/agent/v1/DiskDevice';
 import type { DomainState as _drover_agent_v1_DomainState, DomainState__Output as _drover_agent_v1_DomainState__Output } from './drover/agent/v1/DomainState';
+import type { EnrollRequest as _drover_agent_v1_EnrollRequest, EnrollRequest__Output as _drover_agent_v1_EnrollRequest__Output } from './drover/agent/v1/EnrollRequest';
+import type { EnrollResponse as _drover_agent_v1_EnrollResponse, EnrollResponse__Output as _drover_agent_v1_EnrollResponse__Output } from './drover/agent/v1/EnrollResponse';
 import type { Heartbeat as _drover_agent_v1_Heartbeat, Heartbeat__Output as _drover_agent_v1_Heartbeat__Output } from './drover/agent/v1/Heartbeat';
 import type { Hello as _drover_agent_v1_Hello, Hello__Output as _drover_agent_v1_Hello__Output } from './drover/agent/v1/Hello';
 import type { HypervisorUnreachable as _drover_agent_v1_HypervisorUnreachable, HypervisorUnreachable__Output as _drover_agent_v1_HypervisorUnreachable__Output } from './drover/agent/v1/HypervisorUnreachable';
@@ -21,6 +25,8 @@ import type { MediumFacts as _drover_agent_v1_MediumFacts, MediumFacts__Output a
 import type { NetworkSpec as _drover_agent_v1_NetworkSpec, NetworkSpec__Output as _drover_agent_v1_NetworkSpec__Output } from './drover/agent/v1/NetworkSpec';
 import type { NicDevice as _drover_agent_v1_NicDevice, NicDevice__Output as _drover_agent_v1_NicDevice__Output } from './drover/agent/v1/NicDevice';
 import type { RebootFacts as _drover_agent_v1_RebootFacts, RebootFacts__Output as _drover_agent_v1_RebootFacts__Output } from './drover/agent/v1/RebootFacts';
+import type { RenewRequest as _drover_agent_v1_RenewRequest, RenewRequest__Output as _drover_agent_v1_RenewRequest__Output } from './drover/agent/v1/RenewRequest';
+import type { RenewResponse as _drover_agent_v1_RenewResponse, RenewResponse__Output as _drover_agent_v1_RenewResponse__Output } from './drover/agent/v1/RenewResponse';
 import type { StateChange as _drover_agent_v1_StateChange, StateChange__Output as _drover_agent_v1_StateChange__Output } from './drover/agent/v1/StateChange';
 import type { StorageReport as _drover_agent_v1_StorageReport, StorageReport__Output as _drover_agent_v1_StorageReport__Output } from './drover/agent/v1/StorageReport';
 import type { StorageSpec as _drover_agent_v1_StorageSpec, StorageSpec__Output as _drover_agent_v1_StorageSpec__Output } from './drover/agent/v1/StorageSpec';
@@ -41,6 +47,8 @@ export interface ProtoGrpcType {
       v1: {
         AgentGateway: SubtypeConstructor<typeof grpc.Client, _drover_agent_v1_AgentGatewayClient> & { service: _drover_agent_v1_AgentGatewayDefinition }
         AgentMessage: MessageTypeDefinition<_drover_agent_v1_AgentMessage, _drover_agent_v1_AgentMessage__Output>
+        CaCertificateRequest: MessageTypeDefinition<_drover_agent_v1_CaCertificateRequest, _drover_agent_v1_CaCertificateRequest__Output>
+        CaCertificateResponse: MessageTypeDefinition<_drover_agent_v1_CaCertificateResponse, _drover_agent_v1_CaCertificateResponse__Output>
         CloudInit: MessageTypeDefinition<_drover_agent_v1_CloudInit, _drover_agent_v1_CloudInit__Output>
         Command: MessageTypeDefinition<_drover_agent_v1_Command, _drover_agent_v1_Command__Output>
         CommandError: EnumTypeDefinition
@@ -51,6 +59,8 @@ export interface ProtoGrpcType {
         ControllerMessage: MessageTypeDefinition<_drover_agent_v1_ControllerMessage, _drover_agent_v1_ControllerMessage__Output>
         DiskDevice: MessageTypeDefinition<_drover_agent_v1_DiskDevice, _drover_agent_v1_DiskDevice__Output>
         DomainState: MessageTypeDefinition<_drover_agent_v1_DomainState, _drover_agent_v1_DomainState__Output>
+        EnrollRequest: MessageTypeDefinition<_drover_agent_v1_EnrollRequest, _drover_agent_v1_EnrollRequest__Output>
+        EnrollResponse: MessageTypeDefinition<_drover_agent_v1_EnrollResponse, _drover_agent_v1_EnrollResponse__Output>
         Heartbeat: MessageTypeDefinition<_drover_agent_v1_Heartbeat, _drover_agent_v1_Heartbeat__Output>
         Hello: MessageTypeDefinition<_drover_agent_v1_Hello, _drover_agent_v1_Hello__Output>
         HypervisorUnreachable: MessageTypeDefinition<_drover_agent_v1_HypervisorUnreachable, _drover_agent_v1_HypervisorUnreachable__Output>
@@ -62,6 +72,8 @@ export interface ProtoGrpcType {
         NicDevice: MessageTypeDefinition<_drover_agent_v1_NicDevice, _drover_agent_v1_NicDevice__Output>
         PowerState: EnumTypeDefinition
         RebootFacts: MessageTypeDefinition<_drover_agent_v1_RebootFacts, _drover_agent_v1_RebootFacts__Output>
+        RenewRequest: MessageTypeDefinition<_drover_agent_v1_RenewRequest, _drover_agent_v1_RenewRequest__Output>
+        RenewResponse: MessageTypeDefinition<_drover_agent_v1_RenewResponse, _drover_agent_v1_RenewResponse__Output>
         StateChange: MessageTypeDefinition<_drover_agent_v1_StateChange, _drover_agent_v1_StateChange__Output>
         StorageReport: MessageTypeDefinition<_drover_agent_v1_StorageReport, _drover_agent_v1_StorageReport__Output>
         StorageSpec: MessageTypeDefinition<_drover_agent_v1_StorageSpec, _drover_agent_v1_StorageSpec__Output>

@@ -12,6 +12,7 @@ import type { HostCommand } from '../../../shared/model.js';
 import { hostCommand, silentLogger, vmSpec } from './helpers.js';
 import { eventually } from '../../support/eventually.js';
 import { temporaryDirectory } from '../../support/temporary-directory.js';
+import { TestPki } from '../../support/test-pki.js';
 
 class FakeController {
   readonly received: AgentMessage__Output[] = [];
@@ -20,7 +21,10 @@ class FakeController {
   private server?: grpc.Server;
   private call?: grpc.ServerDuplexStream<AgentMessage__Output, ControllerMessage>;
 
-  constructor(private readonly heartbeatIntervalMs = 50) {}
+  constructor(
+    readonly pki: TestPki,
+    private readonly heartbeatIntervalMs = 50,
+  ) {}
 
   async listen(port = 0): Promise<number> {
     const server = new grpc.Server();
@@ -37,7 +41,7 @@ class FakeController {
       },
     });
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      server.bindAsync(`127.0.0.1:${port}`, this.pki.serverCredentials(), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     this.server = server;
     return this.port;
@@ -61,8 +65,16 @@ class FakeController {
   }
 }
 
+let pki: Promise<TestPki> | undefined;
+/** One CA for the file's fake controllers: an agent trusts the controller it enrolled with, also after that controller restarts. */
+function sharedPki(): Promise<TestPki> {
+  pki ??= temporaryDirectory('link-pki').then((directory) => TestPki.create(directory.path));
+  return pki;
+}
+
 async function startAgent(t: { teardown: (fn: () => Promise<void>) => void }, controller: FakeController, driver: HypervisorDriver, overrides: Partial<AgentConfig> = {}) {
   const directory = await temporaryDirectory('link');
+  await controller.pki.enrollAgent(directory.path);
   const config: AgentConfig = {
     controllerAddress: `127.0.0.1:${controller.port}`,
     libvirtUri: 'fake:///',
@@ -87,7 +99,7 @@ async function startAgent(t: { teardown: (fn: () => Promise<void>) => void }, co
 }
 
 test('the agent says Hello, sends its Inventory, heartbeats, and answers commands once', async (t) => {
-  const controller = new FakeController();
+  const controller = new FakeController(await sharedPki());
   await controller.listen();
   const driver = new FakeDriver();
   const existing = vmSpec();
@@ -127,7 +139,7 @@ test('the agent says Hello, sends its Inventory, heartbeats, and answers command
 });
 
 test('over the link, a reboot of a guest that ignores it says the agent reset it after its reboot timeout, a reset is carried out, and networks are prepared and released', async (t) => {
-  const controller = new FakeController();
+  const controller = new FakeController(await sharedPki());
   await controller.listen();
   const driver = new FakeDriver();
   const agent = await startAgent(t, controller, driver, { rebootTimeoutMs: 50 });
@@ -154,7 +166,7 @@ test('over the link, a reboot of a guest that ignores it says the agent reset it
 });
 
 test('the agent reports the space of its storage domains after the Inventory and then periodically, whenever there is a domain to report', async (t) => {
-  const controller = new FakeController(20);
+  const controller = new FakeController(await sharedPki(), 20);
   await controller.listen();
   const driver = new FakeDriver();
   const agent = await startAgent(t, controller, driver, { storageReportIntervalMs: 20 });
@@ -167,7 +179,7 @@ test('the agent reports the space of its storage domains after the Inventory and
   const report = await eventually(() => controller.ofKind('storage_report')[0], 'a periodic storage report', 3_000);
   t.deepEqual(report.storage_report?.usage.map((usage) => usage.storage_id), [storage.id]);
 
-  const second = new FakeController();
+  const second = new FakeController(await sharedPki());
   await second.listen();
   const restarted = await startAgent(t, second, driver);
   await restarted.waitUntilConnected();
@@ -176,7 +188,7 @@ test('the agent reports the space of its storage domains after the Inventory and
 });
 
 test('state changes behind the agent reach the controller', async (t) => {
-  const controller = new FakeController(1_000);
+  const controller = new FakeController(await sharedPki(), 1_000);
   await controller.listen();
   const driver = new FakeDriver();
   const spec = vmSpec();
@@ -192,7 +204,7 @@ test('state changes behind the agent reach the controller', async (t) => {
 });
 
 test('the agent reconnects after the controller restarts on the same port, without touching guests', async (t) => {
-  const first = new FakeController();
+  const first = new FakeController(await sharedPki());
   const port = await first.listen();
   const driver = new FakeDriver();
   const spec = vmSpec();
@@ -206,7 +218,7 @@ test('the agent reconnects after the controller restarts on the same port, witho
   await eventually(() => !agent.connected || undefined, 'the disconnect', 3_000);
   const callsBefore = { ...driver.calls };
 
-  const second = new FakeController();
+  const second = new FakeController(await sharedPki());
   await second.listen(port);
   t.teardown(() => second.stop());
   await agent.waitUntilConnected(8_000);
@@ -218,7 +230,7 @@ test('the agent reconnects after the controller restarts on the same port, witho
 });
 
 test('an agent that loses its hypervisor says so, answers commands with hypervisor_unreachable and the domain unknown, reports no domain gone, and sends a full Inventory once it has reconnected', async (t) => {
-  const controller = new FakeController();
+  const controller = new FakeController(await sharedPki());
   await controller.listen();
   const fake = new FakeDriver();
   const running = vmSpec();
@@ -244,7 +256,7 @@ test('an agent that loses its hypervisor says so, answers commands with hypervis
 });
 
 test('a session that begins while the hypervisor is unreachable reports that in place of the Inventory, and the Inventory follows once the agent has reconnected', async (t) => {
-  const first = new FakeController();
+  const first = new FakeController(await sharedPki());
   const port = await first.listen();
   const fake = new FakeDriver();
   const running = vmSpec();
@@ -257,7 +269,7 @@ test('a session that begins while the hypervisor is unreachable reports that in 
   first.stop();
   await eventually(() => !agent.connected || undefined, 'the disconnect', 3_000);
 
-  const second = new FakeController();
+  const second = new FakeController(await sharedPki());
   await second.listen(port);
   t.teardown(() => second.stop());
   await agent.waitUntilConnected(8_000);

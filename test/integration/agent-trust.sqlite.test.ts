@@ -1,0 +1,3 @@
+import { agentTrustTests } from './agent-trust.js';
+
+agentTrustTests('sqlite');
