@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { LoginThrottleSettings } from './services/login-throttle.js';
 
 export interface ControllerConfig {
   /** host:port of the HTTP API. */
@@ -23,6 +24,10 @@ export interface ControllerConfig {
   givenCa?: { certificateFile: string; keyFile: string };
   /** The DNS names and IP addresses agents and clients reach the controller by (DROVER_TLS_NAMES, comma-separated), which its server certificate names. */
   tlsNames: string[];
+  /** How wrong passwords slow down further attempts, per client address and per user name. */
+  loginThrottle: LoginThrottleSettings;
+  /** How many password verifications (scrypt) run at once (2 by default, of libuv's 4 threads). */
+  concurrentPasswordChecks: number;
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -39,6 +44,14 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
     maxEmbeddedObjects: positive(env.DROVER_MAX_EMBEDDED_OBJECTS, 100_000, 'DROVER_MAX_EMBEDDED_OBJECTS'),
     givenCa: givenCaOf(env),
     tlsNames: tlsNamesOf(env),
+    loginThrottle: {
+      freeFailuresPerAddress: count(env.DROVER_LOGIN_FREE_FAILURES_PER_ADDRESS, 10, 'DROVER_LOGIN_FREE_FAILURES_PER_ADDRESS'),
+      maxLockSecondsPerAddress: positive(env.DROVER_LOGIN_MAX_LOCK_SECONDS_PER_ADDRESS, 900, 'DROVER_LOGIN_MAX_LOCK_SECONDS_PER_ADDRESS'),
+      freeFailuresPerUser: count(env.DROVER_LOGIN_FREE_FAILURES_PER_USER, 10, 'DROVER_LOGIN_FREE_FAILURES_PER_USER'),
+      maxLockSecondsPerUser: positive(env.DROVER_LOGIN_MAX_LOCK_SECONDS_PER_USER, 30, 'DROVER_LOGIN_MAX_LOCK_SECONDS_PER_USER'),
+      rememberedKeys: count(env.DROVER_LOGIN_REMEMBERED_KEYS, 10_000, 'DROVER_LOGIN_REMEMBERED_KEYS', 1),
+    },
+    concurrentPasswordChecks: count(env.DROVER_CONCURRENT_PASSWORD_CHECKS, 2, 'DROVER_CONCURRENT_PASSWORD_CHECKS', 1),
   };
 }
 
@@ -61,6 +74,13 @@ function positive(value: string | undefined, fallback: number, name: string): nu
   if (value === undefined || value === '') return fallback;
   const number = Number(value);
   if (!Number.isFinite(number) || number <= 0) throw new Error(`${name} must be a positive number, not ${value}`);
+  return number;
+}
+
+function count(value: string | undefined, fallback: number, name: string, minimum = 0): number {
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number < minimum) throw new Error(`${name} must be a whole number of at least ${minimum}, not ${value}`);
   return number;
 }
 

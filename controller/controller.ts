@@ -19,7 +19,7 @@ import { CdromRunner, cdromActions } from './tasks/cdrom-runner.js';
 import { TemplateRunner } from './tasks/template-runner.js';
 import { VmPoolRunner } from './tasks/vm-pool-runner.js';
 import { MacAddresses } from './tasks/mac-addresses.js';
-import { AuthService } from './services/auth.js';
+import { AuthService, type AuthSettings } from './services/auth.js';
 import { ClusterService } from './services/clusters.js';
 import { DataCenterService } from './services/datacenters.js';
 import { HostService } from './services/hosts.js';
@@ -61,7 +61,7 @@ export interface RunningController {
 }
 
 /** Builds every part of the controller on an open database: live state, the task engine with its runners, the services and queries. */
-async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { heartbeatIntervalMs: number; tokenLifetimeMs: number; maxEmbeddedObjects?: number }): Promise<{ services: Services; scheduler: TaskScheduler }> {
+async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { heartbeatIntervalMs: number; maxEmbeddedObjects?: number } & AuthSettings): Promise<{ services: Services; scheduler: TaskScheduler }> {
   const records = new Records(orm, (error) => log.error({ err: error }, 'could not write a reported VM state'));
   await records.load();
   const scheduler = new TaskScheduler(orm, log.child({ component: 'scheduler' }));
@@ -89,7 +89,7 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
 
   const services: Services = {
     records,
-    auth: new AuthService(orm, options.tokenLifetimeMs),
+    auth: new AuthService(orm, options),
     dataCenters: new DataCenterService(orm),
     clusters: new ClusterService(orm),
     hosts: new HostService(orm, records, hub, options.heartbeatIntervalMs, (hostId) => void networkHosts.hostUp(hostId)),
