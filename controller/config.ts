@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { LoginThrottleSettings } from './services/login-throttle.js';
+import type { LockRule, LoginThrottleSettings } from './services/login-throttle.js';
 
 export interface ControllerConfig {
   /** host:port of the HTTP API. */
@@ -45,10 +45,8 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
     givenCa: givenCaOf(env),
     tlsNames: tlsNamesOf(env),
     loginThrottle: {
-      freeFailuresPerAddress: count(env.DROVER_LOGIN_FREE_FAILURES_PER_ADDRESS, 10, 'DROVER_LOGIN_FREE_FAILURES_PER_ADDRESS'),
-      maxLockSecondsPerAddress: positive(env.DROVER_LOGIN_MAX_LOCK_SECONDS_PER_ADDRESS, 900, 'DROVER_LOGIN_MAX_LOCK_SECONDS_PER_ADDRESS'),
-      freeFailuresPerUser: count(env.DROVER_LOGIN_FREE_FAILURES_PER_USER, 10, 'DROVER_LOGIN_FREE_FAILURES_PER_USER'),
-      maxLockSecondsPerUser: positive(env.DROVER_LOGIN_MAX_LOCK_SECONDS_PER_USER, 30, 'DROVER_LOGIN_MAX_LOCK_SECONDS_PER_USER'),
+      perAddress: lockRule(env, 'ADDRESS', { freeFailures: 10, firstLockSeconds: 1, maxLockSeconds: 900 }),
+      perUser: lockRule(env, 'USER', { freeFailures: 10, firstLockSeconds: 1, maxLockSeconds: 30 }),
       rememberedKeys: count(env.DROVER_LOGIN_REMEMBERED_KEYS, 10_000, 'DROVER_LOGIN_REMEMBERED_KEYS', 1),
     },
     concurrentPasswordChecks: count(env.DROVER_CONCURRENT_PASSWORD_CHECKS, 2, 'DROVER_CONCURRENT_PASSWORD_CHECKS', 1),
@@ -75,6 +73,15 @@ function positive(value: string | undefined, fallback: number, name: string): nu
   const number = Number(value);
   if (!Number.isFinite(number) || number <= 0) throw new Error(`${name} must be a positive number, not ${value}`);
   return number;
+}
+
+function lockRule(env: NodeJS.ProcessEnv, key: 'ADDRESS' | 'USER', defaults: LockRule): LockRule {
+  const name = (setting: string) => `DROVER_LOGIN_${key}_${setting}`;
+  return {
+    freeFailures: count(env[name('FREE_FAILURES')], defaults.freeFailures, name('FREE_FAILURES')),
+    firstLockSeconds: positive(env[name('FIRST_LOCK_SECONDS')], defaults.firstLockSeconds, name('FIRST_LOCK_SECONDS')),
+    maxLockSeconds: positive(env[name('MAX_LOCK_SECONDS')], defaults.maxLockSeconds, name('MAX_LOCK_SECONDS')),
+  };
 }
 
 function count(value: string | undefined, fallback: number, name: string, minimum = 0): number {

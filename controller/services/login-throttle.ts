@@ -1,16 +1,22 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { ExpiringMap } from './expiring-map.js';
 
+/** How wrong passwords of one key (a client address, or a user name) make its further attempts wait. */
+export interface LockRule {
+  /** The wrong passwords that cost nothing. */
+  freeFailures: number;
+  /** The wait after the first wrong password beyond the free ones, in seconds; each further one doubles it. */
+  firstLockSeconds: number;
+  /** The longest wait, in seconds. */
+  maxLockSeconds: number;
+}
+
 /** How wrong passwords slow down further attempts; `controller/config.ts` reads them from the environment. */
 export interface LoginThrottleSettings {
-  /** Wrong passwords one client address may give before it has to wait between attempts. */
-  freeFailuresPerAddress: number;
-  /** The longest a client address has to wait, in seconds. */
-  maxLockSecondsPerAddress: number;
-  /** Wrong passwords for one user name (from any address) before attempts for it have to wait. */
-  freeFailuresPerUser: number;
-  /** The longest attempts for one user name have to wait, in seconds: short, so that nobody locks a user out for long. */
-  maxLockSecondsPerUser: number;
+  /** Strict and long: a client address is where a guesser is. */
+  perAddress: LockRule;
+  /** Mild and short: a guesser elsewhere can make the real user wait at most `maxLockSeconds`. */
+  perUser: LockRule;
   /** The most client addresses, and the most user names, the throttle remembers at once. */
   rememberedKeys: number;
 }
@@ -28,7 +34,6 @@ export interface LoginAttempt {
   failed(): void;
 }
 
-const firstLockMs = 1000;
 const minimumMemoryMs = 15 * 60_000;
 
 interface Failures {
@@ -39,8 +44,8 @@ interface Failures {
 
 /**
  * Counts wrong passwords per key. A key's first `freeFailures` cost nothing;
- * each further one locks the key for twice as long as the last, from one
- * second up to `maxLockMs`. While a key has failures beyond its free ones,
+ * each further one locks the key for twice as long as the last, from
+ * `firstLockSeconds` up to `maxLockSeconds`. While a key has failures beyond its free ones,
  * only one attempt of it is checked at a time, so that parallel guesses
  * cannot outrun the lock. A key forgets its failures after
  * max(15 minutes, twice its longest lock) without an attempt.
@@ -49,15 +54,21 @@ class FailureCounts {
   private readonly counts: ExpiringMap<Failures>;
   private readonly memoryMs: number;
 
+  private readonly freeFailures: number;
+  private readonly firstLockMs: number;
+  private readonly maxLockMs: number;
+
   constructor(
-    private readonly freeFailures: number,
-    private readonly maxLockMs: number,
+    rule: LockRule,
     private readonly forgiveOnSuccess: boolean,
     capacity: number,
     private readonly now: () => number,
   ) {
+    this.freeFailures = rule.freeFailures;
+    this.firstLockMs = rule.firstLockSeconds * 1000;
+    this.maxLockMs = rule.maxLockSeconds * 1000;
     this.counts = new ExpiringMap(capacity, now);
-    this.memoryMs = Math.max(minimumMemoryMs, 2 * maxLockMs);
+    this.memoryMs = Math.max(minimumMemoryMs, 2 * this.maxLockMs);
   }
 
   get size(): number {
@@ -96,15 +107,16 @@ class FailureCounts {
 
   private lockMs(failureCount: number): number {
     const beyondFree = failureCount - this.freeFailures - 1;
-    return Math.min(this.maxLockMs, firstLockMs * 2 ** Math.min(beyondFree, 30));
+    return Math.min(this.maxLockMs, this.firstLockMs * 2 ** Math.min(beyondFree, 40));
   }
 }
 
 /**
- * Throttles password attempts by client address and by user name. Per
- * address the limit is strict and long: it is where a guesser is. Per user
- * name it is mild and short, so that a guesser elsewhere can make the real
- * user wait at most `maxLockSecondsPerUser`. A right password forgives the
+ * Throttles password attempts by client address and by user name, known or
+ * not, before anything is checked. Per address the limit is strict and long:
+ * it is where a guesser is. Per user name it is mild and short, so that a
+ * guesser elsewhere can make the real user wait at most
+ * `perUser.maxLockSeconds`. A right password forgives the
  * user name's failures, not the address's: otherwise a guesser who knows one
  * account could clear the address between guesses.
  */
@@ -113,8 +125,8 @@ export class LoginThrottle {
   private readonly byUser: FailureCounts;
 
   constructor(settings: LoginThrottleSettings, now: () => number = Date.now) {
-    this.byAddress = new FailureCounts(settings.freeFailuresPerAddress, settings.maxLockSecondsPerAddress * 1000, false, settings.rememberedKeys, now);
-    this.byUser = new FailureCounts(settings.freeFailuresPerUser, settings.maxLockSecondsPerUser * 1000, true, settings.rememberedKeys, now);
+    this.byAddress = new FailureCounts(settings.perAddress, false, settings.rememberedKeys, now);
+    this.byUser = new FailureCounts(settings.perUser, true, settings.rememberedKeys, now);
   }
 
   /** How many addresses and user names the throttle remembers now; never more than `rememberedKeys` each. */
