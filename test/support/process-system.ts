@@ -16,6 +16,8 @@ import { privateTestHost } from './test-hosts.js';
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const controllerEntry = path.join(distRoot, 'controller/main.js');
 export const agentEntry = path.join(distRoot, 'agent/main.js');
+/** The `drover` command-line tool. */
+export const cliEntry = path.join(distRoot, 'controller/cli.js');
 
 /** The process system's controller heartbeat interval unless a test sets another: short, so that tests of lost hosts are quick. */
 export const heartbeatIntervalMs = 300;
@@ -62,6 +64,8 @@ export class ProcessSystem {
   grpcPort = 0;
   controller?: ChildProcess;
   controllerOutput: string[] = [];
+  /** Settings of the controller beyond those the system gives it, as its environment, from its next start on (`DROVER_ADMIN_PASSWORD: ''` leaves the admin password as the database has it). */
+  controllerEnvironment: Record<string, string> = {};
   readonly hosts = new Map<string, HostRecord>();
 
   private constructor(
@@ -109,6 +113,7 @@ export class ProcessSystem {
         DROVER_COUNT_STATEMENTS: '1',
         DROVER_MAX_EMBEDDED_OBJECTS: '10000',
         DROVER_LOG_LEVEL: 'info',
+        ...this.controllerEnvironment,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
