@@ -6,6 +6,7 @@ import { ServiceError } from '../rules/errors.js';
 import { inTransaction, reader } from '../db/store.js';
 import { ExpiringMap } from './expiring-map.js';
 import { LoginThrottle, type LoginThrottleSettings } from './login-throttle.js';
+import { Semaphore } from './semaphore.js';
 
 const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 
@@ -52,26 +53,6 @@ export async function setAdminPassword(orm: Orm, password: string): Promise<void
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
-/** Lets at most `limit` tasks run at once; the others wait in the order they came. */
-class Semaphore {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.running++;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
-  }
-}
-
 /**
  * Authenticates API callers by password (HTTP Basic, SSO password grant) and
  * by bearer token. Passwords are stored as scrypt hashes and tokens as SHA-256
@@ -107,11 +88,6 @@ export class AuthService {
     this.passwordChecks = new Semaphore(settings.concurrentPasswordChecks);
   }
 
-  /** How many client addresses and user names the login throttle remembers now. */
-  get throttled(): { addresses: number; users: number } {
-    return this.throttle.remembered;
-  }
-
   /** Sets the admin password when one is configured; otherwise creates the admin with a generated one, which is returned once. */
   async ensureAdmin(configuredPassword: string | undefined): Promise<string | undefined> {
     if (configuredPassword !== undefined) {
@@ -140,7 +116,8 @@ export class AuthService {
         return principal;
       },
       (error: unknown) => {
-        attempt.failed();
+        if (error instanceof ServiceError && error.kind === 'unauthorized') attempt.failed();
+        else attempt.abandoned();
         throw error;
       },
     );

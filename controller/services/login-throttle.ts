@@ -28,11 +28,14 @@ export class LoginThrottled extends Error {
   }
 }
 
-/** The outcome of an admitted attempt, to be told exactly once. */
+/** The outcome of an admitted attempt, to be told once: a right password, a wrong one, or none known (the check itself failed). */
 export interface LoginAttempt {
   succeeded(): void;
   failed(): void;
+  abandoned(): void;
 }
+
+type Outcome = 'succeeded' | 'failed' | 'abandoned';
 
 const minimumMemoryMs = 15 * 60_000;
 
@@ -91,13 +94,13 @@ class FailureCounts {
     this.counts.set(key, failures, this.now() + this.memoryMs);
   }
 
-  end(key: string, failed: boolean): void {
+  end(key: string, outcome: Outcome): void {
     const failures = this.counts.get(key) ?? { count: 0, inFlight: 1, lockedUntil: 0 };
     failures.inFlight--;
-    if (failed) {
+    if (outcome === 'failed') {
       failures.count++;
       if (failures.count > this.freeFailures) failures.lockedUntil = this.now() + this.lockMs(failures.count);
-    } else if (this.forgiveOnSuccess) {
+    } else if (outcome === 'succeeded' && this.forgiveOnSuccess) {
       failures.count = 0;
       failures.lockedUntil = 0;
     }
@@ -142,13 +145,13 @@ export class LoginThrottle {
     this.byAddress.begin(address);
     this.byUser.begin(userName);
     let settled = false;
-    const settle = (failed: boolean) => {
+    const settle = (outcome: Outcome) => {
       if (settled) return;
       settled = true;
-      this.byAddress.end(address, failed);
-      this.byUser.end(userName, failed);
+      this.byAddress.end(address, outcome);
+      this.byUser.end(userName, outcome);
     };
-    return { succeeded: () => settle(false), failed: () => settle(true) };
+    return { succeeded: () => settle('succeeded'), failed: () => settle('failed'), abandoned: () => settle('abandoned') };
   }
 }
 

@@ -77,6 +77,7 @@ export function loginSuite(test: Test, database: DatabaseKind): void {
     const user = clientAt(t, system, '127.0.0.3');
     t.is((await user.get('/vms')).status, 200, 'the right password from another address gets in at once');
     t.is((await passwordGrant(user, adminUser, adminPassword)).status, 200);
+    t.is((await attacker.get('/vms')).status, 200, 'credentials checked right within the last minute are answered from memory, also to a waiting address');
 
     const guesser = clientAt(t, system, '127.0.0.4');
     const guesses = await Promise.all(Array.from({ length: 8 }, (_, guess) => guesser.get('/', { auth: basicAuthorization(`nobody-${guess}@internal`, 'guess') })));

@@ -1,6 +1,9 @@
 import test from 'ava';
+import { configFromEnvironment } from '../../../controller/config.js';
 import { ExpiringMap } from '../../../controller/services/expiring-map.js';
 import { addressKey, LoginThrottle, LoginThrottled, type LoginThrottleSettings } from '../../../controller/services/login-throttle.js';
+import { Semaphore } from '../../../controller/services/semaphore.js';
+import { eventually } from '../../support/eventually.js';
 
 const settings: LoginThrottleSettings = {
   perAddress: { freeFailures: 3, firstLockSeconds: 1, maxLockSeconds: 8 },
@@ -118,4 +121,71 @@ test('an expiring map forgets expired entries and the entries set longest ago be
   map.set('c', 6, time.state.now + 1000);
   map.set('f', 7, time.state.now + 1000);
   t.deepEqual(['c', 'd', 'e', 'f'].map((key) => map.get(key)), [6, undefined, 5, 7], 'setting c again moved it to the end');
+});
+
+test('a semaphore runs at most its limit of tasks at once and starts the waiting ones in order, also after a task fails', async (t) => {
+  const semaphore = new Semaphore(2);
+  const started: number[] = [];
+  const finishers: (() => void)[] = [];
+  const failers: ((error: Error) => void)[] = [];
+  const tasks = [0, 1, 2, 3].map((index) =>
+    semaphore.run(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          started.push(index);
+          finishers[index] = () => resolve(index);
+          failers[index] = reject;
+        }),
+    ),
+  );
+  await eventually(() => started.length === 2, 'two tasks to start');
+  t.deepEqual(started, [0, 1]);
+  failers[1]!(new Error('scrypt failed'));
+  await t.throwsAsync(tasks[1]!, { message: 'scrypt failed' });
+  await eventually(() => started.length === 3, 'the first waiting task to start');
+  t.deepEqual(started, [0, 1, 2]);
+  finishers[0]!();
+  t.is(await tasks[0], 0);
+  await eventually(() => started.length === 4, 'the second waiting task to start');
+  finishers[2]!();
+  finishers[3]!();
+  t.deepEqual(await Promise.all([tasks[2], tasks[3]]), [2, 3]);
+});
+
+test('the login settings have the documented defaults and are read from DROVER_LOGIN_* and DROVER_CONCURRENT_PASSWORD_CHECKS', (t) => {
+  const defaults = configFromEnvironment({});
+  t.deepEqual(defaults.loginThrottle, {
+    perAddress: { freeFailures: 10, firstLockSeconds: 1, maxLockSeconds: 900 },
+    perUser: { freeFailures: 10, firstLockSeconds: 1, maxLockSeconds: 30 },
+    rememberedKeys: 10_000,
+  });
+  t.is(defaults.concurrentPasswordChecks, 2);
+  const set = configFromEnvironment({
+    DROVER_LOGIN_ADDRESS_FREE_FAILURES: '0',
+    DROVER_LOGIN_ADDRESS_FIRST_LOCK_SECONDS: '5',
+    DROVER_LOGIN_ADDRESS_MAX_LOCK_SECONDS: '3600',
+    DROVER_LOGIN_USER_FREE_FAILURES: '3',
+    DROVER_LOGIN_USER_FIRST_LOCK_SECONDS: '0.5',
+    DROVER_LOGIN_USER_MAX_LOCK_SECONDS: '10',
+    DROVER_LOGIN_REMEMBERED_KEYS: '500',
+    DROVER_CONCURRENT_PASSWORD_CHECKS: '1',
+  });
+  t.deepEqual(set.loginThrottle, {
+    perAddress: { freeFailures: 0, firstLockSeconds: 5, maxLockSeconds: 3600 },
+    perUser: { freeFailures: 3, firstLockSeconds: 0.5, maxLockSeconds: 10 },
+    rememberedKeys: 500,
+  });
+  t.is(set.concurrentPasswordChecks, 1);
+  t.throws(() => configFromEnvironment({ DROVER_LOGIN_USER_FREE_FAILURES: '2.5' }), { message: /DROVER_LOGIN_USER_FREE_FAILURES must be a whole number of at least 0/ });
+  t.throws(() => configFromEnvironment({ DROVER_CONCURRENT_PASSWORD_CHECKS: '0' }), { message: /DROVER_CONCURRENT_PASSWORD_CHECKS must be a whole number of at least 1/ });
+  t.throws(() => configFromEnvironment({ DROVER_LOGIN_ADDRESS_MAX_LOCK_SECONDS: '-1' }), { message: /DROVER_LOGIN_ADDRESS_MAX_LOCK_SECONDS must be a positive number/ });
+});
+
+test('an abandoned attempt (its check failed, say the database) neither counts as a wrong password nor forgives one', (t) => {
+  const time = clock();
+  const throttle = new LoginThrottle(settings, time.now);
+  for (let failure = 1; failure <= 5; failure++) throttle.admit('admin', `192.0.2.${failure}`).failed();
+  for (let attempt = 0; attempt < 20; attempt++) throttle.admit('admin', '192.0.2.100').abandoned();
+  throttle.admit('admin', '192.0.2.6').failed();
+  t.is(t.throws(() => throttle.admit('admin', '192.0.2.7'), { instanceOf: LoginThrottled }).retryAfterSeconds, 1, 'the sixth wrong password locks the user, as if nothing was abandoned');
 });
