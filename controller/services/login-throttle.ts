@@ -48,18 +48,18 @@ interface Failures {
 /**
  * Counts wrong passwords per key. A key's first `freeFailures` cost nothing;
  * each further one locks the key for twice as long as the last, from
- * `firstLockSeconds` up to `maxLockSeconds`. While a key has failures beyond its free ones,
- * only one attempt of it is checked at a time, so that parallel guesses
- * cannot outrun the lock. A key forgets its failures after
- * max(15 minutes, twice its longest lock) without an attempt.
+ * `firstLockSeconds` up to `maxLockSeconds`. An attempt in flight counts as
+ * a failure until it ends, and once a key has used up its free failures only
+ * one attempt of it is checked at a time, so that parallel guesses cannot
+ * outrun the lock. A key forgets its failures after max(15 minutes, twice
+ * its longest lock) without an attempt.
  */
 class FailureCounts {
   private readonly counts: ExpiringMap<Failures>;
-  private readonly memoryMs: number;
-
   private readonly freeFailures: number;
   private readonly firstLockMs: number;
   private readonly maxLockMs: number;
+  private readonly memoryMs: number;
 
   constructor(
     rule: LockRule,
@@ -67,10 +67,10 @@ class FailureCounts {
     capacity: number,
     private readonly now: () => number,
   ) {
+    this.counts = new ExpiringMap(capacity, now);
     this.freeFailures = rule.freeFailures;
     this.firstLockMs = rule.firstLockSeconds * 1000;
     this.maxLockMs = rule.maxLockSeconds * 1000;
-    this.counts = new ExpiringMap(capacity, now);
     this.memoryMs = Math.max(minimumMemoryMs, 2 * this.maxLockMs);
   }
 
