@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { LockRule, LoginThrottleSettings } from './services/login-throttle.js';
 
 export interface ControllerConfig {
   /** host:port of the HTTP API. */
@@ -27,6 +28,10 @@ export interface ControllerConfig {
   givenCa?: { certificateFile: string; keyFile: string };
   /** The DNS names and IP addresses agents and clients reach the controller by (DROVER_TLS_NAMES, comma-separated), which its server certificate names. */
   tlsNames: string[];
+  /** How wrong passwords slow down further attempts, per client address and per user name. */
+  loginThrottle: LoginThrottleSettings;
+  /** How many password verifications (scrypt) run at once (2 by default, of libuv's 4 threads). */
+  concurrentPasswordChecks: number;
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -45,6 +50,12 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
     hostCertificateLifetimeMs: positive(env.DROVER_HOST_CERTIFICATE_LIFETIME_SECONDS, 365 * 24 * 3600, 'DROVER_HOST_CERTIFICATE_LIFETIME_SECONDS') * 1000,
     givenCa: givenCaOf(env),
     tlsNames: tlsNamesOf(env),
+    loginThrottle: {
+      perAddress: lockRule(env, 'ADDRESS', { freeFailures: 10, firstLockSeconds: 1, maxLockSeconds: 900 }),
+      perUser: lockRule(env, 'USER', { freeFailures: 10, firstLockSeconds: 1, maxLockSeconds: 30 }),
+      rememberedKeys: count(env.DROVER_LOGIN_REMEMBERED_KEYS, 10_000, 'DROVER_LOGIN_REMEMBERED_KEYS', 1),
+    },
+    concurrentPasswordChecks: count(env.DROVER_CONCURRENT_PASSWORD_CHECKS, 2, 'DROVER_CONCURRENT_PASSWORD_CHECKS', 1),
   };
 }
 
@@ -67,6 +78,22 @@ function positive(value: string | undefined, fallback: number, name: string): nu
   if (value === undefined || value === '') return fallback;
   const number = Number(value);
   if (!Number.isFinite(number) || number <= 0) throw new Error(`${name} must be a positive number, not ${value}`);
+  return number;
+}
+
+function lockRule(env: NodeJS.ProcessEnv, key: 'ADDRESS' | 'USER', defaults: LockRule): LockRule {
+  const name = (setting: string) => `DROVER_LOGIN_${key}_${setting}`;
+  return {
+    freeFailures: count(env[name('FREE_FAILURES')], defaults.freeFailures, name('FREE_FAILURES')),
+    firstLockSeconds: positive(env[name('FIRST_LOCK_SECONDS')], defaults.firstLockSeconds, name('FIRST_LOCK_SECONDS')),
+    maxLockSeconds: positive(env[name('MAX_LOCK_SECONDS')], defaults.maxLockSeconds, name('MAX_LOCK_SECONDS')),
+  };
+}
+
+function count(value: string | undefined, fallback: number, name: string, minimum = 0): number {
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number < minimum) throw new Error(`${name} must be a whole number of at least ${minimum}, not ${value}`);
   return number;
 }
 

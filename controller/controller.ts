@@ -19,7 +19,7 @@ import { CdromRunner, cdromActions } from './tasks/cdrom-runner.js';
 import { TemplateRunner } from './tasks/template-runner.js';
 import { VmPoolRunner } from './tasks/vm-pool-runner.js';
 import { MacAddresses } from './tasks/mac-addresses.js';
-import { AuthService } from './services/auth.js';
+import { AuthService, type AuthSettings } from './services/auth.js';
 import { ClusterService } from './services/clusters.js';
 import { DataCenterService } from './services/datacenters.js';
 import { HostService } from './services/hosts.js';
@@ -67,7 +67,7 @@ async function createServices(
   hub: AgentHub,
   ca: CertificateAuthority,
   log: Logger,
-  options: Pick<ControllerConfig, 'heartbeatIntervalMs' | 'tokenLifetimeMs' | 'maxEmbeddedObjects' | 'enrollmentTokenLifetimeMs' | 'hostCertificateLifetimeMs'>,
+  options: Pick<ControllerConfig, 'heartbeatIntervalMs' | 'maxEmbeddedObjects' | 'enrollmentTokenLifetimeMs' | 'hostCertificateLifetimeMs'> & AuthSettings,
 ): Promise<{ services: Services; scheduler: TaskScheduler }> {
   const records = new Records(orm, (error) => log.error({ err: error }, 'could not write a reported VM state'));
   await records.load();
@@ -96,7 +96,7 @@ async function createServices(
 
   const services: Services = {
     records,
-    auth: new AuthService(orm, options.tokenLifetimeMs),
+    auth: new AuthService(orm, options),
     dataCenters: new DataCenterService(orm),
     clusters: new ClusterService(orm),
     hosts: new HostService(orm, records, hub, options.heartbeatIntervalMs, (hostId) => void networkHosts.hostUp(hostId)),

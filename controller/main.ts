@@ -36,7 +36,7 @@ async function main(): Promise<void> {
 
   const login = controller.generatedAdminPassword
     ? `user ${adminUserName}, password ${controller.generatedAdminPassword} (generated now and shown only once; set DROVER_ADMIN_PASSWORD to choose one)`
-    : `user ${adminUserName} with the password set by DROVER_ADMIN_PASSWORD or generated at first start`;
+    : `user ${adminUserName} with the password set by DROVER_ADMIN_PASSWORD, generated at first start, or set with drover admin password`;
   process.stdout.write(`\nDrover API: ${controller.apiUrl}\nLog in as ${login}\nExample: curl -u '${adminUserName}:PASSWORD' ${controller.apiUrl}/vms\n${agent ? 'An embedded agent drives the libvirt test driver.\n' : ''}Stop with Ctrl-C.\n\n`);
 
   let stopping = false;

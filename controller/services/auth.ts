@@ -4,6 +4,9 @@ import type { Orm } from '../db/orm.js';
 import { AccessToken, User } from '../db/entities.js';
 import { ServiceError } from '../rules/errors.js';
 import { inTransaction, reader } from '../db/store.js';
+import { ExpiringMap } from './expiring-map.js';
+import { LoginThrottle, type LoginThrottleSettings } from './login-throttle.js';
+import { Semaphore } from './semaphore.js';
 
 const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 
@@ -13,6 +16,13 @@ const verifiedCacheMs = 60_000;
 export interface Principal {
   userId: string;
   name: string;
+}
+
+export interface AuthSettings {
+  tokenLifetimeMs: number;
+  loginThrottle: LoginThrottleSettings;
+  /** How many password verifications (scrypt, 35 to 40 ms of a libuv thread each) run at once; the others wait their turn. */
+  concurrentPasswordChecks: number;
 }
 
 export const unauthorized = (detail: string) => new ServiceError('unauthorized', 'Unauthorized', detail);
@@ -31,6 +41,16 @@ async function verifyPassword(password: string, stored: string): Promise<boolean
   return timingSafeEqual(actual, expected);
 }
 
+/** Creates admin@internal with `password`, or gives the existing one that password. */
+export async function setAdminPassword(orm: Orm, password: string): Promise<void> {
+  const passwordHash = await hashPassword(password);
+  await inTransaction(orm, async (em) => {
+    const admin = await em.findOne(User, { name: adminUserName });
+    if (admin) admin.passwordHash = passwordHash;
+    else em.create(User, { id: randomUUID(), name: adminUserName, passwordHash, createdAt: Date.now() });
+  });
+}
+
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 /**
@@ -38,84 +58,117 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
  * by bearer token. Passwords are stored as scrypt hashes and tokens as SHA-256
  * hashes. A successful verification is remembered for a minute, keyed by a
  * hash of the credentials, so that clients sending Basic credentials on every
- * request do not pay for scrypt each time.
+ * request do not pay for scrypt each time; concurrent requests with the same
+ * credentials share one verification.
+ *
+ * Password attempts go through a LoginThrottle (per client address and per
+ * user name) before anything is checked, and at most
+ * `concurrentPasswordChecks` scrypt verifications run at once, so that wrong
+ * passwords cannot take the libuv thread pool from file and DNS work. An
+ * unknown user name is checked against a dummy hash with the same scrypt
+ * parameters, so that the answer takes as long as for a known user.
+ *
+ * A revoked token is refused from the next request on: its row is deleted
+ * and its cached verification dropped, and a verification that read the row
+ * before the revocation is not cached.
  */
 export class AuthService {
-  private readonly verified = new Map<string, { principal: Principal; until: number }>();
-  private readonly revoked = new Map<string, number>();
+  private readonly verified = new ExpiringMap<Principal>(10_000);
+  private readonly verifying = new Map<string, Promise<Principal>>();
+  private readonly throttle: LoginThrottle;
+  private readonly passwordChecks: Semaphore;
+  private readonly dummyHash = hashPassword(randomBytes(18).toString('base64url'));
+  private revocations = 0;
 
   constructor(
     private readonly orm: Orm,
-    readonly tokenLifetimeMs: number,
-  ) {}
+    private readonly settings: AuthSettings,
+  ) {
+    this.throttle = new LoginThrottle(settings.loginThrottle);
+    this.passwordChecks = new Semaphore(settings.concurrentPasswordChecks);
+  }
 
   /** Sets the admin password when one is configured; otherwise creates the admin with a generated one, which is returned once. */
   async ensureAdmin(configuredPassword: string | undefined): Promise<string | undefined> {
-    const em = reader(this.orm);
-    const admin = await em.findOne(User, { name: adminUserName });
     if (configuredPassword !== undefined) {
-      const passwordHash = await hashPassword(configuredPassword);
-      if (admin) await em.nativeUpdate(User, { id: admin.id }, { passwordHash });
-      else await inTransaction(this.orm, async (tx) => tx.create(User, { id: randomUUID(), name: adminUserName, passwordHash, createdAt: Date.now() }));
+      await setAdminPassword(this.orm, configuredPassword);
       return undefined;
     }
-    if (admin) return undefined;
+    if (await reader(this.orm).findOne(User, { name: adminUserName })) return undefined;
     const generated = randomBytes(18).toString('base64url');
-    const passwordHash = await hashPassword(generated);
-    await inTransaction(this.orm, async (tx) => tx.create(User, { id: randomUUID(), name: adminUserName, passwordHash, createdAt: Date.now() }));
+    await setAdminPassword(this.orm, generated);
     return generated;
   }
 
-  async authenticatePassword(name: string, password: string): Promise<Principal> {
+  /** Checks a user name and password from `clientAddress`; throws `unauthorized`, or LoginThrottled without checking. */
+  async authenticatePassword(name: string, password: string, clientAddress: string): Promise<Principal> {
     const cacheKey = `password:${sha256(`${name}\0${password}`)}`;
-    const cached = this.fromCache(cacheKey);
+    const cached = this.verified.get(cacheKey);
     if (cached) return cached;
-    const user = await reader(this.orm).findOne(User, { name: normalizeUserName(name) });
-    if (!user || !(await verifyPassword(password, user.passwordHash))) throw unauthorized('the user name or password is not valid');
-    const principal = { userId: user.id, name: user.name };
-    this.verified.set(cacheKey, { principal, until: Date.now() + verifiedCacheMs });
-    return principal;
+    const pending = this.verifying.get(cacheKey);
+    if (pending) return pending;
+    const userName = normalizeUserName(name);
+    const attempt = this.throttle.admit(userName, clientAddress);
+    const verification = this.verifyUser(userName, password).then(
+      (principal) => {
+        attempt.succeeded();
+        this.verified.set(cacheKey, principal, Date.now() + verifiedCacheMs);
+        return principal;
+      },
+      (error: unknown) => {
+        if (error instanceof ServiceError && error.kind === 'unauthorized') attempt.failed();
+        else attempt.abandoned();
+        throw error;
+      },
+    );
+    this.verifying.set(cacheKey, verification);
+    try {
+      return await verification;
+    } finally {
+      this.verifying.delete(cacheKey);
+    }
+  }
+
+  private async verifyUser(userName: string, password: string): Promise<Principal> {
+    const user = await reader(this.orm).findOne(User, { name: userName });
+    const storedHash = user?.passwordHash ?? (await this.dummyHash);
+    const matches = await this.passwordChecks.run(() => verifyPassword(password, storedHash));
+    if (!user || !matches) throw unauthorized('the user name or password is not valid');
+    return { userId: user.id, name: user.name };
   }
 
   async authenticateToken(token: string): Promise<Principal> {
     const tokenHash = sha256(token);
     const cacheKey = `token:${tokenHash}`;
-    const cached = this.fromCache(cacheKey);
+    const cached = this.verified.get(cacheKey);
     if (cached) return cached;
+    const revocationsBefore = this.revocations;
     const em = reader(this.orm);
     const stored = await em.findOne(AccessToken, { tokenHash });
     if (!stored || stored.expiresAt <= Date.now()) throw unauthorized('the access token is not valid or has expired');
     const user = await em.findOne(User, { id: stored.userId });
     if (!user) throw unauthorized('the access token belongs to no user');
-    if (this.revoked.has(tokenHash)) throw unauthorized('the access token was revoked');
     const principal = { userId: user.id, name: user.name };
-    this.verified.set(cacheKey, { principal, until: Math.min(Date.now() + verifiedCacheMs, stored.expiresAt) });
+    if (this.revocations === revocationsBefore) this.verified.set(cacheKey, principal, Math.min(Date.now() + verifiedCacheMs, stored.expiresAt));
     return principal;
   }
 
   async issueToken(principal: Principal): Promise<{ token: string; expiresAt: number }> {
     const token = randomBytes(32).toString('base64url');
     const now = Date.now();
-    const expiresAt = now + this.tokenLifetimeMs;
+    const expiresAt = now + this.settings.tokenLifetimeMs;
     await inTransaction(this.orm, async (em) => em.create(AccessToken, { tokenHash: sha256(token), userId: principal.userId, createdAt: now, expiresAt }));
     return { token, expiresAt };
   }
 
-  async revokeToken(token: string): Promise<void> {
+  /** Revokes a token this controller issued and answers true; a token it does not know changes nothing and answers false. */
+  async revokeToken(token: string): Promise<boolean> {
     const tokenHash = sha256(token);
-    const now = Date.now();
-    for (const [hash, until] of this.revoked) if (until <= now) this.revoked.delete(hash);
-    this.revoked.set(tokenHash, now + this.tokenLifetimeMs);
+    const deleted = await reader(this.orm).nativeDelete(AccessToken, { tokenHash });
+    if (deleted === 0) return false;
+    this.revocations++;
     this.verified.delete(`token:${tokenHash}`);
-    await reader(this.orm).nativeDelete(AccessToken, { tokenHash });
-  }
-
-  private fromCache(key: string): Principal | undefined {
-    const entry = this.verified.get(key);
-    if (!entry) return undefined;
-    if (entry.until > Date.now()) return entry.principal;
-    this.verified.delete(key);
-    return undefined;
+    return true;
   }
 }
 

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { ExecutionContext } from 'ava';
 import { XMLParser } from 'fast-xml-parser';
+import { Agent } from 'undici';
 
 export const adminUser = 'admin@internal';
 /** The admin password of every system the test support starts. */
@@ -28,12 +29,25 @@ export interface RequestOptions {
   auth?: string | null;
 }
 
-/** A thin HTTP client for the Drover API, with Basic credentials by default. */
+/**
+ * A thin HTTP client for the Drover API, with Basic credentials by default.
+ * With `localAddress` (any of 127.0.0.0/8 reaches a controller on 127.0.0.1)
+ * its requests come from that client address; `close()` then ends its connections.
+ */
 export class Api {
+  private readonly dispatcher?: Agent;
+
   constructor(
     readonly origin: string,
     readonly authorization = basicAuthorization(adminUser, adminPassword),
-  ) {}
+    localAddress?: string,
+  ) {
+    if (localAddress) this.dispatcher = new Agent({ localAddress });
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher?.close();
+  }
 
   get root(): string {
     return `${this.origin}/ovirt-engine/api`;
@@ -51,7 +65,7 @@ export class Api {
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
       headers['Content-Type'] ??= options.type === 'json' || typeof options.body === 'object' ? 'application/json' : 'application/xml';
     }
-    const response = await fetch(url, { method, headers, body });
+    const response = await fetch(url, { method, headers, body, ...(this.dispatcher ? ({ dispatcher: this.dispatcher } as object) : {}) });
     const text = await response.text();
     const isJson = (response.headers.get('content-type') ?? '').includes('json');
     let parsed: unknown;

@@ -17,6 +17,8 @@ import { privateTestHost } from './test-hosts.js';
 const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const controllerEntry = path.join(distRoot, 'controller/main.js');
 export const agentEntry = path.join(distRoot, 'agent/main.js');
+/** The `drover` command-line tool. */
+export const cliEntry = path.join(distRoot, 'controller/cli.js');
 
 /** The process system's controller heartbeat interval unless a test sets another: short, so that tests of lost hosts are quick. */
 export const heartbeatIntervalMs = 300;
@@ -63,13 +65,14 @@ export class ProcessSystem {
   grpcPort = 0;
   controller?: ChildProcess;
   controllerOutput: string[] = [];
+  /** Settings of the controller beyond those the system gives it, as its environment, from its next start on (`DROVER_ADMIN_PASSWORD: ''` leaves the admin password as the database has it). */
+  controllerEnvironment: Record<string, string> = {};
   readonly hosts = new Map<string, HostRecord>();
 
   private constructor(
     readonly directory: string,
     private readonly scratch: ScratchDatabase,
     readonly heartbeatMs: number,
-    private readonly controllerEnvironment: Record<string, string>,
   ) {}
 
   /** Where agents reach the controller's gRPC endpoint. */
@@ -93,7 +96,8 @@ export class ProcessSystem {
   static async start(database: DatabaseKind, hosts: Record<string, HostOptions> = {}, options: { heartbeatMs?: number; controllerEnvironment?: Record<string, string> } = {}): Promise<ProcessSystem> {
     const directory = await temporaryDirectory('it');
     const scratch = await createScratchDatabase(database, 'it-db');
-    const system = new ProcessSystem(directory.path, scratch, options.heartbeatMs ?? heartbeatIntervalMs, options.controllerEnvironment ?? {});
+    const system = new ProcessSystem(directory.path, scratch, options.heartbeatMs ?? heartbeatIntervalMs);
+    system.controllerEnvironment = options.controllerEnvironment ?? {};
     try {
       for (let attempt = 1; ; attempt++) {
         system.apiPort = await freePort();

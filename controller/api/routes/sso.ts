@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { AuthService } from '../../services/auth.js';
+import { LoginThrottled } from '../../services/login-throttle.js';
 import { ServiceError } from '../../rules/errors.js';
 import type { ApiContext, ApiState } from '../context.js';
 import { readBody } from '../input/body.js';
@@ -17,7 +18,12 @@ function ssoError(ctx: ApiContext, status: number, error: string, description: s
   ctx.body = { error_code: error, error, error_description: description };
 }
 
-/** oVirt's SSO endpoints: the OAuth password grant that issues bearer tokens, and logout. */
+/**
+ * oVirt's SSO endpoints: the OAuth password grant that issues bearer tokens, and logout. A password
+ * grant refused by the login throttle is answered 429 with Retry-After and oVirt's error JSON.
+ * Logout answers `{}` whether or not it knew the token, as oVirt's engine does, and keeps nothing
+ * of a token it did not know.
+ */
 export function ssoRoutes(auth: AuthService): Router<ApiState> {
   const router = new Router<ApiState>();
   router.post('/ovirt-engine/sso/oauth/token', async (ctx) => {
@@ -33,12 +39,16 @@ export function ssoRoutes(auth: AuthService): Router<ApiState> {
       return ssoError(ctx, 400, 'access_denied', `Cannot authenticate user '${username.replace(new RegExp(controlCharacters.source, 'gu'), '?')}': the user name or password is incorrect.`);
     }
     try {
-      const principal = await auth.authenticatePassword(username, password);
+      const principal = await auth.authenticatePassword(username, password, ctx.ip);
       const { token, expiresAt } = await auth.issueToken(principal);
       ctx.body = { access_token: token, scope, exp: String(expiresAt), token_type: 'bearer' };
     } catch (error) {
       if (error instanceof ServiceError && error.kind === 'unauthorized') {
         return ssoError(ctx, 400, 'access_denied', `Cannot authenticate user '${username}': the user name or password is incorrect.`);
+      }
+      if (error instanceof LoginThrottled) {
+        ctx.set('Retry-After', String(error.retryAfterSeconds));
+        return ssoError(ctx, 429, 'access_denied', `Cannot authenticate user '${username}': ${error.message}.`);
       }
       throw error;
     }

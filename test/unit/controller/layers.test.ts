@@ -19,7 +19,7 @@ const layers = [
   { name: 'services', paths: ['controller/services/'], what: 'domain operations that submit tasks' },
   { name: 'query', paths: ['controller/query/'], what: 'search, collections and link following' },
   { name: 'adapters', paths: ['controller/api/', 'controller/gateway/'], what: 'HTTP and gRPC adapters' },
-  { name: 'root', paths: ['controller/controller.ts', 'controller/main.ts', 'controller/config.ts'], what: 'the composition root' },
+  { name: 'root', paths: ['controller/controller.ts', 'controller/main.ts', 'controller/config.ts', 'controller/cli.ts', 'controller/cli/'], what: 'the composition root and the drover command-line tool' },
 ] as const;
 
 

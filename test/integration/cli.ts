@@ -1,0 +1,105 @@
+import type { ExecutionContext, TestFn } from 'ava';
+import { spawn } from 'node:child_process';
+import { pino } from 'pino';
+import { configFromEnvironment } from '../../controller/config.js';
+import { startController } from '../../controller/controller.js';
+import { adminPassword, adminUser, Api, assertFault, basicAuthorization } from '../support/api.js';
+import { eventually } from '../support/eventually.js';
+import { cliEntry, ProcessSystem } from '../support/process-system.js';
+import { createScratchDatabase, type DatabaseKind, type DatabaseLocation } from '../support/scratch-database.js';
+
+type Test = TestFn<unknown>;
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function databaseEnvironment(database: DatabaseLocation): NodeJS.ProcessEnv {
+  return { ...process.env, DROVER_DATA_DIR: database.dataDir, DROVER_DATABASE_URL: database.url ?? '' };
+}
+
+/** Runs `drover ARGS` on a database with `input` as its standard input (a pipe, not a terminal). */
+async function drover(database: DatabaseLocation, args: string[], input = ''): Promise<CliRun> {
+  const child = spawn(process.execPath, [cliEntry, ...args], { env: databaseEnvironment(database), stdio: ['pipe', 'pipe', 'pipe'] });
+  const run: CliRun = { code: null, stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
+  child.stdin.end(input);
+  run.code = await new Promise((resolve) => child.once('exit', resolve));
+  return run;
+}
+
+/** Runs `drover admin password` on a terminal (a pseudo-terminal of script(1)), typing `password` at both prompts once each is shown. */
+async function droverOnTerminal(database: DatabaseLocation, password: string): Promise<CliRun> {
+  const child = spawn('script', ['-qec', `'${process.execPath}' '${cliEntry}' admin password`, '/dev/null'], { env: databaseEnvironment(database), stdio: ['pipe', 'pipe', 'pipe'] });
+  const run: CliRun = { code: null, stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  await eventually(() => run.stdout.includes('New password: '), 'the first password prompt');
+  child.stdin.write(`${password}\r`);
+  await eventually(() => run.stdout.includes('The password again: '), 'the second password prompt');
+  child.stdin.write(`${password}\r`);
+  run.code = await exited;
+  child.stdin.end();
+  return run;
+}
+
+function assertPasswordSet(t: ExecutionContext, run: CliRun): void {
+  t.is(run.code, 0, `drover failed: ${run.stderr}`);
+  t.regex(run.stdout, /The password of admin@internal is set/);
+}
+
+/** Registers the `drover` command-line tool's scenarios for one database. */
+export function cliSuite(test: Test, database: DatabaseKind): void {
+  const tag = `[${database}] drover CLI:`;
+
+  test(`${tag} admin password creates the first administrator on a fresh database, which then logs in to a controller that generated no password`, async (t) => {
+    const scratch = await createScratchDatabase(database, 'it-cli');
+    t.teardown(() => scratch.drop());
+
+    const fromArguments = await drover(scratch, ['admin', 'password', '--password', 'on-the-command-line']);
+    t.not(fromArguments.code, 0, 'a password is never taken from the command line');
+    t.regex(fromArguments.stderr, /unknown option '--password'/);
+    const withoutTerminal = await drover(scratch, ['admin', 'password']);
+    t.is(withoutTerminal.code, 1);
+    t.regex(withoutTerminal.stderr, /^drover: standard input is not a terminal .*--password-stdin\n$/);
+    const empty = await drover(scratch, ['admin', 'password', '--password-stdin'], '\n');
+    t.is(empty.code, 1);
+    t.regex(empty.stderr, /^drover: the password is empty; nothing changed\n$/);
+
+    assertPasswordSet(t, await drover(scratch, ['admin', 'password', '--password-stdin'], 'first admin password\nignored second line\n'));
+
+    const controller = await startController(
+      { ...configFromEnvironment({}), listen: '127.0.0.1:0', grpcListen: '127.0.0.1:0', dataDir: scratch.dataDir, databaseUrl: scratch.url, adminPassword: undefined },
+      pino({ level: 'silent' }),
+    );
+    t.teardown(() => controller.stop());
+    t.is(controller.generatedAdminPassword, undefined, 'the controller found the administrator and generated no password');
+    const origin = new URL(controller.apiUrl).origin;
+    t.is((await new Api(origin, basicAuthorization(adminUser, 'first admin password')).get('/')).status, 200);
+    assertFault(t, await new Api(origin, basicAuthorization(adminUser, 'ignored second line')).get('/'), 401);
+  });
+
+  test(`${tag} admin password resets the password while the controller runs and while it is stopped, asking on the terminal without echo`, async (t) => {
+    const system = await ProcessSystem.start(database);
+    t.teardown(() => system.close());
+
+    assertPasswordSet(t, await drover(system.databaseLocation, ['admin', 'password', '--password-stdin'], 'set while running'));
+    t.is((await new Api(system.api.origin, basicAuthorization(adminUser, 'set while running')).get('/')).status, 200, 'the running controller takes the new password at once');
+
+    await system.killController('SIGTERM');
+    const prompted = await droverOnTerminal(system.databaseLocation, 'typed on the terminal');
+    assertPasswordSet(t, prompted);
+    t.false(prompted.stdout.includes('typed on the terminal'), `the terminal did not echo the password: ${JSON.stringify(prompted.stdout)}`);
+
+    system.controllerEnvironment = { DROVER_ADMIN_PASSWORD: '' };
+    system.api = new Api(system.api.origin, basicAuthorization(adminUser, 'typed on the terminal'));
+    await system.startController();
+    t.is((await system.api.get('/vms')).status, 200, 'the password set while the controller was stopped logs in');
+    assertFault(t, await system.api.get('/vms', { auth: basicAuthorization(adminUser, 'set while running') }), 401);
+    assertFault(t, await system.api.get('/vms', { auth: basicAuthorization(adminUser, adminPassword) }), 401);
+  });
+}

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { loginSuite } from './login.js';
+
+loginSuite(test, 'postgres');
