@@ -1,10 +1,12 @@
 import type { ExecutionContext, TestFn } from 'ava';
 import { spawn } from 'node:child_process';
+import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { configFromEnvironment } from '../../controller/config.js';
 import { startController } from '../../controller/controller.js';
 import { adminPassword, adminUser, Api, assertFault, basicAuthorization } from '../support/api.js';
 import { eventually } from '../support/eventually.js';
+import { ProtocolClient } from '../support/protocol-client.js';
 import { cliEntry, ProcessSystem } from '../support/process-system.js';
 import { createScratchDatabase, type DatabaseKind, type DatabaseLocation } from '../support/scratch-database.js';
 
@@ -101,5 +103,43 @@ export function cliSuite(test: Test, database: DatabaseKind): void {
     t.is((await system.api.get('/vms')).status, 200, 'the password set while the controller was stopped logs in');
     assertFault(t, await system.api.get('/vms', { auth: basicAuthorization(adminUser, 'set while running') }), 401);
     assertFault(t, await system.api.get('/vms', { auth: basicAuthorization(adminUser, adminPassword) }), 401);
+  });
+
+  test(`${tag} enrollment-token create gives a token an agent enrolls with; host-certificates lists its certificate, and revoke ends its live session`, async (t) => {
+    const system = await ProcessSystem.start(database);
+    t.teardown(() => system.close());
+
+    const created = await drover(system.databaseLocation, ['enrollment-token', 'create', '--description', 'from the tool', '--lifetime', '600']);
+    t.is(created.code, 0, created.stderr);
+    const agent = await ProtocolClient.enroll(system.grpcAddress, created.stdout.trim());
+    t.teardown(() => agent.close());
+    const hostId = agent.identity!.hostId;
+    const session = agent.session();
+    session.send(agent.hello({ hostname: 'enrolled-by-tool' }), { inventory: { domains: [] } });
+    await session.welcomed();
+    const beat = setInterval(() => session.send({ heartbeat: { sequence: 1 } }), 100);
+    t.teardown(() => clearInterval(beat));
+
+    const listed = await drover(system.databaseLocation, ['host-certificates', 'list', '--host', hostId]);
+    t.is(listed.code, 0, listed.stderr);
+    const [line, ...others] = listed.stdout.trim().split('\n');
+    t.deepEqual(others, []);
+    t.regex(line!, new RegExp(`^[0-9a-f]{32}  ${hostId}  \\S+  \\S+  -$`));
+
+    const bad = await drover(system.databaseLocation, ['enrollment-token', 'create', '--lifetime', '0']);
+    t.not(bad.code, 0);
+    const neither = await drover(system.databaseLocation, ['host-certificates', 'revoke']);
+    t.is(neither.code, 1);
+    t.regex(neither.stderr, /either --serial or --host/);
+
+    const revoked = await drover(system.databaseLocation, ['host-certificates', 'revoke', '--host', hostId]);
+    t.is(revoked.code, 0, revoked.stderr);
+    t.regex(revoked.stdout, /Revoked 1 certificate/);
+    const ended = await session.ended;
+    t.is(ended.code, grpc.status.UNAUTHENTICATED);
+    t.regex(ended.details, /revoked/);
+    const again = agent.session();
+    again.send(agent.hello({ hostname: 'enrolled-by-tool' }));
+    t.like(await again.ended, { code: grpc.status.UNAUTHENTICATED }, 'a revoked certificate opens no new session');
   });
 }
