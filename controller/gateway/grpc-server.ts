@@ -2,12 +2,12 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { loadAgentProtocol, type AgentMessage__Output, type ControllerMessage } from '../../shared/proto/load.js';
 import { ProtocolError, decodeDomain, decodeHello, decodeOutcome, decodeUsage, encodeCommand } from '../../shared/proto/codec.js';
-import type { CommandOutcome, StorageUsage } from '../../shared/model.js';
+import type { CommandOutcome, DomainStatus, StorageUsage } from '../../shared/model.js';
 import type { HostService } from '../services/hosts.js';
 import type { EnrollmentService } from '../services/enrollment.js';
 import type { HostIdentity } from '../pki/certificate-authority.js';
 import { ServiceError } from '../rules/errors.js';
-import { checkDomain, checkHostFacts, ReportRefused } from '../rules/agent-reports.js';
+import { agentText, checkDomain, checkHostFacts, checkOutcome, ReportRefused } from '../rules/agent-reports.js';
 import type { AgentHub, AgentSessionSink } from '../agents/agent-hub.js';
 import { grpcStatusOf } from './grpc-status.js';
 import { staticCertificates } from './certificates.js';
@@ -186,16 +186,18 @@ export class AgentGatewayServer {
         case 'inventory': {
           const domains = (message.inventory?.domains ?? []).map(decodeDomain);
           domains.forEach(checkDomain);
+          this.warnOfOthersVms(hostId, domains);
           return this.hosts.inventoryReported(hostId, domains);
         }
         case 'state_change': {
           if (!message.state_change?.domain) throw new ProtocolError('state change without a domain');
           const domain = decodeDomain(message.state_change.domain);
           checkDomain(domain);
+          if (!message.state_change.removed) this.warnOfOthersVms(hostId, [domain]);
           return this.hosts.domainChanged(hostId, { domain, removed: message.state_change.removed });
         }
         case 'hypervisor_unreachable':
-          return this.hosts.hypervisorUnreachable(hostId, message.hypervisor_unreachable?.reason ?? '');
+          return this.hosts.hypervisorUnreachable(hostId, agentText(message.hypervisor_unreachable?.reason ?? '', 512));
         case 'storage_report':
           for (const usage of message.storage_report?.usage ?? []) {
             const decoded = decodeUsage(usage);
@@ -204,7 +206,7 @@ export class AgentGatewayServer {
           return;
         case 'command_result': {
           if (!message.command_result) throw new ProtocolError('empty command result');
-          return this.commandResult(hostId, message.command_result.command_id, decodeOutcome(message.command_result));
+          return this.commandResult(hostId, message.command_result.command_id, checkOutcome(decodeOutcome(message.command_result)));
         }
         default:
           throw new ProtocolError(`unexpected message ${message.body ?? 'without a body'}`);
@@ -231,6 +233,12 @@ export class AgentGatewayServer {
     stream.on('cancelled', end);
   }
 
+  private warnOfOthersVms(hostId: string, domains: DomainStatus[]): void {
+    for (const other of this.hosts.reportedVmsOfOtherHosts(hostId, domains)) {
+      this.log.warn({ hostId, vmId: other.vmId, vmHostId: other.hostId }, 'a host reports a domain of a VM recorded on another host: it counts as a copy on the reporting host, never as word about the other');
+    }
+  }
+
   /**
    * A command's outcome carries the domain's state right after the command,
    * in place of a separate state change: the host's own word about its own
@@ -238,10 +246,7 @@ export class AgentGatewayServer {
    * host.
    */
   private commandResult(hostId: string, commandId: string, outcome: CommandOutcome): void {
-    if (outcome.domain) {
-      checkDomain(outcome.domain);
-      this.hosts.domainChanged(hostId, { domain: outcome.domain, removed: false });
-    }
+    if (outcome.domain) this.hosts.domainChanged(hostId, { domain: outcome.domain, removed: false });
     if (!this.hub.complete(hostId, commandId, outcome)) this.log.warn({ hostId, commandId }, 'dropped a command result for a command not sent to this host, or already done');
   }
 }

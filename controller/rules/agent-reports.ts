@@ -53,3 +53,17 @@ export function checkDomain(domain: DomainStatus): void {
   if (!uuidPattern.test(domain.uuid)) throw new ReportRefused('a domain UUID is not a UUID');
   text(domain.name, 'a domain name', reportLimits.maxDomainName);
 }
+
+/** An agent's free text (a failure message, a reason) as the controller keeps it: control characters replaced, at most `max` characters. */
+export function agentText(value: string, max = 2048): string {
+  const cleaned = value.replace(/[\p{Cc}\p{Cf}]/gu, (character) => (character === '\n' || character === '\t' ? character : '?'));
+  return cleaned.length > max ? `${cleaned.slice(0, max - 1)}…` : cleaned;
+}
+
+/** Refuses a command result whose names break the rules above, and cleans its free text. */
+export function checkOutcome<T extends { ok: boolean; message?: string; domain?: DomainStatus; isoFiles?: { name: string }[]; medium?: { name: string } }>(outcome: T): T {
+  if (outcome.domain) checkDomain(outcome.domain);
+  for (const file of outcome.isoFiles ?? []) text(file.name, 'an ISO file name', reportLimits.maxDomainName);
+  if (outcome.medium?.name) text(outcome.medium.name, 'a medium name', reportLimits.maxDomainName);
+  return outcome.message === undefined ? outcome : { ...outcome, message: agentText(outcome.message) };
+}

@@ -91,6 +91,16 @@ export class HostService {
     else this.records.domainReported(hostId, change.domain);
   }
 
+  /** The managed domains a host reports whose VMs another host is recorded to run: a second copy, or a claim, but never a move of the VM away from that host while it runs it there. */
+  reportedVmsOfOtherHosts(hostId: string, domains: DomainStatus[]): { vmId: string; hostId: string }[] {
+    const others: { vmId: string; hostId: string }[] = [];
+    for (const domain of domains) {
+      const vm = domain.managed ? this.records.vm(domain.uuid) : undefined;
+      if (vm?.hostId && vm.hostId !== hostId) others.push({ vmId: vm.id, hostId: vm.hostId });
+    }
+    return others;
+  }
+
   sessionEnded(hostId: string): void {
     this.records.hostDisconnected(hostId);
   }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { enroll, EnrollmentError, parseEnrollmentToken } from '../../agent/link/enrollment.js';
 import { ProcessSystem } from '../support/process-system.js';
+import { assertFault } from '../support/api.js';
 import { ProtocolClient } from '../support/protocol-client.js';
 import { eventually } from '../support/eventually.js';
 import { temporaryDirectory } from '../support/temporary-directory.js';
@@ -111,7 +112,8 @@ export function agentTrustTests(database: DatabaseKind): void {
   });
 
   test.serial(`[${database}] one session per host while it is heard from; a command result counts only from the host the command went to; storage reports about others' domains are dropped`, async (t) => {
-    const system = await ProcessSystem.start(database);
+    // Heartbeats two seconds apart: a session heard from within four seconds is live, however loaded the machine.
+    const system = await ProcessSystem.start(database, {}, { heartbeatMs: 2_000 });
     t.teardown(() => system.close());
     const worker = await enrolledRogue(system, 'worker', 8 * 2 ** 30);
     const forger = await enrolledRogue(system, 'forger', 2 ** 30);
@@ -174,5 +176,32 @@ export function agentTrustTests(database: DatabaseKind): void {
     t.is(removed.status, 200);
     await eventually(() => system.host('alpha').output.join('').includes('was revoked'), 'the agent to be refused as revoked', 20_000);
     t.deepEqual(await system.api.hosts(), [], 'a revoked agent does not register again');
+  });
+
+  test.serial(`[${database}] a host's reports are about itself: an empty Inventory leaves another host's VMs where they run, and a claim to run another host's VM makes it two copies (unknown, stop only), never a move`, async (t) => {
+    const system = await ProcessSystem.start(database, { alpha: {} });
+    t.teardown(() => system.close());
+    const alphaId = await system.hostId('alpha');
+    const vmId = await system.api.createVm('owned-by-alpha', 64);
+    t.is((await system.api.action(vmId, 'start')).status, 200);
+    await system.waitForVmStatus(vmId, 'up');
+
+    const rogue = await enrolledRogue(system, 'claimant');
+    t.teardown(() => rogue.client.close());
+    rogue.session.send({ inventory: { domains: [] } });
+    rogue.session.send({ heartbeat: { sequence: 1 } });
+    await eventually(async () => (await system.api.hosts()).find((host) => host.name === 'claimant')?.status === 'up', 'the empty inventory to be taken');
+    t.is((await system.api.vm(vmId)).host.id, alphaId, 'an empty inventory of another host does not take the VM from its host');
+    t.is(await system.api.vmStatus(vmId), 'up');
+
+    rogue.session.send({ inventory: { domains: [{ uuid: vmId, name: 'owned-by-alpha', state: 'RUNNING', managed: true }] } });
+    await system.waitForVmStatus(vmId, 'unknown');
+    t.is((await system.api.vm(vmId)).host.id, alphaId, 'the claim does not move the VM');
+    t.regex(system.controllerOutput.join(''), /recorded on another host/);
+    assertFault(t, await system.api.action(vmId, 'suspend'), 409, /two hosts/);
+
+    rogue.session.send({ inventory: { domains: [] } });
+    await system.waitForVmStatus(vmId, 'up');
+    t.is((await system.api.vm(vmId)).host.id, alphaId);
   });
 }

@@ -3,6 +3,7 @@ import type { Services } from '../services.js';
 import { respond, respondList } from '../context.js';
 import { documentOf } from '../input/request.js';
 import { maxTokenLifetimeMs } from '../../services/enrollment.js';
+import { ifMatchDocument } from './steps.js';
 
 /**
  * Host enrollment tokens: an administrator creates one for each host to
@@ -29,8 +30,15 @@ export function enrollmentRoutes(router: ApiRouter, services: Services): void {
   router.get('/hostenrollmenttokens/:id', async (ctx) => {
     respond(ctx, 200, 'host_enrollment_token', ctx.state.present.hostEnrollmentToken(await enrollment.getToken(ctx.params.id!)));
   });
-  router.delete('/hostenrollmenttokens/:id', async (ctx) => {
-    await enrollment.removeToken(ctx.params.id!);
-    respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
-  });
+  router.delete(
+    '/hostenrollmenttokens/:id',
+    ifMatchDocument('host_enrollment_token', async (ctx) => {
+      const token = await enrollment.getToken(ctx.params.id!);
+      return () => ctx.state.present.hostEnrollmentToken(token);
+    }),
+    async (ctx) => {
+      await enrollment.removeToken(ctx.params.id!);
+      respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
+    },
+  );
 }
