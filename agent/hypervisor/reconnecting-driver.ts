@@ -31,6 +31,8 @@ export interface ReconnectingDriverOptions {
   initialBackoffMs?: number;
   /** The longest delay between two attempts to reconnect; 5 s unless given. */
   maxBackoffMs?: number;
+  /** How long a call may go unanswered before the hypervisor counts as hung; 15 s unless given. */
+  answerTimeoutMs?: number;
 }
 
 /** The driver methods that drivers may lack. */
@@ -50,6 +52,13 @@ function unreachable(reason: string): DriverError {
  * `hypervisor_unreachable`, as does a call during which the connection died
  * (whatever it did is unknown). Domain change listeners stay registered
  * across reconnects.
+ *
+ * A hypervisor that stops answering (a hung daemon) is told unreachable once
+ * a call has waited answerTimeoutMs, and new calls reject at once; the
+ * connection is left open for the calls that wait on it, since closing a
+ * connection under a waiting call is what libvirt's client does not survive.
+ * The first of them to be answered tells the hypervisor reachable again; one
+ * that fails on a dead connection leads to the reconnecting above.
  */
 export class ReconnectingDriver implements HypervisorDriver {
   private lostReason?: string;
@@ -61,6 +70,9 @@ export class ReconnectingDriver implements HypervisorDriver {
   private readonly livenessCheckMs: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly answerTimeoutMs: number;
+  private readonly waiting = new Set<{ since: number }>();
+  private hung = false;
 
   constructor(
     readonly inner: ReconnectableDriver,
@@ -69,6 +81,7 @@ export class ReconnectingDriver implements HypervisorDriver {
     this.livenessCheckMs = options.livenessCheckMs ?? 500;
     this.initialBackoffMs = options.initialBackoffMs ?? 250;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.answerTimeoutMs = options.answerTimeoutMs ?? 15_000;
   }
 
   async open(): Promise<void> {
@@ -209,17 +222,53 @@ export class ReconnectingDriver implements HypervisorDriver {
 
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
     if (this.lostReason !== undefined) throw unreachable(this.lostReason);
+    const call = { since: Date.now() };
+    this.waiting.add(call);
     try {
-      return await operation();
+      const result = await operation();
+      this.waiting.delete(call);
+      if (this.hung) this.answered();
+      return result;
     } catch (error) {
-      if (this.closed || this.inner.isAlive()) throw error;
+      this.waiting.delete(call);
+      if (this.closed || this.inner.isAlive()) {
+        if (this.hung) this.answered();
+        throw error;
+      }
+      this.hung = false;
+      this.lostReason = undefined;
       this.lost(DriverError.from(error).message);
       throw unreachable(this.lostReason ?? DriverError.from(error).message);
     }
   }
 
   private checkLiveness(): void {
-    if (!this.closed && this.lostReason === undefined && !this.inner.isAlive()) this.lost('the connection to the hypervisor closed');
+    if (this.closed) return;
+    if (this.hung && !this.inner.isAlive()) {
+      this.hung = false;
+      this.lostReason = undefined;
+      this.lost('the connection to the hypervisor closed');
+      return;
+    }
+    if (this.lostReason !== undefined) return;
+    if (!this.inner.isAlive()) return this.lost('the connection to the hypervisor closed');
+    const now = Date.now();
+    const oldest = Math.min(...[...this.waiting].map((call) => call.since));
+    if (now - oldest >= this.answerTimeoutMs) this.stoppedAnswering(Math.round((now - oldest) / 1000));
+  }
+
+  private stoppedAnswering(seconds: number): void {
+    this.hung = true;
+    this.lostReason = `the hypervisor has not answered for ${seconds} s`;
+    this.options.logger?.warn({ reason: this.lostReason }, 'the hypervisor stopped answering; waiting for it');
+    this.tell({ reachable: false, reason: this.lostReason });
+  }
+
+  private answered(): void {
+    this.hung = false;
+    this.lostReason = undefined;
+    this.options.logger?.info('the hypervisor answers again');
+    this.tell({ reachable: true });
   }
 
   private lost(reason: string): void {

@@ -88,7 +88,20 @@ function hintOf(event: number): DomainChangeHint {
   return undefined;
 }
 
-/** libvirt probes the daemon every keepAliveIntervalSeconds and gives the connection up after keepAliveCount unanswered probes. */
+/**
+ * Over a network (a URI with a transport, such as qemu+ssh://), libvirt
+ * probes the daemon every keepAliveIntervalSeconds and gives the connection
+ * up after keepAliveCount unanswered probes. A local daemon that hangs is
+ * noticed by the reconnecting driver's answer timeout instead: libvirt 9.0's
+ * client can crash when a keepalive timeout closes a connection under a
+ * waiting call, which a local daemon does not need the risk of (its socket
+ * closes when it dies).
+ */
+export function isRemoteUri(uri: string): boolean {
+  const scheme = /^([a-z0-9+.-]+):/i.exec(uri)?.[1] ?? '';
+  return scheme.includes('+') || /^[a-z0-9+.-]+:\/\/[^/?]/i.test(uri);
+}
+
 const keepAliveIntervalSeconds = 5;
 const keepAliveCount = 3;
 
@@ -149,9 +162,11 @@ export class LibvirtDriver implements HypervisorDriver {
     try {
       this.capabilities = parseCapabilities(await translateErrors(() => connection.capabilities()));
       this.domainType = chooseDomainType(this.capabilities, this.options.domainType);
-      await connection.setKeepAlive(keepAliveIntervalSeconds, keepAliveCount).catch((error: unknown) => {
-        if (!(isLibvirtError(error) && error.code === ErrorCode.NO_SUPPORT)) throw toDriverError(error);
-      });
+      if (isRemoteUri(this.options.uri)) {
+        await connection.setKeepAlive(keepAliveIntervalSeconds, keepAliveCount).catch((error: unknown) => {
+          if (!(isLibvirtError(error) && error.code === ErrorCode.NO_SUPPORT)) throw toDriverError(error);
+        });
+      }
     } catch (error) {
       await connection.close().catch(() => undefined);
       throw error instanceof DriverError ? error : new DriverError('hypervisor_failure', (error as Error).message);

@@ -68,3 +68,24 @@ test('an optional operation the wrapped driver lacks is not_supported, as the ag
   const { driver } = await openDriver(t);
   await t.throwsAsync(driver.setConsoleTicket(vmSpec().id, { password: 'x', validSeconds: 1, protocol: 'vnc' }), { message: /cannot setConsoleTicket/ });
 });
+
+test('a hypervisor that stops answering is told unreachable once a call has waited the answer timeout, new calls reject at once, and the connection is kept until the call is answered, which tells it reachable again', async (t) => {
+  const fake = new FakeDriver();
+  const driver = new ReconnectingDriver(fake, { livenessCheckMs: 10, initialBackoffMs: 10, maxBackoffMs: 40, answerTimeoutMs: 200 });
+  const heard: Reachability[] = [];
+  driver.onReachabilityChange((reachability) => heard.push(reachability));
+  await driver.open();
+  t.teardown(() => driver.close());
+  const spec = vmSpec();
+  await driver.define(spec);
+  fake.delay('start', 600);
+  const slow = driver.start(spec.id, spec);
+  await eventually(() => heard.length === 1, 'the hang to be told');
+  t.like(heard[0], { reachable: false });
+  t.regex((heard[0] as { reason: string }).reason, /has not answered for 0 s|has not answered for 1 s/);
+  await t.throwsAsync(driver.getDomain(spec.id), { message: /unreachable.*has not answered/ });
+  t.true(fake.opened, 'the connection stays open under the waiting call');
+  t.is((await slow)?.state, 'running', 'the waiting call is answered');
+  t.deepEqual(heard[1], { reachable: true });
+  t.is((await driver.getDomain(spec.id))?.state, 'running');
+});

@@ -102,8 +102,12 @@ Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
   int lifecycle = lifecycle_->close();
   int reboot = reboot_->close();
   return schedule(info.Env(), own, [own, lifecycle, reboot](virConnectPtr conn) {
-    if (lifecycle >= 0) virConnectDomainEventDeregisterAny(conn, lifecycle);
-    if (reboot >= 0) virConnectDomainEventDeregisterAny(conn, reboot);
+    // A connection libvirt gave up (its keepalive probes went unanswered) has no daemon to deregister from; the
+    // calls would only wait on the closed client, which libvirt 9.0 does not survive when other calls wait too.
+    if (virConnectIsAlive(conn) == 1) {
+      if (lifecycle >= 0) virConnectDomainEventDeregisterAny(conn, lifecycle);
+      if (reboot >= 0) virConnectDomainEventDeregisterAny(conn, reboot);
+    }
     virConnectClose(own);
   });
 }
