@@ -59,7 +59,7 @@ test.serial('libgovirt lists, searches, reads the CD-ROM drive of, starts and st
   check('basic', basic);
   t.is(await system.api.vmStatus(vmId), 'down');
 
-  const issued = await fetch(`${system.api.origin}/ovirt-engine/sso/oauth/token`, {
+  const issued = await system.api.fetch('/ovirt-engine/sso/oauth/token', {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
     body: new URLSearchParams({ grant_type: 'password', scope: 'ovirt-app-api', username: 'admin@internal', password: adminPassword }).toString(),
