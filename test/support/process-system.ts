@@ -80,9 +80,14 @@ export class ProcessSystem {
     return `127.0.0.1:${this.grpcPort}`;
   }
 
+  /** The file of the controller's CA certificate, which it made in its data directory at first start and whose certificate its API presents. */
+  get caFile(): string {
+    return path.join(this.scratch.dataDir, 'pki', 'ca.pem');
+  }
+
   /** The controller's CA certificate (PEM), as it created it in its data directory. */
   caCertificate(): Promise<string> {
-    return readFile(path.join(this.scratch.dataDir, 'pki', 'ca.pem'), 'utf8');
+    return readFile(this.caFile, 'utf8');
   }
 
   /** The mode bits of each file in a host agent's data directory. */
@@ -150,8 +155,7 @@ export class ProcessSystem {
       if (Date.now() > deadline) throw new Error(`the controller did not start listening within 20 s:\n${this.controllerOutput.join('')}`);
       await sleep(25);
     }
-    // The controller serves HTTPS with a certificate of its CA, which it made in its data directory at first start;
-    // a client set before a restart keeps its credentials.
+    // A client set before a restart keeps its credentials.
     this.api = new Api(new URL((JSON.parse(line) as { apiUrl: string }).apiUrl).origin, this.api?.authorization, { ca: await this.caCertificate() });
     await eventually(async () => (await this.api.get('/', { accept: 'json' })).status === 200, 'the controller to answer', 20_000);
   }
