@@ -1,5 +1,6 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Api, basicAuthorization } from '../support/api.js';
@@ -32,7 +33,9 @@ test('the embedded setup prints the HTTPS API URL, a generated password once and
   const caFile = path.join(dataDir, 'pki', 'ca.pem');
   t.true(first.output().includes(`Example: curl --cacert ${caFile} -u 'admin@internal:PASSWORD' https://127.0.0.1:${apiPort}/ovirt-engine/api/vms\n`), first.output());
   t.true(first.output().includes(`https://127.0.0.1:${apiPort}/ovirt-engine/services/pki-resource?resource=ca-certificate&format=X509-PEM-CA`), 'the banner says where to fetch the CA');
-  const api = new Api(`https://127.0.0.1:${apiPort}`, basicAuthorization('admin@internal', banner[2]!), { ca: await readFile(caFile, 'utf8') });
+  const caPem = await readFile(caFile, 'utf8');
+  t.true(first.output().includes(`${caFile} (SHA-256 fingerprint ${new X509Certificate(caPem).fingerprint256})`), 'the banner gives the CA file\'s fingerprint');
+  const api = new Api(`https://127.0.0.1:${apiPort}`, basicAuthorization('admin@internal', banner[2]!), { ca: caPem });
   const hosts = await eventually(async () => {
     const listed = await api.hosts();
     return listed.length === 1 && listed[0].status === 'up' ? listed : undefined;
