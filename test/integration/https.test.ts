@@ -143,4 +143,10 @@ test('the operator\'s own certificate and key (DROVER_TLS_CERT, DROVER_TLS_KEY) 
   t.is((await system.api.get('/')).status, 200, 'a client trusting the operator\'s CA gets its answers');
   await t.throwsAsync(handshake(system.origin, { ca: system.controller.ca.certificatePem }), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }, 'Drover\'s own CA does not vouch for the operator\'s certificate');
   t.is((await system.api.get(caResource, { auth: null })).text, system.controller.ca.certificatePem);
+
+  const otherKeyFile = path.join(directory.path, 'other.key');
+  await writeFile(otherKeyFile, (await operatorCa.issueServerCertificate(['127.0.0.1'], 3600_000)).privateKeyPem);
+  await t.throwsAsync(InProcessSystem.start('sqlite', { label: 'it-https', controller: { apiTls: { kind: 'given', certificateFile, keyFile: otherKeyFile } } }), {
+    message: `DROVER_TLS_KEY: ${otherKeyFile} is not the key of the certificate in ${certificateFile}`,
+  }, 'a controller given a key that is not its certificate\'s does not start');
 });
