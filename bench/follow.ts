@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import http from 'node:http';
+import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Fleet } from '../test/support/fleet.js';
@@ -61,6 +62,8 @@ interface SequenceJob {
   kind: 'sequence';
   origin: string;
   authorization: string;
+  /** The CA certificate (PEM) the client trusts over HTTPS. */
+  ca?: string;
   /** Requests sent in this order in every round, over one keep-alive connection. */
   requests: { label: string; path: string; expectVms: number; expectDevices: boolean }[];
   warmupRounds: number;
@@ -72,6 +75,8 @@ interface CrawlJob {
   kind: 'crawl';
   origin: string;
   authorization: string;
+  /** The CA certificate (PEM) the client trusts over HTTPS. */
+  ca?: string;
   apiPath: string;
   connections: number;
   /** VMs crawled before the measured crawl, to warm the connections and the server's paths. */
@@ -114,20 +119,25 @@ class Client {
   readonly agent: http.Agent;
   connectionsOpened = 0;
   private readonly url: URL;
+  private readonly transport: typeof http | typeof https;
 
   constructor(
     origin: string,
     private readonly authorization: string,
     connections: number,
+    ca?: string,
   ) {
     this.url = new URL(origin);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: connections, keepAliveMsecs: 10_000 });
+    const options = { keepAlive: true, maxSockets: connections, keepAliveMsecs: 10_000 };
+    const secure = this.url.protocol === 'https:';
+    this.transport = secure ? https : http;
+    this.agent = secure ? new https.Agent({ ...options, ca }) : new http.Agent(options);
   }
 
   get(path: string): Promise<Fetched> {
     return new Promise((resolve, reject) => {
       const started = performance.now();
-      const request = http.request(
+      const request = this.transport.request(
         { host: this.url.hostname, port: this.url.port, path, method: 'GET', agent: this.agent, headers: { Authorization: this.authorization, Accept: 'application/json' } },
         (response) => {
           const headersMs = performance.now() - started;
@@ -185,7 +195,7 @@ function checkVms(label: string, response: Fetched, expectVms: number, expectDev
 }
 
 async function runSequence(job: SequenceJob): Promise<SequenceOutcome> {
-  const client = new Client(job.origin, job.authorization, 1);
+  const client = new Client(job.origin, job.authorization, 1, job.ca);
   const samples: Record<string, Sample[]> = Object.fromEntries(job.requests.map((request) => [request.label, []]));
   const first: Record<string, Sample> = {};
   try {
@@ -276,7 +286,7 @@ async function crawl(client: Client, job: CrawlJob, vmLimit: number, deadline: n
 }
 
 async function runCrawl(job: CrawlJob): Promise<CrawlOutcome> {
-  const client = new Client(job.origin, job.authorization, job.connections);
+  const client = new Client(job.origin, job.authorization, job.connections, job.ca);
   try {
     await crawl(client, job, job.warmupVms, performance.now() + job.budgetMs);
     const cpuBefore = process.cpuUsage();
@@ -405,6 +415,7 @@ export async function followBenchmark(database: DatabaseKind, options: FollowOpt
     const origin = new URL(system.apiRoot).origin;
     const apiPath = system.path('');
     const authorization = system.client.authorization;
+    const ca = system.client.ca;
     const notes: string[] = [];
 
     // 1 and 2: GET /vms against GET /vms?follow=..., interleaved over one connection.
@@ -415,6 +426,7 @@ export async function followBenchmark(database: DatabaseKind, options: FollowOpt
         kind: 'sequence',
         origin,
         authorization,
+        ca,
         requests: [
           { label: 'list', path: `${apiPath}/vms`, expectVms: options.vms, expectDevices: false },
           { label: 'follow', path: `${apiPath}${followPath}`, expectVms: options.vms, expectDevices: true },
@@ -439,7 +451,7 @@ export async function followBenchmark(database: DatabaseKind, options: FollowOpt
     for (let index = 0; index < crawlRounds(options.vms); index++) {
       await settle();
       const result = await profilePhase(`follow-${database}-${options.vms}-crawl${index + 1}`, () =>
-        inWorker<CrawlOutcome>({ kind: 'crawl', origin, authorization, apiPath, connections: options.crawlConnections, warmupVms: Math.min(100, options.vms), expectVms: options.vms, budgetMs: options.phaseBudgetMs }),
+        inWorker<CrawlOutcome>({ kind: 'crawl', origin, authorization, ca, apiPath, connections: options.crawlConnections, warmupVms: Math.min(100, options.vms), expectVms: options.vms, budgetMs: options.phaseBudgetMs }),
       );
       const outcome = { ...result.outcome, serverCpuPercent: result.serverCpuPercent };
       crawls.push(outcome);
@@ -474,6 +486,7 @@ export async function followBenchmark(database: DatabaseKind, options: FollowOpt
         kind: 'sequence',
         origin,
         authorization,
+        ca,
         requests: [
           { label: 'name', path: `${apiPath}${searchPaths.name}`, expectVms: 1, expectDevices: false },
           { label: 'clusterPage', path: `${apiPath}${searchPaths.clusterPage}`, expectVms: Math.min(50, clusterVms), expectDevices: false },

@@ -1,7 +1,8 @@
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import Koa from 'koa';
+import { createApiServer } from '../controller/api/listener.js';
+import type { InProcessSystem } from '../test/support/in-process-system.js';
 import { startBenchSystem } from './lib/bench-system.js';
 import { runLoad, type MeasuredLoad } from './lib/load.js';
 import { describeTarget, say, target, type BenchResult } from './lib/report.js';
@@ -21,14 +22,25 @@ export interface ThroughputOptions {
 
 const bareBody = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<vm id="00000000-0000-4000-8000-000000000000"><name>bare</name><status>up</status></vm>';
 
-/** A Koa app that answers every request with the same small XML document: the floor of what any Koa server can do on this machine. */
-export async function startBareKoa(): Promise<{ port: number; close: () => Promise<void> }> {
+/** Whether the system's API serves HTTPS: then load clients reach it, and the bare Koa floor, over TLS trusting the system's CA. */
+export function loadTls(system: InProcessSystem): { ca: string } | undefined {
+  return new URL(system.origin).protocol === 'https:' ? { ca: system.controller.ca.certificatePem } : undefined;
+}
+
+/**
+ * A Koa app that answers every request with the same small XML document: the
+ * floor of what any Koa server can do on this machine. It is served as the
+ * system's API is, by the same server factory: over HTTPS with the
+ * controller's own server certificate when the API serves HTTPS, over plain
+ * HTTP otherwise.
+ */
+export async function startBareKoa(system: InProcessSystem): Promise<{ port: number; close: () => Promise<void> }> {
   const app = new Koa();
   app.use((ctx) => {
     ctx.type = 'application/xml';
     ctx.body = bareBody;
   });
-  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000 }, app.callback());
+  const server = createApiServer(app.callback(), loadTls(system) ? system.controller.serverCertificate : undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -82,7 +94,7 @@ export async function getThroughput(database: DatabaseKind, options: ThroughputO
   const title = `GET /vms/{id} throughput vs bare Koa, ${options.connections} connections`;
   say(`\n== [3] ${title} (${database})`);
   const system = await startBenchSystem(database, `rps-${database}`);
-  const bare = await startBareKoa();
+  const bare = await startBareKoa(system);
   let vmId: string | undefined;
   try {
     await system.addAgent({ name: 'rps-host', uri: 'test:///default' });
@@ -94,7 +106,7 @@ export async function getThroughput(database: DatabaseKind, options: ThroughputO
     if (probe.status !== 200 || !probe.body.includes('<status>up</status>')) throw new Error(`GET ${vmPath} answered ${probe.status}: ${probe.body.slice(0, 200)}`);
     const apiPort = Number(new URL(system.apiRoot).port);
     const headers = { Authorization: system.client.authorization, Accept: 'application/xml' };
-    const job = { host: '127.0.0.1', headers, connections: options.connections, warmupMs: options.warmupMs, durationMs: options.durationMs };
+    const job = { host: '127.0.0.1', tls: loadTls(system), headers, connections: options.connections, warmupMs: options.warmupMs, durationMs: options.durationMs };
 
     const droverLoads: MeasuredLoad[] = [];
     const bareLoads: MeasuredLoad[] = [];

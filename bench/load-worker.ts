@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { summarize, type Summary } from './lib/stats.js';
 
@@ -22,6 +23,8 @@ import { summarize, type Summary } from './lib/stats.js';
 export interface LoadJob {
   host: string;
   port: number;
+  /** Present when the target serves HTTPS: the CA certificate (PEM) the client trusts. Connections are opened (handshake included) before the first request. */
+  tls?: { ca: string };
   headers: Record<string, string>;
   connections: number;
   warmupMs: number;
@@ -172,7 +175,7 @@ function run(job: LoadJob): Promise<LoadResult> {
     const connect = (connection: number, initial: boolean) => {
       if (!initial) reconnects++;
       open++;
-      const socket = net.connect({ host: job.host, port: job.port });
+      const socket = job.tls ? tls.connect({ host: job.host, port: job.port, ca: job.tls.ca }) : net.connect({ host: job.host, port: job.port });
       socket.setNoDelay(true);
       let buffer: Buffer = Buffer.alloc(0);
       let sentAt = 0;
@@ -193,7 +196,7 @@ function run(job: LoadJob): Promise<LoadResult> {
         sentAt = performance.now();
         socket.write(inFlight.bytes);
       };
-      socket.on('connect', send);
+      socket.on(job.tls ? 'secureConnect' : 'connect', send);
       socket.on('data', (chunk: Buffer) => {
         buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
         const headerEnd = buffer.indexOf('\r\n\r\n');

@@ -8,7 +8,7 @@ import { cores, settle } from './lib/machine.js';
 import { agentProfileArguments, profilePhase } from './lib/profile.js';
 import { describeTarget, say, target, type BenchResult, type Target } from './lib/report.js';
 import { describeSummary, formatMs, round, type Summary } from './lib/stats.js';
-import { startBareKoa } from './get-throughput.js';
+import { loadTls, startBareKoa } from './get-throughput.js';
 
 export interface MixedOptions {
   /** Keep-alive connections of the load generator, each a closed-loop client. */
@@ -144,6 +144,7 @@ export async function mixedLoad(database: DatabaseKind, options: MixedOptions): 
     const job = (requests: LoadJob['requests'], port = Number(new URL(system.origin).port)): LoadJob => ({
       host: '127.0.0.1',
       port,
+      tls: loadTls(system),
       headers: { Authorization: system.authorization, Accept: 'application/xml' },
       connections: options.clients,
       warmupMs: options.warmupMs,
@@ -165,7 +166,7 @@ export async function mixedLoad(database: DatabaseKind, options: MixedOptions): 
     describePhase('mixed', mixed);
 
     await settle();
-    const bare = await startBareKoa();
+    const bare = await startBareKoa(system);
     let floor: PhaseFigures;
     try {
       floor = phaseFigures(await runLoad({ ...job({ kind: 'same', path: system.path(`/vms/${vms[0]!.id}`) }, bare.port), warmupMs: 1_000, durationMs: floorMs }));

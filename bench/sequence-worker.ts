@@ -10,6 +10,8 @@ import { KeepAliveClient } from '../test/support/keep-alive-client.js';
 export interface SequenceJob {
   origin: string;
   authorization: string;
+  /** The CA certificate (PEM) the client trusts over HTTPS. */
+  ca?: string;
   method: string;
   paths: string[];
   body?: string;
@@ -32,7 +34,7 @@ export interface SequenceResult {
 }
 
 async function run(job: SequenceJob): Promise<SequenceResult> {
-  const client = new KeepAliveClient(job.origin, job.authorization);
+  const client = new KeepAliveClient(job.origin, job.authorization, job.ca);
   const deadline = performance.now() + job.budgetMs;
   const samples: SequenceSample[] = [];
   try {

@@ -148,6 +148,7 @@ async function startRound(database: DatabaseKind, options: StartLatencyOptions):
     await runSequence({
       origin: client.origin,
       authorization: client.authorization,
+      ca: client.ca,
       method: 'POST',
       paths: warmIds.map((id) => system.path(`/vms/${id}/start`)),
       body: '<action/>',
@@ -170,6 +171,7 @@ async function startRound(database: DatabaseKind, options: StartLatencyOptions):
       const sequence = await runSequence({
         origin: client.origin,
         authorization: client.authorization,
+        ca: client.ca,
         method: 'POST',
         paths: ids.map((id) => system.path(`/vms/${id}/start`)),
         body: '<action/>',

@@ -3,9 +3,20 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LockRule, LoginThrottleSettings } from './services/login-throttle.js';
 
+/** The values of DROVER_API_TLS: `on` (the default) serves the API over HTTPS, `off` over plain HTTP. */
+export const apiTlsSettings = ['on', 'off'] as const;
+
+/**
+ * How the API is served: over HTTPS with the server certificate the controller's CA issues (`issued`, the
+ * default), over HTTPS with the operator's own certificate and key (`given`: DROVER_TLS_CERT and
+ * DROVER_TLS_KEY), or over plain HTTP (`off`: DROVER_API_TLS=off).
+ */
+export type ApiTls = { kind: 'issued' } | { kind: 'given'; certificateFile: string; keyFile: string } | { kind: 'off' };
+
 export interface ControllerConfig {
-  /** host:port of the HTTP API. */
+  /** host:port of the API. */
   listen: string;
+  apiTls: ApiTls;
   /** host:port of the agent gRPC endpoint. */
   grpcListen: string;
   dataDir: string;
@@ -37,6 +48,7 @@ export interface ControllerConfig {
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
   return {
     listen: env.DROVER_LISTEN || '127.0.0.1:8080',
+    apiTls: apiTlsOf(env),
     grpcListen: env.DROVER_GRPC_LISTEN || '127.0.0.1:8081',
     dataDir: path.resolve(env.DROVER_DATA_DIR || './data'),
     databaseUrl: env.DROVER_DATABASE_URL || undefined,
@@ -65,6 +77,20 @@ function givenCaOf(env: NodeJS.ProcessEnv): ControllerConfig['givenCa'] {
   if (!certificateFile && !keyFile) return undefined;
   if (!certificateFile || !keyFile) throw new Error('DROVER_CA_CERT and DROVER_CA_KEY go together: give both or neither');
   return { certificateFile: path.resolve(certificateFile), keyFile: path.resolve(keyFile) };
+}
+
+function apiTlsOf(env: NodeJS.ProcessEnv): ApiTls {
+  const setting = env.DROVER_API_TLS || 'on';
+  if (!(apiTlsSettings as readonly string[]).includes(setting)) throw new Error(`DROVER_API_TLS must be ${apiTlsSettings.join(' or ')}, not ${setting}`);
+  const certificateFile = env.DROVER_TLS_CERT || undefined;
+  const keyFile = env.DROVER_TLS_KEY || undefined;
+  if (setting === 'off') {
+    if (certificateFile || keyFile) throw new Error('DROVER_TLS_CERT and DROVER_TLS_KEY are the API\'s HTTPS certificate and key: they cannot be given with DROVER_API_TLS=off');
+    return { kind: 'off' };
+  }
+  if (!certificateFile && !keyFile) return { kind: 'issued' };
+  if (!certificateFile || !keyFile) throw new Error('DROVER_TLS_CERT and DROVER_TLS_KEY go together: give both or neither');
+  return { kind: 'given', certificateFile: path.resolve(certificateFile), keyFile: path.resolve(keyFile) };
 }
 
 /** The names the server certificate carries: the operator's, or the loopback names and this machine's host name. */

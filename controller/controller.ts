@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -40,9 +40,11 @@ import { ConsoleService } from './services/consoles.js';
 import { EnrollmentService } from './services/enrollment.js';
 import { AgentGatewayServer } from './gateway/grpc-server.js';
 import { createApi } from './api/server.js';
+import { createApiServer } from './api/listener.js';
 import { countStatements } from './db/dialect.js';
 import { splitHostPort, type ControllerConfig } from './config.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
+import { loadGivenCertificate } from './pki/given-certificate.js';
 
 /** The controller issues its own server certificate at every start, so a year is far more than it needs. */
 const serverCertificateLifetimeMs = 365 * 24 * 3600_000;
@@ -117,10 +119,11 @@ async function createServices(
   return { services, scheduler };
 }
 
-/** Opens the database, then serves agents over gRPC and clients over HTTP. */
+/** Opens the database, then serves agents over gRPC and clients over HTTPS (or plain HTTP when configured). */
 export async function startController(config: ControllerConfig, log: Logger): Promise<RunningController> {
   const ca = await CertificateAuthority.open(path.join(config.dataDir, 'pki'), config.givenCa);
   const serverCertificate = await ca.issueServerCertificate(config.tlsNames, serverCertificateLifetimeMs);
+  const apiTls = config.apiTls.kind === 'off' ? undefined : config.apiTls.kind === 'given' ? await loadGivenCertificate(config.apiTls) : serverCertificate;
   const orm = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const hub = new AgentHub();
   const { services, scheduler } = await createServices(orm, hub, ca, log, config);
@@ -135,15 +138,16 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const grpcAddress = `${splitHostPort(config.grpcListen).host}:${grpcPort}`;
 
   if (config.countStatements) countStatements(orm);
-  const api = createApi(services, log.child({ component: 'api' }), { countStatements: config.countStatements });
-  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000 }, api.callback());
+  const pki = { caCertificatePem: ca.certificatePem, engineCertificatePem: new X509Certificate(serverCertificate.certificatePem).toString() };
+  const api = createApi(services, log.child({ component: 'api' }), pki, { countStatements: config.countStatements });
+  const server = createApiServer(api.callback(), apiTls);
   const { host, port } = splitHostPort(config.listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
   const apiPort = (server.address() as AddressInfo).port;
-  const apiUrl = `http://${host.includes(':') ? `[${host}]` : host}:${apiPort}/ovirt-engine/api`;
+  const apiUrl = `${apiTls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${apiPort}/ovirt-engine/api`;
 
   let checking = false;
   const liveness = setInterval(() => {

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../shared/logger.js';
-import { configFromEnvironment } from './config.js';
+import { configFromEnvironment, type ControllerConfig } from './config.js';
 import { startController, type RunningController } from './controller.js';
 import { adminUserName } from './services/auth.js';
 
@@ -28,6 +29,20 @@ async function startEmbeddedAgent(controller: RunningController, dataDir: string
   });
 }
 
+/** The banner's lines on the API's certificate: which file clients trust it with, where to fetch that file, and a first request. */
+function howToTrust(config: ControllerConfig, controller: RunningController): string {
+  const vms = `${controller.apiUrl}/vms`;
+  if (config.apiTls.kind === 'off') return `The API is plain HTTP (DROVER_API_TLS=off).\nExample: curl -u '${adminUserName}:PASSWORD' ${vms}\n`;
+  if (config.apiTls.kind === 'given') return `The API presents the certificate in ${config.apiTls.certificateFile} (DROVER_TLS_CERT); clients trust its issuer.\nExample: curl -u '${adminUserName}:PASSWORD' ${vms}\n`;
+  const caFile = config.givenCa?.certificateFile ?? path.join(config.dataDir, 'pki', 'ca.pem');
+  const origin = new URL(controller.apiUrl).origin;
+  return (
+    `The API's certificate is signed by Drover's CA: ${caFile} (SHA-256 fingerprint ${new X509Certificate(controller.ca.certificatePem).fingerprint256}).\n` +
+    `Clients trust that file. Elsewhere, fetch it with curl -k -o drover-ca.pem '${origin}/ovirt-engine/services/pki-resource?resource=ca-certificate&format=X509-PEM-CA' (or ${origin}/ca.crt) and check its fingerprint (openssl x509 -noout -fingerprint -sha256 -in drover-ca.pem).\n` +
+    `Example: curl --cacert ${caFile} -u '${adminUserName}:PASSWORD' ${vms}\n`
+  );
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { 'embedded-agent': { type: 'boolean', default: false } } });
   const config = configFromEnvironment();
@@ -37,7 +52,7 @@ async function main(): Promise<void> {
   const login = controller.generatedAdminPassword
     ? `user ${adminUserName}, password ${controller.generatedAdminPassword} (generated now and shown only once; set DROVER_ADMIN_PASSWORD to choose one)`
     : `user ${adminUserName} with the password set by DROVER_ADMIN_PASSWORD, generated at first start, or set with drover admin password`;
-  process.stdout.write(`\nDrover API: ${controller.apiUrl}\nLog in as ${login}\nExample: curl -u '${adminUserName}:PASSWORD' ${controller.apiUrl}/vms\n${agent ? 'An embedded agent drives the libvirt test driver.\n' : ''}Stop with Ctrl-C.\n\n`);
+  process.stdout.write(`\nDrover API: ${controller.apiUrl}\nLog in as ${login}\n${howToTrust(config, controller)}${agent ? 'An embedded agent drives the libvirt test driver.\n' : ''}Stop with Ctrl-C.\n\n`);
 
   let stopping = false;
   const stop = async (signal: string) => {

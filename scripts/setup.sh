@@ -5,10 +5,11 @@
 #   (the libgovirt oVirt client used by the API tests), systemd (systemd-analyze, for the unit tests),
 #   libvirt's daemon with its QEMU driver, QEMU and qemu-utils (the QEMU test tier and real hosts),
 #   genisoimage (the agent builds cloud-init seeds with it; the tests make ISO images and read seeds with
-#   it), ovmf (UEFI guests), and postgresql with --with-postgres. apt-get update runs only when something is missing.
+#   it), ovmf (UEFI guests), curl (the HTTPS tests list VMs with it, as the README does), and postgresql
+#   with --with-postgres. apt-get update runs only when something is missing.
 # - the libvirt-qemu user and libvirt's directories, which libvirtd 9 needs and which Debian's
 #   libvirt-daemon-system (not installed: it would start the machine's own libvirtd) makes.
-# - npm ci when node_modules is missing or older than package-lock.json.
+# - npm ci when node_modules is missing or older than package-lock.json (never through a node_modules symlink).
 # Node 20 itself is assumed to be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,7 @@ for arg in "$@"; do
   esac
 done
 
-packages=(libvirt-dev pkg-config python3-gi gir1.2-govirt-1.0 systemd libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils iptables genisoimage ovmf)
+packages=(libvirt-dev pkg-config python3-gi gir1.2-govirt-1.0 systemd libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils iptables genisoimage ovmf curl)
 if (( with_postgres )); then packages+=(postgresql); fi
 
 missing=()
@@ -53,7 +54,11 @@ if [[ ! -d /var/lib/libvirt || ! -d /var/cache/libvirt || ! -d /var/log/libvirt 
   "${sudo[@]}" mkdir -p /var/lib/libvirt /var/cache/libvirt /var/log/libvirt
 fi
 
-if [[ ! -d node_modules || package-lock.json -nt node_modules ]]; then
+if [[ -L node_modules ]]; then
+  # A worktree that shares another checkout's node_modules through a symlink: npm ci here would empty
+  # the other checkout's node_modules through the link, so it is that checkout's to install.
+  echo "setup.sh: node_modules is a symlink to $(readlink node_modules); not installing through it" >&2
+elif [[ ! -d node_modules || package-lock.json -nt node_modules ]]; then
   echo "setup.sh: npm ci" >&2
   npm ci --no-audit --no-fund
   mkdir -p node_modules && touch node_modules  # mark it newer than package-lock.json

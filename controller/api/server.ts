@@ -21,6 +21,7 @@ import { templateRoutes } from './routes/templates.js';
 import { vmPoolRoutes } from './routes/vmpools.js';
 import { collectionRoutes } from './routes/collections.js';
 import { consoleRoutes } from './routes/consoles.js';
+import { pkiRoutes, type PkiDocuments } from './routes/pki.js';
 import { counted } from '../db/dialect.js';
 import type { Services } from './services.js';
 
@@ -47,8 +48,8 @@ export function apiRoutes(services: Services): ApiRouter {
   return api;
 }
 
-/** Assembles the HTTP API: edge concerns, faults, SSO, then authenticated resource routes. */
-export function createApi(services: Services, log: Logger, options: { countStatements?: boolean } = {}): Koa<ApiState> {
+/** Assembles the HTTP API: edge concerns, faults, the CA certificate for clients, SSO, then authenticated resource routes. */
+export function createApi(services: Services, log: Logger, pki: PkiDocuments, options: { countStatements?: boolean } = {}): Koa<ApiState> {
   const app = new Koa<ApiState>();
   app.proxy = false;
   const sso = ssoRoutes(services.auth);
@@ -57,6 +58,7 @@ export function createApi(services: Services, log: Logger, options: { countState
   const { correlation, apiPrefix } = createEdge((hostId) => services.vms.hostSummary(hostId));
   app.use(correlation);
   app.use(faults(log, (path) => api.allowedMethods(path)));
+  app.use(pkiRoutes(pki));
   app.use((ctx, next) => (ssoPaths.some((prefix) => ctx.path.startsWith(prefix)) ? ssoEndpoints(ctx as never, next) : next()));
   app.use((ctx, next) => (ctx.body === undefined && ctx.status === 404 ? apiPrefix(ctx as never, next) : undefined));
   app.use(authenticate(services.auth));

@@ -173,12 +173,12 @@ export function badInputSuite(test: Test, database: DatabaseKind): void {
             controller.close();
           },
         });
-        const response = await fetch(`${api().root}/vms`, {
+        const response = await api().fetch(`${api().root}/vms`, {
           method: 'POST',
           headers: { Authorization: api().authorization, 'Content-Type': 'application/xml' },
           body: chunks,
           duplex: 'half',
-        } as RequestInit);
+        });
         const text = await response.text();
         return { status: response.status, headers: response.headers, text, body: { fault: { detail: /<detail>([^<]*)<\/detail>/.exec(text)?.[1] } } };
       },

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import type { TestFn } from 'ava';
 import { XMLParser } from 'fast-xml-parser';
 import { Api, adminPassword, assertFault, basicAuthorization, type ApiResponse } from '../support/api.js';
@@ -16,10 +15,10 @@ const strictXml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: 
 
 
 /** One HTTP/1.1 exchange on a raw socket: writes `request` and collects everything until the server closes or `timeoutMs` passes. */
-function rawExchange(port: number, request: string, timeoutMs = 3000): Promise<{ data: string; closed: boolean; elapsedMs: number }> {
+function rawExchange(api: Api, request: string, timeoutMs = 3000): Promise<{ data: string; closed: boolean; elapsedMs: number }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = api.connect();
     let data = '';
     let closed = false;
     const timer = setTimeout(() => {
@@ -53,13 +52,13 @@ function parseRaw(data: string): { status: number; headers: Record<string, strin
 }
 
 /** What a request for the API root looks like without following redirects. */
-async function rootAt(origin: string, path: string): Promise<{ status: number; location: string | null; text: string }> {
-  const response = await fetch(`${origin}${path}`, { headers: { Authorization: goodBasic }, redirect: 'manual' });
+async function rootAt(api: Api, path: string): Promise<{ status: number; location: string | null; text: string }> {
+  const response = await api.fetch(path, { headers: { Authorization: goodBasic }, redirect: 'manual' });
   return { status: response.status, location: response.headers.get('location'), text: await response.text() };
 }
 
 async function ssoToken(system: ProcessSystem, password = adminPassword): Promise<Response> {
-  return fetch(`${system.api.origin}/ovirt-engine/sso/oauth/token`, {
+  return system.api.fetch('/ovirt-engine/sso/oauth/token', {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
     body: new URLSearchParams({ grant_type: 'password', scope: 'ovirt-app-api', username: 'admin@internal', password }).toString(),
@@ -314,10 +313,9 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
   });
 
   test.serial(`${tag} the API root answers directly, with or without a trailing slash, at /ovirt-engine/api and /api`, async (t) => {
-    const origin = shared.system.api.origin;
     const answers = new Map<string, string>();
     for (const path of ['/ovirt-engine/api', '/ovirt-engine/api/', '/api', '/api/']) {
-      const response = await rootAt(origin, path);
+      const response = await rootAt(shared.system.api, path);
       t.is(response.status, 200, `${path}: ${response.text}`);
       t.is(response.location, null, `${path} does not redirect`);
       t.regex(response.text, /<api>/);
@@ -340,7 +338,7 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
       `GET /ovirt-engine/api/vms HTTP/1.1\r\nHost: 127.0.0.1:${system.apiPort}\r\n${auth ? `Authorization: ${auth}\r\n` : ''}Content-Type: application/xml\r\nContent-Length: 17\r\nConnection: Keep-Alive\r\nAccept-Encoding: gzip, deflate\r\nPrefer: persistent-auth\r\nFilter: false\r\nAll-Content: true\r\n\r\n`;
 
     // libgovirt's first request carries its body; the 401 must close the connection...
-    const challenge = await rawExchange(system.apiPort, `${headers(undefined)}<action></action>`);
+    const challenge = await rawExchange(system.api, `${headers(undefined)}<action></action>`);
     t.true(challenge.closed, 'the server closed the connection after the 401');
     const first = parseRaw(challenge.data);
     t.is(first.status, 401);
@@ -349,7 +347,7 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.regex(first.body, /<fault>/);
 
     // ...and its retry declares the same 17 bytes but sends none.
-    const retry = await rawExchange(system.apiPort, headers(goodBasic));
+    const retry = await rawExchange(system.api, headers(goodBasic));
     t.true(retry.closed, 'the server closed the connection instead of waiting for the body');
     t.true(retry.elapsedMs < 2000, `answered in ${retry.elapsedMs} ms`);
     const second = parseRaw(retry.data);
@@ -358,7 +356,7 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.is(Number(second.headers['content-length']), Buffer.byteLength(second.body));
     t.regex(second.body, /<vms><vm href="\/ovirt-engine\/api\/vms\//);
 
-    const deleteWithBody = await rawExchange(system.apiPort, `DELETE /ovirt-engine/api/vms/no-such-vm HTTP/1.1\r\nHost: x\r\nAuthorization: ${goodBasic}\r\nContent-Length: 17\r\n\r\n`);
+    const deleteWithBody = await rawExchange(system.api, `DELETE /ovirt-engine/api/vms/no-such-vm HTTP/1.1\r\nHost: x\r\nAuthorization: ${goodBasic}\r\nContent-Length: 17\r\n\r\n`);
     t.true(deleteWithBody.closed);
     t.is(parseRaw(deleteWithBody.data).status, 404);
 
@@ -405,14 +403,14 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.is(error.error, 'access_denied');
     t.true(typeof error.error_description === 'string' && error.error_description.length > 0);
 
-    const bearer = new Api(system.api.origin, `Bearer ${token.access_token}`);
+    const bearer = system.api.as(`Bearer ${token.access_token}`);
     const withToken = await bearer.get('/vms');
     t.is(withToken.status, 200);
     t.is(withToken.body.vms.vm[0].id, shared.vmId);
     t.is((await bearer.get('/')).status, 200);
     assertFault(t, await system.api.get('/vms', { auth: 'Bearer not-a-token' }), 401);
 
-    const logout = await fetch(`${system.api.origin}/ovirt-engine/services/sso-logout`, { method: 'POST', headers: { Authorization: `Bearer ${token.access_token}` } });
+    const logout = await system.api.fetch(`/ovirt-engine/services/sso-logout`, { method: 'POST', headers: { Authorization: `Bearer ${token.access_token}` } });
     t.is(logout.status, 200);
     t.deepEqual(await logout.json(), {});
     const afterLogout = await bearer.get('/vms');
@@ -421,9 +419,9 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
 
     // A token can also be revoked by naming it in the logout form.
     const second = (await (await ssoToken(system)).json()) as Record<string, string>;
-    const secondApi = new Api(system.api.origin, `Bearer ${second.access_token}`);
+    const secondApi = system.api.as(`Bearer ${second.access_token}`);
     t.is((await secondApi.get('/vms')).status, 200);
-    const formLogout = await fetch(`${system.api.origin}/ovirt-engine/services/sso-logout`, {
+    const formLogout = await system.api.fetch(`/ovirt-engine/services/sso-logout`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: `token=${encodeURIComponent(second.access_token!)}`,
@@ -431,11 +429,11 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.is(formLogout.status, 200);
     t.is((await secondApi.get('/vms')).status, 401);
 
-    const nul = await fetch(`${system.api.origin}/ovirt-engine/sso/oauth/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `grant_type=password&username=admin%00@internal&password=${adminPassword}` });
+    const nul = await system.api.fetch(`/ovirt-engine/sso/oauth/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `grant_type=password&username=admin%00@internal&password=${adminPassword}` });
     t.is(nul.status, 400);
     t.is(((await nul.json()) as Record<string, string>).error, 'access_denied');
 
-    const wrongGrant = await fetch(`${system.api.origin}/ovirt-engine/sso/oauth/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    const wrongGrant = await system.api.fetch(`/ovirt-engine/sso/oauth/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
     t.is(wrongGrant.status, 400);
     t.is(((await wrongGrant.json()) as Record<string, string>).error, 'unsupported_grant_type');
   });
@@ -498,7 +496,7 @@ export function compatSmoke(test: Test, database: DatabaseKind): void {
     assertFault(t, await system.api.get('/vms/missing'), 404);
     assertFault(t, await system.api.get('/vms', { headers: { Version: '3' } }), 400);
     const token = (await (await ssoToken(system)).json()) as Record<string, string>;
-    const bearer = new Api(system.api.origin, `Bearer ${token.access_token}`);
+    const bearer = system.api.as(`Bearer ${token.access_token}`);
     const root = await bearer.get('/', { accept: 'json' });
     t.is(root.status, 200);
     t.deepEqual(root.body.summary, { hosts: { active: '1', total: '1' }, vms: { total: '1', active: '0' } });

@@ -81,8 +81,9 @@ export function cliSuite(test: Test, database: DatabaseKind): void {
     t.teardown(() => controller.stop());
     t.is(controller.generatedAdminPassword, undefined, 'the controller found the administrator and generated no password');
     const origin = new URL(controller.apiUrl).origin;
-    t.is((await new Api(origin, basicAuthorization(adminUser, 'first admin password')).get('/')).status, 200);
-    assertFault(t, await new Api(origin, basicAuthorization(adminUser, 'ignored second line')).get('/'), 401);
+    const trusting = { ca: controller.ca.certificatePem };
+    t.is((await new Api(origin, basicAuthorization(adminUser, 'first admin password'), trusting).get('/')).status, 200);
+    assertFault(t, await new Api(origin, basicAuthorization(adminUser, 'ignored second line'), trusting).get('/'), 401);
   });
 
   test(`${tag} admin password resets the password while the controller runs and while it is stopped, asking on the terminal without echo`, async (t) => {
@@ -90,7 +91,7 @@ export function cliSuite(test: Test, database: DatabaseKind): void {
     t.teardown(() => system.close());
 
     assertPasswordSet(t, await drover(system.databaseLocation, ['admin', 'password', '--password-stdin'], 'set while running'));
-    t.is((await new Api(system.api.origin, basicAuthorization(adminUser, 'set while running')).get('/')).status, 200, 'the running controller takes the new password at once');
+    t.is((await system.api.as(basicAuthorization(adminUser, 'set while running')).get('/')).status, 200, 'the running controller takes the new password at once');
 
     await system.killController('SIGTERM');
     const prompted = await droverOnTerminal(system.databaseLocation, 'typed on the terminal');
@@ -98,7 +99,7 @@ export function cliSuite(test: Test, database: DatabaseKind): void {
     t.false(prompted.stdout.includes('typed on the terminal'), `the terminal did not echo the password: ${JSON.stringify(prompted.stdout)}`);
 
     system.controllerEnvironment = { DROVER_ADMIN_PASSWORD: '' };
-    system.api = new Api(system.api.origin, basicAuthorization(adminUser, 'typed on the terminal'));
+    system.api = system.api.as(basicAuthorization(adminUser, 'typed on the terminal'));
     await system.startController();
     t.is((await system.api.get('/vms')).status, 200, 'the password set while the controller was stopped logs in');
     assertFault(t, await system.api.get('/vms', { auth: basicAuthorization(adminUser, 'set while running') }), 401);

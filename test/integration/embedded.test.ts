@@ -1,5 +1,8 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Api, basicAuthorization } from '../support/api.js';
 import { controllerEntry, freePort } from '../support/process-system.js';
 import { eventually } from '../support/eventually.js';
@@ -17,7 +20,7 @@ function runEmbedded(dataDir: string, apiPort: number, grpcPort: number) {
   return { child, output: () => stdout, exited };
 }
 
-test('the embedded setup prints the API URL and a generated password once, serves a local host, and stops cleanly on Ctrl-C', async (t) => {
+test('the embedded setup prints the HTTPS API URL, a generated password once and how to trust its CA, serves a local host, and stops cleanly on Ctrl-C', async (t) => {
   const directory = await temporaryDirectory('embedded');
   t.teardown(() => directory.remove());
   const dataDir = directory.path;
@@ -26,8 +29,13 @@ test('the embedded setup prints the API URL and a generated password once, serve
 
   const first = runEmbedded(dataDir, apiPort, grpcPort);
   const banner = await eventually(() => /Drover API: (\S+)\n.*password (\S+) \(generated/.exec(first.output()) ?? undefined, 'the startup banner');
-  t.is(banner[1], `http://127.0.0.1:${apiPort}/ovirt-engine/api`);
-  const api = new Api(`http://127.0.0.1:${apiPort}`, basicAuthorization('admin@internal', banner[2]!));
+  t.is(banner[1], `https://127.0.0.1:${apiPort}/ovirt-engine/api`);
+  const caFile = path.join(dataDir, 'pki', 'ca.pem');
+  t.true(first.output().includes(`Example: curl --cacert ${caFile} -u 'admin@internal:PASSWORD' https://127.0.0.1:${apiPort}/ovirt-engine/api/vms\n`), first.output());
+  t.true(first.output().includes(`https://127.0.0.1:${apiPort}/ovirt-engine/services/pki-resource?resource=ca-certificate&format=X509-PEM-CA`), 'the banner says where to fetch the CA');
+  const caPem = await readFile(caFile, 'utf8');
+  t.true(first.output().includes(`${caFile} (SHA-256 fingerprint ${new X509Certificate(caPem).fingerprint256})`), 'the banner gives the CA file\'s fingerprint');
+  const api = new Api(`https://127.0.0.1:${apiPort}`, basicAuthorization('admin@internal', banner[2]!), { ca: caPem });
   const hosts = await eventually(async () => {
     const listed = await api.hosts();
     return listed.length === 1 && listed[0].status === 'up' ? listed : undefined;

@@ -19,7 +19,7 @@ async function startSystem(t: ExecutionContext, database: DatabaseKind, perAddre
 
 /** A client of the system whose requests come from `localAddress`. */
 function clientAt(t: ExecutionContext, system: InProcessSystem, localAddress: string): Api {
-  const api = new Api(system.origin, goodBasic, localAddress);
+  const api = new Api(system.origin, goodBasic, { ca: system.api.ca, localAddress });
   t.teardown(() => api.close());
   return api;
 }
@@ -86,7 +86,7 @@ export function loginSuite(test: Test, database: DatabaseKind): void {
     t.is(guesses.filter((response) => response.status === 429).length, 8 - checked);
 
     // Credentials of their own (the -authz spelling), so that no earlier check answers them from the cache.
-    const parallelClient = new Api(system.origin, basicAuthorization('admin@internal-authz', adminPassword), '127.0.0.5');
+    const parallelClient = new Api(system.origin, basicAuthorization('admin@internal-authz', adminPassword), { ca: system.api.ca, localAddress: '127.0.0.5' });
     t.teardown(() => parallelClient.close());
     const parallel = await Promise.all(Array.from({ length: 10 }, () => parallelClient.get('/')));
     t.deepEqual(

@@ -3,8 +3,11 @@
 
 Run with Debian's python (needs python3-gi and gir1.2-govirt-1.0):
 
-  /usr/bin/python3 test/ovirt-client/govirt_client.py --url http://127.0.0.1:PORT/ovirt-engine/api \
-      --vm-name NAME (--username admin@internal --password PW | --token TOKEN)
+  /usr/bin/python3 test/ovirt-client/govirt_client.py --url https://127.0.0.1:PORT/ovirt-engine/api \
+      --ca-file DATA_DIR/pki/ca.pem --vm-name NAME (--username admin@internal --password PW | --token TOKEN)
+
+Over https it trusts only the CA certificate in --ca-file (libgovirt's ssl-ca-file property, with strict
+certificate checking, libgovirt's default), or the system's CAs without it.
 
 Fetches the API root, lists VMs, finds NAME with the search API (search=name=NAME), reads the
 file in each of its CD-ROM drives ("" when empty), starts it,
@@ -42,7 +45,8 @@ def step(what, call):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--url", required=True, help="API root, e.g. http://127.0.0.1:8080/ovirt-engine/api")
+    ap.add_argument("--url", required=True, help="API root, e.g. https://127.0.0.1:8080/ovirt-engine/api")
+    ap.add_argument("--ca-file", help="PEM file of the CA to trust over https, e.g. Drover's DATA_DIR/pki/ca.pem")
     ap.add_argument("--vm-name", required=True)
     ap.add_argument("--username")
     ap.add_argument("--password")
@@ -60,6 +64,8 @@ def main():
     if url.path.rstrip("/") != "/ovirt-engine/api":
         fail(f"libgovirt always uses /ovirt-engine/api as the API root, not {url.path!r}")
     if url.scheme == "http":
+        if args.ca_file:
+            fail("--ca-file is for https URLs")
         os.environ["GOVIRT_DISABLE_HTTPS"] = "1"  # read by ovirt_proxy_new(): plain-HTTP mode
 
     import gi
@@ -67,6 +73,10 @@ def main():
     from gi.repository import GoVirt
 
     proxy = GoVirt.Proxy.new(url.netloc)
+    if args.ca_file:
+        proxy.set_property("ssl-ca-file", os.path.abspath(args.ca_file))  # GLib wants an absolute path
+    if not proxy.get_property("ssl-strict"):
+        fail("libgovirt does not check the server's certificate (is GOVIRT_NO_SSL_STRICT set?)")
     proxy.set_property("admin", True)  # sends "Filter: false" instead of "Filter: true"
     if args.token:
         proxy.set_property("sso-token", args.token)

@@ -1,7 +1,9 @@
 import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import tls from 'node:tls';
 import type { ExecutionContext } from 'ava';
 import { XMLParser } from 'fast-xml-parser';
-import { Agent } from 'undici';
+import { Agent, fetch, type RequestInit, type Response } from 'undici';
 
 export const adminUser = 'admin@internal';
 /** The admin password of every system the test support starts. */
@@ -15,7 +17,7 @@ const xmlParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: 
 
 export interface ApiResponse {
   status: number;
-  headers: Headers;
+  headers: Response['headers'];
   text: string;
   /** The body parsed: JSON as is; XML as an object keyed by the document element. */
   body: any;
@@ -29,24 +31,54 @@ export interface RequestOptions {
   auth?: string | null;
 }
 
+/** How an `Api` client connects. */
+export interface ApiConnection {
+  /** The CA certificate (PEM) the client trusts over HTTPS, and nothing else. */
+  ca?: string;
+  /** The client address its requests come from. */
+  localAddress?: string;
+}
+
 /**
  * A thin HTTP client for the Drover API, with Basic credentials by default.
- * With `localAddress` (any of 127.0.0.0/8 reaches a controller on 127.0.0.1)
- * its requests come from that client address; `close()` then ends its connections.
+ * Over HTTPS it trusts only the CA certificate it is given (PEM), as a client
+ * that was handed Drover's CA file does. With `localAddress` (any of
+ * 127.0.0.0/8 reaches a controller on 127.0.0.1) its requests come from that
+ * client address.
  */
 export class Api {
-  private readonly dispatcher?: Agent;
-
   constructor(
     readonly origin: string,
     readonly authorization = basicAuthorization(adminUser, adminPassword),
-    localAddress?: string,
-  ) {
-    if (localAddress) this.dispatcher = new Agent({ localAddress });
+    readonly connection: ApiConnection = {},
+    private readonly dispatcher = new Agent({ localAddress: connection.localAddress, connect: connection.ca ? { ca: connection.ca } : {} }),
+  ) {}
+
+  /** The CA certificate this client trusts over HTTPS. */
+  get ca(): string | undefined {
+    return this.connection.ca;
   }
 
-  async close(): Promise<void> {
-    await this.dispatcher?.close();
+  /** The Fetch API on this client's connections: `url` is absolute, or a path on the origin. */
+  fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(url.startsWith('/') ? `${this.origin}${url}` : url, { ...init, dispatcher: this.dispatcher });
+  }
+
+  /** The same client, on the same connections, with other credentials (an `Authorization` header value). */
+  as(authorization: string): Api {
+    return new Api(this.origin, authorization, this.connection, this.dispatcher);
+  }
+
+  /** A raw connection to the API, TLS over HTTPS (trusting only this client's CA), for writing HTTP by hand. */
+  connect(): net.Socket {
+    const url = new URL(this.origin);
+    const port = Number(url.port);
+    return url.protocol === 'https:' ? tls.connect({ host: url.hostname, port, ca: this.ca }) : net.connect(port, url.hostname);
+  }
+
+  /** Ends this client's connections. */
+  close(): Promise<void> {
+    return this.dispatcher.close();
   }
 
   get root(): string {
@@ -65,7 +97,7 @@ export class Api {
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
       headers['Content-Type'] ??= options.type === 'json' || typeof options.body === 'object' ? 'application/json' : 'application/xml';
     }
-    const response = await fetch(url, { method, headers, body, ...(this.dispatcher ? ({ dispatcher: this.dispatcher } as object) : {}) });
+    const response = await this.fetch(url, { method, headers, body });
     const text = await response.text();
     const isJson = (response.headers.get('content-type') ?? '').includes('json');
     let parsed: unknown;

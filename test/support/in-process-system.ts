@@ -29,6 +29,8 @@ export interface InProcessSystemOptions {
   logLevel?: string;
   /** Leaves the system's directory (logs, the SQLite file) in place after close. */
   keepDirectory?: boolean;
+  /** The CA certificate (PEM) the system's clients trust over HTTPS: the controller's own CA unless set (to the issuer of an operator's certificate, say). */
+  trust?: string;
 }
 
 export interface AgentOptions {
@@ -67,8 +69,9 @@ export class InProcessSystem {
     readonly controller: RunningController,
     private readonly options: InProcessSystemOptions,
   ) {
-    this.api = new Api(this.origin, this.authorization);
-    this.client = new KeepAliveClient(this.origin, this.authorization);
+    const trust = options.trust ?? controller.ca.certificatePem;
+    this.api = new Api(this.origin, this.authorization, { ca: trust });
+    this.client = new KeepAliveClient(this.origin, this.authorization, trust);
   }
 
   static async start(database: DatabaseKind, options: InProcessSystemOptions = {}): Promise<InProcessSystem> {
@@ -116,7 +119,7 @@ export class InProcessSystem {
     return path.join(this.directory, 'mnt');
   }
 
-  /** The API's root URL, http://127.0.0.1:PORT/ovirt-engine/api. */
+  /** The API's root URL, https://127.0.0.1:PORT/ovirt-engine/api (http:// when the API's TLS is off). */
   get apiRoot(): string {
     return this.controller.apiUrl;
   }
@@ -189,6 +192,7 @@ export class InProcessSystem {
   /** Stops the agents, then the controller, and drops the database. */
   async close(): Promise<void> {
     this.client.close();
+    await this.api.close();
     for (const child of this.agentProcesses.values()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -80,9 +80,14 @@ export class ProcessSystem {
     return `127.0.0.1:${this.grpcPort}`;
   }
 
+  /** The file of the controller's CA certificate, which it made in its data directory at first start and whose certificate its API presents. */
+  get caFile(): string {
+    return path.join(this.scratch.dataDir, 'pki', 'ca.pem');
+  }
+
   /** The controller's CA certificate (PEM), as it created it in its data directory. */
   caCertificate(): Promise<string> {
-    return readFile(path.join(this.scratch.dataDir, 'pki', 'ca.pem'), 'utf8');
+    return readFile(this.caFile, 'utf8');
   }
 
   /** The mode bits of each file in a host agent's data directory. */
@@ -102,7 +107,6 @@ export class ProcessSystem {
       for (let attempt = 1; ; attempt++) {
         system.apiPort = await freePort();
         system.grpcPort = await freePort();
-        system.api = new Api(`http://127.0.0.1:${system.apiPort}`);
         try {
           await system.startController();
           break;
@@ -144,11 +148,15 @@ export class ProcessSystem {
     // can be taken by a concurrent test's controller before this one binds it.
     const controller = this.controller;
     const deadline = Date.now() + 20_000;
-    while (!this.controllerOutput.join('').includes('"msg":"controller started"')) {
+    const startedLine = () => this.controllerOutput.join('').split('\n').slice(0, -1).find((line) => line.includes('"msg":"controller started"'));
+    let line: string | undefined;
+    while (!(line = startedLine())) {
       if (controller.exitCode !== null || controller.signalCode !== null) throw new Error(`the controller exited before it listened:\n${this.controllerOutput.join('')}`);
       if (Date.now() > deadline) throw new Error(`the controller did not start listening within 20 s:\n${this.controllerOutput.join('')}`);
       await sleep(25);
     }
+    // A client set before a restart keeps its credentials.
+    this.api = new Api(new URL((JSON.parse(line) as { apiUrl: string }).apiUrl).origin, this.api?.authorization, { ca: await this.caCertificate() });
     await eventually(async () => (await this.api.get('/', { accept: 'json' })).status === 200, 'the controller to answer', 20_000);
   }
 
