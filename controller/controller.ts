@@ -36,6 +36,8 @@ import { TemplateService } from './services/templates.js';
 import { VmPoolService } from './services/vm-pools.js';
 import { QueryService } from './query/queries.js';
 import { ConsoleService } from './services/consoles.js';
+import { AuthorizationService } from './services/authorization.js';
+import { UserService } from './services/users.js';
 import { AgentGatewayServer } from './gateway/grpc-server.js';
 import { createApi } from './api/server.js';
 import { countStatements } from './db/dialect.js';
@@ -78,9 +80,12 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
   scheduler.register('template', ['create', 'remove'], new TemplateRunner(orm, volumes, devices));
   scheduler.register('vm_pool', ['remove'], new VmPoolRunner(orm, records, scheduler));
 
+  const authorization = new AuthorizationService(orm, records);
   const services: Services = {
     records,
     auth: new AuthService(orm, options.tokenLifetimeMs),
+    authorization,
+    users: new UserService(orm, records, authorization),
     dataCenters: new DataCenterService(orm),
     clusters: new ClusterService(orm),
     hosts: new HostService(orm, records, hub, options.heartbeatIntervalMs, (hostId) => void networkHosts.hostUp(hostId)),
@@ -95,7 +100,7 @@ async function createServices(orm: Orm, hub: AgentHub, log: Logger, options: { h
     templates: new TemplateService(orm, records, devices, scheduler),
     vmPools,
     tasks: new TaskService(orm, scheduler),
-    queries: new QueryService(orm, records, scheduler, vms, options.maxEmbeddedObjects),
+    queries: new QueryService(orm, records, scheduler, vms, authorization, options.maxEmbeddedObjects),
   };
   return { services, scheduler };
 }
@@ -106,6 +111,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const hub = new AgentHub();
   const { services, scheduler } = await createServices(orm, hub, log, config);
   const generatedAdminPassword = await services.auth.ensureAdmin(config.adminPassword);
+  await services.users.ensureAdminPermission();
   await scheduler.recover();
 
   const gateway = new AgentGatewayServer(hub, services.hosts, log.child({ component: 'agents' }), (usage) => services.storageDomains.recordUsage(usage));

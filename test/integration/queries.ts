@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext, TestFn } from 'ava';
 import { XMLParser } from 'fast-xml-parser';
+import { prng } from '../support/random.js';
 import { compareForSort, matches, type FieldType, type FieldValue, type MatchOptions } from '../../controller/query/search-reference.js';
 import { parseSearch, type Condition } from '../../controller/query/search.js';
 import { ProcessSystem } from '../support/process-system.js';
@@ -50,15 +51,6 @@ const types: Record<string, FieldType> = {
   'cpu.topology.threads': 'number',
   num_vcpus_allocated: 'number',
 };
-
-/** A small deterministic PRNG, so a failing query can be reproduced from its seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 const ids = (response: ApiResponse): string[] => (response.body.vm ?? []).map((vm: any) => vm.id);
 /** The ids of a JSON collection answer of any kind (`{"disk": [...]}`). */

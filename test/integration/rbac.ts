@@ -1,0 +1,242 @@
+import type { ExecutionContext, TestFn } from 'ava';
+import { Api, assertFault, basicAuthorization, type ApiResponse } from '../support/api.js';
+import { InProcessSystem } from '../support/in-process-system.js';
+import type { DatabaseKind } from '../support/scratch-database.js';
+import { prng } from '../support/random.js';
+
+type Test = TestFn<unknown>;
+
+const password = 'user-secret-1';
+const roleIds = { UserRole: '00000000-0000-0000-0001-000000000001', UserVmManager: 'def00006-0000-0000-0000-def000000006', PowerUserRole: '00000000-0000-0000-0001-000000000002', SuperUser: '00000000-0000-0000-0000-000000000001' };
+const blankTemplateId = '00000000-0000-0000-0000-000000000000';
+
+async function must(t: ExecutionContext, response: Promise<ApiResponse>, status = 201): Promise<any> {
+  const answered = await response;
+  t.is(answered.status, status, answered.text);
+  return answered.body;
+}
+
+/** Adds a user of the internal domain through the API and returns its id with a client that authenticates as it. */
+async function addUser(t: ExecutionContext, admin: Api, name: string): Promise<{ id: string; api: Api }> {
+  const created = await must(t, admin.post('/users', { user_name: `${name}@internal`, password }, { accept: 'json' }));
+  return { id: created.id, api: new Api(admin.origin, basicAuthorization(`${name}@internal`, password)) };
+}
+
+async function grant(t: ExecutionContext, admin: Api, collection: string, objectId: string, role: keyof typeof roleIds, principal: { user?: string; group?: string }): Promise<string> {
+  const body = { role: { id: roleIds[role] }, ...(principal.user ? { user: { id: principal.user } } : { group: { id: principal.group } }) };
+  return (await must(t, admin.post(`/${collection}/${objectId}/permissions`, body, { accept: 'json' }))).id;
+}
+
+async function names(api: Api, path: string): Promise<string[]> {
+  const response = await api.get(path, { accept: 'json' });
+  if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}: ${response.text}`);
+  const [list] = Object.values(response.body ?? {}) as any[][];
+  return (list ?? []).map((item) => item.name).sort();
+}
+
+/** Users, groups, roles, permissions and the filter, on a controller without hosts. */
+export function rbacSuite(test: Test, database: DatabaseKind): void {
+  const tag = `[${database}]`;
+  let system: InProcessSystem;
+  test.before(async () => {
+    system = await InProcessSystem.start(database, { label: 'rbac' });
+  });
+  test.after.always(async () => {
+    await system?.close();
+  });
+
+  test.serial(`${tag} administrators manage users and groups of the internal domain; roles, permits and the domain read as oVirt presents them`, async (t) => {
+    const { api } = system;
+    const domains = await must(t, api.get('/domains', { accept: 'json' }), 200);
+    t.deepEqual(domains.domain.map((domain: any) => [domain.name, domain.id]), [['internal', Buffer.from('internal').toString('hex')]]);
+    const roles = (await must(t, api.get('/roles', { accept: 'json' }), 200)).role as any[];
+    for (const [name, id] of Object.entries(roleIds)) t.is(roles.find((role) => role.name === name)?.id, id, `${name} has oVirt's id`);
+    t.is(roles.find((role) => role.name === 'UserRole').administrative, 'false');
+    t.is(roles.find((role) => role.name === 'ClusterAdmin').administrative, 'true');
+    const permits = (await must(t, api.get(`/roles/${roleIds.UserRole}/permits`, { accept: 'json' }), 200)).permit as any[];
+    t.true(permits.some((permit) => permit.name === 'run_vm' && permit.id === '22' && permit.administrative === 'false'));
+    t.false(permits.some((permit) => permit.name === 'delete_vm'));
+
+    const users = (await must(t, api.get('/users', { accept: 'json' }), 200)).user as any[];
+    const admin = users.find((user) => user.user_name === 'admin@internal');
+    t.like(admin, { principal: 'admin', name: 'admin', namespace: '*', domain: { id: Buffer.from('internal').toString('hex') } });
+    const system_ = (await must(t, api.get('/permissions', { accept: 'json' }), 200)).permission as any[];
+    t.true(system_.some((permission) => permission.user?.id === admin.id && permission.role.id === roleIds.SuperUser), 'admin@internal holds SuperUser on the system');
+
+    const carol = await addUser(t, api, 'carol');
+    t.is((await carol.api.get('/', { accept: 'json' })).status, 200, 'a new user can log in');
+    const xml = await api.get(`/users/${carol.id}`);
+    t.regex(xml.text, /<user_name>carol@internal<\/user_name>/);
+    assertFault(t, await api.post('/users', { user_name: 'carol@internal', password }, { accept: 'json' }), 409, undefined, 'json');
+    assertFault(t, await api.post('/users', { user_name: 'bad name', password }), 400);
+    assertFault(t, await carol.api.get('/users'), 403, /administrators/);
+    assertFault(t, await carol.api.post('/users', { user_name: 'mallory@internal', password }), 403, /manipulate_users/);
+    t.is((await carol.api.get(`/users/${carol.id}`, { accept: 'json' })).status, 200, 'a user reads their own user');
+    assertFault(t, await carol.api.get(`/users/${admin.id}`), 404);
+
+    const group = await must(t, api.post('/groups', { name: 'operators' }, { accept: 'json' }));
+    await must(t, api.post(`/users/${carol.id}/groups`, { id: group.id }, { accept: 'json' }));
+    t.deepEqual(await names(api, `/users/${carol.id}/groups`), ['operators']);
+    await must(t, api.delete(`/users/${carol.id}`), 200);
+    t.is((await carol.api.get('/vms')).status, 401, 'a removed user can no longer log in');
+    assertFault(t, await api.delete(`/users/${admin.id}`), 409);
+    await must(t, api.delete(`/groups/${group.id}`), 200);
+  });
+
+  test.serial(`${tag} a UserRole user sees and acts only on the VMs granted to them, directly or through a cluster, a data center or a group`, async (t) => {
+    const { api } = system;
+    const dc = await must(t, api.post('/datacenters', { name: 'dc-rbac' }, { accept: 'json' }));
+    const blue = await must(t, api.post('/clusters', { name: 'blue', data_center: { id: dc.id } }, { accept: 'json' }));
+    const green = await must(t, api.post('/clusters', { name: 'green', data_center: { name: 'Default' } }, { accept: 'json' }));
+    const vm = async (name: string, cluster: string) => (await must(t, api.post('/vms', { name, memory: 64 * 1024 * 1024, cluster: { name: cluster } }, { accept: 'json' }))).id as string;
+    const mine = await vm('r-mine', 'green');
+    await vm('r-other', 'green');
+    await vm('r-blue-1', 'blue');
+    await vm('r-blue-2', 'blue');
+    const dave = await addUser(t, api, 'dave');
+
+    t.deepEqual(await names(dave.api, '/vms'), [], 'nothing before a grant');
+    assertFault(t, await dave.api.get(`/vms/${mine}`), 404, /does not exist/);
+    await grant(t, api, 'vms', mine, 'UserRole', { user: dave.id });
+    t.deepEqual(await names(dave.api, '/vms'), ['r-mine']);
+    t.is((await dave.api.get(`/vms/${mine}`)).status, 200);
+    t.deepEqual(await names(dave.api, '/clusters'), [], 'a VM grant does not show its cluster');
+
+    const onBlue = await grant(t, api, 'clusters', blue.id, 'UserRole', { user: dave.id });
+    t.deepEqual(await names(dave.api, '/vms'), ['r-blue-1', 'r-blue-2', 'r-mine']);
+    await must(t, api.delete(`/clusters/${blue.id}/permissions/${onBlue}`), 200);
+    await grant(t, api, 'datacenters', dc.id, 'UserRole', { user: dave.id });
+    t.deepEqual(await names(dave.api, '/vms'), ['r-blue-1', 'r-blue-2', 'r-mine'], 'a data center grant holds for its clusters VMs');
+    t.deepEqual(await names(dave.api, '/clusters'), ['blue']);
+
+    const erin = await addUser(t, api, 'erin');
+    const group = await must(t, api.post('/groups', { name: 'green-team' }, { accept: 'json' }));
+    await grant(t, api, 'clusters', green.id, 'UserRole', { group: group.id });
+    t.deepEqual(await names(erin.api, '/vms'), []);
+    await must(t, api.post(`/users/${erin.id}/groups`, { id: group.id }, { accept: 'json' }));
+    t.deepEqual(await names(erin.api, '/vms'), ['r-mine', 'r-other'], "a group's permission holds for its members");
+
+    // Writes need their permits: UserRole may not edit or remove a VM; UserVmManager may.
+    assertFault(t, await dave.api.put(`/vms/${mine}`, { description: 'mine' }), 403, /edit_vm_properties/);
+    assertFault(t, await dave.api.delete(`/vms/${mine}`), 403, /delete_vm/);
+    assertFault(t, await dave.api.post(`/vms/${mine}/nics`, { name: 'eth0' }), 403, /configure_vm_network/);
+    assertFault(t, await dave.api.post('/vms', { name: 'r-new', memory: 64 * 1024 * 1024, cluster: { name: 'green' } }), 403, /create_vm/);
+    await grant(t, api, 'vms', mine, 'UserVmManager', { user: dave.id });
+    await must(t, dave.api.put(`/vms/${mine}`, { description: 'mine' }, { accept: 'json' }), 200);
+    const hidden = (await api.get('/vms?search=name%3Dr-other', { accept: 'json' })).body.vm[0].id;
+    assertFault(t, await dave.api.put(`/vms/${hidden}`, { description: 'x' }), 404, /does not exist/);
+    assertFault(t, await dave.api.post(`/vms/${hidden}/start`, '<action/>'), 404);
+
+    // Creation needs the permit on the cluster the new VM names.
+    await grant(t, api, 'clusters', blue.id, 'PowerUserRole', { user: dave.id });
+    await must(t, dave.api.post('/vms', { name: 'r-dave', memory: 64 * 1024 * 1024, cluster: { name: 'blue' } }, { accept: 'json' }));
+    assertFault(t, await dave.api.post('/vms', { name: 'r-dave-2', memory: 64 * 1024 * 1024, cluster: { name: 'green' } }), 404);
+
+    // Permissions: a user manages what they hold manipulate_permissions on; the system's need an administrator.
+    assertFault(t, await dave.api.post('/permissions', { role: { id: roleIds.UserRole }, user: { id: erin.id } }), 403);
+    const given = await must(t, dave.api.post(`/vms/${mine}/permissions`, { role: { name: 'UserRole' }, user: { id: erin.id } }, { accept: 'json' }));
+    t.is(given.vm.id, mine);
+    assertFault(t, await dave.api.post(`/vms/${mine}/permissions`, { role: { name: 'SuperUser' }, user: { id: erin.id } }), 403, /administrative/);
+    assertFault(t, await dave.api.get('/vms?filter=false'), 403, /administrators/);
+    assertFault(t, await dave.api.get('/vms', { headers: { Filter: 'false' } }), 403);
+
+    // Permissions go with their object.
+    await must(t, api.delete(`/vms/${mine}`), 200);
+    const left = (await must(t, api.get(`/users/${dave.id}/permissions`, { accept: 'json' }), 200)).permission as any[];
+    t.false(left.some((permission) => permission.vm?.id === mine), 'the removed VM took its permissions');
+  });
+
+  test.serial(`${tag} filtered lists page and count only what the user may see, and follow embeds nothing else`, async (t) => {
+    const { api } = system;
+    const cluster = await must(t, api.post('/clusters', { name: 'paged', data_center: { name: 'Default' } }, { accept: 'json' }));
+    const frank = await addUser(t, api, 'frank');
+    const ids: string[] = [];
+    for (let index = 0; index < 7; index++) {
+      const id = (await must(t, api.post('/vms', { name: `p-${index}`, memory: 64 * 1024 * 1024, cluster: { id: cluster.id } }, { accept: 'json' }))).id;
+      ids.push(id);
+      if (index % 2 === 0) await grant(t, api, 'vms', id, 'UserRole', { user: frank.id });
+    }
+    const page1 = await frank.api.get('/vms?max=2&search=sortby%20name', { accept: 'json', headers: { Filter: 'true' } });
+    t.is(page1.headers.get('x-total-count'), '4');
+    t.deepEqual(page1.body.vm.map((vm: any) => vm.name), ['p-0', 'p-2']);
+    const page2 = await frank.api.get('/vms?max=2&filter=true&search=sortby%20name%20page%202', { accept: 'json' });
+    t.deepEqual(page2.body.vm.map((vm: any) => vm.name), ['p-4', 'p-6']);
+    t.is((await api.get('/vms?filter=true', { accept: 'json' })).headers.get('x-total-count'), (await api.get('/vms', { accept: 'json' })).headers.get('x-total-count'), "SuperUser's filter hides nothing");
+
+    // Follow: the VM's cluster is not Frank's to see; the Blank template's VMs are, but only his.
+    const followed = await frank.api.get(`/vms/${ids[0]}?follow=cluster`, { accept: 'json' });
+    t.is(followed.status, 200, followed.text);
+    t.deepEqual(Object.keys(followed.body.cluster), ['href', 'id'], 'the cluster is a reference, not embedded');
+    const listed = await frank.api.get('/vms?follow=cluster', { accept: 'json' });
+    t.true((listed.body.vm as any[]).every((vm) => vm.cluster.name === undefined));
+    await grant(t, api, 'templates', blankTemplateId, 'UserRole', { user: frank.id });
+    const template = await frank.api.get(`/templates/${blankTemplateId}?follow=vms`, { accept: 'json' });
+    t.is(template.status, 200, template.text);
+    t.deepEqual((template.body.vms.vm as any[]).map((vm) => vm.name).sort(), ['p-0', 'p-2', 'p-4', 'p-6']);
+    const viaList = await frank.api.get('/templates?follow=vms', { accept: 'json' });
+    t.deepEqual((viaList.body.template[0].vms.vm as any[]).map((vm) => vm.name).sort(), ['p-0', 'p-2', 'p-4', 'p-6']);
+  });
+
+  test.serial(`${tag} what each user lists matches an independent evaluation of generated permission trees`, async (t) => {
+    const { api } = system;
+    const random = prng(database === 'sqlite' ? 11 : 12);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const dataCenters: { id: string; name: string }[] = [];
+    const clusters: { id: string; name: string; dc: string }[] = [];
+    const vms: { id: string; name: string; cluster: string }[] = [];
+    for (let d = 0; d < 3; d++) dataCenters.push({ ...(await must(t, api.post('/datacenters', { name: `g-dc${d}` }, { accept: 'json' }))) });
+    for (let c = 0; c < 5; c++) {
+      const dc = pick(dataCenters);
+      const created = await must(t, api.post('/clusters', { name: `g-c${c}`, data_center: { id: dc.id } }, { accept: 'json' }));
+      clusters.push({ id: created.id, name: created.name, dc: dc.id });
+    }
+    for (let v = 0; v < 14; v++) {
+      const cluster = pick(clusters);
+      const created = await must(t, api.post('/vms', { name: `g-vm${v}`, memory: 64 * 1024 * 1024, cluster: { id: cluster.id } }, { accept: 'json' }));
+      vms.push({ id: created.id, name: created.name, cluster: cluster.id });
+    }
+    const groups: string[] = [];
+    for (let g = 0; g < 2; g++) groups.push((await must(t, api.post('/groups', { name: `g-group${g}` }, { accept: 'json' }))).id);
+    const people: { id: string; api: Api; groups: string[] }[] = [];
+    for (let u = 0; u < 4; u++) {
+      const user = await addUser(t, api, `g-user${u}`);
+      const memberOf = groups.filter(() => random() < 0.4);
+      for (const group of memberOf) await must(t, api.post(`/users/${user.id}/groups`, { id: group }, { accept: 'json' }));
+      people.push({ ...user, groups: memberOf });
+    }
+    // Grants of UserRole on random objects, to users or groups.
+    const grants: { principal: string; type: 'vm' | 'cluster' | 'data_center'; id: string }[] = [];
+    for (let index = 0; index < 12; index++) {
+      const principal = random() < 0.7 ? { user: pick(people).id } : { group: pick(groups) };
+      const body = principal.user ? { user: { id: principal.user } } : { group: { id: principal.group } };
+      const roll = random();
+      const [collection, type, object] = roll < 0.5 ? (['vms', 'vm', pick(vms).id] as const) : roll < 0.8 ? (['clusters', 'cluster', pick(clusters).id] as const) : (['datacenters', 'data_center', pick(dataCenters).id] as const);
+      const response = await api.post(`/${collection}/${object}/permissions`, { role: { id: roleIds.UserRole }, ...body }, { accept: 'json' });
+      t.true(response.status === 201 || response.status === 409, response.text);
+      grants.push({ principal: principal.user ?? principal.group!, type, id: object });
+    }
+
+    // The reference: a VM is seen when a grant of the user or one of their groups is on it, its cluster or its cluster's data center.
+    const clusterOf = new Map(clusters.map((cluster) => [cluster.id, cluster]));
+    for (const person of people) {
+      const holders = new Set([person.id, ...person.groups]);
+      const held = grants.filter((entry) => holders.has(entry.principal));
+      const on = (type: string, id: string) => held.some((entry) => entry.type === type && entry.id === id);
+      const expectedVms = vms.filter((vm) => on('vm', vm.id) || on('cluster', vm.cluster) || on('data_center', clusterOf.get(vm.cluster)!.dc)).map((vm) => vm.name).sort();
+      const expectedClusters = clusters.filter((cluster) => on('cluster', cluster.id) || on('data_center', cluster.dc)).map((cluster) => cluster.name).sort();
+      const expectedDataCenters = dataCenters.filter((dc) => on('data_center', dc.id)).map((dc) => dc.name).sort();
+      t.deepEqual(await names(person.api, '/vms?search=name%3Dg-*'), expectedVms, `VMs of user ${person.id}`);
+      t.deepEqual(await names(person.api, '/clusters?search=name%3Dg-*'), expectedClusters, `clusters of user ${person.id}`);
+      t.deepEqual(await names(person.api, '/datacenters?search=name%3Dg-*'), expectedDataCenters, `data centers of user ${person.id}`);
+      // Paging agrees: pages of 3 put together are the whole list, and the total counts it.
+      const collected: string[] = [];
+      for (let page = 1; page <= Math.max(1, Math.ceil(expectedVms.length / 3)); page++) {
+        const response = await person.api.get(`/vms?max=3&search=${encodeURIComponent(`name=g-* sortby name page ${page}`)}`, { accept: 'json' });
+        t.is(response.headers.get('x-total-count'), String(expectedVms.length));
+        collected.push(...((response.body.vm ?? []) as any[]).map((vm) => vm.name));
+      }
+      t.deepEqual(collected.sort(), expectedVms);
+      for (const vm of vms) t.is((await person.api.get(`/vms/${vm.id}`)).status, expectedVms.includes(vm.name) ? 200 : 404, `user ${person.id} GET ${vm.name}`);
+    }
+  });
+}
