@@ -133,6 +133,7 @@ function requirementTable(): Map<string, Requirement> {
       'GET /users/:id': { kind: 'self', param: 'id' },
       'DELETE /users/:id': system('manipulate_users'),
       'GET /users/:id/groups': { kind: 'self', param: 'id' },
+      'GET /users/:id/groups/:group': { kind: 'self', param: 'id' },
       'POST /users/:id/groups': system('manipulate_users'),
       'DELETE /users/:id/groups/:group': system('manipulate_users'),
       'GET /users/:id/permissions': { kind: 'self', param: 'id' },
@@ -221,11 +222,17 @@ async function namedParent(ctx: ApiContext, root: string, path: readonly string[
   }
 }
 
-/** The authorization step of a route: checks its requirement, and decides whether its reads are filtered. */
+/**
+ * The authorization step of a route: checks its requirement, and decides
+ * whether its reads are filtered. A user who holds no role with the `login`
+ * permit anywhere (every built-in role has it) may not use the API at all, as
+ * oVirt refuses them at login.
+ */
 export function authorize(services: Services, requirement: Requirement): RouteStep {
   return async (ctx, next) => {
     const { authorization } = services;
     const userId = ctx.state.principal!.userId;
+    if (!(await authorization.holdsAnywhere(userId, 'login'))) throw forbidden('the user holds no role, so may not log in; an administrator gives a user a role with a permission');
     const admin = await authorization.isAdministrator(userId);
     ctx.state.filtered = filteredRead(ctx, admin);
     const onObject = async (resource: GuardedResource, id: string, permit: PermitName | undefined) => {

@@ -1017,6 +1017,15 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     const { api } = shared.system;
     const routes = apiRoutes({} as Services).declared().filter((route) => route.method === 'put' || route.method === 'delete');
     t.true(routes.length >= 27, `${routes.length} routes`);
+    // A group with the admin in it and a permission on an object of each kind, so that every route has an object to try.
+    const group = (await api.post('/groups', { name: 'if-match' }, { accept: 'json' })).body.id;
+    const admin = ((await api.get('/users', { accept: 'json' })).body.user as any[])[0].id;
+    t.is((await api.post(`/users/${admin}/groups`, { id: group }, { accept: 'json' })).status, 201);
+    for (const collection of ['vms', 'clusters', 'datacenters', 'storagedomains', 'disks', 'templates', 'vmpools', 'hosts', 'networks']) {
+      const [first] = listIds(await api.get(`/${collection}`, { accept: 'json' }));
+      const given = await api.post(`/${collection}/${first}/permissions`, { role: { name: 'UserRole' }, group: { id: group } }, { accept: 'json' });
+      t.is(given.status, 201, given.text);
+    }
     const staleTag = '"c3RhbGUtdGFnLW9mLW5vLWRvY3VtZW50"';
     const notADocument = '<not_a_document/>';
     for (const route of routes) {

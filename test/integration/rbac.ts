@@ -7,7 +7,7 @@ import { prng } from '../support/random.js';
 type Test = TestFn<unknown>;
 
 const password = 'user-secret-1';
-const roleIds = { UserRole: '00000000-0000-0000-0001-000000000001', UserVmManager: 'def00006-0000-0000-0000-def000000006', PowerUserRole: '00000000-0000-0000-0001-000000000002', SuperUser: '00000000-0000-0000-0000-000000000001' };
+const roleIds = { DiskCreator: 'def0000a-0000-0000-0000-def00000000c', UserRole: '00000000-0000-0000-0001-000000000001', UserVmManager: 'def00006-0000-0000-0000-def000000006', PowerUserRole: '00000000-0000-0000-0001-000000000002', SuperUser: '00000000-0000-0000-0000-000000000001' };
 const blankTemplateId = '00000000-0000-0000-0000-000000000000';
 
 async function must(t: ExecutionContext, response: Promise<ApiResponse>, status = 201): Promise<any> {
@@ -64,7 +64,9 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     t.true(system_.some((permission) => permission.user?.id === admin.id && permission.role.id === roleIds.SuperUser), 'admin@internal holds SuperUser on the system');
 
     const carol = await addUser(t, api, 'carol');
-    t.is((await carol.api.get('/', { accept: 'json' })).status, 200, 'a new user can log in');
+    assertFault(t, await carol.api.get('/'), 403, /may not log in/);
+    await grant(t, api, 'clusters', (await api.get('/clusters', { accept: 'json' })).body.cluster[0].id, 'UserRole', { user: carol.id });
+    t.is((await carol.api.get('/', { accept: 'json' })).status, 200, 'a user with a role logs in');
     const xml = await api.get(`/users/${carol.id}`);
     t.regex(xml.text, /<user_name>carol@internal<\/user_name>/);
     assertFault(t, await api.post('/users', { user_name: 'carol@internal', password }, { accept: 'json' }), 409, undefined, 'json');
@@ -95,8 +97,11 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     await vm('r-blue-2', 'blue');
     const dave = await addUser(t, api, 'dave');
 
-    t.deepEqual(await names(dave.api, '/vms'), [], 'nothing before a grant');
-    assertFault(t, await dave.api.get(`/vms/${mine}`), 404, /does not exist/);
+    assertFault(t, await dave.api.get('/vms'), 403, /may not log in/);
+    await grant(t, api, 'clusters', blue.id, 'DiskCreator', { user: dave.id });
+    t.deepEqual(await names(dave.api, '/vms'), ['r-blue-1', 'r-blue-2'], 'any role on a cluster shows its VMs');
+    const creator = (await must(t, api.get(`/users/${dave.id}/permissions`, { accept: 'json' }), 200)).permission[0].id;
+    await must(t, api.delete(`/users/${dave.id}/permissions/${creator}`), 200);
     await grant(t, api, 'vms', mine, 'UserRole', { user: dave.id });
     t.deepEqual(await names(dave.api, '/vms'), ['r-mine']);
     t.is((await dave.api.get(`/vms/${mine}`)).status, 200);
@@ -112,7 +117,7 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     const erin = await addUser(t, api, 'erin');
     const group = await must(t, api.post('/groups', { name: 'green-team' }, { accept: 'json' }));
     await grant(t, api, 'clusters', green.id, 'UserRole', { group: group.id });
-    t.deepEqual(await names(erin.api, '/vms'), []);
+    assertFault(t, await erin.api.get('/vms'), 403, /may not log in/);
     await must(t, api.post(`/users/${erin.id}/groups`, { id: group.id }, { accept: 'json' }));
     t.deepEqual(await names(erin.api, '/vms'), ['r-mine', 'r-other'], "a group's permission holds for its members");
 
@@ -198,8 +203,11 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     const groups: string[] = [];
     for (let g = 0; g < 2; g++) groups.push((await must(t, api.post('/groups', { name: `g-group${g}` }, { accept: 'json' }))).id);
     const people: { id: string; api: Api; groups: string[] }[] = [];
+    // Every user holds a role on an empty cluster outside the lists compared, so that each may log in.
+    const loginOnly = await must(t, api.post('/clusters', { name: 'login-only', data_center: { name: 'Default' } }, { accept: 'json' }));
     for (let u = 0; u < 4; u++) {
       const user = await addUser(t, api, `g-user${u}`);
+      await grant(t, api, 'clusters', loginOnly.id, 'UserRole', { user: user.id });
       const memberOf = groups.filter(() => random() < 0.4);
       for (const group of memberOf) await must(t, api.post(`/users/${user.id}/groups`, { id: group }, { accept: 'json' }));
       people.push({ ...user, groups: memberOf });

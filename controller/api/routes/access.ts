@@ -10,6 +10,7 @@ import { documentOf } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
 import { domainRep, groupRep, permissionRep, permitRep, roleRep, userRep } from '../present/access.js';
 import { permissionOwners } from '../collections.js';
+import { ifMatchDocument } from './steps.js';
 
 const complete = (ctx: ApiContext) => respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
 
@@ -78,9 +79,17 @@ export function accessRoutes(router: ApiRouter, services: Services): void {
       ctx.set('Location', `${hrefOf(ctx)}/${permission.id}`);
       respond(ctx, 201, 'permission', permissionRep(ctx.state.present, permission, hrefOf(ctx)));
     });
-    router.delete(`${base}/permissions/:permission`, async (ctx) => {
+    const permissionAt = async (ctx: ApiContext) => {
       const found = (await users.listPermissions(scopeOf(ctx))).find((permission) => permission.id === ctx.params.permission);
       if (!found) throw notFound('permission', ctx.params.permission!);
+      return found;
+    };
+    const current = ifMatchDocument('permission', async (ctx) => {
+      const found = await permissionAt(ctx);
+      return () => permissionRep(ctx.state.present, found, hrefOf(ctx));
+    });
+    router.delete(`${base}/permissions/:permission`, current, async (ctx) => {
+      const found = await permissionAt(ctx);
       await checkGrant(ctx, found);
       await users.removePermission(found.id);
       complete(ctx);
@@ -118,9 +127,17 @@ export function accessRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('permissions', permission.id));
     respond(ctx, 201, 'permission', permissionRep(ctx.state.present, permission, ctx.state.present.href('permissions')));
   });
-  router.delete('/permissions/:id', async (ctx) => {
+  const systemPermissionAt = async (ctx: ApiContext) => {
     const found = (await users.listPermissions({ objectType: 'system', objectId: null })).find((permission) => permission.id === ctx.params.id);
     if (!found) throw notFound('permission', ctx.params.id!);
+    return found;
+  };
+  const currentSystemPermission = ifMatchDocument('permission', async (ctx) => {
+    const found = await systemPermissionAt(ctx);
+    return () => permissionRep(ctx.state.present, found, ctx.state.present.href('permissions'));
+  });
+  router.delete('/permissions/:id', currentSystemPermission, async (ctx) => {
+    const found = await systemPermissionAt(ctx);
     await checkGrant(ctx, found);
     await users.removePermission(found.id);
     complete(ctx);
@@ -152,7 +169,11 @@ export function accessRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('users', user.id));
     respond(ctx, 201, 'user', userRep(ctx.state.present, user));
   });
-  router.delete('/users/:id', async (ctx) => {
+  const currentUser = ifMatchDocument('user', async (ctx) => {
+    const user = await users.getUser(ctx.params.id!);
+    return () => userRep(ctx.state.present, user);
+  });
+  router.delete('/users/:id', currentUser, async (ctx) => {
     await users.removeUser(ctx.params.id!);
     complete(ctx);
   });
@@ -165,7 +186,19 @@ export function accessRoutes(router: ApiRouter, services: Services): void {
     const group = await users.addMember(ctx.params.id!, reference);
     respond(ctx, 201, 'group', groupRep(ctx.state.present, group));
   });
-  router.delete('/users/:id/groups/:group', async (ctx) => {
+  const membershipAt = async (ctx: ApiContext) => {
+    const group = (await users.groupsOf(ctx.params.id!)).find((candidate) => candidate.id === ctx.params.group);
+    if (!group) throw notFound('group membership', ctx.params.group!);
+    return group;
+  };
+  router.get('/users/:id/groups/:group', async (ctx) => {
+    respond(ctx, 200, 'group', groupRep(ctx.state.present, await membershipAt(ctx)));
+  });
+  const currentMembership = ifMatchDocument('group', async (ctx) => {
+    const group = await membershipAt(ctx);
+    return () => groupRep(ctx.state.present, group);
+  });
+  router.delete('/users/:id/groups/:group', currentMembership, async (ctx) => {
     await users.removeMember(ctx.params.id!, ctx.params.group!);
     complete(ctx);
   });
@@ -182,7 +215,11 @@ export function accessRoutes(router: ApiRouter, services: Services): void {
     ctx.set('Location', ctx.state.present.href('groups', group.id));
     respond(ctx, 201, 'group', groupRep(ctx.state.present, group));
   });
-  router.delete('/groups/:id', async (ctx) => {
+  const currentGroup = ifMatchDocument('group', async (ctx) => {
+    const group = await users.getGroup(ctx.params.id!);
+    return () => groupRep(ctx.state.present, group);
+  });
+  router.delete('/groups/:id', currentGroup, async (ctx) => {
     await users.removeGroup(ctx.params.id!);
     complete(ctx);
   });
