@@ -120,7 +120,8 @@ export const guardedTables: Record<GuardedResource, string> = {
 
 /**
  * Decides what a user may see and do, in one place for the API's checks of
- * single objects and for the SQL conditions of its collections. A user's
+ * single objects and for the SQL conditions of its collections, by the rules
+ * rules/authorization-reference.ts states (tests compare the two). A user's
  * grants (their own permissions and their groups') are read once and kept
  * until a permission, a group membership or a user changes: whoever writes
  * those calls `invalidate`.
