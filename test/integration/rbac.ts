@@ -68,7 +68,13 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     const carol = await addUser(t, api, 'carol');
     assertFault(t, await carol.api.get('/'), 403, /may not log in/);
     await grant(t, api, 'clusters', (await api.get('/clusters', { accept: 'json' })).body.cluster[0].id, 'UserRole', { user: carol.id });
-    t.is((await carol.api.get('/', { accept: 'json' })).status, 200, 'a user with a role logs in');
+    const carolRoot = await must(t, carol.api.get('/', { accept: 'json' }), 200);
+    t.is(carolRoot.authenticated_user.id, carol.id, 'the root names the user a request authenticated as');
+    t.is(carolRoot.summary, undefined, 'the summary, which counts everything, is for administrators');
+    const adminRoot = await must(t, api.get('/', { accept: 'json' }), 200);
+    t.is(adminRoot.authenticated_user.id, admin.id);
+    t.truthy(adminRoot.summary);
+    for (const rel of ['users', 'groups', 'roles', 'domains', 'permissions']) t.true((adminRoot.link as any[]).some((entry) => entry.rel === rel), `the root links ${rel}`);
     const xml = await api.get(`/users/${carol.id}`);
     t.regex(xml.text, /<user_name>carol@internal<\/user_name>/);
     assertFault(t, await api.post('/users', { user_name: 'carol@internal', password }, { accept: 'json' }), 409, undefined, 'json');
