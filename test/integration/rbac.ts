@@ -80,6 +80,7 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     assertFault(t, await api.post('/users', { user_name: 'carol@internal', password }, { accept: 'json' }), 409, undefined, 'json');
     assertFault(t, await api.post('/users', { user_name: 'bad name', password }), 400);
     assertFault(t, await carol.api.get('/users'), 403, /administrators/);
+    assertFault(t, await carol.api.get('/roles'), 403, /administrators/);
     assertFault(t, await carol.api.post('/users', { user_name: 'mallory@internal', password }), 403, /manipulate_users/);
     t.is((await carol.api.get(`/users/${carol.id}`, { accept: 'json' })).status, 200, 'a user reads their own user');
     assertFault(t, await carol.api.get(`/users/${admin.id}`), 404);
