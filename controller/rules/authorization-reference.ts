@@ -13,7 +13,9 @@
  * - A grant (a role on an object) belongs to a user or to a group; the user
  *   holds their own and those of every group they are a member of.
  * - A user sees an object when they hold a grant, of any role, on it or on an
- *   object it is below.
+ *   object it is below; and a data center when they hold one on a cluster, a
+ *   VM pool or a VM below it, a cluster or a VM pool when they hold one on a
+ *   VM below it (oVirt shows a user the containers of what they may use).
  * - A user holds a permit on an object when they hold a grant of a role with
  *   that permit on it or on an object it is below.
  */
@@ -51,13 +53,26 @@ export function aboveAndSelf(tree: ObjectTree, object: ObjectRef): Set<string> {
   return found;
 }
 
-/** Whether the grants let their user see the object. */
-export function sees(tree: ObjectTree, grants: readonly ReferenceGrant[], object: ObjectRef): boolean {
+const containersSeenFrom: Partial<Record<ObjectType, readonly ObjectType[]>> = {
+  cluster: ['data_center'],
+  vm_pool: ['data_center'],
+  vm: ['data_center', 'cluster', 'vm_pool'],
+};
+
+/** Whether a grant is on the object or on an object it is below. */
+function inherits(tree: ObjectTree, grants: readonly ReferenceGrant[], object: ObjectRef): boolean {
   const above = aboveAndSelf(tree, object);
   return grants.some((grant) => above.has(grant.object.type === 'system' ? systemKey : objectKey(grant.object)));
 }
 
+/** Whether the grants let their user see the object. */
+export function sees(tree: ObjectTree, grants: readonly ReferenceGrant[], object: ObjectRef): boolean {
+  if (inherits(tree, grants, object)) return true;
+  const key = objectKey(object);
+  return grants.some((grant) => (containersSeenFrom[grant.object.type] ?? []).includes(object.type) && aboveAndSelf(tree, grant.object).has(key));
+}
+
 /** Whether the grants give their user the permit on the object. */
 export function holds(tree: ObjectTree, grants: readonly ReferenceGrant[], object: ObjectRef, permit: PermitName): boolean {
-  return sees(tree, grants.filter((grant) => roleHasPermit(grant.roleId, permit)), object);
+  return inherits(tree, grants.filter((grant) => roleHasPermit(grant.roleId, permit)), object);
 }

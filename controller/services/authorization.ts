@@ -40,6 +40,8 @@ interface IdSet {
   column: string;
   from?: string;
   where?: string;
+  /** Set when `column` is the id of a row of the objects' own table with this alias, whose other columns can then be read directly. */
+  row?: string;
 }
 
 /**
@@ -72,21 +74,34 @@ const edges: Record<GuardedObject, Edge[]> = {
 };
 
 /**
+ * The kinds of object below which a grant also shows an object, as oVirt
+ * shows a user the containers of what they may use: a data center is seen
+ * through a grant on one of its clusters, VM pools or VMs; a cluster through
+ * one on one of its VMs; a VM pool through one on one of its VMs. Such a
+ * grant shows the object and gives no permit on it.
+ */
+export const seenFromBelow: Partial<Record<GuardedObject, readonly GuardedObject[]>> = {
+  data_center: ['cluster', 'vm_pool', 'vm'],
+  cluster: ['vm'],
+  vm_pool: ['vm'],
+};
+
+/**
  * What guards the objects of each collection the API lists: the objects (an
  * IdSet over the row `t`) whose permissions decide whether a row is seen.
  * Devices and profiles go with their VM, template or network; tasks with the
  * object they act on and their VM; MAC pools with the system alone.
  */
 export const guards = {
-  vm: [{ type: 'vm', ids: { column: 't.id' } }],
-  host: [{ type: 'host', ids: { column: 't.id' } }],
-  cluster: [{ type: 'cluster', ids: { column: 't.id' } }],
-  data_center: [{ type: 'data_center', ids: { column: 't.id' } }],
-  storage_domain: [{ type: 'storage_domain', ids: { column: 't.id' } }],
-  disk: [{ type: 'disk', ids: { column: 't.id' } }],
-  network: [{ type: 'network', ids: { column: 't.id' } }],
-  template: [{ type: 'template', ids: { column: 't.id' } }],
-  vm_pool: [{ type: 'vm_pool', ids: { column: 't.id' } }],
+  vm: [{ type: 'vm', ids: { column: 't.id', row: 't' } }],
+  host: [{ type: 'host', ids: { column: 't.id', row: 't' } }],
+  cluster: [{ type: 'cluster', ids: { column: 't.id', row: 't' } }],
+  data_center: [{ type: 'data_center', ids: { column: 't.id', row: 't' } }],
+  storage_domain: [{ type: 'storage_domain', ids: { column: 't.id', row: 't' } }],
+  disk: [{ type: 'disk', ids: { column: 't.id', row: 't' } }],
+  network: [{ type: 'network', ids: { column: 't.id', row: 't' } }],
+  template: [{ type: 'template', ids: { column: 't.id', row: 't' } }],
+  vm_pool: [{ type: 'vm_pool', ids: { column: 't.id', row: 't' } }],
   disk_attachment: [
     { type: 'vm', ids: { column: 't.vm_id' } },
     { type: 'template', ids: { column: 't.template_id' } },
@@ -187,6 +202,11 @@ export class AuthorizationService {
         const objects = granted.get(type);
         if (objects) parts.push(this.intersects(ids, [...objects]));
       }
+      if (permit !== undefined) continue;
+      for (const below of seenFromBelow[guard.type] ?? []) {
+        const objects = granted.get(below);
+        if (objects) parts.push(this.grantedBelow(guard.type, guard.ids, below, [...objects], aliases));
+      }
     }
     if (parts.length === 0) return { text: '1 = 0', params: [] };
     return { text: `(${parts.map((part) => part.text).join(' or ')})`, params: parts.flatMap((part) => part.params) };
@@ -230,6 +250,14 @@ export class AuthorizationService {
     return row?.id;
   }
 
+  /** That one of the granted objects of type `below` is below an object of the set `ids` of type `type`. */
+  private grantedBelow(type: GuardedObject, ids: IdSet, below: GuardedObject, objects: string[], aliases: { next: number }): Condition {
+    const alias = `b${aliases.next++}`;
+    const above = ancestry(below, { column: `${alias}.id`, row: alias }, aliases).filter((entry) => entry.type === type);
+    const reaches = above.map((entry) => `${ids.column} ${within(entry.ids)}`).join(' or ');
+    return { text: `exists (select 1 from ${objectTables[below]} ${alias} where ${this.dialect.inList(`${alias}.id`, objects.length)} and (${reaches}))`, params: [this.dialect.listParam(objects)] };
+  }
+
   private intersects(ids: IdSet, objects: string[]): Condition {
     const member = this.dialect.inList(ids.column, objects.length);
     const params = [this.dialect.listParam(objects)];
@@ -245,7 +273,7 @@ function ancestry(type: GuardedObject, ids: IdSet, aliases: { next: number }): {
     const alias = `g${aliases.next++}`;
     let parents: IdSet;
     if ('column' in edge) {
-      parents = ids.from || !/^t\.id$/.test(ids.column) ? { column: `${alias}.${edge.column}`, from: `${objectTables[type]} ${alias}`, where: `${alias}.id ${within(ids)}` } : { column: `t.${edge.column}` };
+      parents = ids.row ? { column: `${ids.row}.${edge.column}` } : { column: `${alias}.${edge.column}`, from: `${objectTables[type]} ${alias}`, where: `${alias}.id ${within(ids)}` };
     } else {
       parents = { column: `${alias}.${edge.link.parent}`, from: `${edge.link.table} ${alias}`, where: `${alias}.${edge.link.child} ${within(ids)}` };
     }

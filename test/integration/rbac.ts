@@ -114,14 +114,15 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     await grant(t, api, 'vms', mine, 'UserRole', { user: dave.id });
     t.deepEqual(await names(dave.api, '/vms'), ['r-mine']);
     t.is((await dave.api.get(`/vms/${mine}`)).status, 200);
-    t.deepEqual(await names(dave.api, '/clusters'), [], 'a VM grant does not show its cluster');
+    t.deepEqual(await names(dave.api, '/clusters'), ['green'], "a VM's cluster is seen, as oVirt shows users the containers of what they use");
+    assertFault(t, await dave.api.put(`/clusters/${green.id}`, { description: 'x' }), 403, /edit_cluster_configuration/);
 
     const onBlue = await grant(t, api, 'clusters', blue.id, 'UserRole', { user: dave.id });
     t.deepEqual(await names(dave.api, '/vms'), ['r-blue-1', 'r-blue-2', 'r-mine']);
     await must(t, api.delete(`/clusters/${blue.id}/permissions/${onBlue}`), 200);
     await grant(t, api, 'datacenters', dc.id, 'UserRole', { user: dave.id });
     t.deepEqual(await names(dave.api, '/vms'), ['r-blue-1', 'r-blue-2', 'r-mine'], 'a data center grant holds for its clusters VMs');
-    t.deepEqual(await names(dave.api, '/clusters'), ['blue']);
+    t.deepEqual(await names(dave.api, '/clusters'), ['blue', 'green']);
 
     const erin = await addUser(t, api, 'erin');
     const group = await must(t, api.post('/groups', { name: 'green-team' }, { accept: 'json' }));
@@ -144,7 +145,8 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     // Creation needs the permit on the cluster the new VM names.
     await grant(t, api, 'clusters', blue.id, 'PowerUserRole', { user: dave.id });
     await must(t, dave.api.post('/vms', { name: 'r-dave', memory: 64 * 1024 * 1024, cluster: { name: 'blue' } }, { accept: 'json' }));
-    assertFault(t, await dave.api.post('/vms', { name: 'r-dave-2', memory: 64 * 1024 * 1024, cluster: { name: 'green' } }), 404);
+    assertFault(t, await dave.api.post('/vms', { name: 'r-dave-2', memory: 64 * 1024 * 1024, cluster: { name: 'green' } }), 403, /create_vm permit on cluster/);
+    assertFault(t, await dave.api.post('/vms', { name: 'r-dave-3', memory: 64 * 1024 * 1024, cluster: { name: 'Default' } }), 404, /does not exist/);
 
     // Permissions: a user manages what they hold manipulate_permissions on; the system's need an administrator.
     assertFault(t, await dave.api.post('/permissions', { role: { id: roleIds.UserRole }, user: { id: erin.id } }), 403);
@@ -177,12 +179,13 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     t.deepEqual(page2.body.vm.map((vm: any) => vm.name), ['p-4', 'p-6']);
     t.is((await api.get('/vms?filter=true', { accept: 'json' })).headers.get('x-total-count'), (await api.get('/vms', { accept: 'json' })).headers.get('x-total-count'), "SuperUser's filter hides nothing");
 
-    // Follow: the VM's cluster is not Frank's to see; the Blank template's VMs are, but only his.
-    const followed = await frank.api.get(`/vms/${ids[0]}?follow=cluster`, { accept: 'json' });
+    // Follow: the VMs' template is not Frank's to see, their cluster is; once the Blank template is, its VMs are, but only his.
+    const followed = await frank.api.get(`/vms/${ids[0]}?follow=template,cluster`, { accept: 'json' });
     t.is(followed.status, 200, followed.text);
-    t.deepEqual(Object.keys(followed.body.cluster), ['href', 'id'], 'the cluster is a reference, not embedded');
-    const listed = await frank.api.get('/vms?follow=cluster', { accept: 'json' });
-    t.true((listed.body.vm as any[]).every((vm) => vm.cluster.name === undefined));
+    t.deepEqual(Object.keys(followed.body.template).sort(), ['href', 'id'], 'the template is a reference, not embedded');
+    t.is(followed.body.cluster.name, 'paged');
+    const listed = await frank.api.get('/vms?follow=template', { accept: 'json' });
+    t.true((listed.body.vm as any[]).every((vm) => vm.template.name === undefined));
     await grant(t, api, 'templates', blankTemplateId, 'UserRole', { user: frank.id });
     const template = await frank.api.get(`/templates/${blankTemplateId}?follow=vms`, { accept: 'json' });
     t.is(template.status, 200, template.text);

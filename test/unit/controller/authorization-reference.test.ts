@@ -20,13 +20,22 @@ test('an object is below its parents, theirs, and the system', (t) => {
   t.deepEqual([...aboveAndSelf(tree, { type: 'data_center', id: 'dc9' })].sort(), ['data_center:dc9', 'system:']);
 });
 
-test('a grant shows its object and everything below it, and nothing above or beside it', (t) => {
+test('a grant shows its object, everything below it, and the containers above a VM, pool or cluster; nothing beside it', (t) => {
   const onCluster = [{ roleId: role('UserRole'), object: { type: 'cluster' as const, id: 'c1' } }];
   t.true(sees(tree, onCluster, vm) && sees(tree, onCluster, pooled) && sees(tree, onCluster, disk));
-  t.false(sees(tree, onCluster, { type: 'data_center', id: 'dc1' }));
+  t.true(sees(tree, onCluster, { type: 'data_center', id: 'dc1' }), "a cluster's data center is seen");
+  t.false(holds(tree, onCluster, { type: 'data_center', id: 'dc1' }, 'run_vm'), 'and gives no permit');
+  t.false(sees(tree, onCluster, { type: 'data_center', id: 'dc2' }));
   const onPool = [{ roleId: role('UserRole'), object: { type: 'vm_pool' as const, id: 'p1' } }];
   t.true(sees(tree, onPool, pooled));
   t.false(sees(tree, onPool, vm));
+  t.true(sees(tree, onPool, { type: 'data_center', id: 'dc1' }));
+  t.false(sees(tree, onPool, { type: 'cluster', id: 'c1' }), "a pool's cluster is not seen through the pool");
+  const onVm = [{ roleId: role('UserRole'), object: vm }];
+  t.true(sees(tree, onVm, { type: 'cluster', id: 'c1' }) && sees(tree, onVm, { type: 'data_center', id: 'dc1' }));
+  t.false(sees(tree, onVm, { type: 'vm_pool', id: 'p1' }), 'a VM outside the pool does not show it');
+  t.true(sees(tree, [{ roleId: role('UserRole'), object: pooled }], { type: 'vm_pool', id: 'p1' }));
+  t.false(sees(tree, [{ roleId: role('DiskOperator'), object: disk }], { type: 'storage_domain', id: 's1' }), "a disk does not show its storage domain");
   const onSystem = [{ roleId: role('ReadOnlyAdmin'), object: { type: 'system' as const, id: '' } }];
   t.true(sees(tree, onSystem, disk));
   t.false(holds(tree, onSystem, disk, 'delete_disk'), 'ReadOnlyAdmin sees everything and may change nothing');
