@@ -89,7 +89,7 @@ export type Permit = (typeof permits)[number];
 export type PermitName = Permit['name'];
 
 const runVm = ['reboot_vm', 'stop_vm', 'shut_down_vm', 'hibernate_vm', 'run_vm', 'reset_vm'] as const;
-const vmAll = ['create_vm', 'delete_vm', 'edit_vm_properties', ...runVm, 'change_vm_cd', 'migrate_vm', 'connect_to_vm', 'import_export_vm', 'configure_vm_network', 'configure_vm_storage', 'move_vm', 'manipulate_vm_snapshots', 'reconnect_to_vm', 'change_vm_custom_properties', 'edit_admin_vm_properties'] as const;
+const vmAll = ['create_vm', 'delete_vm', 'edit_vm_properties', ...runVm, 'change_vm_cd', 'migrate_vm', 'connect_to_vm', 'import_export_vm', 'configure_vm_network', 'configure_vm_storage', 'move_vm', 'manipulate_vm_snapshots', 'change_vm_custom_properties', 'edit_admin_vm_properties'] as const;
 const hostAll = ['create_host', 'edit_host_configuration', 'delete_host', 'manipulate_host', 'configure_host_network'] as const;
 const templateAll = ['create_template', 'edit_template_properties', 'delete_template', 'copy_template', 'configure_template_network', 'edit_admin_template_properties'] as const;
 const poolAll = ['create_vm_pool', 'edit_vm_pool_configuration', 'delete_vm_pool', 'vm_pool_basic_operations'] as const;
