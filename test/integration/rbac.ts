@@ -85,7 +85,15 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     t.is((await carol.api.get(`/users/${carol.id}`, { accept: 'json' })).status, 200, 'a user reads their own user');
     assertFault(t, await carol.api.get(`/users/${admin.id}`), 404);
 
+    // Clients find users and groups by search, as oVirt's Ansible modules do.
+    for (const usrname of ['carol@internal-authz', 'carol@internal', 'CAROL@internal']) {
+      t.deepEqual(await names(api, `/users?search=${encodeURIComponent(`usrname=${usrname}`)}`), ['carol'], usrname);
+    }
+    t.deepEqual(await names(api, `/users?search=${encodeURIComponent('name=ad*')}`), ['admin']);
+    assertFault(t, await api.get(`/users?search=${encodeURIComponent('color=red')}`), 400, /color/);
     const group = await must(t, api.post('/groups', { name: 'operators' }, { accept: 'json' }));
+    await must(t, api.post('/groups', { name: 'auditors' }, { accept: 'json' }));
+    t.deepEqual(await names(api, `/groups?search=${encodeURIComponent('name="operators"')}`), ['operators']);
     await must(t, api.post(`/users/${carol.id}/groups`, { id: group.id }, { accept: 'json' }));
     t.deepEqual(await names(api, `/users/${carol.id}/groups`), ['operators']);
     await must(t, api.delete(`/users/${carol.id}`), 200);

@@ -1,16 +1,48 @@
 import type { ApiRouter } from '../routing.js';
 import type { Services } from '../services.js';
-import type { Permission } from '../../db/entities.js';
+import type { Permission, User } from '../../db/entities.js';
 import { forbidden, invalid, notFound } from '../../rules/errors.js';
-import { internalDomain, permitById, permitByName, roleOf, roles, type ObjectType } from '../../rules/authorization.js';
+import { internalDomain, parseUserName, permitById, permitByName, roleOf, roles, type ObjectType } from '../../rules/authorization.js';
 import { UserService, type PermissionScope } from '../../services/users.js';
 import type { GuardedObject } from '../../services/authorization.js';
 import { respond, respondList, type ApiContext } from '../context.js';
-import { documentOf } from '../input/request.js';
+import { documentOf, queryFlag, querySingle } from '../input/request.js';
+import { checkFields, parseSearch, SearchError } from '../../query/search.js';
+import { matches, type FieldValue } from '../../query/search-reference.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
 import { domainRep, groupRep, permissionRep, permitRep, roleRep, userRep } from '../present/access.js';
 import { permissionOwners } from '../collections.js';
 import { ifMatchDocument } from './steps.js';
+
+/**
+ * The users or groups a request's `search` selects, as oVirt's clients look
+ * them up (`usrname=joe@internal-authz`, `name="operators"`): each item's
+ * records are flat field values, and an item matches when one of its records
+ * does (a user name matches with either spelling of the domain).
+ */
+function searched<T>(ctx: ApiContext, items: T[], fields: readonly string[], recordsOf: (item: T) => Record<string, FieldValue>[]): T[] {
+  const text = querySingle(ctx, 'search');
+  if (!text) return items;
+  let where;
+  try {
+    const query = parseSearch(text);
+    checkFields(query, fields);
+    where = query.where;
+  } catch (error) {
+    if (error instanceof SearchError) throw invalid(`search: ${error.message}`);
+    throw error;
+  }
+  if (!where) return items;
+  const options = { caseSensitive: queryFlag(ctx, 'case_sensitive') ?? false, types: {} };
+  return items.filter((item) => recordsOf(item).some((record) => matches(where, record, options)));
+}
+
+const userRecords = (user: User) => {
+  const principal = parseUserName(user.name)?.principal ?? user.name;
+  return [`${principal}@${internalDomain.name}`, `${principal}@internal-authz`].map((usrname) => ({ usrname, name: principal }));
+};
+const userFields = ['usrname', 'name'];
+const groupFields = ['name'];
 
 const complete = (ctx: ApiContext) => respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
 
@@ -154,7 +186,7 @@ export function accessRoutes(router: ApiRouter, services: Services): void {
   );
 
   router.get('/users', async (ctx) => {
-    respondList(ctx, 'users', 'user', (await users.listUsers()).map((user) => userRep(ctx.state.present, user)));
+    respondList(ctx, 'users', 'user', searched(ctx, await users.listUsers(), userFields, userRecords).map((user) => userRep(ctx.state.present, user)));
   });
   router.get('/users/:id', async (ctx) => {
     respond(ctx, 200, 'user', userRep(ctx.state.present, await users.getUser(ctx.params.id!)));
@@ -204,7 +236,8 @@ export function accessRoutes(router: ApiRouter, services: Services): void {
   });
 
   router.get('/groups', async (ctx) => {
-    respondList(ctx, 'groups', 'group', (await users.listGroups()).map((group) => groupRep(ctx.state.present, group)));
+    const groups = searched(ctx, await users.listGroups(), groupFields, (group) => [{ name: group.name }]);
+    respondList(ctx, 'groups', 'group', groups.map((group) => groupRep(ctx.state.present, group)));
   });
   router.get('/groups/:id', async (ctx) => {
     respond(ctx, 200, 'group', groupRep(ctx.state.present, await users.getGroup(ctx.params.id!)));
@@ -258,10 +291,11 @@ export function accessRoutes(router: ApiRouter, services: Services): void {
   });
   router.get('/domains/:id/users', async (ctx) => {
     domainAt(ctx.params.id!);
-    respondList(ctx, 'users', 'user', (await users.listUsers()).map((user) => userRep(ctx.state.present, user)));
+    respondList(ctx, 'users', 'user', searched(ctx, await users.listUsers(), userFields, userRecords).map((user) => userRep(ctx.state.present, user)));
   });
   router.get('/domains/:id/groups', async (ctx) => {
     domainAt(ctx.params.id!);
-    respondList(ctx, 'groups', 'group', (await users.listGroups()).map((group) => groupRep(ctx.state.present, group)));
+    const groups = searched(ctx, await users.listGroups(), groupFields, (group) => [{ name: group.name }]);
+    respondList(ctx, 'groups', 'group', groups.map((group) => groupRep(ctx.state.present, group)));
   });
 }
