@@ -71,6 +71,14 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     const carolRoot = await must(t, carol.api.get('/', { accept: 'json' }), 200);
     t.is(carolRoot.authenticated_user.id, carol.id, 'the root names the user a request authenticated as');
     t.is(carolRoot.summary, undefined, 'the summary, which counts everything, is for administrators');
+    const sso = await fetch(`${api.origin}/ovirt-engine/sso/oauth/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=password&scope=ovirt-app-api&username=carol@internal&password=${password}`,
+    });
+    t.is(sso.status, 200);
+    const bearer = new Api(api.origin, `Bearer ${((await sso.json()) as { access_token: string }).access_token}`);
+    t.is((await must(t, bearer.get('/', { accept: 'json' }), 200)).authenticated_user.id, carol.id, 'a user signs in through SSO too');
     const adminRoot = await must(t, api.get('/', { accept: 'json' }), 200);
     t.is(adminRoot.authenticated_user.id, admin.id);
     t.truthy(adminRoot.summary);
