@@ -110,6 +110,34 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     await must(t, api.delete(`/groups/${group.id}`), 200);
   });
 
+  test.serial(`${tag} bad input to users, groups and permissions is refused with a fault and changes nothing`, async (t) => {
+    const { api } = system;
+    const vm = await api.createVm('bad-input-vm', 64);
+    const before = (await must(t, api.get(`/vms/${vm}/permissions`, { accept: 'json' }), 200)).permission ?? [];
+    const admin = ((await must(t, api.get('/users', { accept: 'json' }), 200)).user as any[]).find((user) => user.principal === 'admin').id;
+    assertFault(t, await api.post(`/vms/${vm}/permissions`, { role: { name: 'NoSuchRole' }, user: { id: admin } }), 404, /role NoSuchRole/);
+    assertFault(t, await api.post(`/vms/${vm}/permissions`, { role: { name: 'UserRole' }, user: { id: admin }, group: { id: admin } }), 400, /not both/);
+    assertFault(t, await api.post(`/vms/${vm}/permissions`, { role: { name: 'UserRole' } }), 400, /user or a group/);
+    assertFault(t, await api.post(`/vms/${vm}/permissions`, { role: { name: 'UserRole' }, user: { id: 'no-such-user' } }), 404, /user no-such-user/);
+    assertFault(t, await api.post(`/vms/${vm}/permissions`, { role: { name: 'UserRole' }, user: 'admin' }), 400);
+    assertFault(t, await api.post(`/vms/${vm}/permissions`, '<permission><role><name>UserRole</name></role><user id="x"/>'), 400);
+    assertFault(t, await api.post(`/users/${admin}/permissions`, { role: { name: 'UserRole' }, vm: { id: 'no-such-vm' } }), 404, /vm no-such-vm/);
+    assertFault(t, await api.post(`/users/${admin}/permissions`, { role: { name: 'UserRole' }, vm: { id: vm }, cluster: { id: vm } }), 400, /more than one object/);
+    t.deepEqual((await must(t, api.get(`/vms/${vm}/permissions`, { accept: 'json' }), 200)).permission ?? [], before, 'nothing was given');
+    await must(t, api.post(`/vms/${vm}/permissions`, { role: { name: 'UserRole' }, user: { id: admin } }, { accept: 'json' }));
+    assertFault(t, await api.post(`/vms/${vm}/permissions`, { role: { id: roleIds.UserRole }, user: { id: admin } }), 409, /already/);
+    assertFault(t, await api.post('/users', { user_name: 'shorty@internal', password: 'short' }), 400, /password/);
+    assertFault(t, await api.post('/users', { user_name: 'nul\u0000@internal', password }), 400);
+    assertFault(t, await api.post('/users', { user_name: 'joe@example', password }), 400, /internal domain/);
+    assertFault(t, await api.post('/users', { user_name: 'joe@internal', password, domain: { name: 'example' } }), 404, /domain example/);
+    assertFault(t, await api.post('/groups', { name: 'bad name' }), 400);
+    assertFault(t, await api.get('/roles/no-such-role'), 404);
+    assertFault(t, await api.get(`/roles/${roleIds.UserRole}/permits/2`), 404, /permit 2/);
+    assertFault(t, await api.get('/domains/abc'), 404);
+    assertFault(t, await api.get('/vms', { headers: { Filter: 'maybe' } }), 400, /Filter header/);
+    assertFault(t, await api.get('/vms?filter=maybe'), 400);
+  });
+
   test.serial(`${tag} a UserRole user sees and acts only on the VMs granted to them, directly or through a cluster, a data center or a group`, async (t) => {
     const { api } = system;
     const dc = await must(t, api.post('/datacenters', { name: 'dc-rbac' }, { accept: 'json' }));
