@@ -38,6 +38,8 @@ import { VmPoolService } from './services/vm-pools.js';
 import { QueryService } from './query/queries.js';
 import { ConsoleService } from './services/consoles.js';
 import { EnrollmentService } from './services/enrollment.js';
+import { AuthorizationService } from './services/authorization.js';
+import { UserService } from './services/users.js';
 import { AgentGatewayServer } from './gateway/grpc-server.js';
 import { createApi } from './api/server.js';
 import { createApiServer } from './api/listener.js';
@@ -96,9 +98,12 @@ async function createServices(
   scheduler.register('template', ['create', 'remove'], new TemplateRunner(orm, volumes, devices));
   scheduler.register('vm_pool', ['remove'], new VmPoolRunner(orm, records, scheduler));
 
+  const authorization = new AuthorizationService(orm, records);
   const services: Services = {
     records,
     auth: new AuthService(orm, options),
+    authorization,
+    users: new UserService(orm, records, authorization),
     dataCenters: new DataCenterService(orm),
     clusters: new ClusterService(orm),
     hosts: new HostService(orm, records, hub, options.heartbeatIntervalMs, (hostId) => void networkHosts.hostUp(hostId)),
@@ -113,7 +118,7 @@ async function createServices(
     templates: new TemplateService(orm, records, devices, scheduler),
     vmPools,
     tasks: new TaskService(orm, scheduler),
-    queries: new QueryService(orm, records, scheduler, vms, options.maxEmbeddedObjects),
+    queries: new QueryService(orm, records, scheduler, vms, authorization, options.maxEmbeddedObjects),
     enrollment: new EnrollmentService(orm, ca, { tokenLifetimeMs: options.enrollmentTokenLifetimeMs, hostCertificateLifetimeMs: options.hostCertificateLifetimeMs }),
   };
   return { services, scheduler };
@@ -128,6 +133,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const hub = new AgentHub();
   const { services, scheduler } = await createServices(orm, hub, ca, log, config);
   const generatedAdminPassword = await services.auth.ensureAdmin(config.adminPassword);
+  await services.users.ensureAdminPermission();
   await scheduler.recover();
 
   const gateway = new AgentGatewayServer(hub, services.hosts, services.enrollment, log.child({ component: 'agents' }), {

@@ -1,4 +1,5 @@
 import { nameTable, type NameTable, type ResourceName } from '../query/catalog.js';
+import type { GuardedObject } from '../services/authorization.js';
 
 /**
  * The collections of the API: the top-level ones by URL segment, and the
@@ -70,12 +71,26 @@ export const subCollections: SubCollection[] = [
   tasksOf('vmpools'),
 ];
 
-/** The `<link rel>`s of an object of a top-level collection: its sub-collections. */
+/** The collections whose objects take permissions, with what kind of object they are. */
+export const permissionOwners = {
+  vms: 'vm',
+  clusters: 'cluster',
+  datacenters: 'data_center',
+  storagedomains: 'storage_domain',
+  disks: 'disk',
+  templates: 'template',
+  vmpools: 'vm_pool',
+  hosts: 'host',
+  networks: 'network',
+} as const satisfies Record<string, GuardedObject>;
+
+/** The `<link rel>`s of an object of a top-level collection: its sub-collections, and its permissions when it takes them. */
 export function linkRels(owner: string): string[] {
   const rels = subCollections.filter((collection) => collection.owner === owner).map((collection) => collection.rel);
   if (owner === 'datacenters') rels.push('storagedomains');
   if (owner === 'vms') rels.push('cdroms');
   if (owner === 'storagedomains') rels.push('files');
   if (owner === 'vms') rels.push('graphicsconsoles');
+  if (Object.hasOwn(permissionOwners, owner)) rels.push('permissions');
   return rels.sort();
 }

@@ -11,6 +11,10 @@ export interface ApiState {
   correlationId: string;
   present: Presenter;
   principal?: Principal;
+  /** The request's body, once read: a route's authorization step may read it before its handler does. */
+  body?: Buffer;
+  /** Whether what the request reads is limited to what its user may see (see api/permits.ts). */
+  filtered?: boolean;
 }
 
 export type ApiContext = RouterContext<ApiState>;

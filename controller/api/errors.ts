@@ -4,6 +4,7 @@ import type { ErrorKind } from '../rules/errors.js';
 export const httpStatusOf: Record<ErrorKind, number> = {
   invalid: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   too_large: 413,

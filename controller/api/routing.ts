@@ -7,6 +7,9 @@ export type RouteStep = Parameters<Router<ApiState>['get']>[1];
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 
+/** Makes the first step of each route, from its method and path: see api/permits.ts. */
+export type RouteGuard = (method: Method, path: string) => RouteStep;
+
 /**
  * The API's routes, kept in one @koa/router per collection (the first path
  * segment), so that a request is matched only against its collection's
@@ -19,6 +22,9 @@ export class ApiRouter {
   private readonly routers = new Map<string, Router<ApiState>>();
   private readonly dispatchers = new Map<string, Middleware<ApiState>>();
   private readonly registered: { method: Method; path: string }[] = [];
+
+  /** With a guard, every route's first step is the one the guard makes for it. */
+  constructor(private readonly guard?: RouteGuard) {}
 
   get(path: string, ...steps: RouteStep[]): void {
     this.register('get', path, steps);
@@ -60,8 +66,9 @@ export class ApiRouter {
   private register(method: Method, path: string, steps: RouteStep[]): void {
     const clash = this.registered.find((route) => route.method === method && overlap(route.path, path));
     if (clash) throw new Error(`${method.toUpperCase()} ${path} would match the paths of ${method.toUpperCase()} ${clash.path}; which one answers must not depend on the order of registration`);
+    const guarded = this.guard ? [this.guard(method, path), ...steps] : steps;
     this.registered.push({ method, path });
-    this.routerFor(path)[method](path, ...steps);
+    this.routerFor(path)[method](path, ...guarded);
   }
 
   private routerFor(path: string): Router<ApiState> {

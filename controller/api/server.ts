@@ -22,6 +22,8 @@ import { vmPoolRoutes } from './routes/vmpools.js';
 import { collectionRoutes } from './routes/collections.js';
 import { consoleRoutes } from './routes/consoles.js';
 import { pkiRoutes, type PkiDocuments } from './routes/pki.js';
+import { accessRoutes } from './routes/access.js';
+import { authorize, requirementOf } from './permits.js';
 import { counted } from '../db/dialect.js';
 import type { Services } from './services.js';
 
@@ -29,7 +31,7 @@ const ssoPaths = ['/ovirt-engine/sso/', '/ovirt-engine/services/'];
 
 /** Every resource route of the API, each with all its steps: no route depends on the order of these calls. */
 export function apiRoutes(services: Services): ApiRouter {
-  const api = new ApiRouter();
+  const api = new ApiRouter((method, path) => authorize(services, requirementOf(method, path)));
   rootRoutes(api, services.hosts, services.vms);
   collectionRoutes(api, services);
   dataCenterRoutes(api, services);
@@ -45,6 +47,7 @@ export function apiRoutes(services: Services): ApiRouter {
   templateRoutes(api, services);
   vmPoolRoutes(api, services);
   enrollmentRoutes(api, services);
+  accessRoutes(api, services);
   return api;
 }
 
@@ -61,7 +64,7 @@ export function createApi(services: Services, log: Logger, pki: PkiDocuments, op
   app.use(pkiRoutes(pki));
   app.use((ctx, next) => (ssoPaths.some((prefix) => ctx.path.startsWith(prefix)) ? ssoEndpoints(ctx as never, next) : next()));
   app.use((ctx, next) => (ctx.body === undefined && ctx.status === 404 ? apiPrefix(ctx as never, next) : undefined));
-  app.use(authenticate(services.auth));
+  app.use(authenticate(services.auth, services.users));
   if (options.countStatements) {
     app.use((ctx, next) =>
       counted(async (counter) => {

@@ -16,11 +16,15 @@ import type { VmPoolService } from '../services/vm-pools.js';
 import type { QueryService } from '../query/queries.js';
 import type { ConsoleService } from '../services/consoles.js';
 import type { EnrollmentService } from '../services/enrollment.js';
+import type { AuthorizationService } from '../services/authorization.js';
+import type { UserService } from '../services/users.js';
 
 /** What the HTTP API is given to work with: the services and the queries. */
 export interface Services {
   records: Records;
   auth: AuthService;
+  authorization: AuthorizationService;
+  users: UserService;
   dataCenters: DataCenterService;
   clusters: ClusterService;
   hosts: HostService;

@@ -264,6 +264,33 @@ export class User {
   createdAt!: number;
 }
 
+/** A group of users of the internal domain; a permission given to a group holds for each of its members. */
+export class Group {
+  id!: string;
+  name!: string;
+  createdAt!: number;
+}
+
+export class GroupMember {
+  groupId!: string;
+  userId!: string;
+}
+
+/**
+ * A role given to a user or a group (exactly one of them) on an object:
+ * `objectType` says what kind (see rules/authorization.ts), `objectId` is
+ * null for the system.
+ */
+export class Permission {
+  id!: string;
+  roleId!: string;
+  userId: string | null = null;
+  groupId: string | null = null;
+  objectType!: string;
+  objectId: string | null = null;
+  createdAt!: number;
+}
+
 export class AccessToken {
   tokenHash!: string;
   userId!: string;
@@ -579,6 +606,39 @@ export const UserSchema = new EntitySchema<User>({
   },
 });
 
+export const GroupSchema = new EntitySchema<Group>({
+  class: Group,
+  tableName: 'user_groups',
+  properties: {
+    id: { type: 'string', primary: true, length: 36 },
+    name: { type: 'string', unique: true },
+    createdAt: epochMs(),
+  },
+});
+
+export const GroupMemberSchema = new EntitySchema<GroupMember>({
+  class: GroupMember,
+  tableName: 'group_members',
+  properties: {
+    groupId: { type: 'string', primary: true, length: 36 },
+    userId: { type: 'string', primary: true, length: 36, index: true },
+  },
+});
+
+export const PermissionSchema = new EntitySchema<Permission>({
+  class: Permission,
+  tableName: 'permissions',
+  properties: {
+    id: { type: 'string', primary: true, length: 36 },
+    roleId: { type: 'string', length: 36 },
+    userId: { type: 'string', length: 36, nullable: true, index: true },
+    groupId: { type: 'string', length: 36, nullable: true, index: true },
+    objectType: { type: 'string', length: 32 },
+    objectId: { type: 'string', length: 36, nullable: true, index: true },
+    createdAt: epochMs(),
+  },
+});
+
 export const AccessTokenSchema = new EntitySchema<AccessToken>({
   class: AccessToken,
   tableName: 'access_tokens',
@@ -633,6 +693,9 @@ export const entitySchemas = [
   VmPoolSchema,
   TaskSchema,
   UserSchema,
+  GroupSchema,
+  GroupMemberSchema,
+  PermissionSchema,
   AccessTokenSchema,
   HostEnrollmentTokenSchema,
   HostCertificateSchema,

@@ -16,6 +16,7 @@ import { Migration20261206130000_task_descriptions } from './migrations/Migratio
 import { Migration20261206150000_cdrom_and_boot } from './migrations/Migration20261206150000_cdrom_and_boot.js';
 import { Migration20261206160000_guest_hardware } from './migrations/Migration20261206160000_guest_hardware.js';
 import { Migration20261206200000_trust } from './migrations/Migration20261206200000_trust.js';
+import { Migration20261206220000_rbac } from './migrations/Migration20261206220000_rbac.js';
 
 export const migrationsList = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -29,6 +30,7 @@ export const migrationsList = [
   { name: 'Migration20261206150000_cdrom_and_boot', class: Migration20261206150000_cdrom_and_boot },
   { name: 'Migration20261206160000_guest_hardware', class: Migration20261206160000_guest_hardware },
   { name: 'Migration20261206200000_trust', class: Migration20261206200000_trust },
+  { name: 'Migration20261206220000_rbac', class: Migration20261206220000_rbac },
 ];
 
 export interface DatabaseConfig {

@@ -8,6 +8,7 @@ export const grpcStatusOf: Record<ErrorKind, status> = {
   conflict: status.FAILED_PRECONDITION,
   unavailable: status.UNAVAILABLE,
   unauthorized: status.UNAUTHENTICATED,
+  forbidden: status.PERMISSION_DENIED,
   too_large: status.RESOURCE_EXHAUSTED,
   unsupported_media: status.INVALID_ARGUMENT,
   failed: status.INTERNAL,

@@ -24,6 +24,10 @@ import { linkNames, resources, type Resource, type ResourceName } from './catalo
 import { compileFilters, compileSearch, type Sql } from './compile.js';
 import { parseSearch, SearchError } from './search.js';
 import { compareCodePoints } from './search-reference.js';
+import { guards, type AuthorizationService } from '../services/authorization.js';
+
+/** Every resource the API lists has guards: the objects whose permissions decide who sees it. */
+export const guardedResources: Record<ResourceName, unknown> = guards;
 
 /** The most objects one request may embed with `?follow=`, unless the controller is configured otherwise. */
 export const defaultMaxEmbeddedObjects = 100_000;
@@ -40,6 +44,8 @@ export interface ListRequest {
   caseSensitive: boolean;
   /** A condition every result meets, for reverse collections (`/hosts/{id}/vms`): SQL over `t`. */
   scope?: Sql;
+  /** The user whose reads are filtered to what they may see (see services/authorization.ts), if they are. */
+  visibleTo?: string;
 }
 
 export interface ListPage {
@@ -174,10 +180,11 @@ function tooManyEmbedded(limit: number) {
   );
 }
 
-/** What loading may still read: the distinct objects of followed links, whatever they embed. */
+/** What loading may still read: the distinct objects of followed links, whatever they embed; and, for a filtered read, whose. */
 interface Budget {
   left: number;
   limit: number;
+  visibleTo?: string;
 }
 
 function spend(budget: Budget, count: number): void {
@@ -242,6 +249,7 @@ export class QueryService {
     private readonly records: Records,
     scheduler: TaskQueue,
     vms: VmService,
+    private readonly authorization: AuthorizationService,
     private readonly maxEmbeddedObjects = defaultMaxEmbeddedObjects,
   ) {
     this.dialect = dialectOf(orm);
@@ -260,7 +268,8 @@ export class QueryService {
     const options = { caseSensitive: request.caseSensitive, dialect: this.dialect };
     const { where, orderBy } = compileSearch(resource, query, options);
     const filters = compileFilters(resource, request.filters, options);
-    const conditions = [request.scope, where, filters].filter((part): part is Sql => part !== undefined);
+    const visible = request.visibleTo === undefined ? undefined : await this.authorization.condition(request.visibleTo, resource.name);
+    const conditions = [request.scope, visible, where, filters].filter((part): part is Sql => part !== undefined);
     const whereSql = conditions.length ? ` where ${conditions.map((part) => part.text).join(' and ')}` : '';
     const params = conditions.flatMap((part) => part.params);
     const page = query.page ?? 1;
@@ -283,13 +292,14 @@ export class QueryService {
    * a tree whose documents would embed more than the limit of embedded
    * objects, counted as rendered (see embeddedDocuments), before anything is
    * rendered; loading stops earlier when the distinct objects it reads pass
-   * the same limit.
+   * the same limit. With `visibleTo`, followed links embed only the objects
+   * that user may see.
    */
-  async load(resource: ResourceName, ids: string[], follow: FollowTree = new Map(), known?: KnownDocuments): Promise<Loaded> {
+  async load(resource: ResourceName, ids: string[], follow: FollowTree = new Map(), known?: KnownDocuments, visibleTo?: string): Promise<Loaded> {
     if (follow.size > 0) await this.records.settled();
     const em = reader(this.orm);
     const limit = this.maxEmbeddedObjects;
-    const loaded = await this.loadLevel(em, resource, ids, follow, { left: limit, limit }, known);
+    const loaded = await this.loadLevel(em, resource, ids, follow, { left: limit, limit, visibleTo }, known);
     if (follow.size > 0 && embeddedDocuments(loaded, loaded.ids, limit) > limit) throw tooManyEmbedded(limit);
     return loaded;
   }
@@ -375,7 +385,7 @@ export class QueryService {
           const key = entityOf(view)[link.key];
           if (typeof key === 'string') add(id, key);
         }
-        const targets = [...new Set([...byOwner.values()].flat())];
+        const targets = await this.visible(em, link.target, [...new Set([...byOwner.values()].flat())], budget);
         spend(budget, targets.length);
         linked = await this.loadLevel(em, link.target, targets, subtree, budget, known);
       } else {
@@ -421,11 +431,32 @@ export class QueryService {
           spend(budget, targets.length);
           linked = await this.loadLevel(em, link.target, targets, subtree, budget, known);
         }
+        if (budget.visibleTo !== undefined) linked = await this.keepVisible(em, linked, byOwner, budget);
       }
       return { name: linkName, resource: link.target, single: link.kind === 'one', byOwner, loaded: linked };
     });
     const links = await Promise.all(follows);
     return { resource: name, ids, views, known: new Map(), versions: compositeVersions(ids, versions, links), links };
+  }
+
+  /** The ids, of objects of a resource, that a filtered read's user may see: all of them for an unfiltered read. */
+  private async visible(em: EntityManager, resource: ResourceName, ids: string[], budget: Budget): Promise<string[]> {
+    if (budget.visibleTo === undefined || ids.length === 0) return ids;
+    const condition = await this.authorization.condition(budget.visibleTo, resource);
+    if (!condition) return ids;
+    if (resource === 'vm' || resource === 'host') await this.records.settled();
+    const rows = await selectRows<{ id: string }>(em, `select t.id from ${resources[resource].table} t where ${this.dialect.inList('t.id', ids.length)} and ${condition.text}`, [this.dialect.listParam(ids), ...condition.params]);
+    const seen = new Set(rows.map((row) => row.id));
+    return ids.filter((id) => seen.has(id));
+  }
+
+  /** A followed link's objects without those its user may not see, and the owners' lists of them without them. */
+  private async keepVisible(em: EntityManager, linked: Loaded, byOwner: Map<string, string[]>, budget: Budget): Promise<Loaded> {
+    const seen = new Set(await this.visible(em, linked.resource, linked.ids, budget));
+    if (seen.size === linked.ids.length) return linked;
+    for (const [owner, list] of byOwner) byOwner.set(owner, list.filter((id) => seen.has(id)));
+    const keep = <T>(map: Map<string, T>) => new Map([...map].filter(([id]) => seen.has(id)));
+    return { ...linked, ids: linked.ids.filter((id) => seen.has(id)), views: keep(linked.views), known: keep(linked.known), versions: keep(linked.versions) };
   }
 }
 

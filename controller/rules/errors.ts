@@ -8,6 +8,7 @@
  * - `conflict`: the object's current state does not allow the operation.
  * - `unavailable`: a host needed for the operation cannot be reached.
  * - `unauthorized`: no or bad credentials.
+ * - `forbidden`: the user may see the object but lacks the permit the operation needs.
  * - `too_large`: the request body is larger than the documented limit.
  * - `unsupported_media`: the body's content type is not XML or JSON.
  * - `failed`: the hypervisor failed the operation.
@@ -15,7 +16,7 @@
  * - `precondition_failed`: the object changed since the version the request names (If-Match).
  * - `method_not_allowed`: the object or collection exists, but not the operation the request names (its method).
  */
-export const errorKinds = ['invalid', 'not_found', 'conflict', 'unavailable', 'unauthorized', 'too_large', 'unsupported_media', 'failed', 'timeout', 'precondition_failed', 'method_not_allowed'] as const;
+export const errorKinds = ['invalid', 'not_found', 'conflict', 'unavailable', 'unauthorized', 'forbidden', 'too_large', 'unsupported_media', 'failed', 'timeout', 'precondition_failed', 'method_not_allowed'] as const;
 export type ErrorKind = (typeof errorKinds)[number];
 
 /** The error kind a task stored, or `fallback` when it stored none or one this version does not know. */
@@ -36,6 +37,7 @@ export class ServiceError extends Error {
 export const invalid = (detail: string) => new ServiceError('invalid', 'Invalid request', detail);
 export const notFound = (what: string, id: string) => new ServiceError('not_found', 'Not Found', `${what} ${id} does not exist`);
 export const conflict = (detail: string) => new ServiceError('conflict', 'Operation Failed', detail);
+export const forbidden = (detail: string) => new ServiceError('forbidden', 'Forbidden', detail);
 export const unavailable = (detail: string) => new ServiceError('unavailable', 'Host Unavailable', detail);
 
 /**

@@ -27,7 +27,7 @@ export interface AuthSettings {
 
 export const unauthorized = (detail: string) => new ServiceError('unauthorized', 'Unauthorized', detail);
 
-async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await scrypt(password, salt, 32);
   return `scrypt$${salt.toString('base64')}$${key.toString('base64')}`;

@@ -2,16 +2,17 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext, TestFn } from 'ava';
 import { XMLParser } from 'fast-xml-parser';
+import { prng } from '../support/random.js';
 import { compareForSort, matches, type FieldType, type FieldValue, type MatchOptions } from '../../controller/query/search-reference.js';
 import { parseSearch, type Condition } from '../../controller/query/search.js';
 import { ProcessSystem } from '../support/process-system.js';
 import { eventually } from '../support/eventually.js';
-import type { Api, ApiResponse } from '../support/api.js';
+import { Api, assertFault, basicAuthorization, type ApiResponse } from '../support/api.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
-import { assertFault } from '../support/api.js';
 import { writeFleet } from '../support/fleet.js';
 import { subCollections, topLevel } from '../../controller/api/collections.js';
 import { apiRoutes } from '../../controller/api/server.js';
+import { requirementOf } from '../../controller/api/permits.js';
 import type { Services } from '../../controller/api/services.js';
 import { resources, type ResourceName } from '../../controller/query/catalog.js';
 
@@ -50,15 +51,6 @@ const types: Record<string, FieldType> = {
   'cpu.topology.threads': 'number',
   num_vcpus_allocated: 'number',
 };
-
-/** A small deterministic PRNG, so a failing query can be reproduced from its seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 const ids = (response: ApiResponse): string[] => (response.body.vm ?? []).map((vm: any) => vm.id);
 /** The ids of a JSON collection answer of any kind (`{"disk": [...]}`). */
@@ -318,15 +310,14 @@ function diskRecords(diskList: any[], shared: Shared, domainNames: Map<string, s
   });
 }
 
-/** The URL of some object a route pattern (`/vms/:id/nics/:nic`) names, found by listing each collection of the path in turn. */
-async function objectUrl(api: Api, pattern: string): Promise<string> {
+/** A URL of a route's pattern: each `:parameter` the id of one of the first 20 objects of the collection before it that has what the rest names; the other segments as they are. */
+async function routeUrl(api: Api, pattern: string): Promise<string> {
   const fill = async (prefix: string, rest: string[]): Promise<string | undefined> => {
-    if (rest.length === 0) return prefix;
-    const [collection, parameter, ...after] = rest;
-    if (!parameter?.startsWith(':')) throw new Error(`${pattern} is not a path of collections and ids`);
-    const listing = await api.get(`${prefix}/${collection}`, { accept: 'json' });
-    for (const id of listIds(listing).slice(0, 20)) {
-      const url = await fill(`${prefix}/${collection}/${id}`, after);
+    const [segment, ...after] = rest;
+    if (segment === undefined) return prefix;
+    if (!segment.startsWith(':')) return fill(`${prefix}/${segment}`, after);
+    for (const id of listIds(await api.get(prefix, { accept: 'json' })).slice(0, 20)) {
+      const url = await fill(`${prefix}/${id}`, after);
       if (url) return url;
     }
     return undefined;
@@ -1025,10 +1016,19 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     const { api } = shared.system;
     const routes = apiRoutes({} as Services).declared().filter((route) => route.method === 'put' || route.method === 'delete');
     t.true(routes.length >= 27, `${routes.length} routes`);
+    // A group with the admin in it and a permission on an object of each kind, so that every route has an object to try.
+    const group = (await api.post('/groups', { name: 'if-match' }, { accept: 'json' })).body.id;
+    const admin = ((await api.get('/users', { accept: 'json' })).body.user as any[])[0].id;
+    t.is((await api.post(`/users/${admin}/groups`, { id: group }, { accept: 'json' })).status, 201);
+    for (const collection of ['vms', 'clusters', 'datacenters', 'storagedomains', 'disks', 'templates', 'vmpools', 'hosts', 'networks']) {
+      const [first] = listIds(await api.get(`/${collection}`, { accept: 'json' }));
+      const given = await api.post(`/${collection}/${first}/permissions`, { role: { name: 'UserRole' }, group: { id: group } }, { accept: 'json' });
+      t.is(given.status, 201, given.text);
+    }
     const staleTag = '"c3RhbGUtdGFnLW9mLW5vLWRvY3VtZW50"';
     const notADocument = '<not_a_document/>';
     for (const route of routes) {
-      const url = await objectUrl(api, route.path);
+      const url = await routeUrl(api, route.path);
       const where = `${route.method.toUpperCase()} ${route.path} (${url})`;
       t.is((await api.get(url)).status, 200, where);
       const refused = route.method === 'put' ? await api.put(url, notADocument, { headers: { 'If-Match': staleTag } }) : await api.delete(url, { headers: { 'If-Match': staleTag } });
@@ -1046,6 +1046,34 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
         }
       }
     }
+  });
+
+  test.serial(`${tag} every write route refuses, with a 403 fault, a user who sees everything and holds no permit`, async (t) => {
+    const { api } = shared.system;
+    const created = await api.post('/users', { user_name: 'reader@internal', password: 'reader-secret' }, { accept: 'json' });
+    t.is(created.status, 201, created.text);
+    const given = await api.post('/permissions', { role: { name: 'ReadOnlyAdmin' }, user: { id: created.body.id } }, { accept: 'json' });
+    t.is(given.status, 201, given.text);
+    const reader = new Api(api.origin, basicAuthorization('reader@internal', 'reader-secret'));
+    // A membership and permissions on an object of each kind, so that every route has an object to try.
+    const group = (await api.post('/groups', { name: 'write-routes' }, { accept: 'json' })).body.id;
+    const admin = ((await api.get('/users?search=name%3Dadmin', { accept: 'json' })).body.user as any[]).find((user) => user.user_name === 'admin@internal').id;
+    t.is((await api.post(`/users/${admin}/groups`, { id: group }, { accept: 'json' })).status, 201);
+    for (const collection of ['vms', 'clusters', 'datacenters', 'storagedomains', 'disks', 'templates', 'vmpools', 'hosts', 'networks']) {
+      const [first] = listIds(await api.get(`/${collection}`, { accept: 'json' }));
+      t.is((await api.post(`/${collection}/${first}/permissions`, { role: { name: 'UserRole' }, group: { id: group } }, { accept: 'json' })).status, 201);
+    }
+    const writes = apiRoutes({} as Services)
+      .declared()
+      .filter((route) => route.method !== 'get' && requirementOf(route.method, route.path).kind !== 'anyone');
+    t.true(writes.length > 60, `${writes.length} write routes`);
+    for (const route of writes) {
+      const url = route.path.startsWith('/users/:id') ? route.path.replace(':id', admin).replace(':group', group) : await routeUrl(api, route.path);
+      const body = route.path === '/vms/:id/tasks' ? '<task><action>start</action></task>' : '<action/>';
+      const answered = await reader.request(route.method.toUpperCase(), url, route.method === 'delete' ? {} : { body });
+      assertFault(t, answered, 403, /lacks the|administrators/);
+    }
+    t.is((await reader.get('/vms', { accept: 'json' })).headers.get('x-total-count'), (await api.get('/vms', { accept: 'json' })).headers.get('x-total-count'), 'ReadOnlyAdmin reads everything');
   });
 
   test.serial(`${tag} all_content adds the fields that take extra work`, async (t) => {
@@ -1089,12 +1117,20 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
       '/storagedomains?follow=disks&all_content=true',
       '/clusters?follow=vms.disk_attachments',
     ];
+    // And a user whose reads are filtered: UserRole on the Default data center.
+    const user = await system.api.post('/users', { user_name: 'counted@internal', password: 'counted-secret' }, { accept: 'json' });
+    t.is(user.status, 201, user.text);
+    const dataCenter = ((await system.api.get('/datacenters?search=name%3DDefault', { accept: 'json' })).body.data_center as any[])[0].id;
+    t.is((await system.api.post(`/datacenters/${dataCenter}/permissions`, { role: { name: 'UserRole' }, user: { id: user.body.id } }, { accept: 'json' })).status, 201);
+    const filtered = new Api(system.api.origin, basicAuthorization('counted@internal', 'counted-secret'));
     const measure = async () => {
       const counts: number[] = [];
-      for (const request of requests) {
-        const response = await system.api.get(request, { accept: 'json' });
-        t.is(response.status, 200, `${request}: ${response.text.slice(0, 300)}`);
-        counts.push(statements(response));
+      for (const client of [system.api, filtered]) {
+        for (const request of requests) {
+          const response = await client.get(request, { accept: 'json' });
+          t.is(response.status, 200, `${request}: ${response.text.slice(0, 300)}`);
+          counts.push(statements(response));
+        }
       }
       return counts;
     };

@@ -4,9 +4,15 @@ import { parseDocument, readBody, type Doc } from './body.js';
 import { Fields } from './fields.js';
 import { refuseUnimplemented, type FieldTable } from './vm-fields.js';
 
+/** The request's body, read once and kept for the steps after the one that read it. */
+export async function bodyOf(ctx: ApiContext): Promise<Buffer> {
+  ctx.state.body ??= await readBody(ctx.req);
+  return ctx.state.body;
+}
+
 /** Reads the request's document; with `accepted`, a document with fields outside that table is refused (see refuseUnimplemented). */
 export async function documentOf(ctx: ApiContext, root: string, accepted?: FieldTable): Promise<Fields> {
-  const raw = await readBody(ctx.req);
+  const raw = await bodyOf(ctx);
   const document = parseDocument(raw, ctx.get('Content-Type'), root);
   if (accepted) refuseUnimplemented(document, accepted, root);
   return new Fields(document, root);
@@ -14,7 +20,7 @@ export async function documentOf(ctx: ApiContext, root: string, accepted?: Field
 
 /** Reads an optional body, for actions whose document may be omitted. */
 export async function optionalDocumentOf(ctx: ApiContext, root: string, accepted?: FieldTable): Promise<Fields> {
-  const raw = await readBody(ctx.req);
+  const raw = await bodyOf(ctx);
   if (!raw.toString('utf8').trim()) return new Fields({} as Doc, root);
   const document = parseDocument(raw, ctx.get('Content-Type'), root);
   if (accepted) refuseUnimplemented(document, accepted, root);

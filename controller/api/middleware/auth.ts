@@ -1,16 +1,17 @@
 import type { Next } from 'koa';
 import type { AuthService } from '../../services/auth.js';
+import type { UserService } from '../../services/users.js';
 import { unauthorized } from '../../services/auth.js';
 import { LoginThrottled } from '../../services/login-throttle.js';
 import { respond, type ApiContext } from '../context.js';
 import { controlCharacters } from '../input/fields.js';
 
 /**
- * Requires HTTP Basic credentials or a bearer token on every API request.
- * Basic credentials refused by the login throttle are answered 429 with
- * Retry-After and a fault, without checking the password.
+ * Requires HTTP Basic credentials or a bearer token of an existing user on
+ * every API request. Basic credentials refused by the login throttle are
+ * answered 429 with Retry-After and a fault, without checking the password.
  */
-export function authenticate(auth: AuthService) {
+export function authenticate(auth: AuthService, users: UserService) {
   return async (ctx: ApiContext, next: Next) => {
     const header = ctx.get('Authorization');
     const [scheme, credentials] = header.split(/\s+/, 2);
@@ -34,6 +35,7 @@ export function authenticate(auth: AuthService) {
     } else {
       throw unauthorized(`the ${scheme} authentication scheme is not supported`);
     }
+    if (!(await users.userExists(ctx.state.principal.userId))) throw unauthorized('the user no longer exists');
     await next();
   };
 }

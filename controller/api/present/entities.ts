@@ -380,12 +380,14 @@ export class Presenter {
     return { reason: error.reason, detail: error.detail };
   }
 
-  api(summary: { hosts: { active: number; total: number }; vms: { active: number; total: number } }): Rep {
+  /** The API root: links to the collections, the user the request authenticated as, and, for administrators, the summary. */
+  api(summary: { hosts: { active: number; total: number }; vms: { active: number; total: number } } | undefined, userId: string): Rep {
     const collections = ['clusters', 'datacenters', 'disks', 'hosts', 'macpools', 'networks', 'storagedomains', 'tasks', 'templates', 'vmpools', 'vms', 'vnicprofiles'];
     const searchable = collections.filter((name) => name !== 'tasks');
+    const access = ['domains', 'groups', 'permissions', 'roles', 'users'];
     return {
       link: [
-        ...collections.map((name) => link(this.href(name), name)),
+        ...[...collections, ...access].map((name) => link(this.href(name), name)),
         ...searchable.map((name) => link(`${this.href(name)}?search={query}`, `${name}/search`)),
       ],
       product_info: {
@@ -396,6 +398,8 @@ export class Presenter {
       },
       summary,
       time: this.time(Date.now()),
+      authenticated_user: ref(this.href('users', userId), userId),
+      effective_user: ref(this.href('users', userId), userId),
     };
   }
 }

@@ -9,7 +9,7 @@ import { knownParts, presentObject, type PresentOptions } from '../present/graph
 import { queryEntries, queryFlag, querySingle } from '../input/request.js';
 
 /** Query parameters that are options of a request, not attribute filters. */
-const options = new Set(['search', 'max', 'follow', 'accept', 'all_content', 'case_sensitive', 'async', 'clone', 'detach_only', 'wait']);
+const options = new Set(['search', 'max', 'follow', 'accept', 'all_content', 'case_sensitive', 'async', 'clone', 'detach_only', 'wait', 'filter']);
 
 /** The largest page a client can ask for with `max`; -1 asks for everything. */
 export const maxPageSize = 1_000_000_000;
@@ -37,13 +37,19 @@ function listRequest(ctx: ApiContext): ListRequest {
   return { search: querySingle(ctx, 'search'), filters, max, caseSensitive: queryFlag(ctx, 'case_sensitive') ?? false };
 }
 
+/** The user a request's reads are limited to, when they are filtered (see api/permits.ts). */
+export function visibleToOf(ctx: ApiContext): string | undefined {
+  return ctx.state.filtered ? ctx.state.principal!.userId : undefined;
+}
+
 /** Answers a collection request: one page of the resource's objects matching the search and filters, with the followed links embedded. */
 export async function respondCollection(ctx: ApiContext, services: Services, resource: ResourceName, scope?: ListRequest['scope']): Promise<void> {
   const definition = resources[resource];
   const follow = parseFollow(resource, querySingle(ctx, 'follow'));
-  const request = { ...listRequest(ctx), scope };
+  const visibleTo = visibleToOf(ctx);
+  const request = { ...listRequest(ctx), scope, visibleTo };
   const page = await services.queries.list(definition, request);
-  const loaded = await services.queries.load(resource, page.ids, follow, knownParts(ctx.state.present, ctx.state.media));
+  const loaded = await services.queries.load(resource, page.ids, follow, knownParts(ctx.state.present, ctx.state.media), visibleTo);
   ctx.set('X-Total-Count', String(page.total));
   if (page.max !== undefined && page.page * page.max < page.total) {
     const next = new URLSearchParams(ctx.querystring);

@@ -7,7 +7,7 @@ import { querySingle } from '../input/request.js';
 import { presentLoaded } from '../present/graph.js';
 import type { Rep } from '../present/representation.js';
 import type { RouteStep } from '../routing.js';
-import { presentOptions } from './collections.js';
+import { presentOptions, visibleToOf } from './collections.js';
 
 /**
  * Steps a route of one object declares before its own handler, where it is
@@ -29,7 +29,7 @@ export function followable(services: Services, resource: ResourceName): RouteSte
     const presentWith = { ...presentOptions(ctx), media: ctx.state.media };
     if (!followText && !presentWith.allContent) return next();
     const id = ctx.params.id!;
-    const loaded = await services.queries.load(resource, [id], parseFollow(resource, followText));
+    const loaded = await services.queries.load(resource, [id], parseFollow(resource, followText), undefined, visibleToOf(ctx));
     if (!loaded.views.has(id)) throw notFound(element.replace('_', ' '), id);
     respond(ctx, 200, element, presentLoaded(ctx.state.present, loaded, id, presentWith));
   };

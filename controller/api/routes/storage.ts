@@ -8,6 +8,8 @@ import { documentOf, optionalDocumentOf, queryFlag } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
 import { answerWithTask } from './tasks.js';
 import { followable, ifMatch, ifMatchDocument } from './steps.js';
+import { visibleToOf } from './collections.js';
+import { resources } from '../../query/catalog.js';
 
 const pathPattern = /^\/(?!.*(?:^|\/)\.\.(?:\/|$))[^\0]{0,4095}$/;
 const addressPattern = /^[A-Za-z0-9.:[\]-]{1,255}$/;
@@ -90,7 +92,10 @@ export function storageRoutes(router: ApiRouter, services: Services): void {
 
   router.get('/datacenters/:dc/storagedomains', async (ctx) => {
     await services.dataCenters.get(ctx.params.dc!);
-    respondList(ctx, 'storage_domains', 'storage_domain', (await storageDomains.list({ dataCenterId: ctx.params.dc! })).map((view) => present(ctx, services, view, ctx.params.dc)));
+    const domains = await storageDomains.list({ dataCenterId: ctx.params.dc! });
+    const visibleTo = visibleToOf(ctx);
+    const seen = visibleTo === undefined ? undefined : new Set((await services.queries.list(resources.storage_domain, { filters: new Map(), caseSensitive: false, visibleTo })).ids);
+    respondList(ctx, 'storage_domains', 'storage_domain', domains.filter((view) => !seen || seen.has(view.domain.id)).map((view) => present(ctx, services, view, ctx.params.dc)));
   });
   router.post('/datacenters/:dc/storagedomains', async (ctx) => {
     const fields = await documentOf(ctx, 'storage_domain');

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { rbacSuite } from './rbac.js';
+
+rbacSuite(test, 'sqlite');
