@@ -1054,7 +1054,7 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     t.is(created.status, 201, created.text);
     const given = await api.post('/permissions', { role: { name: 'ReadOnlyAdmin' }, user: { id: created.body.id } }, { accept: 'json' });
     t.is(given.status, 201, given.text);
-    const reader = new Api(api.origin, basicAuthorization('reader@internal', 'reader-secret'));
+    const reader = api.as(basicAuthorization('reader@internal', 'reader-secret'));
     // A membership and permissions on an object of each kind, so that every route has an object to try.
     const group = (await api.post('/groups', { name: 'write-routes' }, { accept: 'json' })).body.id;
     const admin = ((await api.get('/users?search=name%3Dadmin', { accept: 'json' })).body.user as any[]).find((user) => user.user_name === 'admin@internal').id;
@@ -1122,7 +1122,7 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     t.is(user.status, 201, user.text);
     const dataCenter = ((await system.api.get('/datacenters?search=name%3DDefault', { accept: 'json' })).body.data_center as any[])[0].id;
     t.is((await system.api.post(`/datacenters/${dataCenter}/permissions`, { role: { name: 'UserRole' }, user: { id: user.body.id } }, { accept: 'json' })).status, 201);
-    const filtered = new Api(system.api.origin, basicAuthorization('counted@internal', 'counted-secret'));
+    const filtered = system.api.as(basicAuthorization('counted@internal', 'counted-secret'));
     const measure = async () => {
       const counts: number[] = [];
       for (const client of [system.api, filtered]) {

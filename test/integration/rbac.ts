@@ -21,7 +21,7 @@ async function must(t: ExecutionContext, response: Promise<ApiResponse>, status 
 /** Adds a user of the internal domain through the API and returns its id with a client that authenticates as it. */
 async function addUser(t: ExecutionContext, admin: Api, name: string): Promise<{ id: string; api: Api }> {
   const created = await must(t, admin.post('/users', { user_name: `${name}@internal`, password }, { accept: 'json' }));
-  return { id: created.id, api: new Api(admin.origin, basicAuthorization(`${name}@internal`, password)) };
+  return { id: created.id, api: admin.as(basicAuthorization(`${name}@internal`, password)) };
 }
 
 async function grant(t: ExecutionContext, admin: Api, collection: string, objectId: string, role: keyof typeof roleIds, principal: { user?: string; group?: string }): Promise<string> {
@@ -71,13 +71,13 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     const carolRoot = await must(t, carol.api.get('/', { accept: 'json' }), 200);
     t.is(carolRoot.authenticated_user.id, carol.id, 'the root names the user a request authenticated as');
     t.is(carolRoot.summary, undefined, 'the summary, which counts everything, is for administrators');
-    const sso = await fetch(`${api.origin}/ovirt-engine/sso/oauth/token`, {
+    const sso = await api.fetch('/ovirt-engine/sso/oauth/token', {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: `grant_type=password&scope=ovirt-app-api&username=carol@internal&password=${password}`,
     });
     t.is(sso.status, 200);
-    const bearer = new Api(api.origin, `Bearer ${((await sso.json()) as { access_token: string }).access_token}`);
+    const bearer = api.as(`Bearer ${((await sso.json()) as { access_token: string }).access_token}`);
     t.is((await must(t, bearer.get('/', { accept: 'json' }), 200)).authenticated_user.id, carol.id, 'a user signs in through SSO too');
     const adminRoot = await must(t, api.get('/', { accept: 'json' }), 200);
     t.is(adminRoot.authenticated_user.id, admin.id);
