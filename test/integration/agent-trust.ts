@@ -1,4 +1,5 @@
 import test from 'ava';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -203,5 +204,17 @@ export function agentTrustTests(database: DatabaseKind): void {
     rogue.session.send({ inventory: { domains: [] } });
     await system.waitForVmStatus(vmId, 'up');
     t.is((await system.api.vm(vmId)).host.id, alphaId);
+  });
+
+  test.serial(`[${database}] a CA the operator gives signs the API's certificate and the agents', its fingerprint is in the tokens, and the controller makes no CA of its own`, async (t) => {
+    const given = await temporaryDirectory('given-ca');
+    t.teardown(() => given.remove());
+    const pki = await TestPki.create(given.path);
+    const system = await ProcessSystem.start(database, { alpha: {} }, { controllerEnvironment: { DROVER_CA_CERT: path.join(given.path, 'ca.pem'), DROVER_CA_KEY: path.join(given.path, 'ca.key') } });
+    t.teardown(() => system.close());
+    t.is(parseEnrollmentToken((await newToken(system)).token).caFingerprint, pki.ca.fingerprint);
+    t.is(await readFile(path.join(system.host('alpha').dataDir, 'ca.pem'), 'utf8'), pki.ca.certificatePem, 'the agent trusts the given CA');
+    t.is((await system.api.get('/hosts', { accept: 'json' })).status, 200, 'the API presents a certificate of the given CA, which the client alone trusts');
+    t.false(existsSync(path.join(system.databaseLocation.dataDir, 'pki', 'ca.pem')));
   });
 }

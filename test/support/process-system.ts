@@ -80,12 +80,12 @@ export class ProcessSystem {
     return `127.0.0.1:${this.grpcPort}`;
   }
 
-  /** The file of the controller's CA certificate, which it made in its data directory at first start and whose certificate its API presents. */
+  /** The file of the controller's CA certificate: the operator's (DROVER_CA_CERT), or the one it made in its data directory at first start. */
   get caFile(): string {
-    return path.join(this.scratch.dataDir, 'pki', 'ca.pem');
+    return this.controllerEnvironment.DROVER_CA_CERT || path.join(this.scratch.dataDir, 'pki', 'ca.pem');
   }
 
-  /** The controller's CA certificate (PEM), as it created it in its data directory. */
+  /** The controller's CA certificate (PEM). */
   caCertificate(): Promise<string> {
     return readFile(this.caFile, 'utf8');
   }
