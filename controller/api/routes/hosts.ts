@@ -7,7 +7,7 @@ import { followable, ifMatch } from './steps.js';
 export function hostRoutes(router: ApiRouter, services: Services): void {
   const { hosts } = services;
   router.post('/hosts', async () => {
-    throw invalid('hosts register themselves: install and start drover-agent on the host, pointed at this controller');
+    throw invalid('hosts enroll themselves: create an enrollment token (POST /hostenrollmenttokens), and start drover-agent on the host with it as DROVER_ENROLLMENT_TOKEN');
   });
   router.get('/hosts/:id', followable(services, 'host'), async (ctx) => {
     respond(ctx, 200, 'host', ctx.state.present.host(await hosts.get(ctx.params.id!)));
