@@ -207,9 +207,9 @@ export function resourcesSuite(test: Test, database: DatabaseKind): void {
     const { api } = shared.system;
     const before = (await api.get('/hosts')).text;
     const xml = await api.post('/hosts', '<host><name>intruder</name><address>10.0.0.9</address><root_password>x</root_password></host>');
-    assertFault(t, xml, 400, /register themselves/);
+    assertFault(t, xml, 400, /enroll themselves.*hostenrollmenttokens/);
     const json = await api.post('/hosts', { name: 'intruder' }, { accept: 'json' });
-    assertFault(t, json, 400, /register themselves/, 'json');
+    assertFault(t, json, 400, /enroll themselves/, 'json');
     t.is((await api.get('/hosts')).text, before);
   });
 
