@@ -242,6 +242,13 @@ export class AuthorizationService {
     return (await this.grantsOf(userId)).some((grant) => roleHasPermit(grant.roleId, permit));
   }
 
+  /** The container an object's row names in `column` (a VM's cluster_id, say). */
+  async parentOf(type: GuardedObject, id: string, column: 'cluster_id' | 'data_center_id'): Promise<string | undefined> {
+    if (type === 'vm') await this.records.settled();
+    const [row] = await selectRows<{ parent: string | null }>(reader(this.orm), `select t.${column} as parent from ${objectTables[type]} t where t.id = ?`, [id]);
+    return row?.parent ?? undefined;
+  }
+
   /** The id of the object of the type that the reference names by id or by name, if there is one. */
   async find(type: GuardedObject, reference: { id?: string; name?: string }): Promise<string | undefined> {
     if (type === 'vm') await this.records.settled();
