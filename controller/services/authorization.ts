@@ -80,7 +80,7 @@ const edges: Record<GuardedObject, Edge[]> = {
  * one on one of its VMs; a VM pool through one on one of its VMs. Such a
  * grant shows the object and gives no permit on it.
  */
-export const seenFromBelow: Partial<Record<GuardedObject, readonly GuardedObject[]>> = {
+const seenFromBelow: Partial<Record<GuardedObject, readonly GuardedObject[]>> = {
   data_center: ['cluster', 'vm_pool', 'vm'],
   cluster: ['vm'],
   vm_pool: ['vm'],
@@ -124,7 +124,7 @@ export const guards = {
 export type GuardedResource = keyof typeof guards;
 
 /** The tables of the resources the API guards. */
-export const guardedTables: Record<GuardedResource, string> = {
+const guardedTables: Record<GuardedResource, string> = {
   ...objectTables,
   disk_attachment: 'disk_attachments',
   nic: 'nics',
