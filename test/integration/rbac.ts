@@ -209,6 +209,12 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     await must(t, api.delete(`/vms/${mine}`), 200);
     const left = (await must(t, api.get(`/users/${dave.id}/permissions`, { accept: 'json' }), 200)).permission as any[];
     t.false(left.some((permission) => permission.vm?.id === mine), 'the removed VM took its permissions');
+    const doomed = await must(t, api.post('/clusters', { name: 'doomed', data_center: { id: dc.id } }, { accept: 'json' }));
+    await grant(t, api, 'clusters', doomed.id, 'UserRole', { user: dave.id });
+    await must(t, api.delete(`/clusters/${doomed.id}`), 200);
+    const after = (await must(t, api.get(`/users/${dave.id}/permissions`, { accept: 'json' }), 200)).permission as any[];
+    t.false(after.some((permission) => permission.cluster?.id === doomed.id), 'the removed cluster took its permissions');
+    t.true(after.some((permission) => permission.data_center?.id === dc.id), 'and only its own');
   });
 
   test.serial(`${tag} filtered lists page and count only what the user may see, and follow embeds nothing else`, async (t) => {
