@@ -16,6 +16,8 @@ import type { GuardedObject, GuardedResource } from '../services/authorization.j
  * - `system`: the permit on the system itself;
  * - `object`: the object whose id is the route's `param` must be one the user may see (else 404, as if it did not
  *   exist), and, with a `permit`, the user must hold that permit on it (else 403);
+ * - `edit`: as `object` for the route's `:id`; a change that names another container for the object (a VM's
+ *   cluster) also needs, on that container, the permit that creating the object there needs;
  * - `create`: the permit on the object the request's document names at `path` (the cluster of a new VM, say);
  * - `vmTask`: the permit of the VM action the request's task document names, on the VM;
  * - `self`: the user whose id is the route's `param`, or an administrator.
@@ -25,6 +27,7 @@ export type Requirement =
   | { kind: 'administrator' }
   | { kind: 'system'; permit: PermitName }
   | { kind: 'object'; resource: GuardedResource; param: string; permit?: PermitName }
+  | { kind: 'edit'; resource: GuardedObject; permit: PermitName; move: Move }
   | { kind: 'create'; permit: PermitName; root: string; parent: GuardedObject; path: readonly string[] }
   | { kind: 'vmTask' }
   | { kind: 'self'; param: string };
@@ -41,10 +44,20 @@ export const vmActionPermits: Record<VmAction, PermitName> = {
   remove: 'delete_vm',
 };
 
+/** What moving an object to another container takes: the container its document names at `path`, whose id its row keeps in `column`, and the permit on it. */
+interface Move {
+  root: string;
+  path: readonly string[];
+  parent: GuardedObject;
+  column: 'cluster_id' | 'data_center_id';
+  permit: PermitName;
+}
+
 const anyone: Requirement = { kind: 'anyone' };
 const administrator: Requirement = { kind: 'administrator' };
 const see = (resource: GuardedResource, param = 'id'): Requirement => ({ kind: 'object', resource, param });
 const act = (resource: GuardedResource, permit: PermitName, param = 'id'): Requirement => ({ kind: 'object', resource, param, permit });
+const edit = (resource: GuardedObject, permit: PermitName, move: Move): Requirement => ({ kind: 'edit', resource, permit, move });
 const system = (permit: PermitName): Requirement => ({ kind: 'system', permit });
 const create = (permit: PermitName, root: string, parent: GuardedObject, ...path: string[]): Requirement => ({ kind: 'create', permit, root, parent, path });
 
@@ -65,7 +78,7 @@ function requirementTable(): Map<string, Requirement> {
       'POST /datacenters/:dc/storagedomains/:id/deactivate': act('storage_domain', 'manipulate_storage_domain'),
       'POST /clusters': create('create_cluster', 'cluster', 'data_center', 'data_center'),
       'GET /clusters/:id': see('cluster'),
-      'PUT /clusters/:id': act('cluster', 'edit_cluster_configuration'),
+      'PUT /clusters/:id': edit('cluster', 'edit_cluster_configuration', { root: 'cluster', path: ['data_center'], parent: 'data_center', column: 'data_center_id', permit: 'create_cluster' }),
       'DELETE /clusters/:id': act('cluster', 'delete_cluster'),
       'POST /hosts': create('create_host', 'host', 'cluster', 'cluster'),
       'GET /hosts/:id': see('host'),
@@ -76,7 +89,7 @@ function requirementTable(): Map<string, Requirement> {
       'DELETE /hostenrollmenttokens/:id': system('create_host'),
       'POST /vms': create('create_vm', 'vm', 'cluster', 'cluster'),
       'GET /vms/:id': see('vm'),
-      'PUT /vms/:id': act('vm', 'edit_vm_properties'),
+      'PUT /vms/:id': edit('vm', 'edit_vm_properties', { root: 'vm', path: ['cluster'], parent: 'cluster', column: 'cluster_id', permit: 'create_vm' }),
       'DELETE /vms/:id': act('vm', vmActionPermits.remove),
       'POST /vms/:id/tasks': { kind: 'vmTask' },
       'GET /vms/:id/diskattachments/:disk': see('vm'),
@@ -112,7 +125,7 @@ function requirementTable(): Map<string, Requirement> {
       'DELETE /disks/:id': act('disk', 'delete_disk'),
       'POST /networks': create('create_storage_pool_network', 'network', 'data_center', 'data_center'),
       'GET /networks/:id': see('network'),
-      'PUT /networks/:id': act('network', 'configure_storage_pool_network'),
+      'PUT /networks/:id': edit('network', 'configure_storage_pool_network', { root: 'network', path: ['data_center'], parent: 'data_center', column: 'data_center_id', permit: 'create_storage_pool_network' }),
       'DELETE /networks/:id': act('network', 'delete_storage_pool_network'),
       'POST /networks/:id/vnicprofiles': act('network', 'create_network_vnic_profile'),
       'POST /vnicprofiles': create('create_network_vnic_profile', 'vnic_profile', 'network', 'network'),
@@ -125,11 +138,11 @@ function requirementTable(): Map<string, Requirement> {
       'DELETE /macpools/:id': act('mac_pool', 'delete_mac_pool'),
       'POST /templates': create('create_template', 'template', 'vm', 'vm'),
       'GET /templates/:id': see('template'),
-      'PUT /templates/:id': act('template', 'edit_template_properties'),
+      'PUT /templates/:id': edit('template', 'edit_template_properties', { root: 'template', path: ['cluster'], parent: 'cluster', column: 'cluster_id', permit: 'create_template' }),
       'DELETE /templates/:id': act('template', 'delete_template'),
       'POST /vmpools': create('create_vm_pool', 'vm_pool', 'cluster', 'cluster'),
       'GET /vmpools/:id': see('vm_pool'),
-      'PUT /vmpools/:id': act('vm_pool', 'edit_vm_pool_configuration'),
+      'PUT /vmpools/:id': edit('vm_pool', 'edit_vm_pool_configuration', { root: 'vm_pool', path: ['cluster'], parent: 'cluster', column: 'cluster_id', permit: 'create_vm_pool' }),
       'DELETE /vmpools/:id': act('vm_pool', 'delete_vm_pool'),
       'POST /vmpools/:id/allocatevm': act('vm_pool', 'vm_pool_basic_operations'),
       'GET /users': administrator,
@@ -259,6 +272,14 @@ export function authorize(services: Services, requirement: Requirement): RouteSt
       case 'object':
         await onObject(requirement.resource, ctx.params[requirement.param]!, requirement.permit);
         break;
+      case 'edit': {
+        const { resource, permit, move } = requirement;
+        await onObject(resource, ctx.params.id!, permit);
+        const reference = await namedParent(ctx, move.root, move.path);
+        const target = reference && (await authorization.find(move.parent, reference));
+        if (target && target !== (await authorization.parentOf(resource, ctx.params.id!, move.column))) await onObject(move.parent, target, move.permit);
+        break;
+      }
       case 'vmTask': {
         const action = (await documentOf(ctx, 'task')).oneOf('action', vmActions, { required: true })!;
         await onObject('vm', ctx.params.id!, vmActionPermits[action]);

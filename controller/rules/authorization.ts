@@ -251,11 +251,6 @@ export function isAdministrativeRole(roleId: string): boolean {
   return roleById.get(roleId)?.administrative ?? false;
 }
 
-/** The ids of the roles that have the permit. */
-export function rolesWithPermit(permit: PermitName): string[] {
-  return roles.filter((role) => (role.permits as readonly string[]).includes(permit)).map((role) => role.id);
-}
-
 export function permitByName(name: PermitName): Permit {
   return permits.find((permit) => permit.name === name)!;
 }

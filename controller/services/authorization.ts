@@ -80,7 +80,7 @@ const edges: Record<GuardedObject, Edge[]> = {
  * one on one of its VMs; a VM pool through one on one of its VMs. Such a
  * grant shows the object and gives no permit on it.
  */
-export const seenFromBelow: Partial<Record<GuardedObject, readonly GuardedObject[]>> = {
+const seenFromBelow: Partial<Record<GuardedObject, readonly GuardedObject[]>> = {
   data_center: ['cluster', 'vm_pool', 'vm'],
   cluster: ['vm'],
   vm_pool: ['vm'],
@@ -124,7 +124,7 @@ export const guards = {
 export type GuardedResource = keyof typeof guards;
 
 /** The tables of the resources the API guards. */
-export const guardedTables: Record<GuardedResource, string> = {
+const guardedTables: Record<GuardedResource, string> = {
   ...objectTables,
   disk_attachment: 'disk_attachments',
   nic: 'nics',
@@ -240,6 +240,13 @@ export class AuthorizationService {
   /** Whether the user holds the permit on some object: what a creation needs before its target is known. */
   async holdsAnywhere(userId: string, permit: PermitName): Promise<boolean> {
     return (await this.grantsOf(userId)).some((grant) => roleHasPermit(grant.roleId, permit));
+  }
+
+  /** The container an object's row names in `column` (a VM's cluster_id, say). */
+  async parentOf(type: GuardedObject, id: string, column: 'cluster_id' | 'data_center_id'): Promise<string | undefined> {
+    if (type === 'vm') await this.records.settled();
+    const [row] = await selectRows<{ parent: string | null }>(reader(this.orm), `select t.${column} as parent from ${objectTables[type]} t where t.id = ?`, [id]);
+    return row?.parent ?? undefined;
   }
 
   /** The id of the object of the type that the reference names by id or by name, if there is one. */

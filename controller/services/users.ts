@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Orm } from '../db/orm.js';
 import { AccessToken, Group, GroupMember, Permission, User } from '../db/entities.js';
-import { inTransaction, reader, runStatement, selectRows } from '../db/store.js';
+import { inTransaction, reader, selectRows } from '../db/store.js';
 import type { Records } from '../state/records.js';
 import { conflict, invalid, notFound } from '../rules/errors.js';
-import { isAdministrativeRole, objectTypes, parseUserName, roleOf, superUserRoleId, type ObjectType } from '../rules/authorization.js';
+import { isAdministrativeRole, parseUserName, roleOf, superUserRoleId, type ObjectType } from '../rules/authorization.js';
 import { adminUserName, hashPassword } from './auth.js';
 import { objectTables, type AuthorizationService, type GuardedObject } from './authorization.js';
 
@@ -22,8 +22,9 @@ export type PermissionScope = { objectType: ObjectType; objectId: string | null 
 /**
  * Users and groups of the internal domain, group membership, and permissions.
  * Every change here that can change what a user may do invalidates the
- * authorization service's grants. A permission whose object was removed is
- * removed with it: listings purge such permissions before they read.
+ * authorization service's grants. A permission goes with its object (a
+ * trigger of the database removes it; see migration rbac), with its user and
+ * with its group.
  */
 export class UserService {
   private readonly existing = new Set<string>();
@@ -125,13 +126,14 @@ export class UserService {
 
   /** The permissions given on an object (directly, not inherited), or to a user (directly, not through groups) or a group. */
   async listPermissions(scope: PermissionScope): Promise<Permission[]> {
-    await this.purgeOrphans();
+    // A removed VM's row, and so its permissions, go when the VM's changes are written.
+    await this.records.settled();
     const where = 'userId' in scope ? { userId: scope.userId } : 'groupId' in scope ? { groupId: scope.groupId } : { objectType: scope.objectType, objectId: scope.objectId };
     return reader(this.orm).find(Permission, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
   async getPermission(id: string): Promise<Permission> {
-    await this.purgeOrphans();
+    await this.records.settled();
     const permission = await reader(this.orm).findOne(Permission, { id });
     if (!permission) throw notFound('permission', id);
     return permission;
@@ -183,13 +185,5 @@ export class UserService {
     if (type === 'vm') await this.records.settled();
     const [row] = await selectRows<{ count: number | string }>(reader(this.orm), `select count(*) as count from ${objectTables[type]} where id = ?`, [id]);
     if (!row || Number(row.count) === 0) throw notFound(type.replace('_', ' '), id);
-  }
-
-  private async purgeOrphans(): Promise<void> {
-    await this.records.settled();
-    const orphaned = objectTypes
-      .filter((type): type is GuardedObject => type !== 'system')
-      .map((type) => `(object_type = '${type}' and not exists (select 1 from ${objectTables[type]} o where o.id = permissions.object_id))`);
-    await runStatement(reader(this.orm), `delete from permissions where ${orphaned.join(' or ')}`, []);
   }
 }

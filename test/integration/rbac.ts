@@ -182,6 +182,10 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     assertFault(t, await dave.api.post('/vms', { name: 'r-new', memory: 64 * 1024 * 1024, cluster: { name: 'green' } }), 403, /create_vm/);
     await grant(t, api, 'vms', mine, 'UserVmManager', { user: dave.id });
     await must(t, dave.api.put(`/vms/${mine}`, { description: 'mine' }, { accept: 'json' }), 200);
+    // Moving a VM to another cluster takes create_vm there; naming its own cluster does not.
+    await must(t, dave.api.put(`/vms/${mine}`, { description: 'still mine', cluster: { name: 'green' } }, { accept: 'json' }), 200);
+    assertFault(t, await dave.api.put(`/vms/${mine}`, { cluster: { name: 'blue' } }), 403, /create_vm permit on cluster/);
+    assertFault(t, await dave.api.put(`/vms/${mine}`, { cluster: { name: 'Default' } }), 404, /does not exist/);
     const hidden = (await api.get('/vms?search=name%3Dr-other', { accept: 'json' })).body.vm[0].id;
     assertFault(t, await dave.api.put(`/vms/${hidden}`, { description: 'x' }), 404, /does not exist/);
     assertFault(t, await dave.api.post(`/vms/${hidden}/start`, '<action/>'), 404);
@@ -191,6 +195,7 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     await must(t, dave.api.post('/vms', { name: 'r-dave', memory: 64 * 1024 * 1024, cluster: { name: 'blue' } }, { accept: 'json' }));
     assertFault(t, await dave.api.post('/vms', { name: 'r-dave-2', memory: 64 * 1024 * 1024, cluster: { name: 'green' } }), 403, /create_vm permit on cluster/);
     assertFault(t, await dave.api.post('/vms', { name: 'r-dave-3', memory: 64 * 1024 * 1024, cluster: { name: 'Default' } }), 404, /does not exist/);
+    t.is((await must(t, dave.api.put(`/vms/${mine}`, { cluster: { name: 'blue' } }, { accept: 'json' }), 200)).cluster.id, blue.id, 'with create_vm on the cluster, the VM moves');
 
     // Permissions: a user manages what they hold manipulate_permissions on; the system's need an administrator.
     assertFault(t, await dave.api.post('/permissions', { role: { id: roleIds.UserRole }, user: { id: erin.id } }), 403);
@@ -204,6 +209,12 @@ export function rbacSuite(test: Test, database: DatabaseKind): void {
     await must(t, api.delete(`/vms/${mine}`), 200);
     const left = (await must(t, api.get(`/users/${dave.id}/permissions`, { accept: 'json' }), 200)).permission as any[];
     t.false(left.some((permission) => permission.vm?.id === mine), 'the removed VM took its permissions');
+    const doomed = await must(t, api.post('/clusters', { name: 'doomed', data_center: { id: dc.id } }, { accept: 'json' }));
+    await grant(t, api, 'clusters', doomed.id, 'UserRole', { user: dave.id });
+    await must(t, api.delete(`/clusters/${doomed.id}`), 200);
+    const after = (await must(t, api.get(`/users/${dave.id}/permissions`, { accept: 'json' }), 200)).permission as any[];
+    t.false(after.some((permission) => permission.cluster?.id === doomed.id), 'the removed cluster took its permissions');
+    t.true(after.some((permission) => permission.data_center?.id === dc.id), 'and only its own');
   });
 
   test.serial(`${tag} filtered lists page and count only what the user may see, and follow embeds nothing else`, async (t) => {
