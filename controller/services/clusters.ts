@@ -67,12 +67,10 @@ export class ClusterService {
     return inTransaction(this.orm, async (em) => {
       const cluster = await em.findOne(Cluster, { id });
       if (!cluster) throw notFound('cluster', id);
-      const [hosts, vms, pools, templates] = await Promise.all([
-        em.count(Host, { clusterId: id }),
-        em.count(Vm, { clusterId: id }),
-        em.count(VmPool, { clusterId: id }),
-        em.count(Template, { clusterId: id }),
-      ]);
+      const hosts = await em.count(Host, { clusterId: id });
+      const vms = await em.count(Vm, { clusterId: id });
+      const pools = await em.count(VmPool, { clusterId: id });
+      const templates = await em.count(Template, { clusterId: id });
       if (hosts + vms + pools + templates > 0) throw conflict(`cluster ${cluster.name} still has ${hosts} host(s), ${vms} VM(s), ${pools} VM pool(s) and ${templates} template(s)`);
       em.remove(cluster);
       return cluster;

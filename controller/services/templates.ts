@@ -133,7 +133,8 @@ export class TemplateService {
       if (!template) throw notFound('template', id);
       if (id === blankTemplateId) throw conflict('the Blank template cannot be removed');
       if (template.status === 'locked' || this.scheduler.isBusy(id)) throw conflict(`template ${template.name} is locked by a task in progress`);
-      const [vms, pools] = await Promise.all([em.count(Vm, { templateId: id }), em.count(VmPool, { templateId: id })]);
+      const vms = await em.count(Vm, { templateId: id });
+      const pools = await em.count(VmPool, { templateId: id });
       if (vms + pools > 0) throw conflict(`template ${template.name} is used by ${vms} VM(s) and ${pools} VM pool(s)`);
       template.status = 'locked';
     });

@@ -138,7 +138,8 @@ export class VmDeviceRequests {
     if (!reference) return null;
     return inTransaction(this.orm, async (em) => {
       const profile = await findReferenced(em, VnicProfile, reference, 'vNIC profile');
-      const [network, cluster] = await Promise.all([em.findOne(Network, { id: profile.networkId }), em.findOne(Cluster, { id: vm.clusterId })]);
+      const network = await em.findOne(Network, { id: profile.networkId });
+      const cluster = await em.findOne(Cluster, { id: vm.clusterId });
       if (network?.dataCenterId !== cluster?.dataCenterId) throw conflict(`vNIC profile ${profile.name} belongs to a network of another data center than VM ${vm.name}'s`);
       return profile.id;
     });

@@ -59,7 +59,8 @@ export class VmPoolService {
 
   async create(input: VmPoolInput & { name: string; size: number; template: Reference; cluster: Reference }, correlationId: string | null): Promise<VmPool> {
     const pool = await inTransaction(this.orm, async (em) => {
-      const [template, cluster] = await Promise.all([findReferenced(em, Template, input.template, 'template'), findReferenced(em, Cluster, input.cluster, 'cluster')]);
+      const template = await findReferenced(em, Template, input.template, 'template');
+      const cluster = await findReferenced(em, Cluster, input.cluster, 'cluster');
       if (template.status !== 'ok') throw conflict(`template ${template.name} is ${template.status}`);
       const prestartedVms = input.prestartedVms ?? 0;
       checkCounts(input.size, prestartedVms);
