@@ -21,6 +21,8 @@ import { DriverError, type DomainChangeHint, type HypervisorDriver, type NodeFac
 export interface ReconnectableDriver extends HypervisorDriver {
   /** Whether the connection open() made still works, answered without asking the hypervisor. False before open and after close. */
   isAlive(): boolean;
+  /** Asks the hypervisor the cheapest question it answers over the connection, whatever else it is busy with. */
+  ping(): Promise<void>;
 }
 
 export interface ReconnectingDriverOptions {
@@ -31,7 +33,9 @@ export interface ReconnectingDriverOptions {
   initialBackoffMs?: number;
   /** The longest delay between two attempts to reconnect; 5 s unless given. */
   maxBackoffMs?: number;
-  /** How long a call may go unanswered before the hypervisor counts as hung; 15 s unless given. */
+  /** How often the hypervisor is pinged; 5 s unless given. */
+  pingIntervalMs?: number;
+  /** How long a ping may go unanswered before the hypervisor counts as hung; 15 s unless given. */
   answerTimeoutMs?: number;
 }
 
@@ -53,12 +57,14 @@ function unreachable(reason: string): DriverError {
  * (whatever it did is unknown). Domain change listeners stay registered
  * across reconnects.
  *
- * A hypervisor that stops answering (a hung daemon) is told unreachable once
- * a call has waited answerTimeoutMs, and new calls reject at once; the
- * connection is left open for the calls that wait on it, since closing a
- * connection under a waiting call is what libvirt's client does not survive.
- * The first of them to be answered tells the hypervisor reachable again; one
- * that fails on a dead connection leads to the reconnecting above.
+ * Every pingIntervalMs the hypervisor is also pinged (one ping at a time), so
+ * that a long call (a save to disk, say) is not taken for a hung daemon. A
+ * hypervisor whose ping waits answerTimeoutMs is told unreachable and new
+ * calls reject at once; the connection is left open for the calls that wait
+ * on it, since closing a connection under a waiting call is what libvirt's
+ * client does not survive. The answer to the ping tells the hypervisor
+ * reachable again; a ping that fails on a dead connection leads to the
+ * reconnecting above.
  */
 export class ReconnectingDriver implements HypervisorDriver {
   private lostReason?: string;
@@ -71,7 +77,9 @@ export class ReconnectingDriver implements HypervisorDriver {
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly answerTimeoutMs: number;
-  private readonly waiting = new Set<{ since: number }>();
+  private pingSince?: number;
+  private lastPingAt = 0;
+  private readonly pingIntervalMs: number;
   private hung = false;
 
   constructor(
@@ -82,6 +90,7 @@ export class ReconnectingDriver implements HypervisorDriver {
     this.initialBackoffMs = options.initialBackoffMs ?? 250;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
     this.answerTimeoutMs = options.answerTimeoutMs ?? 15_000;
+    this.pingIntervalMs = options.pingIntervalMs ?? 5_000;
   }
 
   async open(): Promise<void> {
@@ -222,21 +231,10 @@ export class ReconnectingDriver implements HypervisorDriver {
 
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
     if (this.lostReason !== undefined) throw unreachable(this.lostReason);
-    const call = { since: Date.now() };
-    this.waiting.add(call);
     try {
-      const result = await operation();
-      this.waiting.delete(call);
-      if (this.hung) this.answered();
-      return result;
+      return await operation();
     } catch (error) {
-      this.waiting.delete(call);
-      if (this.closed || this.inner.isAlive()) {
-        if (this.hung) this.answered();
-        throw error;
-      }
-      this.hung = false;
-      this.lostReason = undefined;
+      if (this.closed || this.inner.isAlive()) throw error;
       this.lost(DriverError.from(error).message);
       throw unreachable(this.lostReason ?? DriverError.from(error).message);
     }
@@ -253,8 +251,29 @@ export class ReconnectingDriver implements HypervisorDriver {
     if (this.lostReason !== undefined) return;
     if (!this.inner.isAlive()) return this.lost('the connection to the hypervisor closed');
     const now = Date.now();
-    const oldest = Math.min(...[...this.waiting].map((call) => call.since));
-    if (now - oldest >= this.answerTimeoutMs) this.stoppedAnswering(Math.round((now - oldest) / 1000));
+    if (this.pingSince === undefined) {
+      if (now - this.lastPingAt >= this.pingIntervalMs) void this.ping();
+      return;
+    }
+    const waitedMs = now - this.pingSince;
+    if (waitedMs >= this.answerTimeoutMs) this.stoppedAnswering(Math.round(waitedMs / 1000));
+  }
+
+  private async ping(): Promise<void> {
+    this.pingSince = this.lastPingAt = Date.now();
+    try {
+      await this.inner.ping();
+      if (this.hung) this.answered();
+    } catch (error) {
+      if (this.hung && this.inner.isAlive()) this.answered();
+      else if (!this.closed && !this.inner.isAlive()) {
+        this.hung = false;
+        this.lostReason = undefined;
+        this.lost(DriverError.from(error).message);
+      }
+    } finally {
+      this.pingSince = undefined;
+    }
   }
 
   private stoppedAnswering(seconds: number): void {

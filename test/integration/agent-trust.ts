@@ -3,14 +3,13 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { enroll, EnrollmentError, parseEnrollmentToken } from '../../agent/link/enrollment.js';
+import { enroll, EnrollmentError, identityCredentials, parseEnrollmentToken } from '../../agent/link/enrollment.js';
 import { ProcessSystem } from '../support/process-system.js';
 import { assertFault } from '../support/api.js';
 import { ProtocolClient } from '../support/protocol-client.js';
 import { eventually } from '../support/eventually.js';
 import { temporaryDirectory } from '../support/temporary-directory.js';
 import { TestPki } from '../support/test-pki.js';
-import { identityCredentials } from '../../agent/link/enrollment.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
 
 async function newToken(system: ProcessSystem, body: object = {}): Promise<{ id: string; token: string }> {

@@ -71,7 +71,7 @@ export function libvirtdRestartSuite(test: Test, database: DatabaseKind): void {
     t.false(agentLog.includes('listing domains failed'), 'the agent did not log a failed listing on every poll');
   });
 
-  test.serial(`[${database}] QEMU: a libvirtd that hangs makes its host non_operational once a call has waited 15 s (the agent keeps the connection, which libvirt's client needs to survive); the host is up again once libvirtd answers`, async (t) => {
+  test.serial(`[${database}] QEMU: a libvirtd that hangs makes its host non_operational once the agent's ping has waited 15 s (the agent keeps the connection, which libvirt's client needs to survive); the host is up again once libvirtd answers`, async (t) => {
     const system = await ProcessSystem.start(database, { alpha: { qemu: true } });
     const daemon = system.qemuDaemon('alpha');
     const libvirtd = Number((await readFile(path.join(daemon.directory, 'libvirtd.pid'), 'utf8')).trim());

@@ -85,6 +85,15 @@ export class FakeDriver implements HypervisorDriver {
     return this.opened && !this.connectionDead;
   }
 
+  /** Answers a ping, after pingDelayMs (a hung daemon, while it is long). */
+  async ping(): Promise<void> {
+    if (this.pingDelayMs) await new Promise((resolve) => setTimeout(resolve, this.pingDelayMs));
+    this.checkConnection();
+  }
+
+  /** How long pings wait for their answer; 0 unless a test sets it. */
+  pingDelayMs = 0;
+
   /**
    * Makes the hypervisor go away, as a stopped libvirtd does: the connection
    * dies, every call but close rejects with `hypervisor_failure` as libvirt's

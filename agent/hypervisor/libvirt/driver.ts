@@ -92,7 +92,7 @@ function hintOf(event: number): DomainChangeHint {
  * Over a network (a URI with a transport, such as qemu+ssh://), libvirt
  * probes the daemon every keepAliveIntervalSeconds and gives the connection
  * up after keepAliveCount unanswered probes. A local daemon that hangs is
- * noticed by the reconnecting driver's answer timeout instead: libvirt 9.0's
+ * noticed by the reconnecting driver's pings instead: libvirt 9.0's
  * client can crash when a keepalive timeout closes a connection under a
  * waiting call, which a local daemon does not need the risk of (its socket
  * closes when it dies).
@@ -184,9 +184,14 @@ export class LibvirtDriver implements HypervisorDriver {
     if (connection) await translateErrors(() => connection.close());
   }
 
-  /** Whether the connection is open and alive: false once libvirtd went away or stopped answering keepalive probes. */
+  /** Whether the connection is open and alive: false once libvirtd went away (or, over a network, stopped answering keepalive probes). */
   isAlive(): boolean {
     return this.connection?.isAlive() ?? false;
+  }
+
+  /** Asks libvirtd its host name, which it answers whatever jobs its domains run. */
+  async ping(): Promise<void> {
+    await translateErrors(() => this.connected().hostname());
   }
 
   onDomainChange(listener: (uuid: string, hint: DomainChangeHint) => void): void {
