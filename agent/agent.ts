@@ -5,7 +5,7 @@ import type { HostFacts } from '../shared/model.js';
 import { droverVersion } from '../shared/version.js';
 import { CommandExecutor } from './commands/executor.js';
 import { CommandJournal } from './commands/journal.js';
-import type { AgentConfig } from './config.js';
+import { defaultMigrationUri, type AgentConfig } from './config.js';
 import { DriverError, type HypervisorDriver, type Reachability } from './hypervisor/driver.js';
 import { LibvirtDriver } from './hypervisor/libvirt/driver.js';
 import { ReconnectingDriver } from './hypervisor/reconnecting-driver.js';
@@ -106,6 +106,8 @@ export class Agent {
       agentVersion: droverVersion,
       cluster: config.cluster,
       domainType: node.domainType,
+      migrationUri: config.migrationUri ?? defaultMigrationUri(node.uri, config.hostname),
+      migrationAddress: config.migrationAddress ?? config.hostname,
     };
     let link: ControllerLink | undefined;
     const watcher = new StateWatcher({

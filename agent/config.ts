@@ -28,6 +28,10 @@ export interface AgentConfig {
   displayAddress?: string;
   /** Where the agent writes cloud-init seeds (DROVER_CLOUD_INIT_DIR), a directory QEMU can reach; `cloud-init` in the data directory by default. */
   cloudInitDir?: string;
+  /** The libvirt URI other hosts' libvirtd migrate domains to this host at (DROVER_MIGRATION_URI); `qemu+tls://<host name>/system` for a QEMU host by default, none for others. */
+  migrationUri?: string;
+  /** The host name or address QEMU's migration stream reaches this host at (DROVER_MIGRATION_ADDRESS); the host name by default. */
+  migrationAddress?: string;
 }
 
 function displayAddressOf(env: NodeJS.ProcessEnv): string {
@@ -52,8 +56,13 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number)
   return value;
 }
 
+/** The migration URI a host has unless its operator set one: libvirt's TLS transport to its host name, for a QEMU host only. */
+export function defaultMigrationUri(libvirtUri: string, hostname: string): string {
+  return libvirtUri.startsWith('qemu') ? `qemu+tls://${hostname}/system` : '';
+}
+
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  return {
+    return {
     controllerAddress: env.DROVER_CONTROLLER || '127.0.0.1:8081',
     enrollmentToken: env.DROVER_ENROLLMENT_TOKEN || undefined,
     libvirtUri: env.DROVER_LIBVIRT_URI || 'test:///default',
@@ -69,5 +78,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Age
     domainType: domainTypeOf(env),
     displayAddress: displayAddressOf(env),
     cloudInitDir: env.DROVER_CLOUD_INIT_DIR || undefined,
+    migrationUri: env.DROVER_MIGRATION_URI,
+    migrationAddress: env.DROVER_MIGRATION_ADDRESS || undefined,
   };
 }

@@ -255,7 +255,11 @@ export type ConsoleCommandKind = (typeof consoleCommandKinds)[number];
 export const networkCommandKinds = ['prepare_network', 'release_network'] as const;
 export type NetworkCommandKind = (typeof networkCommandKinds)[number];
 
-export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind | MediumCommandKind | ConsoleCommandKind | NetworkCommandKind;
+/** The commands of a live migration; see proto CommandKind. */
+export const migrationCommandKinds = ['prepare_incoming', 'migrate', 'abort_migration', 'inspect_domain', 'discard_incoming'] as const;
+export type MigrationCommandKind = (typeof migrationCommandKinds)[number];
+
+export type CommandKind = DomainCommandKind | StorageCommandKind | DeviceCommandKind | MediumCommandKind | ConsoleCommandKind | NetworkCommandKind | MigrationCommandKind;
 
 interface CommandBase {
   /** Unique per operation; a repeated id is answered with the first outcome. */
@@ -338,8 +342,51 @@ export interface NetworkCommand extends CommandBase {
   network: NetworkSpec;
 }
 
+/** Where and how a migration moves a domain; see proto MigrationSpec. */
+export interface MigrationTarget {
+  /** The attempt's id (a UUID), written into the domain's metadata before it moves. */
+  migrationId: string;
+  /** The libvirt URI the source's libvirtd reaches the destination's at (the destination's HostFacts.migrationUri). */
+  destinationUri: string;
+  /** The host name or address QEMU's migration stream goes to (the destination's HostFacts.migrationAddress). */
+  destinationAddress: string;
+  /** How long the migration may make no progress before the agent aborts it. */
+  stallTimeoutMs: number;
+  /** How long the migration may run in all before the agent aborts it. */
+  deadlineMs: number;
+  /** Every disk is on storage both hosts reach: nothing is copied, and the hypervisor is told the storage is shared. */
+  sharedStorage: boolean;
+}
+
+/**
+ * A command of a live migration (see proto CommandKind): `prepare_incoming`
+ * (on the destination, with `spec`), `migrate` (on the source, with
+ * `migration`), `abort_migration` and `inspect_domain` (either host), and
+ * `discard_incoming` (on the destination, with `migration`).
+ */
+export interface MigrationCommand extends CommandBase {
+  kind: MigrationCommandKind;
+  vmId: string;
+  spec?: VmSpec;
+  migration?: MigrationTarget;
+}
+
 /** A command as the agent receives it. */
-export type HostCommand = DomainCommand | StorageCommand | DeviceCommand | MediumCommand | ConsoleCommand | NetworkCommand;
+export type HostCommand = DomainCommand | StorageCommand | DeviceCommand | MediumCommand | ConsoleCommand | NetworkCommand | MigrationCommand;
+
+const migrationKinds: ReadonlySet<string> = new Set(migrationCommandKinds);
+
+export function isMigrationCommand(command: HostCommand): command is MigrationCommand {
+  return migrationKinds.has(command.kind);
+}
+
+/** How a migration job advances, from the source hypervisor's statistics; see proto MigrationProgress. */
+export interface MigrationProgress {
+  dataTotalBytes: number;
+  dataProcessedBytes: number;
+  dataRemainingBytes: number;
+  elapsedMs: number;
+}
 
 /** Why a command failed; see proto CommandError. */
 export type CommandErrorKind =
@@ -372,6 +419,10 @@ export interface OutcomeFacts {
   reboot?: RebootFacts;
   /** True when a command on a domain failed and its state could not be read afterwards either: `domain` is then absent and says nothing. */
   domainUnknown?: boolean;
+  /** After `inspect_domain`: the migration id in the domain's metadata, if any. */
+  migrationId?: string;
+  /** After `inspect_domain`: true while a migration job of the domain runs on the host. */
+  migrationJobActive?: boolean;
 }
 
 /** The graphics console of a running domain as the hypervisor reports it; see proto ConsoleFacts. */
@@ -412,6 +463,10 @@ export interface HostFacts {
   cluster: string;
   /** The libvirt domain type of the host's guests: kvm, qemu (emulation) or test. */
   domainType: string;
+  /** The libvirt URI another host's libvirtd migrates domains to this host at; empty when the host takes none. */
+  migrationUri: string;
+  /** The host name or address QEMU's migration stream reaches this host at. */
+  migrationAddress: string;
 }
 
 /** A change of one domain, as an agent observed it. */

@@ -1,6 +1,7 @@
 import type { Logger } from '../../shared/logger.js';
 import {
   isConsoleCommand,
+  isMigrationCommand,
   mediumCommandKinds,
   networkCommandKinds,
   type CommandKind,
@@ -239,6 +240,7 @@ export class CommandExecutor {
     if (isMediumCommand(command)) return this.mediumOutcome(command);
     if (isConsoleCommand(command)) return this.consoleOutcome(command);
     if (isDeviceCommand(command)) return this.deviceOutcome(command);
+    if (isMigrationCommand(command)) return notSupported(command);
     if (command.kind === 'reboot') return this.rebootOutcome(command);
     return this.domainOutcome(command);
   }

@@ -6,6 +6,8 @@ import type {
   IsoFileFacts,
   IsoFileRef,
   MediumFacts,
+  MigrationProgress,
+  MigrationTarget,
   NetworkSpec,
   PowerState,
   RebootFacts,
@@ -86,6 +88,8 @@ export const driverOperations = [
   'reset',
   'prepareNetwork',
   'releaseNetwork',
+  'migrate',
+  'abortMigration',
 ] as const;
 export type DriverOperation = (typeof driverOperations)[number];
 
@@ -370,4 +374,53 @@ export interface HypervisorDriver {
 
   /** Describes the graphics console of the running (or paused) domain, failing as setConsoleTicket does; it changes nothing. */
   describeConsole?(uuid: string): Promise<ConsoleFacts>;
+
+  /**
+   * Migrates the running domain live to the hypervisor at
+   * `target.destinationUri`, peer to peer: this host's hypervisor drives the
+   * migration with the destination's, QEMU's stream goes to
+   * `target.destinationAddress`, the destination keeps the domain's
+   * persistent definition, and this host undefines the domain once it runs
+   * there. With `target.sharedStorage` no disk is copied and the hypervisor
+   * does not refuse disks it cannot tell are shared. First it writes
+   * `target.migrationId` into the running domain's Drover metadata (see
+   * migrationIdOf), which travels with it. Resolves once the hypervisor
+   * reports the migration complete, with the domain's state here afterwards
+   * (undefined: it left). A domain that is not running is `invalid_state`;
+   * a migration the hypervisor fails or that abortMigration aborted rejects
+   * with `hypervisor_failure`, the domain still running here. The migration
+   * runs in the hypervisor: closing the driver does not stop it.
+   * Drivers of hypervisors that cannot migrate lack the migration methods;
+   * the agent then answers `not_supported`.
+   */
+  migrate?(uuid: string, target: MigrationTarget): Promise<DomainStatus | undefined>;
+
+  /**
+   * Reports the statistics of the migration job of the domain that runs on
+   * this host (as migrate's source), or undefined when no migration job of
+   * the domain runs here, or the domain is not here.
+   */
+  migrationJob?(uuid: string): Promise<MigrationProgress | undefined>;
+
+  /**
+   * Aborts the migration job of the domain on this host; the domain keeps
+   * running here. Rejects with `invalid_state` when no migration job of the
+   * domain runs, or the hypervisor will not abort it any more (it is
+   * switching over), and with `domain_not_found` when the domain is gone.
+   */
+  abortMigration?(uuid: string): Promise<void>;
+
+  /**
+   * The migration id written in the domain's Drover metadata by migrate
+   * (on the source, or the destination it moved to), or undefined when it
+   * has none; `domain_not_found` when there is no such domain.
+   */
+  migrationIdOf?(uuid: string): Promise<string | undefined>;
+
+  /**
+   * Makes the host ready to receive the domain of `spec` by migration: the
+   * storage domains and networks its devices use are prepared, as `define`
+   * prepares them; nothing is defined. Repeating it is harmless.
+   */
+  prepareIncoming?(spec: VmSpec): Promise<void>;
 }

@@ -22,6 +22,8 @@ import type { CommandKind as ProtoCommandKind } from './generated/drover/agent/v
 import type { CommandError as ProtoCommandError } from './generated/drover/agent/v1/CommandError.js';
 import type { IsoFile as ProtoIsoFile, IsoFile__Output as ProtoIsoFile__Output } from './generated/drover/agent/v1/IsoFile.js';
 import type { ConsoleFacts as ProtoConsoleFacts, ConsoleFacts__Output as ProtoConsoleFacts__Output } from './generated/drover/agent/v1/ConsoleFacts.js';
+import type { MigrationProgress as ProtoMigrationProgress, MigrationProgress__Output as ProtoMigrationProgress__Output } from './generated/drover/agent/v1/MigrationProgress.js';
+import type { MigrationSpec as ProtoMigrationSpec, MigrationSpec__Output as ProtoMigrationSpec__Output } from './generated/drover/agent/v1/MigrationSpec.js';
 import type { CloudInit as ProtoCloudInit, CloudInit__Output as ProtoCloudInit__Output } from './generated/drover/agent/v1/CloudInit.js';
 import {
   biosTypes,
@@ -30,13 +32,18 @@ import {
   cpuModes,
   deviceCommandKinds,
   isConsoleCommand,
+  isMigrationCommand,
   mediumCommandKinds,
+  migrationCommandKinds,
   networkCommandKinds,
   storageCommandKinds,
   type BootDevice,
   type CloudInitSpec,
   type IsoFileRef,
   type MediumCommandKind,
+  type MigrationCommandKind,
+  type MigrationProgress,
+  type MigrationTarget,
 } from '../model.js';
 import type {
   CommandErrorKind,
@@ -102,6 +109,11 @@ const kindToProto: Record<CommandKind, Named<ProtoCommandKind>> = {
   reset: 'RESET',
   prepare_network: 'PREPARE_NETWORK',
   release_network: 'RELEASE_NETWORK',
+  prepare_incoming: 'PREPARE_INCOMING',
+  migrate: 'MIGRATE',
+  abort_migration: 'ABORT_MIGRATION',
+  inspect_domain: 'INSPECT_DOMAIN',
+  discard_incoming: 'DISCARD_INCOMING',
 };
 
 const storageKinds: ReadonlySet<CommandKind> = new Set(storageCommandKinds);
@@ -109,6 +121,7 @@ const deviceKinds: ReadonlySet<CommandKind> = new Set(deviceCommandKinds);
 const mediumKinds: ReadonlySet<CommandKind> = new Set(mediumCommandKinds);
 const consoleKinds: ReadonlySet<CommandKind> = new Set(consoleCommandKinds);
 const networkKinds: ReadonlySet<CommandKind> = new Set(networkCommandKinds);
+const migrationKinds: ReadonlySet<CommandKind> = new Set(migrationCommandKinds);
 
 const errorToProto: Record<CommandErrorKind, Named<ProtoCommandError>> = {
   invalid_state: 'INVALID_STATE',
@@ -333,8 +346,33 @@ export function decodeUsage(usage: ProtoStorageUsage__Output): StorageUsage {
   return { storageId: usage.storage_id, availableBytes: Number(usage.available_bytes), usedBytes: Number(usage.used_bytes) };
 }
 
+function encodeMigration(target: MigrationTarget): ProtoMigrationSpec {
+  return {
+    migration_id: target.migrationId,
+    destination_uri: target.destinationUri,
+    destination_address: target.destinationAddress,
+    stall_timeout_ms: target.stallTimeoutMs,
+    deadline_ms: target.deadlineMs,
+    shared_storage: target.sharedStorage,
+  };
+}
+
+function decodeMigration(target: ProtoMigrationSpec__Output): MigrationTarget {
+  return {
+    migrationId: target.migration_id,
+    destinationUri: target.destination_uri,
+    destinationAddress: target.destination_address,
+    stallTimeoutMs: Number(target.stall_timeout_ms),
+    deadlineMs: Number(target.deadline_ms),
+    sharedStorage: target.shared_storage,
+  };
+}
+
 export function encodeCommand(command: HostCommand): Command {
   const base = { command_id: command.commandId, task_id: command.taskId, kind: kindToProto[command.kind] };
+  if (isMigrationCommand(command)) {
+    return { ...base, vm_id: command.vmId, spec: command.spec ? encodeSpec(command.spec) : null, migration: command.migration ? encodeMigration(command.migration) : null };
+  }
   if ('network' in command) return { ...base, network: encodeNetwork(command.network) };
   if ('storage' in command) {
     return {
@@ -372,6 +410,15 @@ export function decodeCommand(command: Command__Output): HostCommand {
     return { ...base, kind: kind as MediumCommandKind, vmId: command.vm_id, medium: command.medium ? decodeIsoFile(command.medium) : undefined };
   }
   if (networkKinds.has(kind)) return { ...base, kind: kind as NetworkCommandKind, network: decodeNetwork(required(command.network, 'network')) };
+  if (migrationKinds.has(kind)) {
+    return {
+      ...base,
+      kind: kind as MigrationCommandKind,
+      vmId: command.vm_id,
+      spec: command.spec ? decodeSpec(command.spec) : undefined,
+      migration: command.migration ? decodeMigration(command.migration) : undefined,
+    };
+  }
   if (deviceKinds.has(kind)) {
     return { ...base, kind: kind as DeviceCommandKind, vmId: command.vm_id, spec: decodeSpec(required(command.spec, 'spec')), deviceId: command.device_id };
   }
@@ -404,6 +451,8 @@ export function encodeOutcome(commandId: string, outcome: CommandOutcome): Comma
     console: outcome.console ? encodeConsole(outcome.console) : null,
     reboot: outcome.reboot ? { reset: outcome.reboot.reset, waited_ms: outcome.reboot.waitedMs } : null,
     domain_unknown: outcome.domainUnknown ?? false,
+    migration_id: outcome.migrationId ?? '',
+    migration_job_active: outcome.migrationJobActive ?? false,
   };
 }
 
@@ -417,6 +466,8 @@ export function decodeOutcome(result: CommandResult__Output): CommandOutcome {
     console: result.console ? decodeConsole(result.console) : undefined,
     reboot: result.reboot ? { reset: result.reboot.reset, waitedMs: Number(result.reboot.waited_ms) } : undefined,
     domainUnknown: result.domain_unknown || undefined,
+    migrationId: result.migration_id || undefined,
+    migrationJobActive: result.migration_job_active || undefined,
   };
   if (result.ok) return { ok: true, ...facts };
   return { ok: false, error: decodeEnum(errorFromProto, result.error, 'command error'), message: result.message, ...facts };
@@ -436,6 +487,8 @@ export function encodeHello(facts: HostFacts): Hello {
     agent_version: facts.agentVersion,
     cluster: facts.cluster,
     domain_type: facts.domainType,
+    migration_uri: facts.migrationUri,
+    migration_address: facts.migrationAddress,
   };
 }
 
@@ -453,5 +506,31 @@ export function decodeHello(hello: Hello__Output): HostFacts {
     agentVersion: hello.agent_version,
     cluster: hello.cluster,
     domainType: hello.domain_type,
+    migrationUri: hello.migration_uri,
+    migrationAddress: hello.migration_address,
+  };
+}
+
+export function encodeMigrationProgress(commandId: string, vmId: string, progress: MigrationProgress): ProtoMigrationProgress {
+  return {
+    command_id: commandId,
+    vm_id: vmId,
+    data_total_bytes: progress.dataTotalBytes,
+    data_processed_bytes: progress.dataProcessedBytes,
+    data_remaining_bytes: progress.dataRemainingBytes,
+    elapsed_ms: progress.elapsedMs,
+  };
+}
+
+export function decodeMigrationProgress(message: ProtoMigrationProgress__Output): { commandId: string; vmId: string; progress: MigrationProgress } {
+  return {
+    commandId: message.command_id,
+    vmId: message.vm_id,
+    progress: {
+      dataTotalBytes: Number(message.data_total_bytes),
+      dataProcessedBytes: Number(message.data_processed_bytes),
+      dataRemainingBytes: Number(message.data_remaining_bytes),
+      elapsedMs: Number(message.elapsed_ms),
+    },
   };
 }

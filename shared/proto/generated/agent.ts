@@ -22,6 +22,8 @@ import type { Inventory as _drover_agent_v1_Inventory, Inventory__Output as _dro
 import type { IsoFile as _drover_agent_v1_IsoFile, IsoFile__Output as _drover_agent_v1_IsoFile__Output } from './drover/agent/v1/IsoFile';
 import type { IsoFileFacts as _drover_agent_v1_IsoFileFacts, IsoFileFacts__Output as _drover_agent_v1_IsoFileFacts__Output } from './drover/agent/v1/IsoFileFacts';
 import type { MediumFacts as _drover_agent_v1_MediumFacts, MediumFacts__Output as _drover_agent_v1_MediumFacts__Output } from './drover/agent/v1/MediumFacts';
+import type { MigrationProgress as _drover_agent_v1_MigrationProgress, MigrationProgress__Output as _drover_agent_v1_MigrationProgress__Output } from './drover/agent/v1/MigrationProgress';
+import type { MigrationSpec as _drover_agent_v1_MigrationSpec, MigrationSpec__Output as _drover_agent_v1_MigrationSpec__Output } from './drover/agent/v1/MigrationSpec';
 import type { NetworkSpec as _drover_agent_v1_NetworkSpec, NetworkSpec__Output as _drover_agent_v1_NetworkSpec__Output } from './drover/agent/v1/NetworkSpec';
 import type { NicDevice as _drover_agent_v1_NicDevice, NicDevice__Output as _drover_agent_v1_NicDevice__Output } from './drover/agent/v1/NicDevice';
 import type { RebootFacts as _drover_agent_v1_RebootFacts, RebootFacts__Output as _drover_agent_v1_RebootFacts__Output } from './drover/agent/v1/RebootFacts';
@@ -68,6 +70,8 @@ export interface ProtoGrpcType {
         IsoFile: MessageTypeDefinition<_drover_agent_v1_IsoFile, _drover_agent_v1_IsoFile__Output>
         IsoFileFacts: MessageTypeDefinition<_drover_agent_v1_IsoFileFacts, _drover_agent_v1_IsoFileFacts__Output>
         MediumFacts: MessageTypeDefinition<_drover_agent_v1_MediumFacts, _drover_agent_v1_MediumFacts__Output>
+        MigrationProgress: MessageTypeDefinition<_drover_agent_v1_MigrationProgress, _drover_agent_v1_MigrationProgress__Output>
+        MigrationSpec: MessageTypeDefinition<_drover_agent_v1_MigrationSpec, _drover_agent_v1_MigrationSpec__Output>
         NetworkSpec: MessageTypeDefinition<_drover_agent_v1_NetworkSpec, _drover_agent_v1_NetworkSpec__Output>
         NicDevice: MessageTypeDefinition<_drover_agent_v1_NicDevice, _drover_agent_v1_NicDevice__Output>
         PowerState: EnumTypeDefinition

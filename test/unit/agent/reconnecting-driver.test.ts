@@ -57,6 +57,7 @@ const driverMembers = {
   prepareStorage: true, releaseStorage: true, storageUsage: true, createVolume: true, deleteVolume: true, checkVolumeUnused: true,
   plugDevice: true, unplugDevice: true, prepareNetwork: true, releaseNetwork: true,
   listIsoFiles: true, changeMedium: true, readMedium: true, setConsoleTicket: true, describeConsole: true,
+  migrate: true, migrationJob: true, abortMigration: true, migrationIdOf: true, prepareIncoming: true,
 } satisfies Record<keyof HypervisorDriver, true>;
 
 test('the reconnecting driver has every member of the driver interface, optional ones included, so production agents lose none', (t) => {

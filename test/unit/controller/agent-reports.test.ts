@@ -15,6 +15,8 @@ const facts: HostFacts = {
   agentVersion: '0.1.0',
   cluster: 'Default',
   domainType: 'kvm',
+  migrationUri: 'qemu+tls://host1.example.org/system',
+  migrationAddress: 'host1.example.org',
 };
 
 test('the facts of a real host are taken, with a DNS name or an IP address as its name', (t) => {

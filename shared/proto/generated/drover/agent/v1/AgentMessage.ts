@@ -7,6 +7,7 @@ import type { StateChange as _drover_agent_v1_StateChange, StateChange__Output a
 import type { CommandResult as _drover_agent_v1_CommandResult, CommandResult__Output as _drover_agent_v1_CommandResult__Output } from '../../../drover/agent/v1/CommandResult';
 import type { StorageReport as _drover_agent_v1_StorageReport, StorageReport__Output as _drover_agent_v1_StorageReport__Output } from '../../../drover/agent/v1/StorageReport';
 import type { HypervisorUnreachable as _drover_agent_v1_HypervisorUnreachable, HypervisorUnreachable__Output as _drover_agent_v1_HypervisorUnreachable__Output } from '../../../drover/agent/v1/HypervisorUnreachable';
+import type { MigrationProgress as _drover_agent_v1_MigrationProgress, MigrationProgress__Output as _drover_agent_v1_MigrationProgress__Output } from '../../../drover/agent/v1/MigrationProgress';
 
 export interface AgentMessage {
   'hello'?: (_drover_agent_v1_Hello | null);
@@ -16,7 +17,8 @@ export interface AgentMessage {
   'command_result'?: (_drover_agent_v1_CommandResult | null);
   'storage_report'?: (_drover_agent_v1_StorageReport | null);
   'hypervisor_unreachable'?: (_drover_agent_v1_HypervisorUnreachable | null);
-  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result"|"storage_report"|"hypervisor_unreachable";
+  'migration_progress'?: (_drover_agent_v1_MigrationProgress | null);
+  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result"|"storage_report"|"hypervisor_unreachable"|"migration_progress";
 }
 
 export interface AgentMessage__Output {
@@ -27,5 +29,6 @@ export interface AgentMessage__Output {
   'command_result'?: (_drover_agent_v1_CommandResult__Output | null);
   'storage_report'?: (_drover_agent_v1_StorageReport__Output | null);
   'hypervisor_unreachable'?: (_drover_agent_v1_HypervisorUnreachable__Output | null);
-  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result"|"storage_report"|"hypervisor_unreachable";
+  'migration_progress'?: (_drover_agent_v1_MigrationProgress__Output | null);
+  'body'?: "hello"|"heartbeat"|"inventory"|"state_change"|"command_result"|"storage_report"|"hypervisor_unreachable"|"migration_progress";
 }

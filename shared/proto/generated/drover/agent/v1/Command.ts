@@ -7,6 +7,7 @@ import type { VolumeSpec as _drover_agent_v1_VolumeSpec, VolumeSpec__Output as _
 import type { VolumeRef as _drover_agent_v1_VolumeRef, VolumeRef__Output as _drover_agent_v1_VolumeRef__Output } from '../../../drover/agent/v1/VolumeRef';
 import type { ConsoleTicket as _drover_agent_v1_ConsoleTicket, ConsoleTicket__Output as _drover_agent_v1_ConsoleTicket__Output } from '../../../drover/agent/v1/ConsoleTicket';
 import type { NetworkSpec as _drover_agent_v1_NetworkSpec, NetworkSpec__Output as _drover_agent_v1_NetworkSpec__Output } from '../../../drover/agent/v1/NetworkSpec';
+import type { MigrationSpec as _drover_agent_v1_MigrationSpec, MigrationSpec__Output as _drover_agent_v1_MigrationSpec__Output } from '../../../drover/agent/v1/MigrationSpec';
 import type { IsoFile as _drover_agent_v1_IsoFile, IsoFile__Output as _drover_agent_v1_IsoFile__Output } from '../../../drover/agent/v1/IsoFile';
 
 export interface Command {
@@ -21,6 +22,7 @@ export interface Command {
   'device_id'?: (string);
   'console_ticket'?: (_drover_agent_v1_ConsoleTicket | null);
   'network'?: (_drover_agent_v1_NetworkSpec | null);
+  'migration'?: (_drover_agent_v1_MigrationSpec | null);
   'medium'?: (_drover_agent_v1_IsoFile | null);
 }
 
@@ -36,5 +38,6 @@ export interface Command__Output {
   'device_id': (string);
   'console_ticket': (_drover_agent_v1_ConsoleTicket__Output | null);
   'network': (_drover_agent_v1_NetworkSpec__Output | null);
+  'migration': (_drover_agent_v1_MigrationSpec__Output | null);
   'medium': (_drover_agent_v1_IsoFile__Output | null);
 }

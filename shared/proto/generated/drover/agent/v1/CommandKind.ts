@@ -25,6 +25,11 @@ export const CommandKind = {
   PREPARE_NETWORK: 'PREPARE_NETWORK',
   RELEASE_NETWORK: 'RELEASE_NETWORK',
   CHECK_VOLUME_UNUSED: 'CHECK_VOLUME_UNUSED',
+  PREPARE_INCOMING: 'PREPARE_INCOMING',
+  MIGRATE: 'MIGRATE',
+  ABORT_MIGRATION: 'ABORT_MIGRATION',
+  INSPECT_DOMAIN: 'INSPECT_DOMAIN',
+  DISCARD_INCOMING: 'DISCARD_INCOMING',
 } as const;
 
 export type CommandKind =
@@ -76,5 +81,15 @@ export type CommandKind =
   | 21
   | 'CHECK_VOLUME_UNUSED'
   | 22
+  | 'PREPARE_INCOMING'
+  | 23
+  | 'MIGRATE'
+  | 24
+  | 'ABORT_MIGRATION'
+  | 25
+  | 'INSPECT_DOMAIN'
+  | 26
+  | 'DISCARD_INCOMING'
+  | 27
 
 export type CommandKind__Output = typeof CommandKind[keyof typeof CommandKind]

@@ -20,6 +20,8 @@ export interface CommandResult {
   'console'?: (_drover_agent_v1_ConsoleFacts | null);
   'reboot'?: (_drover_agent_v1_RebootFacts | null);
   'domain_unknown'?: (boolean);
+  'migration_id'?: (string);
+  'migration_job_active'?: (boolean);
   'iso_files'?: (_drover_agent_v1_IsoFileFacts)[];
   'medium'?: (_drover_agent_v1_MediumFacts | null);
 }
@@ -35,6 +37,8 @@ export interface CommandResult__Output {
   'console': (_drover_agent_v1_ConsoleFacts__Output | null);
   'reboot': (_drover_agent_v1_RebootFacts__Output | null);
   'domain_unknown': (boolean);
+  'migration_id': (string);
+  'migration_job_active': (boolean);
   'iso_files': (_drover_agent_v1_IsoFileFacts__Output)[];
   'medium': (_drover_agent_v1_MediumFacts__Output | null);
 }

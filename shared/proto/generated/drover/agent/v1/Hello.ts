@@ -15,6 +15,8 @@ export interface Hello {
   'agent_version'?: (string);
   'cluster'?: (string);
   'domain_type'?: (string);
+  'migration_uri'?: (string);
+  'migration_address'?: (string);
 }
 
 export interface Hello__Output {
@@ -30,4 +32,6 @@ export interface Hello__Output {
   'agent_version': (string);
   'cluster': (string);
   'domain_type': (string);
+  'migration_uri': (string);
+  'migration_address': (string);
 }
