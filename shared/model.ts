@@ -356,6 +356,8 @@ export interface MigrationTarget {
   deadlineMs: number;
   /** Every disk is on storage both hosts reach: nothing is copied, and the hypervisor is told the storage is shared. */
   sharedStorage: boolean;
+  /** A cap on the migration stream in MiB/s; 0 for none. */
+  bandwidthMiBPerSecond: number;
 }
 
 /**

@@ -354,6 +354,7 @@ function encodeMigration(target: MigrationTarget): ProtoMigrationSpec {
     stall_timeout_ms: target.stallTimeoutMs,
     deadline_ms: target.deadlineMs,
     shared_storage: target.sharedStorage,
+    bandwidth_mib_per_second: target.bandwidthMiBPerSecond,
   };
 }
 
@@ -365,6 +366,7 @@ function decodeMigration(target: ProtoMigrationSpec__Output): MigrationTarget {
     stallTimeoutMs: Number(target.stall_timeout_ms),
     deadlineMs: Number(target.deadline_ms),
     sharedStorage: target.shared_storage,
+    bandwidthMiBPerSecond: target.bandwidth_mib_per_second,
   };
 }
 

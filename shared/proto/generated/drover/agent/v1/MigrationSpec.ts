@@ -9,6 +9,7 @@ export interface MigrationSpec {
   'stall_timeout_ms'?: (number | string | Long);
   'deadline_ms'?: (number | string | Long);
   'shared_storage'?: (boolean);
+  'bandwidth_mib_per_second'?: (number);
 }
 
 export interface MigrationSpec__Output {
@@ -18,4 +19,5 @@ export interface MigrationSpec__Output {
   'stall_timeout_ms': (number);
   'deadline_ms': (number);
   'shared_storage': (boolean);
+  'bandwidth_mib_per_second': (number);
 }
