@@ -43,6 +43,8 @@ export interface ControllerConfig {
   loginThrottle: LoginThrottleSettings;
   /** How many password verifications (scrypt) run at once (2 by default, of libuv's 4 threads). */
   concurrentPasswordChecks: number;
+  /** How many VMs one host's deactivation migrates at once (DROVER_MAINTENANCE_MIGRATIONS, 2 by default); the others wait their turn. */
+  maintenanceMigrations: number;
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -68,6 +70,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
       rememberedKeys: count(env.DROVER_LOGIN_REMEMBERED_KEYS, 10_000, 'DROVER_LOGIN_REMEMBERED_KEYS', 1),
     },
     concurrentPasswordChecks: count(env.DROVER_CONCURRENT_PASSWORD_CHECKS, 2, 'DROVER_CONCURRENT_PASSWORD_CHECKS', 1),
+    maintenanceMigrations: count(env.DROVER_MAINTENANCE_MIGRATIONS, 2, 'DROVER_MAINTENANCE_MIGRATIONS', 1),
   };
 }
 

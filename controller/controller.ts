@@ -19,6 +19,8 @@ import { CdromRunner, cdromActions } from './tasks/cdrom-runner.js';
 import { TemplateRunner } from './tasks/template-runner.js';
 import { VmPoolRunner } from './tasks/vm-pool-runner.js';
 import { MacAddresses } from './tasks/mac-addresses.js';
+import { HostMaintenanceRunner, VmDepartureRunner, vmDepartureActions } from './tasks/host-maintenance.js';
+import { hostActions } from './rules/host-admin.js';
 import { AuthService, type AuthSettings } from './services/auth.js';
 import { ClusterService } from './services/clusters.js';
 import { DataCenterService } from './services/datacenters.js';
@@ -71,7 +73,7 @@ async function createServices(
   hub: AgentHub,
   ca: CertificateAuthority,
   log: Logger,
-  options: Pick<ControllerConfig, 'heartbeatIntervalMs' | 'maxEmbeddedObjects' | 'enrollmentTokenLifetimeMs' | 'hostCertificateLifetimeMs'> & AuthSettings,
+  options: Pick<ControllerConfig, 'heartbeatIntervalMs' | 'maxEmbeddedObjects' | 'enrollmentTokenLifetimeMs' | 'hostCertificateLifetimeMs' | 'maintenanceMigrations'> & AuthSettings,
 ): Promise<{ services: Services; scheduler: TaskScheduler }> {
   const records = new Records(orm, (error) => log.error({ err: error }, 'could not write a reported VM state'));
   await records.load();
@@ -97,6 +99,9 @@ async function createServices(
   scheduler.register('disk', ['create', 'remove'], new DiskRunner(orm, volumes, sync));
   scheduler.register('template', ['create', 'remove'], new TemplateRunner(orm, volumes, devices));
   scheduler.register('vm_pool', ['remove'], new VmPoolRunner(orm, records, scheduler));
+  const maintenance = new HostMaintenanceRunner(records, devices, scheduler, { parallelMigrations: options.maintenanceMigrations });
+  scheduler.register('host', hostActions, maintenance);
+  scheduler.register('vm', vmDepartureActions, new VmDepartureRunner(records, devices, hub));
 
   const authorization = new AuthorizationService(orm, records);
   const services: Services = {
@@ -106,7 +111,10 @@ async function createServices(
     users: new UserService(orm, records, authorization),
     dataCenters: new DataCenterService(orm),
     clusters: new ClusterService(orm),
-    hosts: new HostService(orm, records, hub, options.heartbeatIntervalMs, (hostId) => void networkHosts.hostUp(hostId)),
+    hosts: new HostService(orm, records, hub, options.heartbeatIntervalMs, (hostId) => void networkHosts.hostUp(hostId), {
+      scheduler,
+      cancelDeactivation: (hostId) => maintenance.cancelDeactivation(hostId),
+    }),
     vms,
     vmDevices: new VmDeviceRequests(orm, records, scheduler, disks),
     cdroms: new CdromService(orm, records, scheduler, access, hub),

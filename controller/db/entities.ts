@@ -1,11 +1,11 @@
 import { BigIntType, EntitySchema, type Opt } from '@mikro-orm/core';
 import type { BiosType, CommandKind, CpuMode, DisplayType, PowerState } from '../../shared/model.js';
-import type { DesiredState, HostStatus, TaskState } from '../rules/states.js';
+import type { DesiredState, HostAdminState, HostStatus, MigrationAffinity, TaskState } from '../rules/states.js';
 
 /** The id oVirt gives its Blank template, which every installation has. */
 export const blankTemplateId = '00000000-0000-0000-0000-000000000000';
 
-export type { DesiredState, HostStatus, TaskState } from '../rules/states.js';
+export type { DesiredState, HostAdminState, HostStatus, MigrationAffinity, TaskState } from '../rules/states.js';
 
 export class DataCenter {
   id!: string;
@@ -35,6 +35,8 @@ export class Host {
   status: HostStatus = 'up';
   /** Why the host is in its status, for its administrator (what a non-operational host's agent reported); empty when there is nothing to say. */
   statusDetail = '';
+  /** What the host's administrator made it: active, or (going into) maintenance; see rules/states.ts. */
+  adminState: Opt<HostAdminState> = 'active';
   cpuCount = 0;
   cpuModel = '';
   memoryBytes = 0;
@@ -67,6 +69,12 @@ export class Vm {
   biosType: BiosType | null = null;
   /** The VM's cloud-init settings as JSON (an Initialization, see rules/initialization.ts), or null. */
   initialization: string | null = null;
+  /** oVirt's high_availability.enabled: the VM is started again on another host once its host is confirmed down. */
+  highlyAvailable: Opt<boolean> = false;
+  /** oVirt's high_availability.priority (0 to 100): highly available VMs restart in descending order of it. */
+  highAvailabilityPriority: Opt<number> = 0;
+  /** oVirt's placement_policy.affinity; see rules/states.ts. */
+  migrationAffinity: Opt<MigrationAffinity> = 'migratable';
   clusterId!: string;
   hostId: string | null = null;
   powerState: PowerState | null = null;
@@ -230,7 +238,7 @@ export class VmPool {
   updatedAt!: number;
 }
 
-export type TaskObjectType = 'vm' | 'disk' | 'storage_domain' | 'template' | 'vm_pool';
+export type TaskObjectType = 'vm' | 'disk' | 'storage_domain' | 'template' | 'vm_pool' | 'host';
 
 export class Task {
   id!: string;
@@ -365,6 +373,7 @@ export const HostSchema = new EntitySchema<Host>({
     hypervisorVersion: { type: 'string' },
     domainType: { type: 'string', default: '' },
     statusDetail: { type: 'text', default: '' },
+    adminState: { type: 'string', length: 32, default: 'active' },
     libvirtUri: { type: 'string' },
     agentVersion: { type: 'string' },
     registeredAt: epochMs(),
@@ -399,6 +408,9 @@ export const VmSchema = new EntitySchema<Vm>({
     bootDevices: { type: 'string', default: 'hd,cdrom,network' },
     ...hardwareColumns(),
     initialization: { type: 'text', nullable: true },
+    highlyAvailable: { type: 'boolean', default: false },
+    highAvailabilityPriority: { type: 'integer', default: 0 },
+    migrationAffinity: { type: 'string', length: 32, default: 'migratable' },
     clusterId: { type: 'string', length: 36, index: true },
     hostId: { type: 'string', length: 36, nullable: true, index: true },
     powerState: { type: 'string', nullable: true },

@@ -1,5 +1,6 @@
 import type { FieldType } from './search-reference.js';
 import { vmStatusSql } from '../rules/vm-status.js';
+import { presentedHostStatusSql } from '../rules/host-admin.js';
 
 /**
  * The searchable, sortable and followable shape of every collection, in SQL
@@ -139,6 +140,9 @@ export const resources: Record<ResourceName, Resource> = {
       description: text('t.description'),
       status: text(vmStatus),
       ...settings,
+      'high_availability.enabled': boolean('t.highly_available'),
+      'high_availability.priority': number('t.high_availability_priority'),
+      'placement_policy.affinity': text('t.migration_affinity'),
       creation_time: number('t.created_at'),
       cluster: byName('t.cluster_id', 'clusters'),
       host: byName('t.host_id', 'hosts', true),
@@ -168,7 +172,7 @@ export const resources: Record<ResourceName, Resource> = {
       id: text('t.id'),
       name: text('t.name'),
       address: text('t.address'),
-      status: text('t.status'),
+      status: text(presentedHostStatusSql({ status: 't.status', adminState: 't.admin_state' })),
       memory: number('t.memory_bytes'),
       'cpu.topology.cores': number('t.cpu_count'),
       'cpu.name': text('t.cpu_model'),

@@ -118,6 +118,7 @@ export const guards = {
     { type: 'storage_domain', ids: { column: "case when t.object_type = 'storage_domain' then t.object_id end" } },
     { type: 'template', ids: { column: "case when t.object_type = 'template' then t.object_id end" } },
     { type: 'vm_pool', ids: { column: "case when t.object_type = 'vm_pool' then t.object_id end" } },
+    { type: 'host', ids: { column: "case when t.object_type = 'host' then t.object_id end" } },
   ],
 } as const satisfies Record<string, readonly { type: GuardedObject; ids: IdSet }[]>;
 

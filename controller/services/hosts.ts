@@ -1,11 +1,19 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
-import { Cluster, Host } from '../db/entities.js';
+import { Cluster, Host, type Task } from '../db/entities.js';
 import type { DomainChange, DomainStatus, HostFacts } from '../../shared/model.js';
 import type { AgentHub } from '../agents/agent-hub.js';
 import { conflict, invalid, notFound } from '../rules/errors.js';
 import type { HostRecord, Records } from '../state/records.js';
 import { inTransaction, runStatement } from '../db/store.js';
+import type { TaskQueue } from '../tasks/task-scheduler.js';
+import type { HostAction } from '../rules/host-admin.js';
+
+/** What host actions need besides the task queue: a way to cancel a deactivation in progress when the host is activated. */
+export interface HostActionSupport {
+  scheduler: TaskQueue;
+  cancelDeactivation(hostId: string): void;
+}
 
 export const missedHeartbeatsBeforeNonResponsive = 3;
 
@@ -19,7 +27,21 @@ export class HostService {
     private readonly hub: AgentHub,
     readonly heartbeatIntervalMs: number,
     private readonly hostUp: (hostId: string) => void = () => undefined,
+    private readonly actions?: HostActionSupport,
   ) {}
+
+  /**
+   * Submits a host action's task. Activating a host whose deactivation is
+   * in progress cancels the deactivation first (as oVirt's activate of a
+   * host preparing for maintenance does): it starts no more migrations,
+   * waits for those it started, and fails; then the host is active.
+   */
+  async requestAction(id: string, action: HostAction, correlationId: string | null): Promise<Task> {
+    this.get(id);
+    if (!this.actions) throw conflict('host actions are not available');
+    if (action === 'activate') this.actions.cancelDeactivation(id);
+    return this.actions.scheduler.submit({ objectType: 'host', objectId: id, vmId: null, action, correlationId });
+  }
 
   list(): HostRecord[] {
     return [...this.records.hosts.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
+import type { MigrationAffinity } from '../rules/states.js';
 import { Cluster, Disk, DiskAttachment, Nic, StorageDomain, Task, Template, Vm, blankTemplateId } from '../db/entities.js';
 import type { BootDevice } from '../../shared/model.js';
 import { storedBootDevices } from '../rules/cdrom.js';
@@ -26,6 +27,9 @@ export interface VmInput extends VmSettingsInput {
   cluster?: Reference;
   /** Cloud-init settings; null clears them. An update without a root password keeps the VM's. */
   initialization?: InitializationInput;
+  highlyAvailable?: boolean;
+  highAvailabilityPriority?: number;
+  migrationAffinity?: MigrationAffinity;
 }
 
 export interface NewVm extends VmInput {
@@ -84,6 +88,9 @@ export class VmService {
         ...settingsFrom(input, template.id === blankTemplateId ? { ...template, description: '' } : template),
         ...(input.bootDevices ? { bootDevices: storedBootDevices(input.bootDevices) } : {}),
         initialization: input.initialization ? storedInitialization(updatedInitialization(input.initialization, null)) : null,
+        highlyAvailable: input.highlyAvailable ?? false,
+        highAvailabilityPriority: input.highAvailabilityPriority ?? 0,
+        migrationAffinity: input.migrationAffinity ?? 'migratable',
         clusterId: cluster.id,
         templateId: template.id,
         vmPoolId: input.vmPoolId ?? null,

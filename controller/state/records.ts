@@ -2,7 +2,7 @@ import type { Orm } from '../db/orm.js';
 import { Host, Vm } from '../db/entities.js';
 import { reader, runStatement, updateRow, updateRows } from '../db/store.js';
 import type { DomainStatus, PowerState } from '../../shared/model.js';
-import type { DesiredState, HostStatus } from '../rules/states.js';
+import type { DesiredState, HostAdminState, HostStatus } from '../rules/states.js';
 import { activePowerStates, isRunning } from '../rules/power-states.js';
 import { WriteBehind, type Urgency } from './write-behind.js';
 
@@ -306,6 +306,37 @@ export class Records {
     this.sessions.delete(id);
     this.connectingSince.delete(id);
     this.hostChanged();
+  }
+
+  // ---- host maintenance and fencing (host-maintenance)
+
+  /** Changes a host's administrative state, durably. */
+  async hostAdminState(hostId: string, adminState: HostAdminState): Promise<void> {
+    await this.updateHost(hostId, { adminState, updatedAt: Date.now() });
+    this.hostChanged();
+  }
+
+  /**
+   * Takes in that the administrator confirmed the host is down (fenced by
+   * hand): nothing of it runs any more. Every VM the host had defined or was
+   * seen on, but those `keep` names, forgets the host's sightings and is
+   * located again by the other hosts' (none: down, with no host), durably
+   * before this resolves. Answers the VMs that were on the host, as they
+   * were.
+   */
+  async hostConfirmedDown(hostId: string, keep: (vmId: string) => boolean): Promise<VmRecord[]> {
+    const released: VmRecord[] = [];
+    for (const vm of this.vmRows.values()) {
+      const seen = this.sightings.get(vm.id);
+      if ((vm.hostId !== hostId && !seen?.has(hostId)) || keep(vm.id)) continue;
+      if (vm.hostId === hostId) released.push({ ...vm });
+      seen?.delete(hostId);
+      if (seen && seen.size === 0) this.sightings.delete(vm.id);
+      const next = locate({ ...vm, hostId: vm.hostId === hostId ? null : vm.hostId }, seen ?? new Map(), hostId);
+      this.changeVm(vm.id, { ...next, powerStateAt: Date.now() }, 'soon');
+    }
+    await this.writes.settled();
+    return released;
   }
 
   /** Resolves at the next change of any host's status. */

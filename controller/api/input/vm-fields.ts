@@ -81,17 +81,24 @@ export const vmFields: FieldTable = {
   start_paused: only('false'),
   use_latest_template_version: only('false'),
   soundcard_enabled: only('false'),
-  high_availability: group({ enabled: only('false') }),
+  high_availability: group({ enabled: read, priority: read }),
   console: group({ enabled: only('true') }),
   usb: group({ enabled: only('false') }),
   io: group({ threads: only('0') }),
   cpu_shares: only('0'),
-  placement_policy: group({ affinity: only('migratable') }),
+  placement_policy: group({ affinity: read }),
 };
 
-/** What the template input (POST and PUT /templates) accepts: the VM's settings without a VM's own, and the VM a template is made from. */
+/**
+ * What the template input (POST and PUT /templates) accepts: the VM's
+ * settings without a VM's own, and the VM a template is made from. A
+ * template keeps oVirt's defaults for high availability and affinity (VMs
+ * made from it start with those), so only those are accepted.
+ */
 export const templateFields: FieldTable = {
   ...Object.fromEntries(Object.entries(vmFields).filter(([name]) => !['template', 'initialization', 'use_latest_template_version', 'start_paused'].includes(name))),
+  high_availability: group({ enabled: only('false') }),
+  placement_policy: group({ affinity: only('migratable') }),
   vm: read,
 };
 

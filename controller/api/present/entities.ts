@@ -14,6 +14,7 @@ import type { CdromView, IsoFileView } from '../../services/cdroms.js';
 import type { ConsoleView } from '../../services/consoles.js';
 import { consoleIds } from '../../rules/consoles.js';
 import { guestHardware, initializationRep } from './guest-config.js';
+import { hostActions, presentedHostStatus } from '../../rules/host-admin.js';
 
 /**
  * Empty text is left out rather than rendered as an empty element: libgovirt asserts on an empty
@@ -21,8 +22,8 @@ import { guestHardware, initializationRep } from './guest-config.js';
  */
 const nonEmpty = (value: string | null | undefined): string | undefined => (value ? value : undefined);
 
-const taskObjectElement: Record<Task['objectType'], string> = { vm: 'vm', disk: 'disk', storage_domain: 'storage_domain', template: 'template', vm_pool: 'vm_pool' };
-const taskObjectCollection: Record<Task['objectType'], string> = { vm: 'vms', disk: 'disks', storage_domain: 'storagedomains', template: 'templates', vm_pool: 'vmpools' };
+const taskObjectElement: Record<Task['objectType'], string> = { vm: 'vm', disk: 'disk', storage_domain: 'storage_domain', template: 'template', vm_pool: 'vm_pool', host: 'host' };
+const taskObjectCollection: Record<Task['objectType'], string> = { vm: 'vms', disk: 'disks', storage_domain: 'storagedomains', template: 'templates', vm_pool: 'vmpools', host: 'hosts' };
 
 /** Builds the representation of each kind of object; `base` is the API prefix the client used. */
 export class Presenter {
@@ -83,6 +84,7 @@ export class Presenter {
     const [major, minor, build] = host.libvirtVersion.split('.');
     return {
       $: { href, id: host.id },
+      actions: { link: hostActions.map((action) => link(`${href}/${action}`, action)) },
       name: host.name,
       link: this.links(href, 'hosts'),
       address: host.address,
@@ -90,7 +92,7 @@ export class Presenter {
       libvirt_version: host.libvirtVersion ? { build, full_version: `libvirt-${host.libvirtVersion}`, major, minor } : undefined,
       hypervisor: this.hypervisor(host),
       memory: host.memoryBytes,
-      status: host.status,
+      status: presentedHostStatus(host),
       status_detail: nonEmpty(host.statusDetail),
       summary: allContent && this.hostSummary ? this.hostSummary(host.id) : undefined,
       type: host.hypervisorType === 'QEMU' ? 'rhel' : host.hypervisorType.toLowerCase(),
@@ -123,9 +125,11 @@ export class Presenter {
       cpu: { architecture: 'x86_64', mode: vm.cpuMode ?? undefined, topology: { cores: vm.cpuCores, sockets: vm.cpuSockets, threads: vm.cpuThreads } },
       creation_time: this.time(vm.createdAt),
       display: { type: vm.displayType },
+      high_availability: { enabled: vm.highlyAvailable, priority: vm.highAvailabilityPriority },
       initialization: initializationRep(vm.initialization),
       memory: vm.memoryBytes,
       os: { boot: { devices: { device: bootDevicesOf(vm.bootDevices) } }, type: vm.osType },
+      placement_policy: { affinity: vm.migrationAffinity },
       status,
       status_detail: vm.hostId && vm.duplicateHostId ? `active on two hosts at once: its host and host ${vm.duplicateHostId}` : undefined,
       type: 'server',

@@ -11,6 +11,7 @@ import { initializationInput } from '../input/initialization.js';
 import { cpuModelPattern, machinePattern } from '../../rules/guest-hardware.js';
 import type { StartVmParams } from '../../rules/initialization.js';
 import { biosTypes, bootDevices, cpuModes } from '../../../shared/model.js';
+import { migrationAffinities } from '../../rules/states.js';
 import { answerWithTask } from './tasks.js';
 import { followable, ifMatch } from './steps.js';
 
@@ -74,6 +75,17 @@ function vmInput(fields: Fields, creating: boolean) {
     name: fields.text('name', { required: creating, pattern: namePattern, patternHint: nameHint }),
     cluster: fields.reference('cluster', { required: creating }),
     initialization: initializationInput(fields.nested('initialization')),
+    ...availabilityInput(fields),
+  };
+}
+
+/** oVirt's high_availability (enabled, priority 0 to 100) and placement_policy.affinity. */
+function availabilityInput(fields: Fields) {
+  const availability = fields.nested('high_availability');
+  return {
+    highlyAvailable: availability?.boolean('enabled'),
+    highAvailabilityPriority: availability?.integer('priority', { min: 0, max: 100 }),
+    migrationAffinity: fields.nested('placement_policy')?.oneOf('affinity', migrationAffinities),
   };
 }
 
