@@ -13,13 +13,13 @@ const vmXml = (name: string, extra: string) => `<vm><name>${name}</name><memory>
 const refused: Array<{ send: string; names: string[] }> = [
   { send: '<stateless>true</stateless>', names: ['vm.stateless'] },
   { send: '<delete_protected>true</delete_protected><soundcard_enabled>true</soundcard_enabled>', names: ['vm.delete_protected', 'vm.soundcard_enabled'] },
-  { send: '<high_availability><enabled>true</enabled><priority>50</priority></high_availability>', names: ['vm.high_availability.enabled', 'vm.high_availability.priority'] },
+  { send: '<high_availability><enabled>true</enabled><priority>50</priority><restart_policy>always</restart_policy></high_availability>', names: ['vm.high_availability.restart_policy'] },
   { send: '<cpu><cpu_tune><vcpu_pins><vcpu_pin><vcpu>0</vcpu><cpu_set>1</cpu_set></vcpu_pin></vcpu_pins></cpu_tune></cpu>', names: ['vm.cpu.cpu_tune'] },
   { send: '<time_zone><name>Etc/GMT</name></time_zone>', names: ['vm.time_zone'] },
   { send: '<os><type>other</type><kernel>/boot/vmlinuz</kernel><cmdline>quiet</cmdline></os>', names: ['vm.os.kernel', 'vm.os.cmdline'] },
   { send: `<memory_policy><max>${4 * memory}</max></memory_policy>`, names: ['vm.memory_policy.max'] },
   { send: `<memory_policy><guaranteed>${2 * memory}</guaranteed><ballooning>false</ballooning></memory_policy>`, names: ['vm.memory_policy.guaranteed', 'vm.memory_policy.ballooning'] },
-  { send: '<placement_policy><affinity>pinned</affinity><hosts><host><name>alpha</name></host></hosts></placement_policy>', names: ['vm.placement_policy.affinity', 'vm.placement_policy.hosts'] },
+  { send: '<placement_policy><affinity>pinned</affinity><hosts><host><name>alpha</name></host></hosts></placement_policy>', names: ['vm.placement_policy.hosts'] },
   { send: '<bios><boot_menu><enabled>true</enabled></boot_menu></bios>', names: ['vm.bios.boot_menu.enabled'] },
   { send: '<cpu><architecture>ppc64</architecture></cpu>', names: ['vm.cpu.architecture'] },
   { send: '<display><type>vnc</type><monitors>2</monitors></display>', names: ['vm.display.monitors'] },
@@ -59,7 +59,7 @@ export function vmFieldsSuite(test: Test, database: DatabaseKind): void {
     }
     const vmId = (await api.post('/vms', vmXml('updated', ''))).body.vm.id as string;
     assertFault(t, await api.put(`/vms/${vmId}`, '<vm><stateless>true</stateless></vm>'), 400, /vm\.stateless/);
-    assertFault(t, await api.put(`/vms/${vmId}`, { high_availability: { enabled: true } }), 400, /vm\.high_availability\.enabled/);
+    assertFault(t, await api.put(`/vms/${vmId}`, { high_availability: { priority: 101 } }), 400, /vm\.high_availability\.priority must be between 0 and 100/);
     t.is((await api.put(`/vms/${vmId}`, '<vm><stateless>false</stateless><description>kept</description></vm>')).status, 200, 'an update with a default is applied');
 
     const template = await api.post('/templates', `<template><name>with-init</name><vm id="${vmId}"/><initialization><host_name>x</host_name></initialization></template>`);

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { hostMaintenanceSuite } from './host-maintenance.js';
+
+hostMaintenanceSuite(test, 'sqlite');

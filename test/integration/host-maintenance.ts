@@ -1,0 +1,159 @@
+import type { TestFn } from 'ava';
+import { ProcessSystem } from '../support/process-system.js';
+import { assertFault } from '../support/api.js';
+import { eventually } from '../support/eventually.js';
+import type { DatabaseKind } from '../support/scratch-database.js';
+
+type Test = TestFn<unknown>;
+
+const mebibyte = 1024 * 1024;
+const vmXml = (name: string, extra = '') => `<vm><name>${name}</name><memory>${256 * mebibyte}</memory><cluster><name>Default</name></cluster>${extra}</vm>`;
+
+/** Registers the host maintenance, fencing and high availability scenarios for one database. */
+export function hostMaintenanceSuite(test: Test, database: DatabaseKind): void {
+  test.serial(`[${database}] VM high availability and affinity are settings: stored, shown in XML and JSON, searchable; bad values are refused with 400`, async (t) => {
+    const system = await ProcessSystem.start(database);
+    t.teardown(() => system.close());
+    const { api } = system;
+    const created = await api.post('/vms', vmXml('guarded', '<high_availability><enabled>true</enabled><priority>50</priority></high_availability><placement_policy><affinity>pinned</affinity></placement_policy>'));
+    t.is(created.status, 201, created.text);
+    const id = created.body.vm.id as string;
+    const xml = await api.get(`/vms/${id}`);
+    t.regex(xml.text, /<high_availability><enabled>true<\/enabled><priority>50<\/priority><\/high_availability>/);
+    t.regex(xml.text, /<placement_policy><affinity>pinned<\/affinity><\/placement_policy>/);
+    const json = await api.vm(id);
+    t.deepEqual(json.high_availability, { enabled: 'true', priority: '50' });
+    t.deepEqual(json.placement_policy, { affinity: 'pinned' });
+
+    const plain = await api.createVm('plain');
+    t.deepEqual((await api.vm(plain)).high_availability, { enabled: 'false', priority: '0' }, 'a VM is not highly available unless asked, as in oVirt');
+    t.deepEqual((await api.vm(plain)).placement_policy, { affinity: 'migratable' });
+
+    const changed = await api.put(`/vms/${id}`, { high_availability: { enabled: 'false' }, placement_policy: { affinity: 'user_migratable' } });
+    t.is(changed.status, 200, changed.text);
+    t.like(await api.vm(id), { high_availability: { enabled: 'false', priority: '50' }, placement_policy: { affinity: 'user_migratable' } });
+    t.is((await api.put(`/vms/${plain}`, '<vm><high_availability><enabled>true</enabled></high_availability></vm>')).status, 200);
+
+    const search = async (query: string) => ((await api.get(`/vms?search=${encodeURIComponent(query)}`, { accept: 'json' })).body.vm ?? []).map((vm: any) => vm.id);
+    t.deepEqual(await search('high_availability.enabled=true'), [plain]);
+    t.deepEqual(await search('placement_policy.affinity=user_migratable'), [id]);
+    t.deepEqual(await search('high_availability.priority>=50'), [id]);
+
+    assertFault(t, await api.post('/vms', vmXml('bad-1', '<high_availability><enabled>maybe</enabled></high_availability>')), 400, /vm\.high_availability\.enabled must be true or false/);
+    assertFault(t, await api.post('/vms', vmXml('bad-2', '<high_availability><priority>101</priority></high_availability>')), 400, /vm\.high_availability\.priority must be between 0 and 100/);
+    assertFault(t, await api.post('/vms', vmXml('bad-3', '<placement_policy><affinity>sticky</affinity></placement_policy>')), 400, /vm\.placement_policy\.affinity must be one of migratable, user_migratable, pinned/);
+    assertFault(t, await api.put(`/vms/${id}`, { placement_policy: { affinity: 'anywhere' } }, { accept: 'json' }), 400, /affinity must be one of/, 'json');
+    assertFault(t, await api.post('/templates', `<template><name>t1</name><vm id="${id}"/><high_availability><enabled>true</enabled></high_availability></template>`), 400, /template\.high_availability\.enabled other than false/);
+    t.like(await api.vm(id), { placement_policy: { affinity: 'user_migratable' } }, 'a refused change changes nothing');
+  });
+
+  test.serial(`[${database}] deactivate: a host with only shut-off VMs goes into maintenance, they leave it and start elsewhere, nothing is placed on it; activate brings it back`, async (t) => {
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 4096 } });
+    t.teardown(() => system.close());
+    const { api } = system;
+    const [alpha, beta] = [await system.hostId('alpha'), await system.hostId('beta')];
+    const vms = [await api.createVm('first'), await api.createVm('second')];
+    const never = await api.createVm('never-started');
+    for (const vm of vms) {
+      t.is((await api.action(vm, 'start')).status, 200);
+      t.is((await api.vm(vm)).host.id, alpha, 'the host with more free memory takes it');
+      t.is((await api.action(vm, 'stop')).status, 200);
+      t.is((await api.vm(vm)).host.id, alpha, 'a shut-off VM stays defined on its host');
+    }
+    const host = await api.get(`/hosts/${alpha}`);
+    for (const action of ['deactivate', 'activate', 'fence']) t.true(host.text.includes(`href="/ovirt-engine/api/hosts/${alpha}/${action}" rel="${action}"`), `the host links its ${action} action`);
+
+    const deactivated = await api.post(`/hosts/${alpha}/deactivate`, '<action/>');
+    t.is(deactivated.status, 200, deactivated.text);
+    t.is(deactivated.body.action.status, 'complete');
+    t.is((await api.get(`/hosts/${alpha}`, { accept: 'json' })).body.status, 'maintenance');
+    t.regex((await api.get(`/hosts/${alpha}`)).text, /<status>maintenance<\/status>/);
+    const inMaintenance = (await api.get('/hosts?search=status%3Dmaintenance', { accept: 'json' })).body.host ?? [];
+    t.deepEqual(inMaintenance.map((found: any) => found.id), [alpha], 'search by status finds the host in maintenance');
+    t.deepEqual(((await api.get('/hosts?search=status%3Dup', { accept: 'json' })).body.host ?? []).map((found: any) => found.id), [beta]);
+    for (const vm of vms) {
+      const view = await api.vm(vm);
+      t.is(view.status, 'down');
+      t.is(view.host, undefined, 'the VM was undefined on the host going into maintenance');
+    }
+    const tasks = (await api.get(`/hosts/${alpha}/tasks`, { accept: 'json' })).body.task ?? [];
+    t.true(tasks.some((task: any) => task.action === 'deactivate' && task.status === 'finished' && task.host?.id === alpha), 'the deactivation is a task of the host');
+
+    for (const vm of [...vms, never]) {
+      t.is((await api.action(vm, 'start')).status, 200);
+      t.is((await api.vm(vm)).host.id, beta, 'nothing starts on a host in maintenance');
+    }
+    assertFault(t, await api.post(`/hosts/${alpha}/deactivate`, '<action/>'), 409, /maintenance already/);
+
+    const activated = await api.post(`/hosts/${alpha}/activate`, '<action><async>true</async></action>');
+    t.is(activated.status, 202, activated.text);
+    t.is((await api.task(activated.body.action.task.id)).status, 'finished');
+    t.is((await api.get(`/hosts/${alpha}`, { accept: 'json' })).body.status, 'up');
+    assertFault(t, await api.post(`/hosts/${alpha}/activate`), 409, /active already/);
+    const again = await api.createVm('after-activation');
+    t.is((await api.action(again, 'start')).status, 200);
+    t.is((await api.vm(again)).host.id, alpha, 'an active host takes VMs again');
+  });
+
+  test.serial(`[${database}] deactivate fails, naming them, when VMs cannot leave the host (pinned), and the host is active again with nothing moved`, async (t) => {
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 4096 } });
+    t.teardown(() => system.close());
+    const { api } = system;
+    const alpha = await system.hostId('alpha');
+    const pinned = await api.createVm('pinned-one', 256, '<placement_policy><affinity>pinned</affinity></placement_policy>');
+    const idle = await api.createVm('idle-one');
+    for (const vm of [pinned, idle]) t.is((await api.action(vm, 'start')).status, 200);
+    t.is((await api.action(idle, 'stop')).status, 200);
+
+    const refused = await api.post(`/hosts/${alpha}/deactivate`, '<action/>');
+    t.is(refused.status, 409, refused.text);
+    t.is(refused.body.action.status, 'failed');
+    t.regex(refused.body.action.fault.detail, /VM pinned-one is pinned to the host/);
+    t.is((await api.get(`/hosts/${alpha}`, { accept: 'json' })).body.status, 'up', 'the host is active again');
+    t.like(await api.vm(pinned), { status: 'up', host: { id: alpha } });
+    t.like(await api.vm(idle), { status: 'down', host: { id: alpha } }, 'nothing left the host');
+
+    assertFault(t, await api.post(`/hosts/${alpha}/deactivate`, '<action><reason>kernel update</reason></action>'), 400, /action\.reason/);
+    assertFault(t, await api.post('/hosts/00000000-0000-4000-8000-00000000dead/deactivate', '<action/>'), 404);
+  });
+
+  test.serial(`[${database}] fence manual: refused for a responding host; for a non-responsive one its VMs go down and the highly available one starts on another host; nothing restarts without it`, async (t) => {
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 4096 } });
+    t.teardown(() => system.close());
+    const { api } = system;
+    const [alpha, beta] = [await system.hostId('alpha'), await system.hostId('beta')];
+    const ha = await api.createVm('ha-one', 256, '<high_availability><enabled>true</enabled></high_availability>');
+    const plain = await api.createVm('plain-one');
+    for (const vm of [ha, plain]) {
+      t.is((await api.action(vm, 'start')).status, 200);
+      t.is((await api.vm(vm)).host.id, alpha);
+    }
+
+    assertFault(t, await api.post(`/hosts/${alpha}/fence`, '<action><fence_type>manual</fence_type></action>'), 409, /only a non_responsive or non_operational host/);
+    assertFault(t, await api.post(`/hosts/${alpha}/fence`, '<action><fence_type>restart</fence_type></action>'), 400, /no power management/);
+    assertFault(t, await api.post(`/hosts/${alpha}/fence`, '<action/>'), 400, /action\.fence_type is required/);
+    assertFault(t, await api.post(`/hosts/${alpha}/fence`, '<action><fence_type>reboot</fence_type></action>'), 400, /fence_type must be one of manual/);
+
+    await system.killAgent('alpha');
+    await system.waitForHostStatus('alpha', 'non_responsive', 5_000);
+    for (const vm of [ha, plain]) t.like(await api.vm(vm), { status: 'not_responding', host: { id: alpha } });
+    const starts = async (vm: string) => ((await api.get(`/vms/${vm}/tasks`, { accept: 'json' })).body.task ?? []).filter((task: any) => task.action === 'start').length;
+    t.is(await starts(ha), 1, 'without the confirmation nothing restarts the VM elsewhere');
+    t.is((await api.action(ha, 'start')).status, 503, 'nor can an administrator start it elsewhere');
+
+    const fenced = await api.post(`/hosts/${alpha}/fence`, '<action><fence_type>manual</fence_type></action>');
+    t.is(fenced.status, 200, fenced.text);
+    t.regex(fenced.body.action.description, /2 VM\(s\) of host alpha are down; highly available VM\(s\) started on other hosts: ha-one/);
+    t.like(await api.vm(plain), { status: 'down' });
+    t.is((await api.vm(plain)).host, undefined, 'a VM of a host confirmed down has no host');
+    await eventually(async () => (await api.vm(ha)).status === 'up', 'the highly available VM to run again');
+    t.is((await api.vm(ha)).host.id, beta, 'it runs on the other host');
+    t.is((await api.get(`/hosts/${alpha}`, { accept: 'json' })).body.status, 'non_responsive', 'the host stays as its connectivity says');
+
+    await system.startAgent('alpha');
+    await system.waitForHostStatus('alpha', 'up');
+    t.like(await api.vm(ha), { status: 'up', host: { id: beta } });
+    t.is((await api.vm(plain)).host, undefined, 'the host came back without the VM; it stays down');
+    t.is(await starts(plain), 1, 'a VM that is not highly available is not restarted');
+  });
+}
