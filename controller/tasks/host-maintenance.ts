@@ -57,7 +57,7 @@ export class HostMaintenanceRunner implements TaskRunner {
     task.hostId = host.id;
     const action = task.action as HostAction;
     if (action === 'activate') {
-      if (host.adminState === 'active') throw conflict(`host ${host.name} is active already`);
+      if (host.adminState === 'active' && !this.cancelled.has(host.id)) throw conflict(`host ${host.name} is active already`);
       return;
     }
     if (action === 'fence') {
@@ -101,8 +101,7 @@ export class HostMaintenanceRunner implements TaskRunner {
       }
       await this.records.hostAdminState(host.id, 'maintenance');
     } catch (error) {
-      this.cancelled.delete(host.id);
-      if (this.records.host(host.id)?.adminState === 'preparing_for_maintenance') await this.records.hostAdminState(host.id, 'active');
+      if (!this.cancelled.has(host.id) && this.records.host(host.id)?.adminState === 'preparing_for_maintenance') await this.records.hostAdminState(host.id, 'active');
       throw error;
     }
   }
@@ -120,8 +119,9 @@ export class HostMaintenanceRunner implements TaskRunner {
     }
   }
 
+  /** Stops a deactivation its host's activation cancelled; the activation, queued behind it, makes the host active. */
   private checkCancelled(host: HostRecord): void {
-    if (this.cancelled.delete(host.id)) throw conflict(`the deactivation of host ${host.name} was cancelled by its activation`);
+    if (this.cancelled.has(host.id)) throw conflict(`the deactivation of host ${host.name} was cancelled by its activation`);
   }
 
   private async departureOf(vm: VmRecord): Promise<Departure> {
@@ -211,7 +211,7 @@ export class VmDepartureRunner implements TaskRunner {
  * starting new ones once `stop` says so. Answers the failures `work`
  * reported.
  */
-async function eachBounded<T>(items: readonly T[], limit: number, stop: () => boolean, work: (item: T) => Promise<string | undefined>): Promise<string[]> {
+export async function eachBounded<T>(items: readonly T[], limit: number, stop: () => boolean, work: (item: T) => Promise<string | undefined>): Promise<string[]> {
   const failures: string[] = [];
   let next = 0;
   const worker = async () => {

@@ -95,6 +95,36 @@ export function hostMaintenanceSuite(test: Test, database: DatabaseKind): void {
     t.is((await api.vm(again)).host.id, alpha, 'an active host takes VMs again');
   });
 
+  test.serial(`[${database}] a host preparing for maintenance takes no new VM; activating it cancels the deactivation, which starts no more moves and fails, and the host is active`, async (t) => {
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 4096 } }, { heartbeatMs: 3000 });
+    t.teardown(() => system.close());
+    const { api } = system;
+    const [alpha, beta] = [await system.hostId('alpha'), await system.hostId('beta')];
+    const lingering = await api.createVm('lingering');
+    t.is((await api.action(lingering, 'start')).status, 200);
+    t.is((await api.action(lingering, 'stop')).status, 200);
+
+    system.signalAgent('alpha', 'SIGSTOP');
+    const deactivating = await api.post(`/hosts/${alpha}/deactivate`, '<action><async>true</async></action>');
+    t.is(deactivating.status, 202, deactivating.text);
+    await eventually(async () => (await api.get(`/hosts/${alpha}`, { accept: 'json' })).body.status === 'preparing_for_maintenance', 'the host to prepare for maintenance');
+    const preparing = (await api.get('/hosts?search=status%3Dpreparing_for_maintenance', { accept: 'json' })).body.host ?? [];
+    t.deepEqual(preparing.map((host: any) => host.id), [alpha]);
+    const newcomer = await api.createVm('newcomer');
+    t.is((await api.action(newcomer, 'start')).status, 200);
+    t.is((await api.vm(newcomer)).host.id, beta, 'a host preparing for maintenance takes no new VM');
+
+    const activating = await api.post(`/hosts/${alpha}/activate`, '<action><async>true</async></action>');
+    t.is(activating.status, 202, activating.text);
+    system.signalAgent('alpha', 'SIGCONT');
+    const deactivation = await api.task(deactivating.body.action.task.id);
+    t.is(deactivation.status, 'failed');
+    t.regex(deactivation.fault.detail, /cancelled by its activation/);
+    t.is((await api.task(activating.body.action.task.id)).status, 'finished');
+    t.is((await api.get(`/hosts/${alpha}`, { accept: 'json' })).body.status, 'up');
+    t.is((await api.vm(lingering)).host, undefined, 'the move that had begun was completed');
+  });
+
   test.serial(`[${database}] deactivate fails, naming them, when VMs cannot leave the host (pinned), and the host is active again with nothing moved`, async (t) => {
     const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 4096 } });
     t.teardown(() => system.close());
