@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { TestFn } from 'ava';
 import { ProcessSystem } from '../support/process-system.js';
 import { assertFault } from '../support/api.js';
@@ -125,23 +126,35 @@ export function hostMaintenanceSuite(test: Test, database: DatabaseKind): void {
     t.is((await api.vm(lingering)).host, undefined, 'the move that had begun was completed');
   });
 
-  test.serial(`[${database}] deactivate fails, naming them, when VMs cannot leave the host (pinned), and the host is active again with nothing moved`, async (t) => {
+  test.serial(`[${database}] deactivate fails, naming them, when VMs cannot leave the host (pinned, a disk on its local storage), and the host is active again with nothing moved`, async (t) => {
     const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 4096 } });
     t.teardown(() => system.close());
     const { api } = system;
     const alpha = await system.hostId('alpha');
     const pinned = await api.createVm('pinned-one', 256, '<placement_policy><affinity>pinned</affinity></placement_policy>');
     const idle = await api.createVm('idle-one');
-    for (const vm of [pinned, idle]) t.is((await api.action(vm, 'start')).status, 200);
-    t.is((await api.action(idle, 'stop')).status, 200);
+    const local = await api.createVm('local-one');
+    const domain = await api.addLocalStorage('local-alpha', 'alpha', path.join(system.directory, 'local-alpha'));
+    t.is(domain.status, 201, domain.text);
+    const dataCenter = (await api.get('/datacenters', { accept: 'json' })).body.data_center[0];
+    t.is((await api.post(`/datacenters/${dataCenter.id}/storagedomains`, `<storage_domain id="${domain.body.storage_domain.id}"/>`)).status, 201);
+    const disk = await api.post(
+      `/vms/${local}/diskattachments`,
+      `<disk_attachment><bootable>true</bootable><interface>virtio</interface><disk><alias>system</alias><provisioned_size>${64 * mebibyte}</provisioned_size><format>cow</format><storage_domains><storage_domain id="${domain.body.storage_domain.id}"/></storage_domains></disk></disk_attachment>`,
+    );
+    t.is(disk.status, 201, disk.text);
+    for (const vm of [pinned, idle, local]) t.is((await api.action(vm, 'start')).status, 200);
+    for (const vm of [idle, local]) t.is((await api.action(vm, 'stop')).status, 200);
 
     const refused = await api.post(`/hosts/${alpha}/deactivate`, '<action/>');
     t.is(refused.status, 409, refused.text);
     t.is(refused.body.action.status, 'failed');
     t.regex(refused.body.action.fault.detail, /VM pinned-one is pinned to the host/);
+    t.regex(refused.body.action.fault.detail, /VM local-one has a disk on the host's local storage/);
+    t.notRegex(refused.body.action.fault.detail, /idle-one/);
     t.is((await api.get(`/hosts/${alpha}`, { accept: 'json' })).body.status, 'up', 'the host is active again');
     t.like(await api.vm(pinned), { status: 'up', host: { id: alpha } });
-    t.like(await api.vm(idle), { status: 'down', host: { id: alpha } }, 'nothing left the host');
+    for (const vm of [idle, local]) t.like(await api.vm(vm), { status: 'down', host: { id: alpha } }, 'nothing left the host');
 
     assertFault(t, await api.post(`/hosts/${alpha}/deactivate`, '<action><reason>kernel update</reason></action>'), 400, /action\.reason/);
     assertFault(t, await api.post('/hosts/00000000-0000-4000-8000-00000000dead/deactivate', '<action/>'), 404);
