@@ -99,7 +99,7 @@ async function createServices(
   scheduler.register('disk', ['create', 'remove'], new DiskRunner(orm, volumes, sync));
   scheduler.register('template', ['create', 'remove'], new TemplateRunner(orm, volumes, devices));
   scheduler.register('vm_pool', ['remove'], new VmPoolRunner(orm, records, scheduler));
-  const maintenance = new HostMaintenanceRunner(records, devices, scheduler, { parallelMigrations: options.maintenanceMigrations });
+  const maintenance = new HostMaintenanceRunner(orm, records, devices, scheduler, { parallelMigrations: options.maintenanceMigrations });
   scheduler.register('host', hostActions, maintenance);
   scheduler.register('vm', vmDepartureActions, new VmDepartureRunner(records, devices, hub));
 

@@ -1,4 +1,6 @@
 import type { Task } from '../db/entities.js';
+import type { Orm } from '../db/orm.js';
+import { updateRow } from '../db/store.js';
 import type { AgentHub } from '../agents/agent-hub.js';
 import { NotYet, conflict, notFound } from '../rules/errors.js';
 import { outcomeError } from '../rules/outcomes.js';
@@ -13,6 +15,11 @@ export const vmDepartureActions = ['leave_host'] as const;
 
 export interface LeaveHostParams {
   hostId: string;
+}
+
+/** What a fence task keeps while it runs: the highly available VMs it restarts, chosen before it declares the host's VMs down, so that a fence run again after a controller restart restarts them still. */
+interface FenceParams {
+  restart?: string[];
 }
 
 export interface HostMaintenanceSettings {
@@ -41,6 +48,7 @@ export class HostMaintenanceRunner implements TaskRunner {
   private readonly cancelled = new Set<string>();
 
   constructor(
+    private readonly orm: Orm,
     private readonly records: Records,
     private readonly devices: VmDevices,
     private readonly scheduler: TaskQueue,
@@ -132,21 +140,32 @@ export class HostMaintenanceRunner implements TaskRunner {
   /**
    * The administrator's word that the host is down: its VMs are down with no
    * host (but those a migration is moving, which the migration settles), and
-   * the highly available ones that were running are started again, highest
-   * priority first, on other hosts.
+   * the highly available ones that were running (or meant to) are started
+   * again, highest priority first, on other hosts. Which ones is on the
+   * task's row before anything changes; a run after a controller restart
+   * declares the VMs down again only while the host still does not respond,
+   * and starts those of them that are still down with no task.
    */
   private async fence(task: Task, host: HostRecord): Promise<void> {
-    if (!fenceableStatuses.includes(host.status)) throw conflict(`host ${host.name} is ${host.status} again: its VMs are reported by it, not confirmed down`);
-    const released = await this.records.hostConfirmedDown(host.id, (vmId) => this.scheduler.runningAction(vmId) === 'migrate');
-    const restart = released
-      .filter((vm) => vm.highlyAvailable && (vm.powerState !== null ? activePowerStates.has(vm.powerState) : vm.desiredState === 'up'))
-      .sort((a, b) => b.highAvailabilityPriority - a.highAvailabilityPriority);
+    const migrating = (vmId: string) => this.scheduler.runningAction(vmId) === 'migrate';
+    let { restart } = paramsOf<FenceParams>(task);
+    if (!restart) {
+      if (!fenceableStatuses.includes(host.status)) throw conflict(`host ${host.name} is ${host.status} again: its VMs are reported by it, not confirmed down`);
+      restart = [...this.records.vms.values()]
+        .filter((vm) => vm.hostId === host.id && vm.highlyAvailable && !migrating(vm.id) && (vm.powerState !== null ? activePowerStates.has(vm.powerState) : vm.desiredState === 'up'))
+        .sort((a, b) => b.highAvailabilityPriority - a.highAvailabilityPriority)
+        .map((vm) => vm.id);
+      task.params = JSON.stringify({ restart } satisfies FenceParams);
+      await updateRow(this.orm, 'tasks', 'id', task.id, { params: task.params });
+    }
+    const released = fenceableStatuses.includes(host.status) ? await this.records.hostConfirmedDown(host.id, migrating) : [];
     const started: string[] = [];
     const refused: string[] = [];
-    for (const vm of restart) {
-      if (this.records.vm(vm.id)?.hostId !== null) continue;
+    for (const id of restart) {
+      const vm = this.records.vm(id);
+      if (!vm || vm.hostId !== null || this.scheduler.isBusy(id)) continue;
       try {
-        await this.scheduler.submit({ objectType: 'vm', objectId: vm.id, action: 'start', correlationId: task.correlationId });
+        await this.scheduler.submit({ objectType: 'vm', objectId: id, action: 'start', correlationId: task.correlationId });
         started.push(vm.name);
       } catch (error) {
         refused.push(`${vm.name} (${(error as Error).message})`);
