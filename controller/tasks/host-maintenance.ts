@@ -22,6 +22,11 @@ interface FenceParams {
   restart?: string[];
 }
 
+/** What a deactivation keeps while it runs: the task moving each VM away, by VM, so that a deactivation run again after a controller restart waits for those still open instead of moving the VMs twice. */
+interface DeactivateParams {
+  departures?: Record<string, string>;
+}
+
 export interface HostMaintenanceSettings {
   /** How many migrations one host's deactivation runs at once (DROVER_MAINTENANCE_MIGRATIONS); the others wait their turn. */
   parallelMigrations: number;
@@ -46,6 +51,8 @@ const fenceableStatuses: readonly string[] = ['non_responsive', 'non_operational
  */
 export class HostMaintenanceRunner implements TaskRunner {
   private readonly cancelled = new Set<string>();
+  /** The writes of each running task's parameters, one after another. */
+  private readonly paramWrites = new Map<string, Promise<void>>();
 
   constructor(
     private readonly orm: Orm,
@@ -114,16 +121,36 @@ export class HostMaintenanceRunner implements TaskRunner {
     }
   }
 
-  /** Moves one VM away by a task in its own queue; answers why it could not, or undefined once it left. */
+  /** Moves one VM away by a task in its own queue (or the one a previous run of the deactivation left open); answers why it could not, or undefined once it left. */
   private async depart(task: Task, host: HostRecord, vm: VmRecord, action: 'migrate' | 'leave_host'): Promise<string | undefined> {
+    const what = action === 'migrate' ? 'be migrated' : 'be undefined on it';
     try {
-      const params = action === 'migrate' ? {} : ({ hostId: host.id } satisfies LeaveHostParams);
-      const step = await this.scheduler.submit({ objectType: 'vm', objectId: vm.id, action, params, correlationId: task.correlationId });
-      const ended = await this.scheduler.waitForEnd(step.id, departureWaitMs);
+      const params = paramsOf<DeactivateParams>(task);
+      const left = params.departures?.[vm.id];
+      let stepId = left && this.scheduler.openTask(left) ? left : undefined;
+      if (!stepId) {
+        const stepParams = action === 'migrate' ? {} : ({ hostId: host.id } satisfies LeaveHostParams);
+        stepId = (await this.scheduler.submit({ objectType: 'vm', objectId: vm.id, action, params: stepParams, correlationId: task.correlationId })).id;
+        await this.keepParams(task, { departures: { ...paramsOf<DeactivateParams>(task).departures, [vm.id]: stepId } });
+      }
+      const ended = await this.scheduler.waitForEnd(stepId, departureWaitMs);
       if (ended?.state === 'finished') return undefined;
-      return `VM ${vm.name} could not ${action === 'migrate' ? 'be migrated' : 'be undefined on it'}: ${ended ? (ended.errorDetail ?? `its task was ${ended.state}`) : 'its task did not end in time'}`;
+      return `VM ${vm.name} could not ${what}: ${ended ? (ended.errorDetail ?? `its task was ${ended.state}`) : 'its task did not end in time'}`;
     } catch (error) {
-      return `VM ${vm.name} could not ${action === 'migrate' ? 'be migrated' : 'be undefined on it'}: ${(error as Error).message}`;
+      return `VM ${vm.name} could not ${what}: ${(error as Error).message}`;
+    }
+  }
+
+  /** Writes a running task's parameters, after any earlier write of them. */
+  private async keepParams(task: Task, params: object): Promise<void> {
+    task.params = JSON.stringify(params);
+    const previous = this.paramWrites.get(task.id) ?? Promise.resolve();
+    const written = previous.catch(() => undefined).then(() => updateRow(this.orm, 'tasks', 'id', task.id, { params: task.params }));
+    this.paramWrites.set(task.id, written);
+    try {
+      await written;
+    } finally {
+      if (this.paramWrites.get(task.id) === written) this.paramWrites.delete(task.id);
     }
   }
 
@@ -155,8 +182,7 @@ export class HostMaintenanceRunner implements TaskRunner {
         .filter((vm) => vm.hostId === host.id && vm.highlyAvailable && !migrating(vm.id) && (vm.powerState !== null ? activePowerStates.has(vm.powerState) : vm.desiredState === 'up'))
         .sort((a, b) => b.highAvailabilityPriority - a.highAvailabilityPriority)
         .map((vm) => vm.id);
-      task.params = JSON.stringify({ restart } satisfies FenceParams);
-      await updateRow(this.orm, 'tasks', 'id', task.id, { params: task.params });
+      await this.keepParams(task, { restart } satisfies FenceParams);
     }
     const released = fenceableStatuses.includes(host.status) ? await this.records.hostConfirmedDown(host.id, migrating) : [];
     const started: string[] = [];

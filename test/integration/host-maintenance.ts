@@ -126,6 +126,39 @@ export function hostMaintenanceSuite(test: Test, database: DatabaseKind): void {
     t.is((await api.vm(lingering)).host, undefined, 'the move that had begun was completed');
   });
 
+  test.serial(`[${database}] a controller killed during a deactivation resumes it: every VM leaves the host by one task, run once, and the host goes into maintenance`, async (t) => {
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 4096 } }, { heartbeatMs: 3000 });
+    t.teardown(() => system.close());
+    const { api } = system;
+    const alpha = await system.hostId('alpha');
+    const vms = [await api.createVm('leaving-1'), await api.createVm('leaving-2'), await api.createVm('leaving-3')];
+    for (const vm of vms) {
+      t.is((await api.action(vm, 'start')).status, 200);
+      t.is((await api.action(vm, 'stop')).status, 200);
+    }
+    system.signalAgent('alpha', 'SIGSTOP');
+    const deactivating = await api.post(`/hosts/${alpha}/deactivate`, '<action><async>true</async></action>');
+    t.is(deactivating.status, 202, deactivating.text);
+    const departures = async (vm: string) => ((await api.get(`/vms/${vm}/tasks`, { accept: 'json' })).body.task ?? []).filter((task: any) => task.action === 'leave_host');
+    await eventually(async () => (await departures(vms[0]!)).length === 1 && (await departures(vms[1]!)).length === 1, 'two VMs to be leaving at once');
+    t.is((await departures(vms[2]!)).length, 0, 'the third waits for a slot');
+
+    await system.killController('SIGKILL');
+    await system.startController();
+    system.signalAgent('alpha', 'SIGCONT');
+    const deactivation = await api.task(deactivating.body.action.task.id);
+    t.is(deactivation.status, 'finished', JSON.stringify(deactivation.fault ?? ''));
+    t.is((await api.get(`/hosts/${alpha}`, { accept: 'json' })).body.status, 'maintenance');
+    const executed = system.executedCommands('alpha');
+    for (const vm of vms) {
+      const tasks = await departures(vm);
+      t.is(tasks.length, 1, 'one task moved the VM away');
+      t.is(tasks[0].status, 'finished');
+      t.is(executed.filter((id) => id === tasks[0].id).length, 1, 'its undefine ran once');
+      t.is((await api.vm(vm)).host, undefined);
+    }
+  });
+
   test.serial(`[${database}] deactivate fails, naming them, when VMs cannot leave the host (pinned, a disk on its local storage), and the host is active again with nothing moved`, async (t) => {
     const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 4096 } });
     t.teardown(() => system.close());
