@@ -2,7 +2,7 @@ import type { Orm } from '../db/orm.js';
 import { Host, Vm } from '../db/entities.js';
 import { reader, runStatement, updateRow, updateRows } from '../db/store.js';
 import type { DomainStatus, PowerState } from '../../shared/model.js';
-import type { DesiredState, HostAdminState, HostStatus } from '../rules/states.js';
+import type { DesiredState, HostStatus } from '../rules/states.js';
 import { activePowerStates, isRunning } from '../rules/power-states.js';
 import { WriteBehind, type Urgency } from './write-behind.js';
 
@@ -311,7 +311,7 @@ export class Records {
   // ---- host maintenance and fencing (host-maintenance)
 
   /** Changes a host's administrative state, durably. */
-  async hostAdminState(hostId: string, adminState: HostAdminState): Promise<void> {
+  async hostAdminState(hostId: string, adminState: Host['adminState']): Promise<void> {
     await this.updateHost(hostId, { adminState, updatedAt: Date.now() });
     this.hostChanged();
   }
