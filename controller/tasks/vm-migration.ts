@@ -46,6 +46,7 @@ interface Attempt {
  */
 export class VmMigrationRunner implements TaskRunner {
   private readonly planned = new Map<string, string>();
+  /** The latest attempt of each VM this controller ran, by VM id. */
   private readonly attempts = new Map<string, Attempt>();
   private inspections = 0;
 
@@ -91,10 +92,7 @@ export class VmMigrationRunner implements TaskRunner {
       }
       await this.settle(attempt, vm, task);
     } finally {
-      if (!openMigrationStates.has(row.state)) {
-        this.attempts.delete(vm.id);
-        if (this.records.migrationOf(vm.id)) await this.records.migrationEnded(vm.id);
-      }
+      if (!openMigrationStates.has(row.state) && this.records.migrationOf(vm.id)) await this.records.migrationEnded(vm.id);
     }
     if ((row.state as MigrationState) !== 'succeeded') throw attempt.failure ?? conflict(row.failure ?? `the migration ${row.state}`);
   }
