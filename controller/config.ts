@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { LockRule, LoginThrottleSettings } from './services/login-throttle.js';
+import type { MigrationSettings } from './rules/migration.js';
 
 /** The values of DROVER_API_TLS: `on` (the default) serves the API over HTTPS, `off` over plain HTTP. */
 export const apiTlsSettings = ['on', 'off'] as const;
@@ -45,6 +46,15 @@ export interface ControllerConfig {
   concurrentPasswordChecks: number;
   /** How many VMs one host's deactivation migrates at once (DROVER_MAINTENANCE_MIGRATIONS, 2 by default); the others wait their turn. */
   maintenanceMigrations: number;
+  /**
+   * How live migrations run: DROVER_MIGRATION_STALL_TIMEOUT_SECONDS (60: a
+   * migration whose remaining data has not shrunk for that long is aborted),
+   * DROVER_MIGRATION_BASE_DEADLINE_SECONDS (120) and
+   * DROVER_MIGRATION_DEADLINE_SECONDS_PER_GIB (60: a migration not complete
+   * after the base plus that much per GiB of the VM's memory is aborted), and
+   * DROVER_MIGRATION_BANDWIDTH_MIB (0: no cap, else MiB/s per migration).
+   */
+  migration: MigrationSettings;
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -71,6 +81,12 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
     },
     concurrentPasswordChecks: count(env.DROVER_CONCURRENT_PASSWORD_CHECKS, 2, 'DROVER_CONCURRENT_PASSWORD_CHECKS', 1),
     maintenanceMigrations: count(env.DROVER_MAINTENANCE_MIGRATIONS, 2, 'DROVER_MAINTENANCE_MIGRATIONS', 1),
+    migration: {
+      stallTimeoutMs: positive(env.DROVER_MIGRATION_STALL_TIMEOUT_SECONDS, 60, 'DROVER_MIGRATION_STALL_TIMEOUT_SECONDS') * 1000,
+      baseDeadlineMs: positive(env.DROVER_MIGRATION_BASE_DEADLINE_SECONDS, 120, 'DROVER_MIGRATION_BASE_DEADLINE_SECONDS') * 1000,
+      deadlineMsPerGiB: positive(env.DROVER_MIGRATION_DEADLINE_SECONDS_PER_GIB, 60, 'DROVER_MIGRATION_DEADLINE_SECONDS_PER_GIB') * 1000,
+      bandwidthMiBPerSecond: count(env.DROVER_MIGRATION_BANDWIDTH_MIB, 0, 'DROVER_MIGRATION_BANDWIDTH_MIB'),
+    },
   };
 }
 

@@ -1,3 +1,5 @@
+import { VmMigrationRunner } from './tasks/vm-migration.js';
+import { MigrationService } from './services/migrations.js';
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -73,7 +75,7 @@ async function createServices(
   hub: AgentHub,
   ca: CertificateAuthority,
   log: Logger,
-  options: Pick<ControllerConfig, 'heartbeatIntervalMs' | 'maxEmbeddedObjects' | 'enrollmentTokenLifetimeMs' | 'hostCertificateLifetimeMs' | 'maintenanceMigrations'> & AuthSettings,
+  options: Pick<ControllerConfig, 'heartbeatIntervalMs' | 'maxEmbeddedObjects' | 'enrollmentTokenLifetimeMs' | 'hostCertificateLifetimeMs' | 'migration' | 'maintenanceMigrations'> & AuthSettings,
 ): Promise<{ services: Services; scheduler: TaskScheduler }> {
   const records = new Records(orm, (error) => log.error({ err: error }, 'could not write a reported VM state'));
   await records.load();
@@ -93,6 +95,8 @@ async function createServices(
   const placement = new Placement(records);
   const networkHosts = new NetworkHosts(orm, records, hub, log.child({ component: 'networks' }));
   scheduler.register('vm', vmActions, new VmLifecycleRunner(records, devices, hub, placement, (vm, task) => removal.remove(vm, task)));
+  const migrationRunner = new VmMigrationRunner(orm, records, devices, hub, placement, options.migration, log.child({ component: 'migrations' }));
+  scheduler.register('vm', ['migrate'], migrationRunner);
   scheduler.register('vm', vmDeviceActions, new VmDeviceRunner(orm, records, devices, sync, volumes, macAddresses));
   scheduler.register('vm', cdromActions, new CdromRunner(orm, records, sync, hub));
   scheduler.register('storage_domain', ['activate', 'deactivate'], new StorageDomainRunner(orm, records, access, devices, recordUsage, (id) => scheduler.isBusy(id)));
@@ -116,6 +120,7 @@ async function createServices(
       cancelDeactivation: (hostId) => maintenance.cancelDeactivation(hostId),
     }),
     vms,
+    migrations: new MigrationService(records, scheduler, migrationRunner),
     vmDevices: new VmDeviceRequests(orm, records, scheduler, disks),
     cdroms: new CdromService(orm, records, scheduler, access, hub),
     consoles: new ConsoleService(records, hub),
@@ -147,6 +152,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const gateway = new AgentGatewayServer(hub, services.hosts, services.enrollment, log.child({ component: 'agents' }), {
     serverCertificate,
     storageReported: (hostId, usage) => services.storageDomains.hostReportedUsage(hostId, usage),
+    migrationProgress: (hostId, commandId, vmId, progress) => services.migrations.progressReported(hostId, commandId, vmId, progress),
   });
   const grpcPort = await gateway.listen(config.grpcListen);
   const grpcAddress = `${splitHostPort(config.grpcListen).host}:${grpcPort}`;

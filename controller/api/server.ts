@@ -58,7 +58,10 @@ export function createApi(services: Services, log: Logger, pki: PkiDocuments, op
   const sso = ssoRoutes(services.auth);
   const api = apiRoutes(services);
   const ssoEndpoints = sso.routes();
-  const { correlation, apiPrefix } = createEdge((hostId) => services.vms.hostSummary(hostId));
+  const { correlation, apiPrefix } = createEdge(
+    (hostId) => services.vms.hostSummary(hostId),
+    (vmId) => services.migrations.progressOf(vmId),
+  );
   app.use(correlation);
   app.use(faults(log, (path) => api.allowedMethods(path)));
   app.use(pkiRoutes(pki));

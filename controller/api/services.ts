@@ -18,6 +18,7 @@ import type { ConsoleService } from '../services/consoles.js';
 import type { EnrollmentService } from '../services/enrollment.js';
 import type { AuthorizationService } from '../services/authorization.js';
 import type { UserService } from '../services/users.js';
+import type { MigrationService } from '../services/migrations.js';
 
 /** What the HTTP API is given to work with: the services and the queries. */
 export interface Services {
@@ -29,6 +30,7 @@ export interface Services {
   clusters: ClusterService;
   hosts: HostService;
   vms: VmService;
+  migrations: MigrationService;
   vmDevices: VmDeviceRequests;
   cdroms: CdromService;
   consoles: ConsoleService;

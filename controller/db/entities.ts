@@ -1,6 +1,7 @@
 import { BigIntType, EntitySchema, type Opt } from '@mikro-orm/core';
 import type { BiosType, CommandKind, CpuMode, DisplayType, PowerState } from '../../shared/model.js';
 import type { DesiredState, HostAdminState, HostStatus, MigrationAffinity, TaskState } from '../rules/states.js';
+import type { MigrationState } from '../rules/migration.js';
 
 /** The id oVirt gives its Blank template, which every installation has. */
 export const blankTemplateId = '00000000-0000-0000-0000-000000000000';
@@ -46,6 +47,10 @@ export class Host {
   domainType = '';
   libvirtUri = '';
   agentVersion = '';
+  /** The libvirt URI at which other hosts' libvirtd migrate domains to this host; empty when it takes none. */
+  migrationUri: Opt<string> = '';
+  /** The host name or address QEMU's migration stream reaches this host at. */
+  migrationAddress: Opt<string> = '';
   registeredAt!: number;
   lastSeenAt!: number;
   updatedAt!: number;
@@ -265,6 +270,24 @@ export class Task {
   description: string | null = null;
 }
 
+/** One attempt to move a running VM to another host; see rules/migration.ts. */
+export class VmMigration {
+  id!: string;
+  vmId!: string;
+  taskId!: string;
+  sourceHostId!: string;
+  destinationHostId!: string;
+  state!: MigrationState;
+  cancelRequested: Opt<boolean> = false;
+  dataTotalBytes: Opt<number> = 0;
+  dataProcessedBytes: Opt<number> = 0;
+  dataRemainingBytes: Opt<number> = 0;
+  failure: string | null = null;
+  createdAt!: number;
+  updatedAt!: number;
+  endedAt: number | null = null;
+}
+
 export class User {
   id!: string;
   name!: string;
@@ -376,6 +399,8 @@ export const HostSchema = new EntitySchema<Host>({
     adminState: { type: 'string', length: 32, default: 'active' },
     libvirtUri: { type: 'string' },
     agentVersion: { type: 'string' },
+    migrationUri: { type: 'string', length: 1024, default: '' },
+    migrationAddress: { type: 'string', default: '' },
     registeredAt: epochMs(),
     lastSeenAt: epochMs(),
     updatedAt: epochMs(),
@@ -607,6 +632,27 @@ export const TaskSchema = new EntitySchema<Task>({
   },
 });
 
+export const VmMigrationSchema = new EntitySchema<VmMigration>({
+  class: VmMigration,
+  tableName: 'vm_migrations',
+  properties: {
+    id: { type: 'string', primary: true, length: 36 },
+    vmId: { type: 'string', length: 36 },
+    taskId: { type: 'string', length: 36 },
+    sourceHostId: { type: 'string', length: 36 },
+    destinationHostId: { type: 'string', length: 36 },
+    state: { type: 'string' },
+    cancelRequested: { type: 'boolean', default: false },
+    dataTotalBytes: { ...bytes(), default: 0 },
+    dataProcessedBytes: { ...bytes(), default: 0 },
+    dataRemainingBytes: { ...bytes(), default: 0 },
+    failure: { type: 'text', nullable: true },
+    createdAt: epochMs(),
+    updatedAt: epochMs(),
+    endedAt: { ...epochMs(), nullable: true },
+  },
+});
+
 export const UserSchema = new EntitySchema<User>({
   class: User,
   tableName: 'users',
@@ -704,6 +750,7 @@ export const entitySchemas = [
   TemplateSchema,
   VmPoolSchema,
   TaskSchema,
+  VmMigrationSchema,
   UserSchema,
   GroupSchema,
   GroupMemberSchema,

@@ -18,6 +18,7 @@ import { Migration20261206160000_guest_hardware } from './migrations/Migration20
 import { Migration20261206200000_trust } from './migrations/Migration20261206200000_trust.js';
 import { Migration20261206220000_rbac } from './migrations/Migration20261206220000_rbac.js';
 import { Migration20261207000000_host_maintenance } from './migrations/Migration20261207000000_host_maintenance.js';
+import { Migration20261207010000_migrations } from './migrations/Migration20261207010000_migrations.js';
 
 export const migrationsList = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -33,6 +34,7 @@ export const migrationsList = [
   { name: 'Migration20261206200000_trust', class: Migration20261206200000_trust },
   { name: 'Migration20261206220000_rbac', class: Migration20261206220000_rbac },
   { name: 'Migration20261207000000_host_maintenance', class: Migration20261207000000_host_maintenance },
+  { name: 'Migration20261207010000_migrations', class: Migration20261207010000_migrations },
 ];
 
 export interface DatabaseConfig {

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { loadAgentProtocol, type AgentMessage__Output, type ControllerMessage } from '../../shared/proto/load.js';
-import { ProtocolError, decodeDomain, decodeHello, decodeOutcome, decodeUsage, encodeCommand } from '../../shared/proto/codec.js';
-import type { CommandOutcome, DomainStatus, StorageUsage } from '../../shared/model.js';
+import { ProtocolError, decodeDomain, decodeHello, decodeMigrationProgress, decodeOutcome, decodeUsage, encodeCommand } from '../../shared/proto/codec.js';
+import type { CommandOutcome, DomainStatus, MigrationProgress, StorageUsage } from '../../shared/model.js';
 import type { HostService } from '../services/hosts.js';
 import type { EnrollmentService } from '../services/enrollment.js';
 import type { HostIdentity } from '../pki/certificate-authority.js';
@@ -35,6 +35,8 @@ export interface GatewayOptions {
   serverCertificate: { certificatePem: string; privateKeyPem: string };
   /** Records the space a host reports of a storage domain; false when the domain is not the host's to report. */
   storageReported: (hostId: string, usage: StorageUsage) => Promise<boolean>;
+  /** Takes in a migration's progress as its source reports it; false when it was not about a migration this host sends. */
+  migrationProgress: (hostId: string, commandId: string, vmId: string, progress: MigrationProgress) => boolean;
 }
 
 function statusOf(error: unknown): grpc.status {
@@ -204,6 +206,12 @@ export class AgentGatewayServer {
             if (!(await this.options.storageReported(hostId, decoded))) this.log.warn({ hostId, storageDomainId: decoded.storageId }, 'dropped a storage report about a storage domain that is not the host’s to report');
           }
           return;
+        case 'migration_progress': {
+          if (!message.migration_progress) throw new ProtocolError('empty migration progress');
+          const { commandId, vmId, progress } = decodeMigrationProgress(message.migration_progress);
+          if (!this.options.migrationProgress(hostId, commandId, vmId, progress)) this.log.debug({ hostId, commandId }, 'dropped the progress of a migration this host does not send');
+          return;
+        }
         case 'command_result': {
           if (!message.command_result) throw new ProtocolError('empty command result');
           return this.commandResult(hostId, message.command_result.command_id, checkOutcome(decodeOutcome(message.command_result)));

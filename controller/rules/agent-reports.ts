@@ -46,7 +46,12 @@ export function checkHostFacts(facts: HostFacts): void {
     if (!versionPattern.test(value)) throw new ReportRefused(`${what} is not a version`);
   }
   if (facts.hypervisorVersion && !versionPattern.test(facts.hypervisorVersion)) throw new ReportRefused('the hypervisor version is not a version');
+  if (facts.migrationUri && !migrationUriPattern.test(facts.migrationUri)) throw new ReportRefused(`the migration URI is not a QEMU libvirt URI of at most ${reportLimits.maxUri} characters without spaces`);
+  if (facts.migrationAddress && !hostNamePattern.test(facts.migrationAddress) && !ipAddressPattern.test(facts.migrationAddress)) throw new ReportRefused('the migration address is not a DNS name or IP address');
 }
+
+/** A libvirt URI of the QEMU driver (qemu, qemu+tls, qemu+tcp, qemu+ssh, qemu+unix...), printable and without spaces or markup. */
+const migrationUriPattern = new RegExp(`^qemu(\\+[a-z]+)?://[\\x21\\x23-\\x3b\\x3d\\x3f-\\x7e]{0,${reportLimits.maxUri - 16}}$`);
 
 /** Refuses a domain report whose UUID or name breaks the rules above. */
 export function checkDomain(domain: DomainStatus): void {

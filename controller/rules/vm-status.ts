@@ -14,6 +14,7 @@ export type VmStatus =
   | 'saving_state'
   | 'restoring_state'
   | 'reboot_in_progress'
+  | 'migrating'
   | 'image_locked'
   | 'not_responding'
   | 'unknown';
@@ -28,7 +29,8 @@ const fromPower: Record<PowerState, VmStatus> = {
   pm_suspended: 'suspended',
 };
 
-const whileRunning: Partial<Record<VmAction | 'create_disks' | 'attach_disk', VmStatus>> = {
+const whileRunning: Partial<Record<VmAction | 'create_disks' | 'attach_disk' | 'migrate', VmStatus>> = {
+  migrate: 'migrating',
   create_disks: 'image_locked',
   start: 'powering_up',
   resume: 'powering_up',
@@ -51,7 +53,9 @@ const blindHostStatuses: readonly HostStatus[] = ['non_responsive', 'non_operati
  * the hypervisor, is `not_responding` when it was last seen active, and
  * `unknown` otherwise. A VM whose domain is active on a second host besides
  * its own (`duplicateHostId`: a migration in progress, or two copies) is
- * `unknown` too: which copy is the VM is not for Drover to guess.
+ * `unknown` too: which copy is the VM is not for Drover to guess. A VM
+ * being migrated is `migrating` (its destination's copy is expected) while
+ * its host responds.
  */
 export function vmStatus(
   powerState: PowerState | null,
@@ -63,7 +67,7 @@ export function vmStatus(
   if (hostId && hostStatus !== 'up') {
     return hostStatus !== undefined && blindHostStatuses.includes(hostStatus) && powerState !== null && activePowerStates.has(powerState) ? 'not_responding' : 'unknown';
   }
-  if (hostId && duplicateHostId) return 'unknown';
+  if (hostId && duplicateHostId && runningAction !== 'migrate') return 'unknown';
   const reported = hostId && powerState ? fromPower[powerState] : 'down';
   const transitional = runningAction && whileRunning[runningAction as keyof typeof whileRunning];
   if (!transitional) return reported;
@@ -109,7 +113,7 @@ export function vmStatusSql(columns: VmStatusColumns): string {
   return `(case
     when ${hostId} is not null and coalesce(${hostStatus}, '') <> 'up'
       then case when ${hostStatus} in (${blind}) and ${powerState} in (${active}) then 'not_responding' else 'unknown' end
-    when ${hostId} is not null and ${duplicateHostId} is not null then 'unknown'
+    when ${hostId} is not null and ${duplicateHostId} is not null and coalesce(${runningAction}, '') <> 'migrate' then 'unknown'
     else case ${runningAction} ${transitions.join(' ')} else ${reported} end
   end)`;
 }

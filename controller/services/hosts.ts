@@ -73,6 +73,8 @@ export class HostService {
         domainType: facts.domainType,
         libvirtUri: facts.libvirtUri,
         agentVersion: facts.agentVersion,
+        migrationUri: facts.migrationUri,
+        migrationAddress: facts.migrationAddress,
         status: 'connecting' as const,
         statusDetail: '',
         lastSeenAt: now,
@@ -118,7 +120,7 @@ export class HostService {
     const others: { vmId: string; hostId: string }[] = [];
     for (const domain of domains) {
       const vm = domain.managed ? this.records.vm(domain.uuid) : undefined;
-      if (vm?.hostId && vm.hostId !== hostId) others.push({ vmId: vm.id, hostId: vm.hostId });
+      if (vm?.hostId && vm.hostId !== hostId && this.records.migrationOf(vm.id)?.destinationHostId !== hostId) others.push({ vmId: vm.id, hostId: vm.hostId });
     }
     return others;
   }

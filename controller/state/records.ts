@@ -45,6 +45,9 @@ export class Records {
   private readonly connectingSince = new Map<string, number>();
   /** The state each host last reported each VM's domain in, by VM and host, for the hosts that have it defined. */
   private readonly sightings = new Map<string, Map<string, PowerState>>();
+  /** The VMs being migrated, with their source and destination hosts. */
+  private readonly migrating = new Map<string, { sourceHostId: string; destinationHostId: string }>();
+  private readonly confirmedDown = new Set<string>();
   private hostChange = deferred();
   private readonly writes: WriteBehind;
 
@@ -137,6 +140,7 @@ export class Records {
     if (current) this.account(current, -1);
     this.vmRows.delete(id);
     this.sightings.delete(id);
+    this.migrating.delete(id);
     this.revisions.delete(id);
     this.writes.drop(id);
   }
@@ -213,6 +217,59 @@ export class Records {
   }
 
   /**
+   * A migration of the VM from its host to `destinationHostId` begins (or is
+   * resumed after a controller restart). Until it ends, the VM stays on its
+   * source host whatever the hosts report: the destination's copy is the
+   * expected incoming one, not a second copy, and the source's report that
+   * the domain left moves nothing. Only `migrationEnded` moves it.
+   */
+  migrationBegan(vmId: string, destinationHostId: string): void {
+    const vm = this.vmRows.get(vmId);
+    if (!vm?.hostId) return;
+    this.migrating.set(vmId, { sourceHostId: vm.hostId, destinationHostId });
+    this.relocate(vm);
+  }
+
+  /** The migration of the VM that is in progress, if one is. */
+  migrationOf(vmId: string): { sourceHostId: string; destinationHostId: string } | undefined {
+    return this.migrating.get(vmId);
+  }
+
+  /**
+   * A migration ended: with `handedOverTo` the VM now belongs to the
+   * destination (on the evidence of rules/migration.ts), durably once the
+   * returned promise resolves; without it the VM stays where the hosts
+   * report it, its source first.
+   */
+  async migrationEnded(vmId: string, handedOverTo?: string): Promise<void> {
+    this.migrating.delete(vmId);
+    const vm = this.vmRows.get(vmId);
+    if (!vm) return;
+    if (handedOverTo) {
+      const seen = this.sightings.get(vmId);
+      const duplicate = [...(seen ?? [])].find(([host, state]) => host !== handedOverTo && activePowerStates.has(state))?.[0] ?? null;
+      this.changeVm(vmId, { hostId: handedOverTo, powerState: seen?.get(handedOverTo) ?? null, duplicateHostId: duplicate, powerStateAt: Date.now() }, 'soon');
+    } else {
+      this.relocate(vm);
+    }
+    await this.locationWritten(vmId);
+  }
+
+  private relocate(vm: Vm): void {
+    const next = this.locationOf(vm, this.sightings.get(vm.id) ?? new Map(), vm.hostId ?? '');
+    if (next.hostId === vm.hostId && next.powerState === vm.powerState && next.duplicateHostId === vm.duplicateHostId) return;
+    this.changeVm(vm.id, { ...next, powerStateAt: Date.now() }, next.hostId === vm.hostId ? 'behind' : 'soon');
+  }
+
+  private locationOf(vm: Vm, seen: ReadonlyMap<string, PowerState>, reporter: string): Location {
+    const migration = this.migrating.get(vm.id);
+    if (!migration) return locate(vm, seen, reporter);
+    const { sourceHostId, destinationHostId } = migration;
+    const duplicate = [...seen].find(([host, state]) => host !== sourceHostId && host !== destinationHostId && activePowerStates.has(state))?.[0] ?? null;
+    return { hostId: sourceHostId, powerState: seen.get(sourceHostId) ?? (vm.hostId === sourceHostId ? vm.powerState : null), duplicateHostId: duplicate };
+  }
+
+  /**
    * Takes in what one host reported of a VM's domain (null: it is not
    * defined there), and moves the VM to where the hosts report it: the host
    * it is active on (its own host first), else its own host while that host
@@ -226,7 +283,7 @@ export class Records {
     else seen.set(hostId, state);
     if (seen.size) this.sightings.set(vm.id, seen);
     else this.sightings.delete(vm.id);
-    const next = locate(vm, seen, hostId);
+    const next = this.locationOf(vm, seen, hostId);
     if (next.hostId === vm.hostId && next.powerState === vm.powerState && next.duplicateHostId === vm.duplicateHostId) return;
     this.changeVm(vm.id, { ...next, powerStateAt: Date.now() }, next.hostId === vm.hostId ? 'behind' : 'soon');
   }
@@ -280,6 +337,7 @@ export class Records {
     if (current) Object.assign(current, record);
     else this.hostRows.set(record.id, record);
     this.sessions.add(record.id);
+    this.confirmedDown.delete(record.id);
     this.connectingSince.set(record.id, Date.now());
     this.hostChanged();
   }
@@ -318,17 +376,19 @@ export class Records {
 
   /**
    * Takes in that the administrator confirmed the host is down (fenced by
-   * hand): nothing of it runs any more. Every VM the host had defined or was
-   * seen on, but those `keep` names, forgets the host's sightings and is
+   * hand): nothing of it runs any more, and it is confirmed down until its
+   * agent connects again. Every VM the host had defined or was seen on, but
+   * those `keep` names and those being migrated, forgets the host's sightings and is
    * located again by the other hosts' (none: down, with no host), durably
    * before this resolves. Answers the VMs that were on the host, as they
    * were.
    */
   async hostConfirmedDown(hostId: string, keep: (vmId: string) => boolean): Promise<VmRecord[]> {
+    this.confirmedDown.add(hostId);
     const released: VmRecord[] = [];
     for (const vm of this.vmRows.values()) {
       const seen = this.sightings.get(vm.id);
-      if ((vm.hostId !== hostId && !seen?.has(hostId)) || keep(vm.id)) continue;
+      if ((vm.hostId !== hostId && !seen?.has(hostId)) || keep(vm.id) || this.migrating.has(vm.id)) continue;
       if (vm.hostId === hostId) released.push({ ...vm });
       seen?.delete(hostId);
       if (seen && seen.size === 0) this.sightings.delete(vm.id);
@@ -336,7 +396,13 @@ export class Records {
       this.changeVm(vm.id, { ...next, powerStateAt: Date.now() }, 'soon');
     }
     await this.writes.settled();
+    this.hostChanged();
     return released;
+  }
+
+  /** Whether an administrator confirmed the host is down (fence) since its agent last connected. */
+  isConfirmedDown(hostId: string): boolean {
+    return this.confirmedDown.has(hostId);
   }
 
   /** Resolves at the next change of any host's status. */

@@ -18,7 +18,7 @@ interface Case {
 
 function everyCase(): Case[] {
   const cases: Case[] = [];
-  const actions = [...new Set([...vmActions, 'create_disks', 'attach_disk', 'detach_disk', 'add_nic'])];
+  const actions = [...new Set([...vmActions, 'migrate', 'create_disks', 'attach_disk', 'detach_disk', 'add_nic'])];
   for (const powerState of [...powerStates, null]) {
     for (const hostId of ['host', null]) {
       for (const hostStatus of [...hostStatuses, null]) {

@@ -113,6 +113,14 @@ export const startActionFields: FieldTable = {
   pause: only('false'),
 };
 
+/** What a migrate action's document accepts: the destination host (by id or name), `force`, `async`. */
+export const migrateActionFields: FieldTable = {
+  async: read,
+  force: read,
+  host: read,
+  cluster: read,
+};
+
 /**
  * Refuses a request document with fields the table does not accept: one
  * fault that names every such field, with what would have been accepted.

@@ -11,8 +11,8 @@ const apiRoots = ['/ovirt-engine/api', '/api'];
 const mediaByAccept = new Map<string, MediaType>();
 
 /** The edge of the API: Correlation-Id, content negotiation, and the API prefix, with one Presenter per prefix. */
-export function createEdge(hostSummary?: Presenter['hostSummary']) {
-  const presenters = new Map(apiRoots.flatMap((root) => [root, `${root}/v4`]).map((base) => [base, Object.assign(new Presenter(base), { hostSummary })]));
+export function createEdge(hostSummary?: Presenter['hostSummary'], migrationProgress?: Presenter['migrationProgress']) {
+  const presenters = new Map(apiRoots.flatMap((root) => [root, `${root}/v4`]).map((base) => [base, Object.assign(new Presenter(base), { hostSummary, migrationProgress })]));
   const defaultPresenter = presenters.get(apiRoots[0]!)!;
 
   /** Echoes or creates the Correlation-Id, and keeps unread request bodies from stalling the connection. */

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import type { MigrationProgress } from '../../../shared/model.js';
+import { migrationPercent } from '../../rules/migration.js';
 import type { Cluster, DataCenter, DiskAttachment, Host, HostEnrollmentToken, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
 import type { VmView } from '../../services/vms.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
@@ -36,6 +39,8 @@ export class Presenter {
 
   /** Counts a host's VMs for its `summary`, when the presenter was given a way to. */
   hostSummary?: (hostId: string) => { active: number; total: number };
+  /** The progress of the VM's migration in progress, if one is. */
+  migrationProgress?: (vmId: string) => MigrationProgress | undefined;
 
   /** One `<link rel>` per sub-collection of an object of the collection. */
   links(href: string, collection: string): Rep[] {
@@ -117,7 +122,7 @@ export class Presenter {
     const href = this.href('vms', vm.id);
     return {
       $: { href, id: vm.id },
-      actions: { link: apiVmActions.map((action) => link(`${href}/${action}`, action)) },
+      actions: { link: [...apiVmActions, 'migrate', 'cancelmigration'].map((action) => link(`${href}/${action}`, action)) },
       name: vm.name,
       description: nonEmpty(vm.description),
       link: this.links(href, 'vms'),
@@ -349,9 +354,39 @@ export class Presenter {
       start_time: this.time(task.startedAt),
       end_time: this.time(task.endedAt),
       fault: task.errorReason ? { reason: task.errorReason, detail: task.errorDetail ?? '' } : undefined,
+      ...this.taskProgress(task),
       host: task.hostId ? ref(this.href('hosts', task.hostId), task.hostId) : undefined,
       vm: task.vmId ? ref(this.href('vms', task.vmId), task.vmId) : undefined,
       ...(task.objectType === 'vm' ? {} : { [taskObjectElement[task.objectType]]: ref(this.href(taskObjectCollection[task.objectType], task.objectId), task.objectId) }),
+    };
+  }
+
+  /** The progress of a migrate task that runs: the share of its data sent, in percent, and how much is left. */
+  private taskProgress(task: Task): Rep {
+    if (task.action !== 'migrate' || task.state !== 'running' || !task.vmId) return {};
+    const progress = this.migrationProgress?.(task.vmId);
+    if (!progress) return {};
+    return { progress: migrationPercent(progress), data_remaining: progress.dataRemainingBytes, data_total: progress.dataTotalBytes };
+  }
+
+  /** A VM's statistics, as oVirt names them: its memory, and the progress of its migration in percent (0 when none runs). */
+  vmStatistics({ vm }: VmView, migration: MigrationProgress | undefined): Rep {
+    const vmRef = ref(this.href('vms', vm.id), vm.id);
+    const statistic = (name: string, description: string, unit: string, datum: number) => ({
+      $: { id: createHash('sha1').update(`${vm.id}:${name}`).digest('hex') },
+      name,
+      description,
+      kind: 'gauge',
+      type: 'integer',
+      unit,
+      values: { value: [{ datum }] },
+      vm: vmRef,
+    });
+    return {
+      statistic: [
+        statistic('memory.installed', 'Total memory configured', 'bytes', vm.memoryBytes),
+        statistic('migration.progress', 'Migration progress', 'percent', migrationPercent(migration)),
+      ],
     };
   }
 

@@ -6,7 +6,7 @@ import { respond, respondEntity, type ApiContext } from '../context.js';
 import { documentOf, optionalDocumentOf, queryFlag } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
 import { checkBootDevices } from '../../rules/cdrom.js';
-import { startActionFields, vmFields } from '../input/vm-fields.js';
+import { migrateActionFields, startActionFields, vmFields } from '../input/vm-fields.js';
 import { initializationInput } from '../input/initialization.js';
 import { cpuModelPattern, machinePattern } from '../../rules/guest-hardware.js';
 import type { StartVmParams } from '../../rules/initialization.js';
@@ -120,6 +120,24 @@ export function vmRoutes(router: ApiRouter, services: Services): void {
     const task = await vms.requestAction(ctx.params.id!, action, ctx.state.correlationId);
     ctx.set('Location', ctx.state.present.href('tasks', task.id));
     respond(ctx, 201, 'task', ctx.state.present.task(task));
+  });
+  router.post('/vms/:id/migrate', async (ctx) => {
+    const body = await optionalDocumentOf(ctx, 'action', migrateActionFields);
+    const host = body.nested('host');
+    const cluster = body.reference('cluster');
+    if (cluster && cluster !== services.vms.get(ctx.params.id!).vm.clusterId) throw invalid('action.cluster: Drover migrates a VM within its cluster only');
+    body.boolean('force');
+    const task = await services.migrations.migrate(ctx.params.id!, { hostId: host?.text('id'), hostName: host?.text('name') }, ctx.state.correlationId);
+    await answerWithTask(ctx, tasks, task, isAsync(ctx, body));
+  });
+  router.post('/vms/:id/cancelmigration', async (ctx) => {
+    await optionalDocumentOf(ctx, 'action');
+    await services.migrations.cancel(ctx.params.id!);
+    respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
+  });
+  router.get('/vms/:id/statistics', async (ctx) => {
+    const view = vms.get(ctx.params.id!);
+    respond(ctx, 200, 'statistics', ctx.state.present.vmStatistics(view, services.migrations.progressOf(view.vm.id)));
   });
   for (const action of apiVmActions) {
     router.post(`/vms/:id/${action}`, async (ctx) => {

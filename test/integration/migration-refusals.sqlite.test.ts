@@ -1,0 +1,4 @@
+import test from 'ava';
+import { migrationRefusalSuite } from './migration-refusals.js';
+
+migrationRefusalSuite(test, 'sqlite');

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { migrationSuite } from './migration.js';
+
+migrationSuite(test, 'postgres');
