@@ -193,6 +193,25 @@ export function hostMaintenanceSuite(test: Test, database: DatabaseKind): void {
     assertFault(t, await api.post('/hosts/00000000-0000-4000-8000-00000000dead/deactivate', '<action/>'), 404);
   });
 
+  test.serial(`[${database}] deactivate migrates a running VM away; when its migration fails (the test driver cannot migrate) the deactivation fails naming it, and the VM stays up where it ran`, async (t) => {
+    const migrationUri = (host: string) => ({ agentEnvironment: { DROVER_MIGRATION_URI: `qemu+tcp://${host}.example.org/system` } });
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 8192, ...migrationUri('alpha') }, beta: { memoryMiB: 4096, ...migrationUri('beta') } });
+    t.teardown(() => system.close());
+    const { api } = system;
+    const alpha = await system.hostId('alpha');
+    const running = await api.createVm('running-one');
+    t.is((await api.action(running, 'start')).status, 200);
+
+    const failed = await api.post(`/hosts/${alpha}/deactivate`, '<action/>');
+    t.is(failed.status, 409, failed.text);
+    t.regex(failed.body.action.fault.detail, /VM running-one could not be migrated/);
+    const migrations = ((await api.get(`/vms/${running}/tasks`, { accept: 'json' })).body.task ?? []).filter((task: any) => task.action === 'migrate');
+    t.is(migrations.length, 1, 'the deactivation asked for one migration');
+    t.is(migrations[0].status, 'failed');
+    t.is((await api.get(`/hosts/${alpha}`, { accept: 'json' })).body.status, 'up', 'the host is active again');
+    t.like(await api.vm(running), { status: 'up', host: { id: alpha } });
+  });
+
   test.serial(`[${database}] fence manual: refused for a responding host; for a non-responsive one its VMs go down and the highly available one starts on another host; nothing restarts without it`, async (t) => {
     const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 8192 }, beta: { memoryMiB: 4096 } });
     t.teardown(() => system.close());
