@@ -1,0 +1,4 @@
+import test from 'ava';
+import { qemuHostMaintenanceSuite } from './host-maintenance.js';
+
+qemuHostMaintenanceSuite(test, 'sqlite');
