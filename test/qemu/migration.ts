@@ -1,10 +1,11 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext, TestFn } from 'ava';
 import { eventually } from '../support/eventually.js';
 import { ProcessSystem } from '../support/process-system.js';
 import type { QemuDaemon } from '../support/qemu-daemon.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
+import { writeBusyGuestDisk, type BusyGuestMode } from '../support/busy-guest.js';
 
 type Test = TestFn<unknown>;
 
@@ -40,11 +41,55 @@ export async function runningVmOnSharedStorage(context: Awaited<ReturnType<typeo
   return { vmId, diskId, host: nameOf((await api.vm(vmId)).host.id) };
 }
 
+/** The file of a disk's volume, wherever under the shared mount root it is. */
+async function volumeFile(root: string, diskId: string): Promise<string> {
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && entry.name.startsWith(diskId)) return path.join(entry.parentPath, entry.name);
+  }
+  throw new Error(`no volume file of disk ${diskId} under ${root}`);
+}
+
+/**
+ * Creates a VM whose raw boot disk on the shared storage holds the busy
+ * guest (test/support/busy-guest.ts), which writes `fillMiB` MiB of its
+ * memory once or keeps dirtying it, and starts it.
+ */
+export async function busyVm(context: Awaited<ReturnType<typeof migrationSystem>>, name: string, mode: BusyGuestMode, fillMiB = 320, memoryMiB = 512) {
+  const { api, storageId, nameOf, system } = context;
+  const vmId = await api.createVm(name, memoryMiB);
+  const attached = await api.post(
+    `/vms/${vmId}/diskattachments`,
+    `<disk_attachment><bootable>true</bootable><interface>virtio</interface><active>true</active><disk><name>${name}-boot</name><provisioned_size>16777216</provisioned_size><format>raw</format><storage_domains><storage_domain id="${storageId}"/></storage_domains></disk></disk_attachment>`,
+  );
+  if (attached.status !== 201) throw new Error(attached.text);
+  const diskId = attached.body.disk_attachment.id as string;
+  await eventually(async () => (await api.get(`/disks/${diskId}`, { accept: 'json' })).body?.status === 'ok', 'the disk to be created');
+  await writeBusyGuestDisk(await volumeFile(system.mountRoot, diskId), { mebibytes: fillMiB, mode });
+  const started = await api.action(vmId, 'start');
+  if (started.status !== 200) throw new Error(started.text);
+  return { vmId, host: nameOf((await api.vm(vmId)).host.id) };
+}
+
+/** The pid of the QEMU process that runs the domain on the daemon, if one does. */
+async function qemuPid(daemon: QemuDaemon, vmId: string): Promise<number | undefined> {
+  const name = (await daemon.virsh('domname', vmId).catch(() => '')).trim();
+  if (!name) return undefined;
+  const pid = Number((await readFile(path.join(daemon.privatePath('/run/libvirt'), 'qemu', `${name}.pid`), 'utf8').catch(() => '')).trim());
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 /** The hosts whose daemon has the domain active (running or paused). */
 export async function activeCopies(system: ProcessSystem, hosts: string[], vmId: string): Promise<string[]> {
   const active: string[] = [];
   for (const host of hosts) if ((await system.qemuDaemon(host).virsh('list', '--uuid')).includes(vmId)) active.push(host);
   return active;
+}
+
+/** The hosts whose daemon runs the domain (state running, not paused). */
+export async function runningCopies(system: ProcessSystem, hosts: string[], vmId: string): Promise<string[]> {
+  const running: string[] = [];
+  for (const host of hosts) if ((await system.qemuDaemon(host).virsh('list', '--state-running', '--uuid').catch(() => '')).includes(vmId)) running.push(host);
+  return running;
 }
 
 /** The command line of the QEMU process that runs the domain on the daemon. */
@@ -102,6 +147,150 @@ export function migrationSuite(test: Test, database: DatabaseKind): void {
     t.is((await api.vm(vmId)).status, 'up');
     const notMigrating = await api.post(`/vms/${vmId}/cancelmigration`, '<action/>');
     t.is(notMigrating.status, 409, notMigrating.text);
-    t.regex(notMigrating.body.fault.detail, /too late|not being migrated/);
+    t.regex(notMigrating.body.fault.detail, /too late/, 'the last migration of the VM is over');
+  });
+
+  test.serial(`[${database}] QEMU: a migration in progress shows the VM migrating on its source with its progress; cancelmigration aborts it, the VM stays up on the source and nothing is left on the destination`, async (t) => {
+    const hosts = ['alpha', 'beta'];
+    const context = await migrationSystem(t, database, hosts, { DROVER_MIGRATION_BANDWIDTH_MIB: '32' });
+    const { system, api, nameOf } = context;
+    const { vmId, host: source } = await busyVm(context, 'restless', 'keep-dirtying');
+    const destination = source === 'alpha' ? 'beta' : 'alpha';
+    const requested = await api.post(`/vms/${vmId}/migrate`, '<action><async>true</async></action>');
+    t.is(requested.status, 202, requested.text);
+    const taskId = requested.body.action.task.id as string;
+    const percent = async () => {
+      const statistics = (await api.get(`/vms/${vmId}/statistics`, { accept: 'json' })).body.statistic as { name: string; values: { value: { datum: string | number }[] } }[];
+      return Number(statistics.find((item) => item.name === 'migration.progress')?.values.value[0]?.datum);
+    };
+    await eventually(async () => (await percent()) > 0, 'the migration to make progress', 60_000);
+    const vm = await api.vm(vmId);
+    t.is(vm.status, 'migrating');
+    t.is(nameOf(vm.host.id), source, 'the VM shows its source until the hand-over');
+    const task = (await api.get(`/tasks/${taskId}`, { accept: 'json' })).body;
+    t.is(task.status, 'running');
+    t.true(Number(task.progress) > 0 && Number(task.progress) < 100, JSON.stringify(task));
+    t.true(Number(task.data_remaining) > 0);
+    t.regex(await system.qemuDaemon(destination).virsh('domstate', vmId), /paused/, 'the destination holds the incoming guest paused');
+    t.deepEqual(await runningCopies(system, hosts, vmId), [source]);
+
+    const cancelled = await api.post(`/vms/${vmId}/cancelmigration`, '<action/>');
+    t.is(cancelled.status, 200, cancelled.text);
+    const ended = await eventually(async () => {
+      const current = (await api.get(`/tasks/${taskId}`, { accept: 'json' })).body;
+      return current.status === 'running' ? undefined : current;
+    }, 'the migrate task to end');
+    t.is(ended.status, 'failed');
+    t.regex(ended.fault.detail, /cancelled/);
+    const after = await api.vm(vmId);
+    t.is(after.status, 'up');
+    t.is(nameOf(after.host.id), source);
+    await eventually(async () => (await system.qemuDaemon(destination).virsh('domstate', vmId).then(() => false, () => true)), 'nothing of the VM to be left on the destination');
+    t.deepEqual(await activeCopies(system, hosts, vmId), [source]);
+  });
+
+  test.serial(`[${database}] QEMU: when the destination's QEMU or its libvirtd is killed mid-migration, the VM stays up on its source, the task fails with a fault, and no copy is left elsewhere; while the destination's libvirtd is away the VM stays migrating`, async (t) => {
+    const hosts = ['alpha', 'beta'];
+    const context = await migrationSystem(t, database, hosts, { DROVER_MIGRATION_BANDWIDTH_MIB: '32' });
+    const { system, api, nameOf } = context;
+    const { vmId, host: source } = await busyVm(context, 'fragile', 'keep-dirtying');
+    const destination = source === 'alpha' ? 'beta' : 'alpha';
+    const destinationDaemon = system.qemuDaemon(destination);
+    const migrating = async () => {
+      const requested = await api.post(`/vms/${vmId}/migrate`, '<action><async>true</async></action>');
+      t.is(requested.status, 202, requested.text);
+      await eventually(async () => (await api.vmStatus(vmId)) === 'migrating' && (await qemuPid(destinationDaemon, vmId)) !== undefined, 'the migration to be under way', 60_000);
+      return requested.body.action.task.id as string;
+    };
+    const failedTask = (taskId: string) =>
+      eventually(async () => {
+        const task = (await api.get(`/tasks/${taskId}`, { accept: 'json' })).body;
+        return task.status === 'running' ? undefined : task;
+      }, 'the migrate task to end', 60_000);
+
+    const first = await migrating();
+    process.kill((await qemuPid(destinationDaemon, vmId))!, 'SIGKILL');
+    const killedQemu = await failedTask(first);
+    t.is(killedQemu.status, 'failed');
+    t.truthy(killedQemu.fault?.detail, 'the fault says why');
+    t.is(await api.vmStatus(vmId), 'up');
+    t.is(nameOf((await api.vm(vmId)).host.id), source);
+    t.deepEqual(await activeCopies(system, hosts, vmId), [source], 'no copy on the destination');
+
+    const second = await migrating();
+    await destinationDaemon.stopDaemonOnly('SIGKILL');
+    await eventually(async () => (await api.get(`/tasks/${second}`, { accept: 'json' })).body.description?.includes('cannot be asked'), 'the task to say it waits for the destination', 60_000);
+    t.is(await api.vmStatus(vmId), 'migrating', 'nothing is decided while the destination cannot be asked');
+    t.deepEqual(await runningCopies(system, [source], vmId), [source]);
+    await destinationDaemon.start();
+    const killedDaemon = await failedTask(second);
+    t.is(killedDaemon.status, 'failed', JSON.stringify(killedDaemon));
+    t.is(await api.vmStatus(vmId), 'up');
+    t.is(nameOf((await api.vm(vmId)).host.id), source);
+    await eventually(async () => (await activeCopies(system, hosts, vmId)).join() === source, 'the source to be the only host with the domain');
+  });
+
+  test.serial(`[${database}] QEMU: a destination agent stopped before a migration fails it with the VM up on its source; stopped during one, the migration completes in libvirt and the VM is handed over on the source's word, with one copy at every step`, async (t) => {
+    const hosts = ['alpha', 'beta'];
+    const context = await migrationSystem(t, database, hosts, { DROVER_MIGRATION_BANDWIDTH_MIB: '48' });
+    const { system, api, nameOf } = context;
+    const { vmId, host: source } = await busyVm(context, 'patient', 'fill-once');
+    const destination = source === 'alpha' ? 'beta' : 'alpha';
+
+    system.signalAgent(destination, 'SIGSTOP');
+    const before = await api.post(`/vms/${vmId}/migrate`, `<action><host><name>${destination}</name></host></action>`);
+    t.true(before.status === 503 || before.status === 409, `${before.status} ${before.text}`);
+    t.deepEqual(await activeCopies(system, hosts, vmId), [source]);
+    t.is(nameOf((await api.vm(vmId)).host.id), source);
+    system.signalAgent(destination, 'SIGCONT');
+    await system.waitForHostStatus(destination, 'up', 30_000);
+    t.is(await api.vmStatus(vmId), 'up');
+
+    const requested = await api.post(`/vms/${vmId}/migrate`, '<action><async>true</async></action>');
+    t.is(requested.status, 202, requested.text);
+    const taskId = requested.body.action.task.id as string;
+    await eventually(async () => (await api.vmStatus(vmId)) === 'migrating' && (await system.qemuDaemon(destination).virsh('list', '--uuid')).includes(vmId), 'the migration to be under way', 60_000);
+    system.signalAgent(destination, 'SIGSTOP');
+    t.teardown(() => system.signalAgent(destination, 'SIGCONT'));
+    const finished = await eventually(async () => {
+      t.true((await runningCopies(system, hosts, vmId)).length <= 1, 'never two running copies');
+      const task = (await api.get(`/tasks/${taskId}`, { accept: 'json' })).body;
+      return task.status === 'running' ? undefined : task;
+    }, 'the migration to end while the destination agent is stopped', 90_000);
+    t.is(finished.status, 'finished', JSON.stringify(finished));
+    t.is(nameOf((await api.vm(vmId)).host.id), destination, 'the VM is handed over on the source’s word');
+    t.deepEqual(await runningCopies(system, hosts, vmId), [destination]);
+    system.signalAgent(destination, 'SIGCONT');
+    await eventually(async () => (await api.vmStatus(vmId)) === 'up', 'the VM to be up once the destination reports', 30_000);
+    t.is(nameOf((await api.vm(vmId)).host.id), destination);
+  });
+
+  test.serial(`[${database}] QEMU: a controller killed during a migration and started again settles it on what both hosts say, without asking the source again; one running copy at every step`, async (t) => {
+    const hosts = ['alpha', 'beta'];
+    const context = await migrationSystem(t, database, hosts, { DROVER_MIGRATION_BANDWIDTH_MIB: '48' });
+    const { system, api, nameOf } = context;
+    const { vmId, host: source } = await busyVm(context, 'survivor', 'fill-once');
+    const destination = source === 'alpha' ? 'beta' : 'alpha';
+    const requested = await api.post(`/vms/${vmId}/migrate`, '<action><async>true</async></action>');
+    t.is(requested.status, 202, requested.text);
+    const taskId = requested.body.action.task.id as string;
+    await eventually(async () => (await api.vmStatus(vmId)) === 'migrating' && (await system.qemuDaemon(destination).virsh('list', '--uuid')).includes(vmId), 'the migration to be under way', 60_000);
+    await system.killController();
+    await eventually(async () => {
+      t.true((await runningCopies(system, hosts, vmId)).length <= 1, 'never two running copies');
+      return (await system.qemuDaemon(source).virsh('domstate', vmId).then(() => false, () => true));
+    }, 'libvirt to finish the migration while the controller is down', 90_000);
+    t.deepEqual(await runningCopies(system, hosts, vmId), [destination]);
+    await system.startController();
+    const finished = await eventually(async () => {
+      t.true((await runningCopies(system, hosts, vmId)).length <= 1, 'never two running copies');
+      const task = await api.get(`/tasks/${taskId}`, { accept: 'json' });
+      return task.status === 200 && task.body.status !== 'running' ? task.body : undefined;
+    }, 'the restarted controller to settle the migration', 60_000);
+    t.is(finished.status, 'finished', JSON.stringify(finished));
+    await eventually(async () => (await api.vmStatus(vmId)) === 'up', 'the VM to be up');
+    t.is(nameOf((await api.vm(vmId)).host.id), destination);
+    t.deepEqual(await runningCopies(system, hosts, vmId), [destination]);
+    t.is(system.executedCommands(source).filter((commandId) => commandId === taskId).length, 1, 'the source was asked to migrate once');
   });
 }

@@ -226,7 +226,7 @@ export class ProcessSystem {
         DROVER_POLL_INTERVAL_MS: '100',
         DROVER_STORAGE_MOUNT_ROOT: this.mountRoot,
         DROVER_LOG_LEVEL: 'debug',
-        ...(record.daemon instanceof QemuDaemon ? { DROVER_MIGRATION_URI: record.daemon.uri, DROVER_MIGRATION_ADDRESS: '127.0.0.1' } : {}),
+        ...(record.daemon instanceof QemuDaemon ? { DROVER_MIGRATION_URI: record.daemon.migrationUri, DROVER_MIGRATION_ADDRESS: '127.0.0.1' } : {}),
         ...record.agentEnvironment,
         ...(record.rebootTimeoutMs ? { DROVER_REBOOT_TIMEOUT_MS: String(record.rebootTimeoutMs) } : {}),
       },

@@ -126,6 +126,15 @@ export class QemuDaemon {
     return `qemu:///system?socket=${this.privatePath('/run/libvirt')}/libvirt-sock`;
   }
 
+  /**
+   * The URI another daemon's libvirtd reaches this one at, for a peer-to-peer
+   * migration: the remote driver over the unix socket (a plain qemu:/// URI
+   * opened inside a libvirtd is that libvirtd itself).
+   */
+  get migrationUri(): string {
+    return `qemu+unix:///system?socket=${this.privatePath('/run/libvirt')}/libvirt-sock`;
+  }
+
   /** Arguments for virsh to talk to this daemon: `virsh ...daemon.virshArguments, 'list'`. */
   get virshArguments(): string[] {
     return ['-c', this.uri];
