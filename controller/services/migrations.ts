@@ -9,6 +9,7 @@ import type { MigrateVmParams, VmMigrationRunner } from '../tasks/vm-migration.j
 export interface MigrationRequest {
   hostId?: string;
   hostName?: string;
+  force?: boolean;
 }
 
 /** Live migration of running VMs: requests, cancellations and progress (see tasks/vm-migration.ts). */
@@ -22,7 +23,7 @@ export class MigrationService {
   /** Submits a migration of the VM; refusals (the VM is not up, the destination cannot take it) come at once. */
   async migrate(vmId: string, request: MigrationRequest, correlationId: string | null): Promise<Task> {
     if (!this.records.vm(vmId)) throw notFound('VM', vmId);
-    const params: MigrateVmParams = { hostId: this.destinationOf(request) };
+    const params: MigrateVmParams = { hostId: this.destinationOf(request), force: request.force || undefined };
     return this.tasks.submit({ objectType: 'vm', objectId: vmId, action: 'migrate', params, correlationId });
   }
 

@@ -1,5 +1,6 @@
 import { NotYet, conflict, notFound, unavailable } from '../rules/errors.js';
 import { placementConflict, type PlacementNeeds } from '../rules/devices.js';
+import { acceptsNewVms } from '../rules/host-admin.js';
 import type { HostRecord, Records, VmRecord } from './records.js';
 
 interface Reservation {
@@ -33,7 +34,9 @@ export class Placement {
       : [...this.records.hosts.values()].filter((host) => host.clusterId === vm.clusterId);
     const connecting = candidates.filter((host) => host.status === 'connecting');
     if (connecting.length) throw new NotYet(this.records.nextHostChange(), `host ${connecting.map((host) => host.name).join(', ')} has not reported its VMs yet`);
-    const reachable = candidates.filter((host) => host.status === 'up' && this.records.isConnected(host.id));
+    const pinnedHost = pinned ? candidates[0] : undefined;
+    if (pinnedHost && !acceptsNewVms(pinnedHost)) throw conflict(`VM ${vm.name} is defined on host ${pinnedHost.name}, which is in ${pinnedHost.adminState.replaceAll('_', ' ')}; no VM starts there until it is activated`);
+    const reachable = candidates.filter((host) => host.status === 'up' && this.records.isConnected(host.id) && acceptsNewVms(host));
     if (pinned && reachable.length === 0) throw unavailable(`host ${pinned} of VM ${vm.name} is not connected`);
     let best: { host: HostRecord; free: number } | undefined;
     for (const host of reachable) {
@@ -72,6 +75,7 @@ export class Placement {
         host.id === vm.hostId ? 'it is the host the VM runs on'
         : host.clusterId !== vm.clusterId ? "it is not in the VM's cluster"
         : host.status !== 'up' || !this.records.isConnected(host.id) ? `it is ${host.status === 'up' ? 'not connected' : host.status}`
+        : !acceptsNewVms(host) ? `it is in ${host.adminState.replaceAll('_', ' ')}`
         : !host.migrationUri ? 'it takes no incoming migrations (its agent has no migration URI)'
         : free < vm.memoryBytes ? `${vm.memoryBytes} bytes of memory are not free there (${Math.max(0, free)} are)`
         : undefined;

@@ -16,6 +16,8 @@ import { paramsOf, type TaskRunner } from './task-scheduler.js';
 /** What a migrate task is asked: the destination host, or none for the scheduler's choice. */
 export interface MigrateVmParams {
   hostId?: string;
+  /** Moves a VM whose placement policy pins it to its host, as oVirt's `force` does. */
+  force?: boolean;
 }
 
 /** How long one inspection of a host may take before the host counts as silent for that round. */
@@ -69,6 +71,7 @@ export class VmMigrationRunner implements TaskRunner {
     if (source.status !== 'up' || !this.records.isConnected(source.id)) throw unavailable(`cannot migrate VM ${vm.name}: its host ${source.name} is ${source.status}`);
     if (vm.duplicateHostId) throw refuse(`it is active on two hosts at once (${vm.hostId} and ${vm.duplicateHostId})`);
     if (vm.powerState !== 'running') throw refuse(`it is ${vm.powerState ?? 'down'}, not up`);
+    if (vm.migrationAffinity === 'pinned' && !paramsOf<MigrateVmParams>(task).force) throw refuse('its placement policy pins it to its host (migrate with force to move it anyway)');
     const needs = await this.devices.placementOf(vm.id);
     if (needs.blocker) throw refuse(needs.blocker);
     if (needs.hostId) throw refuse(`a disk of it is on the local storage of host ${this.records.host(needs.hostId)?.name ?? needs.hostId}, which no other host reaches`);

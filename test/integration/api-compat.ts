@@ -8,7 +8,7 @@ type Test = TestFn<unknown>;
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const goodBasic = basicAuthorization('admin@internal', adminPassword);
-const vmActionNames = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot', 'reset'];
+const vmActionNames = ['start', 'stop', 'shutdown', 'suspend', 'resume', 'reboot', 'reset', 'migrate', 'cancelmigration'];
 
 /** Parses XML keeping every repeatable element a list, for checking the raw document shape. */
 const strictXml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, isArray: (name, jpath) => name === 'link' || /^(vms\.vm|hosts\.host|clusters\.cluster|data_centers\.data_center|tasks\.task)$/.test(String(jpath)) });
@@ -138,7 +138,7 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.is(vm.href, `/ovirt-engine/api/vms/${vmId}`);
     t.true(Array.isArray(vm.link));
     for (const entry of vm.link) t.deepEqual(Object.keys(entry).sort(), ['href', 'rel']);
-    t.deepEqual(vm.link.map((entry: any) => entry.rel), ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'permissions', 'tasks']);
+    t.deepEqual(vm.link.map((entry: any) => entry.rel), ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'permissions', 'statistics', 'tasks']);
     t.deepEqual(vm.actions.link.map((entry: any) => entry.rel), vmActionNames);
     for (const entry of vm.actions.link) t.is(entry.href, `/ovirt-engine/api/vms/${vmId}/${entry.rel}`);
     t.deepEqual(vm.display, { type: 'vnc' });
@@ -166,7 +166,7 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.is(vm.name, 'compat-vm');
     t.deepEqual(
       vm.link,
-      ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'permissions', 'tasks'].map((rel) => ({ '@href': `/ovirt-engine/api/vms/${vmId}/${rel}`, '@rel': rel })),
+      ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'permissions', 'statistics', 'tasks'].map((rel) => ({ '@href': `/ovirt-engine/api/vms/${vmId}/${rel}`, '@rel': rel })),
     );
     t.deepEqual(
       vm.actions.link.map((entry: any) => entry['@rel']),

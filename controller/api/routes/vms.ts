@@ -126,8 +126,7 @@ export function vmRoutes(router: ApiRouter, services: Services): void {
     const host = body.nested('host');
     const cluster = body.reference('cluster');
     if (cluster && cluster !== services.vms.get(ctx.params.id!).vm.clusterId) throw invalid('action.cluster: Drover migrates a VM within its cluster only');
-    body.boolean('force');
-    const task = await services.migrations.migrate(ctx.params.id!, { hostId: host?.text('id'), hostName: host?.text('name') }, ctx.state.correlationId);
+    const task = await services.migrations.migrate(ctx.params.id!, { hostId: host?.text('id'), hostName: host?.text('name'), force: body.boolean('force') }, ctx.state.correlationId);
     await answerWithTask(ctx, tasks, task, isAsync(ctx, body));
   });
   router.post('/vms/:id/cancelmigration', async (ctx) => {
