@@ -16,7 +16,7 @@ export interface QemuLifecycleOptions {
 }
 
 /** Runs a command to its end and resolves with its wall time in ms; rejects with its error output when it fails. */
-function timedCommand(command: string, args: string[]): Promise<number> {
+export function timedCommand(command: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const began = performance.now();
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
