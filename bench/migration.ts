@@ -1,14 +1,13 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { randomUUID } from 'node:crypto';
 import type { ApiResponse } from '../test/support/api.js';
-import { busyGuestFirstPage, busyGuestPasses, guestDwords, plainBusyDomainXml, writeBusyGuestDisk, type BusyGuestOptions } from '../test/support/busy-guest.js';
+import { busyGuestFirstPage, busyGuestPasses, guestDwords, writeBusyGuestDisk, type BusyGuestOptions } from '../test/support/busy-guest.js';
 import { eventually } from '../test/support/eventually.js';
 import { ProcessSystem } from '../test/support/process-system.js';
 import { guestDomainType, type QemuDaemon } from '../test/support/qemu-daemon.js';
 import type { DatabaseKind } from '../test/support/scratch-database.js';
-import { timedCommand } from './qemu-lifecycle.js';
+import { plainTwin, timedCommand } from './qemu-lifecycle.js';
 import { summarize, type Summary } from './lib/stats.js';
 import { say, target, type BenchResult } from './lib/report.js';
 
@@ -96,8 +95,8 @@ async function sharedStorage(system: ProcessSystem): Promise<string> {
   return storage.body.id as string;
 }
 
-/** A VM booting the busy guest from a raw disk on the shared storage, created through the API and not started. */
-async function busyVm(system: ProcessSystem, storageId: string, name: string, memoryMiB: number, guest: BusyGuestOptions): Promise<string> {
+/** A VM booting the busy guest from a raw disk on the shared storage, created through the API and not started; its id and its disk's file. */
+async function busyVm(system: ProcessSystem, storageId: string, name: string, memoryMiB: number, guest: BusyGuestOptions): Promise<{ vmId: string; file: string }> {
   const { api } = system;
   const vmId = await api.createVm(name, memoryMiB);
   const attached = await api.post(
@@ -107,8 +106,9 @@ async function busyVm(system: ProcessSystem, storageId: string, name: string, me
   expectOk(`attaching a disk to ${name}`, attached, 201);
   const diskId = attached.body.disk_attachment.id as string;
   await eventually(async () => (await api.diskStatus(diskId)) === 'ok', `disk of ${name} to be created`, 60_000);
-  await writeBusyGuestDisk(await volumeFile(system.mountRoot, diskId), guest);
-  return vmId;
+  const file = await volumeFile(system.mountRoot, diskId);
+  await writeBusyGuestDisk(file, guest);
+  return { vmId, file };
 }
 
 /** Starts a VM (synchronously), waits until its guest filled its memory, and answers the host it runs on. */
@@ -121,7 +121,12 @@ async function startFilled(system: ProcessSystem, vmId: string, hostIds: Record<
   return host;
 }
 
-/** The plain half: `virsh migrate --live --p2p` of a plain domain of the same guest, its disk in the same shared directory. */
+/**
+ * The plain half: `virsh migrate --live --p2p` of the Drover VM's domain
+ * defined again by hand under another name and UUID, without Drover's
+ * metadata (benchmark 6's twin), booting a disk of its own with the same busy
+ * guest, in a directory under the shared mount root that both daemons see.
+ */
 class PlainGuest {
   host: HostName = 'alpha';
   lastJob?: CompletedJob;
@@ -131,14 +136,16 @@ class PlainGuest {
     readonly name: string,
   ) {}
 
-  static async start(system: ProcessSystem, options: MigrationBenchOptions): Promise<PlainGuest> {
-    const name = `plain-${randomUUID().slice(0, 8)}`;
+  static async start(system: ProcessSystem, drover: DroverGuest, options: MigrationBenchOptions): Promise<PlainGuest> {
+    const twin = plainTwin(await system.qemuDaemon(drover.host).virsh('dumpxml', '--inactive', drover.vmId));
+    const name = twin.name;
     const directory = path.join(system.mountRoot, 'plain');
     await mkdir(directory, { recursive: true });
     const diskFile = path.join(directory, `${name}.raw`);
     await writeBusyGuestDisk(diskFile, { mebibytes: options.fillMiB, mode: 'fill-once' });
-    const xmlFile = path.join(directory, `${name}.xml`);
-    await writeFile(xmlFile, plainBusyDomainXml({ name, memoryMiB: options.memoryMiB, diskFile, domainType: await guestDomainType() }));
+    if (!twin.xml.includes(`'${drover.diskFile}'`)) throw new Error(`the domain of VM ${drover.vmId} does not boot its disk ${drover.diskFile}`);
+    const xmlFile = path.join(system.directory, `${name}.xml`);
+    await writeFile(xmlFile, twin.xml.replaceAll(`'${drover.diskFile}'`, `'${diskFile}'`));
     const daemon = system.qemuDaemon('alpha');
     await daemon.virsh('define', xmlFile);
     await daemon.virsh('start', name);
@@ -168,13 +175,14 @@ class DroverGuest {
   private constructor(
     private readonly system: ProcessSystem,
     readonly vmId: string,
+    readonly diskFile: string,
     private readonly hostIds: Record<HostName, string>,
     public host: HostName,
   ) {}
 
   static async start(system: ProcessSystem, storageId: string, hostIds: Record<HostName, string>, options: MigrationBenchOptions): Promise<DroverGuest> {
-    const vmId = await busyVm(system, storageId, 'bench-migration', options.memoryMiB, { mebibytes: options.fillMiB, mode: 'fill-once' });
-    return new DroverGuest(system, vmId, hostIds, await startFilled(system, vmId, hostIds));
+    const { vmId, file } = await busyVm(system, storageId, 'bench-migration', options.memoryMiB, { mebibytes: options.fillMiB, mode: 'fill-once' });
+    return new DroverGuest(system, vmId, file, hostIds, await startFilled(system, vmId, hostIds));
   }
 
   /** Migrates the VM to the other host and answers the time to the 200, or why the API cannot migrate (a 404). */
@@ -245,8 +253,8 @@ export async function migrationBenchmark(database: DatabaseKind, options: Migrat
   try {
     const hostIds = { alpha: await system.hostId('alpha'), beta: await system.hostId('beta') };
     const storageId = await sharedStorage(system);
-    const plain = await PlainGuest.start(system, options);
     const drover = await DroverGuest.start(system, storageId, hostIds, options);
+    const plain = await PlainGuest.start(system, drover, options);
 
     await plain.migrate();
     await plain.migrate();
@@ -327,7 +335,7 @@ export async function migrationBenchmark(database: DatabaseKind, options: Migrat
         await system.waitForHostStatus('alpha', 'maintenance', 60_000);
         const vmIds: string[] = [];
         for (let index = 0; index < options.maintenanceVms; index++) {
-          const vmId = await busyVm(system, storageId, `bench-maintenance-${index}`, options.memoryMiB, { mebibytes: options.fillMiB, mode: 'fill-once' });
+          const { vmId } = await busyVm(system, storageId, `bench-maintenance-${index}`, options.memoryMiB, { mebibytes: options.fillMiB, mode: 'fill-once' });
           if ((await startFilled(system, vmId, hostIds)) !== 'beta') throw new Error(`VM ${vmId} started on alpha, which is in maintenance`);
           vmIds.push(vmId);
         }

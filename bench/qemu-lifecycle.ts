@@ -28,7 +28,7 @@ export function timedCommand(command: string, args: string[]): Promise<number> {
 }
 
 /** The plain domain equivalent to Drover's: the same definition under another name and UUID, without Drover's metadata. */
-function plainTwin(droverXml: string): { xml: string; name: string } {
+export function plainTwin(droverXml: string): { xml: string; name: string } {
   const name = `plain-${randomUUID().slice(0, 8)}`;
   const xml = droverXml
     .replace(/<name>[^<]*<\/name>/, `<name>${name}</name>`)
