@@ -16,7 +16,7 @@ export interface QemuLifecycleOptions {
 }
 
 /** Runs a command to its end and resolves with its wall time in ms; rejects with its error output when it fails. */
-function timedCommand(command: string, args: string[]): Promise<number> {
+export function timedCommand(command: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const began = performance.now();
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -28,7 +28,7 @@ function timedCommand(command: string, args: string[]): Promise<number> {
 }
 
 /** The plain domain equivalent to Drover's: the same definition under another name and UUID, without Drover's metadata. */
-function plainTwin(droverXml: string): { xml: string; name: string } {
+export function plainTwin(droverXml: string): { xml: string; name: string } {
   const name = `plain-${randomUUID().slice(0, 8)}`;
   const xml = droverXml
     .replace(/<name>[^<]*<\/name>/, `<name>${name}</name>`)

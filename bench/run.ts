@@ -15,6 +15,7 @@ import { getThroughput } from './get-throughput.js';
 import { followBenchmark } from './follow.js';
 import { mixedLoad } from './mixed.js';
 import { qemuLifecycle } from './qemu-lifecycle.js';
+import { migrationBenchmark } from './migration.js';
 import { postgresBaseUrl, type DatabaseKind } from '../test/support/scratch-database.js';
 import { temporaryDirectory } from '../test/support/temporary-directory.js';
 import { formatValue, say, type BenchResult } from './lib/report.js';
@@ -29,8 +30,12 @@ import { formatValue, say, type BenchResult } from './lib/report.js';
  *   BENCH_VMS=1000            VMs created and started by benchmark 1, per round
  *   BENCH_START_ROUNDS=3      rounds of benchmark 1, each on a new system; its figures cover all of them
  *   BENCH_DATABASES=sqlite,postgres
- *   BENCH_ONLY=start,state,poll,rps,follow,mixed,qemu   a subset of the benchmarks
+ *   BENCH_ONLY=start,state,poll,rps,follow,mixed,qemu,migration   a subset of the benchmarks
  *   BENCH_QEMU_CYCLES=15      start/stop cycles per side of benchmark 6 (QEMU guest vs virsh)
+ *   BENCH_MIGRATIONS=10       migrations per side of benchmark 7 (Drover vs virsh migrate), alternating in direction
+ *   BENCH_MIGRATION_FILL_MIB=200  MiB each 256 MiB guest of benchmark 7 writes before it is migrated
+ *   BENCH_MAINTENANCE_VMS=10  running VMs on the host benchmark 7 puts into maintenance (0: no maintenance)
+ *   BENCH_MAINTENANCE_ROUNDS=2    measured maintenances of benchmark 7, the two hosts in turn
  *   BENCH_STATE_SAMPLES=200   state changes timed by benchmark 2
  *   BENCH_POLL_DOMAINS=1000   domains for the poll-cost measurement
  *   BENCH_RPS_SECONDS=4       measured seconds per round and target in benchmark 3 (after 1 s of warm-up)
@@ -168,6 +173,14 @@ function printTable(results: BenchResult[]): void {
       info('search cluster= max=50 p50', figures.search.clusterPage);
       info('search cluster= p50', figures.search.cluster);
     }
+    if (result.id === 'migration' && result.figures.virshMigrate) {
+      type Pair = { p50: number; p90: number };
+      const figures = result.figures as { virshMigrate: Pair; droverMigrate?: Pair; droverMigrateFailed?: string; maintenance?: Pair; maintenanceSkipped?: string; maintenanceVms?: number };
+      const pair = (summary: Pair) => `${formatValue(summary.p50, 'ms')} / ${formatValue(summary.p90, 'ms')}`;
+      rows.push([result.id, db, 'virsh migrate p50 / p90', pair(figures.virshMigrate), '-', 'floor']);
+      rows.push([result.id, db, 'Drover migrate p50 / p90', figures.droverMigrate ? pair(figures.droverMigrate) : '-', '-', figures.droverMigrate ? 'info' : figures.droverMigrateFailed ? 'FAILED' : 'SKIPPED']);
+      if (figures.maintenance || figures.maintenanceSkipped) rows.push([result.id, db, `maintenance, ${figures.maintenanceVms ?? '?'} VMs, p50 / p90`, figures.maintenance ? pair(figures.maintenance) : '-', '-', figures.maintenance ? 'info' : 'SKIPPED']);
+    }
     if (result.id === 'mixed' && !result.error) {
       type Phase = { rps: number; latencyMs: { p99: number }; byKind: Record<string, { latencyMs: { p99: number } }> };
       const figures = result.figures as { readsOnly: Phase; mixed: Phase; bareKoa: Phase };
@@ -194,7 +207,7 @@ async function main(): Promise<void> {
   const vms = integer('BENCH_VMS', 1000);
   const databases = list('BENCH_DATABASES', ['sqlite', 'postgres']) as DatabaseKind[];
   for (const database of databases) if (database !== 'sqlite' && database !== 'postgres') throw new Error(`BENCH_DATABASES: unknown database ${database}`);
-  const only = new Set(list('BENCH_ONLY', ['start', 'state', 'poll', 'rps', 'follow', 'mixed', 'qemu']));
+  const only = new Set(list('BENCH_ONLY', ['start', 'state', 'poll', 'rps', 'follow', 'mixed', 'qemu', 'migration']));
   const followVms = list('BENCH_FOLLOW_VMS', ['1000', '10000']).map((size) => {
     const value = Number(size);
     if (!Number.isSafeInteger(value) || value < 4) throw new Error(`BENCH_FOLLOW_VMS: ${size} is not a whole number of at least 4`);
@@ -217,6 +230,10 @@ async function main(): Promise<void> {
     mixedVms: integer('BENCH_MIXED_VMS', 1000, 2),
     mixedThinkMs: integer('BENCH_MIXED_THINK_MS', 3000, 0),
     qemuCycles: integer('BENCH_QEMU_CYCLES', 15),
+    migrations: integer('BENCH_MIGRATIONS', 10),
+    migrationFillMiB: integer('BENCH_MIGRATION_FILL_MIB', 200, 2),
+    maintenanceVms: integer('BENCH_MAINTENANCE_VMS', 10, 0),
+    maintenanceRounds: integer('BENCH_MAINTENANCE_ROUNDS', 2, 0),
   };
   const host = await machine();
   say(`Drover benchmarks on ${host.nproc} CPUs (${host.cpuModel}), ${host.memoryGiB} GiB, Node ${host.node}, PostgreSQL ${host.postgres ?? 'unreachable'}, commit ${host.commit ?? '?'}${host.uncommittedChangesOutsideBench ? ` with ${host.uncommittedChangesOutsideBench} uncommitted file(s) outside bench/` : ''}`);
@@ -243,6 +260,12 @@ async function main(): Promise<void> {
         ),
       );
     if (only.has('qemu')) results.push(await attempt('qemu-lifecycle', 'start and stop on QEMU vs virsh', database, () => qemuLifecycle(database, { cycles: config.qemuCycles, memoryMiB: 256 })));
+    if (only.has('migration'))
+      results.push(
+        await attempt('migration', 'live migration on QEMU vs virsh, and maintenance', database, () =>
+          migrationBenchmark(database, { migrations: config.migrations, memoryMiB: 256, fillMiB: config.migrationFillMiB, maintenanceVms: config.maintenanceVms, maintenanceRounds: config.maintenanceRounds }),
+        ),
+      );
   }
   if (only.has('poll')) results.push(await attempt('poll-cost', 'agent poll cost', undefined, () => pollCost({ domains: config.pollDomains, repeats: 20 })));
 

@@ -1,11 +1,14 @@
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import test from 'ava';
 import { busyGuestImage, busyGuestImageBytes, busyGuestPasses, guestDwords, plainBusyDomainXml, writeBusyGuestDisk, type BusyGuestOptions } from '../support/busy-guest.js';
 import { eventually } from '../support/eventually.js';
 import { guestDomainType, QemuDaemon } from '../support/qemu-daemon.js';
 import { temporaryDirectory, type TemporaryDirectory } from '../support/temporary-directory.js';
 
+const run = promisify(execFile);
 let directory: TemporaryDirectory;
 let daemon: QemuDaemon;
 
@@ -20,12 +23,13 @@ test.after.always(async () => {
   await directory?.remove();
 });
 
-/** Defines and starts a plain 256 MiB domain booting the busy guest from a raw disk, and returns its name. */
-async function startBusyGuest(name: string, options: BusyGuestOptions): Promise<string> {
-  const diskFile = path.join(directory.path, `${name}.raw`);
+/** Defines and starts a plain 256 MiB domain booting the busy guest from a new disk of that format, and returns its name. */
+async function startBusyGuest(name: string, options: BusyGuestOptions, diskFormat: 'raw' | 'qcow2'): Promise<string> {
+  const diskFile = path.join(directory.path, `${name}.${diskFormat}`);
+  if (diskFormat === 'qcow2') await run('qemu-img', ['create', '-q', '-f', 'qcow2', diskFile, '16M']);
   await writeBusyGuestDisk(diskFile, options);
   const xmlFile = path.join(directory.path, `${name}.xml`);
-  await writeFile(xmlFile, plainBusyDomainXml({ name, memoryMiB: 256, diskFile, domainType: await guestDomainType() }));
+  await writeFile(xmlFile, plainBusyDomainXml({ name, memoryMiB: 256, diskFile, diskFormat, domainType: await guestDomainType() }));
   await daemon.virsh('define', xmlFile);
   await daemon.virsh('start', name);
   return name;
@@ -47,8 +51,8 @@ test('the busy guest image is a boot sector with its fields patched, padded to w
   await t.throwsAsync(busyGuestImage({ mebibytes: 64, mode: 'fill-once', firstValue: 0 }), { message: /non-zero dword, not 0/ });
 });
 
-test.serial('QEMU: the busy guest in fill-once mode boots from its MBR, writes every page from 1 MiB up to its size once, and halts', async (t) => {
-  const name = await startBusyGuest('fill-once', { mebibytes: 64, mode: 'fill-once', firstValue: 0x1234abcd });
+test.serial('QEMU: the busy guest in fill-once mode boots from the MBR of a raw disk, writes every page from 1 MiB up to its size once, and halts', async (t) => {
+  const name = await startBusyGuest('fill-once', { mebibytes: 64, mode: 'fill-once', firstValue: 0x1234abcd }, 'raw');
   await eventually(async () => (await busyGuestPasses(daemon, name)) === 1, 'the guest to complete its pass', 30_000);
   for (const address of [mebibyte, 2 * mebibyte, 17 * mebibyte + 0x3000, 64 * mebibyte - 0x1000]) {
     t.deepEqual(await guestDwords(daemon, name, address, 2), [0x1234abcd, address], `the page at 0x${address.toString(16)} holds the value and its address`);
@@ -63,8 +67,8 @@ test.serial('QEMU: the busy guest in fill-once mode boots from its MBR, writes e
   t.regex(await daemon.virsh('domstate', name), /running/);
 });
 
-test.serial('QEMU: the busy guest in keep-dirtying mode writes a new non-zero value into every page on each pass', async (t) => {
-  const name = await startBusyGuest('keep-dirtying', { mebibytes: 200, mode: 'keep-dirtying' });
+test.serial('QEMU: the busy guest in keep-dirtying mode, written into a qcow2 disk, writes a new non-zero value into every page on each pass', async (t) => {
+  const name = await startBusyGuest('keep-dirtying', { mebibytes: 200, mode: 'keep-dirtying' }, 'qcow2');
   const firstPasses = await eventually(async () => {
     const passes = await busyGuestPasses(daemon, name);
     return passes >= 1 ? passes : undefined;

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -103,19 +103,19 @@ export async function busyGuestImage(options: BusyGuestOptions): Promise<Buffer>
  * Writes the busy guest over the start of a disk file: in place in a raw file
  * (creating it when missing, keeping its size when larger), through
  * `qemu-img convert -n` into any other format qemu-img knows (qcow2), whose
- * virtual size must be at least the image's. The guest must not be running.
+ * virtual size must be at least the image's. The guest must not be running
+ * (qemu-img cannot open a disk a running QEMU holds, and this rejects).
  */
 export async function writeBusyGuestDisk(file: string, options: BusyGuestOptions): Promise<void> {
   const image = await busyGuestImage(options);
-  const format = await run('qemu-img', ['info', '--output=json', file]).then(
-    ({ stdout }) => (JSON.parse(stdout) as { format: string }).format,
-    () => 'raw',
+  const exists = await access(file).then(
+    () => true,
+    () => false,
   );
+  if (!exists) return writeFile(file, image);
+  const format = (JSON.parse((await run('qemu-img', ['info', '--output=json', file])).stdout) as { format: string }).format;
   if (format === 'raw') {
-    const handle = await open(file, 'a+').then(async (probe) => {
-      await probe.close();
-      return open(file, 'r+');
-    });
+    const handle = await open(file, 'r+');
     try {
       await handle.write(image, 0, image.length, 0);
     } finally {
