@@ -85,7 +85,10 @@ export class VmMigrationRunner implements TaskRunner {
     const vm = this.vmOf(task);
     const attempt = await this.attemptOf(task, vm);
     const { row } = attempt;
-    if (row.state === 'succeeded') return;
+    if (row.state === 'succeeded') {
+      if (vm.hostId !== row.destinationHostId) await this.records.migrationEnded(vm.id, row.destinationHostId);
+      return;
+    }
     if (row.state === 'failed' || row.state === 'cancelled') throw attempt.failure ?? conflict(row.failure ?? `the migration ${row.state}`);
     this.records.migrationBegan(vm.id, row.destinationHostId);
     try {
