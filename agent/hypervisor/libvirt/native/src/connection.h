@@ -70,6 +70,10 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value AttachDevice(const Napi::CallbackInfo& info);
   Napi::Value DetachDevice(const Napi::CallbackInfo& info);
   Napi::Value UpdateDevice(const Napi::CallbackInfo& info);
+  Napi::Value MigrateDomain(const Napi::CallbackInfo& info);
+  Napi::Value MigrationJob(const Napi::CallbackInfo& info);
+  Napi::Value AbortMigration(const Napi::CallbackInfo& info);
+  Napi::Value SetDomainMetadata(const Napi::CallbackInfo& info);
 
   Napi::Value ListStoragePools(const Napi::CallbackInfo& info);
   Napi::Value StoragePoolInfo(const Napi::CallbackInfo& info);
