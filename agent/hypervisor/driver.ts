@@ -90,6 +90,7 @@ export const driverOperations = [
   'releaseNetwork',
   'migrate',
   'abortMigration',
+  'prepareIncoming',
 ] as const;
 export type DriverOperation = (typeof driverOperations)[number];
 

@@ -123,6 +123,14 @@ function invalidState(status: DomainStatus, operation: string): DriverError {
   return new DriverError('invalid_state', `cannot ${operation} domain ${status.name}: it is ${status.state}`);
 }
 
+/**
+ * What libvirt answers for job statistics where no outgoing migration runs:
+ * a hypervisor without them (the test driver, which cannot migrate either),
+ * a domain that receives a migration ("available only on the source host"),
+ * and one that stopped running, as a domain that left does.
+ */
+const noMigrationJobCodes: ReadonlySet<number> = new Set([ErrorCode.NO_SUPPORT, ErrorCode.OPERATION_UNSUPPORTED, ErrorCode.OPERATION_INVALID]);
+
 /** Where QEMU's migration stream goes: tcp://host, with an IPv6 address in brackets. */
 export function migrationStreamUri(address: string): string {
   return address.includes(':') && !address.startsWith('[') ? `tcp://[${address}]` : `tcp://${address}`;
@@ -558,8 +566,7 @@ export class LibvirtDriver implements HypervisorDriver {
       this.connected()
         .migrationJob(uuid)
         .catch((error: unknown) => {
-          // A hypervisor without job statistics (libvirt's test driver) cannot migrate either.
-          if (isLibvirtError(error) && error.code === ErrorCode.NO_SUPPORT) return null;
+          if (isLibvirtError(error) && noMigrationJobCodes.has(error.code)) return null;
           throw error;
         }),
     );

@@ -47,6 +47,16 @@ class Connection : public Napi::ObjectWrap<Connection> {
     return schedule(info.Env(), conn_, std::move(work));
   }
 
+  // Runs void work on a thread of its own (see ThreadJob).
+  template <class F>
+  Napi::Value runOnThread(const Napi::CallbackInfo& info, F work) {
+    if (!conn_) throw Napi::Error::New(info.Env(), "the libvirt connection is closed");
+    return ThreadJob::Start(info.Env(), conn_, [work = std::move(work)](virConnectPtr conn) -> Build {
+      work(conn);
+      return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
+    });
+  }
+
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value NodeInfo(const Napi::CallbackInfo& info);
   Napi::Value Hostname(const Napi::CallbackInfo& info);

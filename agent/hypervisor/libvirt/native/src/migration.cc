@@ -59,7 +59,7 @@ Napi::Value Connection::MigrateDomain(const Napi::CallbackInfo& info) {
   if (!info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), "argument 4 must be a number");
   double bandwidth = info[3].As<Napi::Number>().DoubleValue();
   if (!(bandwidth >= 0)) throw Napi::TypeError::New(info.Env(), "argument 4 must not be negative");
-  return run(info, [uuid = text(info, 0), destination = text(info, 1), streamUri = text(info, 2), bandwidth = static_cast<unsigned long long>(bandwidth),
+  return runOnThread(info, [uuid = text(info, 0), destination = text(info, 1), streamUri = text(info, 2), bandwidth = static_cast<unsigned long long>(bandwidth),
                     unsafe = flag(info, 4)](virConnectPtr conn) {
     Domain domain = lookup(conn, uuid);
     TypedParams params;
