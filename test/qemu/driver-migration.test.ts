@@ -1,0 +1,131 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import test from 'ava';
+import { LibvirtDriver } from '../../agent/hypervisor/libvirt/driver.js';
+import { designDomain } from '../../agent/hypervisor/libvirt/designer.js';
+import { serializeDomainXml } from '../../agent/hypervisor/libvirt/domain-xml.js';
+import { LibvirtConnection } from '../../agent/hypervisor/libvirt/native/index.js';
+import type { VmSpec } from '../../shared/model.js';
+import { guestDomainType, QemuDaemon } from '../support/qemu-daemon.js';
+import { temporaryDirectory, type TemporaryDirectory } from '../support/temporary-directory.js';
+import { driverMigrationContract, type MigrationHosts } from '../unit/agent/driver-migration-contract.js';
+import { vmSpec } from '../unit/agent/helpers.js';
+
+/**
+ * The migration methods of LibvirtDriver on real QEMU: two private libvirtd
+ * daemons on this machine stand for two hosts. The source's daemon opens the
+ * destination's URI itself (peer to peer); a URI without a host name passes
+ * libvirt's check against migrating to the same host only with the unix
+ * transport and a socket path (qemu+unix:///system?socket=...). Guests have
+ * no operating system, so their memory would be nearly all zero pages, which
+ * migrate at once: QEMU's generic loader fills 24 MiB of it with random
+ * bytes, and a bandwidth cap (16 MiB/s, or 1 MiB/s for a slow migration)
+ * makes the migration last seconds, or a minute.
+ */
+
+const ballastBytes = 24 * 2 ** 20;
+
+interface Pair {
+  directory: TemporaryDirectory;
+  daemons: { source: QemuDaemon; destination: QemuDaemon };
+  drivers: { source: LibvirtDriver; destination: LibvirtDriver };
+  outsider: LibvirtConnection;
+  ballast: string;
+  mountRoot: string;
+}
+
+let pair: Promise<Pair> | undefined;
+
+async function startPair(): Promise<Pair> {
+  const directory = await temporaryDirectory('qemu-migration');
+  const mountRoot = path.join(directory.path, 'mnt');
+  const ballast = path.join(directory.path, 'ballast.bin');
+  await writeFile(ballast, randomBytes(ballastBytes));
+  const daemons = { source: new QemuDaemon(path.join(directory.path, 'source')), destination: new QemuDaemon(path.join(directory.path, 'destination')) };
+  await daemons.source.start();
+  await daemons.destination.start();
+  const drivers = {
+    source: new LibvirtDriver({ uri: daemons.source.uri, dataDir: path.join(directory.path, 'source-agent'), mountRoot }),
+    destination: new LibvirtDriver({ uri: daemons.destination.uri, dataDir: path.join(directory.path, 'destination-agent'), mountRoot }),
+  };
+  await drivers.source.open();
+  await drivers.destination.open();
+  const outsider = new LibvirtConnection(daemons.source.uri);
+  await outsider.open();
+  return { directory, daemons, drivers, outsider, ballast, mountRoot };
+}
+
+test.after.always(async () => {
+  if (!pair) return;
+  const { directory, daemons, drivers, outsider } = await pair;
+  await outsider.close();
+  await drivers.source.close();
+  await drivers.destination.close();
+  await daemons.source.stop();
+  await daemons.destination.stop();
+  await directory.remove();
+});
+
+/** The domain Drover would define for the spec, plus QEMU's generic loader writing the ballast into its memory at 16 MiB. */
+async function ballastedXml(spec: VmSpec, ballast: string, mountRoot: string): Promise<string> {
+  const xml = serializeDomainXml(designDomain(spec, await guestDomainType(), mountRoot));
+  return xml
+    .replace(/^<domain type="(\w+)">/, '<domain type="$1" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0">')
+    .replace(/<\/domain>$/, `<qemu:commandline><qemu:arg value="-device"/><qemu:arg value="loader,file=${ballast},addr=0x1000000,force-raw=on"/></qemu:commandline></domain>`);
+}
+
+driverMigrationContract(test, {
+  title: 'QEMU, LibvirtDriver',
+  serial: true,
+  async hosts(t): Promise<MigrationHosts> {
+    pair ??= startPair();
+    const { daemons, drivers, outsider, ballast, mountRoot, directory } = await pair;
+    const vms: string[] = [];
+    t.teardown(async () => {
+      for (const uuid of vms) {
+        for (const daemon of [daemons.source, daemons.destination]) {
+          await daemon.virsh('destroy', uuid).catch(() => undefined);
+          await daemon.virsh('undefine', uuid).catch(() => undefined);
+        }
+      }
+    });
+    const newSpec = () => {
+      const spec = vmSpec({ memoryBytes: 128 * 2 ** 20, cpu: { sockets: 1, cores: 1, threads: 1 } });
+      vms.push(spec.id);
+      return spec;
+    };
+    return {
+      source: drivers.source,
+      destination: drivers.destination,
+      unreachableUri: `qemu+unix:///system?socket=${path.join(directory.path, 'nobody-listens.sock')}`,
+      async migration(options = {}) {
+        const spec = newSpec();
+        await outsider.defineDomain(await ballastedXml(spec, ballast, mountRoot));
+        await drivers.source.start(spec.id);
+        return {
+          spec,
+          target: {
+            migrationId: randomUUID(),
+            destinationUri: daemons.destination.uri.replace(/^qemu:/, 'qemu+unix:'),
+            destinationAddress: '127.0.0.1',
+            stallTimeoutMs: 60_000,
+            deadlineMs: 600_000,
+            sharedStorage: false,
+            bandwidthMiBPerSecond: options.slow ? 1 : 16,
+          },
+        };
+      },
+      async defined() {
+        const spec = newSpec();
+        await drivers.source.define(spec);
+        return spec;
+      },
+      async destinationStorage() {
+        const storagePath = path.join(directory.path, `storage-${randomUUID()}`);
+        await mkdir(storagePath);
+        return { id: randomUUID(), kind: 'localfs', address: '', path: storagePath };
+      },
+    };
+  },
+});
