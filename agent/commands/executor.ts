@@ -379,7 +379,7 @@ export class CommandExecutor {
     const pollMs = this.options.migrationPollMs ?? 1000;
     while (!ended) {
       sampling ??= migrationJob(uuid).then(take, () => undefined).finally(() => (sampling = undefined));
-      await Promise.race([migration ?? sampling, sleep(pollMs)]);
+      await (migration ? Promise.race([migration, sleep(pollMs)]) : sleep(pollMs));
       if (ended || abortAttempted) continue;
       const now = Date.now();
       if (now - progressAt >= target.stallTimeoutMs) timedOut = `the migration made no progress for ${target.stallTimeoutMs} ms`;
