@@ -1,12 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { LibvirtDriver } from '../../agent/hypervisor/libvirt/driver.js';
 import { designDomain } from '../../agent/hypervisor/libvirt/designer.js';
 import { serializeDomainXml } from '../../agent/hypervisor/libvirt/domain-xml.js';
 import { LibvirtConnection } from '../../agent/hypervisor/libvirt/native/index.js';
 import type { VmSpec } from '../../shared/model.js';
+import { eventually } from '../support/eventually.js';
 import { guestDomainType, QemuDaemon } from '../support/qemu-daemon.js';
 import { temporaryDirectory, type TemporaryDirectory } from '../support/temporary-directory.js';
 import { driverMigrationContract, type MigrationHosts } from '../unit/agent/driver-migration-contract.js';
@@ -36,9 +37,12 @@ interface Pair {
 }
 
 let pair: Promise<Pair> | undefined;
+let pairDirectory = '';
+const directory = () => pairDirectory;
 
 async function startPair(): Promise<Pair> {
   const directory = await temporaryDirectory('qemu-migration');
+  pairDirectory = directory.path;
   const mountRoot = path.join(directory.path, 'mnt');
   const ballast = path.join(directory.path, 'ballast.bin');
   await writeFile(ballast, randomBytes(ballastBytes));
@@ -75,57 +79,70 @@ async function ballastedXml(spec: VmSpec, ballast: string, mountRoot: string): P
     .replace(/<\/domain>$/, `<qemu:commandline><qemu:arg value="-device"/><qemu:arg value="loader,file=${ballast},addr=0x1000000,force-raw=on"/></qemu:commandline></domain>`);
 }
 
-driverMigrationContract(test, {
-  title: 'QEMU, LibvirtDriver',
-  serial: true,
-  async hosts(t): Promise<MigrationHosts> {
-    pair ??= startPair();
-    const { daemons, drivers, outsider, ballast, mountRoot, directory } = await pair;
-    const vms: string[] = [];
-    t.teardown(async () => {
-      for (const uuid of vms) {
-        for (const daemon of [daemons.source, daemons.destination]) {
-          await daemon.virsh('destroy', uuid).catch(() => undefined);
-          await daemon.virsh('undefine', uuid).catch(() => undefined);
-        }
+async function fixtureHosts(t: ExecutionContext): Promise<MigrationHosts> {
+  pair ??= startPair();
+  const { daemons, drivers, outsider, ballast, mountRoot, directory } = await pair;
+  const vms: string[] = [];
+  t.teardown(async () => {
+    for (const uuid of vms) {
+      for (const daemon of [daemons.source, daemons.destination]) {
+        await daemon.virsh('destroy', uuid).catch(() => undefined);
+        await daemon.virsh('undefine', uuid).catch(() => undefined);
       }
-    });
-    const newSpec = () => {
-      const spec = vmSpec({ memoryBytes: 128 * 2 ** 20, cpu: { sockets: 1, cores: 1, threads: 1 } });
-      vms.push(spec.id);
+    }
+  });
+  const newSpec = () => {
+    const spec = vmSpec({ memoryBytes: 128 * 2 ** 20, cpu: { sockets: 1, cores: 1, threads: 1 } });
+    vms.push(spec.id);
+    return spec;
+  };
+  return {
+    source: drivers.source,
+    destination: drivers.destination,
+    unreachableUri: `qemu+unix:///system?socket=${path.join(directory.path, 'nobody-listens.sock')}`,
+    async migration(options = {}) {
+      const spec = newSpec();
+      await outsider.defineDomain(await ballastedXml(spec, ballast, mountRoot));
+      await drivers.source.start(spec.id);
+      return {
+        spec,
+        target: {
+          migrationId: randomUUID(),
+          destinationUri: daemons.destination.uri.replace(/^qemu:/, 'qemu+unix:'),
+          destinationAddress: '127.0.0.1',
+          stallTimeoutMs: 60_000,
+          deadlineMs: 600_000,
+          sharedStorage: false,
+          bandwidthMiBPerSecond: options.slow ? 1 : 16,
+        },
+      };
+    },
+    async defined() {
+      const spec = newSpec();
+      await drivers.source.define(spec);
       return spec;
-    };
-    return {
-      source: drivers.source,
-      destination: drivers.destination,
-      unreachableUri: `qemu+unix:///system?socket=${path.join(directory.path, 'nobody-listens.sock')}`,
-      async migration(options = {}) {
-        const spec = newSpec();
-        await outsider.defineDomain(await ballastedXml(spec, ballast, mountRoot));
-        await drivers.source.start(spec.id);
-        return {
-          spec,
-          target: {
-            migrationId: randomUUID(),
-            destinationUri: daemons.destination.uri.replace(/^qemu:/, 'qemu+unix:'),
-            destinationAddress: '127.0.0.1',
-            stallTimeoutMs: 60_000,
-            deadlineMs: 600_000,
-            sharedStorage: false,
-            bandwidthMiBPerSecond: options.slow ? 1 : 16,
-          },
-        };
-      },
-      async defined() {
-        const spec = newSpec();
-        await drivers.source.define(spec);
-        return spec;
-      },
-      async destinationStorage() {
-        const storagePath = path.join(directory.path, `storage-${randomUUID()}`);
-        await mkdir(storagePath);
-        return { id: randomUUID(), kind: 'localfs', address: '', path: storagePath };
-      },
-    };
-  },
+    },
+    async destinationStorage() {
+      const storagePath = path.join(directory.path, `storage-${randomUUID()}`);
+      await mkdir(storagePath);
+      return { id: randomUUID(), kind: 'localfs', address: '', path: storagePath };
+    },
+  };
+}
+
+driverMigrationContract(test, { title: 'QEMU, LibvirtDriver', serial: true, hosts: fixtureHosts });
+
+test.serial('QEMU, LibvirtDriver: four migrations at once, as many as Node has worker threads by default, leave the pool to the other calls: a file system call and listDomains answer while they run', async (t) => {
+  const hosts = await fixtureHosts(t);
+  const migrations = await Promise.all([0, 1, 2, 3].map(() => hosts.migration({ slow: true })));
+  const running = migrations.map(({ spec, target }) => hosts.source.migrate!(spec.id, target).catch((error: unknown) => error));
+  for (const { spec } of migrations) await eventually(async () => ((await hosts.source.migrationJob!(spec.id))?.dataTotalBytes ?? 0) > 0, 'every migration to move data', 60_000);
+  const askedAt = Date.now();
+  await stat(directory());
+  const poolWaitMs = Date.now() - askedAt;
+  t.true(poolWaitMs < 1_000, `a file system call, which needs a worker thread, answered in ${poolWaitMs} ms`);
+  const listed = await hosts.source.listDomains();
+  t.deepEqual(migrations.map(({ spec }) => listed.find((domain) => domain.uuid === spec.id)?.state), ['running', 'running', 'running', 'running']);
+  await Promise.all(migrations.map(({ spec }) => hosts.source.abortMigration!(spec.id)));
+  for (const outcome of await Promise.all(running)) t.like(outcome, { kind: 'hypervisor_failure' });
 });

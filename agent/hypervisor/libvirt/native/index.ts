@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
  * Drover's own libvirt binding: a native addon (agent/hypervisor/libvirt/native/src,
  * built by `npm run build:native`) that holds one libvirt connection and makes
  * every libvirt call the agent needs on it. Each method below is one job on
- * Node's worker thread pool (migrateDomain on a thread of its own): the libvirt calls it lists run there, one after the
+ * Node's worker thread pool (the migration calls on threads of their own, see
+ * migrateDomain): the libvirt calls it lists run there, one after the
  * other, and the returned promise settles on the main thread. Methods may be
  * called concurrently; libvirt connections are thread-safe.
  *
@@ -455,9 +456,10 @@ export class LibvirtConnection {
    * destination's daemon; the destination keeps a persistent definition and
    * the source's is removed once the domain runs there. Unlike the other
    * methods, the call runs on a thread of its own for as long as the
-   * migration lasts, so that migrations do not take the worker threads of
-   * Node's pool from the other calls. A migration aborted with
-   * abortMigration rejects with ErrorCode.OPERATION_ABORTED.
+   * migration lasts, and so do migrationJob and abortMigration (which can
+   * wait seconds for QEMU while a migration runs), so that migrations do not
+   * take the worker threads of Node's pool from the other calls. A migration
+   * aborted with abortMigration rejects with ErrorCode.OPERATION_ABORTED.
    */
   migrateDomain(uuid: string, request: MigrationRequest): Promise<void> {
     return this.call((native) => native.migrateDomain(uuid, request.destinationUri, request.streamUri, request.bandwidthMiBPerSecond, request.unsafe));

@@ -47,13 +47,17 @@ class Connection : public Napi::ObjectWrap<Connection> {
     return schedule(info.Env(), conn_, std::move(work));
   }
 
-  // Runs void work on a thread of its own (see ThreadJob).
+  // Runs work on a thread of its own (see ThreadJob); its result (if any) becomes JS through toJs.
   template <class F>
   Napi::Value runOnThread(const Napi::CallbackInfo& info, F work) {
     if (!conn_) throw Napi::Error::New(info.Env(), "the libvirt connection is closed");
     return ThreadJob::Start(info.Env(), conn_, [work = std::move(work)](virConnectPtr conn) -> Build {
-      work(conn);
-      return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
+      if constexpr (std::is_void_v<std::invoke_result_t<F&, virConnectPtr>>) {
+        work(conn);
+        return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
+      } else {
+        return [value = work(conn)](Napi::Env env) -> Napi::Value { return toJs(env, value); };
+      }
     });
   }
 

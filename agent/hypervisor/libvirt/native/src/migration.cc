@@ -72,7 +72,7 @@ Napi::Value Connection::MigrateDomain(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Connection::MigrationJob(const Napi::CallbackInfo& info) {
-  return run(info, [uuid = text(info, 0)](virConnectPtr conn) -> std::optional<drover::MigrationJob> {
+  return runOnThread(info, [uuid = text(info, 0)](virConnectPtr conn) -> std::optional<drover::MigrationJob> {
     Domain domain(virDomainLookupByUUIDString(conn, uuid.c_str()));
     if (!domain && lastErrorIs(VIR_ERR_NO_DOMAIN)) return std::nullopt;
     return outgoingMigration(check(domain.get()));
@@ -80,7 +80,7 @@ Napi::Value Connection::MigrationJob(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Connection::AbortMigration(const Napi::CallbackInfo& info) {
-  return run(info, [uuid = text(info, 0)](virConnectPtr conn) {
+  return runOnThread(info, [uuid = text(info, 0)](virConnectPtr conn) {
     Domain domain = lookup(conn, uuid);
     if (!outgoingMigration(domain.get())) throw Failure{VIR_ERR_OPERATION_INVALID, VIR_FROM_DOM, "no outgoing migration job of domain " + uuid + " runs"};
     check(virDomainAbortJob(domain.get()));
