@@ -412,7 +412,10 @@ export interface HypervisorDriver {
    * Aborts the migration job of the domain on this host; the domain keeps
    * running here. Rejects with `invalid_state` when no migration job of the
    * domain runs, or the hypervisor will not abort it any more (it is
-   * switching over), and with `domain_not_found` when the domain is gone.
+   * switching over), and with `domain_not_found` when the domain is gone:
+   * libvirt answers an abort that comes during the switch-over only once
+   * the migration completed, with `domain_not_found`, the domain having
+   * left.
    */
   abortMigration?(uuid: string): Promise<void>;
 
