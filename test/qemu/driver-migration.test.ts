@@ -108,7 +108,7 @@ async function fixtureHosts(t: ExecutionContext): Promise<MigrationHosts> {
         spec,
         target: {
           migrationId: randomUUID(),
-          destinationUri: daemons.destination.uri.replace(/^qemu:/, 'qemu+unix:'),
+          destinationUri: daemons.destination.migrationUri,
           destinationAddress: '127.0.0.1',
           stallTimeoutMs: 60_000,
           deadlineMs: 600_000,
