@@ -2,11 +2,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { CommandExecutor } from '../../agent/commands/executor.js';
+import { CommandJournal } from '../../agent/commands/journal.js';
 import { LibvirtDriver } from '../../agent/hypervisor/libvirt/driver.js';
-import { designDomain } from '../../agent/hypervisor/libvirt/designer.js';
+import { designDomain, volumePath } from '../../agent/hypervisor/libvirt/designer.js';
 import { serializeDomainXml } from '../../agent/hypervisor/libvirt/domain-xml.js';
 import { LibvirtConnection } from '../../agent/hypervisor/libvirt/native/index.js';
-import type { VmSpec } from '../../shared/model.js';
+import type { MigrationProgress, StorageSpec, VmSpec } from '../../shared/model.js';
+import { writeBusyGuestDisk } from '../support/busy-guest.js';
 import { eventually } from '../support/eventually.js';
 import { guestDomainType, QemuDaemon } from '../support/qemu-daemon.js';
 import { temporaryDirectory, type TemporaryDirectory } from '../support/temporary-directory.js';
@@ -22,7 +25,9 @@ import { vmSpec } from '../unit/agent/helpers.js';
  * no operating system, so their memory would be nearly all zero pages, which
  * migrate at once: QEMU's generic loader fills 24 MiB of it with random
  * bytes, and a bandwidth cap (16 MiB/s, or 1 MiB/s for a slow migration)
- * makes the migration last seconds, or a minute.
+ * makes the migration last seconds, or a minute. The executor's stall
+ * detection is proven on the busy guest (test/support/busy-guest.ts), which
+ * dirties 8 MiB of its memory over and over, far faster than 1 MiB/s.
  */
 
 const ballastBytes = 24 * 2 ** 20;
@@ -145,4 +150,43 @@ test.serial('QEMU, LibvirtDriver: four migrations at once, as many as Node has w
   t.deepEqual(migrations.map(({ spec }) => listed.find((domain) => domain.uuid === spec.id)?.state), ['running', 'running', 'running', 'running']);
   await Promise.all(migrations.map(({ spec }) => hosts.source.abortMigration!(spec.id)));
   for (const outcome of await Promise.all(running)) t.like(outcome, { kind: 'hypervisor_failure' });
+});
+
+test.serial('QEMU, CommandExecutor on LibvirtDriver: a migration that cannot converge (a guest dirtying its memory faster than the bandwidth cap) is aborted once its remaining data stops shrinking, and answered timed_out with the VM running on its source', async (t) => {
+  const { daemons, drivers, directory: pairPath, mountRoot } = await (pair ??= startPair());
+  const storage: StorageSpec = { id: randomUUID(), kind: 'localfs', address: '', path: path.join(pairPath.path, `storage-${randomUUID()}`) };
+  await mkdir(storage.path);
+  await drivers.source.prepareStorage(storage);
+  const diskId = randomUUID();
+  const volume = { storage, volumeId: diskId, format: 'raw' as const };
+  await writeBusyGuestDisk(volumePath(volume, mountRoot), { mebibytes: 8, mode: 'keep-dirtying' });
+  const spec = vmSpec({ memoryBytes: 128 * 2 ** 20, cpu: { sockets: 1, cores: 1, threads: 1 }, disks: [{ diskId, volume, bus: 'virtio', bootable: true, readOnly: false }] });
+  t.teardown(async () => {
+    for (const daemon of [daemons.source, daemons.destination]) {
+      await daemon.virsh('destroy', spec.id).catch(() => undefined);
+      await daemon.virsh('undefine', spec.id).catch(() => undefined);
+    }
+  });
+  await drivers.source.start(spec.id, spec);
+  const journalDirectory = await temporaryDirectory('qemu-migration-journal');
+  const journal = await CommandJournal.open(journalDirectory.path);
+  t.teardown(async () => {
+    await journal.close();
+    await journalDirectory.remove();
+  });
+  const samples: MigrationProgress[] = [];
+  const executor = new CommandExecutor({ driver: drivers.source, journal, shutdownTimeoutMs: 1_000, rebootTimeoutMs: 1_000, migrationPollMs: 500, onMigrationProgress: (_command, _vm, progress) => samples.push(progress) });
+  const stallTimeoutMs = 6_000;
+  const outcome = await executor.execute({
+    commandId: randomUUID(),
+    taskId: randomUUID(),
+    kind: 'migrate',
+    vmId: spec.id,
+    migration: { migrationId: randomUUID(), destinationUri: daemons.destination.migrationUri, destinationAddress: '127.0.0.1', stallTimeoutMs, deadlineMs: 100_000, sharedStorage: true, bandwidthMiBPerSecond: 1 },
+  });
+  t.like(outcome, { ok: false, error: 'timed_out', domain: { state: 'running' } }, JSON.stringify(outcome));
+  if (!outcome.ok) t.regex(outcome.message, /no progress for 6000 ms/);
+  t.true(samples.some((sample) => sample.dataTotalBytes > 0), 'progress was reported');
+  t.is(await drivers.destination.getDomain(spec.id), undefined, 'the destination has no copy');
+  t.is((await drivers.source.getDomain(spec.id))?.state, 'running');
 });
