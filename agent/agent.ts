@@ -125,6 +125,7 @@ export class Agent {
       rebootTimeoutMs: config.rebootTimeoutMs,
       afterCommand: (uuid, domain) => watcher.observe(uuid, domain, { reportedElsewhere: true }),
       duringCommand: (uuid) => watcher.hold(uuid),
+      onMigrationProgress: (commandId, vmId, progress) => link?.reportMigrationProgress(commandId, vmId, progress),
       logger,
     });
     await watcher.start();

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../shared/logger.js';
 import {
   isConsoleCommand,
@@ -14,6 +16,9 @@ import {
   type HostCommand,
   type IsoFileRef,
   type MediumCommand,
+  type MigrationCommand,
+  type MigrationProgress,
+  type MigrationTarget,
   type NetworkCommand,
   type NetworkSpec,
   type OutcomeFacts,
@@ -36,6 +41,10 @@ export interface CommandExecutorOptions {
   afterCommand?: (uuid: string, domain: DomainStatus | undefined) => void;
   /** Called when a command on a domain begins; the function it returns is called once the command has ended and its outcome is journaled. */
   duringCommand?: (uuid: string) => () => void;
+  /** Receives each sample of the migration job of an executing `migrate` command (about one per migrationPollMs). */
+  onMigrationProgress?: (commandId: string, vmId: string, progress: MigrationProgress) => void;
+  /** How often an executing `migrate` samples its migration job; 1000 ms unless given. */
+  migrationPollMs?: number;
   logger?: Logger;
 }
 
@@ -100,6 +109,47 @@ function specProblem(spec: VmSpec, vmId: string): string | undefined {
   return undefined;
 }
 
+const maxMigrationUriLength = 1024;
+const hostNamePattern = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+function migrationUriProblem(uri: string): string | undefined {
+  if (uri.length === 0 || uri.length > maxMigrationUriLength) return `destination URI is empty or longer than ${maxMigrationUriLength} characters`;
+  if (/[\s\x00-\x1f\x7f]/.test(uri)) return `destination URI ${JSON.stringify(uri)} contains white space or control characters`;
+  if (!/^qemu[a-z0-9+.-]*:\/\//i.test(uri) || !URL.canParse(uri)) return `destination URI ${uri} is not a libvirt URI of a QEMU hypervisor`;
+  return undefined;
+}
+
+function isHostAddress(address: string): boolean {
+  const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  return isIP(bare) !== 0 || (bare === address && hostNamePattern.test(address));
+}
+
+function migrationTargetProblem(kind: string, target: MigrationTarget | undefined): string | undefined {
+  if (!target) return `${kind} needs a migration`;
+  if (!uuidPattern.test(target.migrationId)) return `migration id ${target.migrationId} is not a UUID`;
+  if (kind === 'discard_incoming') return undefined;
+  const uriProblem = migrationUriProblem(target.destinationUri);
+  if (uriProblem) return uriProblem;
+  if (!isHostAddress(target.destinationAddress)) return `destination address ${JSON.stringify(target.destinationAddress)} is not a host name or IP address`;
+  if (!isPositiveInteger(target.stallTimeoutMs)) return `stall timeout ${target.stallTimeoutMs} ms is not a positive whole number`;
+  if (!isPositiveInteger(target.deadlineMs)) return `deadline ${target.deadlineMs} ms is not a positive whole number`;
+  if (!Number.isSafeInteger(target.bandwidthMiBPerSecond) || target.bandwidthMiBPerSecond < 0) return `bandwidth cap ${target.bandwidthMiBPerSecond} MiB/s is not a whole number of at least 0`;
+  return undefined;
+}
+
+function migrationProblem(command: MigrationCommand): string | undefined {
+  switch (command.kind) {
+    case 'prepare_incoming':
+      return command.spec ? specProblem(command.spec, command.vmId) : 'prepare_incoming needs a spec';
+    case 'migrate':
+    case 'discard_incoming':
+      return migrationTargetProblem(command.kind, command.migration);
+    case 'abort_migration':
+    case 'inspect_domain':
+      return undefined;
+  }
+}
+
 /** The most seconds a console ticket may be valid: a day. */
 const maxTicketSeconds = 86_400;
 const ticketPasswordPattern = /^[\x21-\x7e]{1,64}$/;
@@ -137,7 +187,7 @@ function isStorageCommand(command: HostCommand): command is StorageCommand {
 const mediumKinds: ReadonlySet<string> = new Set(mediumCommandKinds);
 
 /** Commands that only read: running one again is harmless, so their outcomes are not journaled, where they would push out those of commands that act. */
-const readOnlyKinds: ReadonlySet<string> = new Set(['list_iso_files', 'read_medium'] satisfies CommandKind[]);
+const readOnlyKinds: ReadonlySet<string> = new Set(['list_iso_files', 'read_medium', 'inspect_domain'] satisfies CommandKind[]);
 
 function isMediumCommand(command: HostCommand): command is MediumCommand {
   return mediumKinds.has(command.kind);
@@ -165,6 +215,7 @@ export function commandProblem(command: HostCommand): string | undefined {
   if (!uuidPattern.test(command.vmId)) return `vm id ${command.vmId} is not a UUID`;
   if (isMediumCommand(command)) return command.medium ? isoFileProblem(command.medium) : undefined;
   if (isConsoleCommand(command)) return consoleProblem(command);
+  if (isMigrationCommand(command)) return migrationProblem(command);
   if (isDeviceCommand(command)) {
     const problem = specProblem(command.spec, command.vmId);
     if (problem) return problem;
@@ -240,7 +291,7 @@ export class CommandExecutor {
     if (isMediumCommand(command)) return this.mediumOutcome(command);
     if (isConsoleCommand(command)) return this.consoleOutcome(command);
     if (isDeviceCommand(command)) return this.deviceOutcome(command);
-    if (isMigrationCommand(command)) return notSupported(command);
+    if (isMigrationCommand(command)) return this.migrationOutcome(command);
     if (command.kind === 'reboot') return this.rebootOutcome(command);
     return this.domainOutcome(command);
   }
@@ -254,6 +305,155 @@ export class CommandExecutor {
     } catch (error) {
       const failure = DriverError.from(error);
       return { ok: false, error: failure.kind, message: failure.message };
+    }
+  }
+
+  private async migrationOutcome(command: MigrationCommand): Promise<CommandOutcome> {
+    try {
+      switch (command.kind) {
+        case 'prepare_incoming':
+          await this.migrationMethod(command, 'prepareIncoming')(command.spec!);
+          return { ok: true };
+        case 'migrate':
+          return await this.migrateOutcome(command, command.migration!);
+        case 'abort_migration':
+          await this.migrationMethod(command, 'abortMigration')(command.vmId);
+          return { ok: true };
+        case 'inspect_domain':
+          return await this.inspectOutcome(command);
+        case 'discard_incoming':
+          return await this.discardOutcome(command, command.migration!);
+      }
+    } catch (error) {
+      const failure = DriverError.from(error);
+      return { ok: false, error: failure.kind, message: failure.message };
+    }
+  }
+
+  /** One of the driver's migration methods, bound to it; a driver without it fails the command with `not_supported`. */
+  private migrationMethod<Name extends 'migrate' | 'migrationJob' | 'abortMigration' | 'migrationIdOf' | 'prepareIncoming'>(command: MigrationCommand, name: Name): NonNullable<HypervisorDriver[Name]> {
+    const method = this.options.driver[name];
+    if (!method) throw new DriverError('not_supported', `this host's hypervisor driver cannot ${command.kind.replaceAll('_', ' ')}`);
+    return method.bind(this.options.driver) as NonNullable<HypervisorDriver[Name]>;
+  }
+
+  /**
+   * Migrates the domain, or waits for the migration job of it that already
+   * runs, sampling the job meanwhile: a job whose remaining data has not
+   * shrunk below its lowest for stallTimeoutMs, or that runs past
+   * deadlineMs, is aborted, and the command then fails with `timed_out`.
+   */
+  private async migrateOutcome(command: MigrationCommand, target: MigrationTarget): Promise<CommandOutcome> {
+    const migrate = this.migrationMethod(command, 'migrate');
+    const migrationJob = this.migrationMethod(command, 'migrationJob');
+    const abortMigration = this.migrationMethod(command, 'abortMigration');
+    const uuid = command.vmId;
+    const startedAt = Date.now();
+    const running = await migrationJob(uuid);
+    let ended = false;
+    const migration = running
+      ? undefined
+      : migrate(uuid, target).then(
+          (domain) => ({ ok: true as const, domain }),
+          (error: unknown) => ({ ok: false as const, error: DriverError.from(error) }),
+        );
+    void migration?.finally(() => (ended = true));
+    let lowestRemaining = Infinity;
+    let progressAt = startedAt;
+    let sampling: Promise<void> | undefined;
+    let timedOut: string | undefined;
+    let abortAttempted = false;
+    const take = (progress: MigrationProgress | undefined) => {
+      if (!progress) {
+        if (!migration) ended = true;
+        return;
+      }
+      if (ended) return;
+      this.options.onMigrationProgress?.(command.commandId, uuid, progress);
+      if (progress.dataTotalBytes > 0 && progress.dataRemainingBytes < lowestRemaining) {
+        lowestRemaining = progress.dataRemainingBytes;
+        progressAt = Date.now();
+      }
+    };
+    if (running) take(running);
+    const pollMs = this.options.migrationPollMs ?? 1000;
+    while (!ended) {
+      sampling ??= migrationJob(uuid).then(take, () => undefined).finally(() => (sampling = undefined));
+      await (migration ? Promise.race([migration, sleep(pollMs)]) : sleep(pollMs));
+      if (ended || abortAttempted) continue;
+      const now = Date.now();
+      if (now - progressAt >= target.stallTimeoutMs) timedOut = `the migration made no progress for ${target.stallTimeoutMs} ms`;
+      else if (now - startedAt >= target.deadlineMs) timedOut = `the migration had not completed after ${target.deadlineMs} ms`;
+      if (!timedOut) continue;
+      abortAttempted = true;
+      try {
+        await abortMigration(uuid);
+      } catch (error) {
+        this.options.logger?.warn({ err: error, vmId: uuid, reason: timedOut }, 'could not abort a migration; waiting for it to end');
+        timedOut = undefined;
+      }
+    }
+    const result = migration ? await migration : undefined;
+    if (result?.ok) {
+      this.options.afterCommand?.(uuid, result.domain);
+      return { ok: true, domain: result.domain };
+    }
+    const facts = await this.stateAfterFailure(uuid);
+    if (!facts.domainUnknown) this.options.afterCommand?.(uuid, facts.domain);
+    if (timedOut) return { ok: false, error: 'timed_out', message: `${timedOut}; the agent aborted it, and the domain stays on this host`, ...facts };
+    if (result) return { ok: false, error: result.error.kind, message: result.error.message, ...facts };
+    if (!facts.domainUnknown && facts.domain === undefined) return { ok: true };
+    return { ok: false, error: 'hypervisor_failure', message: 'the migration job that ran when the agent received the command ended with the domain still on this host', ...facts };
+  }
+
+  private async inspectOutcome(command: MigrationCommand): Promise<CommandOutcome> {
+    const uuid = command.vmId;
+    const migrationIdOf = this.migrationMethod(command, 'migrationIdOf');
+    const migrationJob = this.migrationMethod(command, 'migrationJob');
+    const domain = await this.options.driver.getDomain(uuid);
+    if (!domain) return { ok: true };
+    let migrationId: string | undefined;
+    try {
+      migrationId = await migrationIdOf(uuid);
+    } catch (error) {
+      if (DriverError.from(error).kind === 'domain_not_found') return { ok: true };
+      throw error;
+    }
+    const job = await migrationJob(uuid);
+    return { ok: true, domain, migrationId, migrationJobActive: job !== undefined };
+  }
+
+  /** Destroys and undefines the copy of the domain a failed migration left here, only when it is of this migration and does not run. */
+  private async discardOutcome(command: MigrationCommand, target: MigrationTarget): Promise<CommandOutcome> {
+    const { driver } = this.options;
+    const uuid = command.vmId;
+    const migrationIdOf = this.migrationMethod(command, 'migrationIdOf');
+    let migrationId: string | undefined;
+    try {
+      migrationId = await migrationIdOf(uuid);
+    } catch (error) {
+      if (DriverError.from(error).kind === 'domain_not_found') return { ok: true };
+      throw error;
+    }
+    const domain = await driver.getDomain(uuid);
+    if (!domain) return { ok: true };
+    if (migrationId !== target.migrationId) {
+      const carried = migrationId ? `migration ${migrationId}` : 'no migration';
+      return { ok: false, error: 'invalid_state', message: `domain ${domain.name} is of ${carried}, not of migration ${target.migrationId}; it is left as it is`, domain };
+    }
+    if (domain.state !== 'paused' && domain.state !== 'shutoff') {
+      return { ok: false, error: 'invalid_state', message: `domain ${domain.name} is ${domain.state}, so it is not a copy a failed migration left; it is left as it is`, domain };
+    }
+    try {
+      const stopped = domain.state === 'paused' ? await driver.destroy(uuid) : domain;
+      const after = stopped ? await driver.undefine(uuid) : undefined;
+      this.options.afterCommand?.(uuid, after);
+      return { ok: true, domain: after };
+    } catch (error) {
+      const failure = DriverError.from(error);
+      const facts = await this.stateAfterFailure(uuid);
+      if (!facts.domainUnknown) this.options.afterCommand?.(uuid, facts.domain);
+      return { ok: false, error: failure.kind, message: failure.message, ...facts };
     }
   }
 

@@ -90,6 +90,7 @@ export const driverOperations = [
   'releaseNetwork',
   'migrate',
   'abortMigration',
+  'prepareIncoming',
 ] as const;
 export type DriverOperation = (typeof driverOperations)[number];
 
@@ -384,12 +385,16 @@ export interface HypervisorDriver {
    * there. With `target.sharedStorage` no disk is copied and the hypervisor
    * does not refuse disks it cannot tell are shared. First it writes
    * `target.migrationId` into the running domain's Drover metadata (see
-   * migrationIdOf), which travels with it. Resolves once the hypervisor
-   * reports the migration complete, with the domain's state here afterwards
-   * (undefined: it left). A domain that is not running is `invalid_state`;
-   * a migration the hypervisor fails or that abortMigration aborted rejects
-   * with `hypervisor_failure`, the domain still running here. The migration
-   * runs in the hypervisor: closing the driver does not stop it.
+   * migrationIdOf), and into its persistent definition, which both travel
+   * with it. While the migration runs, the destination holds a paused copy
+   * of the domain that carries the migration id. Resolves once the
+   * hypervisor reports the migration complete, with the domain's state here
+   * afterwards (undefined: it left). A domain that is not running, or
+   * carries no Drover metadata, is `invalid_state`; a migration the
+   * hypervisor fails or that abortMigration aborted, or one to a destination
+   * that cannot be reached, rejects with `hypervisor_failure`, the domain
+   * still running here. The migration runs in the hypervisor: closing the
+   * driver does not stop it.
    * Drivers of hypervisors that cannot migrate lack the migration methods;
    * the agent then answers `not_supported`.
    */
@@ -398,7 +403,8 @@ export interface HypervisorDriver {
   /**
    * Reports the statistics of the migration job of the domain that runs on
    * this host (as migrate's source), or undefined when no migration job of
-   * the domain runs here, or the domain is not here.
+   * the domain runs here (a domain this host receives by migration has
+   * none), or the domain is not here.
    */
   migrationJob?(uuid: string): Promise<MigrationProgress | undefined>;
 
@@ -406,7 +412,10 @@ export interface HypervisorDriver {
    * Aborts the migration job of the domain on this host; the domain keeps
    * running here. Rejects with `invalid_state` when no migration job of the
    * domain runs, or the hypervisor will not abort it any more (it is
-   * switching over), and with `domain_not_found` when the domain is gone.
+   * switching over), and with `domain_not_found` when the domain is gone:
+   * libvirt answers an abort that comes during the switch-over only once
+   * the migration completed, with `domain_not_found`, the domain having
+   * left.
    */
   abortMigration?(uuid: string): Promise<void>;
 

@@ -6,6 +6,8 @@ import type {
   IsoFileFacts,
   IsoFileRef,
   MediumFacts,
+  MigrationProgress,
+  MigrationTarget,
   NetworkSpec,
   RebootFacts,
   StorageSpec,
@@ -40,7 +42,17 @@ export interface ReconnectingDriverOptions {
 }
 
 /** The driver methods that drivers may lack. */
-type OptionalOperation = 'listIsoFiles' | 'changeMedium' | 'readMedium' | 'setConsoleTicket' | 'describeConsole';
+type OptionalOperation =
+  | 'listIsoFiles'
+  | 'changeMedium'
+  | 'readMedium'
+  | 'setConsoleTicket'
+  | 'describeConsole'
+  | 'migrate'
+  | 'migrationJob'
+  | 'abortMigration'
+  | 'migrationIdOf'
+  | 'prepareIncoming';
 
 function unreachable(reason: string): DriverError {
   return new DriverError('hypervisor_unreachable', `the hypervisor is unreachable: ${reason}`);
@@ -212,6 +224,26 @@ export class ReconnectingDriver implements HypervisorDriver {
 
   describeConsole(uuid: string): Promise<ConsoleFacts> {
     return this.guard(() => this.optional('describeConsole')(uuid));
+  }
+
+  migrate(uuid: string, target: MigrationTarget): Promise<DomainStatus | undefined> {
+    return this.guard(() => this.optional('migrate')(uuid, target));
+  }
+
+  migrationJob(uuid: string): Promise<MigrationProgress | undefined> {
+    return this.guard(() => this.optional('migrationJob')(uuid));
+  }
+
+  abortMigration(uuid: string): Promise<void> {
+    return this.guard(() => this.optional('abortMigration')(uuid));
+  }
+
+  migrationIdOf(uuid: string): Promise<string | undefined> {
+    return this.guard(() => this.optional('migrationIdOf')(uuid));
+  }
+
+  prepareIncoming(spec: VmSpec): Promise<void> {
+    return this.guard(() => this.optional('prepareIncoming')(spec));
   }
 
   plugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined> {

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../shared/logger.js';
-import type { CommandOutcome, DomainChange, DomainStatus, HostCommand, HostFacts, StorageUsage } from '../../shared/model.js';
+import type { CommandOutcome, DomainChange, DomainStatus, HostCommand, HostFacts, MigrationProgress, StorageUsage } from '../../shared/model.js';
 import type { Reachability } from '../hypervisor/driver.js';
-import { decodeCommand, encodeDomain, encodeHello, encodeOutcome, encodeUsage } from '../../shared/proto/codec.js';
+import { decodeCommand, encodeDomain, encodeHello, encodeMigrationProgress, encodeOutcome, encodeUsage } from '../../shared/proto/codec.js';
 import {
   loadAgentProtocol,
   type AgentGatewayClient,
@@ -109,6 +109,13 @@ export class ControllerLink extends EventEmitter {
     const session = this.session;
     if (!session?.welcomed) return;
     this.send(session, { state_change: { domain: encodeDomain(change.domain), removed: change.removed } });
+  }
+
+  /** Sends how the migration of an executing MIGRATE advances, on the current session; without one it is dropped. */
+  reportMigrationProgress(commandId: string, vmId: string, progress: MigrationProgress): void {
+    const session = this.session;
+    if (!session?.welcomed) return;
+    this.send(session, { migration_progress: encodeMigrationProgress(commandId, vmId, progress) });
   }
 
   /**

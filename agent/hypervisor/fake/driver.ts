@@ -1,4 +1,18 @@
-import type { CommandErrorKind, DomainStatus, NetworkSpec, PowerState, RebootFacts, StorageSpec, StorageUsage, VmSpec, VolumeFacts, VolumeRef, VolumeSpec } from '../../../shared/model.js';
+import type {
+  CommandErrorKind,
+  DomainStatus,
+  MigrationProgress,
+  MigrationTarget,
+  NetworkSpec,
+  PowerState,
+  RebootFacts,
+  StorageSpec,
+  StorageUsage,
+  VmSpec,
+  VolumeFacts,
+  VolumeRef,
+  VolumeSpec,
+} from '../../../shared/model.js';
 import { DriverError, driverOperations, type DomainChangeHint, type DriverOperation, type HypervisorDriver, type NodeFacts } from '../driver.js';
 
 interface FakeDomain {
@@ -7,7 +21,32 @@ interface FakeDomain {
   state: PowerState;
   managed: boolean;
   spec?: VmSpec;
+  /** The migration id in the domain's Drover metadata. */
+  migrationId?: string;
+  /** The outgoing migration job of the domain, while one runs. */
+  migration?: FakeMigration;
 }
+
+interface FakeMigration {
+  startedAt: number;
+  totalBytes: number;
+  processedBytes: number;
+  remainingBytes: number;
+  /** Set by abortMigration; the migration then fails at its next step. */
+  aborted: boolean;
+  /** Set once the last step began: the hypervisor no longer aborts the migration. */
+  switchingOver: boolean;
+}
+
+/** How a fake migration advances: `steps` steps of `stepMs` each, moving `totalBytes` in all. */
+export interface FakeMigrationTiming {
+  steps: number;
+  stepMs: number;
+  totalBytes: number;
+}
+
+/** The fake hosts that take incoming migrations, by the migration URI they were given. */
+const migrationDestinations = new Map<string, FakeDriver>();
 
 type FailurePredicate = (operation: DriverOperation, uuid: string) => { kind: CommandErrorKind; message: string } | undefined;
 
@@ -22,6 +61,14 @@ export interface FakeDriverOptions {
   events?: boolean;
   /** The size of every storage domain (1 TiB unless told otherwise). */
   storageBytes?: number;
+  /**
+   * The URI other fake drivers migrate domains to this one at (as a
+   * MigrationTarget's destinationUri), while this driver is open; without
+   * it, nothing migrates here.
+   */
+  migrationUri?: string;
+  /** How migrations from this driver advance; 4 steps of 10 ms moving 512 MiB unless told otherwise. */
+  migration?: Partial<FakeMigrationTiming>;
 }
 
 const activeStates: ReadonlySet<PowerState> = new Set(['running', 'paused', 'shutting_down', 'crashed', 'pm_suspended']);
@@ -67,17 +114,24 @@ export class FakeDriver implements HypervisorDriver {
   private readonly stateWatchers = new Set<() => void>();
   private hypervisorDown = false;
   private connectionDead = false;
+  private readonly migrationUri?: string;
+  /** How migrations from this driver advance; tests may change it between migrations. */
+  migrationTiming: FakeMigrationTiming;
+  private migrationsStalled = false;
 
   constructor(options: FakeDriverOptions = {}) {
     this.hotplug = options.hotplug ?? true;
     this.events = options.events ?? false;
     this.storageBytes = options.storageBytes ?? 2 ** 40;
+    this.migrationUri = options.migrationUri;
+    this.migrationTiming = { steps: 4, stepMs: 10, totalBytes: 512 * 2 ** 20, ...options.migration };
   }
 
   async open(): Promise<void> {
     if (this.hypervisorDown) throw new DriverError('hypervisor_failure', 'Failed to connect socket: Connection refused');
     this.connectionDead = false;
     this.opened = true;
+    if (this.migrationUri) migrationDestinations.set(this.migrationUri, this);
   }
 
   /** Whether the connection is open and alive, as libvirt's virConnectIsAlive tells; false from stopHypervisor until an open after startHypervisor. */
@@ -112,6 +166,11 @@ export class FakeDriver implements HypervisorDriver {
 
   async close(): Promise<void> {
     this.opened = false;
+  }
+
+  /** Stops taking incoming migrations, as a host whose hypervisor went away; open takes them again. */
+  withdrawFromMigrations(): void {
+    if (this.migrationUri && migrationDestinations.get(this.migrationUri) === this) migrationDestinations.delete(this.migrationUri);
   }
 
   async nodeFacts(): Promise<NodeFacts> {
@@ -279,6 +338,91 @@ export class FakeDriver implements HypervisorDriver {
   async unplugDevice(spec: VmSpec, deviceId: string): Promise<DomainStatus | undefined> {
     const remaining = { ...spec, disks: spec.disks.filter((disk) => disk.diskId !== deviceId), nics: spec.nics.filter((nic) => nic.nicId !== deviceId) };
     return this.changeDevices('unplugDevice', spec, deviceId, remaining);
+  }
+
+  /**
+   * Migrates the domain to the fake driver registered at the destination URI
+   * step by step (see FakeMigrationTiming): meanwhile the destination holds a
+   * paused copy with the migration id, as libvirt's destination does; at the
+   * end the copy runs there, persistent, and the domain is gone here. An
+   * aborted migration, or one to a URI no open fake driver has, fails with
+   * `hypervisor_failure` and leaves the domain running here. The migration
+   * goes on when the driver is closed.
+   */
+  async migrate(uuid: string, target: MigrationTarget): Promise<DomainStatus | undefined> {
+    const domain = await this.operate('migrate', uuid);
+    this.require(domain, 'migrate', ['running']);
+    if (!domain.managed) throw new DriverError('invalid_state', `domain ${domain.name} carries no Drover metadata, so Drover does not migrate it`);
+    if (domain.migration) throw new DriverError('invalid_state', `domain ${domain.name} is migrating already`);
+    domain.migrationId = target.migrationId;
+    const destination = migrationDestinations.get(target.destinationUri);
+    if (!destination || destination === this || !destination.opened) throw new DriverError('hypervisor_failure', `cannot connect to the destination ${target.destinationUri}`);
+    if (destination.domains.has(uuid)) throw new DriverError('hypervisor_failure', `the destination already has a domain with UUID ${uuid}`);
+    const { steps, stepMs, totalBytes } = this.migrationTiming;
+    const job: FakeMigration = { startedAt: Date.now(), totalBytes, processedBytes: 0, remainingBytes: totalBytes, aborted: false, switchingOver: false };
+    domain.migration = job;
+    const incoming: FakeDomain = { uuid, name: domain.name, state: 'paused', managed: true, spec: domain.spec, migrationId: target.migrationId };
+    destination.domains.set(uuid, incoming);
+    destination.changed(uuid, 'paused');
+    try {
+      for (let step = 1; ; ) {
+        await new Promise((resolve) => setTimeout(resolve, stepMs));
+        if (job.aborted) throw new DriverError('hypervisor_failure', "operation aborted: job 'migration out' canceled by client");
+        if (this.migrationsStalled) continue;
+        const moved = Math.min(job.remainingBytes, Math.ceil(totalBytes / steps));
+        job.processedBytes += moved;
+        job.remainingBytes -= moved;
+        if (step === steps - 1) job.switchingOver = true;
+        if (step++ >= steps) break;
+      }
+    } catch (error) {
+      if (destination.domains.get(uuid) === incoming) destination.forget(uuid);
+      throw error;
+    } finally {
+      domain.migration = undefined;
+    }
+    if (destination.domains.get(uuid) === incoming) destination.enterState(incoming, 'running');
+    if (this.domains.get(uuid) === domain) this.forget(uuid);
+    return this.current(uuid);
+  }
+
+  async migrationJob(uuid: string): Promise<MigrationProgress | undefined> {
+    this.checkConnection();
+    const job = this.domains.get(uuid)?.migration;
+    if (!job) return undefined;
+    return { dataTotalBytes: job.totalBytes, dataProcessedBytes: job.processedBytes, dataRemainingBytes: job.remainingBytes, elapsedMs: Date.now() - job.startedAt };
+  }
+
+  async abortMigration(uuid: string): Promise<void> {
+    const domain = await this.operate('abortMigration', uuid);
+    if (!domain.migration) throw new DriverError('invalid_state', `no outgoing migration job of domain ${domain.name} runs`);
+    if (domain.migration.switchingOver) throw new DriverError('invalid_state', `the migration of domain ${domain.name} is switching over and can no longer be aborted`);
+    domain.migration.aborted = true;
+  }
+
+  async migrationIdOf(uuid: string): Promise<string | undefined> {
+    this.checkConnection();
+    const domain = this.domains.get(uuid);
+    if (!domain) throw new DriverError('domain_not_found', `no domain with uuid ${uuid}`);
+    return domain.migrationId;
+  }
+
+  async prepareIncoming(spec: VmSpec): Promise<void> {
+    await this.enter('prepareIncoming', spec.id);
+    for (const disk of spec.disks) this.prepare(disk.volume.storage);
+    for (const nic of spec.nics) if (nic.network) this.networks.set(nic.network.id, nic.network);
+  }
+
+  /** Makes the migrations from this driver stop advancing (their remaining data stays) until called with false. */
+  stallMigrations(stalled = true): void {
+    this.migrationsStalled = stalled;
+  }
+
+  /** Writes a migration id into a domain's metadata behind the agent's back, as a migration that failed half way leaves it. */
+  setMigrationId(uuid: string, migrationId: string | undefined): void {
+    const domain = this.domains.get(uuid);
+    if (!domain) throw new Error(`no fake domain ${uuid}`);
+    domain.migrationId = migrationId;
   }
 
   /** Makes the next call of the operation reject with the given kind. */

@@ -9,6 +9,8 @@ export interface DroverMetadata {
   description: string;
   clusterId: string;
   osType: string;
+  /** The migration that moved (or moves) the running domain, written into its live definition before it leaves; see HypervisorDriver.migrate. */
+  migrationId?: string;
 }
 
 /** A disk device: a file volume on a bus, named `target` in the guest, found again by its alias. */
@@ -139,8 +141,20 @@ function metadataNode(metadata: DroverMetadata): XmlNode {
       'drover:description': metadata.description,
       'drover:cluster-id': metadata.clusterId,
       'drover:os-type': metadata.osType,
+      ...(metadata.migrationId ? { 'drover:migration-id': metadata.migrationId } : {}),
     },
   };
+}
+
+/**
+ * The Drover metadata element alone and without its namespace, for replacing
+ * it in a domain with virDomainSetMetadata, which puts the element and its
+ * children in the namespace itself.
+ */
+export function serializeDroverMetadata(metadata: DroverMetadata): string {
+  const node = metadataNode(metadata)['drover:vm'] as XmlNode;
+  const children = Object.fromEntries(Object.entries(node).filter(([key]) => !key.startsWith('@_')).map(([key, value]) => [key.slice('drover:'.length), value]));
+  return writeElement('vm', children);
 }
 
 function diskNode(disk: DiskConfig): XmlNode {
@@ -300,6 +314,7 @@ export function readDroverMetadata(domainXml: string): DroverMetadata | undefine
     description: field('description'),
     clusterId: field('cluster-id'),
     osType: field('os-type'),
+    ...(field('migration-id') ? { migrationId: field('migration-id') } : {}),
   };
 }
 

@@ -9,6 +9,8 @@ import type {
   IsoFileFacts,
   IsoFileRef,
   MediumFacts,
+  MigrationProgress,
+  MigrationTarget,
   NetworkSpec,
   PowerState,
   RebootFacts,
@@ -37,7 +39,17 @@ import {
   storagePoolPrefix,
   volumePath,
 } from './designer.js';
-import { droverNamespace, findDeviceXml, readCdrom, readDiskTargets, serializeCdromXml, serializeDeviceXml, serializeDomainXml } from './domain-xml.js';
+import {
+  droverNamespace,
+  findDeviceXml,
+  readCdrom,
+  readDiskTargets,
+  readDroverMetadata,
+  serializeCdromXml,
+  serializeDeviceXml,
+  serializeDomainXml,
+  serializeDroverMetadata,
+} from './domain-xml.js';
 import { listIsoFiles, mediumOf } from './iso-media.js';
 import { RebootWatch, rebootCompletesInCall } from './reboot-watch.js';
 import { serializeNetworkXml, serializePoolXml, serializeVolumeXml } from './resource-xml.js';
@@ -109,6 +121,19 @@ const activeStates: ReadonlySet<PowerState> = new Set(['running', 'paused', 'shu
 
 function invalidState(status: DomainStatus, operation: string): DriverError {
   return new DriverError('invalid_state', `cannot ${operation} domain ${status.name}: it is ${status.state}`);
+}
+
+/**
+ * What libvirt answers for job statistics where no outgoing migration runs:
+ * a hypervisor without them (the test driver, which cannot migrate either),
+ * a domain that receives a migration ("available only on the source host"),
+ * and one that stopped running, as a domain that left does.
+ */
+const noMigrationJobCodes: ReadonlySet<number> = new Set([ErrorCode.NO_SUPPORT, ErrorCode.OPERATION_UNSUPPORTED, ErrorCode.OPERATION_INVALID]);
+
+/** Where QEMU's migration stream goes: tcp://host, with an IPv6 address in brackets. */
+export function migrationStreamUri(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `tcp://[${address}]` : `tcp://${address}`;
 }
 
 function notFound(uuid: string): DriverError {
@@ -521,6 +546,48 @@ export class LibvirtDriver implements HypervisorDriver {
     return translateErrors(async () => consoleFacts(liveGraphics(await this.runningDomainXml(uuid, 'describe the console of'))));
   }
 
+  async migrate(uuid: string, target: MigrationTarget): Promise<DomainStatus | undefined> {
+    return this.exclusively(uuid, async () => {
+      const before = await this.existingStatus(uuid);
+      if (before.state !== 'running') throw invalidState(before, 'migrate');
+      await this.writeMigrationId(uuid, target.migrationId);
+      await this.connected().migrateDomain(uuid, {
+        destinationUri: target.destinationUri,
+        streamUri: migrationStreamUri(target.destinationAddress),
+        bandwidthMiBPerSecond: target.bandwidthMiBPerSecond,
+        unsafe: target.sharedStorage,
+      });
+      return this.currentStatus(uuid);
+    });
+  }
+
+  async migrationJob(uuid: string): Promise<MigrationProgress | undefined> {
+    const job = await translateErrors(() =>
+      this.connected()
+        .migrationJob(uuid)
+        .catch((error: unknown) => {
+          if (isLibvirtError(error) && noMigrationJobCodes.has(error.code)) return null;
+          throw error;
+        }),
+    );
+    if (!job) return undefined;
+    return { dataTotalBytes: job.dataTotal, dataProcessedBytes: job.dataProcessed, dataRemainingBytes: job.dataRemaining, elapsedMs: job.timeElapsed };
+  }
+
+  async abortMigration(uuid: string): Promise<void> {
+    return translateErrors(() => this.connected().abortMigration(uuid));
+  }
+
+  async migrationIdOf(uuid: string): Promise<string | undefined> {
+    const metadata = await translateErrors(() => this.connected().domainMetadata(uuid, droverNamespace));
+    // libvirt answers with the element stripped of its namespace: <vm>...<migration-id>...</migration-id></vm>.
+    return metadata === null ? undefined : /<(?:[\w-]+:)?migration-id>([^<]*)<\//.exec(metadata)?.[1]?.trim() || undefined;
+  }
+
+  async prepareIncoming(spec: VmSpec): Promise<void> {
+    return translateErrors(() => this.realizeDevices(spec));
+  }
+
   /** Returns the domain's current XML description; for diagnostics and tests. */
   async domainXml(uuid: string, inactive = false): Promise<string> {
     return translateErrors(() => this.connected().domainXml(uuid, { inactive }));
@@ -542,6 +609,23 @@ export class LibvirtDriver implements HypervisorDriver {
     const domain = await this.connected().defineDomain(serializeDomainXml(design), options);
     this.managedByUuid.set(spec.id, true);
     return this.toStatus(domain, true);
+  }
+
+  /**
+   * Writes the migration id into the Drover metadata of the running domain,
+   * and of its persistent definition where it has one (which the destination
+   * keeps), so that it travels with the domain.
+   */
+  private async writeMigrationId(uuid: string, migrationId: string): Promise<void> {
+    const metadata = readDroverMetadata(await this.connected().domainXml(uuid, { inactive: false }));
+    if (!metadata) throw new DriverError('invalid_state', `domain ${uuid} carries no Drover metadata, so Drover does not migrate it`);
+    const xml = serializeDroverMetadata({ ...metadata, migrationId });
+    try {
+      await this.connected().setDomainMetadata(uuid, xml, 'drover', droverNamespace, { live: true, config: true });
+    } catch (error) {
+      if (!isInvalidOperation(error)) throw error;
+      await this.connected().setDomainMetadata(uuid, xml, 'drover', droverNamespace, { live: true });
+    }
   }
 
   /** Prepares the storage domains and networks a VM's devices use. */

@@ -6,7 +6,7 @@ import type { AgentConfig } from '../../../agent/config.js';
 import { FakeDriver } from '../../../agent/hypervisor/fake/driver.js';
 import type { HypervisorDriver } from '../../../agent/hypervisor/driver.js';
 import { ReconnectingDriver } from '../../../agent/hypervisor/reconnecting-driver.js';
-import { decodeHello, decodeOutcome, encodeCommand } from '../../../shared/proto/codec.js';
+import { decodeHello, decodeMigrationProgress, decodeOutcome, encodeCommand } from '../../../shared/proto/codec.js';
 import { loadAgentProtocol, type AgentMessage__Output, type ControllerMessage } from '../../../shared/proto/load.js';
 import type { HostCommand } from '../../../shared/model.js';
 import { hostCommand, silentLogger, vmSpec } from './helpers.js';
@@ -279,4 +279,41 @@ test('a session that begins while the hypervisor is unreachable reports that in 
   fake.startHypervisor();
   const inventory = await eventually(() => second.ofKind('inventory')[0], 'the inventory once reconnected', 3_000);
   t.deepEqual(inventory.inventory?.domains.map((domain) => domain.state), ['RUNNING']);
+});
+
+test('while a MIGRATE executes the agent sends MigrationProgress under its command id, then the result; its Hello names its migration URI and address', async (t) => {
+  const controller = new FakeController(await sharedPki());
+  await controller.listen();
+  const destinationUri = `qemu+fake://${randomUUID()}/system`;
+  const destination = new FakeDriver({ migrationUri: destinationUri });
+  await destination.open();
+  const driver = new FakeDriver({ migrationUri: `qemu+fake://${randomUUID()}/system`, migration: { steps: 250, stepMs: 10, totalBytes: 2 ** 30 } });
+  t.teardown(() => {
+    driver.withdrawFromMigrations();
+    destination.withdrawFromMigrations();
+  });
+  const agent = await startAgent(t, controller, driver, { migrationUri: 'qemu+tls://kvm1.example.org/system', migrationAddress: '192.0.2.1' });
+  await agent.waitUntilConnected();
+  t.like(decodeHello(controller.received[0].hello!), { migrationUri: 'qemu+tls://kvm1.example.org/system', migrationAddress: '192.0.2.1' });
+  const spec = vmSpec();
+  await driver.start(spec.id, spec);
+  const migrate: HostCommand = {
+    commandId: randomUUID(),
+    taskId: randomUUID(),
+    kind: 'migrate',
+    vmId: spec.id,
+    migration: { migrationId: randomUUID(), destinationUri, destinationAddress: '192.0.2.2', stallTimeoutMs: 10_000, deadlineMs: 60_000, sharedStorage: true, bandwidthMiBPerSecond: 0 },
+  };
+  controller.send(migrate);
+  const [result] = await eventually(() => (controller.resultsFor(migrate.commandId).length ? controller.resultsFor(migrate.commandId) : undefined), 'the migration result', 15_000);
+  t.like(decodeOutcome(result.command_result!), { ok: true, domain: undefined });
+  const progress = controller.ofKind('migration_progress').map((message) => decodeMigrationProgress(message.migration_progress!));
+  t.true(progress.length > 0, 'progress was sent');
+  for (const sample of progress) {
+    t.is(sample.commandId, migrate.commandId);
+    t.is(sample.vmId, spec.id);
+    t.is(sample.progress.dataTotalBytes, 2 ** 30);
+  }
+  t.true(controller.received.indexOf(result) > controller.received.findIndex((message) => message.body === 'migration_progress'), 'progress comes before the result');
+  t.is((await destination.getDomain(spec.id))?.state, 'running');
 });

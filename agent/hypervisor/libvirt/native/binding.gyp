@@ -8,7 +8,8 @@
         "src/domains.cc",
         "src/storage.cc",
         "src/networks.cc",
-        "src/reboot-events.cc"
+        "src/reboot-events.cc",
+        "src/migration.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS"],

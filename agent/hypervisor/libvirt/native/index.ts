@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
  * Drover's own libvirt binding: a native addon (agent/hypervisor/libvirt/native/src,
  * built by `npm run build:native`) that holds one libvirt connection and makes
  * every libvirt call the agent needs on it. Each method below is one job on
- * Node's worker thread pool: the libvirt calls it lists run there, one after the
+ * Node's worker thread pool (the migration calls on threads of their own, see
+ * migrateDomain): the libvirt calls it lists run there, one after the
  * other, and the returned promise settles on the main thread. Methods may be
  * called concurrently; libvirt connections are thread-safe.
  *
@@ -45,6 +46,7 @@ export const ErrorCode = {
   OPERATION_TIMEOUT: 68,
   NO_DOMAIN_METADATA: 80,
   OPERATION_UNSUPPORTED: 84,
+  OPERATION_ABORTED: 78,
 } as const;
 
 /** Whether an error is a LibvirtError, that is, came from a failed libvirt call. */
@@ -160,6 +162,26 @@ export interface NetworkSummary {
   bridge: string;
 }
 
+/** The statistics of a domain's outgoing migration job (virDomainGetJobStats): bytes of data (memory, and disks where copied) and milliseconds. */
+export interface MigrationJobStats {
+  dataTotal: number;
+  dataProcessed: number;
+  dataRemaining: number;
+  timeElapsed: number;
+}
+
+/** How migrateDomain moves a domain. */
+export interface MigrationRequest {
+  /** The libvirt URI the source's libvirtd opens to reach the destination's (peer to peer). */
+  destinationUri: string;
+  /** Where QEMU's migration stream goes (VIR_MIGRATE_PARAM_URI), for example tcp://192.0.2.2 or tcp://[2001:db8::2]. */
+  streamUri: string;
+  /** A cap on the stream in MiB/s (VIR_MIGRATE_PARAM_BANDWIDTH); 0 for none. */
+  bandwidthMiBPerSecond: number;
+  /** Adds VIR_MIGRATE_UNSAFE: libvirt does not refuse disks it cannot tell are on shared storage or cached safely. */
+  unsafe: boolean;
+}
+
 /** A domain lifecycle event (libvirt's VIR_DOMAIN_EVENT_ID_LIFECYCLE). */
 export interface DomainLifecycleEvent {
   uuid: string;
@@ -193,6 +215,10 @@ interface NativeConnection {
   attachDevice(uuid: string, xml: string, live: boolean, config: boolean): Promise<void>;
   detachDevice(uuid: string, xml: string, live: boolean, config: boolean): Promise<void>;
   updateDevice(uuid: string, xml: string, live: boolean, config: boolean): Promise<void>;
+  migrateDomain(uuid: string, destinationUri: string, streamUri: string, bandwidthMiBPerSecond: number, unsafe: boolean): Promise<void>;
+  migrationJob(uuid: string): Promise<MigrationJobStats | null>;
+  abortMigration(uuid: string): Promise<void>;
+  setDomainMetadata(uuid: string, xml: string, key: string, namespaceUri: string, live: boolean, config: boolean): Promise<void>;
   listStoragePools(): Promise<StoragePoolSummary[]>;
   storagePoolInfo(name: string): Promise<StoragePoolInfo | null>;
   storagePoolXml(name: string): Promise<string>;
@@ -420,6 +446,52 @@ export class LibvirtConnection {
   /** Changes a device of a domain in place, given as its XML element (virDomainUpdateDeviceFlags): a CD-ROM's medium, a console's password. */
   updateDevice(uuid: string, xml: string, impact: DeviceImpact = {}): Promise<void> {
     return this.call((native) => native.updateDevice(uuid, xml, impact.live ?? false, impact.config ?? false));
+  }
+
+  /**
+   * Migrates the running domain live, peer to peer (virDomainMigrateToURI3
+   * with VIR_MIGRATE_LIVE, PEER2PEER, PERSIST_DEST, UNDEFINE_SOURCE and
+   * ABORT_ON_ERROR, plus UNSAFE on request): this connection's daemon opens
+   * request.destinationUri itself and drives the migration with the
+   * destination's daemon; the destination keeps a persistent definition and
+   * the source's is removed once the domain runs there. Unlike the other
+   * methods, the call runs on a thread of its own for as long as the
+   * migration lasts, and so do migrationJob and abortMigration (which can
+   * wait seconds for QEMU while a migration runs), so that migrations do not
+   * take the worker threads of Node's pool from the other calls. A migration
+   * aborted with abortMigration rejects with ErrorCode.OPERATION_ABORTED.
+   */
+  migrateDomain(uuid: string, request: MigrationRequest): Promise<void> {
+    return this.call((native) => native.migrateDomain(uuid, request.destinationUri, request.streamUri, request.bandwidthMiBPerSecond, request.unsafe));
+  }
+
+  /**
+   * The statistics of the domain's job (virDomainGetJobStats) when it is an
+   * outgoing migration (VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT); null when the
+   * domain runs no job, another job (an incoming migration, a save, ...), or
+   * does not exist.
+   */
+  migrationJob(uuid: string): Promise<MigrationJobStats | null> {
+    return this.call((native) => native.migrationJob(uuid));
+  }
+
+  /**
+   * Aborts the domain's outgoing migration job (virDomainAbortJob) in one job
+   * with a check that the domain runs one: any other job, or none, rejects
+   * with ErrorCode.OPERATION_INVALID and is left alone.
+   */
+  abortMigration(uuid: string): Promise<void> {
+    return this.call((native) => native.abortMigration(uuid));
+  }
+
+  /**
+   * Replaces the element of the namespace namespaceUri in the domain's
+   * metadata, written with the prefix `key` (virDomainSetMetadata,
+   * VIR_DOMAIN_METADATA_ELEMENT), in the running domain (live) and/or its
+   * persistent definition (config).
+   */
+  setDomainMetadata(uuid: string, xml: string, key: string, namespaceUri: string, impact: DeviceImpact): Promise<void> {
+    return this.call((native) => native.setDomainMetadata(uuid, xml, key, namespaceUri, impact.live ?? false, impact.config ?? false));
   }
 
   /** Lists every storage pool, active or not. */

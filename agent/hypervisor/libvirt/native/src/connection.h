@@ -47,6 +47,20 @@ class Connection : public Napi::ObjectWrap<Connection> {
     return schedule(info.Env(), conn_, std::move(work));
   }
 
+  // Runs work on a thread of its own (see ThreadJob); its result (if any) becomes JS through toJs.
+  template <class F>
+  Napi::Value runOnThread(const Napi::CallbackInfo& info, F work) {
+    if (!conn_) throw Napi::Error::New(info.Env(), "the libvirt connection is closed");
+    return ThreadJob::Start(info.Env(), conn_, [work = std::move(work)](virConnectPtr conn) -> Build {
+      if constexpr (std::is_void_v<std::invoke_result_t<F&, virConnectPtr>>) {
+        work(conn);
+        return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
+      } else {
+        return [value = work(conn)](Napi::Env env) -> Napi::Value { return toJs(env, value); };
+      }
+    });
+  }
+
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value NodeInfo(const Napi::CallbackInfo& info);
   Napi::Value Hostname(const Napi::CallbackInfo& info);
@@ -70,6 +84,10 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value AttachDevice(const Napi::CallbackInfo& info);
   Napi::Value DetachDevice(const Napi::CallbackInfo& info);
   Napi::Value UpdateDevice(const Napi::CallbackInfo& info);
+  Napi::Value MigrateDomain(const Napi::CallbackInfo& info);
+  Napi::Value MigrationJob(const Napi::CallbackInfo& info);
+  Napi::Value AbortMigration(const Napi::CallbackInfo& info);
+  Napi::Value SetDomainMetadata(const Napi::CallbackInfo& info);
 
   Napi::Value ListStoragePools(const Napi::CallbackInfo& info);
   Napi::Value StoragePoolInfo(const Napi::CallbackInfo& info);

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <optional>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -58,6 +59,48 @@ class Job final : public Napi::AsyncWorker {
   Work work_;
   Build build_;
   std::optional<Failure> failure_;
+};
+
+// Like Job, but on a thread of its own rather than on libuv's pool, for a call that blocks for minutes (a migration):
+// pool threads stay free for the other calls meanwhile.
+class ThreadJob final {
+ public:
+  static Napi::Promise Start(Napi::Env env, virConnectPtr conn, Work work) {
+    auto* state = new State{Napi::Promise::Deferred::New(env), {}, {}};
+    Napi::Promise promise = state->deferred.Promise();
+    auto done = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "drover_libvirt_thread", 0, 1);
+    if (conn) virConnectRef(conn);
+    std::thread([done, conn, work = std::move(work), state]() mutable {
+      try {
+        state->build = work(conn);
+      } catch (const Failure& failure) {
+        state->failure = failure;
+      } catch (const std::exception& error) {
+        state->failure = Failure{VIR_ERR_INTERNAL_ERROR, VIR_FROM_NONE, error.what()};
+      }
+      if (conn) virConnectClose(conn);
+      done.BlockingCall(state, [](Napi::Env env, Napi::Function, State* state) {
+        if (state->failure) state->deferred.Reject(errorValue(env, *state->failure));
+        else {
+          try {
+            state->deferred.Resolve(state->build(env));
+          } catch (const Napi::Error& error) {
+            state->deferred.Reject(error.Value());
+          }
+        }
+        delete state;
+      });
+      done.Release();
+    }).detach();
+    return promise;
+  }
+
+ private:
+  struct State {
+    Napi::Promise::Deferred deferred;
+    Build build;
+    std::optional<Failure> failure;
+  };
 };
 
 inline Napi::Value toJs(Napi::Env env, const std::string& text) { return Napi::String::New(env, text); }
