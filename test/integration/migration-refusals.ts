@@ -1,4 +1,7 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { TestFn } from 'ava';
+import { eventually } from '../support/eventually.js';
 import { ProcessSystem } from '../support/process-system.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
 
@@ -8,7 +11,7 @@ const migrationUri = (host: string) => ({ agentEnvironment: { DROVER_MIGRATION_U
 
 /** Migration requests the scheduler refuses, and a migration the hypervisor cannot do, on libvirt's test driver: each leaves the VM where it runs. */
 export function migrationRefusalSuite(test: Test, database: DatabaseKind): void {
-  test.serial(`[${database}] migrations that cannot be are refused with a fault (not up, unknown host, no room, no migration URI, the own host); one the hypervisor cannot do fails its task and leaves the VM up where it was`, async (t) => {
+  test.serial(`[${database}] migrations that cannot be are refused with a fault (not up, unknown host, no room, no migration URI, the own host, a host in maintenance); one whose destination cannot reach the VM's storage, or that the hypervisor cannot do, fails its task and leaves the VM up where it was`, async (t) => {
     const system = await ProcessSystem.start(database, {
       alpha: { memoryMiB: 8192, ...migrationUri('alpha') },
       beta: { memoryMiB: 256, ...migrationUri('beta') },
@@ -56,6 +59,38 @@ export function migrationRefusalSuite(test: Test, database: DatabaseKind): void 
     t.is(notMigrating.status, 409, notMigrating.text);
     t.regex(notMigrating.body.fault.detail, /not being migrated/);
 
+    const deactivated = await api.post(`/hosts/${ids.gamma}/deactivate`, '<action/>');
+    t.is(deactivated.status, 200, deactivated.text);
+    const toMaintenance = await api.post(`/vms/${vmId}/migrate`, `<action><host id="${ids.gamma}"/></action>`);
+    t.is(toMaintenance.status, 409, toMaintenance.text);
+    t.regex(toMaintenance.body.fault.detail, /in maintenance/);
+    t.is((await api.post(`/hosts/${ids.gamma}/activate`, '<action/>')).status, 200);
+
+    await mkdir(path.join(system.mountRoot, 'nfs.example.org:_exports_vms'), { recursive: true });
+    const storage = await api.post('/storagedomains', { name: 'vms', type: 'data', storage: { type: 'nfs', address: 'nfs.example.org', path: '/exports/vms' } }, { accept: 'json' });
+    t.is(storage.status, 201, storage.text);
+    const dataCenter = (await api.get('/datacenters', { accept: 'json' })).body.data_center.find((item: { name: string }) => item.name === 'Default');
+    t.is((await api.post(`/datacenters/${dataCenter.id}/storagedomains`, `<storage_domain id="${storage.body.id}"/>`)).status, 201);
+    const withDisk = await api.createVm('with-disk', 512);
+    const attached = await api.post(
+      `/vms/${withDisk}/diskattachments`,
+      `<disk_attachment><bootable>true</bootable><interface>virtio</interface><active>true</active><disk><name>with-disk-boot</name><provisioned_size>16777216</provisioned_size><format>cow</format><storage_domains><storage_domain id="${storage.body.id}"/></storage_domains></disk></disk_attachment>`,
+    );
+    t.is(attached.status, 201, attached.text);
+    await eventually(async () => (await api.get(`/disks/${attached.body.disk_attachment.id}`, { accept: 'json' })).body?.status === 'ok', 'the disk to be created');
+    t.is((await api.action(withDisk, 'start')).status, 200);
+    t.is((await api.vm(withDisk)).host.id, ids.alpha);
+    system.host('gamma').agentEnvironment.DROVER_STORAGE_MOUNT_ROOT = path.join(system.mountRoot, 'elsewhere');
+    await system.killAgent('gamma');
+    await system.startAgent('gamma');
+    await eventually(() => system.host('gamma').output.join('').split('connected to the controller').length > 2, 'the gamma agent to reconnect', 30_000);
+    await system.waitForHostStatus('gamma', 'up', 30_000);
+    const unreachable = await api.post(`/vms/${withDisk}/migrate`, `<action><host id="${ids.gamma}"/></action>`);
+    t.is(unreachable.status, 503, `a destination that cannot reach the VM's storage fails the migration before the VM moves: ${unreachable.text}`);
+    t.regex(unreachable.body.action.fault.detail, /storage|directory|mount/i);
+    t.is((await api.vm(withDisk)).host.id, ids.alpha, 'the VM stays where it runs');
+    t.is(await api.vmStatus(withDisk), 'up');
+
     const failed = await api.post(`/vms/${vmId}/migrate`, '<action/>');
     t.true(failed.status >= 400 && failed.status < 600 && failed.status !== 500, `the test driver cannot migrate: ${failed.status} ${failed.text}`);
     t.is(failed.body.action.status, 'failed');
@@ -63,6 +98,7 @@ export function migrationRefusalSuite(test: Test, database: DatabaseKind): void 
     const after = await api.vm(vmId);
     t.is(after.status, 'up', 'the VM is still up');
     t.is(after.host.id, ids.alpha, 'on the host it ran on');
+    t.regex(failed.body.action.fault.detail, /not supported|cannot/i, 'the fault is the hypervisor’s');
     const migrateTask = ((await api.get(`/vms/${vmId}/tasks`, { accept: 'json' })).body.task as { action: string; status: string; host?: { id: string } }[]).find((task) => task.action === 'migrate');
     t.is(migrateTask?.status, 'failed');
     t.is((await api.action(vmId, 'stop')).status, 200, 'the VM is not stuck in a migration');
