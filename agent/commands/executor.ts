@@ -408,33 +408,33 @@ export class CommandExecutor {
 
   private async inspectOutcome(command: MigrationCommand): Promise<CommandOutcome> {
     const uuid = command.vmId;
-    const migrationIdOf = this.migrationMethod(command, 'migrationIdOf');
     const migrationJob = this.migrationMethod(command, 'migrationJob');
     const domain = await this.options.driver.getDomain(uuid);
     if (!domain) return { ok: true };
-    let migrationId: string | undefined;
-    try {
-      migrationId = await migrationIdOf(uuid);
-    } catch (error) {
-      if (DriverError.from(error).kind === 'domain_not_found') return { ok: true };
-      throw error;
-    }
+    const marked = await this.migrationMark(command);
+    if (marked.gone) return { ok: true };
+    const { migrationId } = marked;
     const job = await migrationJob(uuid);
     return { ok: true, domain, migrationId, migrationJobActive: job !== undefined };
+  }
+
+  /** The migration id in the domain's metadata, or that the domain is gone. */
+  private async migrationMark(command: MigrationCommand): Promise<{ gone: true } | { gone: false; migrationId: string | undefined }> {
+    try {
+      return { gone: false, migrationId: await this.migrationMethod(command, 'migrationIdOf')(command.vmId) };
+    } catch (error) {
+      if (DriverError.from(error).kind === 'domain_not_found') return { gone: true };
+      throw error;
+    }
   }
 
   /** Destroys and undefines the copy of the domain a failed migration left here, only when it is of this migration and does not run. */
   private async discardOutcome(command: MigrationCommand, target: MigrationTarget): Promise<CommandOutcome> {
     const { driver } = this.options;
     const uuid = command.vmId;
-    const migrationIdOf = this.migrationMethod(command, 'migrationIdOf');
-    let migrationId: string | undefined;
-    try {
-      migrationId = await migrationIdOf(uuid);
-    } catch (error) {
-      if (DriverError.from(error).kind === 'domain_not_found') return { ok: true };
-      throw error;
-    }
+    const marked = await this.migrationMark(command);
+    if (marked.gone) return { ok: true };
+    const { migrationId } = marked;
     const domain = await driver.getDomain(uuid);
     if (!domain) return { ok: true };
     if (migrationId !== target.migrationId) {

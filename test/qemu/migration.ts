@@ -25,20 +25,26 @@ export async function migrationSystem(t: ExecutionContext, database: DatabaseKin
   return { system, api, storageId: storage.body.id as string, ids, nameOf };
 }
 
-/** Creates a VM with a small disk on the storage domain, starts it, and resolves with its id and the host it runs on. */
-export async function runningVmOnSharedStorage(context: Awaited<ReturnType<typeof migrationSystem>>, name: string, memoryMiB = 128) {
-  const { api, storageId, nameOf } = context;
+/** Creates a VM with a 16 MiB boot disk on the shared storage domain; `prepare` may write the disk's volume file before the VM starts. */
+async function startedVmWithSharedDisk(context: Awaited<ReturnType<typeof migrationSystem>>, name: string, memoryMiB: number, format: 'cow' | 'raw', prepare?: (volumeFile: string) => Promise<void>) {
+  const { api, storageId, nameOf, system } = context;
   const vmId = await api.createVm(name, memoryMiB);
   const attached = await api.post(
     `/vms/${vmId}/diskattachments`,
-    `<disk_attachment><bootable>true</bootable><interface>virtio</interface><active>true</active><disk><name>${name}-boot</name><provisioned_size>16777216</provisioned_size><format>cow</format><storage_domains><storage_domain id="${storageId}"/></storage_domains></disk></disk_attachment>`,
+    `<disk_attachment><bootable>true</bootable><interface>virtio</interface><active>true</active><disk><name>${name}-boot</name><provisioned_size>16777216</provisioned_size><format>${format}</format><storage_domains><storage_domain id="${storageId}"/></storage_domains></disk></disk_attachment>`,
   );
   if (attached.status !== 201) throw new Error(attached.text);
   const diskId = attached.body.disk_attachment.id as string;
   await eventually(async () => (await api.get(`/disks/${diskId}`, { accept: 'json' })).body?.status === 'ok', 'the disk to be created');
+  await prepare?.(await volumeFile(system.mountRoot, diskId));
   const started = await api.action(vmId, 'start');
   if (started.status !== 200) throw new Error(started.text);
   return { vmId, diskId, host: nameOf((await api.vm(vmId)).host.id) };
+}
+
+/** Creates a VM with a small disk on the storage domain, starts it, and resolves with its id and the host it runs on. */
+export function runningVmOnSharedStorage(context: Awaited<ReturnType<typeof migrationSystem>>, name: string, memoryMiB = 128) {
+  return startedVmWithSharedDisk(context, name, memoryMiB, 'cow');
 }
 
 /** The file of a disk's volume, wherever under the shared mount root it is. */
@@ -54,20 +60,8 @@ async function volumeFile(root: string, diskId: string): Promise<string> {
  * guest (test/support/busy-guest.ts), which writes `fillMiB` MiB of its
  * memory once or keeps dirtying it, and starts it.
  */
-export async function busyVm(context: Awaited<ReturnType<typeof migrationSystem>>, name: string, mode: BusyGuestMode, fillMiB = 320, memoryMiB = 512) {
-  const { api, storageId, nameOf, system } = context;
-  const vmId = await api.createVm(name, memoryMiB);
-  const attached = await api.post(
-    `/vms/${vmId}/diskattachments`,
-    `<disk_attachment><bootable>true</bootable><interface>virtio</interface><active>true</active><disk><name>${name}-boot</name><provisioned_size>16777216</provisioned_size><format>raw</format><storage_domains><storage_domain id="${storageId}"/></storage_domains></disk></disk_attachment>`,
-  );
-  if (attached.status !== 201) throw new Error(attached.text);
-  const diskId = attached.body.disk_attachment.id as string;
-  await eventually(async () => (await api.get(`/disks/${diskId}`, { accept: 'json' })).body?.status === 'ok', 'the disk to be created');
-  await writeBusyGuestDisk(await volumeFile(system.mountRoot, diskId), { mebibytes: fillMiB, mode });
-  const started = await api.action(vmId, 'start');
-  if (started.status !== 200) throw new Error(started.text);
-  return { vmId, host: nameOf((await api.vm(vmId)).host.id) };
+export function busyVm(context: Awaited<ReturnType<typeof migrationSystem>>, name: string, mode: BusyGuestMode, fillMiB = 320, memoryMiB = 512) {
+  return startedVmWithSharedDisk(context, name, memoryMiB, 'raw', (file) => writeBusyGuestDisk(file, { mebibytes: fillMiB, mode }));
 }
 
 /** The pid of the QEMU process that runs the domain on the daemon, if one does. */
