@@ -239,12 +239,16 @@ export class Records {
    * A migration ended: with `handedOverTo` the VM now belongs to the
    * destination (on the evidence of rules/migration.ts), durably once the
    * returned promise resolves; without it the VM stays where the hosts
-   * report it, its source first.
+   * report it, its source first. What hosts confirmed down had reported of
+   * it is forgotten, as a fence forgets it for the VMs it releases.
    */
   async migrationEnded(vmId: string, handedOverTo?: string): Promise<void> {
     this.migrating.delete(vmId);
     const vm = this.vmRows.get(vmId);
     if (!vm) return;
+    const seen = this.sightings.get(vmId);
+    for (const hostId of seen?.keys() ?? []) if (this.isConfirmedDown(hostId)) seen!.delete(hostId);
+    if (seen?.size === 0) this.sightings.delete(vmId);
     if (handedOverTo) {
       const seen = this.sightings.get(vmId);
       const duplicate = [...(seen ?? [])].find(([host, state]) => host !== handedOverTo && activePowerStates.has(state))?.[0] ?? null;

@@ -183,7 +183,7 @@ export function migrationSuite(test: Test, database: DatabaseKind): void {
     t.deepEqual(await activeCopies(system, hosts, vmId), [source]);
   });
 
-  test.serial(`[${database}] QEMU: when the destination's QEMU or its libvirtd is killed mid-migration, the VM stays up on its source, the task fails with a fault, and no copy is left elsewhere; while the destination's libvirtd is away the VM stays migrating`, async (t) => {
+  test.serial(`[${database}] QEMU: when the destination's QEMU or its libvirtd is killed mid-migration, the VM stays up on its source, the task fails with a fault, and no copy is left elsewhere; while the destination's libvirtd is away the VM stays migrating, until it is back or the destination is confirmed down`, async (t) => {
     const hosts = ['alpha', 'beta'];
     const context = await migrationSystem(t, database, hosts, { DROVER_MIGRATION_BANDWIDTH_MIB: '32' });
     const { system, api, nameOf } = context;
@@ -222,6 +222,21 @@ export function migrationSuite(test: Test, database: DatabaseKind): void {
     t.is(await api.vmStatus(vmId), 'up');
     t.is(nameOf((await api.vm(vmId)).host.id), source);
     await eventually(async () => (await activeCopies(system, hosts, vmId)).join() === source, 'the source to be the only host with the domain');
+
+    const third = await migrating();
+    await destinationDaemon.stopDaemonOnly('SIGKILL');
+    await eventually(async () => (await api.get(`/tasks/${third}`, { accept: 'json' })).body.description?.includes('cannot be asked'), 'the task to wait for the destination again', 60_000);
+    await system.waitForHostStatus(destination, 'non_operational', 30_000);
+    const fenced = await api.post(`/hosts/${context.ids[destination]}/fence`, '<action><fence_type>manual</fence_type></action>');
+    t.is(fenced.status, 200, fenced.text);
+    const settledByFence = await failedTask(third);
+    t.is(settledByFence.status, 'failed', 'the destination confirmed down holds nothing, and the VM runs on its source');
+    t.is(await api.vmStatus(vmId), 'up');
+    t.is(nameOf((await api.vm(vmId)).host.id), source);
+    await destinationDaemon.start();
+    await system.waitForHostStatus(destination, 'up', 30_000);
+    await eventually(async () => (await activeCopies(system, hosts, vmId)).join() === source, 'no copy on the destination once its libvirtd is back');
+    t.is(await api.vmStatus(vmId), 'up');
   });
 
   test.serial(`[${database}] QEMU: a destination agent stopped before a migration fails it with the VM up on its source; stopped during one, the migration completes in libvirt and the VM is handed over on the source's word, with one copy at every step`, async (t) => {
