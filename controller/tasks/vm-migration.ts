@@ -122,7 +122,7 @@ export class VmMigrationRunner implements TaskRunner {
   /** Takes in a MigrationProgress from a host: only for the MIGRATE in progress that was sent to that host. */
   progressReported(hostId: string, commandId: string, vmId: string, progress: MigrationProgress): boolean {
     const attempt = this.attempts.get(vmId);
-    if (!attempt || attempt.row.state !== 'migrating' || attempt.row.sourceHostId !== hostId || commandId !== migrateCommandId(attempt.row.id)) return false;
+    if (!attempt || attempt.row.state !== 'migrating' || attempt.row.sourceHostId !== hostId || commandId !== this.command(attempt.row, 'migrate', '').commandId) return false;
     attempt.progress = progress;
     const now = Date.now();
     if (now - attempt.progressWrittenAt >= progressWriteIntervalMs) {
@@ -312,8 +312,4 @@ export class VmMigrationRunner implements TaskRunner {
     if (!vm) throw notFound('VM', task.objectId);
     return vm;
   }
-}
-
-export function migrateCommandId(attemptId: string): string {
-  return attemptId;
 }
