@@ -79,11 +79,23 @@ export async function activeCopies(system: ProcessSystem, hosts: string[], vmId:
   return active;
 }
 
-/** The hosts whose daemon runs the domain (state running, not paused). */
+/**
+ * The hosts whose daemon runs the domain (state running, not paused). The
+ * daemons are asked one after another, twice over, and a host counts only
+ * when it ran the domain both times: a host seen running before the other
+ * and again after it ran the domain while the other did. One pass alone
+ * would count a source seen running just before a switch-over and a
+ * destination seen running just after it.
+ */
 export async function runningCopies(system: ProcessSystem, hosts: string[], vmId: string): Promise<string[]> {
-  const running: string[] = [];
-  for (const host of hosts) if ((await system.qemuDaemon(host).virsh('list', '--state-running', '--uuid').catch(() => '')).includes(vmId)) running.push(host);
-  return running;
+  const pass = async () => {
+    const running = new Set<string>();
+    for (const host of hosts) if ((await system.qemuDaemon(host).virsh('list', '--state-running', '--uuid').catch(() => '')).includes(vmId)) running.add(host);
+    return running;
+  };
+  const first = await pass();
+  const second = await pass();
+  return hosts.filter((host) => first.has(host) && second.has(host));
 }
 
 /** The command line of the QEMU process that runs the domain on the daemon. */
