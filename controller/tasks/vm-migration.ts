@@ -274,6 +274,7 @@ export class VmMigrationRunner implements TaskRunner {
     const outcome = await Promise.race([inspection, sleep(inspectionTimeoutMs).then(() => undefined)]).catch(() => undefined);
     if (!outcome) return { kind: 'silent', why: `host ${host.name} did not answer an inspection` };
     if (!outcome.ok) return { kind: 'silent', why: `host ${host.name} could not inspect the domain: ${outcome.message}` };
+    if (!outcome.domain) this.records.domainGone(hostId, row.vmId);
     return { kind: 'reported', domain: outcome.domain ? { state: outcome.domain.state, migrationId: outcome.migrationId, jobActive: outcome.migrationJobActive ?? false } : undefined };
   }
 
