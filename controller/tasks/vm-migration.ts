@@ -207,7 +207,10 @@ export class VmMigrationRunner implements TaskRunner {
     task.description = `preparing host ${this.hostName(attempt.row.destinationHostId)} to receive the VM`;
     const spec = await this.devices.specOf(vm);
     const prepared = await this.dispatch(attempt.row.destinationHostId, { ...this.command(attempt.row, 'prepare_incoming', ':prepare'), spec });
-    if (!prepared.ok) return this.end(attempt, 'failed', outcomeError(prepared));
+    if (!prepared.ok) {
+      const cannotTake = prepared.error !== 'hypervisor_unreachable';
+      return this.end(attempt, 'failed', cannotTake ? conflict(`cannot migrate VM ${vm.name}: host ${this.hostName(attempt.row.destinationHostId)} cannot take it (${prepared.message})`) : outcomeError(prepared));
+    }
     if (attempt.row.cancelRequested) return this.end(attempt, 'cancelled', conflict(`the migration of VM ${vm.name} was cancelled before it began`));
     await this.write(attempt, { state: 'migrating' });
   }

@@ -86,8 +86,8 @@ export function migrationRefusalSuite(test: Test, database: DatabaseKind): void 
     await eventually(() => system.host('gamma').output.join('').split('connected to the controller').length > 2, 'the gamma agent to reconnect', 30_000);
     await system.waitForHostStatus('gamma', 'up', 30_000);
     const unreachable = await api.post(`/vms/${withDisk}/migrate`, `<action><host id="${ids.gamma}"/></action>`);
-    t.is(unreachable.status, 503, `a destination that cannot reach the VM's storage fails the migration before the VM moves: ${unreachable.text}`);
-    t.regex(unreachable.body.action.fault.detail, /storage|directory|mount/i);
+    t.is(unreachable.status, 409, `a destination that cannot reach the VM's storage fails the migration before the VM moves: ${unreachable.text}`);
+    t.regex(unreachable.body.action.fault.detail, /gamma cannot take it.*(storage|directory|mount)/i);
     t.is((await api.vm(withDisk)).host.id, ids.alpha, 'the VM stays where it runs');
     t.is(await api.vmStatus(withDisk), 'up');
 
