@@ -1,3 +1,4 @@
+import type { EventLogSettings } from './state/event-log.js';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,6 +56,14 @@ export interface ControllerConfig {
    * DROVER_MIGRATION_BANDWIDTH_MIB (0: no cap, else MiB/s per migration).
    */
   migration: MigrationSettings;
+  /**
+   * The audit log and its stream: events older than DROVER_EVENTS_MAX_AGE_DAYS
+   * (30) or beyond the newest DROVER_EVENTS_MAX_COUNT (500000) are pruned every
+   * DROVER_EVENTS_PRUNE_INTERVAL_SECONDS (300); a stream subscriber that falls
+   * DROVER_EVENT_STREAM_BUFFER_BYTES (1 MiB) behind is cut off and resumes
+   * from the log when it reconnects.
+   */
+  events: EventLogSettings & { pruneIntervalMs: number; streamBufferBytes: number };
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -86,6 +95,12 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
       baseDeadlineMs: positive(env.DROVER_MIGRATION_BASE_DEADLINE_SECONDS, 120, 'DROVER_MIGRATION_BASE_DEADLINE_SECONDS') * 1000,
       deadlineMsPerGiB: positive(env.DROVER_MIGRATION_DEADLINE_SECONDS_PER_GIB, 60, 'DROVER_MIGRATION_DEADLINE_SECONDS_PER_GIB') * 1000,
       bandwidthMiBPerSecond: count(env.DROVER_MIGRATION_BANDWIDTH_MIB, 0, 'DROVER_MIGRATION_BANDWIDTH_MIB'),
+    },
+    events: {
+      maxAgeMs: positive(env.DROVER_EVENTS_MAX_AGE_DAYS, 30, 'DROVER_EVENTS_MAX_AGE_DAYS') * 24 * 3600 * 1000,
+      maxCount: count(env.DROVER_EVENTS_MAX_COUNT, 500_000, 'DROVER_EVENTS_MAX_COUNT', 1),
+      pruneIntervalMs: positive(env.DROVER_EVENTS_PRUNE_INTERVAL_SECONDS, 300, 'DROVER_EVENTS_PRUNE_INTERVAL_SECONDS') * 1000,
+      streamBufferBytes: count(env.DROVER_EVENT_STREAM_BUFFER_BYTES, 1024 * 1024, 'DROVER_EVENT_STREAM_BUFFER_BYTES', 4096),
     },
   };
 }

@@ -51,6 +51,9 @@ import { countStatements } from './db/dialect.js';
 import { splitHostPort, type ControllerConfig } from './config.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
 import { loadGivenCertificate } from './pki/given-certificate.js';
+import { EventLog } from './state/event-log.js';
+import { EventService } from './services/events.js';
+import { eventOf } from './rules/events.js';
 
 /** The controller issues its own server certificate at every start, so a year is far more than it needs. */
 const serverCertificateLifetimeMs = 365 * 24 * 3600_000;
@@ -75,11 +78,16 @@ async function createServices(
   hub: AgentHub,
   ca: CertificateAuthority,
   log: Logger,
-  options: Pick<ControllerConfig, 'heartbeatIntervalMs' | 'maxEmbeddedObjects' | 'enrollmentTokenLifetimeMs' | 'hostCertificateLifetimeMs' | 'migration' | 'maintenanceMigrations'> & AuthSettings,
-): Promise<{ services: Services; scheduler: TaskScheduler }> {
-  const records = new Records(orm, (error) => log.error({ err: error }, 'could not write a reported VM state'));
+  options: Pick<ControllerConfig, 'heartbeatIntervalMs' | 'maxEmbeddedObjects' | 'enrollmentTokenLifetimeMs' | 'hostCertificateLifetimeMs' | 'migration' | 'maintenanceMigrations' | 'events'> & AuthSettings,
+): Promise<{ services: Services; scheduler: TaskScheduler; eventLog: EventLog }> {
+  const eventLog = new EventLog(orm, log.child({ component: 'events' }), options.events);
+  await eventLog.load();
+  const records = new Records(orm, (error) => log.error({ err: error }, 'could not write a reported VM state'), eventLog);
   await records.load();
   const scheduler = new TaskScheduler(orm, log.child({ component: 'scheduler' }));
+  const authorization = new AuthorizationService(orm, records);
+  const events = new EventService(eventLog, orm, records, authorization);
+  scheduler.whenEnded((task) => events.taskEnded(task));
   const devices = new VmDevices(orm);
   const macAddresses = new MacAddresses();
   const storageDomains = new StorageDomainService(orm, scheduler, devices);
@@ -107,10 +115,10 @@ async function createServices(
   scheduler.register('host', hostActions, maintenance);
   scheduler.register('vm', vmDepartureActions, new VmDepartureRunner(records, devices, hub));
 
-  const authorization = new AuthorizationService(orm, records);
   const services: Services = {
     records,
-    auth: new AuthService(orm, options),
+    events,
+    auth: new AuthService(orm, options, events),
     authorization,
     users: new UserService(orm, records, authorization),
     dataCenters: new DataCenterService(orm),
@@ -134,7 +142,7 @@ async function createServices(
     queries: new QueryService(orm, records, scheduler, vms, authorization, options.maxEmbeddedObjects),
     enrollment: new EnrollmentService(orm, ca, { tokenLifetimeMs: options.enrollmentTokenLifetimeMs, hostCertificateLifetimeMs: options.hostCertificateLifetimeMs }),
   };
-  return { services, scheduler };
+  return { services, scheduler, eventLog };
 }
 
 /** Opens the database, then serves agents over gRPC and clients over HTTPS (or plain HTTP when configured). */
@@ -144,7 +152,15 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   const apiTls = config.apiTls.kind === 'off' ? undefined : config.apiTls.kind === 'given' ? await loadGivenCertificate(config.apiTls) : serverCertificate;
   const orm = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const hub = new AgentHub();
-  const { services, scheduler } = await createServices(orm, hub, ca, log, config);
+  const { services, scheduler, eventLog } = await createServices(orm, hub, ca, log, config);
+  eventLog.record(eventOf('controller_started', {}));
+  const pruneEvents = () =>
+    eventLog
+      .prune()
+      .then((removed) => removed && log.info({ removed }, 'pruned the audit log'))
+      .catch((error: unknown) => log.error({ err: error }, 'pruning the audit log failed'));
+  void pruneEvents();
+  const pruning = setInterval(pruneEvents, config.events.pruneIntervalMs);
   const generatedAdminPassword = await services.auth.ensureAdmin(config.adminPassword);
   await services.users.ensureAdminPermission();
   await scheduler.recover();
@@ -159,7 +175,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
 
   if (config.countStatements) countStatements(orm);
   const pki = { caCertificatePem: ca.certificatePem, engineCertificatePem: new X509Certificate(serverCertificate.certificatePem).toString() };
-  const api = createApi(services, log.child({ component: 'api' }), pki, { countStatements: config.countStatements });
+  const api = createApi(services, log.child({ component: 'api' }), pki, { countStatements: config.countStatements, eventStreams: { bufferBytes: config.events.streamBufferBytes, heartbeatMs: 15_000 } });
   const server = createApiServer(api.callback(), apiTls);
   const { host, port } = splitHostPort(config.listen);
   await new Promise<void>((resolve, reject) => {
@@ -201,12 +217,14 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     async stop() {
       clearInterval(liveness);
       clearInterval(pools);
+      clearInterval(pruning);
       await scheduler.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeAll();
       await gateway.close();
       await services.records.settled().catch((error: unknown) => log.error({ err: error }, 'VM changes could not be written before stopping'));
+      await Promise.race([eventLog.settled(), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       await orm.close();
     },
   };

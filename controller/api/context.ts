@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import type { RouterContext } from '@koa/router';
 import type { Principal } from '../services/auth.js';
+import type { Task } from '../db/entities.js';
 import { ServiceError } from '../rules/errors.js';
 import type { Presenter } from './present/entities.js';
 import { render, type MediaType, type Rendered, type Rep } from './present/representation.js';
@@ -15,6 +16,10 @@ export interface ApiState {
   body?: Buffer;
   /** Whether what the request reads is limited to what its user may see (see api/permits.ts). */
   filtered?: boolean;
+  /** The task the request submitted and answered with, if any (see api/audit.ts). */
+  task?: Task;
+  /** Called once the request's task is submitted, before the request waits for it (see api/audit.ts). */
+  taskSubmitted?: (task: Task) => void;
 }
 
 export type ApiContext = RouterContext<ApiState>;

@@ -14,4 +14,5 @@ export const httpStatusOf: Record<ErrorKind, number> = {
   timeout: 504,
   precondition_failed: 412,
   method_not_allowed: 405,
+  gone: 410,
 };

@@ -7,8 +7,8 @@ export type RouteStep = Parameters<Router<ApiState>['get']>[1];
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 
-/** Makes the first step of each route, from its method and path: see api/permits.ts. */
-export type RouteGuard = (method: Method, path: string) => RouteStep;
+/** Makes the first steps of each route, from its method and path: see api/permits.ts and api/audit.ts. */
+export type RouteGuard = (method: Method, path: string) => RouteStep[];
 
 /**
  * The API's routes, kept in one @koa/router per collection (the first path
@@ -23,7 +23,7 @@ export class ApiRouter {
   private readonly dispatchers = new Map<string, Middleware<ApiState>>();
   private readonly registered: { method: Method; path: string }[] = [];
 
-  /** With a guard, every route's first step is the one the guard makes for it. */
+  /** With a guard, every route's first steps are those the guard makes for it. */
   constructor(private readonly guard?: RouteGuard) {}
 
   get(path: string, ...steps: RouteStep[]): void {
@@ -66,7 +66,7 @@ export class ApiRouter {
   private register(method: Method, path: string, steps: RouteStep[]): void {
     const clash = this.registered.find((route) => route.method === method && overlap(route.path, path));
     if (clash) throw new Error(`${method.toUpperCase()} ${path} would match the paths of ${method.toUpperCase()} ${clash.path}; which one answers must not depend on the order of registration`);
-    const guarded = this.guard ? [this.guard(method, path), ...steps] : steps;
+    const guarded = this.guard ? [...this.guard(method, path), ...steps] : steps;
     this.registered.push({ method, path });
     this.routerFor(path)[method](path, ...guarded);
   }

@@ -24,14 +24,23 @@ import { consoleRoutes } from './routes/consoles.js';
 import { pkiRoutes, type PkiDocuments } from './routes/pki.js';
 import { accessRoutes } from './routes/access.js';
 import { authorize, requirementOf } from './permits.js';
+import { audited } from './audit.js';
+import { eventRoutes } from './routes/events.js';
+import { EventStreams, type EventStreamSettings } from './event-stream.js';
+
+/** A stream subscriber may fall 1 MiB behind before it is cut off; an idle stream sends a comment every 15 s. */
+const defaultStreamSettings: EventStreamSettings = { bufferBytes: 1024 * 1024, heartbeatMs: 15_000 };
 import { counted } from '../db/dialect.js';
 import type { Services } from './services.js';
 
 const ssoPaths = ['/ovirt-engine/sso/', '/ovirt-engine/services/'];
 
 /** Every resource route of the API, each with all its steps: no route depends on the order of these calls. */
-export function apiRoutes(services: Services): ApiRouter {
-  const api = new ApiRouter((method, path) => authorize(services, requirementOf(method, path)));
+export function apiRoutes(services: Services, streams: EventStreams = new EventStreams(services.events, defaultStreamSettings)): ApiRouter {
+  const api = new ApiRouter((method, path) => {
+    const audit = audited(services.events, method, path);
+    return [authorize(services, requirementOf(method, path)), ...(audit ? [audit] : [])];
+  });
   rootRoutes(api, services.hosts, services.vms);
   collectionRoutes(api, services);
   dataCenterRoutes(api, services);
@@ -48,15 +57,16 @@ export function apiRoutes(services: Services): ApiRouter {
   vmPoolRoutes(api, services);
   enrollmentRoutes(api, services);
   accessRoutes(api, services);
+  eventRoutes(api, services, streams);
   return api;
 }
 
 /** Assembles the HTTP API: edge concerns, faults, the CA certificate for clients, SSO, then authenticated resource routes. */
-export function createApi(services: Services, log: Logger, pki: PkiDocuments, options: { countStatements?: boolean } = {}): Koa<ApiState> {
+export function createApi(services: Services, log: Logger, pki: PkiDocuments, options: { countStatements?: boolean; eventStreams?: EventStreamSettings } = {}): Koa<ApiState> {
   const app = new Koa<ApiState>();
   app.proxy = false;
   const sso = ssoRoutes(services.auth);
-  const api = apiRoutes(services);
+  const api = apiRoutes(services, new EventStreams(services.events, options.eventStreams ?? defaultStreamSettings));
   const ssoEndpoints = sso.routes();
   const { correlation, apiPrefix } = createEdge(
     (hostId) => services.vms.hostSummary(hostId),

@@ -4,7 +4,7 @@ import type { Orm } from './orm.js';
 /** What differs between SQLite and PostgreSQL in the SQL the controller writes itself. */
 export interface Dialect {
   /** `column IN (the values of one array parameter)`, whatever the number of values; `count` of them lets the SQL suit the list's size. */
-  inList(column: string, count: number): string;
+  inList(column: string, count: number, numeric?: boolean): string;
   /** Binds a list of ids for `inList`. */
   listParam(values: readonly string[]): unknown;
   /** The collation clause that makes text comparisons and ordering go by code point. */
@@ -39,8 +39,10 @@ const sqlite: Dialect = {
 const postgres: Dialect = {
   // A short list is best probed through the column's index (= any of an array); for a long one, PostgreSQL's
   // hash semi-join over the set is twice as fast (10,000 ids: 21 ms against 43 ms).
-  inList: (column, count) =>
-    count > 1000 ? `${column} in (select jsonb_array_elements_text(?::jsonb))` : `${column} = any(array(select jsonb_array_elements_text(?::jsonb)))`,
+  inList: (column, count, numeric = false) => {
+    const element = numeric ? 'jsonb_array_elements_text(?::jsonb)::bigint' : 'jsonb_array_elements_text(?::jsonb)';
+    return count > 1000 ? `${column} in (select ${element})` : `${column} = any(array(select ${element}))`;
+  },
   listParam: (values) => JSON.stringify(values),
   codePointOrder: ' collate "C"',
   nullsLast: () => '',

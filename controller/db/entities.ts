@@ -2,6 +2,7 @@ import { BigIntType, EntitySchema, type Opt } from '@mikro-orm/core';
 import type { BiosType, CommandKind, CpuMode, DisplayType, PowerState } from '../../shared/model.js';
 import type { DesiredState, HostAdminState, HostStatus, MigrationAffinity, TaskState } from '../rules/states.js';
 import type { MigrationState } from '../rules/migration.js';
+import type { EventObjectType, EventSeverity, ObjectChange } from '../rules/events.js';
 
 /** The id oVirt gives its Blank template, which every installation has. */
 export const blankTemplateId = '00000000-0000-0000-0000-000000000000';
@@ -268,6 +269,34 @@ export class Task {
   errorDetail: string | null = null;
   /** What happened, in a sentence, when the outcome says more than success (a reboot that needed a reset, say). */
   description: string | null = null;
+}
+
+/** One entry of the audit log: see rules/events.ts and state/event-log.ts. Rows are only inserted and pruned, never changed. */
+export class AuditEvent {
+  /** Increasing: a later event has a greater id. */
+  id!: number;
+  time!: number;
+  code!: number;
+  severity: EventSeverity = 'normal';
+  description!: string;
+  correlationId: string | null = null;
+  /** Who recorded it: `drover`, or the origin an external event names. */
+  origin = 'drover';
+  customId: number | null = null;
+  objectType: EventObjectType | null = null;
+  objectId: string | null = null;
+  change: ObjectChange | null = null;
+  status: string | null = null;
+  vmId: string | null = null;
+  vmName: string | null = null;
+  hostId: string | null = null;
+  hostName: string | null = null;
+  clusterId: string | null = null;
+  dataCenterId: string | null = null;
+  storageDomainId: string | null = null;
+  templateId: string | null = null;
+  userId: string | null = null;
+  userName: string | null = null;
 }
 
 /** One attempt to move a running VM to another host; see rules/migration.ts. */
@@ -632,6 +661,35 @@ export const TaskSchema = new EntitySchema<Task>({
   },
 });
 
+export const AuditEventSchema = new EntitySchema<AuditEvent>({
+  class: AuditEvent,
+  tableName: 'events',
+  properties: {
+    id: { type: new BigIntType('number'), primary: true, autoincrement: false },
+    time: epochMs(),
+    code: { type: 'integer' },
+    severity: { type: 'string' },
+    description: { type: 'text' },
+    correlationId: { type: 'string', nullable: true },
+    origin: { type: 'string' },
+    customId: { type: 'integer', nullable: true },
+    objectType: { type: 'string', nullable: true },
+    objectId: { type: 'string', nullable: true },
+    change: { type: 'string', nullable: true },
+    status: { type: 'string', nullable: true },
+    vmId: { type: 'string', nullable: true },
+    vmName: { type: 'string', nullable: true },
+    hostId: { type: 'string', nullable: true },
+    hostName: { type: 'string', nullable: true },
+    clusterId: { type: 'string', nullable: true },
+    dataCenterId: { type: 'string', nullable: true },
+    storageDomainId: { type: 'string', nullable: true },
+    templateId: { type: 'string', nullable: true },
+    userId: { type: 'string', nullable: true },
+    userName: { type: 'string', nullable: true },
+  },
+});
+
 export const VmMigrationSchema = new EntitySchema<VmMigration>({
   class: VmMigration,
   tableName: 'vm_migrations',
@@ -751,6 +809,7 @@ export const entitySchemas = [
   VmPoolSchema,
   TaskSchema,
   VmMigrationSchema,
+  AuditEventSchema,
   UserSchema,
   GroupSchema,
   GroupMemberSchema,

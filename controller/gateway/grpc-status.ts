@@ -15,4 +15,5 @@ export const grpcStatusOf: Record<ErrorKind, status> = {
   timeout: status.DEADLINE_EXCEEDED,
   precondition_failed: status.FAILED_PRECONDITION,
   method_not_allowed: status.UNIMPLEMENTED,
+  gone: status.OUT_OF_RANGE,
 };

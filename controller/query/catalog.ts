@@ -58,7 +58,8 @@ export type ResourceName =
   | 'mac_pool'
   | 'template'
   | 'vm_pool'
-  | 'task';
+  | 'task'
+  | 'event';
 
 /**
  * Names a request may use (search fields, attribute filters, sort fields,
@@ -436,6 +437,53 @@ export const resources: Record<ResourceName, Resource> = {
     links: nameTable({
       vm: { kind: 'one', target: 'vm', key: 'vmId' },
       host: { kind: 'one', target: 'host', key: 'hostId' },
+    }),
+  },
+  event: {
+    name: 'event',
+    collection: 'events',
+    element: 'event',
+    table: 'events',
+    fields: nameTable({
+      id: number('t.id'),
+      type: number('t.code'),
+      code: number('t.code'),
+      severity: text('t.severity'),
+      message: text('t.description'),
+      description: text('t.description'),
+      time: number('t.time'),
+      correlation_id: text('t.correlation_id'),
+      origin: text('t.origin'),
+      custom_event_id: number('t.custom_id'),
+      custom_id: number('t.custom_id'),
+      usrname: text('t.user_name'),
+      'user.name': text('t.user_name'),
+      event_vm: text('t.vm_name'),
+      'vm.name': text('t.vm_name'),
+      'vm.id': text('t.vm_id'),
+      event_host: text('t.host_name'),
+      'host.name': text('t.host_name'),
+      'host.id': text('t.host_id'),
+      event_cluster: byName('t.cluster_id', 'clusters', true),
+      'cluster.name': byName('t.cluster_id', 'clusters', true),
+      event_datacenter: byName('t.data_center_id', 'data_centers', true),
+      'datacenter.name': byName('t.data_center_id', 'data_centers', true),
+      event_storage: byName('t.storage_domain_id', 'storage_domains', true),
+      'storage.name': byName('t.storage_domain_id', 'storage_domains', true),
+      event_template: byName('t.template_id', 'templates', true),
+      'template.name': byName('t.template_id', 'templates', true),
+      object_type: text('t.object_type'),
+      object_id: text('t.object_id'),
+      change: text('t.change'),
+    }),
+    defaultSort: ['t.id desc'],
+    links: nameTable({
+      vm: { kind: 'one', target: 'vm', key: 'vmId' },
+      host: { kind: 'one', target: 'host', key: 'hostId' },
+      cluster: { kind: 'one', target: 'cluster', key: 'clusterId' },
+      data_center: { kind: 'one', target: 'data_center', key: 'dataCenterId' },
+      storage_domain: { kind: 'one', target: 'storage_domain', key: 'storageDomainId' },
+      template: { kind: 'one', target: 'template', key: 'templateId' },
     }),
   },
 };

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
 import { dialectOf, type Dialect } from '../db/dialect.js';
 import {
+  AuditEvent,
   Cluster,
   DataCenter,
   Disk,
@@ -282,7 +283,7 @@ export class QueryService {
       selectRows<{ id: string }>(em, `select t.id from ${resource.table} t${whereSql} order by ${order}${limit}`, params),
       selectRows<{ total: number | string }>(em, `select count(*) as total from ${resource.table} t${whereSql}`, params),
     ]);
-    return { ids: rows.map((row) => row.id), total: Number(counted?.total ?? 0), page, max: request.max };
+    return { ids: rows.map((row) => String(row.id)), total: Number(counted?.total ?? 0), page, max: request.max };
   }
 
   /**
@@ -543,12 +544,14 @@ interface RowsLoaderOptions {
   finish?: (views: Map<string, View>, em: EntityManager) => Promise<Map<string, View>> | Map<string, View>;
   /** Whether an object's document depends on its row alone, so that the row's `version` column names its document. */
   versioned?: boolean;
+  /** Whether the table's ids are numbers (the audit log's) rather than text. */
+  numericIds?: boolean;
 }
 
 /** The most members PostgreSQL's json_build_object takes (100 arguments). */
 const maxJsonMembers = 50;
 
-function rowsLoader(orm: Orm, dialect: Dialect, table: string, entity: new () => object, { finish = (views) => views, versioned = false }: RowsLoaderOptions = {}): ViewLoader {
+function rowsLoader(orm: Orm, dialect: Dialect, table: string, entity: new () => object, { finish = (views) => views, versioned = false, numericIds = false }: RowsLoaderOptions = {}): ViewLoader {
   const { columns, columnByProperty, map } = rowMapper(orm, entity);
   // A row read by a followed link also carries its owner's id and, when versioned, its version.
   if (columns.length + 2 > maxJsonMembers) throw new Error(`${table} has too many columns to read as one JSON object`);
@@ -560,7 +563,7 @@ function rowsLoader(orm: Orm, dialect: Dialect, table: string, entity: new () =>
     const ids: string[] = [];
     for (const row of rows) {
       const view = map(row);
-      const id = (view as { id: string }).id;
+      const id = String((view as { id: string | number }).id);
       ids.push(id);
       mapped.set(id, view);
       if (versioned) versions.set(id, Number(row.version));
@@ -579,7 +582,7 @@ function rowsLoader(orm: Orm, dialect: Dialect, table: string, entity: new () =>
     rowJson,
     fromRows,
     async byIds(ids, em) {
-      const rows = await selectJson<Row>(em, dialect, rowJson('t'), `from ${table} t where ${dialect.inList('t.id', ids.length)}`, [dialect.listParam(ids)]);
+      const rows = await selectJson<Row>(em, dialect, rowJson('t'), `from ${table} t where ${dialect.inList('t.id', ids.length, numericIds)}`, [dialect.listParam(ids)]);
       const read = await fromRows(rows, em);
       const views = inOrder(ids, read.views);
       return { ids: [...views.keys()], views, versions: read.versions };
@@ -629,6 +632,7 @@ function viewLoaders(orm: Orm, dialect: Dialect, records: Records, scheduler: Ta
     template: rows('templates', Template, pure),
     vm_pool: rows('vm_pools', VmPool, pure),
     task: rows('tasks', Task, { finish: (tasks) => new Map([...tasks].map(([id, task]) => [id, scheduler.openTask(id) ?? task])) }),
+    event: rows('events', AuditEvent, { numericIds: true }),
   };
 }
 

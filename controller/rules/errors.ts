@@ -16,7 +16,7 @@
  * - `precondition_failed`: the object changed since the version the request names (If-Match).
  * - `method_not_allowed`: the object or collection exists, but not the operation the request names (its method).
  */
-export const errorKinds = ['invalid', 'not_found', 'conflict', 'unavailable', 'unauthorized', 'forbidden', 'too_large', 'unsupported_media', 'failed', 'timeout', 'precondition_failed', 'method_not_allowed'] as const;
+export const errorKinds = ['invalid', 'not_found', 'conflict', 'unavailable', 'unauthorized', 'forbidden', 'too_large', 'unsupported_media', 'failed', 'timeout', 'precondition_failed', 'method_not_allowed', 'gone'] as const;
 export type ErrorKind = (typeof errorKinds)[number];
 
 /** The error kind a task stored, or `fallback` when it stored none or one this version does not know. */

@@ -7,6 +7,7 @@ import { inTransaction, reader } from '../db/store.js';
 import { ExpiringMap } from './expiring-map.js';
 import { LoginThrottle, type LoginThrottleSettings } from './login-throttle.js';
 import { Semaphore } from './semaphore.js';
+import { eventOf, noEvents, type EventSink } from '../rules/events.js';
 
 const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 
@@ -83,6 +84,7 @@ export class AuthService {
   constructor(
     private readonly orm: Orm,
     private readonly settings: AuthSettings,
+    private readonly events: EventSink = noEvents,
   ) {
     this.throttle = new LoginThrottle(settings.loginThrottle);
     this.passwordChecks = new Semaphore(settings.concurrentPasswordChecks);
@@ -112,12 +114,17 @@ export class AuthService {
     const verification = this.verifyUser(userName, password).then(
       (principal) => {
         attempt.succeeded();
+        this.events.record(eventOf('user_logged_in', { user: principal.name }, { userId: principal.userId, userName: principal.name }));
         this.verified.set(cacheKey, principal, Date.now() + verifiedCacheMs);
         return principal;
       },
       (error: unknown) => {
-        if (error instanceof ServiceError && error.kind === 'unauthorized') attempt.failed();
-        else attempt.abandoned();
+        if (error instanceof ServiceError && error.kind === 'unauthorized') {
+          attempt.failed();
+          this.events.record(eventOf('user_login_failed', { user: userName, address: clientAddress }, { userName }));
+        } else {
+          attempt.abandoned();
+        }
         throw error;
       },
     );

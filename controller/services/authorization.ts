@@ -120,6 +120,14 @@ export const guards = {
     { type: 'vm_pool', ids: { column: "case when t.object_type = 'vm_pool' then t.object_id end" } },
     { type: 'host', ids: { column: "case when t.object_type = 'host' then t.object_id end" } },
   ],
+  event: [
+    { type: 'vm', ids: { column: 't.vm_id' } },
+    { type: 'host', ids: { column: 't.host_id' } },
+    { type: 'cluster', ids: { column: 't.cluster_id' } },
+    { type: 'data_center', ids: { column: 't.data_center_id' } },
+    { type: 'storage_domain', ids: { column: 't.storage_domain_id' } },
+    { type: 'template', ids: { column: 't.template_id' } },
+  ],
 } as const satisfies Record<string, readonly { type: GuardedObject; ids: IdSet }[]>;
 
 export type GuardedResource = keyof typeof guards;
@@ -132,6 +140,7 @@ const guardedTables: Record<GuardedResource, string> = {
   vnic_profile: 'vnic_profiles',
   mac_pool: 'mac_pools',
   task: 'tasks',
+  event: 'events',
 };
 
 /**

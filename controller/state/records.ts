@@ -5,6 +5,7 @@ import type { DomainStatus, PowerState } from '../../shared/model.js';
 import type { DesiredState, HostStatus } from '../rules/states.js';
 import { activePowerStates, isRunning } from '../rules/power-states.js';
 import { WriteBehind, type Urgency } from './write-behind.js';
+import { eventOf, hostStatusEvent, noEvents, powerStateEvent, type EventSink } from '../rules/events.js';
 
 export type VmRecord = Readonly<Vm>;
 export type HostRecord = Readonly<Host>;
@@ -54,6 +55,7 @@ export class Records {
   constructor(
     private readonly orm: Orm,
     onWriteError: (error: unknown, rows: number) => void = () => undefined,
+    private readonly events: EventSink = noEvents,
   ) {
     this.writes = new WriteBehind((patches) => updateRows(orm, 'vms', 'id', patches), onWriteError);
   }
@@ -250,6 +252,8 @@ export class Records {
     for (const hostId of seen?.keys() ?? []) if (this.isConfirmedDown(hostId)) seen!.delete(hostId);
     if (seen?.size === 0) this.sightings.delete(vmId);
     if (handedOverTo) {
+      const hostName = this.hostRows.get(handedOverTo)?.name ?? handedOverTo;
+      this.events.record(eventOf('vm_migrated', { vm: vm.name, host: hostName }, { objectType: 'vm', objectId: vmId, vmId, vmName: vm.name, clusterId: vm.clusterId, hostId: handedOverTo, hostName }));
       const seen = this.sightings.get(vmId);
       const duplicate = [...(seen ?? [])].find(([host, state]) => host !== handedOverTo && activePowerStates.has(state))?.[0] ?? null;
       this.changeVm(vmId, { hostId: handedOverTo, powerState: seen?.get(handedOverTo) ?? null, duplicateHostId: duplicate, powerStateAt: Date.now() }, 'soon');
@@ -295,8 +299,24 @@ export class Records {
   private changeVm(id: string, change: Partial<LiveColumns>, urgency: Urgency): void {
     const vm = this.vmRows.get(id);
     if (!vm) return;
+    const before = { powerState: vm.powerState, hostId: vm.hostId, duplicateHostId: vm.duplicateHostId };
     this.replaceVm(vm, { ...vm, ...change });
     this.writes.change(id, change, urgency);
+    this.vmEvents(vm, before);
+  }
+
+  /** Records the events of a VM's change of power state or host, as the hosts reported them. */
+  private vmEvents(vm: Vm, before: Pick<Vm, 'powerState' | 'hostId' | 'duplicateHostId'>): void {
+    const about = { objectType: 'vm' as const, objectId: vm.id, vmId: vm.id, vmName: vm.name, clusterId: vm.clusterId, hostId: vm.hostId, hostName: this.hostRows.get(vm.hostId ?? '')?.name ?? null };
+    const stateChanged = vm.powerState !== before.powerState && !(vm.powerState === null && before.powerState === 'shutoff') && !(vm.powerState === 'shutoff' && before.powerState === null);
+    if (stateChanged || (vm.hostId !== before.hostId && vm.powerState === 'running')) {
+      const news = powerStateEvent(vm.powerState);
+      if (news) this.events.record(eventOf(news.kind, { vm: vm.name, host: about.hostName }, { ...about, change: 'status', status: news.status }));
+    }
+    if (vm.duplicateHostId && vm.duplicateHostId !== before.duplicateHostId) {
+      const other = this.hostRows.get(vm.duplicateHostId)?.name ?? vm.duplicateHostId;
+      this.events.record(eventOf('vm_on_two_hosts', { vm: vm.name, host: about.hostName, other }, { ...about, change: 'status', status: 'unknown' }));
+    }
   }
 
   private takeVm(vm: Vm): void {
@@ -352,7 +372,10 @@ export class Records {
 
   /** Changes a host's status (and what else the patch holds), durably; the status detail is the patch's, or none. */
   async hostStatus(hostId: string, status: HostStatus, patch: Partial<Host> = {}): Promise<void> {
+    const before = this.hostRows.get(hostId);
+    const presentedBefore = before ? hostStatusEvent(before.status, before.adminState).status : undefined;
     await this.updateHost(hostId, { statusDetail: '', ...patch, status, updatedAt: Date.now() });
+    this.hostEvent(hostId, presentedBefore);
     if (status === 'connecting') this.connectingSince.set(hostId, Date.now());
     else this.connectingSince.delete(hostId);
     this.hostChanged();
@@ -374,7 +397,10 @@ export class Records {
 
   /** Changes a host's administrative state, durably. */
   async hostAdminState(hostId: string, adminState: Host['adminState']): Promise<void> {
+    const before = this.hostRows.get(hostId);
+    const presentedBefore = before ? hostStatusEvent(before.status, before.adminState).status : undefined;
     await this.updateHost(hostId, { adminState, updatedAt: Date.now() });
+    this.hostEvent(hostId, presentedBefore);
     this.hostChanged();
   }
 
@@ -419,6 +445,17 @@ export class Records {
     await updateRow(this.orm, 'hosts', 'id', id, patch);
     const current = this.hostRows.get(id);
     if (current) Object.assign(current, patch);
+  }
+
+  /** Records the event of a host's status as the API presents it, when it changed. */
+  private hostEvent(hostId: string, presentedBefore: string | undefined): void {
+    const host = this.hostRows.get(hostId);
+    if (!host) return;
+    const news = hostStatusEvent(host.status, host.adminState);
+    if (news.status === presentedBefore) return;
+    this.events.record(
+      eventOf(news.kind, { host: host.name, status: news.status.replaceAll('_', ' '), detail: host.statusDetail || '-' }, { objectType: 'host', objectId: host.id, hostId: host.id, hostName: host.name, clusterId: host.clusterId, change: 'status', status: news.status }),
+    );
   }
 
   private hostChanged(): void {

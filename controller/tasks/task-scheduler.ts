@@ -77,6 +77,7 @@ export class TaskScheduler {
   /** Submissions (planning and insert) of tasks; the drain runs a task only once its submission ended, so it never runs a task still being planned or not yet stored. */
   private readonly storing = new WeakMap<Task, Promise<unknown>>();
   private readonly ended = new EventEmitter();
+  private readonly endListeners: Array<(task: Readonly<Task>) => void> = [];
   private lastSeq = 0;
   private stopping = false;
 
@@ -85,6 +86,11 @@ export class TaskScheduler {
     private readonly log: Logger,
   ) {
     this.ended.setMaxListeners(0);
+  }
+
+  /** Calls `listener` with every task that ends (finished, failed or cancelled), once its end is recorded in memory. */
+  whenEnded(listener: (task: Readonly<Task>) => void): void {
+    this.endListeners.push(listener);
   }
 
   /** Makes `runner` carry out the tasks of `objectType` with any of `actions`. */
@@ -293,6 +299,13 @@ export class TaskScheduler {
       description: task.description,
     });
     this.ended.emit(task.id, task);
+    for (const listener of this.endListeners) {
+      try {
+        listener(task);
+      } catch (error) {
+        this.log.error({ err: error, task: task.id }, 'a task end listener failed');
+      }
+    }
     await written;
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MigrationProgress } from '../../../shared/model.js';
 import { migrationPercent } from '../../rules/migration.js';
-import type { Cluster, DataCenter, DiskAttachment, Host, HostEnrollmentToken, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
+import type { AuditEvent, Cluster, DataCenter, DiskAttachment, Host, HostEnrollmentToken, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
 import type { VmView } from '../../services/vms.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
 import type { DiskView } from '../../services/disks.js';
@@ -361,6 +361,38 @@ export class Presenter {
     };
   }
 
+  /**
+   * An audit log entry, as oVirt writes its events, with Drover's own
+   * elements for what it is about and what changed (`object_type`,
+   * `object_id`, `change`, `status`).
+   */
+  event(event: AuditEvent): Rep {
+    const link = (collection: string, id: string | null) => (id ? ref(this.href(collection, id), id) : undefined);
+    return {
+      $: { href: this.href('events', String(event.id)), id: String(event.id) },
+      description: event.description,
+      code: event.code,
+      correlation_id: event.correlationId ?? undefined,
+      custom_id: event.customId ?? undefined,
+      flood_rate: 0,
+      index: event.id,
+      origin: event.origin === 'drover' ? 'oVirt' : event.origin,
+      severity: event.severity,
+      time: this.time(event.time),
+      object_type: event.objectType ?? undefined,
+      object_id: event.objectId ?? undefined,
+      change: event.change ?? undefined,
+      status: event.status ?? undefined,
+      cluster: link('clusters', event.clusterId),
+      data_center: link('datacenters', event.dataCenterId),
+      host: link('hosts', event.hostId),
+      storage_domain: link('storagedomains', event.storageDomainId),
+      template: link('templates', event.templateId),
+      user: event.userId ? { ...ref(this.href('users', event.userId), event.userId), ...(event.userName ? { user_name: event.userName } : {}) } : undefined,
+      vm: link('vms', event.vmId),
+    };
+  }
+
   /** The progress of a migrate task that runs: the share of its data sent, in percent, and how much is left. */
   private taskProgress(task: Task): Rep {
     if (task.action !== 'migrate' || task.state !== 'running' || !task.vmId) return {};
@@ -421,7 +453,7 @@ export class Presenter {
 
   /** The API root: links to the collections, the user the request authenticated as, and, for administrators, the summary. */
   api(summary: { hosts: { active: number; total: number }; vms: { active: number; total: number } } | undefined, userId: string): Rep {
-    const collections = ['clusters', 'datacenters', 'disks', 'hosts', 'macpools', 'networks', 'storagedomains', 'tasks', 'templates', 'vmpools', 'vms', 'vnicprofiles'];
+    const collections = ['clusters', 'datacenters', 'disks', 'events', 'hosts', 'macpools', 'networks', 'storagedomains', 'tasks', 'templates', 'vmpools', 'vms', 'vnicprofiles'];
     const searchable = collections.filter((name) => name !== 'tasks');
     const access = ['domains', 'groups', 'permissions', 'roles', 'users'];
     return {

@@ -1,4 +1,4 @@
-import type { Cluster, DataCenter, DiskAttachment, Host, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
+import type { AuditEvent, Cluster, DataCenter, DiskAttachment, Host, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
 import type { ResourceName } from '../../query/catalog.js';
 import { resources } from '../../query/catalog.js';
 import { isLoaded, type FollowedLink, type KnownDocuments, type Loaded, type View } from '../../query/queries.js';
@@ -39,6 +39,7 @@ const presenters: Record<ResourceName, (present: Presenter, view: View, options:
   template: (present, view) => present.template(view as Template),
   vm_pool: (present, view) => present.vmPool(view as VmPool),
   task: (present, view) => present.task(view as Task),
+  event: (present, view) => present.event(view as AuditEvent),
 };
 
 /**

@@ -13,6 +13,8 @@ export const syncActionWaitMs = 5 * 60 * 1000;
 
 export async function answerWithTask(ctx: ApiContext, tasks: TaskService, task: Task, asynchronous: boolean): Promise<void> {
   const present = ctx.state.present;
+  ctx.state.task = task;
+  ctx.state.taskSubmitted?.(task);
   const ended = asynchronous ? undefined : await tasks.waitForEnd(task.id, syncActionWaitMs);
   if (!ended) {
     respond(ctx, 202, 'action', present.action(task, 'pending'));
@@ -30,6 +32,8 @@ export async function answerWithTask(ctx: ApiContext, tasks: TaskService, task: 
  * answers 202 with the pending task and resolves undefined when it runs too long.
  */
 export async function settled(ctx: ApiContext, tasks: TaskService, task: Task): Promise<Task | undefined> {
+  ctx.state.task = task;
+  ctx.state.taskSubmitted?.(task);
   const ended = await tasks.waitForEnd(task.id, syncActionWaitMs);
   if (!ended) {
     respond(ctx, 202, 'action', ctx.state.present.action(task, 'pending'));

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { eventSuite } from './events.js';
+
+eventSuite(test, 'postgres');

@@ -1,0 +1,251 @@
+import type { ExecutionContext, TestFn } from 'ava';
+import { assertFault, basicAuthorization, type Api } from '../support/api.js';
+import { EventStreamClient, CurlEventStream } from '../support/event-stream-client.js';
+import { eventually } from '../support/eventually.js';
+import { ProcessSystem } from '../support/process-system.js';
+import type { DatabaseKind } from '../support/scratch-database.js';
+
+type Test = TestFn<unknown>;
+
+interface EventDoc {
+  id: string;
+  code: number;
+  severity: string;
+  description: string;
+  correlation_id?: string;
+  origin: string;
+  custom_id?: number;
+  time: unknown;
+  change?: string;
+  status?: string;
+  object_type?: string;
+  vm?: { id: string };
+  host?: { id: string };
+  user?: { id: string };
+}
+
+/** Every event after `afterId`, oldest first, as GET /events lists them (newest first) in JSON. */
+async function eventsAfter(api: Api, afterId: number): Promise<EventDoc[]> {
+  const response = await api.get(`/events?from=${afterId}&max=-1`, { accept: 'json' });
+  if (response.status !== 200) throw new Error(`GET /events answered ${response.status}: ${response.text}`);
+  return ([...(response.body.event ?? [])] as EventDoc[]).reverse();
+}
+
+async function newestId(api: Api): Promise<number> {
+  const response = await api.get('/events?max=1', { accept: 'json' });
+  if (response.status !== 200) throw new Error(`GET /events answered ${response.status}: ${response.text}`);
+  return Number(response.body.event[0].id);
+}
+
+async function postExternal(api: Api, customId: number, description = `external event ${customId}`): Promise<number> {
+  const response = await api.post('/events', `<event><description>${description}</description><severity>normal</severity><origin>tests</origin><custom_id>${customId}</custom_id></event>`);
+  if (response.status !== 201) throw new Error(`POST /events answered ${response.status}: ${response.text}`);
+  return Number(response.body.event.id);
+}
+
+function assertExactly(t: ExecutionContext, got: number[], expected: number[], who: string): void {
+  t.is(new Set(got).size, got.length, `${who} heard no event twice`);
+  t.deepEqual(got, expected, `${who} heard every event, in order`);
+}
+
+/** The audit log and its stream, through a real controller and agent process. */
+export function eventSuite(test: Test, database: DatabaseKind): void {
+  test.serial(`[${database}] a day of operations is logged with oVirt's codes, in order, newest first; from, max and search select; the stream tells the same`, async (t) => {
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 4096 } });
+    t.teardown(() => system.close());
+    const { api } = system;
+    const start = await newestId(api);
+    t.true(start > 0, 'the log is never empty: the controller logged its start');
+    const stream = EventStreamClient.open(api);
+    t.teardown(() => stream.close());
+    await stream.ready;
+    t.is(stream.status, 200);
+
+    const vmId = await api.createVm('diary', 256);
+    t.is((await api.action(vmId, 'start')).status, 200);
+    await system.waitForVmStatus(vmId, 'up');
+    t.is((await api.action(vmId, 'suspend')).status, 200);
+    await system.waitForVmStatus(vmId, 'suspended');
+    t.is((await api.action(vmId, 'start')).status, 200);
+    await system.waitForVmStatus(vmId, 'up');
+    t.is((await api.action(vmId, 'stop')).status, 200);
+    await system.waitForVmStatus(vmId, 'down');
+    t.is((await api.put(`/vms/${vmId}`, '<vm><description>kept a diary</description></vm>')).status, 200);
+    t.is((await api.delete(`/vms/${vmId}`)).status, 200);
+    t.is((await api.as(basicAuthorization('admin@internal', 'wrong-password')).get('/vms')).status, 401);
+
+    const expected = [34, 150, 32, 501, 512, 150, 32, 33, 61, 35, 113, 113, 114];
+    const logged = await eventually(async () => {
+      const events = await eventsAfter(api, start);
+      return events.length >= expected.length ? events : undefined;
+    }, 'the day logged');
+    t.deepEqual(logged.map((event) => Number(event.code)), expected, logged.map((event) => `${event.code} ${event.description}`).join('\n'));
+    t.regex(logged[0]!.description, /VM diary was created by admin@internal/);
+    t.regex(logged[2]!.description, /VM diary started on Host alpha/);
+    t.is(logged[2]!.change, 'status');
+    t.is(logged[2]!.status, 'up');
+    t.is(logged[8]!.status, 'down');
+    t.is(logged[11]!.change, 'deleted');
+    t.is(logged[12]!.severity, 'warning');
+    for (const event of logged.slice(0, 12)) t.is(event.vm?.id, vmId, `${event.code} links its VM`);
+    t.truthy(logged[2]!.host?.id, 'the start links its host');
+    t.truthy(logged[0]!.user?.id, 'a user action links its user');
+    const ids = logged.map((event) => Number(event.id));
+    t.deepEqual([...ids].sort((a, b) => a - b), ids, 'ids increase in the order events happened');
+
+    const xml = await api.get(`/events?from=${start}`, { accept: 'xml' });
+    t.is(xml.status, 200);
+    const xmlEvents = [xml.body.events.event].flat() as { id: string; code: string; time: string }[];
+    t.deepEqual(xmlEvents.map((event) => Number(event.code)), [...expected].reverse(), 'XML lists them newest first too');
+    t.regex(String(xmlEvents[0]!.time), /^\d{4}-\d\d-\d\dT/);
+
+    const newestTwo = await api.get(`/events?from=${start}&max=2`, { accept: 'json' });
+    t.deepEqual(newestTwo.body.event.map((event: EventDoc) => Number(event.code)), [114, 113]);
+    const byVm = await api.get(`/events?search=${encodeURIComponent('vm.name=diary and type=32')}`, { accept: 'json' });
+    t.deepEqual(byVm.body.event.map((event: EventDoc) => Number(event.code)), [32, 32]);
+    const warnings = await api.get(`/events?from=${start}&search=${encodeURIComponent('severity=warning')}`, { accept: 'json' });
+    t.deepEqual(warnings.body.event.map((event: EventDoc) => Number(event.code)), [114]);
+    const single = await api.get(`/events/${logged[0]!.id}`, { accept: 'json' });
+    t.is(single.status, 200);
+    t.is(Number(single.body.code), 34);
+
+    await stream.waitForId(ids.at(-1)!);
+    t.deepEqual(stream.events.map((event) => event.id), ids, 'the stream told the same events, in the same order');
+    t.is(Number(stream.events[2]!.data.code), 32);
+  });
+
+  test.serial(`[${database}] external events are added and removed as in oVirt; bad requests are faults that change nothing`, async (t) => {
+    const system = await ProcessSystem.start(database);
+    t.teardown(() => system.close());
+    const { api } = system;
+    const added = await api.post('/events', { description: 'backup finished', severity: 'warning', origin: 'backup-tool', custom_id: 7 }, { accept: 'json' });
+    t.is(added.status, 201, added.text);
+    t.is(added.body.origin, 'backup-tool');
+    t.is(Number(added.body.custom_id), 7);
+    t.is(added.body.severity, 'warning');
+    const id = added.body.id as string;
+    assertFault(t, await api.post('/events', '<event><description>again</description><severity>normal</severity><origin>backup-tool</origin><custom_id>7</custom_id></event>'), 409, /custom_id 7 already exists/);
+    assertFault(t, await api.post('/events', '<event><description>x</description><severity>loud</severity><origin>o</origin><custom_id>8</custom_id></event>'), 400, /severity/);
+    assertFault(t, await api.post('/events', '<event><severity>normal</severity><origin>o</origin><custom_id>8</custom_id></event>'), 400, /description/);
+    assertFault(t, await api.post('/events', '<event><description>x</description><severity>normal</severity><origin>o</origin><custom_id>x</custom_id></event>'), 400);
+    assertFault(t, await api.get('/events/not-a-number'), 404);
+    assertFault(t, await api.get('/events?from=soon'), 400, /from/);
+    assertFault(t, await api.get('/events?search=nofield%3D1'), 400);
+    const badResume = await api.get('/events', { headers: { Accept: 'text/event-stream', 'Last-Event-ID': 'yesterday' } });
+    t.is(badResume.status, 400, badResume.text);
+    const badType = await api.get('/events?object_type=planet', { headers: { Accept: 'text/event-stream' } });
+    t.is(badType.status, 400, badType.text);
+    t.is((await api.delete(`/events/${id}`)).status, 200);
+    assertFault(t, await api.get(`/events/${id}`), 404);
+    assertFault(t, await api.delete(`/events/${id}`), 404);
+    const listed = (await api.get('/events?search=origin%3Dbackup-tool', { accept: 'json' })).body.event ?? [];
+    t.deepEqual(listed, [], 'the removed event is gone, and no refused one was added');
+  });
+
+  test.serial(`[${database}] the stream resumes without loss or repetition: several subscribers, one dropped, and across a controller restart`, async (t) => {
+    const system = await ProcessSystem.start(database);
+    t.teardown(() => system.close());
+    const { api } = system;
+    const start = await newestId(api);
+    const steady = EventStreamClient.open(api, { lastEventId: start });
+    const dropped = EventStreamClient.open(api, { lastEventId: start });
+    const onlyVms = EventStreamClient.open(api, { lastEventId: start, query: 'object_type=vm' });
+    t.teardown(() => Promise.all([steady, dropped, onlyVms].map((client) => client.close())).then(() => undefined));
+    await Promise.all([steady.ready, dropped.ready, onlyVms.ready]);
+
+    const posted: number[] = [];
+    let customId = 0;
+    const post = async (batches: number) => {
+      for (let batch = 0; batch < batches; batch++) posted.push(...(await Promise.all(Array.from({ length: 25 }, () => postExternal(api, customId++)))));
+    };
+    await post(10);
+    await dropped.waitForId(posted[100]!);
+    await dropped.close();
+    await post(10);
+    t.true(dropped.lastId! < posted.at(-1)!, 'the dropped subscriber missed events');
+    const resumed = EventStreamClient.open(api, { lastEventId: dropped.lastId! });
+    t.teardown(() => resumed.close());
+    const late = EventStreamClient.open(api, { query: `from=${start}` });
+    t.teardown(() => late.close());
+
+    const all = (await eventsAfter(api, start)).map((event) => Number(event.id));
+    t.true(all.length >= posted.length);
+    await steady.waitForId(all.at(-1)!);
+    assertExactly(t, steady.events.map((event) => event.id), all, 'a steady subscriber');
+    await resumed.waitForId(all.at(-1)!).catch((error) => {
+      t.log(`dropped at ${dropped.lastId}, resumed heard ${resumed.events.length} (${resumed.events[0]?.id}..${resumed.lastId}), status ${resumed.status}, ended ${resumed.ended}, comments ${resumed.comments.join(' | ')}`);
+      throw error;
+    });
+    assertExactly(t, [...dropped.events, ...resumed.events].map((event) => event.id), all, 'a subscriber that dropped and reconnected with Last-Event-ID');
+    await late.waitForId(all.at(-1)!);
+    assertExactly(t, late.events.map((event) => event.id), all, 'a subscriber that came late and asked from=');
+    t.deepEqual(onlyVms.events, [], 'a subscriber of VM events heard none of the external ones');
+
+    await system.killController('SIGKILL');
+    await system.startController();
+    const afterRestart = await eventsAfter(api, start);
+    t.deepEqual(afterRestart.slice(0, all.length).map((event) => Number(event.id)), all, 'the events survived the controller restart');
+    const acrossRestart = EventStreamClient.open(api, { lastEventId: all.at(-1)! });
+    t.teardown(() => acrossRestart.close());
+    await acrossRestart.ready;
+    const next = await postExternal(api, 5000);
+    await acrossRestart.waitForId(next);
+    t.true(acrossRestart.events.every((event) => event.id > all.at(-1)!), 'resuming after a restart repeats nothing');
+    t.true(acrossRestart.events.some((event) => Number(event.data.code) === 1), 'and tells the restart');
+  });
+
+  test.serial(`[${database}] a subscriber that stops reading is cut off once it falls the buffer behind, and catches up from the log when it reconnects`, async (t) => {
+    const system = await ProcessSystem.start(database, {}, { controllerEnvironment: { DROVER_EVENT_STREAM_BUFFER_BYTES: '65536' } });
+    t.teardown(() => system.close());
+    const { api } = system;
+    const start = await newestId(api);
+    const slow = new CurlEventStream(api, system.caFile, start);
+    t.teardown(() => slow.close());
+    const steady = new CurlEventStream(api, system.caFile, start);
+    t.teardown(() => steady.close());
+    await Promise.all([slow.started(), steady.started()]);
+    slow.stop();
+    const description = 'x'.repeat(3900);
+    for (let batch = 0; batch < 40; batch++) await Promise.all(Array.from({ length: 50 }, (_, index) => postExternal(api, batch * 50 + index, description)));
+    const all = (await eventsAfter(api, start)).map((event) => Number(event.id));
+    await eventually(() => steady.ids().at(-1) === all.at(-1) || undefined, 'the reading subscriber to hear every event').catch((error) => {
+      t.log(`steady heard ${steady.ids().length} of ${all.length}, cut off ${steady.cutOff}, ended ${steady.ended}; slow cut off ${slow.cutOff}`);
+      throw error;
+    });
+    assertExactly(t, steady.ids(), all, 'the subscriber that kept reading');
+    slow.resume();
+    await eventually(() => slow.ended || undefined, 'the slow subscriber reads to the end of its cut-off stream');
+    t.true(slow.cutOff, 'the subscriber that stopped reading was cut off, not buffered for');
+    const heard = slow.ids();
+    t.true(heard.length < all.length, `it heard ${heard.length} of ${all.length} events before it was cut off`);
+    const caughtUp = EventStreamClient.open(api, { lastEventId: heard.at(-1) ?? start });
+    t.teardown(() => caughtUp.close());
+    await caughtUp.waitForId(all.at(-1)!);
+    assertExactly(t, [...heard, ...caughtUp.events.map((event) => event.id)], all, 'the slow subscriber, after reconnecting');
+  });
+
+  test.serial(`[${database}] the log is pruned by age and size, never to empty; a stream that asks for pruned events is told they are gone`, async (t) => {
+    const system = await ProcessSystem.start(database, {}, { controllerEnvironment: { DROVER_EVENTS_MAX_COUNT: '10', DROVER_EVENTS_PRUNE_INTERVAL_SECONDS: '0.2' } });
+    t.teardown(() => system.close());
+    const { api } = system;
+    const first = await newestId(api);
+    const posted: number[] = [];
+    for (let index = 0; index < 30; index++) posted.push(await postExternal(api, index));
+    const kept = await eventually(async () => {
+      const response = await api.get('/events?max=-1', { accept: 'json' });
+      return response.body.event?.length <= 10 ? (response.body.event as EventDoc[]) : undefined;
+    }, 'the log pruned to 10 events');
+    t.is(Number(kept[0]!.id), posted.at(-1)!, 'the newest event is kept');
+    const gone = await api.get('/events', { headers: { Accept: 'text/event-stream', 'Last-Event-ID': String(first) } });
+    assertFault(t, gone, 410, /pruned/);
+
+    system.controllerEnvironment.DROVER_EVENTS_MAX_AGE_DAYS = '0.00001';
+    await system.killController('SIGTERM');
+    await system.startController();
+    const last = await eventually(async () => {
+      const response = await api.get('/events?max=-1', { accept: 'json' });
+      return response.body.event?.length === 1 ? (response.body.event as EventDoc[]) : undefined;
+    }, 'the log pruned by age down to its newest event');
+    t.is(last.length, 1, 'the log is never empty');
+  });
+}
