@@ -7,6 +7,8 @@ import { eventually } from '../support/eventually.js';
 import { InProcessSystem } from '../support/in-process-system.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
 import { apiRoutes } from '../../controller/api/server.js';
+import { topLevel } from '../../controller/api/collections.js';
+import { resources } from '../../controller/query/catalog.js';
 import type { Services } from '../../controller/api/services.js';
 
 type Test = TestFn<unknown>;
@@ -193,6 +195,23 @@ export function clientSearchesSuite(test: Test, database: DatabaseKind): void {
     t.deepEqual(await profiles('networks.name=none'), []);
 
     assertFault(t, await fleet.system.api.get(`/templates?${searchParameter('vm.colour=red')}`), 400, /unknown field "vm.colour"/);
+  });
+
+  test.serial(`${tag} every search field of every collection runs on the database, with = and != alike`, async (t) => {
+    const { api } = fleet.system;
+    let compared = 0;
+    for (const [collection, resourceName] of topLevel) {
+      for (const [name, field] of resources[resourceName].fields) {
+        const value = field.type === 'number' ? '1' : field.type === 'boolean' ? 'true' : '"a b"';
+        for (const search of [`${name}=${value}`, `${name}!=${value}`, `${name.toUpperCase()}=*`]) {
+          if (search.endsWith('=*') && field.type !== 'text') continue;
+          const response = await api.get(`/${collection}?${searchParameter(search)}`, { accept: 'json' });
+          t.is(response.status, 200, `/${collection}?search=${search}: ${response.text}`);
+          compared++;
+        }
+      }
+    }
+    t.true(compared > 300, `${compared} searches`);
   });
 
   test.serial(`${tag} a VM's and a host's NUMA nodes are an empty list; an unknown VM or host is a 404`, async (t) => {
