@@ -152,6 +152,17 @@ export function clientSearchesSuite(test: Test, database: DatabaseKind): void {
     t.deepEqual(await disks('datacenter=Remote'), []);
   });
 
+  test.serial(`${tag} go-ovirt-client's VM search and the Terraform provider's criteria, with spaces around the operators and upper-case AND and OR`, async (t) => {
+    const vms = (search: string) => namesFound(t, fleet, 'vms', 'vms', 'vm', search);
+    t.deepEqual(await vms('name = "web" AND (status = up OR status = down)'), ['web']);
+    t.deepEqual(await vms('name = "db" AND (status = up)'), []);
+    t.deepEqual(await vms('(status != down AND status != paused)'), ['web']);
+    t.deepEqual(await vms('name = "far-1" AND (status = up OR status = down) AND (status != paused)'), ['far-1']);
+    t.deepEqual(await vms('name = web and status = up'), ['web']);
+    const disks = (search: string) => namesFound(t, fleet, 'disks', 'disks', 'disk', search);
+    t.deepEqual(await disks('name=loose'), ['loose'], "go-ovirt-client's ListDisksByAlias");
+  });
+
   test.serial(`${tag} the related fields users write search every collection by the related objects' names, in any case`, async (t) => {
     const vms = (search: string) => namesFound(t, fleet, 'vms', 'vms', 'vm', search);
     t.deepEqual(await vms('cluster=Default'), ['from-tpl', 'tpl-source', 'web']);
