@@ -87,6 +87,20 @@ const text = (sql: string): ColumnField => ({ kind: 'column', sql, type: 'text' 
 const number = (sql: string): ColumnField => ({ kind: 'column', sql, type: 'number' });
 const boolean = (sql: string): ColumnField => ({ kind: 'column', sql, type: 'boolean' });
 const byName = (key: string, table: string, nullable = false): RelatedField => ({ kind: 'related', key, select: `select r.id from ${table} r`, field: 'r.name', type: 'text', nullable });
+/** A field compared with the names of the related objects that `select` (over `r`, the related table) pairs with each row's id. */
+const namesOf = (select: string): RelatedField => ({ kind: 'related', key: 't.id', select, field: 'r.name', type: 'text', nullable: false });
+
+/**
+ * A related object's name under the field's own name (`cluster`) and as
+ * oVirt's cross-reference searches write it, `OBJECT.name` with oVirt's
+ * object names, singular and plural (`cluster.name`, `clusters.name`).
+ */
+const related = (name: string, objects: readonly string[], field: RelatedField): Record<string, RelatedField> => ({
+  [name]: field,
+  ...Object.fromEntries(objects.map((object) => [`${object}.name`, field])),
+});
+
+const clusterDataCenter: RelatedField = { kind: 'related', key: 't.cluster_id', select: 'select c.id from clusters c join data_centers r on r.id = c.data_center_id', field: 'r.name', type: 'text', nullable: false };
 
 const vmStatus = vmStatusSql({
   powerState: 't.power_state',
@@ -113,6 +127,11 @@ const vmNetwork: RelatedField = {
   type: 'text',
   nullable: false,
 };
+
+const diskVms = namesOf('select a.disk_id from disk_attachments a join vms r on r.id = a.vm_id');
+
+/** A template's data center is its cluster's; a template of no cluster (Blank) is a template of every data center. */
+const templateDataCenter = namesOf('select m.id from templates m left join clusters c on c.id = m.cluster_id join data_centers r on m.cluster_id is null or r.id = c.data_center_id');
 
 const settings = {
   memory: number('t.memory_bytes'),
@@ -145,13 +164,13 @@ export const resources: Record<ResourceName, Resource> = {
       'high_availability.priority': number('t.high_availability_priority'),
       'placement_policy.affinity': text('t.migration_affinity'),
       creation_time: number('t.created_at'),
-      cluster: byName('t.cluster_id', 'clusters'),
-      host: byName('t.host_id', 'hosts', true),
-      template: byName('t.template_id', 'templates'),
-      pool: byName('t.vm_pool_id', 'vm_pools', true),
-      storage: vmStorage,
-      network: vmNetwork,
-      datacenter: { kind: 'related', key: 't.cluster_id', select: 'select c.id from clusters c join data_centers r on r.id = c.data_center_id', field: 'r.name', type: 'text', nullable: false },
+      ...related('cluster', ['cluster', 'clusters'], byName('t.cluster_id', 'clusters')),
+      ...related('host', ['host', 'hosts'], byName('t.host_id', 'hosts', true)),
+      ...related('template', ['template', 'templates'], byName('t.template_id', 'templates')),
+      ...related('pool', ['pool', 'pools'], byName('t.vm_pool_id', 'vm_pools', true)),
+      ...related('storage', ['storage', 'storages'], vmStorage),
+      ...related('network', ['network', 'networks'], vmNetwork),
+      ...related('datacenter', ['datacenter'], clusterDataCenter),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({
@@ -178,8 +197,9 @@ export const resources: Record<ResourceName, Resource> = {
       'cpu.topology.cores': number('t.cpu_count'),
       'cpu.name': text('t.cpu_model'),
       type: text('t.hypervisor_type'),
-      cluster: byName('t.cluster_id', 'clusters'),
-      datacenter: { kind: 'related', key: 't.cluster_id', select: 'select c.id from clusters c join data_centers r on r.id = c.data_center_id', field: 'r.name', type: 'text', nullable: false },
+      ...related('cluster', ['cluster', 'clusters'], byName('t.cluster_id', 'clusters')),
+      ...related('datacenter', ['datacenter'], clusterDataCenter),
+      ...related('vm', ['vm', 'vms'], namesOf('select r.host_id from vms r')),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({
@@ -198,8 +218,10 @@ export const resources: Record<ResourceName, Resource> = {
       name: text('t.name'),
       description: text('t.description'),
       'cpu.architecture': text('t.cpu_architecture'),
-      datacenter: byName('t.data_center_id', 'data_centers'),
-      mac_pool: byName('t.mac_pool_id', 'mac_pools'),
+      ...related('datacenter', ['datacenter'], byName('t.data_center_id', 'data_centers')),
+      ...related('mac_pool', ['mac_pool'], byName('t.mac_pool_id', 'mac_pools')),
+      ...related('host', ['host', 'hosts'], namesOf('select r.cluster_id from hosts r')),
+      ...related('vm', ['vm', 'vms'], namesOf('select r.cluster_id from vms r')),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({
@@ -214,7 +236,15 @@ export const resources: Record<ResourceName, Resource> = {
     collection: 'data_centers',
     element: 'data_center',
     table: 'data_centers',
-    fields: nameTable({ id: text('t.id'), name: text('t.name'), description: text('t.description'), local: boolean('t.local') }),
+    fields: nameTable({
+      id: text('t.id'),
+      name: text('t.name'),
+      description: text('t.description'),
+      local: boolean('t.local'),
+      ...related('cluster', ['cluster', 'clusters'], namesOf('select r.data_center_id from clusters r')),
+      ...related('storage', ['storage', 'storages'], namesOf('select r.data_center_id from storage_domains r')),
+      ...related('network', ['network', 'networks'], namesOf('select r.data_center_id from networks r')),
+    }),
     defaultSort: ['t.name{C}'],
     links: nameTable({
       clusters: { kind: 'many', target: 'cluster', pairs: 'select c.data_center_id as owner_id, c.id from clusters c', ownerColumn: 'c.data_center_id', order: 'c.name{C}, c.id{C}' },
@@ -237,8 +267,9 @@ export const resources: Record<ResourceName, Resource> = {
       'storage.address': text('t.address'),
       available: number('t.available_bytes'),
       used: number('t.used_bytes'),
-      datacenter: byName('t.data_center_id', 'data_centers', true),
-      host: byName('t.host_id', 'hosts', true),
+      ...related('datacenter', ['datacenter'], byName('t.data_center_id', 'data_centers', true)),
+      ...related('host', ['host', 'hosts'], byName('t.host_id', 'hosts', true)),
+      ...related('cluster', ['cluster', 'clusters'], { kind: 'related', key: 't.data_center_id', select: 'select r.data_center_id from clusters r', field: 'r.name', type: 'text', nullable: true }),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({
@@ -277,8 +308,10 @@ export const resources: Record<ResourceName, Resource> = {
       sparse: boolean('t.sparse'),
       provisioned_size: number('t.provisioned_size'),
       actual_size: number('t.actual_size'),
-      storage: byName('t.storage_domain_id', 'storage_domains'),
-      vm: { kind: 'related', key: 't.id', select: 'select a.disk_id from disk_attachments a join vms r on r.id = a.vm_id', field: 'r.name', type: 'text', nullable: false },
+      ...related('storage', ['storage', 'storages'], byName('t.storage_domain_id', 'storage_domains')),
+      ...related('vm', ['vm', 'vms'], diskVms),
+      vm_names: diskVms,
+      ...related('datacenter', ['datacenter'], { kind: 'related', key: 't.storage_domain_id', select: 'select s.id from storage_domains s join data_centers r on r.id = s.data_center_id', field: 'r.name', type: 'text', nullable: false }),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({
@@ -330,7 +363,7 @@ export const resources: Record<ResourceName, Resource> = {
       description: text('t.description'),
       'vlan.id': number('t.vlan_id'),
       mtu: number('t.mtu'),
-      datacenter: byName('t.data_center_id', 'data_centers'),
+      ...related('datacenter', ['datacenter'], byName('t.data_center_id', 'data_centers')),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({
@@ -350,7 +383,7 @@ export const resources: Record<ResourceName, Resource> = {
     collection: 'vnic_profiles',
     element: 'vnic_profile',
     table: 'vnic_profiles',
-    fields: nameTable({ id: text('t.id'), name: text('t.name'), description: text('t.description'), network: byName('t.network_id', 'networks') }),
+    fields: nameTable({ id: text('t.id'), name: text('t.name'), description: text('t.description'), ...related('network', ['network', 'networks'], byName('t.network_id', 'networks')) }),
     defaultSort: ['t.name{C}'],
     links: nameTable({ network: { kind: 'one', target: 'network', key: 'networkId' } }),
   },
@@ -375,15 +408,10 @@ export const resources: Record<ResourceName, Resource> = {
       status: text('t.status'),
       ...settings,
       creation_time: number('t.created_at'),
-      cluster: byName('t.cluster_id', 'clusters', true),
-      storage: {
-        kind: 'related',
-        key: 't.id',
-        select: 'select d.template_id from disks d join storage_domains r on r.id = d.storage_domain_id',
-        field: 'r.name',
-        type: 'text',
-        nullable: false,
-      },
+      ...related('cluster', ['cluster', 'clusters'], byName('t.cluster_id', 'clusters', true)),
+      ...related('storage', ['storage', 'storages'], namesOf('select d.template_id from disks d join storage_domains r on r.id = d.storage_domain_id')),
+      ...related('datacenter', ['datacenter'], templateDataCenter),
+      ...related('vm', ['vm', 'vms'], namesOf('select r.template_id from vms r')),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({
@@ -407,8 +435,9 @@ export const resources: Record<ResourceName, Resource> = {
       prestarted_vms: number('t.prestarted_vms'),
       max_user_vms: number('t.max_user_vms'),
       type: text('t.pool_type'),
-      cluster: byName('t.cluster_id', 'clusters'),
-      template: byName('t.template_id', 'templates'),
+      ...related('cluster', ['cluster', 'clusters'], byName('t.cluster_id', 'clusters')),
+      ...related('template', ['template', 'templates'], byName('t.template_id', 'templates')),
+      ...related('datacenter', ['datacenter'], clusterDataCenter),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({

@@ -58,6 +58,18 @@ const listIds = (response: ApiResponse): string[] => ((Object.values(response.bo
 const sorted = (items: readonly string[]): string[] => [...items].sort();
 const unique = (items: readonly string[]): string[] => [...new Set(items)].sort();
 
+/**
+ * A record with each related field also under oVirt's cross-reference
+ * spellings (`clusters.name` for `cluster`), which name the same field.
+ */
+function withSpellings(record: SearchRecord, spellings: Record<string, readonly string[]>): SearchRecord {
+  const spelled = { ...record };
+  for (const [field, objects] of Object.entries(spellings)) for (const object of objects) spelled[`${object}.name`] = record[field]!;
+  return spelled;
+}
+
+const vmSpellings = { cluster: ['cluster', 'clusters'], host: ['host', 'hosts'], template: ['template', 'templates'], pool: ['pool', 'pools'], storage: ['storage', 'storages'], network: ['network', 'networks'], datacenter: ['datacenter'] } as const;
+
 function statements(response: ApiResponse): number {
   const header = response.headers.get('x-drover-statements');
   if (header === null) throw new Error('the controller did not count statements');
@@ -305,7 +317,10 @@ function diskRecords(diskList: any[], shared: Shared, domainNames: Map<string, s
       provisioned_size: Number(disk.provisioned_size),
       actual_size: Number(disk.actual_size),
       storage: domainNames.get(fleet.domainId) ?? null,
+      'storage.name': domainNames.get(fleet.domainId) ?? null,
       vm: fleet.vmId ? [vmNames.get(fleet.vmId)!] : [],
+      vm_names: fleet.vmId ? [vmNames.get(fleet.vmId)!] : [],
+      'vms.name': fleet.vmId ? [vmNames.get(fleet.vmId)!] : [],
     };
   });
 }
@@ -477,7 +492,7 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     }
     for (const disk of (await json('/disks')).disk as any[]) if (!shared.disks.has(disk.id)) await readDisk(disk.id, {});
     const domainsOfVm = (vmId: string) => unique([...shared.disks.values()].filter((disk) => disk.vmId === vmId).map((disk) => domainNames.get(disk.domainId)!));
-    shared.records = all.map((vm) => ({
+    shared.records = all.map((vm) => withSpellings({
       id: vm.id,
       uuid: vm.id,
       name: vm.name,
@@ -497,7 +512,7 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
       datacenter: dataCenterNames.get(clusterDataCenter.get(vm.cluster.id)!) ?? null,
       storage: domainsOfVm(vm.id),
       network: unique(shared.vmNetworks.get(vm.id)!.map((id) => networkNames.get(id)!)),
-    }));
+    }, vmSpellings));
   });
   test.after.always(async () => {
     await shared.system?.close();
@@ -514,7 +529,7 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
       'vms',
       records,
       {
-        text: ['name', 'description', 'status', 'os.type', 'display.type', 'cluster', 'host', 'template', 'pool', 'storage', 'network', 'datacenter'],
+        text: ['name', 'description', 'status', 'os.type', 'display.type', 'cluster', 'host', 'template', 'pool', 'storage', 'network', 'datacenter', 'clusters.name', 'hosts.name', 'template.name', 'storage.name', 'networks.name', 'datacenter.name'],
         number: ['memory', 'cpu.topology.cores', 'num_vcpus_allocated'],
         sort: ['name', 'memory', 'description', 'os.type'],
       },
@@ -594,10 +609,17 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     t.is((await telling('disks', disks, 'storage=sd-slow and vm!=*', diskTypes)).length, 1);
     await telling('disks', disks, `provisioned_size>=${32 * 1024 * 1024} or vm=${someVm}`, diskTypes);
 
-    const templates: SearchRecord[] = (((await api.get('/templates', { accept: 'json' })).body.template ?? []) as any[]).map((template) => ({
+    const listOf = async (url: string, element: string) => ((await api.get(url, { accept: 'json' })).body[element] ?? []) as any[];
+    const dataCenterList = await listOf('/datacenters', 'data_center');
+    const clusterList = await listOf('/clusters', 'cluster');
+    const dataCenterOfCluster = new Map(clusterList.map((cluster) => [cluster.id as string, dataCenterList.find((dc) => dc.id === cluster.data_center.id).name as string]));
+    const templates: SearchRecord[] = (await listOf('/templates', 'template')).map((template) => ({
       id: template.id,
       name: template.name,
       storage: unique([...shared.disks.values()].filter((disk) => disk.templateId === template.id).map((disk) => domainNames.get(disk.domainId)!)),
+      // A template of no cluster (Blank) is a template of every data center.
+      datacenter: template.cluster ? [dataCenterOfCluster.get(template.cluster.id)!] : unique(dataCenterList.map((dc) => dc.name)),
+      'vm.name': unique(vms.filter((record) => record.template === template.name).map((record) => record.name as string)),
     }));
     t.deepEqual(templates.map((template) => [template.name, template.storage]), [['Blank', []], ['tpl-both', ['sd-fast', 'sd-slow']], ['tpl-fast', ['sd-fast']]]);
     t.is((await telling('templates', templates, 'storage=sd-fast')).length, 2);
@@ -605,6 +627,34 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     t.is((await telling('templates', templates, 'storage!=sd-slow')).length, 2);
     t.is((await telling('templates', templates, 'storage!=*')).length, 1);
     await telling('templates', templates, 'storage=sd-f* and storage!=sd-slow');
+    t.is((await check('templates', templates, 'datacenter=Default')).length, 3, 'every template is in Default');
+    t.deepEqual(await telling('templates', templates, 'datacenter=Remote'), [templates.find((template) => template.name === 'Blank')!.id], 'Blank is in every data center');
+    await telling('templates', templates, 'datacenter!=remote');
+    const poolVm = vms.find((record) => record.template === 'tpl-fast')!;
+    t.is((await telling('templates', templates, `vm.name=${poolVm.name}`)).length, 1, `the template ${poolVm.name} was made from`);
+    await telling('templates', templates, 'VM.NAME=web*');
+    await telling('templates', templates, `vm.name!=${poolVm.name}`);
+
+    const storageDomainList = await listOf('/storagedomains', 'storage_domain');
+    const networkList = await listOf('/networks', 'network');
+    const dataCenters: SearchRecord[] = dataCenterList.map((dc) => ({
+      id: dc.id,
+      name: dc.name,
+      'clusters.name': unique(clusterList.filter((cluster) => cluster.data_center.id === dc.id).map((cluster) => cluster.name)),
+      'storage.name': unique(storageDomainList.filter((domain) => domain.data_centers?.data_center[0].id === dc.id).map((domain) => domain.name)),
+      network: unique(networkList.filter((network) => network.data_center.id === dc.id).map((network) => network.name)),
+    }));
+    t.deepEqual(dataCenters.map((dc) => [dc.name, dc['clusters.name'], dc['storage.name']]), [
+      ['Default', ['Blue', 'Default', 'green'], ['sd-fast', 'sd-local', 'sd-slow']],
+      ['Remote', ['far'], []],
+    ]);
+    await telling('datacenters', dataCenters, 'Clusters.name="far"');
+    await telling('datacenters', dataCenters, 'clusters.name!=far');
+    await telling('datacenters', dataCenters, 'Clusters.name=Blue or clusters.name=green');
+    await telling('datacenters', dataCenters, 'storage.name=sd-*');
+    await telling('datacenters', dataCenters, 'storage.name!=*');
+    await telling('datacenters', dataCenters, 'network=backend');
+    t.is((await check('datacenters', dataCenters, 'network=ovirtmgmt')).length, 2);
   });
 
   test.serial(`${tag} storage domains, disks and VM pools are searchable too, checked against the independent filter`, async (t) => {
@@ -646,7 +696,7 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     const domainNames = new Map([...shared.domains].map(([name, id]) => [id, name]));
     const vmNames = new Map(shared.records.map((record) => [record.id as string, record.name as string]));
     const disks = diskRecords((await json('/disks')).disk as any[], shared, domainNames, vmNames);
-    const diskFields = { text: ['name', 'alias', 'status', 'format', 'storage', 'vm'], number: ['provisioned_size'], boolean: ['sparse'], sort: ['name', 'provisioned_size', 'alias'] };
+    const diskFields = { text: ['name', 'alias', 'status', 'format', 'storage', 'vm', 'storage.name', 'vm_names', 'vms.name'], number: ['provisioned_size'], boolean: ['sparse'], sort: ['name', 'provisioned_size', 'alias'] };
     const diskTypes: Record<string, FieldType> = { sparse: 'boolean', provisioned_size: 'number', actual_size: 'number' };
     const disksChecked = await compareGeneratedSearches(t, api, 'disks', disks, diskFields, diskTypes, database === 'sqlite' ? 31 : 33, 80);
     t.true(disksChecked > 50, `${disksChecked} searches on disks compared`);
@@ -743,7 +793,7 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
       if (response.status === 200) t.deepEqual(ids(response), []);
     }
     assertFault(t, await api.get(`/vms?search=${encodeURIComponent('name=x sortby (select 1)')}`), 400);
-    assertFault(t, await api.get(`/vms?search=${encodeURIComponent('cluster.name=x')}`), 400, /unknown field/);
+    assertFault(t, await api.get(`/vms?search=${encodeURIComponent('cluster.colour=x')}`), 400, /unknown field/);
     t.is((await api.get('/vms', { accept: 'json' })).body.vm.length, before, 'nothing changed');
   });
 

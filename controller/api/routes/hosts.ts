@@ -1,7 +1,7 @@
 import type { ApiRouter } from '../routing.js';
 import type { Services } from '../services.js';
 import { invalid } from '../../rules/errors.js';
-import { respond, type ApiContext } from '../context.js';
+import { respond, respondList, type ApiContext } from '../context.js';
 import { optionalDocumentOf, queryFlag } from '../input/request.js';
 import type { Fields } from '../input/fields.js';
 import type { FieldTable } from '../input/vm-fields.js';
@@ -35,6 +35,10 @@ export function hostRoutes(router: ApiRouter, services: Services): void {
   });
   router.get('/hosts/:id', followable(services, 'host'), async (ctx) => {
     respond(ctx, 200, 'host', ctx.state.present.host(await hosts.get(ctx.params.id!)));
+  });
+  router.get('/hosts/:id/numanodes', async (ctx) => {
+    await hosts.get(ctx.params.id!);
+    respondList(ctx, 'host_numa_nodes', 'host_numa_node', []);
   });
   for (const action of hostActions) {
     router.post(`/hosts/:id/${action}`, async (ctx) => {

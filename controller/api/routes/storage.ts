@@ -1,6 +1,6 @@
 import type { ApiRouter } from '../routing.js';
 import type { Services } from '../services.js';
-import { invalid } from '../../rules/errors.js';
+import { ServiceError, invalid } from '../../rules/errors.js';
 import { maxDiskBytes, minDiskBytes, type NewDisk } from '../../services/disks.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
 import { respond, respondList, type ApiContext } from '../context.js';
@@ -52,6 +52,9 @@ function domainReference(fields: Fields) {
   return id ? { id } : { name };
 }
 
+/** A data center's storage domains are those attached to it: another domain is not found under it, as an unknown one is not. */
+const notAttached = (ctx: ApiContext) => new ServiceError('not_found', 'Not Found', `storage domain ${ctx.params.id} is not attached to data center ${ctx.params.dc}`);
+
 function present(ctx: ApiContext, services: Services, view: StorageDomainView, inDataCenter?: string) {
   return ctx.state.present.storageDomain(view, services.storageDomains.statusOf(view.domain), inDataCenter);
 }
@@ -81,9 +84,7 @@ export function storageRoutes(router: ApiRouter, services: Services): void {
     for (const action of ['activate', 'deactivate'] as const) {
       router.post(`${prefix}/${action}`, async (ctx) => {
         const body = await optionalDocumentOf(ctx, 'action');
-        if (ctx.params.dc && (await storageDomains.get(ctx.params.id!)).domain.dataCenterId !== ctx.params.dc) {
-          throw invalid(`storage domain ${ctx.params.id} is not attached to data center ${ctx.params.dc}`);
-        }
+        if (ctx.params.dc && (await storageDomains.get(ctx.params.id!)).domain.dataCenterId !== ctx.params.dc) throw notAttached(ctx);
         const task = await storageDomains.requestAction(ctx.params.id!, action, ctx.state.correlationId);
         await answerWithTask(ctx, tasks, task, queryFlag(ctx, 'async') ?? body.boolean('async') ?? false);
       });
@@ -110,7 +111,7 @@ export function storageRoutes(router: ApiRouter, services: Services): void {
   });
   const attached = async (ctx: ApiContext) => {
     const view = await storageDomains.get(ctx.params.id!);
-    if (view.domain.dataCenterId !== ctx.params.dc) throw invalid(`storage domain ${ctx.params.id} is not attached to data center ${ctx.params.dc}`);
+    if (view.domain.dataCenterId !== ctx.params.dc) throw notAttached(ctx);
     return view;
   };
   const ifMatchAttached = ifMatchDocument('storage_domain', async (ctx) => {

@@ -2,7 +2,7 @@ import type { ApiRouter } from '../routing.js';
 import type { Services } from '../services.js';
 import { invalid } from '../../rules/errors.js';
 import { apiVmActions, vmActions } from '../../rules/vm-actions.js';
-import { respond, respondEntity, type ApiContext } from '../context.js';
+import { respond, respondEntity, respondList, type ApiContext } from '../context.js';
 import { documentOf, optionalDocumentOf, queryFlag } from '../input/request.js';
 import { nameHint, namePattern, type Fields } from '../input/fields.js';
 import { checkBootDevices } from '../../rules/cdrom.js';
@@ -133,6 +133,10 @@ export function vmRoutes(router: ApiRouter, services: Services): void {
     await optionalDocumentOf(ctx, 'action');
     await services.migrations.cancel(ctx.params.id!);
     respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
+  });
+  router.get('/vms/:id/numanodes', async (ctx) => {
+    vms.get(ctx.params.id!);
+    respondList(ctx, 'vm_numa_nodes', 'vm_numa_node', []);
   });
   router.get('/vms/:id/statistics', async (ctx) => {
     const view = vms.get(ctx.params.id!);

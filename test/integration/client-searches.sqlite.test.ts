@@ -1,0 +1,4 @@
+import test from 'ava';
+import { clientSearchesSuite } from './client-searches.js';
+
+clientSearchesSuite(test, 'sqlite');
