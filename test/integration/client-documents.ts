@@ -44,6 +44,10 @@ export function clientDocumentsSuite(test: Test, database: DatabaseKind): void {
     t.is(host.os.custom_kernel_cmdline, '');
     t.is(host.hypervisor.type, 'test', "Drover's own element still tells the hypervisor");
 
+    const info = await api.get('/hosts?search=&all_content=false&follow=', sdk);
+    t.is(info.status, 200, `ovirt_host_info's request, with its defaults: ${info.text}`);
+    t.deepEqual(sdkXml.parse(info.text).hosts.host.map((listedHost: any) => listedHost.name), ['alpha']);
+
     const json = await api.get('/hosts?search=name%3Dalpha', { accept: 'json' });
     const [jsonHost] = json.body.host;
     t.deepEqual(jsonHost.os, { custom_kernel_cmdline: '' });
