@@ -56,7 +56,7 @@ export function clientDocumentsSuite(test: Test, database: DatabaseKind): void {
     t.is(jsonHost.type, 'rhel');
   });
 
-  test.serial(`[${database}] a VM, as Ansible's ovirt_vm reads it to compare with its task, has the memory policy, firmware, I/O, USB and SSO settings it compares`, async (t) => {
+  test.serial(`[${database}] a VM, as Ansible's ovirt_vm reads it to compare with its task, has the memory policy, firmware, I/O, USB and SSO settings it compares, and VMs and templates have the empty comment (templates also the empty description) go-ovirt-client needs`, async (t) => {
     const { api } = system;
     const xml = await api.get('/vms?search=name%3D%22docs-vm%22&all_content=true', sdk);
     t.is(xml.status, 200, xml.text);
@@ -67,12 +67,24 @@ export function clientDocumentsSuite(test: Test, database: DatabaseKind): void {
     t.deepEqual(vm.io, { threads: '0' });
     t.deepEqual(vm.usb, { enabled: 'false' });
     t.true(xml.text.includes('<sso/>'), 'no single sign-on methods');
+    t.true(xml.text.includes('<comment></comment>'), 'an empty comment, which go-ovirt-client needs, written open and closed');
+    t.is(vm.comment, '');
+    t.false(xml.text.includes('<description'), 'no empty description: libgovirt refuses one');
     t.like(vm, { stateless: 'false', delete_protected: 'false', soundcard_enabled: 'false', start_paused: 'false', use_latest_template_version: 'false', cpu_shares: '0', type: 'server' });
     t.true(vm.link.some((link: any) => link.rel === 'snapshots' && link.href === `/ovirt-engine/api/vms/${vmId}/snapshots`));
 
     const json = await api.vm(vmId);
     t.deepEqual(json.memory_policy, { ballooning: 'true', guaranteed: memory, max: memory });
     t.deepEqual(json.sso, {});
+    t.is(json.comment, '');
+
+    const template = await api.post('/templates', `<template><name>docs-template</name><vm id="${vmId}"/></template>`, sdk);
+    t.is(template.status, 201, template.text);
+    const templateId = template.body.template.id as string;
+    const templateXml = await api.get(`/templates/${templateId}`, sdk);
+    t.true(templateXml.text.includes('<description></description><comment></comment>'), `a template's empty description and comment, which go-ovirt-client needs: ${templateXml.text}`);
+    t.deepEqual(sdkXml.parse(templateXml.text).template.memory_policy, { ballooning: 'true', guaranteed: memory, max: memory });
+    t.like((await api.get(`/templates/${templateId}`, { accept: 'json' })).body, { description: '', comment: '' });
   });
 
   test.serial(`[${database}] a VM's snapshots are its active snapshot, with an id of its own, in XML and JSON; another snapshot id is a 404, and creating one a 405`, async (t) => {

@@ -27,6 +27,14 @@ import { activeSnapshotId } from './snapshots.js';
 const nonEmpty = (value: string | null | undefined): string | undefined => (value ? value : undefined);
 
 /**
+ * The comment of a VM or template: Drover keeps none (the input takes only an empty one), and shows it
+ * empty, as oVirt does, since go-ovirt-client fails on a VM without one. A template's description is
+ * shown even when empty (go-ovirt-client needs it); a VM's is not, since libgovirt, which reads VMs but not
+ * templates, refuses an empty one.
+ */
+const noComment = '';
+
+/**
  * A host's SPM priority: -1, oVirt's "never SPM". Drover has no storage pool
  * manager, so no host ever becomes one (its SPM status is `none`).
  */
@@ -156,6 +164,7 @@ export class Presenter {
       actions: { link: [...apiVmActions, 'migrate', 'cancelmigration'].map((action) => link(`${href}/${action}`, action)) },
       name: vm.name,
       description: nonEmpty(vm.description),
+      comment: noComment,
       link: this.links(href, 'vms'),
       ...guestHardware(vm),
       cpu: { architecture: 'x86_64', mode: vm.cpuMode ?? undefined, topology: { cores: vm.cpuCores, sockets: vm.cpuSockets, threads: vm.cpuThreads } },
@@ -361,7 +370,8 @@ export class Presenter {
     return {
       $: { href, id: template.id },
       name: template.name,
-      description: nonEmpty(template.description),
+      description: template.description,
+      comment: noComment,
       link: this.links(href, 'templates'),
       ...guestHardware(template),
       cpu: { architecture: 'x86_64', mode: template.cpuMode ?? undefined, topology: { cores: template.cpuCores, sockets: template.cpuSockets, threads: template.cpuThreads } },
