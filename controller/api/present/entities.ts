@@ -21,8 +21,8 @@ import { hostActions, presentedHostStatus } from '../../rules/host-admin.js';
 import { activeSnapshotId } from './snapshots.js';
 
 /**
- * Empty text is left out rather than rendered as an empty element: libgovirt asserts on an empty
- * `<description/>` ("desc_node->content != NULL"), and oVirt omits unset values too.
+ * Text Drover has no value for, left out rather than written empty (oVirt omits unset values too):
+ * libgovirt asserts on an empty `<description>` ("desc_node->content != NULL"), open and closed or not.
  */
 const nonEmpty = (value: string | null | undefined): string | undefined => (value ? value : undefined);
 
