@@ -66,6 +66,7 @@ export function clientDocumentsSuite(test: Test, database: DatabaseKind): void {
     t.deepEqual(vm.bios, { boot_menu: { enabled: 'false' }, type: 'cluster_default' });
     t.deepEqual(vm.io, { threads: '0' });
     t.deepEqual(vm.usb, { enabled: 'false' });
+    t.deepEqual(vm.console, { enabled: 'true' }, 'the serial console every VM has (go-ovirt-client warns of a VM without console)');
     t.true(xml.text.includes('<sso/>'), 'no single sign-on methods');
     t.true(xml.text.includes('<comment></comment>'), 'an empty comment, which go-ovirt-client needs, written open and closed');
     t.is(vm.comment, '');

@@ -43,13 +43,15 @@ const neverSpm = -1;
 /**
  * The settings of a VM or template that Drover does not let a client change,
  * at the values Drover implements (the values vm-fields.ts accepts on input):
- * all of the memory reserved and none hot-pluggable, a balloon device, no
- * I/O threads or CPU shares, no USB, sound card or single sign-on, no delete
- * protection. oVirt's clients read these (Ansible's ovirt_vm compares
- * `memory_policy`, `io`, `usb` and `sso` of every VM it manages).
+ * a serial console, all of the memory reserved and none hot-pluggable, a
+ * balloon device, no I/O threads or CPU shares, no USB, sound card or single
+ * sign-on, no delete protection. oVirt's clients read these (Ansible's
+ * ovirt_vm compares `memory_policy`, `io`, `usb` and `sso` of every VM it
+ * manages; go-ovirt-client needs `memory_policy` and warns without `console`).
  */
 function fixedVmSettings(memoryBytes: number): Rep {
   return {
+    console: { enabled: true },
     cpu_shares: 0,
     delete_protected: false,
     io: { threads: 0 },
