@@ -90,7 +90,7 @@ export function linkRels(owner: string): string[] {
   if (owner === 'datacenters') rels.push('storagedomains');
   if (owner === 'vms') rels.push('cdroms');
   if (owner === 'storagedomains') rels.push('files');
-  if (owner === 'vms') rels.push('graphicsconsoles', 'statistics');
+  if (owner === 'vms') rels.push('graphicsconsoles', 'statistics', 'snapshots', 'numanodes');
   if (Object.hasOwn(permissionOwners, owner)) rels.push('permissions');
   return rels.sort();
 }

@@ -115,6 +115,8 @@ function requirementTable(): Map<string, Requirement> {
       'PUT /vms/:id/cdroms/:cdrom': act('vm', 'change_vm_cd'),
       'GET /storagedomains/:id/files': see('storage_domain'),
       'GET /storagedomains/:id/files/:file': see('storage_domain'),
+      'GET /vms/:id/snapshots': see('vm'),
+      'GET /vms/:id/snapshots/:snapshot': see('vm'),
       'GET /vms/:id/graphicsconsoles': see('vm'),
       'GET /vms/:id/graphicsconsoles/:console': see('vm'),
       'POST /vms/:id/graphicsconsoles/:console/ticket': act('vm', 'connect_to_vm'),

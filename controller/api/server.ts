@@ -20,6 +20,7 @@ import { cdromRoutes } from './routes/cdroms.js';
 import { templateRoutes } from './routes/templates.js';
 import { vmPoolRoutes } from './routes/vmpools.js';
 import { collectionRoutes } from './routes/collections.js';
+import { vmSnapshotRoutes } from './routes/vm-snapshots.js';
 import { consoleRoutes } from './routes/consoles.js';
 import { pkiRoutes, type PkiDocuments } from './routes/pki.js';
 import { accessRoutes } from './routes/access.js';
@@ -50,6 +51,7 @@ export function apiRoutes(services: Services, streams: EventStreams = new EventS
   vmDeviceRoutes(api, services);
   cdromRoutes(api, services);
   consoleRoutes(api, services);
+  vmSnapshotRoutes(api, services);
   taskRoutes(api, services);
   storageRoutes(api, services);
   networkRoutes(api, services);

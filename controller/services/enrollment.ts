@@ -44,11 +44,12 @@ export class EnrollmentService {
     private readonly settings: EnrollmentSettings,
   ) {}
 
-  async createToken(options: { description?: string; lifetimeMs?: number; createdBy?: string } = {}): Promise<NewEnrollmentToken> {
-    const lifetimeMs = options.lifetimeMs ?? this.settings.tokenLifetimeMs;
+  /** Creates a token that lives `lifetimeMs`, or until `expiresAt` (milliseconds since the epoch), or the configured lifetime. */
+  async createToken(options: { description?: string; lifetimeMs?: number; expiresAt?: number; createdBy?: string } = {}): Promise<NewEnrollmentToken> {
+    const now = Date.now();
+    const lifetimeMs = options.expiresAt !== undefined ? options.expiresAt - now : (options.lifetimeMs ?? this.settings.tokenLifetimeMs);
     if (!Number.isSafeInteger(lifetimeMs) || lifetimeMs < 1000 || lifetimeMs > maxTokenLifetimeMs) throw invalid(`an enrollment token lives from 1 second to ${maxTokenLifetimeMs / 3600_000} hours`);
     const secret = randomBytes(32).toString('base64url');
-    const now = Date.now();
     const record = await inTransaction(this.orm, async (em) =>
       em.create(HostEnrollmentToken, {
         id: randomUUID(),

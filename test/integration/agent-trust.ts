@@ -102,7 +102,7 @@ export function agentTrustTests(database: DatabaseKind): void {
     t.is(used.body.host.id, identity.hostId);
 
     const shortLived = await newToken(system, { lifetime: 1 });
-    await eventually(async () => Date.now() > Date.parse((await system.api.get(`/hostenrollmenttokens/${shortLived.id}`, { accept: 'json' })).body.expiration_time) + 100, 'the token to expire');
+    await eventually(async () => Date.now() > (await system.api.get(`/hostenrollmenttokens/${shortLived.id}`, { accept: 'json' })).body.expiration_time + 100, 'the token to expire');
     await t.throwsAsync(enroll(address, parseEnrollmentToken(shortLived.token)), { message: /UNAUTHENTICATED.*expired/ });
 
     const bad = await system.api.post('/hostenrollmenttokens', { lifetime: 10 ** 9 }, { accept: 'json' });

@@ -138,7 +138,7 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.is(vm.href, `/ovirt-engine/api/vms/${vmId}`);
     t.true(Array.isArray(vm.link));
     for (const entry of vm.link) t.deepEqual(Object.keys(entry).sort(), ['href', 'rel']);
-    t.deepEqual(vm.link.map((entry: any) => entry.rel), ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'permissions', 'statistics', 'tasks']);
+    t.deepEqual(vm.link.map((entry: any) => entry.rel), ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'numanodes', 'permissions', 'snapshots', 'statistics', 'tasks']);
     t.deepEqual(vm.actions.link.map((entry: any) => entry.rel), vmActionNames);
     for (const entry of vm.actions.link) t.is(entry.href, `/ovirt-engine/api/vms/${vmId}/${entry.rel}`);
     t.deepEqual(vm.display, { type: 'vnc' });
@@ -166,7 +166,7 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.is(vm.name, 'compat-vm');
     t.deepEqual(
       vm.link,
-      ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'permissions', 'statistics', 'tasks'].map((rel) => ({ '@href': `/ovirt-engine/api/vms/${vmId}/${rel}`, '@rel': rel })),
+      ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'numanodes', 'permissions', 'snapshots', 'statistics', 'tasks'].map((rel) => ({ '@href': `/ovirt-engine/api/vms/${vmId}/${rel}`, '@rel': rel })),
     );
     t.deepEqual(
       vm.actions.link.map((entry: any) => entry['@rel']),
@@ -176,7 +176,8 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.is(vm.display.type, 'vnc');
     t.is(vm.status, 'down');
     t.regex(vm.cluster['@id'], uuidPattern);
-    t.notRegex(response.text, /<[a-z_]+\/>/, 'no empty elements: libgovirt asserts on an empty <description/>');
+    const emptyElements = [...response.text.matchAll(/<([a-z_]+)\/>|<([a-z_]+)><\/\2>/g)].map((match) => match[1] ?? match[2]);
+    t.deepEqual(emptyElements, ['comment', 'sso'], 'no empty text libgovirt reads, open and closed or not (it asserts on an empty <description/>); only the comment and sso (a structure without single sign-on methods), which it does not read');
 
     const single = strictXml.parse((await system.api.get(`/vms/${vmId}`)).text);
     t.is(single.vm['@id'], vmId);

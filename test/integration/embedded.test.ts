@@ -40,7 +40,8 @@ test('the embedded setup prints the HTTPS API URL, a generated password once and
     const listed = await api.hosts();
     return listed.length === 1 && listed[0].status === 'up' ? listed : undefined;
   }, 'the embedded agent to register');
-  t.is(hosts[0].type, 'test');
+  t.is(hosts[0].type, 'rhel');
+  t.is(hosts[0].hypervisor.type, 'test');
   const vmId = await api.createVm('embedded-vm', 128);
   t.is((await api.action(vmId, 'start')).status, 200);
   t.is(await api.vmStatus(vmId), 'up');

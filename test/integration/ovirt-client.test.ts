@@ -31,7 +31,7 @@ function complaints(stderr: string): string[] {
     .filter((line) => line !== '');
 }
 
-test.serial('libgovirt, over HTTPS trusting the controller\'s CA file, lists, searches, reads the CD-ROM drive of, starts and stops a VM, with Basic credentials and with an SSO token', async (t) => {
+test.serial('libgovirt, over HTTPS trusting the controller\'s CA file, lists hosts, lists, searches, reads the CD-ROM drive of, starts and stops a VM and reads the host it runs on, with Basic credentials and with an SSO token', async (t) => {
   const system = await ProcessSystem.start('sqlite', { alpha: { memoryMiB: 2048 } });
   t.teardown(() => system.close());
   const vmId = await system.api.createVm('govirt-vm', 256, '<display><type>spice</type></display>');
@@ -45,13 +45,17 @@ test.serial('libgovirt, over HTTPS trusting the controller\'s CA file, lists, se
     t.deepEqual(complaints(run.stderr), [], `${label}: libgovirt logged warnings or criticals`);
     const lines = run.stdout.trim().split('\n');
     t.is(lines.length, 1, `${label}: one JSON line on stdout`);
-    const result = JSON.parse(lines[0]!) as { listed: string[]; searched: string[]; found: string; cdroms: string[]; states: string[] };
+    const result = JSON.parse(lines[0]!) as { hosts: string[]; listed: string[]; searched: string[]; found: string; cdroms: string[]; host: string; host_cluster: string; host_vms: string[]; states: string[] };
+    t.deepEqual(result.hosts, ['alpha'], `${label}: hosts`);
     t.deepEqual(result.listed, ['govirt-other', 'govirt-vm'], `${label}: listed`);
     t.deepEqual(result.searched, ['govirt-vm'], `${label}: the search found only the VM`);
     t.is(result.found, vmId, `${label}: found`);
     t.deepEqual(result.cdroms, [''], `${label}: the VM's one CD-ROM drive, empty`);
     t.is(result.states[0], 'down', `${label}: first state`);
     t.is(result.states.at(-1), 'down', `${label}: last state`);
+    t.is(result.host, 'alpha', `${label}: the running VM's host`);
+    t.is(result.host_cluster, 'Default', `${label}: the host's cluster`);
+    t.deepEqual(result.host_vms, ['govirt-vm'], `${label}: the VMs of the host while the VM runs there`);
     const up = result.states.indexOf('up');
     t.true(up > 0 && up < result.states.length - 1, `${label}: states ${result.states.join(' → ')} go through up`);
     return result;

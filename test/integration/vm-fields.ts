@@ -100,7 +100,7 @@ export function vmFieldsSuite(test: Test, database: DatabaseKind): void {
     const cleared = await api.put(`/vms/${vmId}`, '<vm><bios><type>cluster_default</type></bios><custom_emulated_machine></custom_emulated_machine><cpu><mode>host_passthrough</mode></cpu><custom_cpu_model></custom_cpu_model><initialization/></vm>');
     t.is(cleared.status, 200, cleared.text);
     const after = await api.vm(vmId);
-    t.is(after.bios, undefined, 'cluster_default leaves the firmware to the host');
+    t.deepEqual(after.bios, { boot_menu: { enabled: 'false' }, type: 'cluster_default' }, 'cluster_default leaves the firmware to the host');
     t.is(after.custom_emulated_machine, undefined);
     t.is(after.custom_cpu_model, undefined);
     t.is(after.cpu.mode, 'host_passthrough');

@@ -9,10 +9,12 @@ Run with Debian's python (needs python3-gi and gir1.2-govirt-1.0):
 Over https it trusts only the CA certificate in --ca-file (libgovirt's ssl-ca-file property, with strict
 certificate checking, libgovirt's default), or the system's CAs without it.
 
-Fetches the API root, lists VMs, finds NAME with the search API (search=name=NAME), reads the
-file in each of its CD-ROM drives ("" when empty), starts it,
-refreshes until it is up, stops it, refreshes until it is down, then prints one JSON line:
-  {"listed": [names], "searched": [names], "found": "<id>", "cdroms": [files], "states": ["down", ..., "up", ..., "down"]}
+Fetches the API root, lists hosts and VMs, finds NAME with the search API (search=name=NAME), reads the
+file in each of its CD-ROM drives ("" when empty), starts it, refreshes until it is up, reads the
+host it runs on (its name, its cluster's name, and the names of its VMs), stops it, refreshes until
+it is down, then prints one JSON line:
+  {"hosts": [names], "listed": [names], "searched": [names], "found": "<id>", "cdroms": [files],
+   "host": name, "host_cluster": name, "host_vms": [names], "states": ["down", ..., "up", ..., "down"]}
 Exits 1 with a message on stderr on any failure. See docs/OVIRT-CLIENTS.md for what libgovirt sends.
 """
 import argparse
@@ -86,6 +88,12 @@ def main():
 
     api = step("fetching the API root", proxy.fetch_api)
 
+    hosts = api.get_hosts()
+    if hosts is None:
+        fail('the API root has no <link rel="hosts">')
+    step("listing hosts", lambda: hosts.fetch(proxy))
+    observed["hosts"] = sorted(hosts.get_resources() or {})
+
     vms = api.get_vms()
     if vms is None:
         fail('the API root has no <link rel="vms">')
@@ -128,6 +136,22 @@ def main():
 
     step(f"starting VM {args.vm_name}", lambda: vm.start(proxy))
     wait_for("up")
+
+    host = vm.get_host()
+    if host is None:
+        fail(f"VM {args.vm_name} is up but has no <host>")
+    step(f"refreshing the host of VM {args.vm_name}", lambda: host.refresh(proxy))
+    observed["host"] = host.get_property("name")
+    cluster = host.get_cluster()
+    if cluster is None:
+        fail(f"host {observed['host']} has no <cluster>")
+    step(f"refreshing the cluster of host {observed['host']}", lambda: cluster.refresh(proxy))
+    observed["host_cluster"] = cluster.get_property("name")
+    host_vms = host.get_vms()
+    if host_vms is None:
+        fail(f'host {observed["host"]} has no <link rel="vms">')
+    step(f"listing the VMs of host {observed['host']}", lambda: host_vms.fetch(proxy))
+    observed["host_vms"] = sorted(host_vms.get_resources() or {})
     step(f"stopping VM {args.vm_name}", lambda: vm.stop(proxy))
     wait_for("down")
 

@@ -42,13 +42,21 @@ function tooLarge(limit: number): ServiceError {
   return new ServiceError('too_large', 'Request Entity Too Large', `the request body is larger than the limit of ${limit} bytes`);
 }
 
+/** The media type a request body is written in. */
+export type BodyMedia = 'xml' | 'json';
+
+/** Whether a body is JSON (its content type says so, or, without an XML content type, it starts as JSON does) or XML. */
+export function bodyMediaOf(text: string, contentType: string | undefined): BodyMedia {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return type.endsWith('json') || (!type.endsWith('xml') && /^\s*[{[]/.test(text)) ? 'json' : 'xml';
+}
+
 /** Parses an XML or JSON body whose document element must be `root` (JSON bodies have no root element). */
 export function parseDocument(raw: Buffer, contentType: string | undefined, root: string): Doc {
   const text = raw.toString('utf8');
   if (!text.trim()) throw invalid(`the request needs a <${root}> document`);
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  const looksJson = type.endsWith('json') || (!type.endsWith('xml') && /^\s*[{[]/.test(text));
-  if (looksJson) return parseJson(text, root);
+  if (bodyMediaOf(text, contentType) === 'json') return parseJson(text, root);
   if (type && !type.endsWith('xml') && type !== 'text/plain' && type !== 'application/x-www-form-urlencoded') {
     throw new ServiceError('unsupported_media', 'Unsupported Media Type', `content type ${type} is not supported; send application/xml or application/json`);
   }

@@ -1,11 +1,22 @@
 import { invalid } from '../../rules/errors.js';
-import type { Doc } from './body.js';
+import type { BodyMedia, Doc } from './body.js';
+
+/**
+ * A point in time as a request writes it: ISO 8601 with a time zone
+ * (`2026-12-07T10:00:00Z`, `2026-12-07T11:00:00.5+01:00`), in XML and JSON; in
+ * JSON also a number of milliseconds since the epoch, the form oVirt's engine
+ * writes there.
+ */
+const isoInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const epochMilliseconds = /^-?\d{1,15}$/;
 
 /** Reads typed, validated values out of a parsed request document. */
 export class Fields {
   constructor(
     private readonly doc: Doc,
     private readonly path: string,
+    /** The media type the document was written in, which decides the forms a date may take. */
+    private readonly media: BodyMedia = 'xml',
   ) {}
 
   /** Where these fields are in the request document, for messages. */
@@ -53,6 +64,20 @@ export class Fields {
     throw invalid(`${this.path}.${name} must be true or false`);
   }
 
+  /** A point in time (see isoInstant), as milliseconds since the epoch. */
+  date(name: string, options: { required?: boolean } = {}): number | undefined {
+    const value = this.text(name, { required: options.required, max: 64 });
+    if (value === undefined) return undefined;
+    const where = `${this.path}.${name}`;
+    if (this.media === 'json' && epochMilliseconds.test(value)) return Number(value);
+    const epochMs = isoInstant.test(value) ? Date.parse(value) : Number.NaN;
+    if (Number.isNaN(epochMs)) {
+      const forms = this.media === 'json' ? 'milliseconds since the epoch or ISO 8601 with a time zone' : 'ISO 8601 with a time zone';
+      throw invalid(`${where} must be a date and time, as ${forms} (2026-12-07T10:00:00Z), not "${value}"`);
+    }
+    return epochMs;
+  }
+
   oneOf<T extends string>(name: string, allowed: readonly T[], options: { required?: boolean } = {}): T | undefined {
     const value = this.text(name, options);
     if (value === undefined) return undefined;
@@ -65,10 +90,10 @@ export class Fields {
     const where = `${this.path}.${name}`;
     if (value === undefined || value === '') {
       if (options.required) throw invalid(`${where} is required`);
-      return value === '' ? new Fields({}, where) : undefined;
+      return value === '' ? new Fields({}, where, this.media) : undefined;
     }
     if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${where} must be a single element`);
-    return new Fields(value, where);
+    return new Fields(value, where, this.media);
   }
 
   /** The repeated elements `name` (one element or a list of them), each as Fields; an empty list when absent. */
@@ -80,7 +105,7 @@ export class Fields {
     if (options.max !== undefined && list.length > options.max) throw invalid(`${where} may have at most ${options.max} elements`);
     return list.map((item, index) => {
       if (typeof item !== 'object' || item === null) throw invalid(`${where}[${index}] must be an element`);
-      return new Fields(item, `${where}[${index}]`);
+      return new Fields(item, `${where}[${index}]`, this.media);
     });
   }
 

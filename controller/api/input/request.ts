@@ -1,6 +1,6 @@
 import { invalid } from '../../rules/errors.js';
 import type { ApiContext } from '../context.js';
-import { parseDocument, readBody, type Doc } from './body.js';
+import { bodyMediaOf, parseDocument, readBody, type Doc } from './body.js';
 import { Fields } from './fields.js';
 import { refuseUnimplemented, type FieldTable } from './vm-fields.js';
 
@@ -15,7 +15,7 @@ export async function documentOf(ctx: ApiContext, root: string, accepted?: Field
   const raw = await bodyOf(ctx);
   const document = parseDocument(raw, ctx.get('Content-Type'), root);
   if (accepted) refuseUnimplemented(document, accepted, root);
-  return new Fields(document, root);
+  return new Fields(document, root, bodyMediaOf(raw.toString('utf8'), ctx.get('Content-Type')));
 }
 
 /** Reads an optional body, for actions whose document may be omitted. */
@@ -24,7 +24,7 @@ export async function optionalDocumentOf(ctx: ApiContext, root: string, accepted
   if (!raw.toString('utf8').trim()) return new Fields({} as Doc, root);
   const document = parseDocument(raw, ctx.get('Content-Type'), root);
   if (accepted) refuseUnimplemented(document, accepted, root);
-  return new Fields(document, root);
+  return new Fields(document, root, bodyMediaOf(raw.toString('utf8'), ctx.get('Content-Type')));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MigrationProgress } from '../../../shared/model.js';
 import { migrationPercent } from '../../rules/migration.js';
-import type { AuditEvent, Cluster, DataCenter, DiskAttachment, Host, HostEnrollmentToken, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
+import type { AuditEvent, Cluster, DataCenter, DiskAttachment, Host, HostEnrollmentToken, MacPool, Network, Nic, Task, Template, Vm, VmPool, VnicProfile } from '../../db/entities.js';
 import type { VmView } from '../../services/vms.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
 import type { DiskView } from '../../services/disks.js';
@@ -9,7 +9,7 @@ import { rangesOf } from '../../rules/mac-addresses.js';
 import type { ServiceError } from '../../rules/errors.js';
 import { apiVmActions } from '../../rules/vm-actions.js';
 import { droverVersion } from '../../../shared/version.js';
-import { link, ref, type Rep } from './representation.js';
+import { Instant, link, ref, type Rep } from './representation.js';
 import { RenderedDocuments, RenderedParts } from './rendered.js';
 import { linkRels } from '../collections.js';
 import { bootDevicesOf } from '../../rules/cdrom.js';
@@ -18,12 +18,49 @@ import type { ConsoleView } from '../../services/consoles.js';
 import { consoleIds } from '../../rules/consoles.js';
 import { guestHardware, initializationRep } from './guest-config.js';
 import { hostActions, presentedHostStatus } from '../../rules/host-admin.js';
+import { activeSnapshotId } from './snapshots.js';
 
 /**
- * Empty text is left out rather than rendered as an empty element: libgovirt asserts on an empty
- * `<description/>` ("desc_node->content != NULL"), and oVirt omits unset values too.
+ * Text Drover has no value for, left out rather than written empty (oVirt omits unset values too):
+ * libgovirt asserts on an empty `<description>` ("desc_node->content != NULL"), open and closed or not.
  */
 const nonEmpty = (value: string | null | undefined): string | undefined => (value ? value : undefined);
+
+/**
+ * The comment of a VM or template: Drover keeps none (the input takes only an empty one), and shows it
+ * empty, as oVirt does, since go-ovirt-client fails on a VM without one. A template's description is
+ * shown even when empty (go-ovirt-client needs it); a VM's is not, since libgovirt, which reads VMs but not
+ * templates, refuses an empty one.
+ */
+const noComment = '';
+
+/**
+ * A host's SPM priority: -1, oVirt's "never SPM". Drover has no storage pool
+ * manager, so no host ever becomes one (its SPM status is `none`).
+ */
+const neverSpm = -1;
+
+/**
+ * The settings of a VM or template that Drover does not let a client change,
+ * at the values Drover implements (the values vm-fields.ts accepts on input):
+ * a serial console, all of the memory reserved and none hot-pluggable, a
+ * balloon device, no I/O threads or CPU shares, no USB, sound card or single
+ * sign-on, no delete protection. oVirt's clients read these (Ansible's
+ * ovirt_vm compares `memory_policy`, `io`, `usb` and `sso` of every VM it
+ * manages; go-ovirt-client needs `memory_policy` and warns without `console`).
+ */
+function fixedVmSettings(memoryBytes: number): Rep {
+  return {
+    console: { enabled: true },
+    cpu_shares: 0,
+    delete_protected: false,
+    io: { threads: 0 },
+    memory_policy: { ballooning: true, guaranteed: memoryBytes, max: memoryBytes },
+    soundcard_enabled: false,
+    sso: {},
+    usb: { enabled: false },
+  };
+}
 
 const taskObjectElement: Record<Task['objectType'], string> = { vm: 'vm', disk: 'disk', storage_domain: 'storage_domain', template: 'template', vm_pool: 'vm_pool', host: 'host' };
 const taskObjectCollection: Record<Task['objectType'], string> = { vm: 'vms', disk: 'disks', storage_domain: 'storagedomains', template: 'templates', vm_pool: 'vmpools', host: 'hosts' };
@@ -51,8 +88,9 @@ export class Presenter {
     return [this.base, ...path].join('/');
   }
 
-  time(epochMs: number | null | undefined): string | undefined {
-    return epochMs == null ? undefined : new Date(epochMs).toISOString().replace('Z', '+00:00');
+  /** A point in time, which the writer renders as each media type wants it (see Instant). */
+  time(epochMs: number | null | undefined): Instant | undefined {
+    return epochMs == null ? undefined : new Instant(epochMs);
   }
 
   dataCenter(dc: DataCenter): Rep {
@@ -97,10 +135,13 @@ export class Presenter {
       libvirt_version: host.libvirtVersion ? { build, full_version: `libvirt-${host.libvirtVersion}`, major, minor } : undefined,
       hypervisor: this.hypervisor(host),
       memory: host.memoryBytes,
+      os: { custom_kernel_cmdline: '' },
+      power_management: { enabled: false, kdump_detection: false },
+      spm: { priority: neverSpm, status: 'none' },
       status: presentedHostStatus(host),
       status_detail: nonEmpty(host.statusDetail),
       summary: allContent && this.hostSummary ? this.hostSummary(host.id) : undefined,
-      type: host.hypervisorType === 'QEMU' ? 'rhel' : host.hypervisorType.toLowerCase(),
+      type: 'rhel',
       version: { full_version: `drover-agent-${host.agentVersion}` },
       cluster: ref(this.href('clusters', host.clusterId), host.clusterId),
     };
@@ -125,6 +166,7 @@ export class Presenter {
       actions: { link: [...apiVmActions, 'migrate', 'cancelmigration'].map((action) => link(`${href}/${action}`, action)) },
       name: vm.name,
       description: nonEmpty(vm.description),
+      comment: noComment,
       link: this.links(href, 'vms'),
       ...guestHardware(vm),
       cpu: { architecture: 'x86_64', mode: vm.cpuMode ?? undefined, topology: { cores: vm.cpuCores, sockets: vm.cpuSockets, threads: vm.cpuThreads } },
@@ -133,15 +175,36 @@ export class Presenter {
       high_availability: { enabled: vm.highlyAvailable, priority: vm.highAvailabilityPriority },
       initialization: initializationRep(vm.initialization),
       memory: vm.memoryBytes,
+      ...fixedVmSettings(vm.memoryBytes),
       os: { boot: { devices: { device: bootDevicesOf(vm.bootDevices) } }, type: vm.osType },
       placement_policy: { affinity: vm.migrationAffinity },
+      start_paused: false,
+      stateless: false,
       status,
       status_detail: vm.hostId && vm.duplicateHostId ? `active on two hosts at once: its host and host ${vm.duplicateHostId}` : undefined,
       type: 'server',
+      use_latest_template_version: false,
       cluster: ref(this.href('clusters', vm.clusterId), vm.clusterId),
       host: vm.hostId ? ref(this.href('hosts', vm.hostId), vm.hostId) : undefined,
       template: ref(this.href('templates', vm.templateId), vm.templateId),
       vm_pool: vm.vmPoolId ? ref(this.href('vmpools', vm.vmPoolId), vm.vmPoolId) : undefined,
+    };
+  }
+
+  /**
+   * A VM's active snapshot, the only snapshot a Drover VM has: its current
+   * configuration and disks, dated from the VM's creation.
+   */
+  activeSnapshot(vm: Vm): Rep {
+    const id = activeSnapshotId(vm.id);
+    return {
+      $: { href: this.href('vms', vm.id, 'snapshots', id), id },
+      description: 'Active VM',
+      date: this.time(vm.createdAt),
+      persist_memorystate: false,
+      snapshot_status: 'ok',
+      snapshot_type: 'active',
+      vm: ref(this.href('vms', vm.id), vm.id),
     };
   }
 
@@ -309,13 +372,15 @@ export class Presenter {
     return {
       $: { href, id: template.id },
       name: template.name,
-      description: nonEmpty(template.description),
+      description: template.description,
+      comment: noComment,
       link: this.links(href, 'templates'),
       ...guestHardware(template),
       cpu: { architecture: 'x86_64', mode: template.cpuMode ?? undefined, topology: { cores: template.cpuCores, sockets: template.cpuSockets, threads: template.cpuThreads } },
       creation_time: this.time(template.createdAt),
       display: { type: template.displayType },
       memory: template.memoryBytes,
+      ...fixedVmSettings(template.memoryBytes),
       os: { type: template.osType },
       status: template.status,
       type: 'server',

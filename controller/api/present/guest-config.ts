@@ -2,10 +2,13 @@ import { initializationOf } from '../../rules/initialization.js';
 import type { GuestHardware } from '../../rules/guest-hardware.js';
 import type { Rep } from './representation.js';
 
-/** The machine and firmware elements of a VM or template (`cpu.mode` is shown in its `cpu`); absent where the host decides. */
+/**
+ * The machine and firmware elements of a VM or template (`cpu.mode` is shown in its `cpu`); absent where the host
+ * decides, except the firmware, which is then `cluster_default` as in oVirt (its boot menu is always off).
+ */
 export function guestHardware(settings: GuestHardware): Rep {
   return {
-    bios: settings.biosType ? { type: settings.biosType } : undefined,
+    bios: { boot_menu: { enabled: false }, type: settings.biosType ?? 'cluster_default' },
     custom_cpu_model: settings.customCpuModel ?? undefined,
     custom_emulated_machine: settings.customEmulatedMachine ?? undefined,
   };

@@ -1,10 +1,29 @@
 /**
+ * A point in time in a document. oVirt's engine writes it per media type, and
+ * so does the writer here: in XML as ISO 8601 with the offset
+ * (`2026-12-06T17:31:47.123+00:00`), in JSON as a number of milliseconds since
+ * the epoch (`1796578307123`), the form oVirt's own web UI reads.
+ */
+export class Instant {
+  constructor(readonly epochMs: number) {}
+
+  get iso(): string {
+    return new Date(this.epochMs).toISOString().replace('Z', '+00:00');
+  }
+}
+
+/**
  * The neutral form of an API document: element names map to text, nested
  * documents, or lists of them; `$` holds an element's XML attributes (`id`,
  * `href`, `rel`). Undefined members are left out. The same tree renders as
  * oVirt XML and as oVirt JSON.
+ *
+ * Text that is empty is a value, not an absence: XML writes it open and
+ * closed (`<custom_kernel_cmdline></custom_kernel_cmdline>`), which oVirt's
+ * Python SDK reads as "" where it reads `<x/>` as None; JSON writes `""`. A
+ * nested document with nothing in it is written `<x/>` (JSON `{}`).
  */
-export type Scalar = string | number | boolean;
+export type Scalar = string | number | boolean | Instant;
 export interface Rep {
   $?: Record<string, string>;
   [element: string]: Scalar | Scalar[] | Rep | Rendered | (Rep | Rendered)[] | Record<string, string> | undefined;
@@ -39,10 +58,8 @@ const escapeXml = (text: string) => (needsEscaping.test(text) ? text.replace(/[&
 function xmlElement(name: string, value: Scalar | Rep | Rep[] | Scalar[]): string {
   if (value instanceof Rendered) return value.text;
   if (Array.isArray(value)) return (value as (Scalar | Rep)[]).map((item) => xmlElement(name, item)).join('');
-  if (typeof value !== 'object') {
-    const text = String(value);
-    return text === '' ? `<${name}/>` : `<${name}>${escapeXml(text)}</${name}>`;
-  }
+  if (value instanceof Instant) return `<${name}>${value.iso}</${name}>`;
+  if (typeof value !== 'object') return `<${name}>${escapeXml(String(value))}</${name}>`;
   let attributes = '';
   if (value.$) for (const [attribute, text] of Object.entries(value.$)) attributes += ` ${attribute}="${escapeXml(text)}"`;
   let children = '';
@@ -56,7 +73,7 @@ function xmlElement(name: string, value: Scalar | Rep | Rep[] | Scalar[]): strin
 const needsJsonEscaping = /["\\\u0000-\u001f\u2028\u2029]/;
 const jsonString = (text: string) => (needsJsonEscaping.test(text) ? JSON.stringify(text) : `"${text}"`);
 
-/** Writes a tree as oVirt JSON in one pass: attributes and elements become members, scalars strings. */
+/** Writes a tree as oVirt JSON in one pass: attributes and elements become members, scalars strings, instants numbers. */
 function jsonObject(value: Rep): string {
   const members: string[] = [];
   if (value.$) for (const key in value.$) members.push(`"${key}":${jsonString(value.$[key]!)}`);
@@ -71,10 +88,11 @@ function jsonObject(value: Rep): string {
 function jsonMember(member: Scalar | Rep | Rep[] | Scalar[]): string {
   if (Array.isArray(member)) {
     const items: string[] = [];
-    for (const item of member as (Scalar | Rep)[]) items.push(item instanceof Rendered ? item.text : typeof item === 'object' ? jsonObject(item) : jsonString(String(item)));
+    for (const item of member as (Scalar | Rep)[]) items.push(jsonMember(item));
     return `[${items.join(',')}]`;
   }
   if (member instanceof Rendered) return member.text;
+  if (member instanceof Instant) return String(member.epochMs);
   if (typeof member === 'object') return jsonObject(member);
   return jsonString(String(member));
 }

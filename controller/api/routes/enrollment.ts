@@ -4,6 +4,7 @@ import { respond, respondList } from '../context.js';
 import { documentOf } from '../input/request.js';
 import { maxTokenLifetimeMs } from '../../services/enrollment.js';
 import { ifMatchDocument } from './steps.js';
+import { invalid } from '../../rules/errors.js';
 
 /**
  * Host enrollment tokens: an administrator creates one for each host to
@@ -16,9 +17,12 @@ export function enrollmentRoutes(router: ApiRouter, services: Services): void {
   router.post('/hostenrollmenttokens', async (ctx) => {
     const fields = await documentOf(ctx, 'host_enrollment_token');
     const lifetimeSeconds = fields.integer('lifetime', { min: 1, max: maxTokenLifetimeMs / 1000 });
+    const expiresAt = fields.date('expiration_time');
+    if (lifetimeSeconds !== undefined && expiresAt !== undefined) throw invalid('host_enrollment_token takes a lifetime or an expiration_time, not both');
     const created = await enrollment.createToken({
       description: fields.text('description', { max: 4000 }),
       lifetimeMs: lifetimeSeconds === undefined ? undefined : lifetimeSeconds * 1000,
+      expiresAt,
       createdBy: ctx.state.principal?.userId,
     });
     ctx.set('Location', ctx.state.present.href('hostenrollmenttokens', created.record.id));

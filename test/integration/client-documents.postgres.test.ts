@@ -1,0 +1,4 @@
+import test from 'ava';
+import { clientDocumentsSuite } from './client-documents.js';
+
+clientDocumentsSuite(test, 'postgres');
