@@ -23,6 +23,7 @@ import { collectionRoutes } from './routes/collections.js';
 import { consoleRoutes } from './routes/consoles.js';
 import { pkiRoutes, type PkiDocuments } from './routes/pki.js';
 import { accessRoutes } from './routes/access.js';
+import { tagRoutes } from './routes/tags.js';
 import { authorize, requirementOf } from './permits.js';
 import { counted } from '../db/dialect.js';
 import type { Services } from './services.js';
@@ -48,6 +49,7 @@ export function apiRoutes(services: Services): ApiRouter {
   vmPoolRoutes(api, services);
   enrollmentRoutes(api, services);
   accessRoutes(api, services);
+  tagRoutes(api, services);
   return api;
 }
 

@@ -19,6 +19,7 @@ import type { EnrollmentService } from '../services/enrollment.js';
 import type { AuthorizationService } from '../services/authorization.js';
 import type { UserService } from '../services/users.js';
 import type { MigrationService } from '../services/migrations.js';
+import type { TagService } from '../services/tags.js';
 
 /** What the HTTP API is given to work with: the services and the queries. */
 export interface Services {
@@ -43,5 +44,6 @@ export interface Services {
   tasks: TaskService;
   queries: QueryService;
   enrollment: EnrollmentService;
+  tags: TagService;
 }
 

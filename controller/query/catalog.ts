@@ -113,6 +113,16 @@ const vmNetwork: RelatedField = {
   nullable: false,
 };
 
+/** Objects tagged with the tag whose name is compared, or with a tag below it (`tag_lineage` pairs a tag with each of its ancestors), as oVirt's search finds them. */
+const taggedWith = (assignments: string, owner: string): RelatedField => ({
+  kind: 'related',
+  key: 't.id',
+  select: `select m.${owner} from ${assignments} m join tag_lineage l on l.tag_id = m.tag_id join tags r on r.id = l.ancestor_id`,
+  field: 'r.name',
+  type: 'text',
+  nullable: false,
+});
+
 const settings = {
   memory: number('t.memory_bytes'),
   'cpu.topology.sockets': number('t.cpu_sockets'),
@@ -151,6 +161,7 @@ export const resources: Record<ResourceName, Resource> = {
       storage: vmStorage,
       network: vmNetwork,
       datacenter: { kind: 'related', key: 't.cluster_id', select: 'select c.id from clusters c join data_centers r on r.id = c.data_center_id', field: 'r.name', type: 'text', nullable: false },
+      tag: taggedWith('vm_tags', 'vm_id'),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({
@@ -179,6 +190,7 @@ export const resources: Record<ResourceName, Resource> = {
       type: text('t.hypervisor_type'),
       cluster: byName('t.cluster_id', 'clusters'),
       datacenter: { kind: 'related', key: 't.cluster_id', select: 'select c.id from clusters c join data_centers r on r.id = c.data_center_id', field: 'r.name', type: 'text', nullable: false },
+      tag: taggedWith('host_tags', 'host_id'),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({
