@@ -395,6 +395,7 @@ export const resources: Record<ResourceName, Resource> = {
         type: 'text',
         nullable: false,
       },
+      tag: taggedWith('template_tags', 'template_id'),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({

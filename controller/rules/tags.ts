@@ -6,5 +6,5 @@
 export const rootTag = { id: '00000000-0000-0000-0000-000000000000', name: 'root', description: 'root' } as const;
 
 /** The kinds of object a tag can be assigned to. */
-export const taggableKinds = ['vm', 'host'] as const;
+export const taggableKinds = ['vm', 'host', 'template'] as const;
 export type TaggableKind = (typeof taggableKinds)[number];

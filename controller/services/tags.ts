@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ForeignKeyConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Orm } from '../db/orm.js';
-import { Tag } from '../db/entities.js';
+import { Tag, Template } from '../db/entities.js';
 import { inTransaction, reader, runStatement, selectRows, type Reference } from '../db/store.js';
 import type { Records } from '../state/records.js';
 import { conflict, invalid, notFound } from '../rules/errors.js';
@@ -12,6 +12,7 @@ import { rootTag, type TaggableKind } from '../rules/tags.js';
 const assignments: Record<TaggableKind, { table: string; owner: string }> = {
   vm: { table: 'vm_tags', owner: 'vm_id' },
   host: { table: 'host_tags', owner: 'host_id' },
+  template: { table: 'template_tags', owner: 'template_id' },
 };
 
 export interface TagChange {
@@ -23,7 +24,7 @@ export interface TagChange {
 const byName = (a: Tag, b: Tag) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /**
- * oVirt's tags and their assignments to VMs and hosts. The database keeps the
+ * oVirt's tags and their assignments to VMs, hosts and templates. The database keeps the
  * tree whole (a tag's subtree and assignments go with it; see migration
  * tags); changes of the tree run one at a time, so that two moves cannot
  * together make a tag its own ancestor.
@@ -96,7 +97,7 @@ export class TagService {
 
   /** The tags assigned to an object, by name. */
   async assigned(kind: TaggableKind, ownerId: string): Promise<Tag[]> {
-    this.requireOwner(kind, ownerId);
+    await this.requireOwner(kind, ownerId);
     await this.records.settled();
     const { table, owner } = assignments[kind];
     const rows = await selectRows<{ tag_id: string }>(this.orm, `select m.tag_id from ${table} m where m.${owner} = ?`, [ownerId]);
@@ -113,7 +114,7 @@ export class TagService {
 
   /** Assigns a tag (by id or name; a name no tag has is a 404) to an object; assigning it again changes nothing, as in oVirt. */
   async assign(kind: TaggableKind, ownerId: string, reference: Reference): Promise<Tag> {
-    this.requireOwner(kind, ownerId);
+    await this.requireOwner(kind, ownerId);
     const tag = await this.find(reference);
     if (tag.id === rootTag.id) throw invalid('the root tag cannot be assigned; assign a tag below it');
     await this.records.settled();
@@ -122,7 +123,7 @@ export class TagService {
       await runStatement(this.orm, `insert into ${table} (${owner}, tag_id) values (?, ?)`, [ownerId, tag.id]);
     } catch (error) {
       if (error instanceof ForeignKeyConstraintViolationException) {
-        this.requireOwner(kind, ownerId);
+        await this.requireOwner(kind, ownerId);
         throw notFound('tag', tag.id);
       }
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
@@ -137,9 +138,13 @@ export class TagService {
     await runStatement(this.orm, `delete from ${table} where ${owner} = ? and tag_id = ?`, [ownerId, tagId]);
   }
 
-  private requireOwner(kind: TaggableKind, ownerId: string): void {
-    const exists = kind === 'vm' ? this.records.vm(ownerId) !== undefined : this.records.host(ownerId) !== undefined;
-    if (!exists) throw notFound(kind, ownerId);
+  private async requireOwner(kind: TaggableKind, ownerId: string): Promise<void> {
+    const exists = {
+      vm: () => this.records.vm(ownerId) !== undefined,
+      host: () => this.records.host(ownerId) !== undefined,
+      template: async () => (await reader(this.orm).count(Template, { id: ownerId })) > 0,
+    } satisfies Record<TaggableKind, () => boolean | Promise<boolean>>;
+    if (!(await exists[kind]())) throw notFound(kind, ownerId);
   }
 
   private async refuseTakenName(name: string): Promise<void> {

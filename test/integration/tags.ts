@@ -2,6 +2,7 @@ import type { ExecutionContext, TestFn } from 'ava';
 import { assertFault, basicAuthorization, type Api, type ApiResponse } from '../support/api.js';
 import { InProcessSystem } from '../support/in-process-system.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
+import { eventually } from '../support/eventually.js';
 import { selectRows } from '../../controller/db/store.js';
 
 type Test = TestFn<unknown>;
@@ -23,10 +24,10 @@ async function tagNames(api: Api, path: string): Promise<string[]> {
 }
 
 /** The names of the objects a search of a collection finds (JSON). */
-async function found(api: Api, collection: 'vms' | 'hosts', search: string): Promise<string[]> {
+async function found(api: Api, collection: 'vms' | 'hosts' | 'templates', search: string): Promise<string[]> {
   const response = await api.get(`/${collection}?search=${encodeURIComponent(search)}`, { accept: 'json' });
   if (response.status !== 200) throw new Error(`search ${search} answered ${response.status}: ${response.text}`);
-  return ((response.body[collection === 'vms' ? 'vm' : 'host'] ?? []) as any[]).map((item) => item.name).sort();
+  return ((response.body[collection.slice(0, -1)] ?? []) as any[]).map((item) => item.name).sort();
 }
 
 /**
@@ -40,11 +41,16 @@ export function tagsSuite(test: Test, database: DatabaseKind): void {
   let hostId: string;
   const ids: Record<string, string> = {};
   const vms: Record<string, string> = {};
+  let templateId: string;
 
   test.before(async () => {
     system = await InProcessSystem.start(database, { label: 'tags' });
     ({ hostId } = await system.addAgent({ name: 'alpha', memoryMiB: 2048 }));
     for (const name of ['web1', 'web2', 'db1']) vms[name] = await system.api.createVm(name, 64);
+    const template = await system.api.post('/templates', `<template><name>tpl</name><vm id="${vms.db1}"/></template>`, { accept: 'json' });
+    if (template.status !== 201 && template.status !== 202) throw new Error(`creating a template answered ${template.status}: ${template.text}`);
+    templateId = template.body.id;
+    await eventually(async () => (await system.api.get(`/templates/${templateId}`, { accept: 'json' })).body.status === 'ok', 'the template to be made');
   });
   test.after.always(async () => {
     await system?.close();
@@ -124,7 +130,7 @@ export function tagsSuite(test: Test, database: DatabaseKind): void {
     assertFault(t, stale, 412);
   });
 
-  test.serial(`${label} tags are assigned to VMs and hosts by id or by name, listed with a link back, and taken off`, async (t) => {
+  test.serial(`${label} tags are assigned to VMs, hosts and templates by id or by name, listed with a link back, and taken off`, async (t) => {
     const { api } = system;
     // go-ovirt-client and Terraform: by id.
     const byId = await must(t, api.post(`/vms/${vms.web1}/tags`, `<tag id="${ids.frontend}"/>`));
@@ -137,6 +143,9 @@ export function tagsSuite(test: Test, database: DatabaseKind): void {
     t.is(again.tag.id, ids.frontend, 'assigning a tag again is harmless, as in oVirt');
     const host = await must(t, api.post(`/hosts/${hostId}/tags`, '<tag><name>web</name></tag>'));
     t.like(host.tag, { id: ids.web, host: { id: hostId, href: `/ovirt-engine/api/hosts/${hostId}` } });
+    const template = await must(t, api.post(`/templates/${templateId}/tags`, { name: 'edge' }, { accept: 'json' }));
+    t.like(template, { id: ids.edge, href: `/ovirt-engine/api/templates/${templateId}/tags/${ids.edge}`, template: { id: templateId } });
+    await must(t, api.post(`/templates/${templateId}/tags`, `<tag id="${ids.storage}"/>`));
 
     assertFault(t, await api.post(`/vms/${vms.web1}/tags`, '<tag><name>no-such-tag</name></tag>'), 404, /tag no-such-tag does not exist/);
     assertFault(t, await api.post(`/vms/${vms.web1}/tags`, `<tag id="${rootId}"/>`), 400, /root tag cannot be assigned/);
@@ -145,6 +154,7 @@ export function tagsSuite(test: Test, database: DatabaseKind): void {
 
     t.deepEqual(await tagNames(api, `/vms/${vms.web1}/tags`), ['frontend', 'storage']);
     t.deepEqual(await tagNames(api, `/hosts/${hostId}/tags`), ['web']);
+    t.deepEqual(await tagNames(api, `/templates/${templateId}/tags`), ['edge', 'storage']);
     const xml = await api.get(`/vms/${vms.web2}/tags`);
     t.regex(xml.text, new RegExp(`<tags><tag href="/ovirt-engine/api/vms/${vms.web2}/tags/${ids.edge}" id="${ids.edge}"><name>edge</name><description>Edge proxies</description><parent href="/ovirt-engine/api/tags/${ids.frontend}" id="${ids.frontend}"/><vm href="/ovirt-engine/api/vms/${vms.web2}" id="${vms.web2}"/></tag></tags>`));
     const single = await must(t, api.get(`/vms/${vms.web2}/tags/${ids.edge}`, { accept: 'json' }), 200);
@@ -159,7 +169,7 @@ export function tagsSuite(test: Test, database: DatabaseKind): void {
     assertFault(t, await api.delete(`/vms/${vms.db1}/tags/${ids.web}`), 404);
   });
 
-  test.serial(`${label} search tag= finds VMs and hosts tagged with the tag or a tag below it, whatever the field name's case`, async (t) => {
+  test.serial(`${label} search tag= finds VMs, hosts and templates tagged with the tag or a tag below it, whatever the field name's case`, async (t) => {
     const { api } = system;
     t.deepEqual(await found(api, 'vms', 'tag=web'), ['web1', 'web2'], 'web1 has frontend and web2 edge, both below web');
     t.deepEqual(await found(api, 'vms', 'tag=frontend'), ['web1', 'web2']);
@@ -170,6 +180,7 @@ export function tagsSuite(test: Test, database: DatabaseKind): void {
     t.deepEqual(await found(api, 'vms', 'tag=fr*'), ['web1', 'web2']);
     t.deepEqual(await found(api, 'hosts', 'tag=web'), ['alpha']);
     t.deepEqual(await found(api, 'hosts', 'TAG=edge'), []);
+    t.deepEqual(await found(api, 'templates', 'tag=web'), ['tpl']);
     const filtered = await api.get('/vms?tag=edge', { accept: 'json' });
     t.deepEqual(filtered.body.vm.map((item: any) => item.name), ['web2'], 'tag is an attribute filter too');
   });
@@ -186,9 +197,9 @@ export function tagsSuite(test: Test, database: DatabaseKind): void {
     t.is(Number(left!.count), 0, 'no assignment of a removed tag is left');
   });
 
-  test.serial(`${label} removing a VM or a host removes its assignments`, async (t) => {
+  test.serial(`${label} removing a VM, a host or a template removes its assignments`, async (t) => {
     const { api } = system;
-    const count = async (table: 'vm_tags' | 'host_tags', column: string, id: string) =>
+    const count = async (table: 'vm_tags' | 'host_tags' | 'template_tags', column: string, id: string) =>
       Number((await selectRows<{ count: number | string }>(system.controller.orm, `select count(*) as count from ${table} where ${column} = ?`, [id]))[0]!.count);
     t.is(await count('vm_tags', 'vm_id', vms.db1), 1);
     await must(t, api.delete(`/vms/${vms.db1}`), 200);
@@ -197,6 +208,9 @@ export function tagsSuite(test: Test, database: DatabaseKind): void {
     t.is(await count('host_tags', 'host_id', hostId), 1);
     await must(t, api.delete(`/hosts/${hostId}`), 200);
     t.is(await count('host_tags', 'host_id', hostId), 0);
+    t.is(await count('template_tags', 'template_id', templateId), 1, 'the template kept storage when edge went');
+    await must(t, api.delete(`/templates/${templateId}`), 200);
+    t.is(await count('template_tags', 'template_id', templateId), 0);
     t.deepEqual(await tagNames(api, '/tags'), ['root', 'storage', 'web'], 'the tags themselves stay');
   });
 

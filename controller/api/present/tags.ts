@@ -4,7 +4,7 @@ import type { Presenter } from './entities.js';
 import { ref, type Rep } from './representation.js';
 
 /** The collection of each kind of object tags are assigned to. */
-export const taggedCollections: Record<TaggableKind, string> = { vm: 'vms', host: 'hosts' };
+export const taggedCollections: Record<TaggableKind, string> = { vm: 'vms', host: 'hosts', template: 'templates' };
 
 /** The object whose assigned tags a tag is read as (`/vms/{id}/tags/{tag}`). */
 export interface TagOwner {

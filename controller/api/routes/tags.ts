@@ -32,7 +32,7 @@ function firstOf<T>(ctx: ApiContext, items: T[]): T[] {
 
 /**
  * Registers oVirt's tags (`/tags`, `/tags/{id}`) and the tags assigned to VMs
- * and hosts (`/vms/{id}/tags`, `/hosts/{id}/tags`, each with `/{tag}`).
+ * hosts and templates (`/vms/{id}/tags`, `/hosts/{id}/tags`, `/templates/{id}/tags`, each with `/{tag}`).
  */
 export function tagRoutes(router: ApiRouter, services: Services): void {
   const { tags } = services;

@@ -2,9 +2,9 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * oVirt's tags: a tree under the root tag (oVirt's `root`, id all zeros), and
- * their assignments to VMs and hosts. The database keeps the tree and the
+ * their assignments to VMs, hosts and templates. The database keeps the tree and the
  * assignments whole: removing a tag removes its subtree (a foreign key to the
- * parent, with cascade), and removing a tag, a VM or a host removes their
+ * parent, with cascade), and removing a tag, a VM, a host or a template removes their
  * assignments, whatever removes them. `tag_lineage` pairs every tag with
  * itself and each of its ancestors, so a search for a tag also finds what is
  * tagged with a tag below it.
@@ -22,6 +22,7 @@ export class Migration20261208000000_tags extends Migration {
     for (const [table, owner, owners] of [
       ['vm_tags', 'vm_id', 'vms'],
       ['host_tags', 'host_id', 'hosts'],
+      ['template_tags', 'template_id', 'templates'],
     ] as const) {
       this.addSql(`create table ${table} (
         ${owner} varchar(36) not null references ${owners} (id) on delete cascade,
