@@ -44,6 +44,7 @@ import { ConsoleService } from './services/consoles.js';
 import { EnrollmentService } from './services/enrollment.js';
 import { AuthorizationService } from './services/authorization.js';
 import { UserService } from './services/users.js';
+import { TagService } from './services/tags.js';
 import { AgentGatewayServer } from './gateway/grpc-server.js';
 import { createApi } from './api/server.js';
 import { createApiServer } from './api/listener.js';
@@ -121,6 +122,7 @@ async function createServices(
     auth: new AuthService(orm, options, events),
     authorization,
     users: new UserService(orm, records, authorization),
+    tags: new TagService(orm, records),
     dataCenters: new DataCenterService(orm),
     clusters: new ClusterService(orm),
     hosts: new HostService(orm, records, hub, options.heartbeatIntervalMs, (hostId) => void networkHosts.hostUp(hostId), {

@@ -48,8 +48,16 @@ const segments: ReadonlyMap<string, EventObjectType> = new Map(
     cdroms: 'cdrom',
     tasks: 'task',
     events: 'event',
+    tags: 'tag',
+    jobs: 'job',
+    steps: 'step',
   } satisfies Record<string, EventObjectType>),
 );
+
+/** Collections below an object whose members are of another kind there than at the top level: a VM's tags are assignments of tags. */
+const subSegments: ReadonlyMap<string, EventObjectType> = new Map(Object.entries({ tags: 'tag_assignment' } satisfies Record<string, EventObjectType>));
+
+const subObjectOf = (segment: string) => subSegments.get(segment) ?? segments.get(segment);
 
 /** The events of actions that have one of their own; any other action records `action_requested`. */
 const actionEvents: ReadonlyMap<string, EventKind> = new Map(
@@ -91,17 +99,18 @@ export function auditRuleOf(method: string, path: string): AuditRule {
   if (method === 'post' && parts.length === 1) return { kind: 'create', object: topObject };
   if ((method === 'put' || method === 'delete') && parts.length === 2) return { kind: method === 'put' ? 'update' : 'delete', object: topObject, param: idParam! };
   if (method === 'post' && parts.length === 3 && sub !== undefined) {
-    const subObject = segments.get(sub);
+    const subObject = subObjectOf(sub);
     if (subObject) return { kind: 'create', object: subObject, parent: { object: topObject, param: idParam! } };
     return { kind: 'action', object: topObject, param: idParam!, event: actionEvents.get(`${top}:${sub}`) ?? 'action_requested', action: sub };
   }
   if ((method === 'put' || method === 'delete') && parts.length === 4 && sub !== undefined && subId !== undefined) {
-    const subObject = segments.get(sub);
+    const subObject = subObjectOf(sub);
     if (!subObject) throw fail();
     return { kind: method === 'put' ? 'update' : 'delete', object: subObject, param: subId.slice(1), parent: { object: topObject, param: idParam! } };
   }
-  if (method === 'post' && parts.length === 5 && sub === 'storagedomains' && more !== undefined) {
-    return { kind: 'action', object: 'storage_domain', param: subId!.slice(1), event: 'action_requested', action: more };
+  const subObject = subObjectOf(sub ?? '');
+  if (method === 'post' && parts.length === 5 && subObject && more !== undefined) {
+    return { kind: 'action', object: subObject, param: subId!.slice(1), event: 'action_requested', action: more };
   }
   throw fail();
 }

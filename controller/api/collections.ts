@@ -91,6 +91,7 @@ export function linkRels(owner: string): string[] {
   if (owner === 'vms') rels.push('cdroms');
   if (owner === 'storagedomains') rels.push('files');
   if (owner === 'vms') rels.push('graphicsconsoles', 'statistics', 'snapshots', 'numanodes');
+  if (owner === 'vms' || owner === 'hosts' || owner === 'templates') rels.push('tags');
   if (Object.hasOwn(permissionOwners, owner)) rels.push('permissions');
   return rels.sort();
 }

@@ -8,6 +8,8 @@ import { ServiceError, forbidden, invalid, notFound } from '../rules/errors.js';
 import type { PermitName } from '../rules/authorization.js';
 import { vmActions, type VmAction } from '../rules/vm-actions.js';
 import type { GuardedObject, GuardedResource } from '../services/authorization.js';
+import type { TaggableKind } from '../rules/tags.js';
+import { taggedCollections } from './present/tags.js';
 
 /**
  * What a route asks of its user before it runs:
@@ -191,6 +193,11 @@ function requirementTable(): Map<string, Requirement> {
       'POST /permissions': system('manipulate_permissions'),
       'GET /permissions/:id': administrator,
       'DELETE /permissions/:id': system('manipulate_permissions'),
+      'GET /tags': anyone,
+      'GET /tags/:id': anyone,
+      'POST /tags': system('tag_management'),
+      'PUT /tags/:id': system('tag_management'),
+      'DELETE /tags/:id': system('tag_management'),
     } satisfies Record<string, Requirement>),
   );
   for (const action of vmActions) if (action !== 'remove') table.set(`POST /vms/:id/${action}`, act('vm', vmActionPermits[action]));
@@ -201,6 +208,12 @@ function requirementTable(): Map<string, Requirement> {
     table.set(`GET /${segment}/:id/permissions/:permission`, see(type));
     table.set(`POST /${segment}/:id/permissions`, act(type, 'manipulate_permissions'));
     table.set(`DELETE /${segment}/:id/permissions/:permission`, act(type, 'manipulate_permissions'));
+  }
+  for (const [kind, segment] of Object.entries(taggedCollections)) {
+    table.set(`GET /${segment}/:id/tags`, see(kind as TaggableKind));
+    table.set(`GET /${segment}/:id/tags/:tag`, see(kind as TaggableKind));
+    table.set(`POST /${segment}/:id/tags`, system('tag_management'));
+    table.set(`DELETE /${segment}/:id/tags/:tag`, system('tag_management'));
   }
   return table;
 }

@@ -24,6 +24,7 @@ import { vmSnapshotRoutes } from './routes/vm-snapshots.js';
 import { consoleRoutes } from './routes/consoles.js';
 import { pkiRoutes, type PkiDocuments } from './routes/pki.js';
 import { accessRoutes } from './routes/access.js';
+import { tagRoutes } from './routes/tags.js';
 import { authorize, requirementOf } from './permits.js';
 import { audited } from './audit.js';
 import { eventRoutes } from './routes/events.js';
@@ -60,6 +61,7 @@ export function apiRoutes(services: Services, streams: EventStreams = new EventS
   enrollmentRoutes(api, services);
   accessRoutes(api, services);
   eventRoutes(api, services, streams);
+  tagRoutes(api, services);
   return api;
 }
 

@@ -20,6 +20,7 @@ import type { AuthorizationService } from '../services/authorization.js';
 import type { UserService } from '../services/users.js';
 import type { MigrationService } from '../services/migrations.js';
 import type { EventService } from '../services/events.js';
+import type { TagService } from '../services/tags.js';
 
 /** What the HTTP API is given to work with: the services and the queries. */
 export interface Services {
@@ -45,5 +46,6 @@ export interface Services {
   queries: QueryService;
   enrollment: EnrollmentService;
   events: EventService;
+  tags: TagService;
 }
 

@@ -351,6 +351,15 @@ export class Permission {
   createdAt!: number;
 }
 
+/** A tag of oVirt's tag tree: every tag but the root has a parent; names are unique. */
+export class Tag {
+  id!: string;
+  name!: string;
+  description = '';
+  parentId: string | null = null;
+  createdAt!: number;
+}
+
 export class AccessToken {
   tokenHash!: string;
   userId!: string;
@@ -755,6 +764,18 @@ export const PermissionSchema = new EntitySchema<Permission>({
   },
 });
 
+export const TagSchema = new EntitySchema<Tag>({
+  class: Tag,
+  tableName: 'tags',
+  properties: {
+    id: { type: 'string', primary: true, length: 36 },
+    name: { type: 'string', unique: true },
+    description: { type: 'text' },
+    parentId: { type: 'string', length: 36, nullable: true, index: true },
+    createdAt: epochMs(),
+  },
+});
+
 export const AccessTokenSchema = new EntitySchema<AccessToken>({
   class: AccessToken,
   tableName: 'access_tokens',
@@ -814,6 +835,7 @@ export const entitySchemas = [
   GroupSchema,
   GroupMemberSchema,
   PermissionSchema,
+  TagSchema,
   AccessTokenSchema,
   HostEnrollmentTokenSchema,
   HostCertificateSchema,

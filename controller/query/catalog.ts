@@ -133,6 +133,16 @@ const diskVms = namesOf('select a.disk_id from disk_attachments a join vms r on 
 /** A template's data center is its cluster's; a template of no cluster (Blank) is a template of every data center. */
 const templateDataCenter = namesOf('select m.id from templates m left join clusters c on c.id = m.cluster_id join data_centers r on m.cluster_id is null or r.id = c.data_center_id');
 
+/** Objects tagged with the tag whose name is compared, or with a tag below it (`tag_lineage` pairs a tag with each of its ancestors), as oVirt's search finds them. */
+const taggedWith = (assignments: string, owner: string): RelatedField => ({
+  kind: 'related',
+  key: 't.id',
+  select: `select m.${owner} from ${assignments} m join tag_lineage l on l.tag_id = m.tag_id join tags r on r.id = l.ancestor_id`,
+  field: 'r.name',
+  type: 'text',
+  nullable: false,
+});
+
 const settings = {
   memory: number('t.memory_bytes'),
   'cpu.topology.sockets': number('t.cpu_sockets'),
@@ -171,6 +181,7 @@ export const resources: Record<ResourceName, Resource> = {
       ...related('storage', ['storage', 'storages'], vmStorage),
       ...related('network', ['network', 'networks'], vmNetwork),
       ...related('datacenter', ['datacenter'], clusterDataCenter),
+      tag: taggedWith('vm_tags', 'vm_id'),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({
@@ -200,6 +211,7 @@ export const resources: Record<ResourceName, Resource> = {
       ...related('cluster', ['cluster', 'clusters'], byName('t.cluster_id', 'clusters')),
       ...related('datacenter', ['datacenter'], clusterDataCenter),
       ...related('vm', ['vm', 'vms'], namesOf('select r.host_id from vms r')),
+      tag: taggedWith('host_tags', 'host_id'),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({
@@ -412,6 +424,7 @@ export const resources: Record<ResourceName, Resource> = {
       ...related('storage', ['storage', 'storages'], namesOf('select d.template_id from disks d join storage_domains r on r.id = d.storage_domain_id')),
       ...related('datacenter', ['datacenter'], templateDataCenter),
       ...related('vm', ['vm', 'vms'], namesOf('select r.template_id from vms r')),
+      tag: taggedWith('template_tags', 'template_id'),
     }),
     defaultSort: ['t.name{C}'],
     links: nameTable({

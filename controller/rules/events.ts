@@ -36,6 +36,10 @@ export const eventObjectTypes = [
   'cdrom',
   'task',
   'event',
+  'tag',
+  'tag_assignment',
+  'job',
+  'step',
 ] as const;
 export type EventObjectType = (typeof eventObjectTypes)[number];
 
@@ -73,6 +77,10 @@ export const objectCodes: Record<EventObjectType, ObjectCodes> = {
   cdrom: { label: 'CD-ROM', created: 100_011, updated: 38, deleted: 100_012 },
   task: { label: 'Task', created: 100_013, updated: 100_014, deleted: 100_015 },
   event: { label: 'Event', created: 100_016, updated: 100_017, deleted: 100_018 },
+  tag: { label: 'Tag', created: 432, updated: 430, deleted: 434 },
+  tag_assignment: { label: 'Tag', created: 440, updated: 100_019, deleted: 446 },
+  job: { label: 'Job', created: 100_020, updated: 100_021, deleted: 100_022 },
+  step: { label: 'Step', created: 100_023, updated: 100_024, deleted: 100_025 },
 };
 
 /**

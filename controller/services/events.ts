@@ -40,6 +40,8 @@ const subjectQueries: Partial<Record<EventObjectType, { sql: string; links: (row
   vm_pool: { sql: 'select name, cluster_id from vm_pools where id = ?', links: (row) => ({ clusterId: row.cluster_id }) },
   user: { sql: 'select name from users where id = ?', links: () => ({}) },
   group: { sql: 'select name from groups where id = ?', links: () => ({}) },
+  tag: { sql: 'select name from tags where id = ?', links: () => ({}) },
+  tag_assignment: { sql: 'select name from tags where id = ?', links: () => ({}) },
 };
 
 /** The most removals whose end is awaited with the names they had; beyond it, the oldest is recorded with its id only. */

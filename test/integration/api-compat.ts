@@ -138,7 +138,7 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.is(vm.href, `/ovirt-engine/api/vms/${vmId}`);
     t.true(Array.isArray(vm.link));
     for (const entry of vm.link) t.deepEqual(Object.keys(entry).sort(), ['href', 'rel']);
-    t.deepEqual(vm.link.map((entry: any) => entry.rel), ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'numanodes', 'permissions', 'snapshots', 'statistics', 'tasks']);
+    t.deepEqual(vm.link.map((entry: any) => entry.rel), ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'numanodes', 'permissions', 'snapshots', 'statistics', 'tags', 'tasks']);
     t.deepEqual(vm.actions.link.map((entry: any) => entry.rel), vmActionNames);
     for (const entry of vm.actions.link) t.is(entry.href, `/ovirt-engine/api/vms/${vmId}/${entry.rel}`);
     t.deepEqual(vm.display, { type: 'vnc' });
@@ -166,7 +166,7 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.is(vm.name, 'compat-vm');
     t.deepEqual(
       vm.link,
-      ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'numanodes', 'permissions', 'snapshots', 'statistics', 'tasks'].map((rel) => ({ '@href': `/ovirt-engine/api/vms/${vmId}/${rel}`, '@rel': rel })),
+      ['cdroms', 'diskattachments', 'disks', 'graphicsconsoles', 'nics', 'numanodes', 'permissions', 'snapshots', 'statistics', 'tags', 'tasks'].map((rel) => ({ '@href': `/ovirt-engine/api/vms/${vmId}/${rel}`, '@rel': rel })),
     );
     t.deepEqual(
       vm.actions.link.map((entry: any) => entry['@rel']),
@@ -190,7 +190,7 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
     t.is(host['@href'], `/ovirt-engine/api/hosts/${host['@id']}`);
     t.deepEqual(
       host.link,
-      ['permissions', 'storagedomains', 'tasks', 'vms'].map((rel) => ({ '@href': `/ovirt-engine/api/hosts/${host['@id']}/${rel}`, '@rel': rel })),
+      ['permissions', 'storagedomains', 'tags', 'tasks', 'vms'].map((rel) => ({ '@href': `/ovirt-engine/api/hosts/${host['@id']}/${rel}`, '@rel': rel })),
     );
 
     const dcs = strictXml.parse((await system.api.get('/datacenters')).text);

@@ -1075,6 +1075,12 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
       const given = await api.post(`/${collection}/${first}/permissions`, { role: { name: 'UserRole' }, group: { id: group } }, { accept: 'json' });
       t.is(given.status, 201, given.text);
     }
+    // A tag on an object of each kind that takes tags, so that every route of assigned tags has one to try.
+    const ifMatchTag = (await api.post('/tags', { name: 'if-match' }, { accept: 'json' })).body.id;
+    for (const collection of ['vms', 'hosts', 'templates']) {
+      const [first] = listIds(await api.get(`/${collection}`, { accept: 'json' }));
+      t.is((await api.post(`/${collection}/${first}/tags`, { id: ifMatchTag }, { accept: 'json' })).status, 201);
+    }
     const staleTag = '"c3RhbGUtdGFnLW9mLW5vLWRvY3VtZW50"';
     const notADocument = '<not_a_document/>';
     for (const route of routes) {
@@ -1112,6 +1118,11 @@ export function queriesSuite(test: Test, database: DatabaseKind): void {
     for (const collection of ['vms', 'clusters', 'datacenters', 'storagedomains', 'disks', 'templates', 'vmpools', 'hosts', 'networks']) {
       const [first] = listIds(await api.get(`/${collection}`, { accept: 'json' }));
       t.is((await api.post(`/${collection}/${first}/permissions`, { role: { name: 'UserRole' }, group: { id: group } }, { accept: 'json' })).status, 201);
+    }
+    const writeRoutesTag = (await api.post('/tags', { name: 'write-routes' }, { accept: 'json' })).body.id;
+    for (const collection of ['vms', 'hosts', 'templates']) {
+      const [first] = listIds(await api.get(`/${collection}`, { accept: 'json' }));
+      t.is((await api.post(`/${collection}/${first}/tags`, { id: writeRoutesTag }, { accept: 'json' })).status, 201);
     }
     const writes = apiRoutes({} as Services)
       .declared()

@@ -520,7 +520,7 @@ export class Presenter {
   api(summary: { hosts: { active: number; total: number }; vms: { active: number; total: number } } | undefined, userId: string): Rep {
     const collections = ['clusters', 'datacenters', 'disks', 'events', 'hosts', 'macpools', 'networks', 'storagedomains', 'tasks', 'templates', 'vmpools', 'vms', 'vnicprofiles'];
     const searchable = collections.filter((name) => name !== 'tasks');
-    const access = ['domains', 'groups', 'permissions', 'roles', 'users'];
+    const access = ['domains', 'groups', 'permissions', 'roles', 'tags', 'users'];
     return {
       link: [
         ...[...collections, ...access].map((name) => link(this.href(name), name)),

@@ -20,7 +20,7 @@ import { ifMatchDocument } from './steps.js';
  * records are flat field values, and an item matches when one of its records
  * does (a user name matches with either spelling of the domain).
  */
-function searched<T>(ctx: ApiContext, items: T[], fields: readonly string[], recordsOf: (item: T) => Record<string, FieldValue>[]): T[] {
+export function searched<T>(ctx: ApiContext, items: T[], fields: readonly string[], recordsOf: (item: T) => Record<string, FieldValue>[]): T[] {
   const text = querySingle(ctx, 'search');
   if (!text) return items;
   let where;

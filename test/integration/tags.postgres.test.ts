@@ -1,0 +1,4 @@
+import test from 'ava';
+import { tagsSuite } from './tags.js';
+
+tagsSuite(test, 'postgres');
