@@ -8,6 +8,8 @@ import { openDatabase, type Orm } from './db/orm.js';
 import { AgentHub } from './agents/agent-hub.js';
 import type { Services } from './api/services.js';
 import { TaskScheduler } from './tasks/task-scheduler.js';
+import { JobRecorder } from './tasks/jobs.js';
+import { JobService } from './services/jobs.js';
 import { Placement } from './state/placement.js';
 import { VmLifecycleRunner } from './tasks/vm-lifecycle.js';
 import { vmActions } from './rules/vm-actions.js';
@@ -47,7 +49,7 @@ import { UserService } from './services/users.js';
 import { AgentGatewayServer } from './gateway/grpc-server.js';
 import { createApi } from './api/server.js';
 import { createApiServer } from './api/listener.js';
-import { countStatements } from './db/dialect.js';
+import { countStatements, dialectOf } from './db/dialect.js';
 import { splitHostPort, type ControllerConfig } from './config.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
 import { loadGivenCertificate } from './pki/given-certificate.js';
@@ -79,7 +81,8 @@ async function createServices(
 ): Promise<{ services: Services; scheduler: TaskScheduler }> {
   const records = new Records(orm, (error) => log.error({ err: error }, 'could not write a reported VM state'));
   await records.load();
-  const scheduler = new TaskScheduler(orm, log.child({ component: 'scheduler' }));
+  const jobRecorder = new JobRecorder(orm, records);
+  const scheduler = new TaskScheduler(orm, log.child({ component: 'scheduler' }), jobRecorder);
   const devices = new VmDevices(orm);
   const macAddresses = new MacAddresses();
   const storageDomains = new StorageDomainService(orm, scheduler, devices);
@@ -131,6 +134,7 @@ async function createServices(
     templates: new TemplateService(orm, records, devices, scheduler),
     vmPools,
     tasks: new TaskService(orm, scheduler),
+    jobs: new JobService(orm, dialectOf(orm)),
     queries: new QueryService(orm, records, scheduler, vms, authorization, options.maxEmbeddedObjects),
     enrollment: new EnrollmentService(orm, ca, { tokenLifetimeMs: options.enrollmentTokenLifetimeMs, hostCertificateLifetimeMs: options.hostCertificateLifetimeMs }),
   };

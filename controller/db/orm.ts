@@ -19,6 +19,7 @@ import { Migration20261206200000_trust } from './migrations/Migration20261206200
 import { Migration20261206220000_rbac } from './migrations/Migration20261206220000_rbac.js';
 import { Migration20261207000000_host_maintenance } from './migrations/Migration20261207000000_host_maintenance.js';
 import { Migration20261207010000_migrations } from './migrations/Migration20261207010000_migrations.js';
+import { Migration20261208010000_jobs } from './migrations/Migration20261208010000_jobs.js';
 
 export const migrationsList = [
   { name: 'Migration20261122000000_initial', class: Migration20261122000000_initial },
@@ -35,6 +36,7 @@ export const migrationsList = [
   { name: 'Migration20261206220000_rbac', class: Migration20261206220000_rbac },
   { name: 'Migration20261207000000_host_maintenance', class: Migration20261207000000_host_maintenance },
   { name: 'Migration20261207010000_migrations', class: Migration20261207010000_migrations },
+  { name: 'Migration20261208010000_jobs', class: Migration20261208010000_jobs },
 ];
 
 export interface DatabaseConfig {

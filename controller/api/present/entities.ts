@@ -3,6 +3,7 @@ import type { MigrationProgress } from '../../../shared/model.js';
 import { migrationPercent } from '../../rules/migration.js';
 import type { Cluster, DataCenter, DiskAttachment, Host, HostEnrollmentToken, MacPool, Network, Nic, Task, Template, VmPool, VnicProfile } from '../../db/entities.js';
 import type { VmView } from '../../services/vms.js';
+import type { JobView, StepView } from '../../services/jobs.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
 import type { DiskView } from '../../services/disks.js';
 import { rangesOf } from '../../rules/mac-addresses.js';
@@ -358,6 +359,43 @@ export class Presenter {
       host: task.hostId ? ref(this.href('hosts', task.hostId), task.hostId) : undefined,
       vm: task.vmId ? ref(this.href('vms', task.vmId), task.vmId) : undefined,
       ...(task.objectType === 'vm' ? {} : { [taskObjectElement[task.objectType]]: ref(this.href(taskObjectCollection[task.objectType], task.objectId), task.objectId) }),
+    };
+  }
+
+  /** A job, as oVirt shows one: what a request set in motion, or an external job; its steps are below it. */
+  job({ job, status, endTime, lastUpdated }: JobView): Rep {
+    const href = this.href('jobs', job.id);
+    return {
+      $: { href, id: job.id },
+      actions: { link: [link(`${href}/clear`, 'clear'), link(`${href}/end`, 'end')] },
+      description: nonEmpty(job.description),
+      link: [link(`${href}/steps`, 'steps')],
+      auto_cleared: job.autoCleared,
+      correlation_id: job.correlationId,
+      end_time: this.time(endTime),
+      external: job.external,
+      last_updated: this.time(lastUpdated),
+      start_time: this.time(job.startTime),
+      status,
+      owner: job.ownerId ? ref(this.href('users', job.ownerId), job.ownerId) : undefined,
+    };
+  }
+
+  /** A step of a job: one of its tasks, or a step an external system added. */
+  step(step: StepView): Rep {
+    const href = this.href('jobs', step.jobId, 'steps', step.id);
+    return {
+      $: { href, id: step.id },
+      actions: { link: [link(`${href}/end`, 'end')] },
+      description: nonEmpty(step.description),
+      end_time: this.time(step.endTime),
+      external: step.external,
+      number: step.number,
+      start_time: this.time(step.startTime),
+      status: step.status,
+      type: step.type,
+      job: ref(this.href('jobs', step.jobId), step.jobId),
+      task: step.taskId ? ref(this.href('tasks', step.taskId), step.taskId) : undefined,
     };
   }
 
