@@ -55,7 +55,22 @@ export interface ControllerConfig {
    * DROVER_MIGRATION_BANDWIDTH_MIB (0: no cap, else MiB/s per migration).
    */
   migration: MigrationSettings;
+  /**
+   * When ended jobs marked to be cleared (every job of Drover's own, and
+   * external ones with auto_cleared) are removed, as oVirt's engine cleans
+   * its jobs up: DROVER_JOB_CLEANUP_SUCCEEDED_MINUTES after a job finished
+   * (10 by default) and DROVER_JOB_CLEANUP_FAILED_MINUTES after it failed or
+   * was aborted (60 by default); checked every minute.
+   */
+  jobCleanup?: JobCleanupSettings;
 }
+
+export interface JobCleanupSettings {
+  succeededMs: number;
+  failedMs: number;
+}
+
+export const defaultJobCleanup: JobCleanupSettings = { succeededMs: 10 * 60_000, failedMs: 60 * 60_000 };
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
   return {
@@ -86,6 +101,10 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
       baseDeadlineMs: positive(env.DROVER_MIGRATION_BASE_DEADLINE_SECONDS, 120, 'DROVER_MIGRATION_BASE_DEADLINE_SECONDS') * 1000,
       deadlineMsPerGiB: positive(env.DROVER_MIGRATION_DEADLINE_SECONDS_PER_GIB, 60, 'DROVER_MIGRATION_DEADLINE_SECONDS_PER_GIB') * 1000,
       bandwidthMiBPerSecond: count(env.DROVER_MIGRATION_BANDWIDTH_MIB, 0, 'DROVER_MIGRATION_BANDWIDTH_MIB'),
+    },
+    jobCleanup: {
+      succeededMs: positive(env.DROVER_JOB_CLEANUP_SUCCEEDED_MINUTES, 10, 'DROVER_JOB_CLEANUP_SUCCEEDED_MINUTES') * 60_000,
+      failedMs: positive(env.DROVER_JOB_CLEANUP_FAILED_MINUTES, 60, 'DROVER_JOB_CLEANUP_FAILED_MINUTES') * 60_000,
     },
   };
 }

@@ -50,12 +50,14 @@ import { AgentGatewayServer } from './gateway/grpc-server.js';
 import { createApi } from './api/server.js';
 import { createApiServer } from './api/listener.js';
 import { countStatements, dialectOf } from './db/dialect.js';
-import { splitHostPort, type ControllerConfig } from './config.js';
+import { defaultJobCleanup, splitHostPort, type ControllerConfig } from './config.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
 import { loadGivenCertificate } from './pki/given-certificate.js';
 
 /** The controller issues its own server certificate at every start, so a year is far more than it needs. */
 const serverCertificateLifetimeMs = 365 * 24 * 3600_000;
+/** How often ended jobs are looked for to be removed (see ControllerConfig.jobCleanup). */
+const jobCleanupIntervalMs = 60_000;
 
 export interface RunningController {
   apiUrl: string;
@@ -193,6 +195,17 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       .finally(() => (reconciling = false));
   }, config.poolReconcileIntervalMs);
 
+  const jobCleanup = config.jobCleanup ?? defaultJobCleanup;
+  let pruning = false;
+  const jobs = setInterval(() => {
+    if (pruning) return;
+    pruning = true;
+    services.jobs
+      .prune(Date.now(), jobCleanup.succeededMs, jobCleanup.failedMs)
+      .catch((error) => log.error({ err: error }, 'removing ended jobs failed'))
+      .finally(() => (pruning = false));
+  }, jobCleanupIntervalMs);
+
   log.info({ apiUrl, grpcAddress }, 'controller started');
   return {
     apiUrl,
@@ -205,6 +218,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     async stop() {
       clearInterval(liveness);
       clearInterval(pools);
+      clearInterval(jobs);
       await scheduler.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -90,6 +90,12 @@ export function jobsSuite(test: Test, database: DatabaseKind): void {
     t.deepEqual((await must(t, api.get(`/jobs?search=${encodeURIComponent('STATUS=started')}`, { accept: 'json' }))).job, [], 'no job is started any more');
     t.is((await api.get('/jobs?search=correlation_id%3Dstart-web-1', { headers: { 'Correlation-Id': 'a-read' } })).status, 200);
     t.deepEqual(await jobsOf(api, 'a-read'), [], 'a read makes no job');
+
+    const { jobs } = system.controller.services;
+    t.is(await jobs.prune(Date.now() + 9 * 60_000, 10 * 60_000, 60 * 60_000), 0, 'finished jobs stay for ten minutes');
+    t.is(await jobs.prune(Date.now() + 11 * 60_000, 10 * 60_000, 60 * 60_000), 2, 'and are removed after that, as oVirt cleans them up');
+    t.deepEqual((await must(t, api.get('/jobs', { accept: 'json' }))).job, []);
+    t.is((await api.task(taskId)).status, 'finished', 'the tasks of a removed job stay');
   });
 
   test(`[${database}] jobs: a failing start makes a failed job, and a queued task cancelled before it ran an aborted one`, async (t) => {
@@ -123,6 +129,10 @@ export function jobsSuite(test: Test, database: DatabaseKind): void {
     t.is((await must(t, api.get(`/jobs/${aborted.id}/steps`, { accept: 'json' }))).step[0].status, 'aborted');
     running.release();
     await jobWithStatus(api, 'held-start', 'finished');
+
+    const { jobs } = system.controller.services;
+    t.is(await jobs.prune(Date.now() + 11 * 60_000, 10 * 60_000, 60 * 60_000), 1, 'after ten minutes only the finished job is removed');
+    t.is(await jobs.prune(Date.now() + 61 * 60_000, 10 * 60_000, 60 * 60_000), 2, 'failed and aborted jobs are removed after an hour');
   });
 
   test(`[${database}] jobs: a request that submits several tasks (a VM pool's removal) is one job with a step per task`, async (t) => {
@@ -208,5 +218,11 @@ export function jobsSuite(test: Test, database: DatabaseKind): void {
     const seen = await ops.get('/jobs', { accept: 'json' });
     t.is(seen.status, 200, seen.text);
     t.is(seen.headers.get('X-Total-Count'), '0', 'a user whose only role is on a VM sees no job');
+
+    await must(t, api.post('/jobs', '<job><description>still running</description><auto_cleared>false</auto_cleared></job>'), 201);
+    const { jobs } = system.controller.services;
+    t.is(await jobs.prune(Date.now() + 2 * 3600_000, 10 * 60_000, 60 * 60_000), 3, 'ended external jobs marked to be cleared are removed, and the internal one');
+    const left = (await must(t, api.get('/jobs', { accept: 'json' }))).job.map((one: any) => one.description);
+    t.deepEqual(left, ['still running'], 'a started job stays');
   });
 }
