@@ -8,15 +8,22 @@ import type { Records } from '../state/records.js';
 
 /**
  * The request a task is submitted within: its correlation id and user, and
- * its job once its first task made one. A request is open until it has been
- * answered; a task submitted outside any open request (a host coming back,
- * a pool keeping its VMs started) belongs to no job.
+ * its job once its first task was stored. A request is open until it has
+ * been answered; a task submitted outside any open request (a host coming
+ * back, a pool keeping its VMs started) belongs to no job.
  */
 export interface RequestScope {
   correlationId: string;
   ownerId: string | null;
   open: boolean;
-  job?: Promise<string>;
+  job?: { id: string; stored?: Promise<void> };
+}
+
+/** The job a task is a step of, and the step's description; `store` writes the job's row, when it is a request's and not written yet, before the task's own. */
+export interface JobStepOf {
+  jobId: string;
+  description: string;
+  store(): Promise<void>;
 }
 
 const scopes = new AsyncLocalStorage<RequestScope>();
@@ -43,7 +50,13 @@ const objectTables: Record<Exclude<TaskObjectType, 'vm'>, string> = {
   host: 'hosts',
 };
 
-/** Makes the job of a request when the request submits its first task, and names it after that task. */
+const stored = async (): Promise<void> => undefined;
+
+/**
+ * Makes the job of a request when the request's first task is stored (a
+ * task refused before it was stored makes none), and names it after that
+ * task.
+ */
 export class JobRecorder {
   constructor(
     private readonly orm: Orm,
@@ -51,20 +64,24 @@ export class JobRecorder {
   ) {}
 
   /**
-   * The job a task submitted now is a step of, and the step's description:
-   * the job given (a runner's task submitted for its own task's job), else
-   * the open request's (made on its first task); none outside both.
+   * The job a task submitted now is a step of: the job given (a runner's
+   * task submitted for its own task's job), else the open request's; none
+   * outside both.
    */
-  async stepOf(task: Task, given: string | null | undefined): Promise<{ jobId: string; description: string } | undefined> {
-    let jobId: Promise<string> | undefined;
-    if (given !== undefined) jobId = given === null ? undefined : Promise.resolve(given);
-    else {
-      const scope = scopes.getStore();
-      if (scope?.open) jobId = scope.job ??= this.create(scope, task);
-    }
-    if (!jobId) return undefined;
-    const [id, name] = await Promise.all([jobId, this.nameOf(task.objectType, task.objectId)]);
-    return { jobId: id, description: describeTask(task.objectType, task.action, name) };
+  async stepOf(task: Task, given: string | null | undefined): Promise<JobStepOf | undefined> {
+    const scope = given === undefined ? scopes.getStore() : undefined;
+    if (given === null || (given === undefined && !scope?.open)) return undefined;
+    const description = describeTask(task.objectType, task.action, await this.nameOf(task.objectType, task.objectId));
+    if (given !== undefined) return { jobId: given, description, store: stored };
+    const job = (scope!.job ??= { id: randomUUID() });
+    return {
+      jobId: job.id,
+      description,
+      store: () => (job.stored ??= this.create(scope!, job.id, description).catch((error: unknown) => {
+        job.stored = undefined;
+        throw error;
+      })),
+    };
   }
 
   /** The name of the object a task acts on, for its description; its id when the object is gone. */
@@ -74,10 +91,8 @@ export class JobRecorder {
     return row?.name ?? objectId;
   }
 
-  private async create(scope: RequestScope, task: Task): Promise<string> {
-    const id = randomUUID();
+  private async create(scope: RequestScope, id: string, description: string): Promise<void> {
     const now = Date.now();
-    const description = describeTask(task.objectType, task.action, await this.nameOf(task.objectType, task.objectId));
     await insertRow(this.orm, 'jobs', {
       id,
       correlationId: scope.correlationId,
@@ -90,6 +105,5 @@ export class JobRecorder {
       endTime: null,
       lastUpdated: now,
     });
-    return id;
   }
 }

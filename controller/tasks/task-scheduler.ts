@@ -132,6 +132,7 @@ export class TaskScheduler {
       if (idle) await this.prepare(task, runner).catch((error: unknown) => {
         if (!(error instanceof NotYet)) throw error;
       });
+      await step?.store();
       await insertRow(this.orm, 'tasks', task);
       if (task.state === 'running') runner.stored?.(task);
     })();

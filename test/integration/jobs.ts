@@ -82,6 +82,8 @@ export function jobsSuite(test: Test, database: DatabaseKind): void {
     t.is(stopped.headers.get('Correlation-Id'), 'stop-web-1', 'the query parameter is the request correlation id');
     const stopJob = await jobWithStatus(api, 'stop-web-1', 'finished');
     t.is(stopJob.description, 'Stopping VM web-1');
+    assertFault(t, await api.post(`/vms/${vmId}/stop?correlation_id=refused-stop`, '<action/>'), 409);
+    t.deepEqual(await jobsOf(api, 'refused-stop'), [], 'an action refused before its task was stored makes no job');
 
     const newestFirst = (await must(t, api.get('/jobs', { accept: 'json' }))).job.map((job: any) => job.id);
     t.deepEqual(newestFirst, [stopJob.id, running.id], 'GET /jobs lists the newest first');
