@@ -5,6 +5,7 @@ import { assertFault, basicAuthorization, type Api, type ApiResponse } from '../
 import { eventually } from '../support/eventually.js';
 import { GatedDriver } from '../support/gated-driver.js';
 import { InProcessSystem } from '../support/in-process-system.js';
+import { ProcessSystem } from '../support/process-system.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
 
 type Test = TestFn<unknown>;
@@ -226,5 +227,26 @@ export function jobsSuite(test: Test, database: DatabaseKind): void {
     t.is(await jobs.prune(Date.now() + 2 * 3600_000, 10 * 60_000, 60 * 60_000), 3, 'ended external jobs marked to be cleared are removed, and the internal one');
     const left = (await must(t, api.get('/jobs', { accept: 'json' }))).job.map((one: any) => one.description);
     t.deepEqual(left, ['still running'], 'a started job stays');
+  });
+
+  test(`[${database}] jobs: jobs and their steps are rows of the database, and survive a controller killed and started again`, async (t) => {
+    const system = await ProcessSystem.start(database);
+    t.teardown(() => system.close());
+    const api = system.api;
+    const external = (await must(t, api.post('/jobs', '<job><description>nightly backup</description></job>'), 201)).job;
+    const step = (await must(t, api.post(`/jobs/${external.id}/steps`, '<step><description>copy</description><type>executing</type></step>'), 201)).step;
+    const vmId = await api.createVm('short-lived', 256);
+    await must(t, api.delete(`/vms/${vmId}`, { headers: { 'Correlation-Id': 'remove-short-lived' } }));
+    const removal = await jobWithStatus(api, 'remove-short-lived', 'finished');
+
+    await system.killController('SIGKILL');
+    await system.startController();
+
+    t.like((await must(t, api.get(`/jobs/${removal.id}`, { accept: 'json' }))), { status: 'finished', description: 'Removing VM short-lived from system', correlation_id: 'remove-short-lived' });
+    const [removalStep] = (await must(t, api.get(`/jobs/${removal.id}/steps`, { accept: 'json' }))).step;
+    t.like(removalStep, { status: 'finished', description: 'Removing VM short-lived from system', number: '1' });
+    t.like((await must(t, api.get(`/jobs/${external.id}/steps/${step.id}`, { accept: 'json' }))), { status: 'started', description: 'copy' });
+    t.like(await must(t, api.post(`/jobs/${external.id}/end`, '<action><succeeded>true</succeeded><force>true</force></action>')), { action: { job: { status: 'finished' } } });
+    t.is((await must(t, api.get(`/jobs/${external.id}/steps/${step.id}`, { accept: 'json' }))).status, 'aborted');
   });
 }
