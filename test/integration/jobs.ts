@@ -7,6 +7,8 @@ import { GatedDriver } from '../support/gated-driver.js';
 import { InProcessSystem } from '../support/in-process-system.js';
 import { ProcessSystem } from '../support/process-system.js';
 import type { DatabaseKind } from '../support/scratch-database.js';
+import { jobStatusOfTasks, jobStatuses } from '../../controller/rules/jobs.js';
+import { taskStates } from '../../controller/rules/states.js';
 
 type Test = TestFn<unknown>;
 
@@ -248,5 +250,29 @@ export function jobsSuite(test: Test, database: DatabaseKind): void {
     t.like((await must(t, api.get(`/jobs/${external.id}/steps/${step.id}`, { accept: 'json' }))), { status: 'started', description: 'copy' });
     t.like(await must(t, api.post(`/jobs/${external.id}/end`, '<action><succeeded>true</succeeded><force>true</force></action>')), { action: { job: { status: 'finished' } } });
     t.is((await must(t, api.get(`/jobs/${external.id}/steps/${step.id}`, { accept: 'json' }))).status, 'aborted');
+  });
+
+  test(`[${database}] jobs: a job's status in a search (its SQL twin) is the status it shows, for every combination of its tasks' states`, async (t) => {
+    const system = await InProcessSystem.start(database, { label: 'it-jobs' });
+    t.teardown(() => system.close());
+    const connection = system.controller.orm.em.getConnection();
+    const expected = new Map<string, string>();
+    let seq = 1_000_000;
+    for (let combination = 0; combination < 1 << taskStates.length; combination++) {
+      const states = taskStates.filter((_, index) => combination & (1 << index));
+      const jobId = `00000000-0000-4000-8000-${String(combination).padStart(12, '0')}`;
+      await connection.execute('insert into jobs (id, correlation_id, description, external, auto_cleared, start_time, last_updated) values (?, ?, ?, ?, ?, ?, ?)', [jobId, `combination-${combination}`, states.join(' ') || 'no task', false, true, combination, combination]);
+      for (const state of states) {
+        const taskId = `00000000-0000-4000-9000-${String(seq).padStart(12, '0')}`;
+        await connection.execute('insert into tasks (id, seq, object_type, object_id, action, state, created_at, job_id) values (?, ?, ?, ?, ?, ?, ?, ?)', [taskId, seq++, 'vm', taskId, 'start', state, 1, jobId]);
+      }
+      expected.set(jobId, jobStatusOfTasks({ open: states.filter((state) => state === 'queued' || state === 'running').length, failed: states.includes('failed') ? 1 : 0, cancelled: states.includes('cancelled') ? 1 : 0 }));
+    }
+    const shown = (await must(t, system.api.get('/jobs', { accept: 'json' }))).job as any[];
+    t.deepEqual(Object.fromEntries(shown.map((job) => [job.id, job.status])), Object.fromEntries(expected), 'each job shows the status the rule gives');
+    for (const status of jobStatuses) {
+      const found = ((await must(t, system.api.get(`/jobs?search=status%3D${status}`, { accept: 'json' }))).job as any[]).map((job) => job.id).sort();
+      t.deepEqual(found, [...expected].filter(([, wanted]) => wanted === status).map(([id]) => id).sort(), `search status=${status}`);
+    }
   });
 }
