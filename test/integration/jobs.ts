@@ -70,6 +70,7 @@ export function jobsSuite(test: Test, database: DatabaseKind): void {
     t.is((await api.task(taskId)).status, 'finished');
     const finished = await jobWithStatus(api, 'start-web-1', 'finished');
     t.is(finished.id, running.id);
+    t.is(pending.body.action.job.id, running.id, 'the action answer links its job, as oVirt\'s does');
     t.truthy(finished.end_time, 'a finished job has an end time');
     const own = await must(t, api.get(`/jobs/${running.id}`));
     t.like(own.job, { id: running.id, status: 'finished', description: 'Launching VM web-1' });

@@ -448,6 +448,7 @@ export class Presenter {
       status,
       description: task?.description ?? undefined,
       fault,
+      job: task?.jobId ? ref(this.href('jobs', task.jobId), task.jobId) : undefined,
       task: task ? ref(this.href('tasks', task.id), task.id) : undefined,
       link: task ? [link(this.href('tasks', task.id), 'task')] : undefined,
     };
