@@ -64,7 +64,22 @@ export interface ControllerConfig {
    * from the log when it reconnects.
    */
   events: EventLogSettings & { pruneIntervalMs: number; streamBufferBytes: number };
+  /**
+   * When ended jobs marked to be cleared (every job of Drover's own, and
+   * external ones with auto_cleared) are removed, as oVirt's engine cleans
+   * its jobs up: DROVER_JOB_CLEANUP_SUCCEEDED_MINUTES after a job finished
+   * (10 by default) and DROVER_JOB_CLEANUP_FAILED_MINUTES after it failed or
+   * was aborted (60 by default); checked every minute.
+   */
+  jobCleanup?: JobCleanupSettings;
 }
+
+export interface JobCleanupSettings {
+  succeededMs: number;
+  failedMs: number;
+}
+
+export const defaultJobCleanup: JobCleanupSettings = { succeededMs: 10 * 60_000, failedMs: 60 * 60_000 };
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
   return {
@@ -101,6 +116,10 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
       maxCount: count(env.DROVER_EVENTS_MAX_COUNT, 500_000, 'DROVER_EVENTS_MAX_COUNT', 1),
       pruneIntervalMs: positive(env.DROVER_EVENTS_PRUNE_INTERVAL_SECONDS, 300, 'DROVER_EVENTS_PRUNE_INTERVAL_SECONDS') * 1000,
       streamBufferBytes: count(env.DROVER_EVENT_STREAM_BUFFER_BYTES, 1024 * 1024, 'DROVER_EVENT_STREAM_BUFFER_BYTES', 4096),
+    },
+    jobCleanup: {
+      succeededMs: positive(env.DROVER_JOB_CLEANUP_SUCCEEDED_MINUTES, 10, 'DROVER_JOB_CLEANUP_SUCCEEDED_MINUTES') * 60_000,
+      failedMs: positive(env.DROVER_JOB_CLEANUP_FAILED_MINUTES, 60, 'DROVER_JOB_CLEANUP_FAILED_MINUTES') * 60_000,
     },
   };
 }

@@ -8,6 +8,8 @@ import { openDatabase, type Orm } from './db/orm.js';
 import { AgentHub } from './agents/agent-hub.js';
 import type { Services } from './api/services.js';
 import { TaskScheduler } from './tasks/task-scheduler.js';
+import { JobRecorder } from './tasks/jobs.js';
+import { JobService } from './services/jobs.js';
 import { Placement } from './state/placement.js';
 import { VmLifecycleRunner } from './tasks/vm-lifecycle.js';
 import { vmActions } from './rules/vm-actions.js';
@@ -48,8 +50,8 @@ import { TagService } from './services/tags.js';
 import { AgentGatewayServer } from './gateway/grpc-server.js';
 import { createApi } from './api/server.js';
 import { createApiServer } from './api/listener.js';
-import { countStatements } from './db/dialect.js';
-import { splitHostPort, type ControllerConfig } from './config.js';
+import { countStatements, dialectOf } from './db/dialect.js';
+import { defaultJobCleanup, splitHostPort, type ControllerConfig } from './config.js';
 import { CertificateAuthority } from './pki/certificate-authority.js';
 import { loadGivenCertificate } from './pki/given-certificate.js';
 import { EventLog } from './state/event-log.js';
@@ -58,6 +60,8 @@ import { eventOf } from './rules/events.js';
 
 /** The controller issues its own server certificate at every start, so a year is far more than it needs. */
 const serverCertificateLifetimeMs = 365 * 24 * 3600_000;
+/** How often ended jobs are looked for to be removed (see ControllerConfig.jobCleanup). */
+const jobCleanupIntervalMs = 60_000;
 
 export interface RunningController {
   apiUrl: string;
@@ -85,7 +89,8 @@ async function createServices(
   await eventLog.load();
   const records = new Records(orm, (error) => log.error({ err: error }, 'could not write a reported VM state'), eventLog);
   await records.load();
-  const scheduler = new TaskScheduler(orm, log.child({ component: 'scheduler' }));
+  const jobRecorder = new JobRecorder(orm, records);
+  const scheduler = new TaskScheduler(orm, log.child({ component: 'scheduler' }), jobRecorder);
   const authorization = new AuthorizationService(orm, records);
   const events = new EventService(eventLog, orm, records, authorization);
   scheduler.whenEnded((task) => events.taskEnded(task));
@@ -141,6 +146,7 @@ async function createServices(
     templates: new TemplateService(orm, records, devices, scheduler),
     vmPools,
     tasks: new TaskService(orm, scheduler),
+    jobs: new JobService(orm, dialectOf(orm)),
     queries: new QueryService(orm, records, scheduler, vms, authorization, options.maxEmbeddedObjects),
     enrollment: new EnrollmentService(orm, ca, { tokenLifetimeMs: options.enrollmentTokenLifetimeMs, hostCertificateLifetimeMs: options.hostCertificateLifetimeMs }),
   };
@@ -162,7 +168,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       .then((removed) => removed && log.info({ removed }, 'pruned the audit log'))
       .catch((error: unknown) => log.error({ err: error }, 'pruning the audit log failed'));
   void pruneEvents();
-  const pruning = setInterval(pruneEvents, config.events.pruneIntervalMs);
+  const eventPruning = setInterval(pruneEvents, config.events.pruneIntervalMs);
   const generatedAdminPassword = await services.auth.ensureAdmin(config.adminPassword);
   await services.users.ensureAdminPermission();
   await scheduler.recover();
@@ -207,6 +213,17 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       .finally(() => (reconciling = false));
   }, config.poolReconcileIntervalMs);
 
+  const jobCleanup = config.jobCleanup ?? defaultJobCleanup;
+  let pruning = false;
+  const jobs = setInterval(() => {
+    if (pruning) return;
+    pruning = true;
+    services.jobs
+      .prune(Date.now(), jobCleanup.succeededMs, jobCleanup.failedMs)
+      .catch((error) => log.error({ err: error }, 'removing ended jobs failed'))
+      .finally(() => (pruning = false));
+  }, jobCleanupIntervalMs);
+
   log.info({ apiUrl, grpcAddress }, 'controller started');
   return {
     apiUrl,
@@ -219,7 +236,8 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     async stop() {
       clearInterval(liveness);
       clearInterval(pools);
-      clearInterval(pruning);
+      clearInterval(eventPruning);
+      clearInterval(jobs);
       await scheduler.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -22,6 +22,7 @@ export const topLevel: NameTable<ResourceName> = nameTable({
   templates: 'template',
   vmpools: 'vm_pool',
   tasks: 'task',
+  jobs: 'job',
 });
 
 /** Conditions over `t` that a top-level collection's objects meet: `/disks` holds floating and attached disks, not templates'. */

@@ -12,6 +12,7 @@ import { clusterRoutes } from './routes/clusters.js';
 import { hostRoutes } from './routes/hosts.js';
 import { vmRoutes } from './routes/vms.js';
 import { taskRoutes } from './routes/tasks.js';
+import { jobRoutes } from './routes/jobs.js';
 import { ssoRoutes } from './routes/sso.js';
 import { storageRoutes } from './routes/storage.js';
 import { networkRoutes } from './routes/networks.js';
@@ -33,6 +34,7 @@ import { EventStreams, type EventStreamSettings } from './event-stream.js';
 /** A stream subscriber may fall 1 MiB behind before it is cut off; an idle stream sends a comment every 15 s. */
 const defaultStreamSettings: EventStreamSettings = { bufferBytes: 1024 * 1024, heartbeatMs: 15_000 };
 import { counted } from '../db/dialect.js';
+import { withinRequest } from '../tasks/jobs.js';
 import type { Services } from './services.js';
 
 const ssoPaths = ['/ovirt-engine/sso/', '/ovirt-engine/services/'];
@@ -54,6 +56,7 @@ export function apiRoutes(services: Services, streams: EventStreams = new EventS
   consoleRoutes(api, services);
   vmSnapshotRoutes(api, services);
   taskRoutes(api, services);
+  jobRoutes(api, services);
   storageRoutes(api, services);
   networkRoutes(api, services);
   templateRoutes(api, services);
@@ -82,6 +85,9 @@ export function createApi(services: Services, log: Logger, pki: PkiDocuments, op
   app.use((ctx, next) => (ssoPaths.some((prefix) => ctx.path.startsWith(prefix)) ? ssoEndpoints(ctx as never, next) : next()));
   app.use((ctx, next) => (ctx.body === undefined && ctx.status === 404 ? apiPrefix(ctx as never, next) : undefined));
   app.use(authenticate(services.auth, services.users));
+  app.use((ctx, next) =>
+    ctx.method === 'GET' || ctx.method === 'HEAD' ? next() : withinRequest({ correlationId: ctx.state.correlationId, ownerId: ctx.state.principal?.userId ?? null, open: true }, next),
+  );
   if (options.countStatements) {
     app.use((ctx, next) =>
       counted(async (counter) => {

@@ -3,6 +3,7 @@ import type { ClusterService } from '../services/clusters.js';
 import type { DataCenterService } from '../services/datacenters.js';
 import type { HostService } from '../services/hosts.js';
 import type { TaskService } from '../services/tasks.js';
+import type { JobService } from '../services/jobs.js';
 import type { VmService } from '../services/vms.js';
 import type { Records } from '../state/records.js';
 import type { StorageDomainService } from '../services/storage-domains.js';
@@ -43,6 +44,7 @@ export interface Services {
   templates: TemplateService;
   vmPools: VmPoolService;
   tasks: TaskService;
+  jobs: JobService;
   queries: QueryService;
   enrollment: EnrollmentService;
   events: EventService;

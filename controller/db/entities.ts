@@ -3,6 +3,7 @@ import type { BiosType, CommandKind, CpuMode, DisplayType, PowerState } from '..
 import type { DesiredState, HostAdminState, HostStatus, MigrationAffinity, TaskState } from '../rules/states.js';
 import type { MigrationState } from '../rules/migration.js';
 import type { EventObjectType, EventSeverity, ObjectChange } from '../rules/events.js';
+import type { JobStatus, StepType } from '../rules/jobs.js';
 
 /** The id oVirt gives its Blank template, which every installation has. */
 export const blankTemplateId = '00000000-0000-0000-0000-000000000000';
@@ -269,6 +270,43 @@ export class Task {
   errorDetail: string | null = null;
   /** What happened, in a sentence, when the outcome says more than success (a reboot that needed a reset, say). */
   description: string | null = null;
+  /** The job of the request that submitted the task, if a request did; the task is one of its steps. */
+  jobId: string | null = null;
+  /** What the task does, as its job's step, named when it was submitted (the object may be gone since). */
+  stepDescription: string | null = null;
+}
+
+/**
+ * A job: what one API request set in motion (its tasks are its steps), or an
+ * external job an outside system reports through the API (its steps are
+ * rows of `job_steps`). A job of tasks stores no status: it is derived from
+ * its tasks (rules/jobs.ts).
+ */
+export class Job {
+  id!: string;
+  correlationId!: string;
+  description!: string;
+  ownerId: string | null = null;
+  external: Opt<boolean> = false;
+  autoCleared: Opt<boolean> = true;
+  /** An external job's status; null for a job of tasks. */
+  status: JobStatus | null = null;
+  startTime!: number;
+  /** When an external job ended; a job of tasks ends with its last task. */
+  endTime: number | null = null;
+  lastUpdated!: number;
+}
+
+/** A step an outside system added to its external job. */
+export class JobStep {
+  id!: string;
+  jobId!: string;
+  number!: number;
+  type!: StepType;
+  description!: string;
+  status!: JobStatus;
+  startTime!: number;
+  endTime: number | null = null;
 }
 
 /** One entry of the audit log: see rules/events.ts and state/event-log.ts. Rows are only inserted and pruned, never changed. */
@@ -667,6 +705,40 @@ export const TaskSchema = new EntitySchema<Task>({
     errorReason: { type: 'text', nullable: true },
     errorDetail: { type: 'text', nullable: true },
     description: { type: 'text', nullable: true },
+    jobId: { type: 'string', length: 36, nullable: true },
+    stepDescription: { type: 'text', nullable: true },
+  },
+});
+
+export const JobSchema = new EntitySchema<Job>({
+  class: Job,
+  tableName: 'jobs',
+  properties: {
+    id: { type: 'string', primary: true, length: 36 },
+    correlationId: { type: 'string' },
+    description: { type: 'text' },
+    ownerId: { type: 'string', length: 36, nullable: true },
+    external: { type: 'boolean', default: false },
+    autoCleared: { type: 'boolean', default: true },
+    status: { type: 'string', nullable: true },
+    startTime: epochMs(),
+    endTime: { ...epochMs(), nullable: true },
+    lastUpdated: epochMs(),
+  },
+});
+
+export const JobStepSchema = new EntitySchema<JobStep>({
+  class: JobStep,
+  tableName: 'job_steps',
+  properties: {
+    id: { type: 'string', primary: true, length: 36 },
+    jobId: { type: 'string', length: 36 },
+    number: { type: 'integer' },
+    type: { type: 'string' },
+    description: { type: 'text' },
+    status: { type: 'string' },
+    startTime: epochMs(),
+    endTime: { ...epochMs(), nullable: true },
   },
 });
 
@@ -815,6 +887,8 @@ export const HostCertificateSchema = new EntitySchema<HostCertificate>({
 });
 
 export const entitySchemas = [
+  JobSchema,
+  JobStepSchema,
   DataCenterSchema,
   ClusterSchema,
   HostSchema,

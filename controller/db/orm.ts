@@ -20,6 +20,7 @@ import { Migration20261206220000_rbac } from './migrations/Migration202612062200
 import { Migration20261207000000_host_maintenance } from './migrations/Migration20261207000000_host_maintenance.js';
 import { Migration20261207010000_migrations } from './migrations/Migration20261207010000_migrations.js';
 import { Migration20261208000000_tags } from './migrations/Migration20261208000000_tags.js';
+import { Migration20261208010000_jobs } from './migrations/Migration20261208010000_jobs.js';
 import { Migration20261208020000_events } from './migrations/Migration20261208020000_events.js';
 
 export const migrationsList = [
@@ -38,6 +39,7 @@ export const migrationsList = [
   { name: 'Migration20261207000000_host_maintenance', class: Migration20261207000000_host_maintenance },
   { name: 'Migration20261207010000_migrations', class: Migration20261207010000_migrations },
   { name: 'Migration20261208000000_tags', class: Migration20261208000000_tags },
+  { name: 'Migration20261208010000_jobs', class: Migration20261208010000_jobs },
   { name: 'Migration20261208020000_events', class: Migration20261208020000_events },
 ];
 

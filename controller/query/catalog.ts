@@ -1,6 +1,7 @@
 import type { FieldType } from './search-reference.js';
 import { vmStatusSql } from '../rules/vm-status.js';
 import { presentedHostStatusSql } from '../rules/host-admin.js';
+import { jobStatusSql } from '../rules/jobs.js';
 
 /**
  * The searchable, sortable and followable shape of every collection, in SQL
@@ -59,7 +60,8 @@ export type ResourceName =
   | 'template'
   | 'vm_pool'
   | 'task'
-  | 'event';
+  | 'event'
+  | 'job';
 
 /**
  * Names a request may use (search fields, attribute filters, sort fields,
@@ -527,6 +529,23 @@ export const resources: Record<ResourceName, Resource> = {
       storage_domain: { kind: 'one', target: 'storage_domain', key: 'storageDomainId' },
       template: { kind: 'one', target: 'template', key: 'templateId' },
     }),
+  },
+  job: {
+    name: 'job',
+    collection: 'jobs',
+    element: 'job',
+    table: 'jobs',
+    fields: nameTable({
+      id: text('t.id'),
+      correlation_id: text('t.correlation_id'),
+      status: text(jobStatusSql('t')),
+      description: text('t.description'),
+      external: boolean('t.external'),
+      auto_cleared: boolean('t.auto_cleared'),
+      start_time: number('t.start_time'),
+    }),
+    defaultSort: ['t.start_time desc'],
+    links: nameTable({}),
   },
 };
 

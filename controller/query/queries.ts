@@ -11,6 +11,7 @@ import {
   Network,
   Nic,
   StorageDomain,
+  Job,
   Task,
   Template,
   VmPool,
@@ -26,6 +27,7 @@ import { compileFilters, compileSearch, type Sql } from './compile.js';
 import { parseSearch, SearchError } from './search.js';
 import { compareCodePoints } from './search-reference.js';
 import { guards, type AuthorizationService } from '../services/authorization.js';
+import { jobViews } from '../services/jobs.js';
 
 /** Every resource the API lists has guards: the objects whose permissions decide who sees it. */
 export const guardedResources: Record<ResourceName, unknown> = guards;
@@ -633,6 +635,7 @@ function viewLoaders(orm: Orm, dialect: Dialect, records: Records, scheduler: Ta
     vm_pool: rows('vm_pools', VmPool, pure),
     task: rows('tasks', Task, { finish: (tasks) => new Map([...tasks].map(([id, task]) => [id, scheduler.openTask(id) ?? task])) }),
     event: rows('events', AuditEvent, { numericIds: true }),
+    job: rows('jobs', Job, { finish: (jobs, em) => jobViews(em, dialect, jobs as Map<string, Job>) }),
   };
 }
 

@@ -75,6 +75,7 @@ export const permits = [
   { id: 1204, name: 'create_network_vnic_profile', administrative: true },
   { id: 1205, name: 'delete_network_vnic_profile', administrative: true },
   { id: 1300, name: 'login', administrative: false },
+  { id: 1500, name: 'inject_external_tasks', administrative: false },
   { id: 1301, name: 'tag_management', administrative: true },
   { id: 1302, name: 'bookmark_management', administrative: true },
   { id: 1303, name: 'event_notification_management', administrative: true },

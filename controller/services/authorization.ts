@@ -112,6 +112,7 @@ export const guards = {
   ],
   vnic_profile: [{ type: 'network', ids: { column: 't.network_id' } }],
   mac_pool: [],
+  job: [],
   task: [
     { type: 'vm', ids: { column: 't.vm_id' } },
     { type: 'disk', ids: { column: "case when t.object_type = 'disk' then t.object_id end" } },
@@ -141,6 +142,7 @@ const guardedTables: Record<GuardedResource, string> = {
   mac_pool: 'mac_pools',
   task: 'tasks',
   event: 'events',
+  job: 'jobs',
 };
 
 /**

@@ -130,7 +130,7 @@ export class HostMaintenanceRunner implements TaskRunner {
       let stepId = left && this.scheduler.openTask(left) ? left : undefined;
       if (!stepId) {
         const stepParams = action === 'migrate' ? {} : ({ hostId: host.id } satisfies LeaveHostParams);
-        stepId = (await this.scheduler.submit({ objectType: 'vm', objectId: vm.id, action, params: stepParams, correlationId: task.correlationId })).id;
+        stepId = (await this.scheduler.submit({ objectType: 'vm', objectId: vm.id, action, params: stepParams, correlationId: task.correlationId, jobId: task.jobId })).id;
         await this.keepParams(task, { departures: { ...paramsOf<DeactivateParams>(task).departures, [vm.id]: stepId } });
       }
       const ended = await this.scheduler.waitForEnd(stepId, departureWaitMs);
@@ -191,7 +191,7 @@ export class HostMaintenanceRunner implements TaskRunner {
       const vm = this.records.vm(id);
       if (!vm || vm.hostId !== null || this.scheduler.isBusy(id)) continue;
       try {
-        await this.scheduler.submit({ objectType: 'vm', objectId: id, action: 'start', correlationId: task.correlationId });
+        await this.scheduler.submit({ objectType: 'vm', objectId: id, action: 'start', correlationId: task.correlationId, jobId: task.jobId });
         started.push(vm.name);
       } catch (error) {
         refused.push(`${vm.name} (${(error as Error).message})`);

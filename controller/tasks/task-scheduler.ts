@@ -6,6 +6,7 @@ import { Task, type TaskObjectType, type TaskState } from '../db/entities.js';
 import { terminalTaskStates } from '../rules/states.js';
 import { NotYet, ServiceError, notFound } from '../rules/errors.js';
 import { insertRow, reader, updateRow } from '../db/store.js';
+import { outsideRequests, type JobRecorder } from './jobs.js';
 
 /**
  * Carries out the tasks of one kind of action. A runner is given every task
@@ -52,6 +53,8 @@ export interface TaskRequest {
   vmId?: string | null;
   params?: object;
   correlationId?: string | null;
+  /** The job the task is a step of; by default the job of the request it is submitted within, if any (see jobs.ts). */
+  jobId?: string | null;
 }
 
 export function isTerminal(task: Task): boolean {
@@ -84,6 +87,7 @@ export class TaskScheduler {
   constructor(
     private readonly orm: Orm,
     private readonly log: Logger,
+    private readonly jobs?: JobRecorder,
   ) {
     this.ended.setMaxListeners(0);
   }
@@ -128,9 +132,13 @@ export class TaskScheduler {
     queue.push(task);
     this.queues.set(task.objectId, queue);
     const stored = (async () => {
+      const step = await this.jobs?.stepOf(task, request.jobId);
+      task.jobId = step?.jobId ?? null;
+      task.stepDescription = step?.description ?? null;
       if (idle) await this.prepare(task, runner).catch((error: unknown) => {
         if (!(error instanceof NotYet)) throw error;
       });
+      await step?.store();
       await insertRow(this.orm, 'tasks', task);
       if (task.state === 'running') runner.stored?.(task);
     })();
@@ -140,11 +148,11 @@ export class TaskScheduler {
     } catch (error) {
       queue.splice(queue.indexOf(task), 1);
       runner.release?.(task);
-      if (!draining && queue.length) void this.drain(task.objectId);
+      if (!draining && queue.length) this.startDrain(task.objectId);
       else if (!draining) this.queues.delete(task.objectId);
       throw error;
     }
-    if (!draining) void this.drain(task.objectId);
+    if (!draining) this.startDrain(task.objectId);
     return task;
   }
 
@@ -216,7 +224,12 @@ export class TaskScheduler {
       return;
     }
     this.queues.set(task.objectId, [task]);
-    void this.drain(task.objectId);
+    this.startDrain(task.objectId);
+  }
+
+  /** Drains an object's queue apart from the request that started it: the tasks a drain runs are not that request's. */
+  private startDrain(key: string): void {
+    outsideRequests(() => void this.drain(key));
   }
 
   private async drain(key: string): Promise<void> {

@@ -18,7 +18,7 @@ export class VmPoolRunner implements TaskRunner {
     const members = [...this.records.vms.values()].filter((vm) => vm.vmPoolId === task.objectId);
     for (const vm of members) {
       for (const action of isRunning(vm) ? (['stop', 'remove'] as const) : (['remove'] as const)) {
-        const step = await this.scheduler.submit({ objectType: 'vm', objectId: vm.id, action, correlationId: task.correlationId });
+        const step = await this.scheduler.submit({ objectType: 'vm', objectId: vm.id, action, correlationId: task.correlationId, jobId: task.jobId });
         const ended = await this.scheduler.waitForEnd(step.id, 10 * 60_000);
         if (ended?.state !== 'finished') {
           throw new ServiceError('failed', 'Operation Failed', `could not ${action} VM ${vm.name} of the pool: ${ended?.errorDetail ?? 'it did not end in time'}`);

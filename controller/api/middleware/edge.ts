@@ -17,7 +17,8 @@ export function createEdge(hostSummary?: Presenter['hostSummary'], migrationProg
 
   /** Echoes or creates the Correlation-Id, and keeps unread request bodies from stalling the connection. */
   async function correlation(ctx: ApiContext, next: Next) {
-    const given = ctx.get('Correlation-Id');
+    const asked = queryValue(ctx, 'correlation_id');
+    const given = ctx.get('Correlation-Id') || (typeof asked === 'string' ? asked : '');
     ctx.state.correlationId = given && given.length <= 255 ? given : randomUUID();
     ctx.set('Correlation-Id', ctx.state.correlationId);
     ctx.state.media = negotiate(ctx);

@@ -3,6 +3,7 @@ import type { MigrationProgress } from '../../../shared/model.js';
 import { migrationPercent } from '../../rules/migration.js';
 import type { AuditEvent, Cluster, DataCenter, DiskAttachment, Host, HostEnrollmentToken, MacPool, Network, Nic, Task, Template, Vm, VmPool, VnicProfile } from '../../db/entities.js';
 import type { VmView } from '../../services/vms.js';
+import type { JobView, StepView } from '../../services/jobs.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
 import type { DiskView } from '../../services/disks.js';
 import { rangesOf } from '../../rules/mac-addresses.js';
@@ -458,6 +459,43 @@ export class Presenter {
     };
   }
 
+  /** A job, as oVirt shows one: what a request set in motion, or an external job; its steps are below it. */
+  job({ job, status, endTime, lastUpdated }: JobView): Rep {
+    const href = this.href('jobs', job.id);
+    return {
+      $: { href, id: job.id },
+      actions: { link: [link(`${href}/clear`, 'clear'), link(`${href}/end`, 'end')] },
+      description: nonEmpty(job.description),
+      link: [link(`${href}/steps`, 'steps')],
+      auto_cleared: job.autoCleared,
+      correlation_id: job.correlationId,
+      end_time: this.time(endTime),
+      external: job.external,
+      last_updated: this.time(lastUpdated),
+      start_time: this.time(job.startTime),
+      status,
+      owner: job.ownerId ? ref(this.href('users', job.ownerId), job.ownerId) : undefined,
+    };
+  }
+
+  /** A step of a job: one of its tasks, or a step an external system added. */
+  step(step: StepView): Rep {
+    const href = this.href('jobs', step.jobId, 'steps', step.id);
+    return {
+      $: { href, id: step.id },
+      actions: { link: [link(`${href}/end`, 'end')] },
+      description: nonEmpty(step.description),
+      end_time: this.time(step.endTime),
+      external: step.external,
+      number: step.number,
+      start_time: this.time(step.startTime),
+      status: step.status,
+      type: step.type,
+      job: ref(this.href('jobs', step.jobId), step.jobId),
+      task: step.taskId ? ref(this.href('tasks', step.taskId), step.taskId) : undefined,
+    };
+  }
+
   /** The progress of a migrate task that runs: the share of its data sent, in percent, and how much is left. */
   private taskProgress(task: Task): Rep {
     if (task.action !== 'migrate' || task.state !== 'running' || !task.vmId) return {};
@@ -507,6 +545,7 @@ export class Presenter {
       status,
       description: task?.description ?? undefined,
       fault,
+      job: task?.jobId ? ref(this.href('jobs', task.jobId), task.jobId) : undefined,
       task: task ? ref(this.href('tasks', task.id), task.id) : undefined,
       link: task ? [link(this.href('tasks', task.id), 'task')] : undefined,
     };

@@ -5,6 +5,7 @@ import { isLoaded, type FollowedLink, type KnownDocuments, type Loaded, type Vie
 import type { DiskView } from '../../services/disks.js';
 import type { StorageDomainView } from '../../services/storage-domains.js';
 import type { VmView } from '../../services/vms.js';
+import type { JobView } from '../../services/jobs.js';
 import type { Presenter } from './entities.js';
 import { Rendered, renderPart, type MediaType, type Rep } from './representation.js';
 
@@ -40,6 +41,7 @@ const presenters: Record<ResourceName, (present: Presenter, view: View, options:
   vm_pool: (present, view) => present.vmPool(view as VmPool),
   task: (present, view) => present.task(view as Task),
   event: (present, view) => present.event(view as AuditEvent),
+  job: (present, view) => present.job(view as JobView),
 };
 
 /**

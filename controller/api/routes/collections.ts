@@ -9,7 +9,7 @@ import { knownParts, presentObject, type PresentOptions } from '../present/graph
 import { queryEntries, queryFlag, querySingle } from '../input/request.js';
 
 /** Query parameters that are options of a request, not attribute filters. */
-const options = new Set(['search', 'max', 'follow', 'accept', 'all_content', 'case_sensitive', 'async', 'clone', 'detach_only', 'wait', 'filter', 'from']);
+const options = new Set(['search', 'max', 'follow', 'accept', 'all_content', 'case_sensitive', 'async', 'clone', 'detach_only', 'wait', 'filter', 'from', 'correlation_id']);
 
 /** The largest page a client can ask for with `max`; -1 asks for everything. */
 export const maxPageSize = 1_000_000_000;

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { jobsSuite } from './jobs.js';
+
+jobsSuite(test, 'postgres');
