@@ -39,7 +39,7 @@ const subjectQueries: Partial<Record<EventObjectType, { sql: string; links: (row
   template: { sql: 'select name, id, cluster_id from templates where id = ?', links: (row) => ({ templateId: row.id, clusterId: row.cluster_id }) },
   vm_pool: { sql: 'select name, cluster_id from vm_pools where id = ?', links: (row) => ({ clusterId: row.cluster_id }) },
   user: { sql: 'select name from users where id = ?', links: () => ({}) },
-  group: { sql: 'select name from groups where id = ?', links: () => ({}) },
+  group: { sql: 'select name from user_groups where id = ?', links: () => ({}) },
   tag: { sql: 'select name from tags where id = ?', links: () => ({}) },
   tag_assignment: { sql: 'select name from tags where id = ?', links: () => ({}) },
 };
@@ -123,7 +123,7 @@ export class EventService {
     }
     const query = subjectQueries[object];
     if (!query) return { id, name: id, hostName: null, links: {} };
-    const [row] = await selectRows<Record<string, string | null>>(this.orm, query.sql, [id]);
+    const [row] = await selectRows<Record<string, string | null>>(this.orm, query.sql, [id]).catch(() => []);
     if (!row) return { id, name: id, hostName: null, links: {} };
     return { id, name: row.name ?? id, hostName: null, links: query.links(row) };
   }

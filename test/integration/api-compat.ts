@@ -209,7 +209,8 @@ export function compatSuite(test: Test, database: DatabaseKind): void {
   test.serial(`${tag} every link the API root offers answers 200`, async (t) => {
     const root = await shared.system.api.get('/', { accept: 'json' });
     for (const entry of root.body.link) {
-      const href = String(entry.href).replace('{query}', encodeURIComponent('name=compat-vm'));
+      const query = entry.rel === 'events/search' ? 'vm.name=compat-vm' : 'name=compat-vm';
+      const href = String(entry.href).replace('{query}', encodeURIComponent(query));
       const response = await shared.system.api.get(href, { accept: 'json' });
       t.is(response.status, 200, `${entry.rel} ${href}: ${response.text}`);
     }

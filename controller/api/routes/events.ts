@@ -6,7 +6,7 @@ import { invalid, notFound } from '../../rules/errors.js';
 import { eventObjectTypes, eventSeverities } from '../../rules/events.js';
 import { isSeverity } from '../../services/events.js';
 import { respondCollection, visibleToOf } from './collections.js';
-import { followable } from './steps.js';
+import { followable, ifMatch } from './steps.js';
 import type { EventStreams } from '../event-stream.js';
 import type { AuditEvent } from '../../db/entities.js';
 import type { RouteStep } from '../routing.js';
@@ -98,7 +98,7 @@ export function eventRoutes(router: ApiRouter, services: Services, streams: Even
     ctx.set('Location', ctx.state.present.href('events', String(event.id)));
     respond(ctx, 201, 'event', ctx.state.present.event(event));
   });
-  router.delete('/events/:id', eventIdStep, async (ctx) => {
+  router.delete('/events/:id', eventIdStep, async (_ctx, next) => events.settled().then(next), ifMatch(services, 'event'), async (ctx) => {
     await events.remove(ctx.params.id!);
     respond(ctx, 200, 'action', ctx.state.present.action(undefined, 'complete'));
   });
