@@ -90,7 +90,9 @@ const seenFromBelow: Partial<Record<GuardedObject, readonly GuardedObject[]>> = 
  * What guards the objects of each collection the API lists: the objects (an
  * IdSet over the row `t`) whose permissions decide whether a row is seen.
  * Devices and profiles go with their VM, template or network; tasks with the
- * object they act on and their VM; MAC pools with the system alone.
+ * object they act on and their VM; MAC pools with the system alone; events
+ * with the most particular object they concern (a VM's event with the VM,
+ * not with the cluster above it, which a user of one VM of it also sees).
  */
 export const guards = {
   vm: [{ type: 'vm', ids: { column: 't.id', row: 't' } }],
@@ -123,11 +125,11 @@ export const guards = {
   ],
   event: [
     { type: 'vm', ids: { column: 't.vm_id' } },
-    { type: 'host', ids: { column: 't.host_id' } },
-    { type: 'cluster', ids: { column: 't.cluster_id' } },
-    { type: 'data_center', ids: { column: 't.data_center_id' } },
-    { type: 'storage_domain', ids: { column: 't.storage_domain_id' } },
-    { type: 'template', ids: { column: 't.template_id' } },
+    { type: 'host', ids: { column: 'case when t.vm_id is null then t.host_id end' } },
+    { type: 'template', ids: { column: 'case when t.vm_id is null and t.host_id is null then t.template_id end' } },
+    { type: 'storage_domain', ids: { column: 'case when t.vm_id is null and t.host_id is null and t.template_id is null then t.storage_domain_id end' } },
+    { type: 'cluster', ids: { column: 'case when t.vm_id is null and t.host_id is null and t.template_id is null and t.storage_domain_id is null then t.cluster_id end' } },
+    { type: 'data_center', ids: { column: 'case when t.vm_id is null and t.host_id is null and t.template_id is null and t.storage_domain_id is null and t.cluster_id is null then t.data_center_id end' } },
   ],
 } as const satisfies Record<string, readonly { type: GuardedObject; ids: IdSet }[]>;
 

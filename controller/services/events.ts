@@ -27,7 +27,7 @@ export interface Subject {
 
 /** Where each kind of object's name and links are read, for those kept in tables. */
 const subjectQueries: Partial<Record<EventObjectType, { sql: string; links: (row: Record<string, string | null>) => Subject['links'] }>> = {
-  cluster: { sql: 'select name, data_center_id from clusters where id = ?', links: (row) => ({ dataCenterId: row.data_center_id }) },
+  cluster: { sql: 'select name, id, data_center_id from clusters where id = ?', links: (row) => ({ clusterId: row.id, dataCenterId: row.data_center_id }) },
   data_center: { sql: 'select name, id from data_centers where id = ?', links: (row) => ({ dataCenterId: row.id }) },
   storage_domain: { sql: 'select name, id, data_center_id from storage_domains where id = ?', links: (row) => ({ storageDomainId: row.id, dataCenterId: row.data_center_id }) },
   disk: { sql: 'select name, storage_domain_id from disks where id = ?', links: (row) => ({ storageDomainId: row.storage_domain_id }) },

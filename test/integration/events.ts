@@ -73,8 +73,13 @@ export function eventSuite(test: Test, database: DatabaseKind): void {
     t.is((await api.put(`/vms/${vmId}`, '<vm><description>kept a diary</description></vm>')).status, 200);
     t.is((await api.delete(`/vms/${vmId}`)).status, 200);
     t.is((await api.as(basicAuthorization('admin@internal', 'wrong-password')).get('/vms')).status, 401);
+    const hostId = await system.hostId('alpha');
+    t.is((await api.post(`/hosts/${hostId}/deactivate`, '<action/>')).status, 200);
+    await system.waitForHostStatus('alpha', 'maintenance');
+    t.is((await api.post(`/hosts/${hostId}/activate`, '<action/>')).status, 200);
+    await system.waitForHostStatus('alpha', 'up');
 
-    const expected = [34, 150, 32, 501, 512, 150, 32, 33, 61, 35, 113, 113, 114];
+    const expected = [34, 150, 32, 501, 512, 150, 32, 33, 61, 35, 113, 113, 114, 600, 13, 15, 16, 13];
     const logged = await eventually(async () => {
       const events = await eventsAfter(api, start);
       return events.length >= expected.length ? events : undefined;
@@ -88,6 +93,8 @@ export function eventSuite(test: Test, database: DatabaseKind): void {
     t.is(logged[11]!.change, 'deleted');
     t.is(logged[12]!.severity, 'warning');
     for (const event of logged.slice(0, 12)) t.is(event.vm?.id, vmId, `${event.code} links its VM`);
+    for (const event of logged.slice(13)) t.is(event.host?.id, hostId, `${event.code} links its host`);
+    t.deepEqual(logged.slice(13).map((event) => event.status ?? '-'), ['-', 'preparing_for_maintenance', 'maintenance', '-', 'up']);
     t.truthy(logged[2]!.host?.id, 'the start links its host');
     t.truthy(logged[0]!.user?.id, 'a user action links its user');
     const ids = logged.map((event) => Number(event.id));
@@ -97,10 +104,12 @@ export function eventSuite(test: Test, database: DatabaseKind): void {
     t.is(xml.status, 200);
     const xmlEvents = [xml.body.events.event].flat() as { id: string; code: string; time: string }[];
     t.deepEqual(xmlEvents.map((event) => Number(event.code)), [...expected].reverse(), 'XML lists them newest first too');
+    const firstOfDay = logged[0]!;
     t.regex(String(xmlEvents[0]!.time), /^\d{4}-\d\d-\d\dT/);
 
     const newestTwo = await api.get(`/events?from=${start}&max=2`, { accept: 'json' });
-    t.deepEqual(newestTwo.body.event.map((event: EventDoc) => Number(event.code)), [114, 113]);
+    t.deepEqual(newestTwo.body.event.map((event: EventDoc) => Number(event.code)), [13, 16]);
+    t.is(firstOfDay.id, String(Number(start) + 1), 'from=N starts right after N');
     const byVm = await api.get(`/events?search=${encodeURIComponent('vm.name=diary and type=32')}`, { accept: 'json' });
     t.deepEqual(byVm.body.event.map((event: EventDoc) => Number(event.code)), [32, 32]);
     const warnings = await api.get(`/events?from=${start}&search=${encodeURIComponent('severity=warning')}`, { accept: 'json' });
@@ -140,6 +149,79 @@ export function eventSuite(test: Test, database: DatabaseKind): void {
     assertFault(t, await api.delete(`/events/${id}`), 404);
     const listed = (await api.get('/events?search=origin%3Dbackup-tool', { accept: 'json' })).body.event ?? [];
     t.deepEqual(listed, [], 'the removed event is gone, and no refused one was added');
+  });
+
+  test.serial(`[${database}] creating, changing and removing objects of every kind is logged with their names and links`, async (t) => {
+    const system = await ProcessSystem.start(database);
+    t.teardown(() => system.close());
+    const { api } = system;
+    const start = await newestId(api);
+    const created = async (path: string, body: object) => {
+      const response = await api.post(path, body, { accept: 'json' });
+      t.is(response.status, 201, `${path}: ${response.text}`);
+      return response.body.id as string;
+    };
+    const dc = await created('/datacenters', { name: 'ev-dc' });
+    const cluster = await created('/clusters', { name: 'ev-cluster', data_center: { id: dc } });
+    const network = await created('/networks', { name: 'ev-net', data_center: { id: dc } });
+    const group = await created('/groups', { name: 'ev-group' });
+    const user = await created('/users', { user_name: 'ev-user@internal', password: 'a long secret 1' });
+    const tag = await created('/tags', { name: 'ev-tag' });
+    t.is((await api.put(`/clusters/${cluster}`, { description: 'renamed' }, { accept: 'json' })).status, 200);
+    for (const path of [`/tags/${tag}`, `/users/${user}`, `/groups/${group}`, `/networks/${network}`, `/clusters/${cluster}`, `/datacenters/${dc}`]) t.is((await api.delete(path)).status, 200, path);
+
+    const logged = await eventsAfter(api, start);
+    const described = logged.map((event) => `${event.code} ${event.change ?? '-'} ${event.description}`);
+    const expected = [
+      '950 created Data Center ev-dc was created by admin@internal.',
+      '809 created Cluster ev-cluster was created by admin@internal.',
+      '942 created Network ev-net was created by admin@internal.',
+      '100005 created Group ev-group was created by admin@internal.',
+      '149 created User ev-user@internal was created by admin@internal.',
+      '432 created Tag ev-tag was created by admin@internal.',
+      '811 updated Cluster ev-cluster was updated by admin@internal.',
+      '434 deleted Tag ev-tag was removed by admin@internal.',
+      '325 deleted User ev-user@internal was removed by admin@internal.',
+      '408 deleted Group ev-group was removed by admin@internal.',
+      '944 deleted Network ev-net was removed by admin@internal.',
+      '813 deleted Cluster ev-cluster was removed by admin@internal.',
+      '954 deleted Data Center ev-dc was removed by admin@internal.',
+    ];
+    t.deepEqual(described.filter((line) => !line.startsWith('30 ')), expected);
+    const clusterEvent = logged.find((event) => Number(event.code) === 809) as EventDoc & { data_center?: { id: string }; cluster?: { id: string } };
+    t.is(clusterEvent.cluster?.id, cluster, 'a cluster event links its cluster');
+    t.is(clusterEvent.data_center?.id, dc, 'and its data center');
+  });
+
+  test.serial(`[${database}] a user who is not an administrator lists and hears only the events of what they may see`, async (t) => {
+    const system = await ProcessSystem.start(database);
+    t.teardown(() => system.close());
+    const { api } = system;
+    const start = await newestId(api);
+    const user = await api.post('/users', { user_name: 'watcher@internal', password: 'a long secret 2' }, { accept: 'json' });
+    t.is(user.status, 201, user.text);
+    const mine = await api.createVm('watched', 128);
+    const theirs = await api.createVm('unwatched', 128);
+    const granted = await api.post(`/vms/${mine}/permissions`, { role: { name: 'UserRole' }, user: { id: user.body.id } }, { accept: 'json' });
+    t.is(granted.status, 201, granted.text);
+    const watcher = api.as(basicAuthorization('watcher@internal', 'a long secret 2'));
+    const stream = EventStreamClient.open(watcher, { lastEventId: start });
+    t.teardown(() => stream.close());
+    await stream.ready;
+    t.is(stream.status, 200);
+    t.is((await api.put(`/vms/${mine}`, { description: 'seen' }, { accept: 'json' })).status, 200);
+    t.is((await api.put(`/vms/${theirs}`, { description: 'unseen' }, { accept: 'json' })).status, 200);
+    const last = await newestId(api);
+    const listed = ((await watcher.get(`/events?from=${start}`, { accept: 'json' })).body.event ?? []) as EventDoc[];
+    t.true(listed.length >= 2, `the user lists the events of the VM granted to them (${listed.length})`);
+    t.true(listed.every((event) => event.vm?.id === mine), `and only those: ${listed.map((event) => `${event.code} ${event.description} ${event.vm?.id}`).join('; ')}`);
+    const theirsEvents = ((await api.get(`/events?from=${start}&search=${encodeURIComponent('vm.name=unwatched')}`, { accept: 'json' })).body.event ?? []) as EventDoc[];
+    t.true(theirsEvents.length >= 2, 'the administrator sees the other VM\'s events');
+    const updated = await eventually(() => stream.events.find((event) => event.data.description?.includes('watched was updated')), 'the update of the watched VM on the stream');
+    t.true(Number(updated.id) <= last);
+    await eventually(async () => (await newestId(api)) >= last || undefined, 'the log written');
+    t.true(stream.events.every((event) => event.data.vm?.id === mine), 'the stream tells only the events of the VM granted to the user');
+    t.deepEqual(stream.events.map((event) => event.id), [...listed].reverse().map((event) => Number(event.id)).filter((id) => id <= stream.lastId!));
   });
 
   test.serial(`[${database}] the stream resumes without loss or repetition: several subscribers, one dropped, and across a controller restart`, async (t) => {
