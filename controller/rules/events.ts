@@ -144,8 +144,20 @@ export const failureCodes: Readonly<Record<string, number>> = {
   'host:deactivate': 602,
 };
 
+/** The objects an event concerns, by id (and the VM's and host's names, which the log keeps). */
+export interface EventLinks {
+  vmId?: string | null;
+  vmName?: string | null;
+  hostId?: string | null;
+  hostName?: string | null;
+  clusterId?: string | null;
+  dataCenterId?: string | null;
+  storageDomainId?: string | null;
+  templateId?: string | null;
+}
+
 /** What an event is about and what it says, as a writer gives it; the log adds its id and time. */
-export interface EventInput {
+export interface EventInput extends EventLinks {
   kind: EventKind | 'external';
   /** oVirt's code; for kinds whose code depends on the object (object_*), the object's. */
   code: number;
@@ -159,14 +171,6 @@ export interface EventInput {
   change?: ObjectChange | null;
   /** The object's status after a `status` change. */
   status?: string | null;
-  vmId?: string | null;
-  vmName?: string | null;
-  hostId?: string | null;
-  hostName?: string | null;
-  clusterId?: string | null;
-  dataCenterId?: string | null;
-  storageDomainId?: string | null;
-  templateId?: string | null;
   userId?: string | null;
   userName?: string | null;
 }

@@ -5,7 +5,7 @@ import type { Records } from '../state/records.js';
 import type { AuthorizationService } from './authorization.js';
 import type { EventLog, LoggedEvent } from '../state/event-log.js';
 import { conflict, invalid, notFound } from '../rules/errors.js';
-import { eventOf, eventSeverities, failureCodes, objectCodes, objectEvent, type EventInput, type EventObjectType, type EventSeverity } from '../rules/events.js';
+import { eventOf, eventSeverities, failureCodes, objectCodes, objectEvent, type EventInput, type EventLinks, type EventObjectType, type EventSeverity } from '../rules/events.js';
 import { runStatement } from '../db/store.js';
 
 /** What an event says of an object: its id and name, and the ids (and names) of what it belongs to, for the event's links. */
@@ -13,16 +13,7 @@ export interface Subject {
   id: string;
   name: string;
   hostName: string | null;
-  links: {
-    vmId?: string | null;
-    vmName?: string | null;
-    hostId?: string | null;
-    hostName?: string | null;
-    clusterId?: string | null;
-    dataCenterId?: string | null;
-    storageDomainId?: string | null;
-    templateId?: string | null;
-  };
+  links: EventLinks;
 }
 
 /** Where each kind of object's name and links are read, for those kept in tables. */
