@@ -1,5 +1,6 @@
 import type { PowerState } from '../../shared/model.js';
 import type { HostAdminState, HostStatus } from './states.js';
+import { presentedHostStatus } from './host-admin.js';
 
 /** How much an event matters, oVirt's `LogSeverity`. */
 export const eventSeverities = ['normal', 'warning', 'error', 'alert'] as const;
@@ -199,33 +200,39 @@ export function objectEvent(
   return { ...eventOf(kind, { object: codes.label, ...facts }, { change, ...about, objectType }), code };
 }
 
-/** The event of a VM's power state, as its host reported it, or none for a state that is not news (shutting down). */
-export function powerStateEvent(state: PowerState | null): { kind: EventKind; status: string } | undefined {
+/** The event of a VM's power state as its host reported it, or none for a state that is not news (shutting down). */
+export function powerStateEvent(state: PowerState | null): EventKind | undefined {
   switch (state) {
     case 'running':
-      return { kind: 'vm_up', status: 'up' };
+      return 'vm_up';
     case 'paused':
-      return { kind: 'vm_paused', status: 'paused' };
+      return 'vm_paused';
     case 'suspended':
     case 'pm_suspended':
-      return { kind: 'vm_suspended', status: 'suspended' };
+      return 'vm_suspended';
     case 'crashed':
-      return { kind: 'vm_crashed', status: 'down' };
+      return 'vm_crashed';
     case 'shutoff':
     case null:
-      return { kind: 'vm_down', status: 'down' };
+      return 'vm_down';
     case 'shutting_down':
       return undefined;
   }
 }
 
-/** The event of a host's status as the API presents it, from its connection status and administrative state. */
+/** The event of a host's status as the API presents it (rules/host-admin.ts), from its connection status and administrative state. */
 export function hostStatusEvent(status: HostStatus, adminState: HostAdminState): { kind: EventKind; status: string } {
-  if (status === 'non_responsive') return { kind: 'host_non_responsive', status };
-  if (status === 'non_operational') return { kind: 'host_non_operational', status };
-  if (adminState === 'maintenance') return { kind: 'host_maintenance', status: 'maintenance' };
-  if (adminState === 'preparing_for_maintenance') return { kind: 'host_status', status: 'preparing_for_maintenance' };
-  return { kind: 'host_status', status };
+  const presented = presentedHostStatus({ status, adminState });
+  switch (presented) {
+    case 'non_responsive':
+      return { kind: 'host_non_responsive', status: presented };
+    case 'non_operational':
+      return { kind: 'host_non_operational', status: presented };
+    case 'maintenance':
+      return { kind: 'host_maintenance', status: presented };
+    default:
+      return { kind: 'host_status', status: presented };
+  }
 }
 
 /** Where events go: the audit log, or nowhere for a part tested alone. */

@@ -6,6 +6,7 @@ import type { DesiredState, HostStatus } from '../rules/states.js';
 import { activePowerStates, isRunning } from '../rules/power-states.js';
 import { WriteBehind, type Urgency } from './write-behind.js';
 import { eventOf, hostStatusEvent, noEvents, powerStateEvent, type EventSink } from '../rules/events.js';
+import { vmStatus } from '../rules/vm-status.js';
 
 export type VmRecord = Readonly<Vm>;
 export type HostRecord = Readonly<Host>;
@@ -310,12 +311,13 @@ export class Records {
     const about = { objectType: 'vm' as const, objectId: vm.id, vmId: vm.id, vmName: vm.name, clusterId: vm.clusterId, hostId: vm.hostId, hostName: this.hostRows.get(vm.hostId ?? '')?.name ?? null };
     const stateChanged = vm.powerState !== before.powerState && !(vm.powerState === null && before.powerState === 'shutoff') && !(vm.powerState === 'shutoff' && before.powerState === null);
     if (stateChanged || (vm.hostId !== before.hostId && vm.powerState === 'running')) {
-      const news = powerStateEvent(vm.powerState);
-      if (news) this.events.record(eventOf(news.kind, { vm: vm.name, host: about.hostName }, { ...about, change: 'status', status: news.status }));
+      const kind = powerStateEvent(vm.powerState);
+      const status = vmStatus(vm.powerState, vm.hostId, this.hostRows.get(vm.hostId ?? '')?.status, undefined, vm.duplicateHostId);
+      if (kind) this.events.record(eventOf(kind, { vm: vm.name, host: about.hostName }, { ...about, change: 'status', status }));
     }
     if (vm.duplicateHostId && vm.duplicateHostId !== before.duplicateHostId) {
       const other = this.hostRows.get(vm.duplicateHostId)?.name ?? vm.duplicateHostId;
-      this.events.record(eventOf('vm_on_two_hosts', { vm: vm.name, host: about.hostName, other }, { ...about, change: 'status', status: 'unknown' }));
+      this.events.record(eventOf('vm_on_two_hosts', { vm: vm.name, host: about.hostName, other }, { ...about, change: 'status', status: vmStatus(vm.powerState, vm.hostId, this.hostRows.get(vm.hostId ?? '')?.status, undefined, vm.duplicateHostId) }));
     }
   }
 
