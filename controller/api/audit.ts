@@ -54,10 +54,16 @@ const segments: ReadonlyMap<string, EventObjectType> = new Map(
   } satisfies Record<string, EventObjectType>),
 );
 
-/** Collections below an object whose members are of another kind there than at the top level: a VM's tags are assignments of tags. */
-const subSegments: ReadonlyMap<string, EventObjectType> = new Map(Object.entries({ tags: 'tag_assignment' } satisfies Record<string, EventObjectType>));
+/**
+ * Collections below an object whose members are of another kind there than
+ * at the top level, by owner and collection (`*` for any owner): a VM's tags
+ * are assignments of tags, a data center's storage domains attachments.
+ */
+const subSegments: ReadonlyMap<string, EventObjectType> = new Map(
+  Object.entries({ '*/tags': 'tag_assignment', 'datacenters/storagedomains': 'storage_domain_attachment' } satisfies Record<string, EventObjectType>),
+);
 
-const subObjectOf = (segment: string) => subSegments.get(segment) ?? segments.get(segment);
+const subObjectOf = (top: string, segment: string) => subSegments.get(`${top}/${segment}`) ?? subSegments.get(`*/${segment}`) ?? segments.get(segment);
 
 /** The events of actions that have one of their own; any other action records `action_requested`. */
 const actionEvents: ReadonlyMap<string, EventKind> = new Map(
@@ -99,16 +105,16 @@ export function auditRuleOf(method: string, path: string): AuditRule {
   if (method === 'post' && parts.length === 1) return { kind: 'create', object: topObject };
   if ((method === 'put' || method === 'delete') && parts.length === 2) return { kind: method === 'put' ? 'update' : 'delete', object: topObject, param: idParam! };
   if (method === 'post' && parts.length === 3 && sub !== undefined) {
-    const subObject = subObjectOf(sub);
+    const subObject = subObjectOf(top!, sub);
     if (subObject) return { kind: 'create', object: subObject, parent: { object: topObject, param: idParam! } };
     return { kind: 'action', object: topObject, param: idParam!, event: actionEvents.get(`${top}:${sub}`) ?? 'action_requested', action: sub };
   }
   if ((method === 'put' || method === 'delete') && parts.length === 4 && sub !== undefined && subId !== undefined) {
-    const subObject = subObjectOf(sub);
+    const subObject = subObjectOf(top!, sub);
     if (!subObject) throw fail();
     return { kind: method === 'put' ? 'update' : 'delete', object: subObject, param: subId.slice(1), parent: { object: topObject, param: idParam! } };
   }
-  const subObject = subObjectOf(sub ?? '');
+  const subObject = segments.get(sub ?? '');
   if (method === 'post' && parts.length === 5 && subObject && more !== undefined) {
     return { kind: 'action', object: subObject, param: subId!.slice(1), event: 'action_requested', action: more };
   }

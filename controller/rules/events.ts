@@ -39,6 +39,7 @@ export const eventObjectTypes = [
   'event',
   'tag',
   'tag_assignment',
+  'storage_domain_attachment',
   'job',
   'step',
 ] as const;
@@ -80,6 +81,7 @@ export const objectCodes: Record<EventObjectType, ObjectCodes> = {
   event: { label: 'Event', created: 100_016, updated: 100_017, deleted: 100_018 },
   tag: { label: 'Tag', created: 432, updated: 430, deleted: 434 },
   tag_assignment: { label: 'Tag', created: 440, updated: 100_019, deleted: 446 },
+  storage_domain_attachment: { label: 'Storage Domain', created: 962, updated: 100_026, deleted: 964 },
   job: { label: 'Job', created: 100_020, updated: 100_021, deleted: 100_022 },
   step: { label: 'Step', created: 100_023, updated: 100_024, deleted: 100_025 },
 };
@@ -156,6 +158,14 @@ export interface EventLinks {
   storageDomainId?: string | null;
   templateId?: string | null;
 }
+
+/** What a task's successful end says of its object's status, with oVirt's code, where the object's status changes only then. */
+export const finishedStatuses: Readonly<Record<string, { code: number; status: string }>> = {
+  'storage_domain:activate': { code: 966, status: 'active' },
+  'storage_domain:deactivate': { code: 968, status: 'maintenance' },
+  'disk:create': { code: 2021, status: 'ok' },
+  'template:create': { code: 51, status: 'ok' },
+};
 
 /** What an event is about and what it says, as a writer gives it; the log adds its id and time. */
 export interface EventInput extends EventLinks {

@@ -5,7 +5,7 @@ import type { Records } from '../state/records.js';
 import type { AuthorizationService } from './authorization.js';
 import type { EventLog, LoggedEvent } from '../state/event-log.js';
 import { conflict, invalid, notFound } from '../rules/errors.js';
-import { eventOf, eventSeverities, failureCodes, objectCodes, objectEvent, type EventInput, type EventLinks, type EventObjectType, type EventSeverity } from '../rules/events.js';
+import { eventOf, eventSeverities, failureCodes, finishedStatuses, objectCodes, objectEvent, type EventInput, type EventLinks, type EventObjectType, type EventSeverity } from '../rules/events.js';
 import { runStatement } from '../db/store.js';
 
 /** What an event says of an object: its id and name, and the ids (and names) of what it belongs to, for the event's links. */
@@ -32,6 +32,7 @@ const subjectQueries: Partial<Record<EventObjectType, { sql: string; links: (row
   user: { sql: 'select name from users where id = ?', links: () => ({}) },
   group: { sql: 'select name from user_groups where id = ?', links: () => ({}) },
   tag: { sql: 'select name from tags where id = ?', links: () => ({}) },
+  storage_domain_attachment: { sql: 'select name, id, data_center_id from storage_domains where id = ?', links: (row) => ({ storageDomainId: row.id, dataCenterId: row.data_center_id }) },
   tag_assignment: { sql: 'select name from tags where id = ?', links: () => ({}) },
 };
 
@@ -134,8 +135,18 @@ export class EventService {
       this.record(objectEvent('object_deleted', object, { user: who.userName, name: subject.name }, { ...who, ...subject.links, objectId: subject.id }));
       return;
     }
-    if (task.state !== 'failed') return;
     const object = taskObjectTypes[task.objectType];
+    const finished = finishedStatuses[`${task.objectType}:${task.action}`];
+    if (finished && task.state === 'finished') {
+      void this.subject(object, task.objectId).then((subject) =>
+        this.record({
+          ...eventOf('task_finished', { action: actionLabel(task.action), object: this.label(object), name: subject.name }, { ...subject.links, objectType: object, objectId: task.objectId, correlationId: task.correlationId, change: 'status', status: finished.status }),
+          code: finished.code,
+        }),
+      );
+      return;
+    }
+    if (task.state !== 'failed') return;
     void this.subject(object, task.objectId)
       .then((subject) => {
         const name = removal?.subject.name ?? subject.name;

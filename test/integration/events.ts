@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { ExecutionContext, TestFn } from 'ava';
 import { assertFault, basicAuthorization, type Api } from '../support/api.js';
 import { EventStreamClient, CurlEventStream } from '../support/event-stream-client.js';
@@ -191,6 +192,45 @@ export function eventSuite(test: Test, database: DatabaseKind): void {
     const clusterEvent = logged.find((event) => Number(event.code) === 809) as EventDoc & { data_center?: { id: string }; cluster?: { id: string } };
     t.is(clusterEvent.cluster?.id, cluster, 'a cluster event links its cluster');
     t.is(clusterEvent.data_center?.id, dc, 'and its data center');
+  });
+
+  test.serial(`[${database}] storage and disks: created, their status when their task finished, and a failed task with its fault`, async (t) => {
+    const migrationUri = (host: string) => ({ agentEnvironment: { DROVER_MIGRATION_URI: `qemu+tcp://${host}.example.org/system` } });
+    const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 4096, ...migrationUri('alpha') }, beta: { memoryMiB: 2048, ...migrationUri('beta') } });
+    t.teardown(() => system.close());
+    const { api } = system;
+    const start = await newestId(api);
+    const domain = await api.addLocalStorage('ev-local', 'alpha', path.join(system.directory, 'ev-local'));
+    t.is(domain.status, 201, domain.text);
+    const domainId = domain.body.storage_domain.id as string;
+    const dcId = ((await api.get('/datacenters', { accept: 'json' })).body.data_center as { id: string }[])[0]!.id;
+    const attached = await api.post(`/datacenters/${dcId}/storagedomains`, `<storage_domain id="${domainId}"/>`);
+    t.is(attached.status, 201, attached.text);
+    await eventually(async () => (await api.get(`/storagedomains/${domainId}`, { accept: 'json' })).body.status === 'active' || (await api.get(`/datacenters/${dcId}/storagedomains/${domainId}`, { accept: 'json' })).body.status === 'active' || undefined, 'the domain active');
+    const disk = await api.post('/disks', `<disk><name>ev-disk</name><provisioned_size>1048576</provisioned_size><format>cow</format><storage_domains><storage_domain id="${domainId}"/></storage_domains></disk>`);
+    t.is(disk.status, 201, disk.text);
+    const diskId = disk.body.disk.id as string;
+    await eventually(async () => (await api.diskStatus(diskId)) === 'ok' || undefined, 'the disk created');
+    t.is((await api.post(`/storagedomains/${domainId}/deactivate`, '<action/>')).status, 200);
+    const logged = await eventually(async () => {
+      const events = await eventsAfter(api, start);
+      return events.some((event) => Number(event.code) === 968) ? events : undefined;
+    }, 'the domain deactivated');
+    const lines = logged.filter((event) => !['30', '13'].includes(String(event.code))).map((event) => `${event.code} ${event.change ?? '-'} ${event.status ?? '-'}`);
+    t.deepEqual(lines, ['956 created -', '966 status active', '962 created -', '2020 created -', '2021 status ok', '100100 - -', '968 status maintenance'], logged.map((event) => `${event.code} ${event.description}`).join('\n'));
+    t.true(logged.filter((event) => ['2020', '2021'].includes(String(event.code))).every((event) => (event as { storage_domain?: { id: string } }).storage_domain?.id === domainId), 'disk events link their storage domain');
+
+    const vmId = await api.createVm('ev-moved', 128);
+    t.is((await api.action(vmId, 'start')).status, 200);
+    const refused = await api.post(`/vms/${vmId}/migrate`, '<action/>');
+    t.true(refused.status >= 400, `the test driver cannot migrate: ${refused.text}`);
+    const failures = await eventually(async () => {
+      const events = (await api.get(`/events?from=${start}&search=${encodeURIComponent('severity=error')}`, { accept: 'json' })).body.event as EventDoc[] | undefined;
+      return events?.length ? events : undefined;
+    }, 'the failed start logged');
+    t.is(Number(failures[0]!.code), 65, failures[0]!.description);
+    t.regex(failures[0]!.description, /Migrate of VM ev-moved failed: /);
+    t.is(failures[0]!.vm?.id, vmId);
   });
 
   test.serial(`[${database}] a user who is not an administrator lists and hears only the events of what they may see`, async (t) => {

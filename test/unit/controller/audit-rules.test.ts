@@ -21,6 +21,8 @@ test('creations, changes, removals and actions are told apart, with the object a
   t.deepEqual(auditRuleOf('post', '/vms/:id/start'), { kind: 'action', object: 'vm', param: 'id', event: 'vm_start_requested', action: 'start' });
   t.deepEqual(auditRuleOf('post', '/hosts/:id/deactivate'), { kind: 'action', object: 'host', param: 'id', event: 'host_maintenance_requested', action: 'deactivate' });
   t.deepEqual(auditRuleOf('post', '/datacenters/:dc/storagedomains/:id/activate'), { kind: 'action', object: 'storage_domain', param: 'id', event: 'action_requested', action: 'activate' });
+  t.deepEqual(auditRuleOf('post', '/datacenters/:dc/storagedomains'), { kind: 'create', object: 'storage_domain_attachment', parent: { object: 'data_center', param: 'dc' } });
+  t.deepEqual(auditRuleOf('delete', '/datacenters/:dc/storagedomains/:id'), { kind: 'delete', object: 'storage_domain_attachment', param: 'id', parent: { object: 'data_center', param: 'dc' } });
   t.deepEqual(auditRuleOf('post', '/events'), { kind: 'none' });
   t.throws(() => auditRuleOf('post', '/planets'), { message: /no audit rule/ });
 });
