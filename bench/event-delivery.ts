@@ -50,6 +50,10 @@ interface LatencyFigures {
   hypervisorCallMs?: Summary;
   /** Drover: every subscriber's receipt measured from the return of the libvirt call instead of its issue. */
   deliveryFromReturnMs?: Summary;
+  /** Drover: from the start instant to the audit log's writer having written the event's batch and handed it to its subscribers (the streams among them). */
+  loggedMs?: Summary;
+  /** Drover: from that hand-over to each subscriber's receipt. */
+  afterLoggedMs?: Summary;
   /** The size of the events' JSON documents (the SSE data), bytes. */
   dataBytes: number;
   /** Events heard that were about something else (the agent's host, say), skipped. */
@@ -79,6 +83,8 @@ interface ThroughputFigures {
   /** From the producers' end to the last subscriber's receipt of the last event: how far delivery lagged behind. */
   drainMs: number;
   dataBytes: number;
+  /** Events per batch the audit log (the floor: its turn of the event loop) wrote, and so per write to each subscriber. */
+  eventsPerBatch?: number;
   serverCpuPercent: number;
   producerCpuPercent: number;
   subscribersCpuPercent: number;
@@ -123,6 +129,7 @@ export async function eventDelivery(database: DatabaseKind, options: EventDelive
   const floor = await SseFloor.start(system);
   const hypervisor = new Hypervisor({ uri: defaultUri });
   let vmId: string | undefined;
+  const cleanups: Array<() => void> = [];
   try {
     await system.addAgent({ name: 'events-host', uri: defaultUri, pollIntervalMs: 1000 });
     vmId = await system.api.createVm(`events-${database}`, 64);
@@ -137,6 +144,12 @@ export async function eventDelivery(database: DatabaseKind, options: EventDelive
     const floorStream = { ...droverStream, port: floor.port, path: '/events' };
     say(`controller on ${database}; agent on ${defaultUri} (lifecycle events, 1 s poll); VM ${vmId} up; subscribers in a child process over ${tls ? 'HTTPS' : 'HTTP'}; floor: bare Koa SSE on port ${floor.port}`);
 
+    const loggedAt = new Map<number, number>();
+    const stopWatchingLog = system.controller.services.events.subscribe((batch) => {
+      const atMs = monotonicMs();
+      for (const event of batch) if (event.objectId === vmId && event.change === 'status') loggedAt.set(event.id, atMs);
+    });
+    cleanups.push(stopWatchingLog);
     let paused = false;
     const changeDomain = async () => {
       if (paused) await hypervisor.domainResume(domain);
@@ -151,7 +164,7 @@ export async function eventDelivery(database: DatabaseKind, options: EventDelive
       try {
         say(`drover, ${subscriberCount} subscriber(s) connected in ${Math.round(connectMs)} ms`);
         return await profilePhase(`events-${database}-drover-latency-${subscriberCount}`, () =>
-          timeChanges(subscribers, subscriberCount, options.changes, async () => {
+          timeChanges(subscribers, subscriberCount, options.changes, loggedAt, async () => {
             const issuedAt = monotonicMs();
             const status = await changeDomain();
             return { issuedAt, returnedAt: monotonicMs(), matches: (event: Delivered) => event.objectId === vmId && event.status === status };
@@ -167,7 +180,7 @@ export async function eventDelivery(database: DatabaseKind, options: EventDelive
       const { subscribers } = await Subscribers.open({ ...floorStream, subscribers: subscriberCount, mode: 'latency' });
       try {
         let up = true;
-        return await timeChanges(subscribers, subscriberCount, options.changes, async () => {
+        return await timeChanges(subscribers, subscriberCount, options.changes, undefined, async () => {
           up = !up;
           const data = paddedDocument(floor.lastId + 1, dataBytes, { objectId: 'floor', status: up ? 'up' : 'paused' });
           const issuedAt = monotonicMs();
@@ -188,7 +201,16 @@ export async function eventDelivery(database: DatabaseKind, options: EventDelive
       const stream = target === 'drover' ? { ...droverStream, headers: { ...streamHeaders, 'Last-Event-ID': String(startId) } } : floorStream;
       const { subscribers } = await Subscribers.open({ ...stream, subscribers: subscriberCount, mode: 'count' });
       try {
-        const before = await subscribers.mark();
+        const batches = { count: 0, events: 0 };
+        const floorBefore = { ...floor.batches };
+        const stopCounting = events.subscribe((batch) => {
+          batches.count++;
+          batches.events += batch.length;
+        });
+        const before = await subscribers.mark().catch((error: unknown) => {
+          stopCounting();
+          throw error;
+        });
         const load = await profilePhase(`events-${database}-${target}-throughput-${subscriberCount}`, () =>
           runLoad({
             host: '127.0.0.1',
@@ -207,12 +229,15 @@ export async function eventDelivery(database: DatabaseKind, options: EventDelive
           }),
         );
         const producersEndedAt = monotonicMs();
+        stopCounting();
         await events.settled();
         const untilId = target === 'drover' ? events.lastWrittenId : floor.lastId;
         const windowStartMs = monotonicOf(load.windowStartedAt);
         const drained = await subscribers.drain({ untilId, timeoutMs: drainTimeoutMs, windowStartMs, windowEndMs: windowStartMs + options.durationMs });
         const subscribersCpuPercent = Math.round((100 * (drained.cpuMs - before.cpuMs)) / (monotonicMs() - before.atMs));
-        return { ...throughputFigures(load, drained.subscribers, untilId - startId, producersEndedAt, options), subscribersCpuPercent, dataBytes: 0, load };
+        if (target === 'floor') Object.assign(batches, { count: floor.batches.count - floorBefore.count, events: floor.batches.events - floorBefore.events });
+        const eventsPerBatch = batches.count ? round(batches.events / batches.count, 2) : undefined;
+        return { ...throughputFigures(load, drained.subscribers, untilId - startId, producersEndedAt, options), subscribersCpuPercent, dataBytes: 0, eventsPerBatch, load };
       } finally {
         await subscribers.close();
       }
@@ -235,7 +260,7 @@ export async function eventDelivery(database: DatabaseKind, options: EventDelive
     floor.postedBytes = drover.dataBytes;
     const bare = await throughput('floor');
     bare.dataBytes = floor.postedBytes;
-    say(`drover without subscribers: ${alone.postedPerSecond} events/s posted (POST p50 ${alone.postLatencyMs.p50} ms, p99 ${alone.postLatencyMs.p99} ms); server process CPU ${alone.serverCpuPercent}% of one core`);
+    say(`drover without subscribers: ${alone.postedPerSecond} events/s posted (POST p50 ${alone.postLatencyMs.p50} ms, p99 ${alone.postLatencyMs.p99} ms), ${alone.eventsPerBatch} events per batch; server process CPU ${alone.serverCpuPercent}% of one core`);
     say(describeThroughput('drover', drover));
     say(describeThroughput('floor', bare));
 
@@ -251,7 +276,7 @@ export async function eventDelivery(database: DatabaseKind, options: EventDelive
     for (const t of targets) say(describeTarget(t));
     const { load: droverLoad, ...droverFigures } = drover;
     const { load: bareLoad, ...bareFigures } = bare;
-    const withoutSubscribers = { postedPerSecond: alone.postedPerSecond, postLatencyMs: alone.postLatencyMs, serverCpuPercent: alone.serverCpuPercent, producerCpuPercent: alone.producerCpuPercent };
+    const withoutSubscribers = { postedPerSecond: alone.postedPerSecond, postLatencyMs: alone.postLatencyMs, eventsPerBatch: alone.eventsPerBatch, serverCpuPercent: alone.serverCpuPercent, producerCpuPercent: alone.producerCpuPercent };
     return {
       id: 'event-delivery',
       title,
@@ -270,6 +295,7 @@ export async function eventDelivery(database: DatabaseKind, options: EventDelive
       durationMs: Math.round(performance.now() - began),
     };
   } finally {
+    for (const cleanup of cleanups) cleanup();
     if (vmId) {
       await hypervisor.domainResume(await hypervisor.domainLookupByUUIDString(vmId)).catch(() => undefined);
       await system.api.action(vmId, 'stop').catch(() => undefined);
@@ -290,6 +316,7 @@ async function timeChanges(
   subscribers: Subscribers,
   subscriberCount: number,
   changes: number,
+  loggedAt: ReadonlyMap<number, number> | undefined,
   change: () => Promise<{ issuedAt: number; returnedAt?: number; matches: (event: Delivered) => boolean }>,
 ): Promise<LatencyFigures> {
   const delivery: number[] = [];
@@ -298,6 +325,8 @@ async function timeChanges(
   const last: number[] = [];
   const first: number[] = [];
   const sizes: number[] = [];
+  const logged: number[] = [];
+  const afterLogged: number[] = [];
   let timeouts = 0;
   let otherEvents = 0;
   for (let index = 0; index < warmupChanges + changes; index++) {
@@ -324,6 +353,11 @@ async function timeChanges(
       last.push(Math.max(...event.receivedAtMs) - issuedAt);
       first.push(Math.min(...event.receivedAtMs) - issuedAt);
       sizes.push(event.dataBytes);
+      const loggedAtMs = loggedAt?.get(event.id);
+      if (loggedAtMs !== undefined) {
+        logged.push(loggedAtMs - issuedAt);
+        for (const receivedAt of event.receivedAtMs) afterLogged.push(receivedAt - loggedAtMs);
+      }
       break;
     }
   }
@@ -336,6 +370,7 @@ async function timeChanges(
     lastSubscriberMs: summarize(last),
     firstSubscriberMs: summarize(first),
     ...(calls.length ? { hypervisorCallMs: summarize(calls), deliveryFromReturnMs: summarize(fromReturn) } : {}),
+    ...(logged.length ? { loggedMs: summarize(logged), afterLoggedMs: summarize(afterLogged) } : {}),
     dataBytes: sizes[Math.floor(sizes.length / 2)] ?? 0,
     otherEvents,
   };
@@ -385,8 +420,9 @@ function throughputFigures(load: MeasuredLoad, counts: SubscriberCount[], events
 }
 
 function describeLatency(name: string, figures: LatencyFigures): string {
-  const call = figures.hypervisorCallMs ? `; libvirt call p50 ${figures.hypervisorCallMs.p50} ms; from its return: ${describeSummary(figures.deliveryFromReturnMs!)}` : '';
-  return `${name}: ${figures.changes} changes × ${figures.subscribers} subscriber(s), ${figures.dataBytes} B events${figures.timeouts ? `, ${figures.timeouts} NOT DELIVERED` : ''}\n  every delivery: ${describeSummary(figures.deliveryMs)}\n  last subscriber: ${describeSummary(figures.lastSubscriberMs)}${call}`;
+  const call = figures.hypervisorCallMs ? `\n  libvirt call p50 ${figures.hypervisorCallMs.p50} ms; from its return: ${describeSummary(figures.deliveryFromReturnMs!)}` : '';
+  const split = figures.loggedMs ? `\n  to the log's batch written: ${describeSummary(figures.loggedMs)}\n  from there to each subscriber: ${describeSummary(figures.afterLoggedMs!)}` : '';
+  return `${name}: ${figures.changes} changes × ${figures.subscribers} subscriber(s), ${figures.dataBytes} B events${figures.timeouts ? `, ${figures.timeouts} NOT DELIVERED` : ''}\n  every delivery: ${describeSummary(figures.deliveryMs)}\n  last subscriber: ${describeSummary(figures.lastSubscriberMs)}${call}${split}`;
 }
 
 function describeThroughput(name: string, figures: ThroughputFigures): string {
@@ -395,6 +431,7 @@ function describeThroughput(name: string, figures: ThroughputFigures): string {
   return [
     `${name}: ${figures.producers} producers posted ${figures.postedPerSecond} events/s (POST ${describeSummary(figures.postLatencyMs)}; statuses ${JSON.stringify(figures.postStatuses)}), ${figures.dataBytes} B events`,
     `  delivered per subscriber ${per.min} / ${per.p50} / ${per.max} events/s (min / p50 / max), ${figures.deliveredPerSecondTotal} events/s to ${figures.subscribers} subscribers in total`,
+    ...(figures.eventsPerBatch === undefined ? [] : [`  ${figures.eventsPerBatch} events per batch (one write per batch to each subscriber)`]),
     `  ${figures.subscribersWithEveryEvent} of ${figures.subscribers} subscribers received all ${figures.events} events in order (missing ${figures.missing}, disordered ${figures.disordered}, cut off ${figures.cutOff}, ended ${figures.ended}); last event reached the last subscriber ${figures.drainMs} ms after the producers stopped`,
     `  CPU (% of one core): server process ${figures.serverCpuPercent}, producers ${figures.producerCpuPercent}, subscribers ${figures.subscribersCpuPercent}, other ${other}`,
   ].join('\n');

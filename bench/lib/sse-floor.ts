@@ -27,6 +27,9 @@ export class SseFloor {
   private queued = '';
   private flushed?: Promise<void>;
   postedBytes = 512;
+  /** Batches written to the subscribers for posted events, and the events in them. */
+  readonly batches = { count: 0, events: 0 };
+  private queuedEvents = 0;
 
   private constructor(
     private readonly server: ReturnType<typeof createApiServer>,
@@ -96,11 +99,15 @@ export class SseFloor {
   private post(): Promise<number> {
     const id = this.nextId++;
     this.queued += `id: ${id}\ndata: ${paddedDocument(id, this.postedBytes)}\n\n`;
+    this.queuedEvents++;
     this.flushed ??= new Promise<void>((resolve) =>
       setImmediate(() => {
         const text = this.queued;
         this.queued = '';
         this.flushed = undefined;
+        this.batches.count++;
+        this.batches.events += this.queuedEvents;
+        this.queuedEvents = 0;
         for (const subscriber of this.subscribers) subscriber.write(text);
         resolve();
       }),
