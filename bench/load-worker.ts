@@ -35,12 +35,25 @@ export interface LoadJob {
    * pauses), and before its first request; 0 or absent for none.
    */
   thinkMs?: number;
-  requests: SameRequest | RequestMix;
+  requests: SameRequest | RequestMix | NumberedPost;
 }
 
 export interface SameRequest {
   kind: 'same';
   path: string;
+}
+
+/**
+ * A POST sent over and over, each with its own number: `{n}` in the body is
+ * replaced by `first` + the connection's index + k × connections for its
+ * k-th request, so that no two requests of the run carry the same number (an
+ * external event's custom id, say).
+ */
+export interface NumberedPost {
+  kind: 'numbered';
+  path: string;
+  body: string;
+  first: number;
 }
 
 export interface RequestMix {
@@ -99,6 +112,16 @@ function requestPickers(job: LoadJob): Array<() => Next> {
   if (requests.kind === 'same') {
     const same: Next = { kind: 'GET', bytes: requestBytes(job, 'GET', requests.path) };
     return Array.from({ length: job.connections }, () => () => same);
+  }
+  if (requests.kind === 'numbered') {
+    return Array.from({ length: job.connections }, (_, connection) => {
+      let number = requests.first + connection;
+      return () => {
+        const next: Next = { kind: 'POST', bytes: requestBytes(job, 'POST', requests.path, requests.body.replaceAll('{n}', String(number))) };
+        number += job.connections;
+        return next;
+      };
+    });
   }
   const reads = requests.reads.map((read) => ({ name: read.name, weight: read.weight, requests: read.paths.map((path) => requestBytes(job, 'GET', path)) }));
   const totalWeight = reads.reduce((sum, read) => sum + read.weight, 0);

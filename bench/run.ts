@@ -16,6 +16,7 @@ import { followBenchmark } from './follow.js';
 import { mixedLoad } from './mixed.js';
 import { qemuLifecycle } from './qemu-lifecycle.js';
 import { migrationBenchmark } from './migration.js';
+import { eventDelivery } from './event-delivery.js';
 import { postgresBaseUrl, type DatabaseKind } from '../test/support/scratch-database.js';
 import { temporaryDirectory } from '../test/support/temporary-directory.js';
 import { formatValue, say, type BenchResult } from './lib/report.js';
@@ -30,13 +31,17 @@ import { formatValue, say, type BenchResult } from './lib/report.js';
  *   BENCH_VMS=1000            VMs created and started by benchmark 1, per round
  *   BENCH_START_ROUNDS=3      rounds of benchmark 1, each on a new system; its figures cover all of them
  *   BENCH_DATABASES=sqlite,postgres
- *   BENCH_ONLY=start,state,poll,rps,follow,mixed,qemu,migration   a subset of the benchmarks
+ *   BENCH_ONLY=start,state,poll,rps,follow,mixed,qemu,migration,events   a subset of the benchmarks
  *   BENCH_QEMU_CYCLES=15      start/stop cycles per side of benchmark 6 (QEMU guest vs virsh)
  *   BENCH_MIGRATIONS=10       migrations per side of benchmark 7 (Drover vs virsh migrate), alternating in direction
  *   BENCH_MIGRATION_FILL_MIB=200  MiB each 256 MiB guest of benchmark 7 writes before it is migrated
  *   BENCH_MAINTENANCE_VMS=10  running VMs on the host benchmark 7 puts into maintenance (0: no maintenance)
  *   BENCH_MAINTENANCE_ROUNDS=2    measured maintenances of benchmark 7, the two hosts in turn
  *   BENCH_STATE_SAMPLES=200   state changes timed by benchmark 2
+ *   BENCH_EVENT_CHANGES=300   state changes timed by benchmark 8 per configuration (1 and BENCH_EVENT_SUBSCRIBERS subscribers, Drover and the floor)
+ *   BENCH_EVENT_SUBSCRIBERS=100   SSE subscribers of benchmark 8's crowded latency and throughput phases
+ *   BENCH_EVENT_PRODUCERS=8   keep-alive clients posting external events in benchmark 8's throughput phase
+ *   BENCH_EVENT_SECONDS=10    measured seconds of each of benchmark 8's throughput phases (after 2 s of warm-up)
  *   BENCH_POLL_DOMAINS=1000   domains for the poll-cost measurement
  *   BENCH_RPS_SECONDS=4       measured seconds per round and target in benchmark 3 (after 1 s of warm-up)
  *   BENCH_RPS_ROUNDS=3        rounds per target in benchmark 3 (Drover and bare Koa alternate; the best round counts)
@@ -181,6 +186,20 @@ function printTable(results: BenchResult[]): void {
       rows.push([result.id, db, 'Drover migrate p50 / p90', figures.droverMigrate ? pair(figures.droverMigrate) : '-', '-', figures.droverMigrate ? 'info' : figures.droverMigrateFailed ? 'FAILED' : 'SKIPPED']);
       if (figures.maintenance || figures.maintenanceSkipped) rows.push([result.id, db, `maintenance, ${figures.maintenanceVms ?? '?'} VMs, p50 / p90`, figures.maintenance ? pair(figures.maintenance) : '-', '-', figures.maintenance ? 'info' : 'SKIPPED']);
     }
+    if (result.id === 'event-delivery' && !result.error) {
+      type Latency = { subscribers: number; deliveryMs: { p50: number; p99: number; max: number } };
+      type Throughput = { postedPerSecond: number; deliveredPerSecondPerSubscriber: { min: number }; deliveredPerSecondTotal: number; subscribers: number };
+      const figures = result.figures as { latency: Record<'droverOne' | 'droverMany' | 'floorOne' | 'floorMany', Latency>; throughput: { droverWithoutSubscribers: { postedPerSecond: number }; drover: Throughput; bareKoa: Throughput } };
+      const ms = (value: number) => formatValue(value, 'ms');
+      for (const [name, side] of [['droverOne', 'Drover'], ['droverMany', 'Drover'], ['floorOne', 'floor: bare Koa'], ['floorMany', 'floor: bare Koa']] as const) {
+        const latency = figures.latency[name];
+        rows.push([result.id, db, `${side}, ${latency.subscribers} subscriber(s), delivery p50 / p99 / max`, `${ms(latency.deliveryMs.p50)} / ${ms(latency.deliveryMs.p99)} / ${ms(latency.deliveryMs.max)}`, '-', name.startsWith('floor') ? 'floor' : 'info']);
+      }
+      rows.push([result.id, db, 'Drover, events/s posted with no subscriber', String(figures.throughput.droverWithoutSubscribers.postedPerSecond), '-', 'info']);
+      for (const [side, throughput] of [['Drover', figures.throughput.drover], ['floor: bare Koa', figures.throughput.bareKoa]] as const) {
+        rows.push([result.id, db, `${side}, events/s posted / per subscriber / to ${throughput.subscribers} in total`, `${throughput.postedPerSecond} / ${throughput.deliveredPerSecondPerSubscriber.min} / ${throughput.deliveredPerSecondTotal}`, '-', side === 'Drover' ? 'info' : 'floor']);
+      }
+    }
     if (result.id === 'mixed' && !result.error) {
       type Phase = { rps: number; latencyMs: { p99: number }; byKind: Record<string, { latencyMs: { p99: number } }> };
       const figures = result.figures as { readsOnly: Phase; mixed: Phase; bareKoa: Phase };
@@ -207,7 +226,7 @@ async function main(): Promise<void> {
   const vms = integer('BENCH_VMS', 1000);
   const databases = list('BENCH_DATABASES', ['sqlite', 'postgres']) as DatabaseKind[];
   for (const database of databases) if (database !== 'sqlite' && database !== 'postgres') throw new Error(`BENCH_DATABASES: unknown database ${database}`);
-  const only = new Set(list('BENCH_ONLY', ['start', 'state', 'poll', 'rps', 'follow', 'mixed', 'qemu', 'migration']));
+  const only = new Set(list('BENCH_ONLY', ['start', 'state', 'poll', 'rps', 'follow', 'mixed', 'qemu', 'migration', 'events']));
   const followVms = list('BENCH_FOLLOW_VMS', ['1000', '10000']).map((size) => {
     const value = Number(size);
     if (!Number.isSafeInteger(value) || value < 4) throw new Error(`BENCH_FOLLOW_VMS: ${size} is not a whole number of at least 4`);
@@ -234,6 +253,10 @@ async function main(): Promise<void> {
     migrationFillMiB: integer('BENCH_MIGRATION_FILL_MIB', 200, 2),
     maintenanceVms: integer('BENCH_MAINTENANCE_VMS', 10, 0),
     maintenanceRounds: integer('BENCH_MAINTENANCE_ROUNDS', 2, 0),
+    eventChanges: integer('BENCH_EVENT_CHANGES', 300),
+    eventSubscribers: integer('BENCH_EVENT_SUBSCRIBERS', 100),
+    eventProducers: integer('BENCH_EVENT_PRODUCERS', 8),
+    eventSeconds: integer('BENCH_EVENT_SECONDS', 10),
   };
   const host = await machine();
   say(`Drover benchmarks on ${host.nproc} CPUs (${host.cpuModel}), ${host.memoryGiB} GiB, Node ${host.node}, PostgreSQL ${host.postgres ?? 'unreachable'}, commit ${host.commit ?? '?'}${host.uncommittedChangesOutsideBench ? ` with ${host.uncommittedChangesOutsideBench} uncommitted file(s) outside bench/` : ''}`);
@@ -260,6 +283,12 @@ async function main(): Promise<void> {
         ),
       );
     if (only.has('qemu')) results.push(await attempt('qemu-lifecycle', 'start and stop on QEMU vs virsh', database, () => qemuLifecycle(database, { cycles: config.qemuCycles, memoryMiB: 256 })));
+    if (only.has('events'))
+      results.push(
+        await attempt('event-delivery', 'event delivery to SSE subscribers', database, () =>
+          eventDelivery(database, { changes: config.eventChanges, subscribers: config.eventSubscribers, producers: config.eventProducers, warmupMs: 2_000, durationMs: config.eventSeconds * 1000 }),
+        ),
+      );
     if (only.has('migration'))
       results.push(
         await attempt('migration', 'live migration on QEMU vs virsh, and maintenance', database, () =>

@@ -11,6 +11,8 @@ export interface MeasuredLoad extends LoadResult {
   serverCpuPercent: number;
   /** The whole machine's CPU during the window, % of all cores. */
   machineBusyPercent?: number;
+  /** When the measurement window began, on this process's `performance.now()` clock. */
+  windowStartedAt: number;
 }
 
 const workerPath = fileURLToPath(new URL('../load-worker.js', import.meta.url));
@@ -40,7 +42,7 @@ export function runLoad(job: LoadJob): Promise<MeasuredLoad> {
         const cpu = process.cpuUsage(cpuAtWindowStart);
         const elapsedMs = performance.now() - windowStartedAt;
         const machineBusyPercent = busyPercent(machineAtWindowStart, readCpuTimes());
-        resolve({ ...message.result, serverCpuPercent: Math.round((100 * (cpu.user + cpu.system)) / 1000 / elapsedMs), machineBusyPercent });
+        resolve({ ...message.result, serverCpuPercent: Math.round((100 * (cpu.user + cpu.system)) / 1000 / elapsedMs), machineBusyPercent, windowStartedAt });
       } else if (message.type === 'error' && !settled) {
         settled = true;
         clearTimeout(killer);
