@@ -3,7 +3,8 @@ import type { ApiContext } from './context.js';
 import type { Task } from '../db/entities.js';
 import type { RouteStep } from './routing.js';
 import type { EventService, Subject } from '../services/events.js';
-import { eventOf, objectEvent, type EventKind, type EventObjectType } from '../rules/events.js';
+import { actionLabel, eventOf, objectEvent, type EventKind, type EventObjectType } from '../rules/events.js';
+import { topLevel } from './collections.js';
 
 /**
  * What a write route records in the audit log once it succeeded:
@@ -25,34 +26,26 @@ interface Parent {
   param: string;
 }
 
-/** The object kind of each top-level collection and each collection below an object, by URL segment. */
-const segments: ReadonlyMap<string, EventObjectType> = new Map(
-  Object.entries({
-    vms: 'vm',
-    hosts: 'host',
-    clusters: 'cluster',
-    datacenters: 'data_center',
-    storagedomains: 'storage_domain',
-    disks: 'disk',
+/**
+ * The object kind of each URL segment: the top-level collections' resources
+ * (api/collections.ts), and the collections whose objects are not resources
+ * the query catalog lists.
+ */
+const segments: ReadonlyMap<string, EventObjectType> = new Map<string, EventObjectType>([
+  ...(topLevel satisfies ReadonlyMap<string, EventObjectType>),
+  ...Object.entries({
     diskattachments: 'disk_attachment',
-    networks: 'network',
-    vnicprofiles: 'vnic_profile',
     nics: 'nic',
-    macpools: 'mac_pool',
-    templates: 'template',
-    vmpools: 'vm_pool',
     users: 'user',
     groups: 'group',
     permissions: 'permission',
     hostenrollmenttokens: 'host_enrollment_token',
     cdroms: 'cdrom',
-    tasks: 'task',
     events: 'event',
     tags: 'tag',
-    jobs: 'job',
     steps: 'step',
   } satisfies Record<string, EventObjectType>),
-);
+]);
 
 /**
  * Collections below an object whose members are of another kind there than
@@ -121,7 +114,6 @@ export function auditRuleOf(method: string, path: string): AuditRule {
   throw fail();
 }
 
-const actionLabel = (action: string) => `${action.charAt(0).toUpperCase()}${action.slice(1)}`;
 
 /** The step that records a write route's event in the audit log once the route succeeded. */
 export function audited(events: EventService, method: string, path: string): RouteStep | undefined {

@@ -3,6 +3,7 @@ import type { EventService } from '../services/events.js';
 import type { LoggedEvent } from '../state/event-log.js';
 import { ServiceError, invalid } from '../rules/errors.js';
 import { render } from './present/representation.js';
+import { isEventId } from '../rules/events.js';
 
 export interface EventStreamSettings {
   /** A subscriber whose unsent events and unflushed bytes pass this many bytes is cut off. */
@@ -46,7 +47,7 @@ export class EventStreams {
   resumePoint(ctx: ApiContext, from: string | undefined): number {
     const given = ctx.get('Last-Event-ID').trim() || from;
     if (given === undefined || given === '') return this.events.lastWrittenId;
-    if (!/^\d{1,15}$/.test(given)) throw invalid(`the event id to resume after must be a whole number, not "${given.slice(0, 40)}"`);
+    if (!isEventId(given)) throw invalid(`the event id to resume after must be a whole number, not "${given.slice(0, 40)}"`);
     return Number(given);
   }
 

@@ -186,6 +186,16 @@ export interface EventInput extends EventLinks {
   userName?: string | null;
 }
 
+/** Whether a text is an event's id: a whole number, as the log gives them. */
+export function isEventId(text: string): boolean {
+  return /^\d{1,15}$/.test(text);
+}
+
+/** An action's name as a description begins with it (`start` as `Start`, `allocate_vm` as `Allocate vm`). */
+export function actionLabel(action: string): string {
+  return `${action.charAt(0).toUpperCase()}${action.slice(1).replaceAll('_', ' ')}`;
+}
+
 /** Fills a kind's text with the facts it names; a fact not given reads as a dash. */
 export function describe(kind: EventKind, facts: Readonly<Record<string, string | null | undefined>>): string {
   return eventKinds[kind].text.replace(/\{(\w+)\}/g, (_, name: string) => (Object.hasOwn(facts, name) ? facts[name] : undefined) ?? '-');

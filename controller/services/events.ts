@@ -5,7 +5,7 @@ import type { Records } from '../state/records.js';
 import type { AuthorizationService } from './authorization.js';
 import type { EventLog, LoggedEvent } from '../state/event-log.js';
 import { conflict, invalid, notFound } from '../rules/errors.js';
-import { eventOf, eventSeverities, failureCodes, finishedStatuses, objectCodes, objectEvent, type EventInput, type EventLinks, type EventObjectType, type EventSeverity } from '../rules/events.js';
+import { actionLabel, eventOf, eventSeverities, isEventId, failureCodes, finishedStatuses, objectCodes, objectEvent, type EventInput, type EventLinks, type EventObjectType, type EventSeverity } from '../rules/events.js';
 import { runStatement } from '../db/store.js';
 
 /** What an event says of an object: its id and name, and the ids (and names) of what it belongs to, for the event's links. */
@@ -17,7 +17,7 @@ export interface Subject {
 }
 
 /** Where each kind of object's name and links are read, for those kept in tables. */
-const subjectQueries: Partial<Record<EventObjectType, { sql: string; links: (row: Record<string, string | null>) => Subject['links'] }>> = {
+export const subjectQueries: Partial<Record<EventObjectType, { sql: string; links: (row: Record<string, string | null>) => Subject['links'] }>> = {
   cluster: { sql: 'select name, id, data_center_id from clusters where id = ?', links: (row) => ({ clusterId: row.id, dataCenterId: row.data_center_id }) },
   data_center: { sql: 'select name, id from data_centers where id = ?', links: (row) => ({ dataCenterId: row.id }) },
   storage_domain: { sql: 'select name, id, data_center_id from storage_domains where id = ?', links: (row) => ({ storageDomainId: row.id, dataCenterId: row.data_center_id }) },
@@ -185,7 +185,7 @@ export class EventService {
 
   /** Removes an event from the log, as oVirt's `DELETE /events/{id}`. */
   async remove(id: string): Promise<void> {
-    if (!/^\d{1,15}$/.test(id)) throw notFound('event', id);
+    if (!isEventId(id)) throw notFound('event', id);
     await this.log.settled();
     const [found] = await selectRows<{ id: number }>(this.orm, 'select id from events where id = ?', [Number(id)]);
     if (!found) throw notFound('event', id);
@@ -206,5 +206,4 @@ const taskObjectTypes: Record<Task['objectType'], EventObjectType> = {
   host: 'host',
 };
 
-const actionLabel = (action: string) => `${action.charAt(0).toUpperCase()}${action.slice(1).replaceAll('_', ' ')}`;
 

@@ -4,7 +4,9 @@ import { assertFault, basicAuthorization, type Api } from '../support/api.js';
 import { EventStreamClient, CurlEventStream } from '../support/event-stream-client.js';
 import { eventually } from '../support/eventually.js';
 import { ProcessSystem } from '../support/process-system.js';
-import type { DatabaseKind } from '../support/scratch-database.js';
+import { openScratchDatabase, type DatabaseKind } from '../support/scratch-database.js';
+import { selectRows } from '../../controller/db/store.js';
+import { subjectQueries } from '../../controller/services/events.js';
 
 type Test = TestFn<unknown>;
 
@@ -51,6 +53,13 @@ function assertExactly(t: ExecutionContext, got: number[], expected: number[], w
 
 /** The audit log and its stream, through a real controller and agent process. */
 export function eventSuite(test: Test, database: DatabaseKind): void {
+  test(`[${database}] every query that names an event's object runs on the schema (a failing one would only leave the object unnamed)`, async (t) => {
+    const orm = await openScratchDatabase(t, database, 'event-subjects');
+    const kinds = Object.entries(subjectQueries);
+    t.true(kinds.length >= 15, `${kinds.length} kinds`);
+    for (const [kind, query] of kinds) t.deepEqual(await selectRows(orm, query!.sql, ['00000000-0000-4000-8000-000000000000']), [], kind);
+  });
+
   test.serial(`[${database}] a day of operations is logged with oVirt's codes, in order, newest first; from, max and search select; the stream tells the same`, async (t) => {
     const system = await ProcessSystem.start(database, { alpha: { memoryMiB: 4096 } });
     t.teardown(() => system.close());

@@ -3,7 +3,7 @@ import type { Services } from '../services.js';
 import { respond, type ApiContext } from '../context.js';
 import { documentOf, querySingle } from '../input/request.js';
 import { invalid, notFound } from '../../rules/errors.js';
-import { eventObjectTypes, eventSeverities } from '../../rules/events.js';
+import { eventObjectTypes, eventSeverities, isEventId } from '../../rules/events.js';
 import { isSeverity } from '../../services/events.js';
 import { respondCollection, visibleToOf } from './collections.js';
 import { followable, ifMatch } from './steps.js';
@@ -13,7 +13,7 @@ import type { RouteStep } from '../routing.js';
 
 /** An event's id is a whole number: any other is no event, and never reaches a query as one. */
 const eventIdStep: RouteStep = async (ctx, next) => {
-  if (!/^\d{1,15}$/.test(ctx.params.id!)) throw notFound('event', ctx.params.id!.slice(0, 64));
+  if (!isEventId(ctx.params.id!)) throw notFound('event', ctx.params.id!.slice(0, 64));
   return next();
 };
 
@@ -27,7 +27,7 @@ function wantsStream(ctx: ApiContext): boolean {
 function fromOf(ctx: ApiContext): number | undefined {
   const from = querySingle(ctx, 'from');
   if (from === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(from)) throw invalid(`query parameter from must be an event id (a whole number), not "${from.slice(0, 40)}"`);
+  if (!isEventId(from)) throw invalid(`query parameter from must be an event id (a whole number), not "${from.slice(0, 40)}"`);
   return Number(from);
 }
 
